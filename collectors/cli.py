@@ -1,0 +1,127 @@
+"""The ``xlapulse`` command line: one entry point, one subcommand per job.
+
+Subcommands import their heavy dependencies lazily, so the collector install
+(no Faust, no Grafana libraries) can run every subcommand it ships.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from datetime import UTC, datetime, timedelta
+
+import click
+
+from xlapulse.collectors.settings import XlapulseSettings
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Log at DEBUG level to stderr.")
+def main(verbose: bool) -> None:
+    """xlapulse: digital employee experience, measured in real time."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if not verbose:
+        logging.getLogger("kafka").setLevel(logging.WARNING)
+
+
+@main.command()
+@click.option("--endpoints", default=400, show_default=True, help="Simulated workplaces.")
+@click.option("--days", default=5, show_default=True, help="Simulated workdays.")
+@click.option("--seed", default=7, show_default=True, help="Random seed (same seed, same run).")
+@click.option("--no-live", is_flag=True, help="Skip the live pacing; print the result at once.")
+def demo(endpoints: int, days: int, seed: int, no_live: bool) -> None:
+    """Score a simulated fleet in-process and show it live; no servers needed."""
+    from xlapulse.streams.demo import DemoSettings, run_demo
+
+    run_demo(DemoSettings(endpoints=endpoints, days=days, seed=seed), live=not no_live)
+
+
+@main.command()
+@click.option("--endpoints", default=100, show_default=True, help="Simulated workplaces.")
+@click.option("--days", default=1, show_default=True, help="Workdays of logons to send.")
+@click.option("--seed", default=1, show_default=True, help="Random seed.")
+@click.option(
+    "--first-day",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="First simulated UTC day [default: today].",
+)
+def simulate(endpoints: int, days: int, seed: int, first_day: datetime | None) -> None:
+    """Send a simulated fleet's directory assignments and logons to Kafka."""
+    from xlapulse.collectors.delivery.kafka_producer import EventProducer, ProducerSettings
+    from xlapulse.collectors.simulator.fleet import Fleet
+
+    settings = XlapulseSettings()
+    start = (first_day or datetime.now(UTC)).replace(tzinfo=UTC)
+    fleet = Fleet(endpoints, seed=seed)
+    producer = EventProducer(ProducerSettings(bootstrap_servers=settings.kafka_bootstrap))
+    try:
+        sent = producer.send_all(fleet.directory_events(start))
+        for day in range(days):
+            sent += producer.send_all(fleet.logon_events(start + timedelta(days=day)))
+    finally:
+        producer.close()
+    click.echo(f"sent {sent} events for {endpoints} endpoints to {settings.kafka_bootstrap}")
+
+
+@main.command()
+def topics() -> None:
+    """Create the contract's Kafka topics (one partition count for all inputs)."""
+    from xlapulse.collectors.delivery.topics_admin import ensure_topics
+
+    settings = XlapulseSettings()
+    created = ensure_topics(
+        settings.kafka_bootstrap, settings.topic_partitions, settings.topic_replication
+    )
+    click.echo(f"created: {', '.join(created) or 'nothing (all topics exist)'}")
+
+
+@main.command()
+def worker() -> None:
+    """Run a Faust engine worker (needs the 'engine' extra)."""
+    from xlapulse.streams.worker import run_worker
+
+    run_worker(XlapulseSettings())
+
+
+@main.group()
+def contract() -> None:
+    """The event contract."""
+
+
+@contract.command("export")
+@click.option("--check", is_flag=True, help="Fail if the committed schemas differ.")
+def contract_export(check: bool) -> None:
+    """Write the JSON Schema files of the contract (collectors/contract/schemas/)."""
+    from xlapulse.collectors.contract.schema_export import SCHEMA_DIR, render_schemas, write_schemas
+
+    if check:
+        stale = [
+            name
+            for name, text in render_schemas().items()
+            if not (SCHEMA_DIR / name).exists() or (SCHEMA_DIR / name).read_text() != text
+        ]
+        if stale:
+            raise click.ClickException(f"schemas out of date: {', '.join(stale)}")
+        click.echo("schemas up to date")
+        return
+    for path in write_schemas():
+        click.echo(path)
+
+
+@main.group()
+def dashboards() -> None:
+    """Grafana dashboards as code (needs the 'dashboards' extra)."""
+
+
+@dashboards.command("generate")
+def dashboards_generate() -> None:
+    """Write the dashboard JSON files (dashboards/generated/)."""
+    from xlapulse.dashboards.main import write_dashboards
+
+    for path in write_dashboards():
+        click.echo(path)

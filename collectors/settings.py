@@ -1,0 +1,33 @@
+"""Settings shared by every xlapulse process, from ``XLAPULSE_*`` environment variables.
+
+Each process reads only the fields it needs; all of them have safe local defaults
+that match ``deploy/local/services`` (Kafka on 127.0.0.1:9092, InfluxDB on 8086).
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class XlapulseSettings(BaseSettings):
+    """Connection and tuning settings; environment variables are ``XLAPULSE_<FIELD>``."""
+
+    model_config = SettingsConfigDict(env_prefix="XLAPULSE_", extra="ignore")
+
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    topic_partitions: int = Field(default=6, ge=1, le=1000)
+    topic_replication: int = Field(default=1, ge=1, le=5)
+
+    influx_url: str = "http://127.0.0.1:8086"
+    influx_database: str = "xlapulse"
+    influx_retention_policy: str = "autogen"
+    influx_username: str = ""
+    influx_password: SecretStr = SecretStr("")
+
+    engine_id: str = "xlapulse-engine"
+    engine_session_timeout_s: float = Field(default=30.0, gt=0)
+    engine_data_dir: str = "/tmp/xlapulse-engine"
+    metrics_port: int = Field(default=9464, ge=0, le=65535)
+    sink_batch_size: int = Field(default=500, ge=1)
+    sink_batch_within_s: float = Field(default=1.0, gt=0)

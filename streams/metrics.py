@@ -1,0 +1,27 @@
+"""Prometheus metrics of the engine itself (prometheus-client), scraped from each worker.
+
+Names follow Prometheus conventions: ``xlapulse_`` prefix, base units, ``_total``.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Histogram
+
+EVENTS = Counter(
+    "xlapulse_events_processed_total",
+    "Input records processed, by topic and outcome (ok, dead_letter).",
+    ["topic", "outcome"],
+)
+DEAD_LETTERS = Counter(
+    "xlapulse_dead_letters_total",
+    "Records sent to the dead-letter topic, by source topic.",
+    ["topic"],
+)
+PROCESSING_SECONDS = Histogram(
+    "xlapulse_processing_seconds",
+    "Time to process one input record, by topic.",
+    ["topic"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0),
+)
+SINK_POINTS = Counter("xlapulse_sink_points_total", "Points written to InfluxDB.")
+SINK_ERRORS = Counter("xlapulse_sink_errors_total", "Failed InfluxDB write attempts (retried).")

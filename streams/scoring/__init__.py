@@ -1,0 +1,1 @@
+"""Pure experience scoring: indicators, personas, tumbling-window aggregates."""

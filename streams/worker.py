@@ -1,0 +1,21 @@
+"""Run one engine worker: the Faust app plus a Prometheus scrape endpoint.
+
+Reads ``XLAPULSE_*`` settings; serves metrics on ``XLAPULSE_METRICS_PORT``
+(0 disables) at ``/metrics``.
+"""
+
+from __future__ import annotations
+
+from faust import Worker
+from prometheus_client import start_http_server
+
+from xlapulse.collectors.settings import XlapulseSettings
+from xlapulse.streams.app import build_app
+
+
+def run_worker(settings: XlapulseSettings) -> None:
+    """Start the worker and block until it is stopped by a signal."""
+    if settings.metrics_port:
+        start_http_server(settings.metrics_port, addr="127.0.0.1")
+    app = build_app(settings)
+    Worker(app, loglevel="info").execute_from_commandline()
