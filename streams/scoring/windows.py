@@ -137,9 +137,11 @@ class ScorePoint:
     window_start_ms: int
     score: float
     apdex: float
+    good: int
+    tolerating: int
+    frustrating: int
     samples: int
     users: int
-    frustrating: int
     time_lost_ms: int
     formula_version: str = FORMULA_VERSION
 
@@ -159,8 +161,10 @@ def score_point(
         window_start_ms=aggregate.window_start_ms,
         score=round(100 * apdex_value, 3),
         apdex=round(apdex_value, 5),
+        good=aggregate.good,
+        tolerating=aggregate.tolerating,
+        frustrating=aggregate.frustrating,
         samples=aggregate.samples,
         users=len(aggregate.user_ids),
-        frustrating=aggregate.frustrating,
         time_lost_ms=aggregate.time_lost_ms,
     )

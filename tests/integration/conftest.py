@@ -1,0 +1,72 @@
+"""Session fixtures that give integration tests the real Kafka and InfluxDB.
+
+If nothing answers on the test ports, the fixture starts both servers with
+``deploy/local/services`` (fetching and building them on first use) in a fresh
+data directory, and stops them at the end of the session. Nothing is skipped:
+a server that cannot be started fails the tests, on a laptop and in CI alike.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+SERVICES_SCRIPT = REPO / "deploy" / "local" / "services"
+
+
+@dataclass(frozen=True)
+class Services:
+    """Where the real servers listen."""
+
+    kafka_bootstrap: str
+    influx_url: str
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _influx_healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/ping", timeout=2) as response:
+            return response.status == 204
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def services() -> Iterator[Services]:
+    kafka_port = int(os.environ.get("KAFKA_PORT", "19092"))
+    influx_port = int(os.environ.get("INFLUX_PORT", "18086"))
+    found = Services(f"127.0.0.1:{kafka_port}", f"http://127.0.0.1:{influx_port}")
+    if _port_open(kafka_port) and _influx_healthy(found.influx_url):
+        yield found
+        return
+    env = {
+        **os.environ,
+        "KAFKA_PORT": str(kafka_port),
+        "KAFKA_CONTROLLER_PORT": os.environ.get("KAFKA_CONTROLLER_PORT", str(kafka_port + 1)),
+        "INFLUX_PORT": str(influx_port),
+        "INFLUX_RPC_PORT": os.environ.get("INFLUX_RPC_PORT", str(influx_port + 2)),
+        "XLAPULSE_SERVICES_DIR": os.environ.get(
+            "XLAPULSE_SERVICES_DIR", str(REPO / ".xlapulse" / "test-services")
+        ),
+    }
+    subprocess.run([SERVICES_SCRIPT, "reset"], env=env, check=True)
+    started = subprocess.run([SERVICES_SCRIPT, "start"], env=env, check=False)
+    try:
+        if started.returncode != 0:
+            pytest.fail(f"deploy/local/services start failed (exit {started.returncode})")
+        yield found
+    finally:
+        subprocess.run([SERVICES_SCRIPT, "stop"], env=env, check=False)

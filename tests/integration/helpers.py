@@ -1,0 +1,98 @@
+"""Helpers for integration tests: a worker subprocess, metric scraping, InfluxQL queries."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until(condition: Callable[[], Any], timeout_s: float, what: str) -> Any:
+    """Poll ``condition`` until it returns something truthy; fail with ``what`` on timeout."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(0.5)
+    raise AssertionError(f"timed out after {timeout_s:.0f}s waiting for {what}")
+
+
+def scrape_metric(port: int, name: str, labels: dict[str, str]) -> float:
+    """Value of one sample on a worker's /metrics page (0 when absent or unreachable)."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as response:
+            page = response.read().decode()
+    except OSError:
+        return 0.0
+    for line in page.splitlines():
+        if not line.startswith(name + "{"):
+            continue
+        found = dict(re.findall(r'(\w+)="([^"]*)"', line.split("}")[0]))
+        if all(found.get(key) == value for key, value in labels.items()):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def influxql(url: str, database: str, query: str) -> list[dict[str, Any]]:
+    """Run an InfluxQL query over HTTP; return the series of the first statement."""
+    params = urllib.parse.urlencode({"db": database, "q": query, "epoch": "ms"})
+    with urllib.request.urlopen(f"{url}/query?{params}", timeout=10) as response:
+        body = json.loads(response.read())
+    statement = body["results"][0]
+    if "database not found" in statement.get("error", ""):
+        return []  # the engine creates it on its first write
+    if "error" in statement:
+        raise AssertionError(f"InfluxQL error: {statement['error']} in {query}")
+    return statement.get("series", [])
+
+
+class WorkerProcess:
+    """``xlapulse worker`` in a subprocess with its own settings; logs go to a file."""
+
+    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+        self.env = env
+        self.log_path = log_path
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        log = self.log_path.open("ab")
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "xlapulse.collectors.cli", "worker"],
+            env={**os.environ, **self.env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def assert_running(self) -> None:
+        assert self._process is not None and self._process.poll() is None, (
+            f"worker exited; log tail:\n{self.log_tail()}"
+        )
+
+    def stop(self) -> int | None:
+        if self._process is None:
+            return None
+        self._process.terminate()
+        try:
+            return self._process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            return self._process.wait()
+
+    def log_tail(self, lines: int = 40) -> str:
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])

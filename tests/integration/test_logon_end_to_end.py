@@ -1,0 +1,249 @@
+"""Logon experience end to end on the real servers.
+
+Simulator -> kafka-python -> Kafka -> Faust worker (subprocess) -> InfluxDB ->
+the generated Grafana dashboard's InfluxQL queries. The in-process pipeline,
+fed the same events, is the oracle for the expected scores.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from kafka import KafkaConsumer, KafkaProducer
+
+from xlapulse.collectors.contract.topics import (
+    DEAD_LETTER_TOPIC,
+    HEADER_DEAD_LETTER_REASON,
+    HEADER_DEAD_LETTER_SOURCE,
+    TELEMETRY_TOPIC,
+)
+from xlapulse.collectors.delivery.kafka_producer import EventProducer, ProducerSettings
+from xlapulse.collectors.delivery.topics_admin import ensure_topics
+from xlapulse.collectors.simulator.fleet import Fleet
+from xlapulse.dashboards.main import GENERATED_DIR
+from xlapulse.streams.inprocess import InProcessPipeline
+
+from .conftest import Services
+from .helpers import WorkerProcess, free_port, influxql, scrape_metric, wait_until
+
+pytestmark = pytest.mark.integration
+
+PARTITIONS = 3
+ENDPOINTS = 300
+
+
+@pytest.fixture(scope="module")
+def run_id() -> str:
+    return uuid.uuid4().hex[:10]
+
+
+@pytest.fixture(scope="module")
+def logon_day(run_id: str) -> datetime:
+    """A random past Monday, so reruns against kept data never share a time range."""
+    rng = random.Random(run_id)
+    monday = datetime(2025, 1, 6, tzinfo=UTC) + timedelta(weeks=rng.randrange(0, 80))
+    return monday
+
+
+@pytest.fixture(scope="module")
+def fleet(run_id: str) -> Fleet:
+    return Fleet(ENDPOINTS, seed=int(run_id, 16) % 100_000)
+
+
+@pytest.fixture(scope="module")
+def producer(services: Services) -> Iterator[EventProducer]:
+    ensure_topics(services.kafka_bootstrap, PARTITIONS)
+    producer = EventProducer(ProducerSettings(bootstrap_servers=services.kafka_bootstrap))
+    yield producer
+    producer.close()
+
+
+@pytest.fixture(scope="module")
+def worker(
+    services: Services, run_id: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[WorkerProcess, int, str]]:
+    metrics_port = free_port()
+    database = f"xlapulse_test_{run_id}"
+    data_dir = tmp_path_factory.mktemp("engine")
+    process = WorkerProcess(
+        env={
+            "XLAPULSE_KAFKA_BOOTSTRAP": services.kafka_bootstrap,
+            "XLAPULSE_INFLUX_URL": services.influx_url,
+            "XLAPULSE_INFLUX_DATABASE": database,
+            "XLAPULSE_ENGINE_ID": f"xlapulse-test-{run_id}",
+            "XLAPULSE_ENGINE_DATA_DIR": str(data_dir),
+            "XLAPULSE_ENGINE_SESSION_TIMEOUT_S": "6",
+            "XLAPULSE_TOPIC_PARTITIONS": str(PARTITIONS),
+            "XLAPULSE_METRICS_PORT": str(metrics_port),
+            "XLAPULSE_SINK_BATCH_WITHIN_S": "0.5",
+        },
+        log_path=Path(data_dir) / "worker.log",
+    )
+    process.start()
+    yield process, metrics_port, database
+    exit_code = process.stop()
+    assert exit_code in (0, -15), f"worker exit code {exit_code}:\n{process.log_tail()}"
+
+
+def _processed(port: int, topic: str, outcome: str = "ok") -> float:
+    return scrape_metric(
+        port, "xlapulse_events_processed_total", {"topic": topic, "outcome": outcome}
+    )
+
+
+def _dashboard_queries() -> list[str]:
+    dashboard = json.loads((GENERATED_DIR / "xlapulse-logon.json").read_text())
+    return [target["query"] for panel in dashboard["panels"] for target in panel["targets"]]
+
+
+def _as_grafana_would(query: str, day: datetime) -> str:
+    """Expand the Grafana macros and variables the way the InfluxDB data source does."""
+    start = day.strftime("%Y-%m-%dT%H:%M:%SZ")
+    end = (day + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (
+        query.replace("$timeFilter", f"time >= '{start}' AND time < '{end}'")
+        .replace("$__interval", "1h")
+        .replace("/^$persona$/", "/.*/")
+        .replace("/^$site$/", "/.*/")
+    )
+
+
+def test_logon_scores_reach_the_dashboard_queries(
+    producer: EventProducer,
+    worker: tuple[WorkerProcess, int, str],
+    fleet: Fleet,
+    logon_day: datetime,
+    services: Services,
+) -> None:
+    process, metrics_port, database = worker
+    before_directory = _processed(metrics_port, "xlapulse.directory.v1")
+    producer.send_all(fleet.directory_events(logon_day - timedelta(days=1)))
+    wait_until(
+        lambda: _processed(metrics_port, "xlapulse.directory.v1") >= before_directory + ENDPOINTS,
+        120,
+        "the worker to store every directory assignment",
+    )
+    logons = list(fleet.logon_events(logon_day))
+    producer.send_all(logons)
+
+    oracle = InProcessPipeline()
+    for event in [*fleet.directory_events(logon_day), *logons]:
+        oracle.feed_event(event)
+    expected = {
+        (point.persona, point.site, point.window_start_ms): point
+        for point in oracle.scores.values()
+        if point.window == "1h"
+    }
+    assert expected, "the scenario must publish at least one cell with 5+ people"
+
+    start = logon_day.strftime("%Y-%m-%dT%H:%M:%SZ")
+    end = (logon_day + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    cell_query = (
+        'SELECT "score", "samples", "users" FROM "experience_score" '
+        f"WHERE \"window\" = '1h' AND time >= '{start}' AND time < '{end}' "
+        'GROUP BY "persona", "site"'
+    )
+
+    def all_cells_written() -> dict | None:
+        process.assert_running()
+        cells = {}
+        for series in influxql(services.influx_url, database, cell_query):
+            for time_ms, score, samples, users in series["values"]:
+                cells[(series["tags"]["persona"], series["tags"]["site"], time_ms)] = (
+                    score,
+                    samples,
+                    users,
+                )
+        return cells if set(cells) >= set(expected) else None
+
+    written = wait_until(all_cells_written, 120, "every expected score cell in InfluxDB")
+    for key, point in expected.items():
+        assert written[key] == (point.score, point.samples, point.users), key
+    assert all(users >= 5 for _, _, users in written.values()), "k-anonymity: 5+ people per cell"
+
+    persona_query, hours_lost_query, site_query = (
+        _as_grafana_would(query, logon_day) for query in _dashboard_queries()
+    )
+    persona_series = influxql(services.influx_url, database, persona_query)
+    assert {series["tags"]["persona"] for series in persona_series} == {
+        persona for persona, _, _ in expected
+    }
+    for series in persona_series:
+        persona = series["tags"]["persona"]
+        for time_ms, score in series["values"]:
+            cells = [p for (name, _, t), p in expected.items() if name == persona and t == time_ms]
+            weighted = 100 * sum(p.good + p.tolerating / 2 for p in cells) / sum(
+                p.samples for p in cells
+            )
+            assert score == pytest.approx(weighted), (persona, time_ms)
+    hours_lost = influxql(services.influx_url, database, hours_lost_query)[0]["values"][0][1]
+    assert hours_lost == pytest.approx(
+        sum(p.time_lost_ms for p in expected.values()) / 3_600_000
+    )
+    assert {s["tags"]["site"] for s in influxql(services.influx_url, database, site_query)} == {
+        site for _, site, _ in expected
+    }
+
+
+def test_bad_records_are_dead_lettered_and_the_worker_keeps_running(
+    producer: EventProducer,
+    worker: tuple[WorkerProcess, int, str],
+    fleet: Fleet,
+    logon_day: datetime,
+    services: Services,
+    run_id: str,
+) -> None:
+    process, metrics_port, _ = worker
+    raw_user_logon = next(iter(fleet.logon_events(logon_day))).model_dump(mode="json")
+    raw_user_logon["user_id"] = "CORP\\jdoe"  # a clear-text identity must never pass
+    bad_records = {
+        f"{run_id}-not-json".encode(): b"{this is not json",
+        f"{run_id}-raw-user".encode(): json.dumps(raw_user_logon).encode(),
+        f"{run_id}-future-major".encode(): json.dumps({"schema_version": "2.0"}).encode(),
+    }
+    ok_before = _processed(metrics_port, TELEMETRY_TOPIC)
+    dead_before = _processed(metrics_port, TELEMETRY_TOPIC, "dead_letter")
+    raw_producer = KafkaProducer(bootstrap_servers=services.kafka_bootstrap, acks="all")
+    for key, value in bad_records.items():
+        raw_producer.send(TELEMETRY_TOPIC, key=key, value=value)
+    raw_producer.close()
+    good = list(fleet.logon_events(logon_day + timedelta(days=7)))[:5]
+    producer.send_all(good)
+
+    wait_until(
+        lambda: _processed(metrics_port, TELEMETRY_TOPIC) >= ok_before + len(good),
+        120,
+        "valid logons after the bad records to be processed",
+    )
+    process.assert_running()
+    assert _processed(metrics_port, TELEMETRY_TOPIC, "dead_letter") >= dead_before + 3
+
+    consumer = KafkaConsumer(
+        DEAD_LETTER_TOPIC,
+        bootstrap_servers=services.kafka_bootstrap,
+        auto_offset_reset="earliest",
+        consumer_timeout_ms=5000,
+        group_id=f"dead-letter-check-{run_id}",
+    )
+    try:
+        found = {
+            record.key: (record.value, dict(record.headers))
+            for record in consumer
+            if record.key in bad_records
+        }
+    finally:
+        consumer.close()
+    assert set(found) == set(bad_records)
+    for key, (value, headers) in found.items():
+        assert value == bad_records[key], "the original bytes are kept"
+        assert headers[HEADER_DEAD_LETTER_SOURCE] == TELEMETRY_TOPIC.encode()
+    reasons = {key: found[key][1][HEADER_DEAD_LETTER_REASON].decode() for key in found}
+    assert "not UTF-8 JSON" in reasons[f"{run_id}-not-json".encode()]
+    assert "user_id" in reasons[f"{run_id}-raw-user".encode()]
+    assert "2.0 is not supported" in reasons[f"{run_id}-future-major".encode()]
