@@ -125,5 +125,7 @@ def dashboards_generate() -> None:
 
     for path in write_dashboards():
         click.echo(path)
+
+
 if __name__ == "__main__":
     main()

@@ -47,7 +47,7 @@ def score_by_persona_panel() -> Timeseries:
 def time_lost_panel() -> Stat:
     query = (
         f'SELECT sum("time_lost_ms") / 3600000 AS "hours lost" FROM "{SCORE_MEASUREMENT}" '
-        f'WHERE {LOGON_FILTER}'
+        f"WHERE {LOGON_FILTER}"
     )
     return (
         Stat()

@@ -168,4 +168,4 @@ def _enter_event(stream: StreamT, event: EventT) -> None:
     ``take_events`` hands over a batch; Faust routes a table write to the changelog
     partition of the *current* event, so each event of the batch is entered in turn.
     """
-    stream._set_current_event(event)  # noqa: SLF001 - no public setter in faust-streaming
+    stream._set_current_event(event)

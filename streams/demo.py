@@ -18,13 +18,11 @@ from xlapulse.streams.inprocess import InProcessPipeline
 from xlapulse.streams.scoring.windows import ScorePoint
 
 try:
-    from rich.console import Console, Group
+    from rich.console import Console
     from rich.live import Live
     from rich.table import Table
 except ImportError as missing:  # pragma: no cover - depends on the install
-    raise ImportError(
-        "the demo needs the 'demo' extra: pip install 'xlapulse[demo]'"
-    ) from missing
+    raise ImportError("the demo needs the 'demo' extra: pip install 'xlapulse[demo]'") from missing
 
 
 @dataclass(frozen=True)
@@ -127,9 +125,7 @@ def _colour(score: float) -> str:
     return f"[{style}]{score:5.1f}[/]"
 
 
-def _summary(
-    pipeline: InProcessPipeline, hourly: dict[str, dict[str, list[ScorePoint]]]
-) -> str:
+def _summary(pipeline: InProcessPipeline, hourly: dict[str, dict[str, list[ScorePoint]]]) -> str:
     finals = [point for persona in hourly.values() for point in _latest(persona)]
     lines = [
         "",

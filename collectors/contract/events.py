@@ -224,4 +224,3 @@ EVENT_TYPES: dict[str, type[EventBase]] = {
 def event_time_ms(event: EventBase) -> int:
     """Event time as Unix epoch milliseconds (the Kafka record timestamp we produce)."""
     return int(event.event_time.timestamp() * 1000)
-

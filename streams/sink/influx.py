@@ -38,7 +38,9 @@ class InfluxSink:
     async def start(self) -> None:
         """Create the database (retrying until InfluxDB answers) and open the client."""
         await self._retry(self._create_database)
-        self._client = InfluxDBClientAsync(url=self._settings.influx_url, token=self._token, org="-")
+        self._client = InfluxDBClientAsync(
+            url=self._settings.influx_url, token=self._token, org="-"
+        )
 
     async def stop(self) -> None:
         if self._client is not None:
@@ -73,7 +75,9 @@ class InfluxSink:
             session.post(f"{self._settings.influx_url}/query", data={"q": query}) as response,
         ):
             if response.status != 200:
-                raise RuntimeError(f"CREATE DATABASE failed: {response.status} {await response.text()}")
+                raise RuntimeError(
+                    f"CREATE DATABASE failed: {response.status} {await response.text()}"
+                )
 
     async def _retry(self, operation, *args) -> None:  # type: ignore[no-untyped-def]
         async for attempt in AsyncRetrying(

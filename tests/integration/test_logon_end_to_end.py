@@ -178,14 +178,12 @@ def test_logon_scores_reach_the_dashboard_queries(
         persona = series["tags"]["persona"]
         for time_ms, score in series["values"]:
             cells = [p for (name, _, t), p in expected.items() if name == persona and t == time_ms]
-            weighted = 100 * sum(p.good + p.tolerating / 2 for p in cells) / sum(
-                p.samples for p in cells
+            weighted = (
+                100 * sum(p.good + p.tolerating / 2 for p in cells) / sum(p.samples for p in cells)
             )
             assert score == pytest.approx(weighted), (persona, time_ms)
     hours_lost = influxql(services.influx_url, database, hours_lost_query)[0]["values"][0][1]
-    assert hours_lost == pytest.approx(
-        sum(p.time_lost_ms for p in expected.values()) / 3_600_000
-    )
+    assert hours_lost == pytest.approx(sum(p.time_lost_ms for p in expected.values()) / 3_600_000)
     assert {s["tags"]["site"] for s in influxql(services.influx_url, database, site_query)} == {
         site for _, site, _ in expected
     }
