@@ -28,6 +28,7 @@ class XlapulseSettings(BaseSettings):
     engine_id: str = "xlapulse-engine"
     engine_session_timeout_s: float = Field(default=30.0, gt=0)
     engine_data_dir: str = "/tmp/xlapulse-engine"
+    metrics_host: str = "127.0.0.1"  # 0.0.0.0 in a pod, so Prometheus can scrape it
     metrics_port: int = Field(default=9464, ge=0, le=65535)
     sink_batch_size: int = Field(default=500, ge=1)
     sink_batch_within_s: float = Field(default=1.0, gt=0)

@@ -1,7 +1,7 @@
 """Run one engine worker: the Faust app plus a Prometheus scrape endpoint.
 
-Reads ``XLAPULSE_*`` settings; serves metrics on ``XLAPULSE_METRICS_PORT``
-(0 disables) at ``/metrics``.
+Reads ``XLAPULSE_*`` settings; serves metrics on ``XLAPULSE_METRICS_HOST``
+(default 127.0.0.1) and ``XLAPULSE_METRICS_PORT`` (0 disables) at ``/metrics``.
 """
 
 from __future__ import annotations
@@ -16,6 +16,6 @@ from xlapulse.streams.app import build_app
 def run_worker(settings: XlapulseSettings) -> None:
     """Start the worker and block until it is stopped by a signal."""
     if settings.metrics_port:
-        start_http_server(settings.metrics_port, addr="127.0.0.1")
+        start_http_server(settings.metrics_port, addr=settings.metrics_host)
     app = build_app(settings)
     Worker(app, loglevel="info").execute_from_commandline()
