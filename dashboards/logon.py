@@ -26,21 +26,22 @@ LOGON_FILTER = (
 )
 
 
-def score_by_persona_panel() -> Timeseries:
+def score_panel(group_tag: str, title: str, width: int, height: int) -> Timeseries:
+    """Sample-weighted logon score over time, one series per value of ``group_tag``."""
     query = (
         f'SELECT {weighted_score_expression()} AS "score" FROM "{SCORE_MEASUREMENT}" '
-        f'WHERE {LOGON_FILTER} GROUP BY time($__interval), "persona" fill(none)'
+        f'WHERE {LOGON_FILTER} GROUP BY time($__interval), "{group_tag}" fill(none)'
     )
     return (
         Timeseries()
-        .title("Logon experience score per persona")
+        .title(title)
         .description("100 x Apdex of logons against each persona's target, hourly cells.")
         .unit("none")
         .min(0)
         .max(100)
-        .span(16)
-        .height(9)
-        .with_target(InfluxQL(query, DATASOURCE).alias("$tag_persona"))
+        .span(width)
+        .height(height)
+        .with_target(InfluxQL(query, DATASOURCE).alias(f"$tag_{group_tag}"))
     )
 
 
@@ -61,23 +62,6 @@ def time_lost_panel() -> Stat:
     )
 
 
-def score_by_site_panel() -> Timeseries:
-    query = (
-        f'SELECT {weighted_score_expression()} AS "score" FROM "{SCORE_MEASUREMENT}" '
-        f'WHERE {LOGON_FILTER} GROUP BY time($__interval), "site" fill(none)'
-    )
-    return (
-        Timeseries()
-        .title("Logon experience score per site")
-        .unit("none")
-        .min(0)
-        .max(100)
-        .span(24)
-        .height(8)
-        .with_target(InfluxQL(query, DATASOURCE).alias("$tag_site"))
-    )
-
-
 def logon_dashboard() -> Dashboard:
     return (
         Dashboard("xlapulse / Logon experience")
@@ -88,7 +72,7 @@ def logon_dashboard() -> Dashboard:
         .with_variable(datasource_variable())
         .with_variable(tag_variable("persona", "Persona"))
         .with_variable(tag_variable("site", "Site"))
-        .with_panel(score_by_persona_panel())
+        .with_panel(score_panel("persona", "Logon experience score per persona", 16, 9))
         .with_panel(time_lost_panel())
-        .with_panel(score_by_site_panel())
+        .with_panel(score_panel("site", "Logon experience score per site", 24, 8))
     )
