@@ -24,10 +24,15 @@ SERVICES_SCRIPT = REPO / "deploy" / "local" / "services"
 
 @dataclass(frozen=True)
 class Services:
-    """Where the real servers listen."""
+    """Where the real servers listen, and the environment that controls them."""
 
     kafka_bootstrap: str
     influx_url: str
+    script_env: dict[str, str]
+
+    def control(self, action: str, service: str) -> None:
+        """``deploy/local/services <action> <service>``, e.g. to take InfluxDB down."""
+        subprocess.run([SERVICES_SCRIPT, action, service], env=self.script_env, check=True)
 
 
 def _port_open(port: int) -> bool:
@@ -48,10 +53,6 @@ def _influx_healthy(url: str) -> bool:
 def services() -> Iterator[Services]:
     kafka_port = int(os.environ.get("KAFKA_PORT", "19092"))
     influx_port = int(os.environ.get("INFLUX_PORT", "18086"))
-    found = Services(f"127.0.0.1:{kafka_port}", f"http://127.0.0.1:{influx_port}")
-    if _port_open(kafka_port) and _influx_healthy(found.influx_url):
-        yield found
-        return
     env = {
         **os.environ,
         "KAFKA_PORT": str(kafka_port),
@@ -62,6 +63,10 @@ def services() -> Iterator[Services]:
             "XLAPULSE_SERVICES_DIR", str(REPO / ".xlapulse" / "test-services")
         ),
     }
+    found = Services(f"127.0.0.1:{kafka_port}", f"http://127.0.0.1:{influx_port}", env)
+    if _port_open(kafka_port) and _influx_healthy(found.influx_url):
+        yield found  # already running, e.g. from a previous `services start`
+        return
     subprocess.run([SERVICES_SCRIPT, "reset"], env=env, check=True)
     started = subprocess.run([SERVICES_SCRIPT, "start"], env=env, check=False)
     try:

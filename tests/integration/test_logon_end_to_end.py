@@ -245,3 +245,55 @@ def test_bad_records_are_dead_lettered_and_the_worker_keeps_running(
     assert "not UTF-8 JSON" in reasons[f"{run_id}-not-json".encode()]
     assert "user_id" in reasons[f"{run_id}-raw-user".encode()]
     assert "2.0 is not supported" in reasons[f"{run_id}-future-major".encode()]
+
+
+def test_influxdb_outage_delays_scores_but_loses_none(
+    producer: EventProducer,
+    worker: tuple[WorkerProcess, int, str],
+    fleet: Fleet,
+    logon_day: datetime,
+    services: Services,
+) -> None:
+    process, metrics_port, database = worker
+    outage_day = logon_day + timedelta(days=14)
+    logons = list(fleet.logon_events(outage_day))
+    errors_before = scrape_metric(metrics_port, "xlapulse_sink_errors_total", {})
+    processed_before = _processed(metrics_port, "xlapulse.observations.v1")
+
+    services.control("stop", "influxdb")
+    try:
+        producer.send_all(logons)
+        wait_until(
+            lambda: scrape_metric(metrics_port, "xlapulse_sink_errors_total", {}) > errors_before,
+            120,
+            "the sink to report failed writes while InfluxDB is down",
+        )
+        process.assert_running()
+        assert _processed(metrics_port, "xlapulse.observations.v1") < processed_before + len(
+            logons
+        ), "records must not be acknowledged while their scores are unwritten"
+    finally:
+        services.control("start", "influxdb")
+
+    oracle = InProcessPipeline()
+    for event in [*fleet.directory_events(outage_day), *logons]:
+        oracle.feed_event(event)
+    expected = {
+        (p.persona, p.site, p.window, p.window_start_ms): p.score for p in oracle.scores.values()
+    }
+    start = outage_day.strftime("%Y-%m-%dT%H:%M:%SZ")
+    end = (outage_day + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    query = (
+        f"SELECT \"score\" FROM \"experience_score\" WHERE time >= '{start}' AND time < '{end}' "
+        'GROUP BY "persona", "site", "window"'
+    )
+
+    def scores_written() -> dict | None:
+        found = {
+            (s["tags"]["persona"], s["tags"]["site"], s["tags"]["window"], t): score
+            for s in influxql(services.influx_url, database, query)
+            for t, score in s["values"]
+        }
+        return found if found == expected else None
+
+    wait_until(scores_written, 180, "every score of the outage day after InfluxDB returned")
