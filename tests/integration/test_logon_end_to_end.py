@@ -102,12 +102,25 @@ def _dashboard_queries() -> list[str]:
     return [target["query"] for panel in dashboard["panels"] for target in panel["targets"]]
 
 
-def _as_grafana_would(query: str, day: datetime) -> str:
-    """Expand the Grafana macros and variables the way the InfluxDB data source does."""
+def _day_filter(day: datetime) -> str:
+    """InfluxQL time condition covering one UTC day."""
     start = day.strftime("%Y-%m-%dT%H:%M:%SZ")
     end = (day + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return f"time >= '{start}' AND time < '{end}'"
+
+
+def _oracle_scores(fleet: Fleet, day: datetime, logons: list) -> list:
+    """Scores the in-process pipeline publishes for the fleet's directory plus ``logons``."""
+    oracle = InProcessPipeline()
+    for event in [*fleet.directory_events(day), *logons]:
+        oracle.feed_event(event)
+    return list(oracle.scores.values())
+
+
+def _as_grafana_would(query: str, day: datetime) -> str:
+    """Expand the Grafana macros and variables the way the InfluxDB data source does."""
     return (
-        query.replace("$timeFilter", f"time >= '{start}' AND time < '{end}'")
+        query.replace("$timeFilter", _day_filter(day))
         .replace("$__interval", "1h")
         .replace("/^$persona$/", "/.*/")
         .replace("/^$site$/", "/.*/")
@@ -132,21 +145,16 @@ def test_logon_scores_reach_the_dashboard_queries(
     logons = list(fleet.logon_events(logon_day))
     producer.send_all(logons)
 
-    oracle = InProcessPipeline()
-    for event in [*fleet.directory_events(logon_day), *logons]:
-        oracle.feed_event(event)
     expected = {
         (point.persona, point.site, point.window_start_ms): point
-        for point in oracle.scores.values()
+        for point in _oracle_scores(fleet, logon_day, logons)
         if point.window == "1h"
     }
     assert expected, "the scenario must publish at least one cell with 5+ people"
 
-    start = logon_day.strftime("%Y-%m-%dT%H:%M:%SZ")
-    end = (logon_day + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     cell_query = (
         'SELECT "score", "samples", "users" FROM "experience_score" '
-        f"WHERE \"window\" = '1h' AND time >= '{start}' AND time < '{end}' "
+        f"WHERE \"window\" = '1h' AND {_day_filter(logon_day)} "
         'GROUP BY "persona", "site"'
     )
 
@@ -275,16 +283,12 @@ def test_influxdb_outage_delays_scores_but_loses_none(
     finally:
         services.control("start", "influxdb")
 
-    oracle = InProcessPipeline()
-    for event in [*fleet.directory_events(outage_day), *logons]:
-        oracle.feed_event(event)
     expected = {
-        (p.persona, p.site, p.window, p.window_start_ms): p.score for p in oracle.scores.values()
+        (p.persona, p.site, p.window, p.window_start_ms): p.score
+        for p in _oracle_scores(fleet, outage_day, logons)
     }
-    start = outage_day.strftime("%Y-%m-%dT%H:%M:%SZ")
-    end = (outage_day + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     query = (
-        f"SELECT \"score\" FROM \"experience_score\" WHERE time >= '{start}' AND time < '{end}' "
+        f'SELECT "score" FROM "experience_score" WHERE {_day_filter(outage_day)} '
         'GROUP BY "persona", "site", "window"'
     )
 
