@@ -31,7 +31,7 @@ from pydantic import (
     TypeAdapter,
 )
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1 added synthetic_probe, survey_invitation, ticket SLA fields
 SCHEMA_MAJOR = 1
 
 USER_PSEUDONYM_PATTERN = r"^u_[0-9a-f]{32}$"
@@ -137,6 +137,21 @@ class CallQualityEvent(TelemetryEvent):
     duration_s: Annotated[int, Field(ge=0)] | None = None
 
 
+class SyntheticProbeEvent(TelemetryEvent):
+    """A timed HTTP transaction against an app the user's persona relies on."""
+
+    event_type: Literal["synthetic_probe"] = "synthetic_probe"
+    app_name: ShortText
+    target_host: ShortText
+    outcome: Literal["ok", "http_error", "timeout", "connection_error", "tls_error", "dns_error"]
+    status_code: Annotated[int, Field(ge=100, le=599)] | None = None
+    dns_ms: DurationMs | None = None
+    connect_ms: DurationMs | None = None
+    tls_ms: DurationMs | None = None
+    first_byte_ms: DurationMs | None = None
+    total_ms: DurationMs
+
+
 class PrintJobEvent(TelemetryEvent):
     """The outcome of one print job (PrintService 307/372/805/842, CUPS)."""
 
@@ -167,6 +182,13 @@ class TicketEvent(EventBase):
     category: ShortText
     assignment_group: ShortText | None = None
     source_system: ShortText
+    priority: Annotated[int, Field(ge=1, le=5)] | None = None
+    sla_breached: bool | None = Field(
+        default=None, description="The service desk's own SLA verdict, for the watermelon check."
+    )
+    vendor_status: ShortText | None = Field(
+        default=None, description="The status as the source system names it, for audit."
+    )
 
 
 class SurveyAnswerEvent(EventBase):
@@ -177,6 +199,26 @@ class SurveyAnswerEvent(EventBase):
     score: Annotated[int, Field(ge=0, le=10)]
     comment: Annotated[str, Field(max_length=2000)] | None = None
     self_reported_lost_minutes: Annotated[int, Field(ge=0, le=10_000)] | None = None
+    ticket_id: ShortText | None = None
+    journey_moment: ShortText | None = None
+    invitation_id: uuid.UUID | None = None
+
+
+SurveyTrigger = Literal["ticket_resolved", "vpn_recovered"]
+
+
+class SurveyInvitationEvent(EventBase):
+    """Ask one user one question now, because something just happened to them.
+
+    Invitations are triggered by events, not by the calendar (peak-end moments:
+    a ticket was resolved, the first good VPN session after a drop). A mailer or
+    chat bot consumes them; it maps the pseudonym back with the same HMAC key.
+    """
+
+    event_type: Literal["survey_invitation"] = "survey_invitation"
+    device_id: DevicePseudonym | None = None
+    trigger: SurveyTrigger
+    survey: ShortText
     ticket_id: ShortText | None = None
     journey_moment: ShortText | None = None
 
@@ -198,6 +240,7 @@ TELEMETRY_TYPES: tuple[type[TelemetryEvent], ...] = (
     AppResponsivenessEvent,
     CallQualityEvent,
     PrintJobEvent,
+    SyntheticProbeEvent,
 )
 
 Event = Annotated[
@@ -207,8 +250,10 @@ Event = Annotated[
     | AppResponsivenessEvent
     | CallQualityEvent
     | PrintJobEvent
+    | SyntheticProbeEvent
     | TicketEvent
     | SurveyAnswerEvent
+    | SurveyInvitationEvent
     | DirectoryAssignmentEvent,
     Field(discriminator="event_type"),
 ]
@@ -217,7 +262,13 @@ EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 
 EVENT_TYPES: dict[str, type[EventBase]] = {
     model.model_fields["event_type"].default: model
-    for model in (*TELEMETRY_TYPES, TicketEvent, SurveyAnswerEvent, DirectoryAssignmentEvent)
+    for model in (
+        *TELEMETRY_TYPES,
+        TicketEvent,
+        SurveyAnswerEvent,
+        SurveyInvitationEvent,
+        DirectoryAssignmentEvent,
+    )
 }
 
 

@@ -16,6 +16,7 @@ SURVEYS_TOPIC = "xlapulse.surveys.v1"
 DIRECTORY_TOPIC = "xlapulse.directory.v1"
 DEAD_LETTER_TOPIC = "xlapulse.deadletter.v1"
 OBSERVATIONS_TOPIC = "xlapulse.observations.v1"
+SURVEY_INVITATIONS_TOPIC = "xlapulse.survey-invitations.v1"
 
 INPUT_TOPICS = (TELEMETRY_TOPIC, TICKETS_TOPIC, SURVEYS_TOPIC, DIRECTORY_TOPIC)
 
@@ -28,6 +29,7 @@ _TOPIC_BY_EVENT_TYPE = {
     **{model.model_fields["event_type"].default: TELEMETRY_TOPIC for model in TELEMETRY_TYPES},
     "ticket": TICKETS_TOPIC,
     "survey_answer": SURVEYS_TOPIC,
+    "survey_invitation": SURVEY_INVITATIONS_TOPIC,
     "directory_assignment": DIRECTORY_TOPIC,
 }
 
