@@ -59,7 +59,7 @@ class Observation:
 def observe_logon(event: LogonEvent, assignment: Assignment | None) -> Observation:
     """Score a logon against its persona's Apdex target."""
     where = assignment or UNASSIGNED_USER
-    target_ms = persona_for(where.persona).logon_target_ms
+    target_ms = persona_for(where.persona).thresholds.logon_target_ms
     return Observation(
         event_id=str(event.event_id),
         user_id=event.user_id,
