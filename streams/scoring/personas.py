@@ -82,7 +82,7 @@ class Persona:
 
     name: str
     thresholds: Thresholds = field(default_factory=Thresholds)
-    weights: MappingProxyType[str, float] = EQUAL_WEIGHTS
+    weights: MappingProxyType[str, float] = field(default_factory=lambda: EQUAL_WEIGHTS)
     description: str = ""
 
     def __post_init__(self) -> None:
