@@ -10,7 +10,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from xlapulse.collectors.contract.events import DirectoryAssignmentEvent, LogonEvent, event_time_ms
-from xlapulse.streams.scoring.indicators import Band, classify_duration, time_lost_ms
+from xlapulse.streams.scoring.formulas import time_lost_ms
+from xlapulse.streams.scoring.indicators import Band, classify_duration
 from xlapulse.streams.scoring.personas import UNASSIGNED, UNKNOWN_SITE, persona_for
 
 

@@ -15,7 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from xlapulse.streams.scoring.indicators import Band, apdex
+from xlapulse.streams.scoring.formulas import apdex
+from xlapulse.streams.scoring.indicators import Band
 from xlapulse.streams.scoring.observations import Observation
 
 FORMULA_VERSION = "1.0"
