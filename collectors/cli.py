@@ -88,6 +88,20 @@ def worker() -> None:
     run_worker(XlapulseSettings())
 
 
+@main.command()
+@click.option("--export-openapi", is_flag=True, help="Write the gateway's openapi.json and exit.")
+def gateway(export_openapi: bool) -> None:
+    """Run the ITSM and survey gateway (webhooks and survey answers to Kafka)."""
+    from xlapulse.collectors.gateway.openapi import write_openapi
+    from xlapulse.collectors.gateway.server import run_gateway
+    from xlapulse.collectors.gateway.settings import GatewaySettings
+
+    if export_openapi:
+        click.echo(write_openapi())
+        return
+    run_gateway(GatewaySettings())
+
+
 @main.group()
 def contract() -> None:
     """The event contract."""

@@ -1,0 +1,138 @@
+"""Vendor-neutral ticket changes, and how they become contract ``ticket`` events.
+
+Every adapter turns one vendor payload into a list of :class:`TicketChange` (raw
+identity included); :func:`ticket_events` pseudonymizes the identity and builds the
+contract events, so a clear user name never leaves this module.
+
+Event ids are UUIDv5 over ``source|ticket|action|version``: a retried delivery maps to
+the same id. ``created`` and ``first_contact`` happen once per ticket, so their id leaves
+the version out: every later public reply maps to the same ``first_contact`` id and is
+dropped as a duplicate (by the gateway's recent-ids cache and by the engine's event-id
+de-duplication), which keeps the *first* one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from xlapulse.collectors.contract.events import TicketAction, TicketChannel, TicketEvent
+from xlapulse.collectors.privacy import Pseudonymizer
+
+GATEWAY_NAMESPACE = uuid.UUID("6f1d8a52-3f0e-5a8e-9a55-1d2c6c0e7a11")
+ONCE_PER_TICKET: frozenset[str] = frozenset({"created", "first_contact"})
+SHORT_TEXT_CHARS = 200
+UNCATEGORIZED = "uncategorized"
+
+
+class PayloadError(ValueError):
+    """A payload the adapter cannot map; ``reason`` says why in one line (HTTP 400)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class TicketChange:
+    """One lifecycle step as a vendor reported it, before pseudonymization."""
+
+    action: TicketAction
+    ticket_id: str
+    user_identity: str
+    occurred_at: datetime
+    version: str
+    channel: TicketChannel
+    category: str
+    assignment_group: str | None = None
+    priority: int | None = None
+    sla_breached: bool | None = None
+    vendor_status: str | None = None
+    device_name: str | None = None
+
+
+def stable_event_id(source: str, ticket_id: str, action: str, version: str) -> uuid.UUID:
+    """The de-duplication id of one lifecycle step (see the module docstring)."""
+    version_part = "" if action in ONCE_PER_TICKET else version
+    return uuid.uuid5(GATEWAY_NAMESPACE, f"{source}|{ticket_id}|{action}|{version_part}")
+
+
+def ticket_events(
+    source: str, changes: Iterable[TicketChange], pseudonymizer: Pseudonymizer
+) -> list[TicketEvent]:
+    """Contract events for ``changes``; identities become pseudonyms here."""
+    return [_ticket_event(source, change, pseudonymizer) for change in changes]
+
+
+def _ticket_event(source: str, change: TicketChange, pseudonymizer: Pseudonymizer) -> TicketEvent:
+    try:
+        user_id = pseudonymizer.user(change.user_identity)
+        device_id = pseudonymizer.device(change.device_name) if change.device_name else None
+    except ValueError as error:
+        raise PayloadError(str(error)) from None
+    return TicketEvent(
+        event_id=stable_event_id(source, change.ticket_id, change.action, change.version),
+        event_time=change.occurred_at,
+        user_id=user_id,
+        device_id=device_id,
+        ticket_id=short(change.ticket_id),
+        action=change.action,
+        channel=change.channel,
+        category=short(change.category) or UNCATEGORIZED,
+        assignment_group=short(change.assignment_group) or None,
+        source_system=source,
+        priority=change.priority,
+        sla_breached=change.sla_breached,
+        vendor_status=short(change.vendor_status) or None,
+    )
+
+
+# --- helpers shared by the adapters ------------------------------------------------
+
+
+def short(text: str | None) -> str:
+    """Trim to the contract's short-text limit ('' for None)."""
+    return (text or "").strip()[:SHORT_TEXT_CHARS]
+
+
+def as_mapping(value: Any, what: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise PayloadError(f"{what} must be a JSON object, got {type(value).__name__}")
+    return value
+
+
+def require_text(document: Mapping[str, Any], key: str, what: str) -> str:
+    value = document.get(key)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not value.strip():
+        raise PayloadError(f"{what}.{key} is missing or empty")
+    return value.strip()
+
+
+def parse_time(value: Any, what: str) -> datetime:
+    """ISO 8601 with an offset, or ``YYYY-MM-DD HH:MM:SS`` (ServiceNow, UTC), or epoch ms."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value / 1000, tz=UTC)
+    if not isinstance(value, str) or not value.strip():
+        raise PayloadError(f"{what} is missing")
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise PayloadError(f"{what} is not a timestamp: {value[:40]!r}") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def assignment_action(previous: str | None, current: str | None) -> TicketAction | None:
+    """``assigned`` (first group), ``reassigned`` (a hand-off) or None (no change, unassigned)."""
+    if not current or current == previous:
+        return None
+    return "reassigned" if previous else "assigned"
+
+
+def channel_from(value: str | None, table: Mapping[str, TicketChannel]) -> TicketChannel:
+    """Map a vendor channel name (case-insensitive) to the contract; unknown is ``other``."""
+    return table.get((value or "").strip().casefold(), "other")

@@ -1,0 +1,253 @@
+"""The gateway's aiohttp application: admit, authenticate, map, store, answer.
+
+Reads HTTP requests on the routes of ``routes.py``. Writes contract events through
+``delivery.AsyncDelivery`` and answers 2xx only after Kafka acknowledged all of them;
+503 with ``Retry-After`` when it did not. Malformed payloads get 400 and a redacted copy
+on the dead-letter topic. Logs carry the source, the outcome and a reason, never a body,
+a header value or a secret.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import ValidationError
+
+from xlapulse.collectors.contract.codec import describe_validation_error
+from xlapulse.collectors.contract.events import EventBase
+from xlapulse.collectors.gateway.adapters import ADAPTERS
+from xlapulse.collectors.gateway.adapters.lifecycle import PayloadError, ticket_events
+from xlapulse.collectors.gateway.auth import Unauthorized, authenticate
+from xlapulse.collectors.gateway.delivery import AsyncDelivery, KafkaUnavailable
+from xlapulse.collectors.gateway.metrics import GatewayMetrics
+from xlapulse.collectors.gateway.openapi import OPENAPI_PATH
+from xlapulse.collectors.gateway.ratelimit import TokenBucket
+from xlapulse.collectors.gateway.routes import ROUTES, RouteSpec
+from xlapulse.collectors.gateway.scrub import redact_document
+from xlapulse.collectors.gateway.settings import GatewaySettings
+from xlapulse.collectors.gateway.survey import (
+    SurveyAnswerRequest,
+    answer_event,
+    resolution_invitations,
+)
+from xlapulse.collectors.privacy import Pseudonymizer
+
+log = logging.getLogger(__name__)
+JSON_CONTENT_TYPE = "application/json"
+READY_CONNECT_TIMEOUT_S = 1.0
+
+Process = Callable[[Any], list[EventBase]]
+
+
+class Rejected(Exception):
+    """A request answered with an error status; ``outcome`` labels the metric."""
+
+    def __init__(
+        self, status: int, outcome: str, reason: str, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(reason)
+        self.status, self.outcome, self.reason = status, outcome, reason
+        self.headers = headers or {}
+
+
+@dataclass
+class Gateway:
+    """Request handling around one producer, one pseudonymization key and one set of limits."""
+
+    settings: GatewaySettings
+    pseudonymizer: Pseudonymizer
+    delivery: AsyncDelivery
+    metrics: GatewayMetrics
+
+    def __post_init__(self) -> None:
+        self._buckets = {
+            route.source: TokenBucket(
+                self.settings.gateway_rate_per_source_per_s, self.settings.gateway_rate_burst
+            )
+            for route in ROUTES
+            if route.source
+        }
+
+    # --- POST endpoints ---------------------------------------------------------
+
+    def webhook_handler(self, source: str) -> Callable[[web.Request], Awaitable[web.Response]]:
+        adapter = ADAPTERS[source]
+
+        def process(document: Any) -> list[EventBase]:
+            if not isinstance(document, dict):
+                raise PayloadError(f"expected a JSON object, got {type(document).__name__}")
+            source_system, changes = adapter.map_payload(document)
+            tickets = ticket_events(source_system, changes, self.pseudonymizer)
+            invitations = resolution_invitations(tickets, self.settings.gateway_resolution_survey)
+            return [*tickets, *invitations]
+
+        return lambda request: self._handle(request, source, process)
+
+    async def survey(self, request: web.Request) -> web.Response:
+        def process(document: Any) -> list[EventBase]:
+            answer = SurveyAnswerRequest.model_validate(document)
+            return [answer_event(answer, self.pseudonymizer)]
+
+        return await self._handle(request, "survey", process)
+
+    async def _handle(self, request: web.Request, source: str, process: Process) -> web.Response:
+        started = time.perf_counter()
+        try:
+            response, outcome = await self._store(request, source, process)
+        except Rejected as rejected:
+            if rejected.status != 503:
+                log.info("%s request rejected (%d): %s", source, rejected.status, rejected.reason)
+            response = web.json_response(
+                {"error": rejected.reason}, status=rejected.status, headers=rejected.headers
+            )
+            outcome = rejected.outcome
+        self.metrics.requests.labels(source, outcome).inc()
+        self.metrics.latency.labels(source).observe(time.perf_counter() - started)
+        return response
+
+    async def _store(
+        self, request: web.Request, source: str, process: Process
+    ) -> tuple[web.Response, str]:
+        body = await self._admit(request, source)
+        try:
+            events = process(_parse_json(body))
+        except (PayloadError, ValidationError) as error:
+            reason = _reason(error)
+            await self._dead_letter(source, reason, body)
+            raise Rejected(400, "malformed", reason) from None
+        try:
+            delivered = await self.delivery.deliver(events)
+        except KafkaUnavailable as error:
+            raise _unavailable(error) from None
+        outcome = "accepted" if delivered.stored else "duplicate" if events else "ignored"
+        result = {
+            "stored": len(delivered.stored),
+            "duplicates": delivered.duplicates,
+            "event_ids": [str(event.event_id) for event in events],
+        }
+        return web.json_response(result), outcome
+
+    async def _admit(self, request: web.Request, source: str) -> bytes:
+        """Content type, size, authentication and rate, in that order; the raw body."""
+        if request.content_type != JSON_CONTENT_TYPE:
+            raise Rejected(415, "unsupported_media_type", f"send {JSON_CONTENT_TYPE}")
+        limit = self.settings.gateway_max_body_bytes
+        if request.content_length is not None and request.content_length > limit:
+            raise Rejected(413, "too_large", f"body above {limit} bytes")
+        try:
+            body = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            raise Rejected(413, "too_large", f"body above {limit} bytes") from None
+        try:
+            authenticate(source, self.settings.source_secret(source), request.headers, body)
+        except Unauthorized as error:
+            raise Rejected(401, "unauthorized", error.reason) from None
+        wait_s = self._buckets[source].take()
+        if wait_s:
+            raise Rejected(429, "rate_limited", "rate limit", {"Retry-After": f"{wait_s:.0f}"})
+        return body
+
+    async def _dead_letter(self, source: str, reason: str, body: bytes) -> None:
+        record = {
+            "source": source,
+            "reason": reason,
+            "received_at": datetime.now(UTC).isoformat(),
+            "body_bytes": len(body),
+            "body_sha256": hashlib.sha256(body).hexdigest(),
+            "document": _redacted(body, self.pseudonymizer),
+        }
+        try:
+            value = json.dumps(record, separators=(",", ":")).encode()
+            await self.delivery.deliver_dead_letter(source, reason, value)
+        except KafkaUnavailable as error:
+            raise _unavailable(error) from None
+
+    # --- GET endpoints ----------------------------------------------------------
+
+    async def health(self, _request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    async def ready(self, _request: web.Request) -> web.Response:
+        problem = await self._readiness_problem()
+        if problem:
+            return web.json_response({"status": "not ready", "reason": problem}, status=503)
+        return web.json_response({"status": "ready"})
+
+    async def _readiness_problem(self) -> str | None:
+        if self.delivery.circuit_open:
+            return "recent Kafka send failed"
+        host, _, port = self.settings.kafka_bootstrap.split(",")[0].rpartition(":")
+        try:
+            _reader, writer = await asyncio.wait_for(
+                asyncio.open_connection(host, int(port)), READY_CONNECT_TIMEOUT_S
+            )
+        except (OSError, TimeoutError):
+            return "Kafka bootstrap server not reachable"
+        writer.close()
+        return None
+
+    async def metrics_page(self, _request: web.Request) -> web.Response:
+        page = generate_latest(self.metrics.registry)
+        return web.Response(body=page, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    async def openapi(self, _request: web.Request) -> web.Response:
+        return web.Response(text=OPENAPI_PATH.read_text(), content_type=JSON_CONTENT_TYPE)
+
+
+def build_app(gateway: Gateway) -> web.Application:
+    """The aiohttp application with every route of ``routes.ROUTES``."""
+    app = web.Application(client_max_size=gateway.settings.gateway_max_body_bytes)
+    for route in ROUTES:
+        app.router.add_route(route.method, route.path, _handler(gateway, route))
+    return app
+
+
+def _handler(gateway: Gateway, route: RouteSpec) -> Callable[[web.Request], Awaitable[Any]]:
+    if route.handler == "webhook":
+        return gateway.webhook_handler(route.source or "")
+    return {
+        "survey": gateway.survey,
+        "health": gateway.health,
+        "ready": gateway.ready,
+        "metrics": gateway.metrics_page,
+        "openapi": gateway.openapi,
+    }[route.handler]
+
+
+def _parse_json(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise PayloadError(f"not UTF-8 JSON: {error}") from None
+
+
+def _reason(error: PayloadError | ValidationError) -> str:
+    if isinstance(error, ValidationError):
+        return describe_validation_error(error)
+    return error.reason
+
+
+def _redacted(body: bytes, pseudonymizer: Pseudonymizer) -> Any:
+    try:
+        return redact_document(json.loads(body), pseudonymizer)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None  # not JSON: only its size and hash are kept
+
+
+def _unavailable(error: KafkaUnavailable) -> Rejected:
+    return Rejected(
+        503,
+        "kafka_unavailable",
+        "Kafka did not acknowledge; retry later",
+        {"Retry-After": str(error.retry_after_s)},
+    )

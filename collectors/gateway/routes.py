@@ -1,0 +1,69 @@
+"""The gateway's route table: one entry per endpoint, shared by the server and the OpenAPI file.
+
+Reads nothing; ``app.py`` binds a handler to each :class:`RouteSpec` and ``openapi.py``
+renders the same table, so the description cannot name an endpoint the server lacks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import BaseModel
+
+from xlapulse.collectors.gateway.adapters import ADAPTERS
+from xlapulse.collectors.gateway.adapters.generic import GenericTicketChange
+from xlapulse.collectors.gateway.survey import SurveyAnswerRequest
+
+AUTH_BY_SOURCE = {
+    "servicenow": "bearer",
+    "topdesk": "bearer",
+    "jira": "jiraSignature",
+    "zendesk": "zendeskSignature",
+    "generic": "xlapulseSignature",
+    "survey": "bearer",
+}
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    """One endpoint: method, path, what it does, who may call it and what it reads."""
+
+    method: str
+    path: str
+    handler: str  # "webhook", "survey", "health", "ready", "metrics", "openapi"
+    summary: str
+    source: str | None = None  # the authenticated source of a POST endpoint
+    body_model: type[BaseModel] | None = None
+    body_doc: str = ""
+
+
+def _webhook_routes() -> list[RouteSpec]:
+    return [
+        RouteSpec(
+            "POST",
+            f"/v1/webhooks/{name}",
+            "webhook",
+            f"Ticket lifecycle webhook from {name}",
+            source=name,
+            body_model=GenericTicketChange if name == "generic" else None,
+            body_doc=adapter.payload_doc,
+        )
+        for name, adapter in ADAPTERS.items()
+    ]
+
+
+ROUTES: tuple[RouteSpec, ...] = (
+    *_webhook_routes(),
+    RouteSpec(
+        "POST",
+        "/v1/surveys/answers",
+        "survey",
+        "A survey answer (0-10 score, optional comment and lost minutes)",
+        source="survey",
+        body_model=SurveyAnswerRequest,
+    ),
+    RouteSpec("GET", "/health", "health", "Liveness: the process serves HTTP"),
+    RouteSpec("GET", "/ready", "ready", "Readiness: Kafka reachable and accepting events"),
+    RouteSpec("GET", "/metrics", "metrics", "Prometheus metrics"),
+    RouteSpec("GET", "/openapi.json", "openapi", "This OpenAPI description"),
+)
