@@ -28,6 +28,13 @@ class XlapulseSettings(BaseSettings):
     engine_id: str = "xlapulse-engine"
     engine_session_timeout_s: float = Field(default=30.0, gt=0)
     engine_data_dir: str = "/tmp/xlapulse-engine"
+    # Faust table store: memory:// rebuilds tables from their changelogs at start
+    # (recovery time measured in README "State"); rocksdb:// would keep them on disk.
+    engine_store: str = "memory://"
+    # XLA file (personas, thresholds, weights, objectives); empty = the packaged default.
+    xla_file: str = ""
+    # Late-event policy: events older than this (event time) are dead-lettered.
+    max_event_age_s: int = Field(default=7 * 86_400, gt=0)
     metrics_host: str = "127.0.0.1"  # 0.0.0.0 in a pod, so Prometheus can scrape it
     metrics_port: int = Field(default=9464, ge=0, le=65535)
     sink_batch_size: int = Field(default=500, ge=1)

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from xlapulse.collectors.contract.events import EventBase
 from xlapulse.collectors.simulator.fleet import SITES, Fleet, LogonIncident
 from xlapulse.streams.inprocess import InProcessPipeline
-from xlapulse.streams.scoring.windows import ScorePoint
+from xlapulse.streams.scoring.cells import Record
 
 try:
     from rich.console import Console
@@ -52,6 +52,31 @@ def demo_events(settings: DemoSettings) -> Iterator[tuple[int, EventBase]]:
             yield day_index, event
 
 
+@dataclass(frozen=True)
+class ScorePoint:
+    """The fields of one logon score record the demo shows."""
+
+    persona: str
+    site: str
+    window_start_ms: int
+    score: float
+    samples: int
+    frustrating: int
+    time_lost_ms: int
+
+    @classmethod
+    def from_record(cls, record: Record) -> ScorePoint:
+        return cls(
+            persona=record.tags["persona"],
+            site=record.tags["site"],
+            window_start_ms=record.time_ns // 1_000_000,
+            score=float(record.fields["score"]),
+            samples=int(record.fields["samples"]),
+            frustrating=int(record.fields["frustrating"]),
+            time_lost_ms=int(record.fields["time_lost_ms"]),
+        )
+
+
 def run_demo(settings: DemoSettings, console: Console | None = None, live: bool = True) -> str:
     """Run the demo and return the summary text (also printed)."""
     console = console or Console()
@@ -64,8 +89,13 @@ def run_demo(settings: DemoSettings, console: Console | None = None, live: bool 
     with Live(console=console, auto_refresh=False, transient=not live) as view:
         for day_index, day_events in _group_by_day(demo_events(settings)):
             for event in day_events:
-                for point in pipeline.feed_event(event):
-                    if point.window == "1h":
+                for record in pipeline.feed_event(event):
+                    if (
+                        record.measurement == "experience_score"
+                        and record.tags["window"] == "1h"
+                        and record.tags["touch_point"] == "logon"
+                    ):
+                        point = ScorePoint.from_record(record)
                         hourly[point.persona][_cell(point)].append(point)
             view.update(_live_table(settings, day_index, hourly), refresh=True)
             if live:

@@ -1,71 +1,86 @@
 """The scoring pipeline in one process, without Kafka or InfluxDB.
 
 Reads: encoded contract records, exactly as they would arrive from Kafka.
-Writes: nothing outside memory; published scores are kept in ``scores``.
-Used by ``xlapulse demo`` and by tests that compare it with the Faust workers.
+Writes: nothing outside memory; the latest record per InfluxDB series and
+time is kept in ``records``, as InfluxDB itself would keep it.
+Used by ``xlapulse demo``, ``xlapulse backtest`` and by the integration tests
+as the oracle the Faust workers are compared with.
+
+Its clock is event time (the latest event time seen), so a replay of last
+month scores the same as it did live; the Faust workers use the wall clock.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 from xlapulse.collectors.contract.codec import ContractViolation, encode_event
-from xlapulse.collectors.contract.events import DirectoryAssignmentEvent, EventBase
-from xlapulse.streams.scoring.observations import Assignment
-from xlapulse.streams.scoring.pipeline import (
-    aggregate,
-    observe,
-    read_directory_record,
-    read_telemetry_record,
-)
-from xlapulse.streams.scoring.windows import ScorePoint, WindowAggregate, score_point
+from xlapulse.collectors.contract.events import EventBase, SurveyInvitationEvent, event_time_ms
+from xlapulse.collectors.contract.topics import topic_for
+from xlapulse.streams.scoring.cells import Cell, Record
+from xlapulse.streams.scoring.pipeline import read_input_record, update_cells
+from xlapulse.streams.scoring.user_state import DEFAULT_MAX_EVENT_AGE_MS, UserState, step
+from xlapulse.streams.scoring.xla import XlaConfig, default_xla_config
 
 
 @dataclass
 class InProcessPipeline:
-    """Directory and aggregate state in dicts, fed one record at a time."""
+    """User states and cells in dicts, fed one record at a time."""
 
-    directory: dict[str, Assignment] = field(default_factory=dict)
-    aggregates: dict[str, WindowAggregate] = field(default_factory=dict)
-    scores: dict[str, ScorePoint] = field(default_factory=dict)
+    config: XlaConfig = field(default_factory=default_xla_config)
+    max_event_age_ms: int = DEFAULT_MAX_EVENT_AGE_MS
+    users: dict[str, UserState] = field(default_factory=dict)
+    cells: dict[str, Cell] = field(default_factory=dict)
+    records: dict[tuple[Any, ...], Record] = field(default_factory=dict)
+    invitations: list[SurveyInvitationEvent] = field(default_factory=list)
     outcomes: Counter[str] = field(default_factory=Counter)
     dead_letters: list[str] = field(default_factory=list)
+    clock_ms: int = 0
 
-    def feed_event(self, event: EventBase) -> list[ScorePoint]:
+    def feed_event(self, event: EventBase) -> list[Record]:
         """Encode and process one event, as if it came from its topic."""
-        if isinstance(event, DirectoryAssignmentEvent):
-            self.feed_directory_record(encode_event(event))
-            return []
-        return self.feed_telemetry_record(encode_event(event))
+        return self.feed_record(encode_event(event), topic_for(event))
 
-    def feed_directory_record(self, raw: bytes) -> None:
+    def feed_record(self, raw: bytes, topic: str) -> list[Record]:
+        """Process one input record; return the records it published."""
         try:
-            update = read_directory_record(raw)
+            event = read_input_record(raw, topic)
         except ContractViolation as violation:
-            self._dead_letter(violation)
-            return
-        self.directory[update.user_id] = update.assignment
-        self.outcomes["ok"] += 1
-
-    def feed_telemetry_record(self, raw: bytes) -> list[ScorePoint]:
-        """Process one telemetry record; return the scores it changed."""
-        try:
-            event = read_telemetry_record(raw)
-        except ContractViolation as violation:
-            self._dead_letter(violation)
+            self._dead_letter(violation.reason)
             return []
-        self.outcomes["ok"] += 1
+        self.clock_ms = max(self.clock_ms, event_time_ms(event))
+        result = step(
+            self.users.get(event.user_id),
+            event,
+            self.config,
+            self.clock_ms,
+            self.max_event_age_ms,
+        )
+        self.users[event.user_id] = result.state
+        self.outcomes[result.outcome] += 1
+        if result.outcome in ("late", "future"):
+            self._dead_letter(f"{result.outcome} event")
+        self.invitations += result.invitations
         published = []
-        for observation in observe(event, self.directory.get):
-            for updated in aggregate(observation, self.aggregates.get):
-                self.aggregates[updated.key()] = updated
-                point = score_point(updated)
-                if point is not None:
-                    self.scores[updated.key()] = point
-                    published.append(point)
+        for observation in result.observations:
+            for update in update_cells(observation, self.cells.get, self.config):
+                self.cells[update.cell.key()] = update.cell
+                for record in update.records:
+                    self.records[record.series_key()] = record
+                published += update.records
         return published
 
-    def _dead_letter(self, violation: ContractViolation) -> None:
+    def latest(self, measurement: str, **tags: str) -> list[Record]:
+        """Current records of a measurement whose tags include ``tags``."""
+        return [
+            record
+            for record in self.records.values()
+            if record.measurement == measurement
+            and all(record.tags.get(key) == value for key, value in tags.items())
+        ]
+
+    def _dead_letter(self, reason: str) -> None:
+        self.dead_letters.append(reason)
         self.outcomes["dead_letter"] += 1
-        self.dead_letters.append(violation.reason)

@@ -5,11 +5,12 @@ Names follow Prometheus conventions: ``xlapulse_`` prefix, base units, ``_total`
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 EVENTS = Counter(
     "xlapulse_events_processed_total",
-    "Input records processed, by topic and outcome (ok, dead_letter).",
+    "Input records processed, by topic and outcome "
+    "(ok, held, duplicate, late, future, ignored, dead_letter).",
     ["topic", "outcome"],
 )
 DEAD_LETTERS = Counter(
@@ -25,3 +26,12 @@ PROCESSING_SECONDS = Histogram(
 )
 SINK_POINTS = Counter("xlapulse_sink_points_total", "Points written to InfluxDB.")
 SINK_ERRORS = Counter("xlapulse_sink_errors_total", "Failed InfluxDB write attempts (retried).")
+CONSUMER_LAG = Gauge(
+    "xlapulse_consumer_lag_records",
+    "Records between the last processed offset and the high-water mark, by topic and partition.",
+    ["topic", "partition"],
+)
+STATE_KEYS = Gauge("xlapulse_state_keys", "Keys in a state table on this worker.", ["table"])
+STATE_KEYS_EXPIRED = Counter(
+    "xlapulse_state_keys_expired_total", "State keys deleted by expiry (TTL).", ["table"]
+)

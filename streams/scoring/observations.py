@@ -1,75 +1,117 @@
-"""Turn one validated telemetry event into a scored observation.
+"""Observations: what the per-user step tells the per-persona aggregation.
 
-An observation is the unit the windowed aggregates consume: which touch point,
-whose persona and site, how it felt (band) and how much time it cost.
+The per-user step (``user_state.py``) turns contract events into observations;
+the windowed cells (``cells.py``) count them. Observations cross the
+``xlapulse.observations.v1`` topic between two Faust agents, so each one has a
+``kind`` and a JSON-friendly dict form. Reads and writes nothing itself.
+
+Kinds:
+
+* ``sample``: one touch-point indicator (band, time lost, XLA objective hits);
+* ``ticket``: a ticket was opened (and what telemetry explains it) or handled
+  (how the service desk did);
+* ``survey``: a 0-10 answer, with self-reported lost time;
+* ``journey``: the user's peak-end journey score of the day so far.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, ClassVar
 
-from xlapulse.collectors.contract.events import DirectoryAssignmentEvent, LogonEvent, event_time_ms
-from xlapulse.streams.scoring.formulas import time_lost_ms
-from xlapulse.streams.scoring.indicators import Band, classify_duration
-from xlapulse.streams.scoring.personas import UNASSIGNED, UNKNOWN_SITE, persona_for
-
-
-@dataclass(frozen=True)
-class Assignment:
-    """Where a user belongs, from their latest directory assignment."""
-
-    persona: str
-    site: str
-
-    @classmethod
-    def from_event(cls, event: DirectoryAssignmentEvent) -> Assignment:
-        return cls(persona=event.persona, site=event.site)
-
-
-UNASSIGNED_USER = Assignment(persona=UNASSIGNED, site=UNKNOWN_SITE)
+from xlapulse.streams.scoring.indicators import Band
 
 
 @dataclass(frozen=True)
 class Observation:
-    """One scored experience sample."""
+    """Common envelope: whose, where, when, and the event id cells de-duplicate on."""
 
+    kind: ClassVar[str]
     event_id: str
     user_id: str
-    touch_point: str
     persona: str
     site: str
     event_time_ms: int
-    band: Band
-    duration_ms: int
-    target_ms: int
-    time_lost_ms: int
 
     def group_key(self) -> str:
         """The aggregation key: observations of one persona at one site share a partition."""
         return f"{self.persona}|{self.site}"
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Observation:
-        return cls(**{**data, "band": Band(data["band"])})
+        return {"kind": self.kind, **asdict(self)}
 
 
-def observe_logon(event: LogonEvent, assignment: Assignment | None) -> Observation:
-    """Score a logon against its persona's Apdex target."""
-    where = assignment or UNASSIGNED_USER
-    target_ms = persona_for(where.persona).thresholds.logon_target_ms
-    return Observation(
-        event_id=str(event.event_id),
-        user_id=event.user_id,
-        touch_point="logon",
-        persona=where.persona,
-        site=where.site,
-        event_time_ms=event_time_ms(event),
-        band=classify_duration(event.logon_duration_ms, target_ms),
-        duration_ms=event.logon_duration_ms,
-        target_ms=target_ms,
-        time_lost_ms=time_lost_ms(event.logon_duration_ms, target_ms),
-    )
+@dataclass(frozen=True)
+class SampleObservation(Observation):
+    """One scored touch-point sample."""
+
+    kind: ClassVar[str] = "sample"
+    touch_point: str
+    band: Band
+    time_lost_ms: int
+    measured_ms: int | None = None
+    cause: str | None = None
+    #: (objective id, met) for every sample-based XLA objective of the persona.
+    objective_hits: tuple[tuple[str, bool], ...] = ()
+
+
+@dataclass(frozen=True)
+class TicketObservation(Observation):
+    """A ticket opened (``stage='opened'``) or handled to resolution (``stage='handled'``)."""
+
+    kind: ClassVar[str] = "ticket"
+    ticket_id: str
+    stage: str
+    #: opened: the touch point whose recent frustrating signals explain the ticket, if any.
+    explained_by: str | None = None
+    #: opened: time lost over thresholds in the explaining signals (telemetry view).
+    signal_time_lost_ms: int = 0
+    #: handled: the service-desk band and what went wrong.
+    band: Band | None = None
+    cause: str | None = None
+    first_contact_ms: int | None = None
+    resolution_ms: int | None = None
+    reassignments: int = 0
+    reopened: bool = False
+    contacted_user: bool = True
+    sla_breached: bool | None = None
+
+
+@dataclass(frozen=True)
+class SurveyObservation(Observation):
+    """A survey answer (HappySignals-style 0-10) and the user's own lost-time estimate."""
+
+    kind: ClassVar[str] = "survey"
+    score: int
+    self_reported_lost_ms: int | None = None
+    about_ticket: bool = False
+
+
+@dataclass(frozen=True)
+class JourneyObservation(Observation):
+    """The user's peak-end journey score for the day that starts at ``day_start_ms``."""
+
+    kind: ClassVar[str] = "journey"
+    day_start_ms: int
+    score: float
+    mean: float
+    worst: float
+    end: float
+    moments: int
+
+
+OBSERVATION_KINDS: dict[str, type[Observation]] = {
+    kind.kind: kind
+    for kind in (SampleObservation, TicketObservation, SurveyObservation, JourneyObservation)
+}
+
+
+def observation_from_dict(data: dict[str, Any]) -> Observation:
+    """Rebuild an observation from :meth:`Observation.to_dict` output."""
+    values = dict(data)
+    kind = OBSERVATION_KINDS[values.pop("kind")]
+    if values.get("band") is not None:
+        values["band"] = Band(values["band"])
+    if "objective_hits" in values:
+        values["objective_hits"] = tuple(tuple(hit) for hit in values["objective_hits"])
+    return kind(**values)

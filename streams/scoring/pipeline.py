@@ -1,7 +1,8 @@
-"""The processing steps shared by the Faust agents and the in-process demo.
+"""The processing steps shared by the Faust agents, the demo and the backtest.
 
 Each step is a pure function over raw record bytes and a lookup of current
 state; the caller owns the state (a Faust table or a dict) and the I/O.
+Reads: encoded contract records and observation dicts. Writes: nothing.
 """
 
 from __future__ import annotations
@@ -12,72 +13,58 @@ from dataclasses import dataclass
 from xlapulse.collectors.contract.codec import ContractViolation, parse_event
 from xlapulse.collectors.contract.events import (
     DirectoryAssignmentEvent,
-    Event,
-    LogonEvent,
+    EventBase,
+    SurveyAnswerEvent,
     TelemetryEvent,
+    TicketEvent,
 )
-from xlapulse.streams.scoring.observations import Assignment, Observation, observe_logon
-from xlapulse.streams.scoring.windows import (
-    WINDOW_SIZES_S,
-    WindowAggregate,
-    add_observation,
-    aggregate_key,
-    empty_aggregate,
-    window_start_ms,
+from xlapulse.collectors.contract.topics import (
+    DIRECTORY_TOPIC,
+    SURVEYS_TOPIC,
+    TELEMETRY_TOPIC,
+    TICKETS_TOPIC,
 )
+from xlapulse.streams.scoring.cells import Cell, Record, add_observation, cell_records, cells_for
+from xlapulse.streams.scoring.observations import Observation
+from xlapulse.streams.scoring.xla import XlaConfig
 
-AssignmentLookup = Callable[[str], Assignment | None]
-AggregateLookup = Callable[[str], WindowAggregate | None]
+_EXPECTED_TYPE: dict[str, type[EventBase]] = {
+    TELEMETRY_TOPIC: TelemetryEvent,
+    TICKETS_TOPIC: TicketEvent,
+    SURVEYS_TOPIC: SurveyAnswerEvent,
+    DIRECTORY_TOPIC: DirectoryAssignmentEvent,
+}
+
+CellLookup = Callable[[str], Cell | None]
 
 
-@dataclass(frozen=True)
-class DirectoryUpdate:
-    """A user's new assignment, to store under ``user_id``."""
-
-    user_id: str
-    assignment: Assignment
-
-
-def read_directory_record(raw: bytes) -> DirectoryUpdate:
-    """Validate a directory-topic record; raise ContractViolation if it is anything else."""
+def read_input_record(raw: bytes, topic: str) -> EventBase:
+    """Validate an input record; raise ContractViolation if it does not belong on ``topic``."""
     event = parse_event(raw)
-    if not isinstance(event, DirectoryAssignmentEvent):
-        raise ContractViolation(f"{event.event_type} event on the directory topic")
-    return DirectoryUpdate(user_id=event.user_id, assignment=Assignment.from_event(event))
-
-
-def read_telemetry_record(raw: bytes) -> TelemetryEvent:
-    """Validate a telemetry-topic record; raise ContractViolation if it is not telemetry."""
-    event: Event = parse_event(raw)
-    if not isinstance(event, TelemetryEvent):
-        raise ContractViolation(f"{event.event_type} event on the telemetry topic")
+    expected = _EXPECTED_TYPE[topic]
+    if not isinstance(event, expected):
+        raise ContractViolation(f"{event.event_type} event on the {topic} topic")
     return event
 
 
-def observe(event: TelemetryEvent, lookup: AssignmentLookup) -> list[Observation]:
-    """Scored observations for one telemetry event (touch points without scoring yield none)."""
-    if isinstance(event, LogonEvent):
-        return [observe_logon(event, lookup(event.user_id))]
-    return []
+@dataclass(frozen=True)
+class CellUpdate:
+    """A cell that changed, and the records to publish for it."""
+
+    cell: Cell
+    records: list[Record]
 
 
-def aggregate(observation: Observation, lookup: AggregateLookup) -> list[WindowAggregate]:
-    """The updated aggregate of every window size the observation falls into.
-
-    Aggregates that already counted the observation's event id are left out,
-    so a replayed event causes no write.
-    """
-    updated = []
-    for window_s in WINDOW_SIZES_S:
-        key = aggregate_key(
-            observation.touch_point,
-            observation.persona,
-            observation.site,
-            window_s,
-            window_start_ms(observation.event_time_ms, window_s),
-        )
-        current = lookup(key) or empty_aggregate(observation, window_s)
-        new = add_observation(current, observation)
-        if new is not current:
-            updated.append(new)
-    return updated
+def update_cells(
+    observation: Observation, lookup: CellLookup, config: XlaConfig
+) -> list[CellUpdate]:
+    """Count the observation in each of its window cells; cells that already had it are left out."""
+    resolution_target_ms = config.persona(
+        observation.persona
+    ).thresholds.ticket_resolution_target_ms
+    updates = []
+    for key, window_s, start_ms in cells_for(observation):
+        cell = lookup(key) or Cell(observation.persona, observation.site, window_s, start_ms)
+        if add_observation(cell, observation, resolution_target_ms):
+            updates.append(CellUpdate(cell, cell_records(cell, config, observation.user_id)))
+    return updates

@@ -1,37 +1,79 @@
-"""InfluxDB line-protocol points for published scores (pure, no I/O).
+"""InfluxDB points for published records (pure, no I/O).
 
-Measurement ``experience_score``:
+Every measurement declares its tag keys; a record with other tags, or a key
+that is both tag and field, is refused (a programming error, not data).
+Tags are low-cardinality (persona, site, window, touch point, objective,
+versions): never a user or device id. The per-user record carries its
+pseudonym as a *field*, which InfluxDB does not index.
 
-* tags (low cardinality, never user or device ids): ``touch_point``,
-  ``persona``, ``site``, ``window`` (``5m``/``1h``), ``formula_version``;
-* fields: ``score`` (0-100) and ``apdex`` (0-1) as floats; ``good``,
-  ``tolerating``, ``frustrating``, ``samples``, ``users`` and ``time_lost_ms`` as
-  integers, so dashboards can roll cells up with sample weights:
-  ``100 * (sum(good) + sum(tolerating) / 2) / sum(samples)``;
-* timestamp: the window start, in ms. Tags + timestamp identify the cell, so a
-  rewritten cell overwrites its point: replays are idempotent.
+Measurements (all tagged ``persona``, ``site``, ``window``, ``formula_version``):
+
+==================  ==========================  ========================================
+measurement         extra tags                  fields
+==================  ==========================  ========================================
+experience_score    touch_point (or overall)    score, apdex, good, tolerating,
+                                                frustrating, samples, users, time_lost_ms
+                                                (+ users_with_issues, median_user_score
+                                                for overall)
+xla_compliance      objective, kind,            value, target, met (0/1), samples
+                    touch_point, xla_version
+service_desk        -                           tickets_opened, explained, without_signal,
+                                                explained_by_<touch point>,
+                                                silent_sufferers, users_frustrated,
+                                                telemetry_time_lost_ms, signal_time_lost_ms,
+                                                self_reported_lost_ms, self_reported_answers,
+                                                handled, no_contact, reopened,
+                                                mean_first_contact_ms, sla_met_ratio,
+                                                service_experience_score, dex_score,
+                                                watermelon (0/1)
+sentiment           -                           happiness, answers, users, csat_ratio
+journey             -                           users, mean_score, worst_score,
+                                                mean_worst_moment, mean_end,
+                                                users_below_issue_score
+user_score          -                           user_id (pseudonym), score, samples
+==================  ==========================  ========================================
+
+The timestamp is the window start (``user_score``: plus a per-user offset
+inside the window). Tags + timestamp identify a cell, so a rewritten cell
+overwrites its point: replays are idempotent.
 """
 
 from __future__ import annotations
 
 from influxdb_client import Point, WritePrecision
 
-from xlapulse.streams.scoring.windows import ScorePoint
+from xlapulse.streams.scoring.cells import Record
 
-SCORE_MEASUREMENT = "experience_score"
-SCORE_TAG_KEYS = ("touch_point", "persona", "site", "window", "formula_version")
-INTEGER_FIELD_KEYS = ("good", "tolerating", "frustrating", "samples", "users", "time_lost_ms")
-SCORE_FIELD_KEYS = ("score", "apdex", *INTEGER_FIELD_KEYS)
+BASE_TAG_KEYS = frozenset({"persona", "site", "window", "formula_version"})
+TAG_KEYS: dict[str, frozenset[str]] = {
+    "experience_score": BASE_TAG_KEYS | {"touch_point"},
+    "xla_compliance": BASE_TAG_KEYS | {"objective", "kind", "touch_point", "xla_version"},
+    "service_desk": BASE_TAG_KEYS,
+    "sentiment": BASE_TAG_KEYS,
+    "journey": BASE_TAG_KEYS,
+    "user_score": BASE_TAG_KEYS,
+}
 
-assert not set(SCORE_TAG_KEYS) & set(SCORE_FIELD_KEYS), "a key cannot be both tag and field"
+
+class PointSchemaError(ValueError):
+    """A record does not fit its measurement's declared tags."""
 
 
-def score_to_point(score: ScorePoint) -> Point:
-    """One InfluxDB point for one published score."""
-    point = Point(SCORE_MEASUREMENT)
-    for tag in SCORE_TAG_KEYS:
-        point.tag(tag, getattr(score, tag))
-    point.field("score", float(score.score)).field("apdex", float(score.apdex))
-    for integer_field in INTEGER_FIELD_KEYS:
-        point.field(integer_field, int(getattr(score, integer_field)))
-    return point.time(score.window_start_ms, WritePrecision.MS)
+def record_to_point(record: Record) -> Point:
+    """One InfluxDB point for one record; integers stay integers, floats stay floats."""
+    declared = TAG_KEYS.get(record.measurement)
+    if declared is None:
+        raise PointSchemaError(f"unknown measurement {record.measurement!r}")
+    if set(record.tags) != declared:
+        raise PointSchemaError(
+            f"{record.measurement}: tags {sorted(record.tags)} != declared {sorted(declared)}"
+        )
+    overlap = set(record.tags) & set(record.fields)
+    if overlap:
+        raise PointSchemaError(f"{record.measurement}: {sorted(overlap)} both tag and field")
+    point = Point(record.measurement)
+    for key, value in sorted(record.tags.items()):
+        point.tag(key, value)
+    for key, value in sorted(record.fields.items()):
+        point.field(key, value)
+    return point.time(record.time_ns, WritePrecision.NS)

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+import faust
 import pytest
+from faust.types import TP
 
 from xlapulse.collectors.contract.codec import encode_event
-from xlapulse.collectors.contract.events import DirectoryAssignmentEvent
+from xlapulse.collectors.contract.events import DirectoryAssignmentEvent, VpnSessionEvent
+from xlapulse.collectors.contract.topics import topic_for
 from xlapulse.collectors.settings import XlapulseSettings
 from xlapulse.streams.app import build_app
 from xlapulse.streams.scoring.indicators import Band
-from xlapulse.streams.scoring.observations import Observation
+from xlapulse.streams.scoring.observations import SampleObservation
 
 USER = "u_" + "c" * 32
+DEVICE = "d_" + "d" * 32
 
 
 class RecordingSink:
@@ -30,6 +34,21 @@ class RecordingSink:
         return None
 
 
+def put_on_topic(context, event):
+    """Put an event as if read from its contract topic (the test context cannot name one
+    for a multi-topic agent)."""
+    original = context.to_message
+
+    def to_message(key, value, **options):
+        message = original(key, value, **options)
+        message.topic = topic_for(event)
+        message.tp = TP(message.topic, message.partition)
+        return message
+
+    context.to_message = to_message
+    return context.put(encode_event(event), key=event.user_id.encode())
+
+
 @pytest.fixture()
 def app(tmp_path):
     settings = XlapulseSettings(engine_data_dir=str(tmp_path), topic_partitions=1)
@@ -42,43 +61,58 @@ def app(tmp_path):
     return app
 
 
-async def test_directory_agent_stores_the_assignment(app) -> None:
-    agent = app.agents["xlapulse.streams.app.assign_directory"]
-    table = app.tables["user-directory"]
-    event = DirectoryAssignmentEvent(
-        event_time=datetime(2026, 11, 23, tzinfo=UTC),
+async def test_user_agent_keeps_state_and_emits_observations(app, monkeypatch) -> None:
+    sent: list[tuple[str, dict]] = []
+
+    async def record_send(topic, key=None, value=None, **options):
+        sent.append((topic.get_topic_name(), json.loads(value)))
+
+    monkeypatch.setattr(faust.topics.Topic, "send", record_send)
+    agent = app.agents["xlapulse.streams.app.follow_users"]
+    table = app.tables["user-state"]
+    now = datetime.now(UTC)
+    assignment = DirectoryAssignmentEvent(
+        event_time=now - timedelta(minutes=5),
         user_id=USER,
-        persona="developer",
+        persona="field_worker",
         site="utrecht",
-        department="engineering",
+        department="sales",
     )
+    drop = VpnSessionEvent(event_time=now, user_id=USER, device_id=DEVICE, state="dropped")
     async with agent.test_context() as context:
-        await context.put(encode_event(event), key=USER.encode())
-    assert table[USER] == {"persona": "developer", "site": "utrecht"}
+        await put_on_topic(context, assignment)
+        await put_on_topic(context, drop)
+        await put_on_topic(context, drop)  # a duplicate delivery
+    state = table[USER]
+    assert (state["persona"], state["site"]) == ("field_worker", "utrecht")
+    assert state["vpn_down_since_ms"] is not None
+    assert len(state["seen_event_ids"]) == 2
+    observations = [value for topic, value in sent if topic == "xlapulse.observations.v1"]
+    assert [o["kind"] for o in observations] == ["sample", "journey"], "the duplicate sent nothing"
+    assert observations[0]["band"] == "frustrating"
 
 
 async def test_aggregate_agent_writes_a_published_cell_once(app) -> None:
-    agent = app.agents["xlapulse.streams.app.aggregate_scores"]
+    agent = app.agents["xlapulse.streams.app.aggregate_cells"]
     sink = app.recording_sink
     observations = [
-        Observation(
+        SampleObservation(
             event_id=f"00000000-0000-4000-8000-{n:012d}",
             user_id=f"u_{n:032x}",
-            touch_point="logon",
             persona="developer",
             site="utrecht",
             event_time_ms=1_795_420_800_000 + n * 1000,
+            touch_point="logon",
             band=Band.GOOD if n % 2 else Band.TOLERATING,
-            duration_ms=20_000,
-            target_ms=30_000,
             time_lost_ms=0,
+            measured_ms=20_000,
         )
         for n in range(5)
     ]
     async with agent.test_context() as context:
         for observation in [*observations, observations[0]]:  # the last one is a replay
             await context.put(json.dumps(observation.to_dict()).encode(), key=b"developer|utrecht")
-    written = [point for batch in sink.batches for point in batch]
-    lines = {point.to_line_protocol() for point in written}
-    assert any("window=1h" in line and "samples=5i" in line for line in lines)
+    lines = {point.to_line_protocol() for batch in sink.batches for point in batch}
+    logon_hourly = [line for line in lines if "window=1h" in line and "touch_point=logon" in line]
+    assert logon_hourly and all("samples=5i" in line for line in logon_hourly)
     assert not any("samples=6i" in line for line in lines), "a replay is counted once"

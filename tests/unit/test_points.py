@@ -1,42 +1,36 @@
-"""InfluxDB points: tags carry no identities, timestamps make writes idempotent."""
+"""Records become InfluxDB points with declared tags only, and keep integer fields integer."""
 
 from __future__ import annotations
 
-from influxdb_client import WritePrecision
+import pytest
 
-from xlapulse.streams.scoring.windows import ScorePoint
-from xlapulse.streams.sink.points import SCORE_FIELD_KEYS, SCORE_TAG_KEYS, score_to_point
+from xlapulse.streams.scoring.cells import Record
+from xlapulse.streams.sink.points import PointSchemaError, record_to_point
 
-POINT = ScorePoint(
-    touch_point="logon",
-    persona="developer",
-    site="utrecht",
-    window="1h",
-    window_start_ms=1_795_334_400_000,
-    score=62.5,
-    apdex=0.625,
-    good=3,
-    tolerating=4,
-    frustrating=1,
-    samples=8,
-    users=6,
-    time_lost_ms=123_000,
-)
+TAGS = {"persona": "developer", "site": "utrecht", "window": "1h", "formula_version": "2.0"}
 
 
-def test_line_protocol_has_tags_fields_and_window_timestamp() -> None:
-    line = score_to_point(POINT).to_line_protocol(precision=WritePrecision.MS)
+def test_record_becomes_line_protocol_with_typed_fields() -> None:
+    record = Record(
+        "experience_score",
+        {**TAGS, "touch_point": "logon"},
+        {"score": 87.5, "samples": 8},
+        1_795_420_800_000_000_000,
+    )
+    line = record_to_point(record).to_line_protocol()
     assert line == (
-        "experience_score,formula_version=1.0,persona=developer,site=utrecht,"
-        "touch_point=logon,window=1h apdex=0.625,frustrating=1i,good=3i,samples=8i,"
-        "score=62.5,time_lost_ms=123000i,tolerating=4i,users=6i 1795334400000"
+        "experience_score,formula_version=2.0,persona=developer,site=utrecht,touch_point=logon,"
+        "window=1h samples=8i,score=87.5 1795420800000000000"
     )
 
 
-def test_the_same_cell_gives_the_same_point() -> None:
-    assert score_to_point(POINT).to_line_protocol() == score_to_point(POINT).to_line_protocol()
+def test_user_ids_are_never_tags() -> None:
+    with pytest.raises(PointSchemaError, match="tags"):
+        record_to_point(Record("user_score", {**TAGS, "user_id": "u_1"}, {"score": 1.0}, 0))
 
 
-def test_no_identity_or_overlap_in_the_schema() -> None:
-    assert not set(SCORE_TAG_KEYS) & set(SCORE_FIELD_KEYS)
-    assert not {"user_id", "device_id"} & (set(SCORE_TAG_KEYS) | set(SCORE_FIELD_KEYS))
+def test_unknown_measurement_and_tag_field_overlap_are_refused() -> None:
+    with pytest.raises(PointSchemaError, match="unknown measurement"):
+        record_to_point(Record("nope", TAGS, {"x": 1}, 0))
+    with pytest.raises(PointSchemaError, match="both tag and field"):
+        record_to_point(Record("journey", TAGS, {"site": "x"}, 0))

@@ -1,0 +1,434 @@
+"""Per-user state and the step that turns one event into observations.
+
+The Faust agent ``follow_users`` keeps one :class:`UserState` per user
+pseudonym in the ``user-state`` table (co-partitioned with every input topic)
+and calls :func:`step` for each event; the in-process pipeline does the same
+with a dict. Reads: a validated contract event and the XLA configuration.
+Writes: nothing; the caller stores the new state and sends the outputs.
+
+Policies (each outcome is counted by the caller):
+
+* **duplicate**: an event id seen for this user within ``DEDUP_WINDOW_MS`` is
+  dropped (at-least-once delivery, collector retries, webhook redeliveries);
+* **future**: an event more than ``MAX_FUTURE_SKEW_MS`` ahead of the clock is
+  dead-lettered (a broken endpoint clock must not open windows in the future);
+* **late**: an event older than ``max_event_age_ms`` is dead-lettered: its
+  windows are closed and its user state may have expired;
+* **held**: telemetry of a user without a directory assignment is held (at
+  most ``MAX_HELD_EVENTS`` for ``MAX_HOLD_MS``) and scored when the assignment
+  arrives, because the directory and telemetry topics are not ordered with
+  each other; after that it is scored as persona ``unassigned``.
+
+State is bounded: ids, problems, tickets and journey moments are capped and
+pruned by age, and :func:`is_expired` tells the caller when to delete a user
+unseen for ``USER_STATE_TTL_MS``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from xlapulse.collectors.contract.codec import encode_event, parse_event
+from xlapulse.collectors.contract.events import (
+    DirectoryAssignmentEvent,
+    EventBase,
+    SurveyAnswerEvent,
+    SurveyInvitationEvent,
+    TelemetryEvent,
+    TicketEvent,
+    VpnSessionEvent,
+    event_time_ms,
+)
+from xlapulse.streams.scoring.indicators import Band
+from xlapulse.streams.scoring.journey import Moment, journey_score
+from xlapulse.streams.scoring.observations import (
+    JourneyObservation,
+    Observation,
+    SampleObservation,
+    SurveyObservation,
+    TicketObservation,
+)
+from xlapulse.streams.scoring.personas import UNASSIGNED, UNKNOWN_SITE, Thresholds
+from xlapulse.streams.scoring.touchpoints import Indicator, indicate
+from xlapulse.streams.scoring.xla import XlaConfig, sample_meets
+
+MINUTE_MS = 60_000
+HOUR_MS = 60 * MINUTE_MS
+DAY_MS = 24 * HOUR_MS
+
+DEDUP_WINDOW_MS = DAY_MS
+MAX_REMEMBERED_EVENT_IDS = 2_000
+MAX_FUTURE_SKEW_MS = 5 * MINUTE_MS
+DEFAULT_MAX_EVENT_AGE_MS = 7 * DAY_MS
+MAX_HELD_EVENTS = 50
+MAX_HOLD_MS = 10 * MINUTE_MS
+#: A ticket is explained by the user's frustrating signals in the hours before it.
+CORRELATION_WINDOW_MS = 4 * HOUR_MS
+MAX_PROBLEMS = 100
+MAX_OPEN_TICKETS = 50
+MAX_JOURNEY_MOMENTS = 500
+#: A journey moment lasts until the next one, at most this long; the last lasts one minute.
+MAX_MOMENT_MS = 30 * MINUTE_MS
+LAST_MOMENT_MS = MINUTE_MS
+USER_STATE_TTL_MS = 14 * DAY_MS
+
+_INVITATION_NAMESPACE = uuid.UUID("6f1c1f0e-9f4e-5b0a-9a51-7c2d1b1e0a01")
+
+
+@dataclass
+class TicketProgress:
+    """What the engine knows about one open ticket of the user."""
+
+    created_ms: int
+    first_contact_ms: int | None = None
+    assignments: int = 0
+    reopened: bool = False
+    sla_breached: bool | None = None
+
+
+@dataclass
+class UserState:
+    """Everything the engine remembers about one user (JSON-friendly via to_dict)."""
+
+    persona: str = UNASSIGNED
+    site: str = UNKNOWN_SITE
+    last_seen_ms: int = 0
+    seen_event_ids: dict[str, int] = field(default_factory=dict)
+    #: Recent frustrating or tolerating samples: [time_ms, touch_point, cause, time_lost_ms].
+    problems: list[list[Any]] = field(default_factory=list)
+    tickets: dict[str, TicketProgress] = field(default_factory=dict)
+    journey_day_ms: int | None = None
+    #: Today's journey moments: [time_ms, sample score].
+    moments: list[list[float]] = field(default_factory=list)
+    vpn_down_since_ms: int | None = None
+    #: Encoded telemetry waiting for a directory assignment.
+    held: list[str] = field(default_factory=list)
+
+    @property
+    def assigned(self) -> bool:
+        return self.persona != UNASSIGNED
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> UserState:
+        tickets = {key: TicketProgress(**value) for key, value in data["tickets"].items()}
+        return cls(**{**data, "tickets": tickets})
+
+
+@dataclass(frozen=True)
+class UserStep:
+    """The result of one event: new state, outputs, and the policy outcome."""
+
+    state: UserState
+    outcome: str
+    observations: list[Observation] = field(default_factory=list)
+    invitations: list[SurveyInvitationEvent] = field(default_factory=list)
+
+
+def is_expired(state: UserState, clock_ms: int) -> bool:
+    """True when the user has been silent for longer than the state TTL."""
+    return clock_ms - state.last_seen_ms > USER_STATE_TTL_MS
+
+
+def step(
+    state: UserState | None,
+    event: EventBase,
+    config: XlaConfig,
+    clock_ms: int,
+    max_event_age_ms: int = DEFAULT_MAX_EVENT_AGE_MS,
+) -> UserStep:
+    """Apply one event to a user's state (``None`` for a new user).
+
+    The state is updated in place and returned in the step, so the caller can
+    store it back (Faust table or dict) without copying it per event.
+    """
+    state = UserState() if state is None else state
+    when_ms = event_time_ms(event)
+    if when_ms > clock_ms + MAX_FUTURE_SKEW_MS:
+        return UserStep(state, "future")
+    if when_ms < clock_ms - max_event_age_ms:
+        return UserStep(state, "late")
+    event_id = str(event.event_id)
+    _forget_old_ids(state, clock_ms)
+    if event_id in state.seen_event_ids:
+        return UserStep(state, "duplicate")
+    state.seen_event_ids[event_id] = when_ms
+    state.last_seen_ms = max(state.last_seen_ms, when_ms)
+
+    if isinstance(event, DirectoryAssignmentEvent):
+        return _assign(state, event, config, clock_ms)
+    if isinstance(event, TelemetryEvent):
+        if not state.assigned and _hold(state, event, clock_ms):
+            return UserStep(state, "held")
+        return _telemetry(state, event, config)
+    if isinstance(event, TicketEvent):
+        return _ticket(state, event, config.persona(state.persona).thresholds)
+    if isinstance(event, SurveyAnswerEvent):
+        return UserStep(state, "ok", [_survey(state, event)])
+    return UserStep(state, "ignored")
+
+
+def _forget_old_ids(state: UserState, clock_ms: int) -> None:
+    horizon = clock_ms - DEDUP_WINDOW_MS
+    seen = {key: at for key, at in state.seen_event_ids.items() if at >= horizon}
+    if len(seen) > MAX_REMEMBERED_EVENT_IDS:
+        newest = sorted(seen.items(), key=lambda item: item[1])[-MAX_REMEMBERED_EVENT_IDS:]
+        seen = dict(newest)
+    state.seen_event_ids = seen
+
+
+def _hold(state: UserState, event: TelemetryEvent, clock_ms: int) -> bool:
+    """Hold the event for the coming assignment; False once holding is no longer sensible."""
+    oldest_ms = event_time_ms(parse_event(state.held[0].encode())) if state.held else clock_ms
+    if len(state.held) >= MAX_HELD_EVENTS or clock_ms - oldest_ms > MAX_HOLD_MS:
+        return False
+    state.held.append(encode_event(event).decode())
+    return True
+
+
+def _assign(
+    state: UserState, event: DirectoryAssignmentEvent, config: XlaConfig, clock_ms: int
+) -> UserStep:
+    state.persona, state.site = event.persona, event.site
+    held, state.held = state.held, []
+    observations: list[Observation] = []
+    invitations: list[SurveyInvitationEvent] = []
+    for raw in held:
+        released = _telemetry(state, parse_event(raw.encode()), config)  # type: ignore[arg-type]
+        observations += released.observations
+        invitations += released.invitations
+    return UserStep(state, "ok", observations, invitations)
+
+
+def _telemetry(state: UserState, event: TelemetryEvent, config: XlaConfig) -> UserStep:
+    persona = config.persona(state.persona)
+    indicator = indicate(event, persona.thresholds)
+    invitations = _vpn_invitation(state, event)
+    if indicator is None:
+        return UserStep(state, "ok", [], invitations)
+    when_ms = event_time_ms(event)
+    hits = []
+    for objective in config.objectives_for(state.persona):
+        met = sample_meets(
+            objective,
+            indicator.touch_point,
+            indicator.measured_ms,
+            indicator.band is Band.FRUSTRATING,
+        )
+        if met is not None:
+            hits.append((objective.id, met))
+    sample = SampleObservation(
+        event_id=str(event.event_id),
+        user_id=event.user_id,
+        persona=state.persona,
+        site=state.site,
+        event_time_ms=when_ms,
+        touch_point=indicator.touch_point,
+        band=indicator.band,
+        time_lost_ms=indicator.time_lost_ms,
+        measured_ms=indicator.measured_ms,
+        cause=indicator.cause,
+        objective_hits=tuple(hits),
+    )
+    _remember_problem(state, indicator, when_ms)
+    journey = _add_moment(state, event, indicator, when_ms)
+    return UserStep(state, "ok", [sample, journey], invitations)
+
+
+def _remember_problem(state: UserState, indicator: Indicator, when_ms: int) -> None:
+    if indicator.band is Band.GOOD:
+        return
+    state.problems.append([when_ms, indicator.touch_point, indicator.cause, indicator.time_lost_ms])
+    state.problems.sort(key=lambda problem: problem[0])
+    horizon = state.last_seen_ms - CORRELATION_WINDOW_MS
+    state.problems = [p for p in state.problems if p[0] >= horizon][-MAX_PROBLEMS:]
+
+
+def _add_moment(
+    state: UserState, event: EventBase, indicator: Indicator, when_ms: int
+) -> JourneyObservation:
+    day_ms = when_ms - when_ms % DAY_MS
+    if state.journey_day_ms is None or day_ms > state.journey_day_ms:
+        state.journey_day_ms, state.moments = day_ms, []
+    if day_ms == state.journey_day_ms:
+        state.moments.append([when_ms, indicator.score])
+        state.moments.sort(key=lambda moment: moment[0])
+        del state.moments[:-MAX_JOURNEY_MOMENTS]
+    moments = [
+        Moment(duration_s=min(next_at - at, MAX_MOMENT_MS) / 1000, score=score)
+        for (at, score), (next_at, _) in zip(state.moments, state.moments[1:], strict=False)
+    ]
+    moments.append(Moment(duration_s=LAST_MOMENT_MS / 1000, score=state.moments[-1][1]))
+    journey = journey_score(moments)
+    return JourneyObservation(
+        event_id=f"journey:{event.event_id}",
+        user_id=event.user_id,
+        persona=state.persona,
+        site=state.site,
+        event_time_ms=int(state.moments[-1][0]),
+        day_start_ms=state.journey_day_ms,
+        score=round(journey.score, 3),
+        mean=round(journey.mean, 3),
+        worst=round(journey.worst, 3),
+        end=round(journey.end, 3),
+        moments=journey.moments,
+    )
+
+
+def _vpn_invitation(state: UserState, event: TelemetryEvent) -> list[SurveyInvitationEvent]:
+    """Invite a survey at the first good VPN session after a drop (a peak-end moment)."""
+    if not isinstance(event, VpnSessionEvent):
+        return []
+    when_ms = event_time_ms(event)
+    if event.state in ("dropped", "failed"):
+        if state.vpn_down_since_ms is None:
+            state.vpn_down_since_ms = when_ms
+        return []
+    if event.state != "connected" or state.vpn_down_since_ms is None:
+        return []
+    state.vpn_down_since_ms = None
+    return [
+        SurveyInvitationEvent(
+            event_id=uuid.uuid5(_INVITATION_NAMESPACE, f"vpn_recovered:{event.event_id}"),
+            event_time=event.event_time,
+            user_id=event.user_id,
+            device_id=event.device_id,
+            trigger="vpn_recovered",
+            survey="vpn_recovery",
+            journey_moment="first_good_vpn_session_after_drop",
+        )
+    ]
+
+
+def _ticket(state: UserState, event: TicketEvent, limits: Thresholds) -> UserStep:
+    when_ms = event_time_ms(event)
+    progress = state.tickets.get(event.ticket_id)
+    observations: list[Observation] = []
+    if progress is None:
+        progress = TicketProgress(created_ms=when_ms)
+        if len(state.tickets) < MAX_OPEN_TICKETS:
+            state.tickets[event.ticket_id] = progress
+        if event.action == "created":
+            observations.append(_opened(state, event, when_ms))
+    if event.sla_breached is not None:
+        progress.sla_breached = event.sla_breached
+    if event.action in ("assigned", "reassigned"):
+        progress.assignments += 1
+    elif event.action == "first_contact" and progress.first_contact_ms is None:
+        progress.first_contact_ms = when_ms
+    elif event.action == "reopened":
+        progress.reopened = True
+    elif event.action == "resolved":
+        observations.append(_handled(state, event, progress, when_ms, limits))
+    elif event.action == "closed":
+        state.tickets.pop(event.ticket_id, None)
+    return UserStep(state, "ok", observations)
+
+
+def _opened(state: UserState, event: TicketEvent, when_ms: int) -> TicketObservation:
+    recent = [p for p in state.problems if when_ms - CORRELATION_WINDOW_MS <= p[0] <= when_ms]
+    lost_by_touch_point: dict[str, int] = {}
+    for _, touch_point, _, lost_ms in recent:
+        lost_by_touch_point[touch_point] = lost_by_touch_point.get(touch_point, 0) + lost_ms
+    explained_by = (
+        max(lost_by_touch_point, key=lost_by_touch_point.__getitem__)
+        if lost_by_touch_point
+        else None
+    )
+    return TicketObservation(
+        event_id=str(event.event_id),
+        user_id=event.user_id,
+        persona=state.persona,
+        site=state.site,
+        event_time_ms=when_ms,
+        ticket_id=event.ticket_id,
+        stage="opened",
+        explained_by=explained_by,
+        signal_time_lost_ms=sum(lost_by_touch_point.values()),
+    )
+
+
+def handled_band(
+    first_contact_ms: int | None,
+    resolution_ms: int,
+    reassignments: int,
+    reopened: bool,
+    limits: Thresholds,
+) -> tuple[Band, str | None]:
+    """How the service desk handled a ticket, and the first thing that went wrong.
+
+    Frustrating: resolved without contacting the user ("geen mailtje, geen
+    belletje"), reopened, or resolved after twice the target. Tolerating: late
+    first contact, two or more reassignments, or resolved after the target.
+    """
+    if first_contact_ms is None:
+        return Band.FRUSTRATING, "no_contact"
+    if reopened:
+        return Band.FRUSTRATING, "reopened"
+    if resolution_ms > 2 * limits.ticket_resolution_target_ms:
+        return Band.FRUSTRATING, "very_slow_resolution"
+    if first_contact_ms > limits.ticket_first_contact_target_ms:
+        return Band.TOLERATING, "late_first_contact"
+    if reassignments >= 2:
+        return Band.TOLERATING, "reassigned"
+    if resolution_ms > limits.ticket_resolution_target_ms:
+        return Band.TOLERATING, "slow_resolution"
+    return Band.GOOD, None
+
+
+def _handled(
+    state: UserState,
+    event: TicketEvent,
+    progress: TicketProgress,
+    when_ms: int,
+    limits: Thresholds,
+) -> TicketObservation:
+    first_contact_ms = (
+        None
+        if progress.first_contact_ms is None
+        else progress.first_contact_ms - progress.created_ms
+    )
+    resolution_ms = max(0, when_ms - progress.created_ms)
+    reassignments = max(0, progress.assignments - 1)
+    band, cause = handled_band(
+        first_contact_ms, resolution_ms, reassignments, progress.reopened, limits
+    )
+    return TicketObservation(
+        event_id=str(event.event_id),
+        user_id=event.user_id,
+        persona=state.persona,
+        site=state.site,
+        event_time_ms=when_ms,
+        ticket_id=event.ticket_id,
+        stage="handled",
+        band=band,
+        cause=cause,
+        first_contact_ms=first_contact_ms,
+        resolution_ms=resolution_ms,
+        reassignments=reassignments,
+        reopened=progress.reopened,
+        contacted_user=first_contact_ms is not None,
+        sla_breached=progress.sla_breached,
+    )
+
+
+def _survey(state: UserState, event: SurveyAnswerEvent) -> SurveyObservation:
+    lost_ms = (
+        None
+        if event.self_reported_lost_minutes is None
+        else event.self_reported_lost_minutes * MINUTE_MS
+    )
+    return SurveyObservation(
+        event_id=str(event.event_id),
+        user_id=event.user_id,
+        persona=state.persona,
+        site=state.site,
+        event_time_ms=event_time_ms(event),
+        score=event.score,
+        self_reported_lost_ms=lost_ms,
+        about_ticket=event.ticket_id is not None,
+    )

@@ -1,0 +1,222 @@
+"""Window cells: k-anonymity, weighted scores, silent sufferers, watermelons, idempotence."""
+
+from __future__ import annotations
+
+from xlapulse.streams.scoring.cells import (
+    FORMULA_VERSION,
+    Cell,
+    add_observation,
+    cell_records,
+    cells_for,
+    user_scores,
+)
+from xlapulse.streams.scoring.indicators import Band
+from xlapulse.streams.scoring.observations import (
+    JourneyObservation,
+    SampleObservation,
+    SurveyObservation,
+    TicketObservation,
+)
+from xlapulse.streams.scoring.xla import default_xla_config
+
+CONFIG = default_xla_config()
+HOUR_START_MS = 1_795_420_800_000  # 2026-11-23 08:00 UTC
+TARGET_MS = 3 * 86_400_000
+
+
+def user(n: int) -> str:
+    return f"u_{n:032x}"
+
+
+def sample(n: int, touch_point: str, band: Band, lost_ms: int = 0, event: int = 0):
+    return SampleObservation(
+        event_id=f"e-{touch_point}-{n}-{event}",
+        user_id=user(n),
+        persona="call_centre_agent",
+        site="utrecht",
+        event_time_ms=HOUR_START_MS + n * 1000,
+        touch_point=touch_point,
+        band=band,
+        time_lost_ms=lost_ms,
+    )
+
+
+def cell_with(observations) -> Cell:
+    cell = Cell("call_centre_agent", "utrecht", 3600, HOUR_START_MS)
+    for observation in observations:
+        add_observation(cell, observation, TARGET_MS)
+    return cell
+
+
+def by_measurement(records, name, **tags):
+    return [
+        r
+        for r in records
+        if r.measurement == name and all(r.tags.get(k) == v for k, v in tags.items())
+    ]
+
+
+def test_nothing_is_published_for_fewer_than_five_people() -> None:
+    cell = cell_with([sample(n, "logon", Band.GOOD) for n in range(4)])
+    assert cell_records(cell, CONFIG) == []
+    add_observation(cell, sample(4, "logon", Band.GOOD), TARGET_MS)
+    assert cell_records(cell, CONFIG)
+
+
+def test_touch_point_score_is_apdex_and_overall_uses_persona_weights() -> None:
+    logons = [sample(n, "logon", Band.GOOD if n < 3 else Band.FRUSTRATING) for n in range(5)]
+    calls = [sample(n, "call", Band.GOOD) for n in range(5)]
+    records = cell_records(cell_with([*logons, *calls]), CONFIG)
+    logon = by_measurement(records, "experience_score", touch_point="logon")[0]
+    assert (logon.fields["score"], logon.fields["frustrating"]) == (60.0, 2)
+    weights = CONFIG.persona("call_centre_agent").weights
+    expected = (60 * weights["logon"] + 100 * weights["call"]) / (
+        weights["logon"] + weights["call"]
+    )
+    overall = by_measurement(records, "experience_score", touch_point="overall")[0]
+    assert overall.fields["score"] == round(expected, 3)
+    assert overall.tags["formula_version"] == FORMULA_VERSION
+
+
+def test_a_touch_point_with_fewer_than_five_users_is_not_shown() -> None:
+    records = cell_records(
+        cell_with(
+            [
+                *[sample(n, "logon", Band.GOOD) for n in range(5)],
+                sample(0, "print", Band.FRUSTRATING),
+            ]
+        ),
+        CONFIG,
+    )
+    assert not by_measurement(records, "experience_score", touch_point="print")
+
+
+def test_a_replayed_observation_is_counted_once() -> None:
+    observations = [sample(n, "logon", Band.GOOD) for n in range(5)]
+    cell = cell_with(observations)
+    assert add_observation(cell, observations[0], TARGET_MS) is False
+    assert cell.touch_points["logon"][:3] == [5, 0, 0]
+
+
+def test_silent_sufferers_are_frustrated_users_without_a_ticket() -> None:
+    frustrated = [sample(n, "vpn", Band.FRUSTRATING, 300_000) for n in range(5)]
+    ticket = TicketObservation(
+        event_id="t-1",
+        user_id=user(0),
+        persona="call_centre_agent",
+        site="utrecht",
+        event_time_ms=HOUR_START_MS + 10_000,
+        ticket_id="INC1",
+        stage="opened",
+        explained_by="vpn",
+        signal_time_lost_ms=300_000,
+    )
+    desk = by_measurement(cell_records(cell_with([*frustrated, ticket]), CONFIG), "service_desk")[0]
+    assert (
+        desk.fields["silent_sufferers"],
+        desk.fields["explained_by_vpn"],
+        desk.fields["without_signal"],
+    ) == (4, 1, 0)
+    assert desk.fields["telemetry_time_lost_ms"] == 1_500_000
+
+
+def test_watermelon_when_sla_is_green_but_experience_is_red() -> None:
+    observations = [sample(n, "logon", Band.FRUSTRATING) for n in range(5)]
+    observations += [
+        TicketObservation(
+            event_id=f"h-{n}",
+            user_id=user(n),
+            persona="call_centre_agent",
+            site="utrecht",
+            event_time_ms=HOUR_START_MS,
+            ticket_id=f"INC{n}",
+            stage="handled",
+            band=Band.GOOD,
+            first_contact_ms=60_000,
+            resolution_ms=3_600_000,
+            sla_breached=False,
+        )
+        for n in range(5)
+    ]
+    desk = by_measurement(cell_records(cell_with(observations), CONFIG), "service_desk")[0]
+    assert desk.fields["sla_met_ratio"] == 1.0
+    assert desk.fields["watermelon"] == 1
+    green = [sample(n, "logon", Band.GOOD) for n in range(5)] + observations[5:]
+    desk = by_measurement(cell_records(cell_with(green), CONFIG), "service_desk")[0]
+    assert desk.fields["watermelon"] == 0
+
+
+def test_happiness_and_csat_from_survey_answers() -> None:
+    answers = [
+        SurveyObservation(
+            event_id=f"s-{n}",
+            user_id=user(n),
+            persona="call_centre_agent",
+            site="utrecht",
+            event_time_ms=HOUR_START_MS,
+            score=score,
+            self_reported_lost_ms=600_000,
+            about_ticket=True,
+        )
+        for n, score in enumerate([10, 9, 9, 7, 3])
+    ]
+    records = cell_records(cell_with(answers), CONFIG)
+    sentiment = by_measurement(records, "sentiment")[0]
+    assert sentiment.fields["happiness"] == 40.0  # 60 % promoters - 20 % detractors
+    assert sentiment.fields["csat_ratio"] == 0.6
+    assert by_measurement(records, "service_desk")[0].fields["self_reported_lost_ms"] == 3_000_000
+
+
+def test_user_scores_are_weighted_and_their_records_do_not_collide() -> None:
+    cell = cell_with(
+        [*[sample(n, "logon", Band.GOOD) for n in range(5)], sample(1, "call", Band.FRUSTRATING)]
+    )
+    scores = user_scores(cell, CONFIG)
+    assert scores[user(0)] == 100.0 and scores[user(1)] < 50
+    times = {
+        by_measurement(cell_records(cell, CONFIG, user(n)), "user_score")[0].time_ns
+        for n in range(5)
+    }
+    assert len(times) == 5
+    assert all(
+        HOUR_START_MS * 1_000_000 <= t < (HOUR_START_MS + 3_600_000) * 1_000_000 for t in times
+    )
+
+
+def test_compliance_records_follow_the_personas_objectives() -> None:
+    logons = [sample(n, "logon", Band.GOOD) for n in range(5)]
+    records = cell_records(cell_with(logons), CONFIG)
+    compliance = by_measurement(records, "xla_compliance")
+    assert compliance, "the default XLA file has objectives for call-centre agents"
+    assert {r.tags["xla_version"] for r in compliance} == {CONFIG.version}
+
+
+def test_journeys_are_published_in_day_cells_only() -> None:
+    journey = JourneyObservation(
+        event_id="j",
+        user_id=user(0),
+        persona="call_centre_agent",
+        site="utrecht",
+        event_time_ms=HOUR_START_MS,
+        day_start_ms=HOUR_START_MS - 8 * 3_600_000,
+        score=80.0,
+        mean=90.0,
+        worst=50.0,
+        end=100.0,
+        moments=3,
+    )
+    assert [window for _, window, _ in cells_for(journey)] == [86_400]
+    day = Cell("call_centre_agent", "utrecht", 86_400, HOUR_START_MS - 8 * 3_600_000)
+    for n in range(5):
+        add_observation(
+            day,
+            JourneyObservation(**{**journey.__dict__, "user_id": user(n), "score": 60.0 + 10 * n}),
+            TARGET_MS,
+        )
+    record = cell_records(day, CONFIG)[0]
+    assert record.measurement == "journey"
+    assert (
+        record.fields["users"],
+        record.fields["worst_score"],
+        record.fields["users_below_issue_score"],
+    ) == (5, 60.0, 1)

@@ -1,0 +1,209 @@
+"""The per-user step: policies, held telemetry, ticket correlation, journeys, invitations."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from xlapulse.collectors.contract.events import (
+    DirectoryAssignmentEvent,
+    LogonEvent,
+    SurveyAnswerEvent,
+    TicketEvent,
+    VpnSessionEvent,
+    event_time_ms,
+)
+from xlapulse.streams.scoring.indicators import Band
+from xlapulse.streams.scoring.observations import (
+    JourneyObservation,
+    SampleObservation,
+    SurveyObservation,
+    TicketObservation,
+)
+from xlapulse.streams.scoring.user_state import (
+    DAY_MS,
+    USER_STATE_TTL_MS,
+    UserState,
+    is_expired,
+    step,
+)
+from xlapulse.streams.scoring.xla import default_xla_config
+
+CONFIG = default_xla_config()
+T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+USER = "u_" + "1" * 32
+DEVICE = "d_" + "2" * 32
+
+
+def at(minutes: float) -> datetime:
+    return T0 + timedelta(minutes=minutes)
+
+
+def assign(persona: str = "field_worker", minutes: float = 0) -> DirectoryAssignmentEvent:
+    return DirectoryAssignmentEvent(
+        event_time=at(minutes), user_id=USER, persona=persona, site="rotterdam", department="ops"
+    )
+
+
+def vpn(state: str, minutes: float) -> VpnSessionEvent:
+    return VpnSessionEvent(event_time=at(minutes), user_id=USER, device_id=DEVICE, state=state)
+
+
+def ticket(action: str, minutes: float, **extra) -> TicketEvent:
+    return TicketEvent(
+        event_time=at(minutes),
+        user_id=USER,
+        ticket_id="INC1",
+        action=action,
+        channel="phone",
+        category="network",
+        source_system="test",
+        **extra,
+    )
+
+
+def run(events, clock=None):
+    state, steps = None, []
+    for event in events:
+        result = step(state, event, CONFIG, clock or event_time_ms(event))
+        state = result.state
+        steps.append(result)
+    return state, steps
+
+
+def test_a_replayed_event_is_a_duplicate_and_changes_nothing() -> None:
+    logon = LogonEvent(event_time=at(1), user_id=USER, device_id=DEVICE, logon_duration_ms=9000)
+    _, steps = run([assign(), logon, logon])
+    assert [s.outcome for s in steps] == ["ok", "ok", "duplicate"]
+    assert steps[2].observations == []
+
+
+def test_far_future_and_too_late_events_are_refused() -> None:
+    logon = LogonEvent(event_time=at(60), user_id=USER, device_id=DEVICE, logon_duration_ms=9000)
+    clock = event_time_ms(logon)
+    assert step(None, logon, CONFIG, clock - 6 * 60_000).outcome == "future"
+    assert step(None, logon, CONFIG, clock + 8 * DAY_MS).outcome == "late"
+    assert step(None, logon, CONFIG, clock + 4 * 60_000).outcome == "held"  # no persona yet
+
+
+def test_telemetry_before_the_assignment_is_held_and_scored_under_the_persona() -> None:
+    logon = LogonEvent(event_time=at(1), user_id=USER, device_id=DEVICE, logon_duration_ms=40_000)
+    _, steps = run([logon, assign("field_worker", 2)])
+    assert steps[0].outcome == "held" and steps[0].observations == []
+    samples = [o for o in steps[1].observations if isinstance(o, SampleObservation)]
+    assert [(s.persona, s.band) for s in samples] == [("field_worker", Band.GOOD)]
+
+
+def test_held_telemetry_is_scored_unassigned_once_the_hold_is_too_old() -> None:
+    first = LogonEvent(event_time=at(0), user_id=USER, device_id=DEVICE, logon_duration_ms=1000)
+    later = LogonEvent(event_time=at(30), user_id=USER, device_id=DEVICE, logon_duration_ms=1000)
+    _, steps = run([first, later])
+    assert steps[1].outcome == "ok"
+    assert steps[1].observations[0].persona == "unassigned"
+
+
+def test_a_ticket_after_vpn_drops_is_explained_by_the_vpn() -> None:
+    _, steps = run([assign(), vpn("dropped", 10), vpn("dropped", 20), ticket("created", 30)])
+    opened = steps[-1].observations[0]
+    assert isinstance(opened, TicketObservation)
+    assert opened.explained_by == "vpn"
+    assert (
+        opened.signal_time_lost_ms == 2 * CONFIG.persona("field_worker").thresholds.vpn_drop_cost_ms
+    )
+
+
+def test_a_ticket_long_after_the_problem_has_no_signal() -> None:
+    _, steps = run([assign(), vpn("dropped", 10), ticket("created", 10 + 5 * 60)])
+    assert steps[-1].observations[0].explained_by is None
+
+
+def test_resolved_without_contacting_the_user_is_frustrating() -> None:
+    _, steps = run(
+        [
+            assign(),
+            ticket("created", 0),
+            ticket("assigned", 5),
+            ticket("resolved", 60, sla_breached=False),
+        ]
+    )
+    handled = steps[-1].observations[0]
+    assert (handled.stage, handled.band, handled.cause, handled.sla_breached) == (
+        "handled",
+        Band.FRUSTRATING,
+        "no_contact",
+        False,
+    )
+
+
+def test_quick_contact_and_resolution_is_good_and_reassignments_are_counted() -> None:
+    events = [
+        assign(),
+        ticket("created", 0),
+        ticket("assigned", 1),
+        ticket("reassigned", 2),
+        ticket("first_contact", 30),
+        ticket("resolved", 90),
+    ]
+    _, steps = run(events)
+    handled = steps[-1].observations[0]
+    assert (handled.band, handled.reassignments, handled.first_contact_ms) == (
+        Band.GOOD,
+        1,
+        30 * 60_000,
+    )
+
+
+def test_first_good_vpn_after_a_drop_invites_a_survey_once() -> None:
+    connected = vpn("connected", 15)
+    _, steps = run([assign(), vpn("dropped", 10), connected, vpn("connected", 60)])
+    invitations = [i for s in steps for i in s.invitations]
+    assert len(invitations) == 1
+    assert invitations[0].trigger == "vpn_recovered"
+    again = step(None, assign(), CONFIG, event_time_ms(connected)).state
+    step(again, vpn("dropped", 10), CONFIG, event_time_ms(connected))
+    replayed = step(again, connected, CONFIG, event_time_ms(connected)).invitations
+    assert replayed[0].event_id == invitations[0].event_id, "invitation ids are deterministic"
+
+
+def test_journey_follows_the_worst_moment_and_the_end() -> None:
+    good = [
+        LogonEvent(event_time=at(m), user_id=USER, device_id=DEVICE, logon_duration_ms=5000)
+        for m in (1, 60, 120)
+    ]
+    _, steps = run([assign(), *good, vpn("dropped", 130)])
+    journeys = [o for s in steps for o in s.observations if isinstance(o, JourneyObservation)]
+    assert journeys[2].score == 100.0
+    last = journeys[-1]
+    assert (last.worst, last.end, last.moments) == (0.0, 0.0, 4)
+    assert last.score < journeys[2].score
+
+
+def test_survey_answers_carry_self_reported_lost_time() -> None:
+    answer = SurveyAnswerEvent(
+        event_time=at(5), user_id=USER, score=3, self_reported_lost_minutes=45, ticket_id="INC1"
+    )
+    _, steps = run([assign(), answer])
+    observation = steps[-1].observations[0]
+    assert isinstance(observation, SurveyObservation)
+    assert (observation.score, observation.self_reported_lost_ms, observation.about_ticket) == (
+        3,
+        45 * 60_000,
+        True,
+    )
+
+
+def test_state_round_trips_through_json_and_expires() -> None:
+    state, _ = run([assign(), vpn("dropped", 10), ticket("created", 20)])
+    restored = UserState.from_dict(json.loads(json.dumps(state.to_dict())))
+    assert restored == state
+    assert not is_expired(restored, restored.last_seen_ms + USER_STATE_TTL_MS)
+    assert is_expired(restored, restored.last_seen_ms + USER_STATE_TTL_MS + 1)
+
+
+def test_remembered_ids_are_bounded_by_the_dedup_window() -> None:
+    state, _ = run([assign(), vpn("connected", 0)])
+    later = vpn("connected", 2 * 24 * 60)
+    state = step(state, later, CONFIG, event_time_ms(later)).state
+    assert list(state.seen_event_ids) == [str(later.event_id)]
+    assert uuid.UUID(next(iter(state.seen_event_ids)))
