@@ -91,7 +91,10 @@ class Gateway:
             invitations = resolution_invitations(tickets, self.settings.gateway_resolution_survey)
             return [*tickets, *invitations]
 
-        return lambda request: self._handle(request, source, process)
+        async def handle(request: web.Request) -> web.Response:
+            return await self._handle(request, source, process)
+
+        return handle
 
     async def survey(self, request: web.Request) -> web.Response:
         def process(document: Any) -> list[EventBase]:

@@ -1,0 +1,324 @@
+"""The gateway's HTTP behaviour against an in-memory producer (the real Kafka path is in
+tests/integration/test_gateway_kafka.py): auth, limits, 2xx only after the ack, 503 on a
+failed ack, dedup, dead letters, metrics, OpenAPI route coverage."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from kafka.errors import KafkaTimeoutError
+from kafka.future import Future
+
+from xlapulse.collectors.contract.codec import parse_event
+from xlapulse.collectors.contract.events import EventBase
+from xlapulse.collectors.contract.topics import topic_for
+from xlapulse.collectors.gateway.app import build_app
+from xlapulse.collectors.gateway.auth import sign_hex, sign_zendesk
+from xlapulse.collectors.gateway.routes import ROUTES
+from xlapulse.collectors.gateway.server import create_gateway
+from xlapulse.collectors.gateway.settings import GatewaySettings
+from xlapulse.collectors.privacy import Pseudonymizer
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "itsm"
+KEY = "gateway-unit-test-key-0123456789"
+TOKEN = "servicenow-token-for-tests"
+SECRET = "shared-webhook-secret-for-tests"
+
+
+class MemoryProducer:
+    """Acknowledges (or fails) every send at once and keeps what it stored."""
+
+    def __init__(self) -> None:
+        self.stored: list[tuple[str, bytes]] = []
+        self.failing = False
+
+    def send(self, event: EventBase) -> Future:
+        return self._complete(topic_for(event), event.model_dump_json().encode())
+
+    def send_dead_letter(self, source: str, reason: str, value: bytes) -> Future:
+        return self._complete("xlapulse.deadletter.v1", value)
+
+    def _complete(self, topic: str, value: bytes) -> Future:
+        future = Future()
+        if self.failing:
+            return future.failure(KafkaTimeoutError("no broker"))
+        self.stored.append((topic, value))
+        return future.success(None)
+
+    def topics(self) -> list[str]:
+        return [topic for topic, _value in self.stored]
+
+
+def settings(**overrides: Any) -> GatewaySettings:
+    values: dict[str, Any] = {
+        "pseudonym_key": KEY,
+        "gateway_servicenow_token": TOKEN,
+        "gateway_jira_secret": SECRET,
+        "gateway_zendesk_secret": SECRET,
+        "gateway_generic_secret": SECRET,
+        "gateway_survey_token": TOKEN,
+        "kafka_bootstrap": "127.0.0.1:1",
+        **overrides,
+    }
+    return GatewaySettings(**values)
+
+
+@pytest.fixture
+def producer() -> MemoryProducer:
+    return MemoryProducer()
+
+
+async def start(producer: MemoryProducer, **overrides: Any) -> TestClient:
+    gateway = create_gateway(settings(**overrides), producer)  # type: ignore[arg-type]
+    client = TestClient(TestServer(build_app(gateway)))
+    await client.start_server()
+    return client
+
+
+@pytest.fixture
+async def client(producer: MemoryProducer) -> AsyncIterator[TestClient]:
+    client = await start(producer)
+    yield client
+    await client.close()
+
+
+def body(name: str) -> bytes:
+    return (DATA / name).read_bytes()
+
+
+def bearer(token: str = TOKEN) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+
+async def metric(client: TestClient, name: str, **labels: str) -> float:
+    page = await (await client.get("/metrics")).text()
+    wanted = ",".join(f'{key}="{value}"' for key, value in sorted(labels.items()))
+    for line in page.splitlines():
+        if line.startswith(f"{name}{{{wanted}}} "):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+async def test_servicenow_webhook_is_stored_before_200(
+    client: TestClient, producer: MemoryProducer
+) -> None:
+    response = await client.post(
+        "/v1/webhooks/servicenow",
+        data=body("servicenow_update_reassigned_resolved.json"),
+        headers=bearer(),
+    )
+    assert response.status == 200
+    result = await response.json()
+    assert result["stored"] == 4  # reassigned, first_contact, resolved + the invitation
+    assert producer.topics() == [
+        "xlapulse.tickets.v1",
+        "xlapulse.tickets.v1",
+        "xlapulse.tickets.v1",
+        "xlapulse.survey-invitations.v1",
+    ]
+    invitation = parse_event(producer.stored[-1][1])
+    assert invitation.event_type == "survey_invitation"
+    assert (invitation.trigger, invitation.ticket_id) == ("ticket_resolved", "INC0010042")
+    assert (
+        await metric(
+            client, "xlapulse_gateway_requests_total", outcome="accepted", source="servicenow"
+        )
+        == 1
+    )
+
+
+async def test_duplicate_delivery_is_answered_without_a_second_write(
+    client: TestClient, producer: MemoryProducer
+) -> None:
+    for _attempt in range(2):
+        response = await client.post(
+            "/v1/webhooks/servicenow",
+            data=body("servicenow_insert_assigned.json"),
+            headers=bearer(),
+        )
+        assert response.status == 200
+    assert len(producer.stored) == 2
+    assert (await response.json())["duplicates"] == 2
+    assert (
+        await metric(
+            client, "xlapulse_gateway_requests_total", outcome="duplicate", source="servicenow"
+        )
+        == 1
+    )
+
+
+async def test_kafka_failure_gives_503_with_retry_after_and_opens_the_circuit(
+    client: TestClient, producer: MemoryProducer
+) -> None:
+    producer.failing = True
+    first = await client.post(
+        "/v1/webhooks/servicenow", data=body("servicenow_insert_assigned.json"), headers=bearer()
+    )
+    assert first.status == 503 and int(first.headers["Retry-After"]) >= 1
+    producer.failing = False  # Kafka back, but the circuit stays open for retry_after_s
+    second = await client.post(
+        "/v1/webhooks/servicenow", data=body("servicenow_insert_assigned.json"), headers=bearer()
+    )
+    assert second.status == 503
+    assert producer.stored == []
+    assert (await client.get("/ready")).status == 503
+    assert (
+        await metric(
+            client, "xlapulse_gateway_kafka_send_errors_total", topic="xlapulse.tickets.v1"
+        )
+        == 1
+    )
+
+
+@pytest.mark.parametrize(
+    ("headers", "reason"),
+    [
+        ({"Content-Type": "application/json"}, "missing bearer token"),
+        (bearer("wrong-token"), "wrong bearer token"),
+    ],
+)
+async def test_unauthenticated_requests_get_401_and_are_counted(
+    client: TestClient, producer: MemoryProducer, headers: dict[str, str], reason: str
+) -> None:
+    response = await client.post(
+        "/v1/webhooks/servicenow", data=body("servicenow_insert_assigned.json"), headers=headers
+    )
+    assert response.status == 401
+    assert await response.json() == {"error": reason}
+    assert producer.stored == []
+    assert (
+        await metric(
+            client, "xlapulse_gateway_requests_total", outcome="unauthorized", source="servicenow"
+        )
+        == 1
+    )
+
+
+async def test_unconfigured_source_fails_closed(client: TestClient) -> None:
+    response = await client.post(
+        "/v1/webhooks/topdesk", data=body("topdesk_created.json"), headers=bearer()
+    )
+    assert response.status == 401
+
+
+async def test_zendesk_signature(client: TestClient, producer: MemoryProducer) -> None:
+    payload = body("zendesk_status_changed_solved.json")
+    timestamp = "2026-11-20T11:47:31Z"
+    headers = {
+        "Content-Type": "application/json",
+        "X-Zendesk-Webhook-Signature-Timestamp": timestamp,
+        "X-Zendesk-Webhook-Signature": sign_zendesk(SECRET, timestamp, payload),
+    }
+    assert (await client.post("/v1/webhooks/zendesk", data=payload, headers=headers)).status == 200
+    headers["X-Zendesk-Webhook-Signature"] = sign_zendesk(SECRET, timestamp, payload + b" ")
+    assert (await client.post("/v1/webhooks/zendesk", data=payload, headers=headers)).status == 401
+    assert producer.topics() == ["xlapulse.tickets.v1", "xlapulse.survey-invitations.v1"]
+
+
+async def test_jira_hub_signature(client: TestClient) -> None:
+    payload = body("jira_issue_created.json")
+    headers = {"Content-Type": "application/json", "X-Hub-Signature": sign_hex(SECRET, payload)}
+    assert (await client.post("/v1/webhooks/jira", data=payload, headers=headers)).status == 200
+    headers["X-Hub-Signature"] = sign_hex("another-secret", payload)
+    assert (await client.post("/v1/webhooks/jira", data=payload, headers=headers)).status == 401
+
+
+async def test_malformed_payload_gets_400_and_a_redacted_dead_letter(
+    client: TestClient, producer: MemoryProducer
+) -> None:
+    document = json.loads(body("servicenow_insert_assigned.json"))
+    document["operation"] = "merge"
+    response = await client.post(
+        "/v1/webhooks/servicenow", data=json.dumps(document), headers=bearer()
+    )
+    assert response.status == 400
+    assert "operation must be" in (await response.json())["error"]
+    ((topic, value),) = producer.stored
+    assert topic == "xlapulse.deadletter.v1"
+    dead = json.loads(value)
+    assert dead["reason"].startswith("operation must be") and dead["source"] == "servicenow"
+    assert b"abel.tuter" not in value and b"Abel Tuter" not in value and b"12345678" not in value
+    caller = dead["document"]["record"]["caller_id.email"]["value"]
+    assert caller == Pseudonymizer(KEY.encode()).user("abel.tuter@example.com")
+
+
+async def test_not_json_gets_400(client: TestClient, producer: MemoryProducer) -> None:
+    response = await client.post("/v1/webhooks/servicenow", data=b"{not json", headers=bearer())
+    assert response.status == 400
+    assert json.loads(producer.stored[0][1])["document"] is None
+
+
+async def test_limits_content_type_size_and_rate(producer: MemoryProducer) -> None:
+    client = await start(
+        producer,
+        gateway_max_body_bytes=2048,
+        gateway_rate_burst=1,
+        gateway_rate_per_source_per_s=0.01,
+    )
+    try:
+        plain = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "text/plain"}
+        response = await client.post("/v1/webhooks/servicenow", data=b"{}", headers=plain)
+        assert response.status == 415
+        big = await client.post("/v1/webhooks/servicenow", data=b" " * 4096, headers=bearer())
+        assert big.status == 413
+        first = await client.post(
+            "/v1/webhooks/servicenow",
+            data=body("servicenow_update_reopened.json"),
+            headers=bearer(),
+        )
+        assert first.status == 200
+        second = await client.post(
+            "/v1/webhooks/servicenow",
+            data=body("servicenow_update_reopened.json"),
+            headers=bearer(),
+        )
+        assert second.status == 429 and int(second.headers["Retry-After"]) >= 1
+    finally:
+        await client.close()
+
+
+async def test_survey_answer_is_pseudonymized_and_scrubbed(
+    client: TestClient, producer: MemoryProducer
+) -> None:
+    response = await client.post(
+        "/v1/surveys/answers", data=body("survey_answer.json"), headers=bearer()
+    )
+    assert response.status == 200
+    ((topic, value),) = producer.stored
+    assert topic == "xlapulse.surveys.v1"
+    answer = parse_event(value)
+    assert answer.event_type == "survey_answer"
+    assert (answer.score, answer.self_reported_lost_minutes) == (4, 90)
+    assert answer.comment == "Took two days. Call me at [phone] or mail [email] if you need more."
+    assert answer.user_id == Pseudonymizer(KEY.encode()).user("CORP\\pjanssen")
+
+
+async def test_survey_without_link_is_rejected(client: TestClient) -> None:
+    document = json.loads(body("survey_answer.json"))
+    del document["ticket_id"]
+    response = await client.post("/v1/surveys/answers", data=json.dumps(document), headers=bearer())
+    assert response.status == 400
+    assert "ticket_id" in (await response.json())["error"]
+
+
+async def test_health_openapi_and_every_route_served(client: TestClient) -> None:
+    assert (await client.get("/health")).status == 200
+    served = {(r.method, r.resource.canonical) for r in client.app.router.routes()}
+    assert {(route.method, route.path) for route in ROUTES} <= served
+    spec = await (await client.get("/openapi.json")).json()
+    assert set(spec["paths"]) == {route.path for route in ROUTES}
+
+
+async def test_secrets_never_in_logs(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("DEBUG")
+    await client.post("/v1/webhooks/servicenow", data=b"{}", headers=bearer("guess-" + TOKEN))
+    await client.post(
+        "/v1/webhooks/servicenow", data=body("servicenow_insert_assigned.json"), headers=bearer()
+    )
+    assert TOKEN not in caplog.text and "abel.tuter" not in caplog.text
+    assert "wrong bearer token" in caplog.text
