@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import click
 
@@ -100,6 +101,63 @@ def gateway(export_openapi: bool) -> None:
         click.echo(write_openapi())
         return
     run_gateway(GatewaySettings())
+
+
+@main.command()
+@click.option(
+    "--events",
+    "events_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="NDJSON file of contract events (xlapulse simulate --output). Default: Kafka.",
+)
+@click.option(
+    "--xla",
+    "changed_xla",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="The changed XLA file to score the history with.",
+)
+@click.option(
+    "--baseline-xla",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="The XLA file to compare with [default: the packaged default].",
+)
+@click.option("--window", default="1d", show_default=True, help="Window to compare: 5m, 1h, 1d.")
+@click.option("--max-records", default=5_000_000, show_default=True, help="Kafka read limit.")
+def backtest(
+    events_file: Path | None,
+    changed_xla: Path,
+    baseline_xla: Path | None,
+    window: str,
+    max_records: int,
+) -> None:
+    """Replay stored history under a changed XLA file and print the score difference."""
+    from xlapulse.collectors.yamlfile import YamlFileError
+    from xlapulse.streams.backtest import (
+        compare,
+        format_report,
+        history_from_file,
+        history_from_kafka,
+        replay,
+    )
+    from xlapulse.streams.scoring.xla import default_xla_config, load_xla_file
+
+    try:
+        baseline_config = load_xla_file(baseline_xla) if baseline_xla else default_xla_config()
+        changed_config = load_xla_file(changed_xla)
+    except YamlFileError as error:
+        raise click.ClickException(str(error)) from error
+    if events_file is not None:
+        history = history_from_file(events_file)
+    else:
+        history = history_from_kafka(XlapulseSettings().kafka_bootstrap, max_records)
+    if not history.events:
+        raise click.ClickException("no valid events to replay")
+    scores, compliance = compare(
+        replay(history, baseline_config), replay(history, changed_config), window
+    )
+    click.echo(format_report(history, baseline_config, changed_config, scores, compliance, window))
 
 
 @main.group()

@@ -11,6 +11,7 @@ import json
 import random
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from xlapulse.collectors.delivery.topics_admin import ensure_topics
 from xlapulse.collectors.simulator.fleet import Fleet
 from xlapulse.dashboards.main import GENERATED_DIR
 from xlapulse.streams.inprocess import InProcessPipeline
+from xlapulse.streams.scoring.cells import Record
 
 from .conftest import Services
 from .helpers import WorkerProcess, free_port, influxql, scrape_metric, wait_until
@@ -82,6 +84,9 @@ def worker(
             "XLAPULSE_TOPIC_PARTITIONS": str(PARTITIONS),
             "XLAPULSE_METRICS_PORT": str(metrics_port),
             "XLAPULSE_SINK_BATCH_WITHIN_S": "0.5",
+            # The test days lie in the past (random, so reruns never share data):
+            # widen the late-event policy so they are scored, not dead-lettered.
+            "XLAPULSE_MAX_EVENT_AGE_S": str(3 * 365 * 86_400),
         },
         log_path=Path(data_dir) / "worker.log",
     )
@@ -109,12 +114,42 @@ def _day_filter(day: datetime) -> str:
     return f"time >= '{start}' AND time < '{end}'"
 
 
-def _oracle_scores(fleet: Fleet, day: datetime, logons: list) -> list:
-    """Scores the in-process pipeline publishes for the fleet's directory plus ``logons``."""
+def _oracle_scores(fleet: Fleet, day: datetime, logons: list) -> list[ScoreCell]:
+    """Logon scores the in-process pipeline publishes for the fleet's directory plus ``logons``."""
     oracle = InProcessPipeline()
     for event in [*fleet.directory_events(day), *logons]:
         oracle.feed_event(event)
-    return list(oracle.scores.values())
+    return [
+        ScoreCell.from_record(record)
+        for record in oracle.latest("experience_score", touch_point="logon")
+    ]
+
+
+@dataclass(frozen=True)
+class ScoreCell:
+    """One published logon score cell, as the oracle computed it."""
+
+    persona: str
+    site: str
+    window: str
+    window_start_ms: int
+    score: float
+    good: int
+    tolerating: int
+    samples: int
+    users: int
+    time_lost_ms: int
+
+    @classmethod
+    def from_record(cls, record: Record) -> ScoreCell:
+        return cls(
+            **{tag: record.tags[tag] for tag in ("persona", "site", "window")},
+            window_start_ms=record.time_ns // 1_000_000,
+            **{
+                name: record.fields[name]
+                for name in ("score", "good", "tolerating", "samples", "users", "time_lost_ms")
+            },
+        )
 
 
 def _as_grafana_would(query: str, day: datetime) -> str:
@@ -154,7 +189,7 @@ def test_logon_scores_reach_the_dashboard_queries(
 
     cell_query = (
         'SELECT "score", "samples", "users" FROM "experience_score" '
-        f"WHERE \"window\" = '1h' AND {_day_filter(logon_day)} "
+        f"WHERE \"window\" = '1h' AND \"touch_point\" = 'logon' AND {_day_filter(logon_day)} "
         'GROUP BY "persona", "site"'
     )
 
@@ -288,7 +323,8 @@ def test_influxdb_outage_delays_scores_but_loses_none(
         for p in _oracle_scores(fleet, outage_day, logons)
     }
     query = (
-        f'SELECT "score" FROM "experience_score" WHERE {_day_filter(outage_day)} '
+        f'SELECT "score" FROM "experience_score" WHERE "touch_point" = \'logon\' '
+        f"AND {_day_filter(outage_day)} "
         'GROUP BY "persona", "site", "window"'
     )
 

@@ -1,0 +1,94 @@
+"""``xlapulse backtest`` replays a history file under two XLA files and prints the difference."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from xlapulse.collectors.cli import main
+from xlapulse.collectors.contract.codec import encode_event
+from xlapulse.collectors.contract.events import DirectoryAssignmentEvent, LogonEvent
+from xlapulse.streams.backtest import compare, history_from_file, replay
+from xlapulse.streams.scoring.xla import DEFAULT_XLA_PATH, default_xla_config, load_xla_file
+
+DAY = datetime(2026, 11, 23, 8, tzinfo=UTC)
+USERS = [f"u_{n:032x}" for n in range(6)]
+
+
+def write_history(path: Path) -> None:
+    events = [
+        DirectoryAssignmentEvent(
+            event_time=DAY,
+            user_id=user,
+            persona="call_centre_agent",
+            site="utrecht",
+            department="support",
+        )
+        for user in USERS
+    ]
+    events += [
+        LogonEvent(
+            event_time=DAY + timedelta(minutes=5 + n),
+            user_id=user,
+            device_id="d_" + user[2:],
+            logon_duration_ms=25_000,
+        )
+        for n, user in enumerate(USERS)
+    ]
+    lines = [encode_event(event) for event in reversed(events)]  # order must not matter
+    lines.insert(3, b"{not json")
+    path.write_bytes(b"\n".join(lines) + b"\n")
+
+
+def looser_call_centre_logons(path: Path) -> Path:
+    """The default XLA file with call-centre agents given a 30 s logon target, not 20 s."""
+    text = DEFAULT_XLA_PATH.read_text()
+    persona_at = text.index("  call_centre_agent:\n")
+    thresholds_at = text.index("    thresholds:\n", persona_at) + len("    thresholds:\n")
+    path.write_text(text[:thresholds_at] + "      logon_target_ms: 30000\n" + text[thresholds_at:])
+    return path
+
+
+def test_history_is_sorted_and_bad_lines_are_reported(tmp_path: Path) -> None:
+    path = tmp_path / "events.ndjson"
+    write_history(path)
+    history = history_from_file(path)
+    assert len(history.events) == 12
+    assert history.events[0].event_type == "directory_assignment"
+    assert history.rejected and history.rejected[0].startswith(f"{path}:4: ")
+
+
+def test_a_looser_threshold_raises_the_logon_score(tmp_path: Path) -> None:
+    path = tmp_path / "events.ndjson"
+    write_history(path)
+    history = history_from_file(path)
+    baseline = default_xla_config()
+    assert baseline.persona("call_centre_agent").thresholds.logon_target_ms == 20_000
+    changed = load_xla_file(looser_call_centre_logons(tmp_path / "changed.yaml"))
+    scores, _ = compare(replay(history, baseline), replay(history, changed), "1d")
+    logon = next(r for r in scores if r.touch_point == "logon")
+    assert (logon.baseline, logon.changed) == (50.0, 100.0)
+
+
+def test_the_command_prints_versions_scores_and_rejections(tmp_path: Path) -> None:
+    path = tmp_path / "events.ndjson"
+    write_history(path)
+    result = CliRunner().invoke(
+        main, ["backtest", "--events", str(path), "--xla", str(DEFAULT_XLA_PATH)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "12 events, 1 rejected records" in result.output
+    assert "call_centre_agent    logon" in result.output
+    assert f"{path}:4: " in result.output
+
+
+def test_an_invalid_xla_file_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "events.ndjson"
+    write_history(path)
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("version: 1\npersonas:\n  developer:\n    weights: {vpn: -1}\n")
+    result = CliRunner().invoke(main, ["backtest", "--events", str(path), "--xla", str(broken)])
+    assert result.exit_code != 0
+    assert f"{broken}:" in result.output
