@@ -416,6 +416,7 @@ def _compliance_records(
                     "target": float(compliance.target),
                     "met": int(bool(compliance.met)),
                     "samples": compliance.samples,
+                    "xla_digest": config.digest,
                 },
                 time_ns,
             )

@@ -15,8 +15,8 @@ experience_score    touch_point (or overall)    score, apdex, good, tolerating,
                                                 frustrating, samples, users, time_lost_ms
                                                 (+ users_with_issues, median_user_score
                                                 for overall)
-xla_compliance      objective, kind,            value, target, met (0/1), samples
-                    touch_point, xla_version
+xla_compliance      objective, kind,            value, target, met (0/1), samples,
+                    touch_point, xla_version    xla_digest (which file was in force)
 service_desk        -                           tickets_opened, explained, without_signal,
                                                 explained_by_<touch point>,
                                                 silent_sufferers, users_frustrated,

@@ -189,6 +189,7 @@ def test_compliance_records_follow_the_personas_objectives() -> None:
     compliance = by_measurement(records, "xla_compliance")
     assert compliance, "the default XLA file has objectives for call-centre agents"
     assert {r.tags["xla_version"] for r in compliance} == {CONFIG.version}
+    assert {r.fields["xla_digest"] for r in compliance} == {CONFIG.digest}
 
 
 def test_journeys_are_published_in_day_cells_only() -> None:
