@@ -11,15 +11,20 @@ time travels in the payload, where the engine's late-event policy judges it.
 The producer is durable by default: ``acks=all`` with idempotence, so a retried
 batch is never written twice, and lz4 compression with a short linger so a
 collector sends few, small requests.
+
+TLS and SASL: ``security_protocol`` SSL or SASL_SSL with a CA file (and optionally
+a client certificate for mutual TLS); SASL mechanisms PLAIN, SCRAM-SHA-256 and
+SCRAM-SHA-512. The password is a ``SecretStr`` so it never appears in a repr or log.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from kafka import KafkaProducer
 from kafka.producer.future import FutureRecordMetadata
+from pydantic import SecretStr
 
 from xlapulse.collectors.contract.codec import encode_event
 from xlapulse.collectors.contract.events import EventBase
@@ -37,6 +42,32 @@ class ProducerSettings:
     request_timeout_ms: int = 30_000
     max_block_ms: int = 10_000
     client_id: str = "xlapulse-collector"
+    security_protocol: str = "PLAINTEXT"
+    sasl_mechanism: str | None = None
+    sasl_username: str | None = None
+    sasl_password: SecretStr = field(default_factory=lambda: SecretStr(""))
+    ssl_cafile: str | None = None
+    ssl_certfile: str | None = None
+    ssl_keyfile: str | None = None
+    ssl_check_hostname: bool = True
+
+    def security_options(self) -> dict[str, object]:
+        """kafka-python keyword arguments for TLS and SASL (empty for PLAINTEXT)."""
+        options: dict[str, object] = {"security_protocol": self.security_protocol}
+        if self.security_protocol in ("SSL", "SASL_SSL"):
+            options.update(
+                ssl_cafile=self.ssl_cafile or None,
+                ssl_certfile=self.ssl_certfile or None,
+                ssl_keyfile=self.ssl_keyfile or None,
+                ssl_check_hostname=self.ssl_check_hostname,
+            )
+        if self.security_protocol.startswith("SASL_"):
+            options.update(
+                sasl_mechanism=self.sasl_mechanism or "SCRAM-SHA-512",
+                sasl_plain_username=self.sasl_username,
+                sasl_plain_password=self.sasl_password.get_secret_value(),
+            )
+        return options
 
 
 class EventProducer:
@@ -53,6 +84,7 @@ class EventProducer:
             compression_type=settings.compression_type,
             request_timeout_ms=settings.request_timeout_ms,
             max_block_ms=settings.max_block_ms,
+            **settings.security_options(),
         )
 
     def send(self, event: EventBase) -> FutureRecordMetadata:
@@ -63,6 +95,20 @@ class EventProducer:
             value=encode_event(event),
             headers=headers_for(event),
         )
+
+    def send_record(
+        self, topic: str, key: bytes, value: bytes, headers: list[tuple[str, bytes]]
+    ) -> FutureRecordMetadata:
+        """Queue one already encoded record (the collector's spool replays these)."""
+        return self._producer.send(topic, key=key, value=value, headers=headers)
+
+    def flush(self, timeout_s: float) -> None:
+        """Block until every queued record is acknowledged or ``timeout_s`` passed."""
+        self._producer.flush(timeout=timeout_s)
+
+    def partitions_for(self, topic: str) -> set[int]:
+        """The topic's partitions; fetching them proves the broker answers (and TLS/SASL work)."""
+        return self._producer.partitions_for(topic) or set()
 
     def send_all(self, events: Iterable[EventBase], timeout_s: float = 60.0) -> int:
         """Send events, wait until every one is acknowledged, return how many were sent.

@@ -1,0 +1,1 @@
+"""The workplace collector agent: configuration, spool, daemon, manifest and commands."""

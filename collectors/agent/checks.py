@@ -1,0 +1,58 @@
+"""The checks behind ``xlapulse collector check``; each returns None or a one-line problem.
+
+Reads: the configuration, the spool folder, each enabled source (one read without a
+bookmark, nothing stored), and the Kafka cluster's metadata for the telemetry topic
+(which proves TCP, TLS and SASL all work). Writes: nothing but the spool database file.
+"""
+
+from __future__ import annotations
+
+from kafka.errors import KafkaError, KafkaTimeoutError
+
+from xlapulse.collectors.agent.config import CollectorConfig
+from xlapulse.collectors.agent.daemon import enabled_sources, identity_from, producer_settings
+from xlapulse.collectors.agent.spool import Spool
+from xlapulse.collectors.contract.topics import TELEMETRY_TOPIC
+from xlapulse.collectors.delivery.kafka_producer import EventProducer
+from xlapulse.collectors.sources import build_source
+
+
+def check_spool(config: CollectorConfig) -> str | None:
+    try:
+        Spool(config.spool.resolved_directory(), config.spool.max_bytes, config.spool.fsync).close()
+    except OSError as error:
+        return f"cannot use the spool folder {config.spool.resolved_directory()}: {error}"
+    return None
+
+
+def check_sources(config: CollectorConfig) -> dict[str, str | None]:
+    identity = identity_from(config)
+    problems: dict[str, str | None] = {}
+    for name in enabled_sources(config):
+        try:
+            build_source(name, getattr(config.sources, name), identity).collect(None)
+            problems[name] = None
+        except Exception as error:  # report every source, whatever breaks
+            problems[name] = f"FAILED: {error}"
+    return problems
+
+
+def check_kafka(config: CollectorConfig) -> str | None:
+    settings = producer_settings(config)
+    try:
+        producer = EventProducer(settings)
+    except KafkaTimeoutError:
+        return (
+            f"FAILED: no broker answered at {settings.bootstrap_servers} with "
+            f"{settings.security_protocol} (is it running, is the port right, does the "
+            "listener expect this protocol?)"
+        )
+    except (KafkaError, OSError) as error:
+        return f"FAILED: {type(error).__name__}: {error}"
+    try:
+        producer.partitions_for(TELEMETRY_TOPIC)
+    except KafkaError as error:
+        return f"FAILED: connected, but metadata was refused: {type(error).__name__}: {error}"
+    finally:
+        producer.close(5.0)
+    return None

@@ -1,0 +1,159 @@
+"""``xlapulse collector run | once | check | manifest | sample-config``.
+
+Exit codes (sysexits.h): 0 success or a clean stop on SIGTERM/SIGINT; 1 ``check``
+found a failing source; 69 (EX_UNAVAILABLE) ``check`` could not reach Kafka;
+73 (EX_CANTCREAT) the spool folder cannot be created or written; 78 (EX_CONFIG) the
+configuration is invalid (unknown key, bad value, missing pseudonymization key).
+Logs go to stderr (journal-formatted under systemd); ``once`` prints events on stdout.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:
+    from xlapulse.collectors.agent.config import CollectorConfig
+
+EX_UNAVAILABLE = 69
+EX_CANTCREAT = 73
+EX_CONFIG = 78
+
+log = logging.getLogger("xlapulse.collector")
+
+config_option = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    envvar="XLAPULSE_COLLECTOR_CONFIG",
+    help="TOML configuration file [env XLAPULSE_COLLECTOR_CONFIG].",
+)
+
+
+def _fail(code: int, message: str) -> None:
+    click.echo(f"xlapulse collector: {message}", err=True)
+    sys.exit(code)
+
+
+def _load(config_path: Path | None) -> CollectorConfig:
+    from xlapulse.collectors.agent.config import ConfigError, load_config
+    from xlapulse.collectors.agent.privacy_filter import PrivacyConfigError, PrivacyFilter
+    from xlapulse.collectors.privacy import Pseudonymizer, PseudonymKeyError
+
+    try:
+        config = load_config(config_path)
+        Pseudonymizer(config.privacy.pseudonym_key.get_secret_value().encode())
+        PrivacyFilter(config.privacy.disabled_events, config.privacy.disabled_fields)
+    except (ConfigError, PseudonymKeyError, PrivacyConfigError) as error:
+        _fail(EX_CONFIG, str(error))
+    return config
+
+
+@click.group()
+def collector() -> None:
+    """The workplace collector: OS signals -> pseudonymized events -> Kafka."""
+
+
+@collector.command()
+@config_option
+@click.option("-v", "--verbose", is_flag=True, help="Log at DEBUG level.")
+def run(config_path: Path | None, verbose: bool) -> None:
+    """Run as a service until SIGTERM/SIGINT; flush the spool on the way out."""
+    from xlapulse.collectors.agent.daemon import build_daemon
+    from xlapulse.collectors.agent.service_logging import configure_service_logging
+
+    configure_service_logging(verbose)
+    config = _load(config_path)
+    try:
+        daemon = build_daemon(config)
+    except OSError as error:
+        _fail(EX_CANTCREAT, f"cannot use the spool folder: {error}")
+    signal.signal(signal.SIGTERM, lambda *_: daemon.stop())
+    signal.signal(signal.SIGINT, lambda *_: daemon.stop())
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(
+            signal.SIGHUP, lambda *_: log.info("configuration is read at start; restart to apply")
+        )
+    daemon.run()
+
+
+@collector.command()
+@config_option
+def once(config_path: Path | None) -> None:
+    """Collect one round from every source and print the events; send nothing."""
+    from xlapulse.collectors.agent.daemon import enabled_sources, identity_from
+    from xlapulse.collectors.agent.privacy_filter import PrivacyFilter
+    from xlapulse.collectors.contract.codec import encode_event
+    from xlapulse.collectors.sources import build_source
+
+    config = _load(config_path)
+    identity = identity_from(config)
+    privacy = PrivacyFilter(config.privacy.disabled_events, config.privacy.disabled_fields)
+    for name in enabled_sources(config):
+        try:
+            collected = build_source(name, getattr(config.sources, name), identity).collect(None)
+        except Exception as error:  # one failing source never hides the others' output
+            click.echo(f"{name}: failed: {error}", err=True)
+            continue
+        kept = [e for e in map(privacy.apply, collected.events) if e is not None]
+        for event in kept:
+            click.echo(encode_event(event).decode())
+        click.echo(f"{name}: {len(kept)} events", err=True)
+
+
+@collector.command()
+@config_option
+def check(config_path: Path | None) -> None:
+    """Validate the configuration, the spool, every source and the Kafka connection."""
+    from xlapulse.collectors.agent.checks import check_kafka, check_sources, check_spool
+
+    logging.getLogger("kafka").setLevel(logging.CRITICAL)  # check_kafka reports in one line
+    config = _load(config_path)
+    click.echo("configuration: ok")
+    spool_problem = check_spool(config)
+    if spool_problem:
+        _fail(EX_CANTCREAT, spool_problem)
+    click.echo(f"spool: ok ({config.spool.resolved_directory()})")
+    failed_sources = 0
+    for name, problem in check_sources(config).items():
+        click.echo(f"source {name}: {problem or 'ok'}")
+        failed_sources += problem is not None
+    kafka_problem = check_kafka(config)
+    click.echo(f"kafka {config.kafka.bootstrap_servers}: {kafka_problem or 'ok'}")
+    if kafka_problem:
+        sys.exit(EX_UNAVAILABLE)
+    if failed_sources:
+        sys.exit(1)
+
+
+@collector.command()
+@config_option
+def manifest(config_path: Path | None) -> None:
+    """Print, in plain language, what this collector sends and how often."""
+    from xlapulse.collectors.agent.manifest import render_manifest
+
+    click.echo(render_manifest(_load(config_path)), nl=False)
+
+
+@collector.command("sample-config")
+@click.option("--check", "check_only", is_flag=True, help="Fail if the committed sample drifted.")
+def sample_config(check_only: bool) -> None:
+    """Write collectors/agent/sample-config.toml from the configuration models."""
+    from xlapulse.collectors.agent.sample_config import (
+        SAMPLE_CONFIG_PATH,
+        render_sample_config,
+        write_sample_config,
+    )
+
+    if check_only:
+        if SAMPLE_CONFIG_PATH.read_text() != render_sample_config():
+            raise click.ClickException(f"{SAMPLE_CONFIG_PATH} is out of date")
+        click.echo("sample config up to date")
+        return
+    click.echo(write_sample_config())

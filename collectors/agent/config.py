@@ -1,0 +1,194 @@
+"""Collector configuration: one TOML file plus ``XLAPULSE_COLLECTOR_*`` environment variables.
+
+Reads: the TOML file given with ``--config`` (tables ``[identity]``, ``[kafka]``,
+``[spool]``, ``[privacy]``, ``[sources.<name>]``) and the environment, which wins:
+``XLAPULSE_COLLECTOR_<TABLE>__<KEY>``, e.g. ``XLAPULSE_COLLECTOR_KAFKA__SASL_PASSWORD``.
+The pseudonymization key may also come from ``XLAPULSE_PSEUDONYM_KEY``, the variable
+the rest of xlapulse uses. Writes: nothing. Secrets are ``SecretStr``: never logged.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import socket
+import sys
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from xlapulse.collectors.sources.cups_error_log import CupsErrorLogSettings
+from xlapulse.collectors.sources.graph_call_records import GraphCallRecordsSettings
+from xlapulse.collectors.sources.journald import JournaldSettings
+from xlapulse.collectors.sources.macos_unified_log import MacosUnifiedLogSettings
+from xlapulse.collectors.sources.synthetic_probe import SyntheticProbeSettings
+from xlapulse.collectors.sources.systemd_boot import SystemdBootSettings
+from xlapulse.collectors.sources.windows_eventlog import WindowsEventLogSettings
+
+KEY_FALLBACK_ENV = "XLAPULSE_PSEUDONYM_KEY"
+
+
+class Table(BaseModel):
+    """A TOML table: unknown keys are an error, so a typo never passes silently."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class IdentityConfig(Table):
+    """Whose device this is. Both names are pseudonymized before anything is sent."""
+
+    user: str = Field(default="", description="User name; empty means the signed-in user.")
+    device: str = Field(default="", description="Device name; empty means the host name.")
+
+    def resolved_user(self) -> str:
+        return self.user or os.environ.get("USERNAME") or getpass.getuser()
+
+    def resolved_device(self) -> str:
+        return self.device or socket.gethostname()
+
+
+class KafkaConfig(Table):
+    """Where events go, and how the producer is tuned."""
+
+    bootstrap_servers: str = Field(default="127.0.0.1:9092", description="host:port[,host:port].")
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        default="PLAINTEXT", description="Use SSL or SASL_SSL outside a lab."
+    )
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = Field(
+        default="SCRAM-SHA-512", description="SASL mechanism when the protocol is SASL_*."
+    )
+    sasl_username: str = Field(default="", description="SASL user name.")
+    sasl_password: SecretStr = Field(
+        default=SecretStr(""), description="SASL password; prefer the environment variable."
+    )
+    ssl_ca_file: str = Field(default="", description="CA bundle (PEM) that signed the brokers.")
+    ssl_cert_file: str = Field(default="", description="Client certificate (PEM) for mutual TLS.")
+    ssl_key_file: str = Field(default="", description="Client private key (PEM) for mutual TLS.")
+    ssl_check_hostname: bool = Field(default=True, description="Check the broker's host name.")
+    compression_type: Literal["zstd", "lz4", "gzip", "none"] = Field(
+        default="zstd", description="Batch compression."
+    )
+    linger_ms: int = Field(default=200, ge=0, description="Wait this long to fill a batch.")
+    batch_size_bytes: int = Field(default=64 * 1024, ge=1024, description="Largest batch.")
+    request_timeout_ms: int = Field(default=30_000, ge=1000, description="Broker reply limit.")
+
+
+class SpoolConfig(Table):
+    """The disk spool that holds events until Kafka acknowledged them."""
+
+    directory: str = Field(
+        default="",
+        description="Spool and bookmark folder; empty means the platform default "
+        "(/var/lib/xlapulse/collector, %ProgramData%\\xlapulse\\collector).",
+    )
+    max_bytes: int = Field(
+        default=32 * 1024 * 1024, ge=64 * 1024, description="Cap; the oldest events go first."
+    )
+    fsync: Literal["always", "normal"] = Field(
+        default="always",
+        description="always: every stored round survives a power cut; "
+        "normal: survives a crash, a power cut may lose the last rounds.",
+    )
+    retry_s: float = Field(default=30.0, gt=0, description="Seconds between two replay attempts.")
+
+    def resolved_directory(self) -> Path:
+        if self.directory:
+            return Path(self.directory).expanduser()
+        if sys.platform == "win32":
+            return Path(os.environ.get("PROGRAMDATA", "C:\\ProgramData")) / "xlapulse" / "collector"
+        return Path("/var/lib/xlapulse/collector")
+
+
+class PrivacyConfig(Table):
+    """What may leave the device."""
+
+    pseudonym_key: SecretStr = Field(
+        default=SecretStr(""),
+        description="HMAC key, at least 16 bytes; set XLAPULSE_PSEUDONYM_KEY instead of "
+        "writing it here.",
+    )
+    disabled_events: list[str] = Field(
+        default_factory=list, description='Event types never sent, e.g. ["print_job"].'
+    )
+    disabled_fields: list[str] = Field(
+        default_factory=list,
+        description='Fields never sent, "<event type>.<field>", e.g. ["vpn_session.vpn_gateway"].',
+    )
+
+
+class SourcesConfig(Table):
+    """One table per input; a source for another OS is skipped."""
+
+    windows_eventlog: WindowsEventLogSettings = Field(default_factory=WindowsEventLogSettings)
+    systemd_boot: SystemdBootSettings = Field(default_factory=SystemdBootSettings)
+    journald: JournaldSettings = Field(default_factory=JournaldSettings)
+    cups_error_log: CupsErrorLogSettings = Field(default_factory=CupsErrorLogSettings)
+    macos_unified_log: MacosUnifiedLogSettings = Field(default_factory=MacosUnifiedLogSettings)
+    synthetic_probe: SyntheticProbeSettings = Field(default_factory=SyntheticProbeSettings)
+    graph_call_records: GraphCallRecordsSettings = Field(default_factory=GraphCallRecordsSettings)
+
+
+class CollectorConfig(BaseSettings):
+    """The whole collector configuration."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="XLAPULSE_COLLECTOR_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    identity: IdentityConfig = Field(default_factory=IdentityConfig)
+    kafka: KafkaConfig = Field(default_factory=KafkaConfig)
+    spool: SpoolConfig = Field(default_factory=SpoolConfig)
+    privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
+    sources: SourcesConfig = Field(default_factory=SourcesConfig)
+
+    @field_validator("privacy")
+    @classmethod
+    def _key_from_shared_variable(cls, privacy: PrivacyConfig) -> PrivacyConfig:
+        if not privacy.pseudonym_key.get_secret_value() and os.environ.get(KEY_FALLBACK_ENV):
+            key = SecretStr(os.environ[KEY_FALLBACK_ENV])
+            return privacy.model_copy(update={"pseudonym_key": key})
+        return privacy
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, env_settings, TomlConfigSettingsSource(settings_cls)
+
+
+class ConfigError(ValueError):
+    """The configuration cannot be used; the message says which key and why."""
+
+
+def load_config(path: Path | None) -> CollectorConfig:
+    """The configuration from ``path`` (optional) and the environment."""
+    from pydantic import ValidationError
+
+    if path is not None and not path.is_file():
+        raise ConfigError(f"config file {path} does not exist")
+
+    class FromFile(CollectorConfig):
+        model_config = SettingsConfigDict(toml_file=path)
+
+    try:
+        return FromFile()
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in detail['loc'])}: {detail['msg']}"
+            for detail in error.errors(include_url=False)
+        )
+        raise ConfigError(f"invalid configuration: {problems}") from None
+    except ValueError as error:  # a TOML syntax error
+        raise ConfigError(f"cannot read {path}: {error}") from None

@@ -1,0 +1,90 @@
+"""The source interface every collector input implements, and what it needs from the OS.
+
+A source reads one kind of OS output (event log XML, journald JSON, a log file, a
+probe) from a bookmark onwards and returns contract events plus the new bookmark.
+It never talks to Kafka and never writes files: the agent stores the events and the
+bookmark together in the spool, in one transaction, so a restart neither loses nor
+repeats a record.
+
+The OS sits behind two small interfaces so tests feed captured text:
+:class:`CommandRunner` (run a program, get its stdout) and plain file paths.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from xlapulse.collectors.contract.events import TelemetryEvent
+from xlapulse.collectors.privacy import Pseudonymizer
+
+EVENT_ID_NAMESPACE = uuid.UUID("6f1d3c52-8a4e-4f0b-9c57-1f0e3f2b7a10")
+
+
+class SourceError(RuntimeError):
+    """A source could not read its OS input; the message says what and how to fix it."""
+
+
+class CommandRunner(Protocol):
+    """Runs a program and returns its standard output as text."""
+
+    def __call__(self, argv: Sequence[str], timeout_s: float) -> str: ...
+
+
+def run_command(argv: Sequence[str], timeout_s: float) -> str:
+    """The real :class:`CommandRunner`: a subprocess, stderr folded into the error message."""
+    try:
+        completed = subprocess.run(
+            list(argv), capture_output=True, text=True, timeout=timeout_s, check=False
+        )
+    except FileNotFoundError:
+        raise SourceError(f"{argv[0]} is not installed or not on PATH") from None
+    except subprocess.TimeoutExpired:
+        raise SourceError(f"{argv[0]} did not answer within {timeout_s:.0f}s") from None
+    if completed.returncode != 0:
+        detail = (completed.stderr or completed.stdout).strip().splitlines()
+        reason = detail[0] if detail else "no output"
+        raise SourceError(f"{' '.join(argv[:2])} exited {completed.returncode}: {reason}")
+    return completed.stdout
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who the events of this endpoint belong to, already pseudonymized."""
+
+    pseudonymizer: Pseudonymizer
+    user_id: str
+    device_id: str
+
+    def user(self, identity: str | None) -> str:
+        """The pseudonym of a user named in a log record, or the endpoint's user."""
+        return self.pseudonymizer.user(identity) if identity else self.user_id
+
+    def event_id(self, channel: str, record_id: str) -> uuid.UUID:
+        """Deterministic per source record, so re-reading a log creates no duplicates."""
+        return uuid.uuid5(EVENT_ID_NAMESPACE, f"{self.device_id}|{channel}|{record_id}")
+
+
+@dataclass
+class Collected:
+    """One round of a source: events and the bookmark to resume from next time."""
+
+    events: list[TelemetryEvent] = field(default_factory=list)
+    bookmark: str | None = None
+    skipped_records: int = 0
+
+
+class Source(ABC):
+    """A named input; ``collect`` is called on the source's schedule."""
+
+    name: str = ""
+    event_types: tuple[str, ...] = ()
+    description: str = ""
+
+    @abstractmethod
+    def collect(self, bookmark: str | None) -> Collected:
+        """Read everything after ``bookmark``; raise :class:`SourceError` if the OS input fails."""

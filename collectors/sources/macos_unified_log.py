@@ -1,0 +1,208 @@
+"""macOS unified log source: boot, VPN (nesessionmanager) and print (cupsd) events.
+
+Reads: ``log show --style ndjson --start <time> --predicate <PREDICATE>`` from the
+last entry's timestamp onwards (the last 24 h on first start). Writes: BootEvent,
+VpnSessionEvent, PrintJobEvent.
+
+* Boot: a new ``bootUUID`` starts a boot at its first entry; loginwindow's
+  "Login Window Application Started" ends it.
+* VPN: nesessionmanager ``NESMVPNSession[...:<name>:<uuid>]: status changed to
+  connected|disconnected``; a "Last disconnect error ... changed from ... to "<text>""
+  before a disconnect turns it into failed (never connected) or dropped.
+* Print: cupsd job messages, as in the error_log (see ``cups_jobs``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel, Field
+
+from xlapulse.collectors.contract.events import (
+    BootEvent,
+    PrintJobEvent,
+    TelemetryEvent,
+    VpnSessionEvent,
+)
+from xlapulse.collectors.sources.base import (
+    Collected,
+    CommandRunner,
+    Identity,
+    Source,
+    SourceError,
+    run_command,
+)
+from xlapulse.collectors.sources.cups_jobs import CupsJobTracker
+
+PREDICATE = (
+    'process == "loginwindow" OR process == "nesessionmanager" OR process == "cupsd" OR '
+    '(process == "kernel" AND eventMessage BEGINSWITH "Darwin Kernel Version")'
+)
+VPN_SESSION = re.compile(
+    r"NESMVPNSession\[(?:[^:\]]*:)?(?P<name>[^:\]]+):(?P<uuid>[0-9A-F-]{36})\]"
+)
+VPN_STATUS = re.compile(r"status changed to (?P<status>connected|disconnected)")
+VPN_ERROR = re.compile(r'Last disconnect error for .* changed from "[^"]*" to "(?P<error>[^"]+)"')
+LOGIN_WINDOW_STARTED = "Login Window Application Started"
+TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f%z"
+
+
+class MacosUnifiedLogSettings(BaseModel):
+    """The macOS unified log."""
+
+    enabled: bool = Field(default=True, description="Read the unified log (macOS only).")
+    interval_s: int = Field(default=60, ge=5, description="Seconds between two reads.")
+    log_command: str = Field(default="/usr/bin/log", description="Path of the log tool.")
+
+
+def parse_ndjson(text: str) -> list[dict]:
+    """Entries of ``log show --style ndjson`` (the closing ``{"count":..}`` line dropped)."""
+    entries = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise SourceError(f"log show line {number} is not JSON: {error}") from None
+        if "eventMessage" in entry:
+            entries.append(entry)
+    return entries
+
+
+def entry_time(entry: dict) -> datetime:
+    """``2026-11-20 08:01:02.123456+0100`` as an aware datetime."""
+    return datetime.strptime(entry["timestamp"], TIME_FORMAT)
+
+
+class UnifiedLogMapper:
+    """Maps entries in order; ``state`` keeps the open boot, VPN sessions and print jobs."""
+
+    def __init__(self, identity: Identity, state: dict | None = None) -> None:
+        self.identity = identity
+        self.state = state or {"boot": None, "boot_uuid": None, "vpn": {}, "cups": {}}
+        self.cups = CupsJobTracker(self.state["cups"])
+
+    def map(self, entry: dict) -> TelemetryEvent | None:
+        process = entry.get("processImagePath", "").rsplit("/", 1)[-1]
+        if entry.get("bootUUID") and entry["bootUUID"] != self.state["boot_uuid"]:
+            self.state["boot_uuid"] = entry["bootUUID"]
+            self.state["boot"] = entry["timestamp"]
+        message = entry.get("eventMessage", "")
+        if process == "loginwindow" and LOGIN_WINDOW_STARTED in message:
+            return self._boot(entry)
+        if process == "nesessionmanager":
+            return self._vpn(entry, message)
+        if process == "cupsd":
+            return self._print(entry, message)
+        return None
+
+    def _envelope(self, entry: dict, user: str | None = None) -> dict:
+        record = f"{entry.get('bootUUID')}|{entry.get('machTimestamp')}|{entry.get('traceID')}"
+        return {
+            "event_id": self.identity.event_id("unified-log", record),
+            "event_time": entry_time(entry),
+            "user_id": self.identity.user(user),
+            "device_id": self.identity.device_id,
+        }
+
+    def _boot(self, entry: dict) -> BootEvent | None:
+        started, self.state["boot"] = self.state["boot"], None
+        if started is None:
+            return None
+        start = datetime.strptime(started, TIME_FORMAT)
+        envelope = self._envelope(entry)
+        envelope["event_time"] = start
+        return BootEvent(**envelope, boot_duration_ms=_ms(entry_time(entry) - start))
+
+    def _vpn(self, entry: dict, message: str) -> VpnSessionEvent | None:
+        session = VPN_SESSION.search(message)
+        if session is None:
+            return None
+        attempt = self.state["vpn"].setdefault(session["uuid"], {})
+        error = VPN_ERROR.search(message)
+        if error:
+            attempt["error"] = error["error"]
+            return None
+        status = VPN_STATUS.search(message)
+        if status is None:
+            return None
+        gateway = session["name"][:200]
+        if status["status"] == "connected":
+            attempt["connected"] = entry["timestamp"]
+            attempt.pop("error", None)
+            return VpnSessionEvent(**self._envelope(entry), state="connected", vpn_gateway=gateway)
+        self.state["vpn"].pop(session["uuid"], None)
+        connected = attempt.get("connected")
+        failure = attempt.get("error")
+        state = "disconnected" if not failure else ("dropped" if connected else "failed")
+        duration = (
+            entry_time(entry) - datetime.strptime(connected, TIME_FORMAT) if connected else None
+        )
+        return VpnSessionEvent(
+            **self._envelope(entry),
+            state=state,
+            reason=failure[:200] if failure else None,
+            session_duration_s=int(duration.total_seconds()) if duration else None,
+            vpn_gateway=gateway,
+        )
+
+    def _print(self, entry: dict, message: str) -> PrintJobEvent | None:
+        finished = self.cups.feed(message)
+        if finished is None:
+            return None
+        return PrintJobEvent(
+            **self._envelope(entry, finished.user),
+            outcome=finished.outcome,
+            printer=finished.printer[:200],
+            error_code=finished.error_code,
+        )
+
+
+def _ms(delta: timedelta) -> int:
+    return max(0, int(delta.total_seconds() * 1000))
+
+
+class MacosUnifiedLogSource(Source):
+    """Runs ``log show`` from the last timestamp and maps the entries."""
+
+    name = "macos_unified_log"
+    event_types = ("boot", "vpn_session", "print_job")
+    description = "macOS unified log: boot, nesessionmanager VPN, cupsd print jobs"
+
+    def __init__(
+        self, settings: MacosUnifiedLogSettings, identity: Identity, runner: CommandRunner
+    ):
+        self.settings = settings
+        self.identity = identity
+        self.runner = runner
+
+    def collect(self, bookmark: str | None) -> Collected:
+        saved = json.loads(bookmark) if bookmark else {"last": None, "seen": [], "state": None}
+        start = ["--start", saved["last"][:19]] if saved["last"] else ["--last", "24h"]
+        argv = [self.settings.log_command, "show", "--style", "ndjson", *start]
+        output = self.runner([*argv, "--predicate", PREDICATE], 120.0)
+        mapper = UnifiedLogMapper(self.identity, saved["state"])
+        seen = set(saved["seen"])  # entries of the last second were read last time too
+        events: list[TelemetryEvent] = []
+        last, last_second = saved["last"], []
+        for entry in parse_ndjson(output):
+            key = f"{entry.get('machTimestamp')}|{entry.get('traceID')}"
+            if key in seen:
+                continue
+            event = mapper.map(entry)
+            if event is not None:
+                events.append(event)
+            if entry["timestamp"][:19] != (last or "")[:19]:
+                last_second = []
+            last = entry["timestamp"]
+            last_second.append(key)
+        mapper.state["cups"] = mapper.cups.jobs
+        bookmark = {"last": last, "seen": last_second or saved["seen"], "state": mapper.state}
+        return Collected(events=events, bookmark=json.dumps(bookmark))
+
+
+def build(settings: MacosUnifiedLogSettings, identity: Identity) -> MacosUnifiedLogSource:
+    return MacosUnifiedLogSource(settings, identity, run_command)

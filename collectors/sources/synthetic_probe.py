@@ -1,0 +1,136 @@
+"""Synthetic probes: timed HTTP(S) transactions against the apps of the user's persona.
+
+Reads: nothing from the OS; sends one GET per configured target per round and times
+its phases with the standard library: DNS (getaddrinfo), TCP connect, TLS handshake,
+first byte of the response, total including the body (read up to a cap).
+Writes: SyntheticProbeEvent (outcome ok/http_error/timeout/connection_error/tls_error/
+dns_error, status code, the five durations in ms).
+"""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import ssl
+import time
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, Field, HttpUrl
+
+from xlapulse.collectors.contract.events import SyntheticProbeEvent
+from xlapulse.collectors.sources.base import Collected, Identity, Source
+
+MAX_BODY_BYTES = 256 * 1024
+
+
+class ProbeTarget(BaseModel):
+    """One app to probe."""
+
+    app_name: str = Field(min_length=1, max_length=200)
+    url: HttpUrl
+
+
+class SyntheticProbeSettings(BaseModel):
+    """Timed HTTP transactions against the apps of the user's persona."""
+
+    enabled: bool = Field(default=True, description="Probe the apps listed in targets.")
+    interval_s: int = Field(default=300, ge=30, description="Seconds between two probe rounds.")
+    timeout_s: float = Field(default=10.0, gt=0, le=60, description="Per-probe time limit.")
+    ca_file: str = Field(default="", description="Extra CA bundle for internal apps (PEM).")
+    targets: list[ProbeTarget] = Field(
+        default_factory=list,
+        description="Apps to probe: a list of { app_name, url } tables.",
+    )
+
+
+class _Timer:
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+        self.marks: dict[str, int] = {}
+
+    def mark(self, phase: str) -> None:
+        self.marks[phase] = round((time.perf_counter() - self.start) * 1000)
+
+    def since_start_ms(self) -> int:
+        return round((time.perf_counter() - self.start) * 1000)
+
+
+def probe(target: ProbeTarget, timeout_s: float, ssl_context: ssl.SSLContext) -> dict:
+    """Run one transaction; return the SyntheticProbeEvent fields (without the envelope)."""
+    url = urlsplit(str(target.url))
+    host = url.hostname or ""
+    port = url.port or (443 if url.scheme == "https" else 80)
+    timer = _Timer()
+    result: dict = {"app_name": target.app_name, "target_host": host}
+    try:
+        address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][4]
+        timer.mark("dns_ms")
+        sock = socket.create_connection(address[:2], timeout=timeout_s)
+        timer.mark("connect_ms")
+        if url.scheme == "https":
+            sock = ssl_context.wrap_socket(sock, server_hostname=host)
+            timer.mark("tls_ms")
+        status = _request(sock, host, url.path or "/", url.query, timer)
+        result.update(outcome="ok" if status < 400 else "http_error", status_code=status)
+    except socket.gaierror:
+        result["outcome"] = "dns_error"
+    except TimeoutError:
+        result["outcome"] = "timeout"
+    except ssl.SSLError:
+        result["outcome"] = "tls_error"
+    except (OSError, http.client.HTTPException):
+        result["outcome"] = "connection_error"
+    result.update(timer.marks)
+    result["total_ms"] = timer.since_start_ms()
+    return result
+
+
+def _request(sock: socket.socket, host: str, path: str, query: str, timer: _Timer) -> int:
+    connection = http.client.HTTPConnection(host)
+    connection.sock = sock
+    try:
+        connection.request(
+            "GET", f"{path}?{query}" if query else path, headers={"User-Agent": "xlapulse-probe"}
+        )
+        response = connection.getresponse()
+        timer.mark("first_byte_ms")
+        response.read(MAX_BODY_BYTES)
+        return response.status
+    finally:
+        connection.close()
+
+
+class SyntheticProbeSource(Source):
+    """Probes every target once per round."""
+
+    name = "synthetic_probe"
+    event_types = ("synthetic_probe",)
+    description = "timed HTTP transactions against the persona's apps"
+
+    def __init__(self, settings: SyntheticProbeSettings, identity: Identity) -> None:
+        self.settings = settings
+        self.identity = identity
+        self.ssl_context = ssl.create_default_context(cafile=settings.ca_file or None)
+
+    def collect(self, bookmark: str | None) -> Collected:
+        events = []
+        for target in self.settings.targets:
+            started = datetime.now(UTC)
+            fields = probe(target, self.settings.timeout_s, self.ssl_context)
+            events.append(
+                SyntheticProbeEvent(
+                    event_id=self.identity.event_id(
+                        "probe", f"{target.app_name}|{started.isoformat()}"
+                    ),
+                    event_time=started,
+                    user_id=self.identity.user_id,
+                    device_id=self.identity.device_id,
+                    **fields,
+                )
+            )
+        return Collected(events=events, bookmark=bookmark)
+
+
+def build(settings: SyntheticProbeSettings, identity: Identity) -> SyntheticProbeSource:
+    return SyntheticProbeSource(settings, identity)
