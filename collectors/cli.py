@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from xlapulse.collectors.agent import commands as collector_commands
 from xlapulse.collectors.settings import XlapulseSettings
 
 
@@ -198,6 +199,8 @@ def dashboards_generate() -> None:
     for path in write_dashboards():
         click.echo(path)
 
+
+main.add_command(collector_commands.collector)
 
 if __name__ == "__main__":
     main()
