@@ -25,7 +25,8 @@ def test_events_are_valid_contract_events_in_time_order() -> None:
 
 
 def test_weekends_are_quiet_and_mornings_storm() -> None:
-    assert list(Fleet(20).logon_events(MONDAY + timedelta(days=5))) == []
+    weekend_logons = len(list(Fleet(400).logon_events(MONDAY + timedelta(days=5))))
+    assert 0 < weekend_logons < 400 * 0.1
     hours = [e.event_time.hour for e in Fleet(400).logon_events(MONDAY)]
     assert sum(7 <= h <= 8 for h in hours) / len(hours) > 0.8
 

@@ -1,0 +1,556 @@
+"""One endpoint's workday of telemetry: boot, logon, VPN, apps, calls, printing, probes.
+
+Reads: the endpoint, its seeded RNG for the day and the scenario's incidents.
+Writes: contract events into a list, plus ``Hurt`` records (moments that cost the
+user time) from which the service desk model files tickets and survey answers.
+
+Baseline draws come from the endpoint-day RNG in a fixed order; incident effects
+draw from a separate RNG per incident, so a scenario changes only what falls
+inside an incident's scope and window.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from xlapulse.collectors.contract.events import BootEvent, EventBase, LogonEvent
+from xlapulse.collectors.simulator.build import event
+from xlapulse.collectors.simulator.incidents import Incidents, Window
+from xlapulse.collectors.simulator.profiles import (
+    APPS,
+    PERSONA_PROFILES,
+    SITE_CODES,
+    App,
+    Endpoint,
+)
+from xlapulse.collectors.simulator.rhythm import LocalDay, activity_minutes, poisson
+from xlapulse.collectors.simulator.samples import SAMPLE_BITS, SampleTables
+
+LOGON_SPREAD_SIGMA = 0.35  # lognormal sigma of logon duration
+BOOT_MEDIAN_S = 40.0
+WEEKEND_SESSION_MIN = (45.0, 180.0)
+VPN_CONNECT_FAILURE_CHANCE = 0.02
+VPN_DROP_CHANCE = 0.05
+PRINT_FAILURE_CHANCE = 0.02
+BAD_CALL_CHANCE = 0.03
+PROBE_TIMEOUT_MS = 15_000
+TCP_CONNECT_TIMEOUT_MS = 21_000
+
+
+@dataclass(frozen=True)
+class Hurt:
+    """A moment that cost the user time; the service desk model may turn it into a ticket."""
+
+    at: datetime
+    category: str
+    lost_s: float
+    ticket_chance: float
+    incident: str | None = None
+
+
+@dataclass(frozen=True)
+class Workday:
+    """When one person works on one day (local minutes after midnight) and from where."""
+
+    start_min: float
+    end_min: float
+    remote: bool
+
+
+@dataclass
+class DayContext:
+    """What every endpoint of one simulated day shares."""
+
+    seed: int
+    day: LocalDay
+    incidents: Incidents
+    probe_interval_min: int
+    samples: SampleTables
+    release_users: dict[str, frozenset[int]] = field(default_factory=dict)
+
+    def incident_rng(self, endpoint: Endpoint, incident: str) -> random.Random:
+        return random.Random(f"{self.seed}:{endpoint.index}:{self.day.date}:{incident}")
+
+
+def plan_workday(endpoint: Endpoint, day: LocalDay, rng: random.Random) -> Workday | None:
+    """The person's hours today: every weekday, rarely a short session at the weekend."""
+    behaviour = endpoint.behaviour
+    if not day.is_workday:
+        if rng.random() >= 0.03:
+            return None
+        start_min = rng.uniform(9 * 60, 15 * 60)
+        return Workday(start_min, start_min + rng.uniform(*WEEKEND_SESSION_MIN), remote=True)
+    start_min = behaviour.start_local_h * 60 + rng.gauss(0, behaviour.start_spread_min)
+    start_min = min(max(start_min, 6 * 60), 12 * 60)
+    length_min = behaviour.workday_h * 60 + rng.gauss(0, 30)
+    return Workday(start_min, start_min + length_min, rng.random() < behaviour.remote_day_share)
+
+
+def morning(
+    endpoint: Endpoint, ctx: DayContext, rng: random.Random, hurts: list[Hurt]
+) -> tuple[Workday | None, BootEvent | None, LogonEvent | None]:
+    """The day plan, the boot and the logon: always the first draws of an endpoint-day."""
+    workday = plan_workday(endpoint, ctx.day, rng)
+    if workday is None:
+        return None, None, None
+    boot = _boot(endpoint, ctx, rng, workday, hurts)
+    logon = _logon(endpoint, ctx, rng, workday, hurts)
+    return workday, boot, logon
+
+
+def endpoint_day(
+    endpoint: Endpoint, ctx: DayContext, rng: random.Random, out: list[EventBase]
+) -> list[Hurt]:
+    """Append the endpoint's telemetry for the day to ``out``; return what hurt."""
+    hurts: list[Hurt] = []
+    workday, boot, logon = morning(endpoint, ctx, rng, hurts)
+    if workday is None or boot is None or logon is None:
+        return hurts
+    out.append(boot)
+    out.append(logon)
+    session_start_min = workday.start_min + logon.logon_duration_ms / 60_000
+    offline: list[tuple[float, float]] = []
+    if workday.remote:
+        offline = _vpn(endpoint, ctx, rng, session_start_min, workday.end_min, out, hurts)
+    for app_name in endpoint.behaviour.apps:
+        _app(endpoint, ctx, rng, app_name, session_start_min, workday.end_min, out, hurts)
+    _calls(endpoint, ctx, rng, workday, session_start_min, out, hurts)
+    if not workday.remote:
+        _prints(endpoint, ctx, rng, session_start_min, workday.end_min, out, hurts)
+    _probes(endpoint, ctx, rng, workday, session_start_min, offline, out)
+    return hurts
+
+
+# --- boot and logon -----------------------------------------------------------
+
+
+def _boot(
+    endpoint: Endpoint, ctx: DayContext, rng: random.Random, workday: Workday, hurts: list[Hurt]
+) -> BootEvent:
+    core_ms = BOOT_MEDIAN_S * 1000 * math.exp(rng.gauss(0, 0.3))
+    scan_ms = rng.uniform(15_000, 70_000) if endpoint.antivirus_boot_scan else 0.0
+    boot_ms = round(core_ms + scan_ms)
+    main_path_ms = round(core_ms * rng.uniform(0.45, 0.65))
+    when = ctx.day.at(workday.start_min - rng.uniform(1.0, 4.0))
+    degraded = boot_ms > 60_000
+    fields = {
+        "boot_duration_ms": boot_ms,
+        "main_path_duration_ms": main_path_ms,
+        "post_boot_duration_ms": boot_ms - main_path_ms,
+        "profile_processing_duration_ms": round(rng.uniform(2_000, 8_000)),
+        "explorer_init_duration_ms": round(rng.uniform(800, 3_000)),
+        "startup_app_count": rng.randint(8, 25),
+        "is_degradation": degraded,
+    }
+    if degraded:
+        fields["degrading_components"] = (
+            ["Microsoft Defender Antivirus (MsMpEng.exe)"] if scan_ms else ["OneDrive.exe"]
+        )
+    if scan_ms:
+        fields["antivirus_scan_duration_ms"] = round(scan_ms)
+        fields["antivirus_scan_share_ratio"] = round(scan_ms / boot_ms, 3)
+    if boot_ms > 120_000:
+        hurts.append(Hurt(when, "boot", (boot_ms - 60_000) / 1000, 0.02))
+    return event("boot", rng, when, endpoint.user_id, endpoint.device_id, fields)  # type: ignore[return-value]
+
+
+def _logon(
+    endpoint: Endpoint, ctx: DayContext, rng: random.Random, workday: Workday, hurts: list[Hurt]
+) -> LogonEvent:
+    when = ctx.day.at(workday.start_min)
+    median_s = PERSONA_PROFILES[endpoint.persona][1]
+    base_s = median_s * math.exp(rng.gauss(0, LOGON_SPREAD_SIGMA))
+    group_policy_share = rng.uniform(0.2, 0.4)
+    extra_s = ctx.incidents.extra_logon_s(endpoint.site, when)
+    duration_ms = round((base_s + extra_s) * 1000)
+    base_ms = round(base_s * 1000)
+    fields = {
+        "logon_duration_ms": duration_ms,
+        "group_policy_duration_ms": round(base_ms * group_policy_share) + duration_ms - base_ms,
+        "profile_load_duration_ms": round(base_ms * 0.25),
+        "shell_start_duration_ms": round(base_ms * 0.15),
+    }
+    logon = event("logon", rng, when, endpoint.user_id, endpoint.device_id, fields)
+    lost_s = base_s + extra_s - 2 * median_s
+    if lost_s > 0:
+        incident = next(
+            (i.name for i in ctx.incidents.logons if i.extra_at(endpoint.site, when)), None
+        )
+        hurts.append(Hurt(when, "logon", lost_s, 0.03, incident))
+    return logon  # type: ignore[return-value]
+
+
+# --- VPN --------------------------------------------------------------------------
+
+
+def _vpn(
+    endpoint: Endpoint,
+    ctx: DayContext,
+    rng: random.Random,
+    start_min: float,
+    end_min: float,
+    out: list[EventBase],
+    hurts: list[Hurt],
+) -> list[tuple[float, float]]:
+    """VPN sessions of a remote day; returns the offline intervals (local minutes)."""
+    gateway = f"vpn-{SITE_CODES[endpoint.site]}-01"
+    connect_fails = rng.random() < VPN_CONNECT_FAILURE_CHANCE
+    retry_min = rng.uniform(1.0, 2.0)
+    drop_min = rng.uniform(start_min, end_min) if rng.random() < VPN_DROP_CHANCE else None
+    reconnect_min = rng.uniform(0.5, 3.0)
+    outage = _vpn_outage(endpoint, ctx, start_min, end_min)
+    vpn = _VpnWriter(endpoint, ctx, rng, gateway, out)
+    offline: list[tuple[float, float]] = []
+    t = start_min
+    if connect_fails:
+        vpn.emit("failed", t, reason="connection attempt timed out", error_code=809)
+        hurts.append(Hurt(ctx.day.at(t), "vpn", retry_min * 60, 0.03))
+        t += retry_min
+    connected_since: float | None = None
+    if outage is not None and outage[1].start <= ctx.day.at(t):
+        t = connected_since = _outage_attempts(
+            endpoint, ctx, outage, (t, end_min), None, vpn, offline, hurts
+        )
+        outage = None
+    while t < end_min:
+        if connected_since is None:
+            vpn.emit("connected", t)
+            connected_since = t
+        outage_start = outage[0] if outage is not None and outage[0] > t else math.inf
+        next_break = min(end_min, outage_start, drop_min if drop_min and drop_min > t else math.inf)
+        if next_break == end_min:
+            vpn.emit("disconnected", end_min, reason="user disconnected", since=connected_since)
+            break
+        if next_break == outage_start and outage is not None:
+            t = connected_since = _outage_attempts(
+                endpoint, ctx, outage, (t, end_min), connected_since, vpn, offline, hurts
+            )
+            outage = None
+            continue
+        vpn.emit("dropped", next_break, reason="network lost", error_code=829, since=t)
+        hurts.append(Hurt(ctx.day.at(next_break), "vpn", reconnect_min * 60, 0.05))
+        offline.append((next_break, next_break + reconnect_min))
+        t, drop_min, connected_since = next_break + reconnect_min, None, None
+    return offline
+
+
+def _vpn_outage(
+    endpoint: Endpoint, ctx: DayContext, start_min: float, end_min: float
+) -> tuple[float, Window] | None:
+    """The first concentrator failure hitting this user's session: (start minute, window)."""
+    session = (ctx.day.at(start_min), ctx.day.at(end_min))
+    for window in ctx.incidents.vpn_outages:
+        if window.hits(endpoint.site, endpoint.persona) and window.overlaps(*session):
+            return ctx.day.minute_of(window.start), window
+    return None
+
+
+def _outage_attempts(
+    endpoint: Endpoint,
+    ctx: DayContext,
+    outage: tuple[float, Window],
+    span: tuple[float, float],
+    session_start: float | None,
+    vpn: _VpnWriter,
+    offline: list[tuple[float, float]],
+    hurts: list[Hurt],
+) -> float:
+    """Drop (if connected), failed reconnects until the concentrator is back, a long reconnect.
+
+    Every event here draws from the incident's own RNG, so the endpoint's baseline
+    draws (and so its events outside the window) stay as they were.
+    """
+    window = outage[1]
+    t, end_min = span
+    incident_rng = ctx.incident_rng(endpoint, window.name)
+    outage_end = ctx.day.minute_of(window.end)
+    down_at = max(t, outage[0] + incident_rng.uniform(0.0, 3.0))
+    if session_start is not None:
+        vpn.emit("dropped", down_at, "concentrator unreachable", 829, session_start, incident_rng)
+    attempt = down_at + incident_rng.uniform(0.5, 2.0)
+    while attempt < outage_end:
+        vpn.emit("failed", attempt, "gateway did not respond", 809, None, incident_rng)
+        attempt += incident_rng.uniform(2.0, 8.0)
+    back_at = max(attempt, outage_end + incident_rng.uniform(2.0, 15.0))
+    offline.append((down_at, back_at))
+    hurts.append(Hurt(ctx.day.at(down_at), "vpn", (back_at - down_at) * 60, 0.3, window.name))
+    if back_at < end_min:
+        vpn.emit("connected", back_at, None, None, None, incident_rng)
+    return back_at
+
+
+class _VpnWriter:
+    """Writes vpn_session events of one endpoint-day."""
+
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        ctx: DayContext,
+        rng: random.Random,
+        gateway: str,
+        out: list[EventBase],
+    ) -> None:
+        self._endpoint, self._ctx, self._rng = endpoint, ctx, rng
+        self._gateway, self._out = gateway, out
+
+    def emit(
+        self,
+        state: str,
+        minute: float,
+        reason: str | None = None,
+        error_code: int | None = None,
+        since: float | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        fields: dict[str, object] = {"state": state, "vpn_gateway": self._gateway}
+        if reason is not None:
+            fields["reason"] = reason
+        if error_code is not None:
+            fields["error_code"] = error_code
+        if since is not None:
+            fields["session_duration_s"] = round((minute - since) * 60)
+        self._out.append(
+            event(
+                "vpn_session",
+                rng or self._rng,
+                self._ctx.day.at(minute),
+                self._endpoint.user_id,
+                self._endpoint.device_id,
+                fields,
+            )
+        )
+
+
+# --- applications ---------------------------------------------------------------
+
+
+def _app(
+    endpoint: Endpoint,
+    ctx: DayContext,
+    rng: random.Random,
+    app_name: str,
+    start_min: float,
+    end_min: float,
+    out: list[EventBase],
+    hurts: list[Hurt],
+) -> None:
+    app = APPS[app_name]
+    hours = (end_min - start_min) / 60
+    rate = endpoint.behaviour.slow_transactions_per_app_hour
+    plan = [
+        ("slow_transaction", activity_minutes(rng, poisson(rng, rate * hours), start_min, end_min)),
+        ("hang", activity_minutes(rng, poisson(rng, 0.05), start_min, end_min)),
+        ("crash", activity_minutes(rng, poisson(rng, 0.02), start_min, end_min)),
+    ]
+    releases = [
+        (
+            release,
+            max(start_min, ctx.day.minute_of(release.start)),
+            min(end_min, ctx.day.minute_of(release.end)),
+        )
+        for release in ctx.incidents.app_releases
+        if release.app == app_name and endpoint.index in ctx.release_users[release.name]
+    ]
+    releases = [(release, first, last) for release, first, last in releases if first < last]
+    versions = [(first, last, release.version) for release, first, last in releases]
+    writer = _AppWriter(endpoint, ctx, app, versions, out, hurts)
+    for kind, minutes in plan:
+        for minute in minutes:
+            writer.emit(rng, kind, minute, None)
+    for release, first, last in releases:
+        release_rng = ctx.incident_rng(endpoint, release.name)
+        hours_hit = (last - first) / 60
+        for kind, per_hour in (("hang", 3.0), ("crash", 0.8), ("slow_transaction", 2.0)):
+            count = poisson(release_rng, per_hour * hours_hit)
+            for minute in activity_minutes(release_rng, count, first, last):
+                writer.emit(release_rng, kind, minute, release.name)
+
+
+class _AppWriter:
+    """Writes app_responsiveness events of one app on one endpoint-day (release-aware)."""
+
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        ctx: DayContext,
+        app: App,
+        release_versions: list[tuple[float, float, str]],
+        out: list[EventBase],
+        hurts: list[Hurt],
+    ) -> None:
+        self._endpoint, self._ctx, self._out, self._hurts = endpoint, ctx, out, hurts
+        self._app, self._releases = app, release_versions
+
+    def _version_at(self, minute: float) -> str:
+        for first, last, version in self._releases:
+            if first <= minute < last:
+                return version
+        return self._app.version
+
+    def emit(self, rng: random.Random, kind: str, minute: float, incident: str | None) -> None:
+        app = self._app
+        fields: dict[str, object] = {
+            "kind": kind,
+            "app_name": app.name,
+            "app_version": self._version_at(minute),
+            "transaction_name": app.transactions[int(rng.random() * len(app.transactions))],
+        }
+        when = self._ctx.day.at(minute)
+        if kind == "slow_transaction":
+            duration_ms = round(app.slow_transaction_ms * math.exp(rng.gauss(0, 0.5)))
+            if duration_ms > 30_000:
+                self._hurts.append(Hurt(when, "application", duration_ms / 1000, 0.01, incident))
+        elif kind == "hang":
+            duration_ms = round(rng.uniform(5_000, 90_000))
+            self._hurts.append(Hurt(when, "application", duration_ms / 1000, 0.05, incident))
+        else:
+            duration_ms = None
+            fields["exception_code"] = "0xc0000005"
+            self._hurts.append(Hurt(when, "application", rng.uniform(120, 600), 0.1, incident))
+        if duration_ms is not None:
+            fields["duration_ms"] = duration_ms
+        user, device = self._endpoint.user_id, self._endpoint.device_id
+        self._out.append(event("app_responsiveness", rng, when, user, device, fields))
+
+
+# --- calls, printing, probes ----------------------------------------------------------
+
+
+def _calls(
+    endpoint: Endpoint,
+    ctx: DayContext,
+    rng: random.Random,
+    workday: Workday,
+    start_min: float,
+    out: list[EventBase],
+    hurts: list[Hurt],
+) -> None:
+    behaviour = endpoint.behaviour
+    share_of_day = (workday.end_min - start_min) / (behaviour.workday_h * 60)
+    count = poisson(rng, behaviour.calls_per_day * share_of_day)
+    bad_chance = BAD_CALL_CHANCE + (0.04 if workday.remote else 0.0)
+    for minute in activity_minutes(rng, count, start_min, workday.end_min):
+        when = ctx.day.at(minute)
+        duration_s = round(rng.uniform(*behaviour.call_minutes) * 60)
+        bad = rng.random() < bad_chance
+        call_id = f"call-{rng.getrandbits(64):016x}"
+        streams = [("audio", "outbound"), ("audio", "inbound")]
+        if rng.random() < behaviour.video_share:
+            streams.append(("video", "inbound"))
+        for media, direction in streams:
+            fields = _stream_quality(rng, ctx.samples.good_streams, bad, workday.remote)
+            fields.update(call_id=call_id, media=media, direction=direction, duration_s=duration_s)
+            out.append(
+                event("call_quality", rng, when, endpoint.user_id, endpoint.device_id, fields)
+            )
+        if bad:
+            hurts.append(Hurt(when, "call_quality", min(duration_s, 300), 0.03))
+
+
+def _stream_quality(
+    rng: random.Random, good_streams: tuple, bad: bool, remote: bool
+) -> dict[str, object]:
+    """Per-stream network figures; a bad stream is poor by every Teams CQD threshold."""
+    if not bad:
+        sample = good_streams[rng.getrandbits(SAMPLE_BITS)]
+        jitter_ms, loss_ratio, round_trip_ms, degradation, mos, concealed_ratio = sample
+        return {
+            "jitter_ms": jitter_ms,
+            "packet_loss_ratio": loss_ratio,
+            "round_trip_ms": round(round_trip_ms + 35, 1) if remote else round_trip_ms,
+            "network_mos_degradation": degradation,
+            "mos": mos,
+            "concealed_sample_ratio": concealed_ratio,
+        }
+    degradation = rng.uniform(1.0, 2.2)
+    return {
+        "jitter_ms": round(rng.uniform(30, 90), 1),
+        "packet_loss_ratio": round(rng.uniform(0.11, 0.18), 4),
+        "round_trip_ms": round(rng.uniform(510, 900), 1),
+        "network_mos_degradation": round(degradation, 2),
+        "mos": round(max(1.0, 4.4 - degradation - rng.uniform(0, 0.5)), 2),
+        "concealed_sample_ratio": round(rng.uniform(0.08, 0.2), 4),
+        "dropped_segment": rng.random() < 0.3,
+    }
+
+
+def _prints(
+    endpoint: Endpoint,
+    ctx: DayContext,
+    rng: random.Random,
+    start_min: float,
+    end_min: float,
+    out: list[EventBase],
+    hurts: list[Hurt],
+) -> None:
+    code = SITE_CODES[endpoint.site]
+    count = poisson(rng, endpoint.behaviour.prints_per_office_day)
+    for minute in activity_minutes(rng, count, start_min, end_min):
+        when = ctx.day.at(minute)
+        fields: dict[str, object] = {
+            "printer": f"prn-{code}-{rng.randint(1, 4):02d}",
+            "page_count": rng.randint(1, 20),
+        }
+        baseline_failure = rng.random() < PRINT_FAILURE_CHANCE
+        error_code = rng.choice((5, 1801, 1804))
+        outage = next(
+            (
+                window
+                for window in ctx.incidents.print_outages
+                if window.site == endpoint.site and window.start <= when < window.end
+            ),
+            None,
+        )
+        if outage is not None:
+            fields.update(outcome="failed", error_code=1722)  # RPC server unavailable
+            hurts.append(Hurt(when, "printing", 600, 0.15, outage.name))
+        elif baseline_failure:
+            fields.update(outcome="failed", error_code=error_code)
+            hurts.append(Hurt(when, "printing", 300, 0.15))
+        else:
+            fields["outcome"] = "printed"
+        out.append(event("print_job", rng, when, endpoint.user_id, endpoint.device_id, fields))
+
+
+def _probes(
+    endpoint: Endpoint,
+    ctx: DayContext,
+    rng: random.Random,
+    workday: Workday,
+    start_min: float,
+    offline: list[tuple[float, float]],
+    out: list[EventBase],
+) -> None:
+    """Every ``probe_interval_min`` during the session, one timed probe per persona app."""
+    interval = ctx.probe_interval_min
+    vpn_connect_ms = 25 if workday.remote else 0
+    minute = start_min + rng.uniform(0, interval)
+    user, device = endpoint.user_id, endpoint.device_id
+    apps = [APPS[name] for name in endpoint.behaviour.apps]
+    samples, pick = ctx.samples.probes, rng.getrandbits
+    while minute < workday.end_min:
+        when = ctx.day.at(minute)
+        is_offline = bool(offline) and any(down <= minute < up for down, up in offline)
+        for app in apps:
+            roll, dns_ms, connect_ms, tls_ms, backend_factor = samples[pick(SAMPLE_BITS)]
+            fields: dict[str, object] = {"app_name": app.name, "target_host": app.probe_host}
+            if is_offline:
+                fields.update(outcome="connection_error", total_ms=TCP_CONNECT_TIMEOUT_MS)
+            elif roll < 0.002:
+                fields.update(outcome="timeout", dns_ms=dns_ms, total_ms=PROBE_TIMEOUT_MS)
+            else:
+                connect_ms += vpn_connect_ms
+                first_byte_ms = round(app.backend_ms * backend_factor)
+                fields["dns_ms"] = dns_ms
+                fields["connect_ms"] = connect_ms
+                fields["tls_ms"] = tls_ms
+                fields["first_byte_ms"] = first_byte_ms
+                fields["total_ms"] = dns_ms + connect_ms + tls_ms + first_byte_ms + 20
+                ok = roll >= 0.004
+                fields["outcome"] = "ok" if ok else "http_error"
+                fields["status_code"] = 200 if ok else 503
+            out.append(event("synthetic_probe", rng, when, user, device, fields))
+        minute += interval
