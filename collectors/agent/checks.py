@@ -7,13 +7,15 @@ bookmark, nothing stored), and the Kafka cluster's metadata for the telemetry to
 
 from __future__ import annotations
 
+import logging
+
 from kafka.errors import KafkaError, KafkaTimeoutError
 
 from xlapulse.collectors.agent.config import CollectorConfig
 from xlapulse.collectors.agent.daemon import enabled_sources, identity_from, producer_settings
 from xlapulse.collectors.agent.spool import Spool
 from xlapulse.collectors.contract.topics import TELEMETRY_TOPIC
-from xlapulse.collectors.delivery.kafka_producer import EventProducer
+from xlapulse.collectors.delivery.kafka_producer import EventProducer, ProducerSettings
 from xlapulse.collectors.sources import build_source
 
 
@@ -37,15 +39,38 @@ def check_sources(config: CollectorConfig) -> dict[str, str | None]:
     return problems
 
 
+class _LastKafkaError(logging.Handler):
+    """Keeps kafka-python's last error line: it names the TLS or SASL cause of a failure."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.message = ""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.message = record.getMessage()
+
+
 def check_kafka(config: CollectorConfig) -> str | None:
-    settings = producer_settings(config)
+    last_error = _LastKafkaError()
+    kafka_log = logging.getLogger("kafka")
+    kafka_log.addHandler(last_error)
+    try:
+        return _connect_and_fetch_metadata(producer_settings(config), last_error)
+    finally:
+        kafka_log.removeHandler(last_error)
+
+
+def _connect_and_fetch_metadata(
+    settings: ProducerSettings, last_error: _LastKafkaError
+) -> str | None:
     try:
         producer = EventProducer(settings)
     except KafkaTimeoutError:
+        cause = f"; last client error: {last_error.message}" if last_error.message else ""
         return (
             f"FAILED: no broker answered at {settings.bootstrap_servers} with "
             f"{settings.security_protocol} (is it running, is the port right, does the "
-            "listener expect this protocol?)"
+            f"listener expect this protocol?){cause}"
         )
     except (KafkaError, OSError) as error:
         return f"FAILED: {type(error).__name__}: {error}"
