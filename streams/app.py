@@ -53,7 +53,7 @@ from xlapulse.collectors.contract.topics import (
 )
 from xlapulse.collectors.settings import XlapulseSettings
 from xlapulse.streams import metrics
-from xlapulse.streams.scoring.cells import Cell
+from xlapulse.streams.scoring.cells import Cell, cell_records
 from xlapulse.streams.scoring.observations import observation_from_dict
 from xlapulse.streams.scoring.pipeline import read_input_record, update_cells
 from xlapulse.streams.scoring.user_state import UserState, is_expired, step
@@ -212,23 +212,29 @@ def build_app(settings: XlapulseSettings, sink: InfluxSink | None = None) -> fau
             metrics.STATE_KEYS.labels("user-state").set(len(user_states))
             metrics.PROCESSING_SECONDS.labels(topic).observe(time.perf_counter() - started)
 
-    def stored_cell(key: str) -> Cell | None:
-        stored = cells.get(key)
-        return Cell.from_dict(stored) if stored else None
-
     @app.agent(observations_topic)
     async def aggregate_cells(stream: StreamT) -> None:
         batches = stream.take_events(settings.sink_batch_size, within=settings.sink_batch_within_s)
         async for events in batches:
-            points: dict[tuple[Any, ...], Any] = {}
+            # Cells are decoded once per batch, counted in memory, then written back
+            # once each (a table write sends the whole cell to its changelog).
+            batch: dict[str, tuple[Cell, EventT]] = {}
+            changed_users: dict[str, set[str]] = {}
+            lookup = _batch_lookup(batch, cells)
             for event in events:
-                _enter_event(stream, event)
                 _record_lag(app, event)
                 observation = observation_from_dict(json.loads(event.value))
-                for update in update_cells(observation, stored_cell, config):
-                    cells[update.cell.key()] = update.cell.to_dict()
-                    for record in update.records:
-                        points[record.series_key()] = record_to_point(record)
+                for cell in update_cells(observation, lookup, config):
+                    batch[cell.key()] = (cell, event)
+                    changed_users.setdefault(cell.key(), set()).add(observation.user_id)
+            points: dict[tuple[Any, ...], Any] = {}
+            for key, (cell, last_event) in batch.items():
+                _enter_event(stream, last_event)
+                cells[key] = cell.to_dict()
+                for record in cell_records(cell, config, changed_users[key]):
+                    points[record.series_key()] = record_to_point(record)
+            for event in events:
+                _enter_event(stream, event)
                 metrics.STATE_KEYS_EXPIRED.labels("cells").inc(
                     cell_sweeper.maybe_sweep(event.message.partition)
                 )
@@ -241,6 +247,20 @@ def build_app(settings: XlapulseSettings, sink: InfluxSink | None = None) -> fau
         await influx.stop()
 
     return app
+
+
+def _batch_lookup(
+    batch: dict[str, tuple[Cell, EventT]], table: Any
+) -> Callable[[str], Cell | None]:
+    """Find a cell in this batch first, then in the table."""
+
+    def lookup(key: str) -> Cell | None:
+        if key in batch:
+            return batch[key][0]
+        stored = table.get(key)
+        return Cell.from_dict(stored) if stored else None
+
+    return lookup
 
 
 def _record_lag(app: faust.App, event: EventT) -> None:

@@ -3,6 +3,10 @@
 Reads: encoded contract records, exactly as they would arrive from Kafka.
 Writes: nothing outside memory; the latest record per InfluxDB series and
 time is kept in ``records``, as InfluxDB itself would keep it.
+
+Feeding only counts; :meth:`InProcessPipeline.flush` builds the records of the
+cells that changed since the last flush (as the Faust agent does once per
+batch), and :meth:`InProcessPipeline.latest` flushes first.
 Used by ``xlapulse demo``, ``xlapulse backtest`` and by the integration tests
 as the oracle the Faust workers are compared with.
 
@@ -19,7 +23,7 @@ from typing import Any
 from xlapulse.collectors.contract.codec import ContractViolation, encode_event
 from xlapulse.collectors.contract.events import EventBase, SurveyInvitationEvent, event_time_ms
 from xlapulse.collectors.contract.topics import topic_for
-from xlapulse.streams.scoring.cells import Cell, Record
+from xlapulse.streams.scoring.cells import Cell, Record, cell_records
 from xlapulse.streams.scoring.pipeline import read_input_record, update_cells
 from xlapulse.streams.scoring.user_state import DEFAULT_MAX_EVENT_AGE_MS, UserState, step
 from xlapulse.streams.scoring.xla import XlaConfig, default_xla_config
@@ -38,18 +42,19 @@ class InProcessPipeline:
     outcomes: Counter[str] = field(default_factory=Counter)
     dead_letters: list[str] = field(default_factory=list)
     clock_ms: int = 0
+    _dirty: dict[str, set[str]] = field(default_factory=dict)
 
-    def feed_event(self, event: EventBase) -> list[Record]:
+    def feed_event(self, event: EventBase) -> None:
         """Encode and process one event, as if it came from its topic."""
-        return self.feed_record(encode_event(event), topic_for(event))
+        self.feed_record(encode_event(event), topic_for(event))
 
-    def feed_record(self, raw: bytes, topic: str) -> list[Record]:
-        """Process one input record; return the records it published."""
+    def feed_record(self, raw: bytes, topic: str) -> None:
+        """Process one input record."""
         try:
             event = read_input_record(raw, topic)
         except ContractViolation as violation:
             self._dead_letter(violation.reason)
-            return []
+            return
         self.clock_ms = max(self.clock_ms, event_time_ms(event))
         result = step(
             self.users.get(event.user_id),
@@ -63,17 +68,24 @@ class InProcessPipeline:
         if result.outcome in ("late", "future"):
             self._dead_letter(f"{result.outcome} event")
         self.invitations += result.invitations
-        published = []
         for observation in result.observations:
-            for update in update_cells(observation, self.cells.get, self.config):
-                self.cells[update.cell.key()] = update.cell
-                for record in update.records:
-                    self.records[record.series_key()] = record
-                published += update.records
+            for cell in update_cells(observation, self.cells.get, self.config):
+                self.cells[cell.key()] = cell
+                self._dirty.setdefault(cell.key(), set()).add(observation.user_id)
+
+    def flush(self) -> list[Record]:
+        """Build the records of every cell changed since the last flush; return them."""
+        published = []
+        for key, users in self._dirty.items():
+            published += cell_records(self.cells[key], self.config, users)
+        self._dirty.clear()
+        for record in published:
+            self.records[record.series_key()] = record
         return published
 
     def latest(self, measurement: str, **tags: str) -> list[Record]:
         """Current records of a measurement whose tags include ``tags``."""
+        self.flush()
         return [
             record
             for record in self.records.values()

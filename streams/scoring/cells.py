@@ -24,6 +24,7 @@ count. Nothing is published for fewer than ``MIN_USERS_PER_AGGREGATE`` people
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from statistics import median
 from typing import Any
@@ -49,6 +50,9 @@ from xlapulse.streams.scoring.xla import ObjectiveStats, XlaConfig, evaluate
 FORMULA_VERSION = "2.0"
 MIN_USERS_PER_AGGREGATE = 5
 WINDOW_SIZES_S = (300, 3600, 86_400)
+#: Only the hourly cell remembers event ids: an observation falls into exactly one
+#: hourly cell, so that cell decides for all window sizes whether it was counted.
+DEDUP_WINDOW_S = 3600
 USER_SCORE_WINDOW_S = 3600
 JOURNEY_WINDOW_S = 86_400
 ISSUE_SCORE = 70.0
@@ -86,7 +90,8 @@ class Cell:
     site: str
     window_s: int
     window_start_ms: int
-    event_ids: list[str] = field(default_factory=list)
+    #: short event ids counted here (hourly cells only, see ``DEDUP_WINDOW_S``)
+    event_ids: set[str] = field(default_factory=set)
     #: touch point -> [good, tolerating, frustrating, time_lost_ms]
     touch_points: dict[str, list[int]] = field(default_factory=dict)
     #: user -> touch point -> [good, tolerating, frustrating]
@@ -129,16 +134,25 @@ class Cell:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "event_ids": sorted(self.event_ids)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Cell:
-        return cls(**data)
+        return cls(**{**data, "event_ids": set(data["event_ids"])})
+
+
+def short_event_id(event_id: str) -> str:
+    """A 64-bit hash of an event id: enough to tell a day's events apart, half the size."""
+    return hashlib.blake2b(event_id.encode(), digest_size=8).hexdigest()
 
 
 def cells_for(observation: Observation) -> list[tuple[str, int, int]]:
-    """(key, window_s, start_ms) of every cell the observation falls into."""
-    sizes = (JOURNEY_WINDOW_S,) if isinstance(observation, JourneyObservation) else WINDOW_SIZES_S
+    """(key, window_s, start_ms) of every cell the observation falls into, hourly cell first."""
+    sizes = (
+        (JOURNEY_WINDOW_S,)
+        if isinstance(observation, JourneyObservation)
+        else (DEDUP_WINDOW_S, *(size for size in WINDOW_SIZES_S if size != DEDUP_WINDOW_S))
+    )
     return [
         (
             cell_key(observation.persona, observation.site, size, start),
@@ -151,7 +165,11 @@ def cells_for(observation: Observation) -> list[tuple[str, int, int]]:
 
 
 def add_observation(cell: Cell, observation: Observation, resolution_target_ms: int) -> bool:
-    """Count the observation in the cell (in place); False if its event id was counted."""
+    """Count the observation in the cell (in place); False if it was counted already.
+
+    An hourly cell checks the event id; the caller must offer the hourly cell first
+    and stop when it says False (see :func:`cells_for`).
+    """
     if isinstance(observation, JourneyObservation):
         latest = cell.journeys.get(observation.user_id)
         if latest is not None and latest[3] > observation.event_time_ms:
@@ -163,9 +181,11 @@ def add_observation(cell: Cell, observation: Observation, resolution_target_ms: 
             observation.event_time_ms,
         ]
         return True
-    if observation.event_id in cell.event_ids:
-        return False
-    cell.event_ids.append(observation.event_id)
+    if cell.window_s == DEDUP_WINDOW_S:
+        short_id = short_event_id(observation.event_id)
+        if short_id in cell.event_ids:
+            return False
+        cell.event_ids.add(short_id)
     if isinstance(observation, SampleObservation):
         _add_sample(cell, observation)
     elif isinstance(observation, TicketObservation):
@@ -269,8 +289,10 @@ def user_scores(cell: Cell, config: XlaConfig) -> dict[str, float]:
     return scores
 
 
-def cell_records(cell: Cell, config: XlaConfig, changed_user: str | None = None) -> list[Record]:
-    """Every publishable record of the cell (and the changed user's own score)."""
+def cell_records(
+    cell: Cell, config: XlaConfig, changed_users: Iterable[str] = ()
+) -> list[Record]:
+    """Every publishable record of the cell, and the scores of the users that changed."""
     users = cell.users()
     if len(users) < MIN_USERS_PER_AGGREGATE:
         return []
@@ -295,12 +317,12 @@ def cell_records(cell: Cell, config: XlaConfig, changed_user: str | None = None)
     records.append(_service_desk_record(cell, tags, time_ns, overall, happiness_value))
     if happiness_value is not None:
         records.append(_sentiment_record(cell, tags, time_ns, happiness_value))
-    if (
-        cell.window_s == USER_SCORE_WINDOW_S
-        and changed_user is not None
-        and changed_user in per_user
-    ):
-        records.append(_user_record(cell, tags, changed_user, per_user[changed_user]))
+    if cell.window_s == USER_SCORE_WINDOW_S:
+        records += [
+            _user_record(cell, tags, user, per_user[user])
+            for user in sorted(changed_users)
+            if user in per_user
+        ]
     return records
 
 

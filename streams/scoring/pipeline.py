@@ -8,7 +8,6 @@ Reads: encoded contract records and observation dicts. Writes: nothing.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from xlapulse.collectors.contract.codec import ContractViolation, parse_event
 from xlapulse.collectors.contract.events import (
@@ -24,7 +23,7 @@ from xlapulse.collectors.contract.topics import (
     TELEMETRY_TOPIC,
     TICKETS_TOPIC,
 )
-from xlapulse.streams.scoring.cells import Cell, Record, add_observation, cell_records, cells_for
+from xlapulse.streams.scoring.cells import Cell, add_observation, cells_for
 from xlapulse.streams.scoring.observations import Observation
 from xlapulse.streams.scoring.xla import XlaConfig
 
@@ -47,24 +46,19 @@ def read_input_record(raw: bytes, topic: str) -> EventBase:
     return event
 
 
-@dataclass(frozen=True)
-class CellUpdate:
-    """A cell that changed, and the records to publish for it."""
+def update_cells(observation: Observation, lookup: CellLookup, config: XlaConfig) -> list[Cell]:
+    """Count the observation in each of its window cells; the cells that changed.
 
-    cell: Cell
-    records: list[Record]
-
-
-def update_cells(
-    observation: Observation, lookup: CellLookup, config: XlaConfig
-) -> list[CellUpdate]:
-    """Count the observation in each of its window cells; cells that already had it are left out."""
-    resolution_target_ms = config.persona(
-        observation.persona
-    ).thresholds.ticket_resolution_target_ms
-    updates = []
+    Empty when the hourly cell had already counted the observation (a replay).
+    Records are not built here: building them costs O(users) per cell, so callers
+    publish each changed cell once per batch with :func:`cells.cell_records`.
+    """
+    thresholds = config.persona(observation.persona).thresholds
+    changed = []
     for key, window_s, start_ms in cells_for(observation):
         cell = lookup(key) or Cell(observation.persona, observation.site, window_s, start_ms)
-        if add_observation(cell, observation, resolution_target_ms):
-            updates.append(CellUpdate(cell, cell_records(cell, config, observation.user_id)))
-    return updates
+        if not add_observation(cell, observation, thresholds.ticket_resolution_target_ms):
+            break
+        changed.append(cell)
+    return changed
+

@@ -41,6 +41,7 @@ from xlapulse.collectors.contract.events import (
     VpnSessionEvent,
     event_time_ms,
 )
+from xlapulse.streams.scoring.cells import short_event_id
 from xlapulse.streams.scoring.indicators import Band
 from xlapulse.streams.scoring.journey import Moment, journey_score
 from xlapulse.streams.scoring.observations import (
@@ -69,7 +70,9 @@ CORRELATION_WINDOW_MS = 4 * HOUR_MS
 MAX_PROBLEMS = 100
 MAX_OPEN_TICKETS = 50
 MAX_JOURNEY_MOMENTS = 500
-#: A journey moment lasts until the next one, at most this long; the last lasts one minute.
+#: A journey moment lasts until the next one (at least a second, at most half an hour);
+#: the last lasts one minute. Concurrent samples (the streams of one call) get a second each.
+MIN_MOMENT_MS = 1000
 MAX_MOMENT_MS = 30 * MINUTE_MS
 LAST_MOMENT_MS = MINUTE_MS
 USER_STATE_TTL_MS = 14 * DAY_MS
@@ -152,7 +155,7 @@ def step(
         return UserStep(state, "future")
     if when_ms < clock_ms - max_event_age_ms:
         return UserStep(state, "late")
-    event_id = str(event.event_id)
+    event_id = short_event_id(str(event.event_id))
     _forget_old_ids(state, clock_ms)
     if event_id in state.seen_event_ids:
         return UserStep(state, "duplicate")
@@ -255,11 +258,13 @@ def _add_moment(
     if state.journey_day_ms is None or day_ms > state.journey_day_ms:
         state.journey_day_ms, state.moments = day_ms, []
     if day_ms == state.journey_day_ms:
+        out_of_order = bool(state.moments) and when_ms < state.moments[-1][0]
         state.moments.append([when_ms, indicator.score])
-        state.moments.sort(key=lambda moment: moment[0])
+        if out_of_order:
+            state.moments.sort(key=lambda moment: moment[0])
         del state.moments[:-MAX_JOURNEY_MOMENTS]
     moments = [
-        Moment(duration_s=min(next_at - at, MAX_MOMENT_MS) / 1000, score=score)
+        Moment(duration_s=min(max(next_at - at, MIN_MOMENT_MS), MAX_MOMENT_MS) / 1000, score=score)
         for (at, score), (next_at, _) in zip(state.moments, state.moments[1:], strict=False)
     ]
     moments.append(Moment(duration_s=LAST_MOMENT_MS / 1000, score=state.moments[-1][1]))

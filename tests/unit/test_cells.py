@@ -174,7 +174,7 @@ def test_user_scores_are_weighted_and_their_records_do_not_collide() -> None:
     scores = user_scores(cell, CONFIG)
     assert scores[user(0)] == 100.0 and scores[user(1)] < 50
     times = {
-        by_measurement(cell_records(cell, CONFIG, user(n)), "user_score")[0].time_ns
+        by_measurement(cell_records(cell, CONFIG, [user(n)]), "user_score")[0].time_ns
         for n in range(5)
     }
     assert len(times) == 5
