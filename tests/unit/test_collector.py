@@ -1,0 +1,211 @@
+"""Collector agent: configuration, sample config drift, privacy switches, manifest, isolation."""
+
+from __future__ import annotations
+
+import logging
+import re
+import tomllib
+from datetime import UTC, datetime
+from typing import ClassVar
+
+import pytest
+from kafka.errors import KafkaTimeoutError
+
+from xlapulse.collectors.agent.config import ConfigError, load_config
+from xlapulse.collectors.agent.daemon import Collector, enabled_sources, to_record
+from xlapulse.collectors.agent.manifest import render_manifest
+from xlapulse.collectors.agent.privacy_filter import PrivacyConfigError, PrivacyFilter
+from xlapulse.collectors.agent.sample_config import SAMPLE_CONFIG_PATH, render_sample_config
+from xlapulse.collectors.agent.service_logging import JournalFormatter
+from xlapulse.collectors.agent.shipper import Shipper
+from xlapulse.collectors.agent.spool import Spool
+from xlapulse.collectors.contract.events import PrintJobEvent, VpnSessionEvent
+from xlapulse.collectors.privacy import Pseudonymizer
+from xlapulse.collectors.sources.base import Collected, Source, SourceError
+
+KEY = "unit-test-key-0123456789"
+P = Pseudonymizer(KEY.encode())
+
+
+def vpn_event(number: int = 1) -> VpnSessionEvent:
+    return VpnSessionEvent(
+        event_time=datetime(2026, 11, 20, 8, number, tzinfo=UTC),
+        user_id=P.user("alice"),
+        device_id=P.device("pc-1"),
+        state="dropped",
+        reason="connect-failed",
+        vpn_gateway="Corp VPN",
+    )
+
+
+def test_toml_and_environment(tmp_path, monkeypatch):
+    path = tmp_path / "collector.toml"
+    path.write_text(
+        '[kafka]\nbootstrap_servers = "k1:9093,k2:9093"\nsecurity_protocol = "SASL_SSL"\n'
+        "[sources.synthetic_probe]\n"
+        'targets = [{ app_name = "intranet", url = "https://i.example/" }]\n'
+    )
+    monkeypatch.setenv("XLAPULSE_COLLECTOR_KAFKA__SASL_PASSWORD", "from-env")
+    monkeypatch.setenv("XLAPULSE_PSEUDONYM_KEY", KEY)
+    config = load_config(path)
+    assert config.kafka.bootstrap_servers == "k1:9093,k2:9093"
+    assert config.kafka.sasl_password.get_secret_value() == "from-env"
+    assert "from-env" not in repr(config) and KEY not in repr(config)
+    assert config.privacy.pseudonym_key.get_secret_value() == KEY
+    assert config.sources.synthetic_probe.targets[0].app_name == "intranet"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[kafka]\nbootstrap = "x"\n', "kafka.bootstrap: Extra inputs are not permitted"),
+        ('[spool]\nfsync = "sometimes"\n', "spool.fsync"),
+        ("[kafka\n", "cannot read"),
+    ],
+)
+def test_bad_configuration_names_the_key(tmp_path, text, message):
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_config(path)
+
+
+def test_committed_sample_config_matches_the_code():
+    assert SAMPLE_CONFIG_PATH.read_text() == render_sample_config(), (
+        "run `xlapulse collector sample-config` and commit the result"
+    )
+
+
+def test_sample_config_uncommented_is_exactly_the_defaults(tmp_path):
+    lines = [
+        re.sub(r"^  # ", "", line)
+        for line in SAMPLE_CONFIG_PATH.read_text().splitlines()
+        if not line.lstrip().startswith("##")
+    ]
+    uncommented = tmp_path / "all-defaults.toml"
+    uncommented.write_text("\n".join(lines))
+    tomllib.loads(uncommented.read_text())  # valid TOML
+    assert load_config(uncommented).model_dump() == load_config(None).model_dump()
+
+
+def test_privacy_switches_blank_fields_and_drop_events():
+    privacy = PrivacyFilter(["print_job"], ["vpn_session.vpn_gateway", "vpn_session.reason"])
+    kept = privacy.apply(vpn_event())
+    assert kept.vpn_gateway is None and kept.reason is None and kept.state == "dropped"
+    printed = PrintJobEvent(
+        event_time=datetime(2026, 11, 20, tzinfo=UTC),
+        user_id=P.user("a"),
+        device_id=P.device("b"),
+        outcome="printed",
+        printer="HR-1",
+    )
+    assert privacy.apply(printed) is None
+    redacting = PrivacyFilter([], ["print_job.printer"])
+    assert redacting.apply(printed).printer == "redacted"
+    with pytest.raises(PrivacyConfigError, match='disabled_events = \\["boot"\\]'):
+        PrivacyFilter([], ["boot.boot_duration_ms"])
+
+
+def test_manifest_lists_sources_fields_and_switches(monkeypatch):
+    monkeypatch.setenv("XLAPULSE_PSEUDONYM_KEY", KEY)
+    monkeypatch.setenv("XLAPULSE_COLLECTOR_PRIVACY__DISABLED_FIELDS", '["vpn_session.vpn_gateway"]')
+    monkeypatch.setenv("XLAPULSE_COLLECTOR_PRIVACY__DISABLED_EVENTS", '["print_job"]')
+    text = render_manifest(load_config(None), platform="win32")
+    assert "Windows event log" in text and "every 60 seconds" in text
+    assert "vpn_gateway: vpn gateway  <- switched off" in text
+    assert "[print_job] switched off: never sent." in text
+    assert "systemd journal" not in text  # a Linux source, not on Windows
+    assert KEY not in text
+
+
+def test_sources_of_another_os_are_not_enabled(monkeypatch):
+    monkeypatch.setenv("XLAPULSE_PSEUDONYM_KEY", KEY)
+    config = load_config(None)
+    assert set(enabled_sources(config, "linux")) == {
+        "systemd_boot",
+        "journald",
+        "cups_error_log",
+        "synthetic_probe",
+    }
+    assert set(enabled_sources(config, "darwin")) == {
+        "cups_error_log",
+        "macos_unified_log",
+        "synthetic_probe",
+    }
+
+
+class Broken(Source):
+    name = "broken"
+
+    def collect(self, bookmark):
+        raise SourceError("wevtutil is not installed or not on PATH")
+
+
+class Working(Source):
+    name = "working"
+
+    def collect(self, bookmark):
+        number = int(bookmark or 0) + 1
+        return Collected(events=[vpn_event(number)], bookmark=str(number))
+
+
+def test_a_failing_source_is_logged_once_and_never_stops_the_others(tmp_path, caplog):
+    spool = Spool(tmp_path, 10**6)
+    collector = Collector({"broken": Broken(), "working": Working()}, PrivacyFilter([], []), spool)
+    with caplog.at_level(logging.ERROR):
+        for _ in range(3):
+            assert collector.collect_round("broken") == 0
+            assert collector.collect_round("working") == 1
+    assert len([r for r in caplog.records if "source broken failed" in r.message]) == 1
+    assert spool.bookmark("working") == "3" and spool.stats().records == 3
+
+
+class FakeProducer:
+    """A test double for EventProducer: acknowledges, or fails while ``down`` is set."""
+
+    down = False
+    sent: ClassVar[list[bytes]] = []
+
+    def send_record(self, topic, key, value, headers):
+        if FakeProducer.down:
+            raise KafkaTimeoutError("Unable to bootstrap")
+        FakeProducer.sent.append(value)
+
+        class Done:
+            def get(self, timeout):
+                return None
+
+        return Done()
+
+    def flush(self, timeout_s):
+        pass
+
+    def close(self, timeout_s=0):
+        pass
+
+
+def test_shipper_keeps_records_while_kafka_is_down_and_replays_in_order(tmp_path, caplog):
+    spool = Spool(tmp_path, 10**6)
+    for number in range(1, 4):
+        spool.store_round("s", [to_record(vpn_event(number))], str(number))
+    shipper = Shipper(spool, FakeProducer)
+    FakeProducer.down, FakeProducer.sent = True, []
+    with caplog.at_level(logging.INFO):
+        assert shipper.drain() == 0
+        assert shipper.drain() == 0
+        assert spool.stats().records == 3
+        FakeProducer.down = False
+        assert shipper.drain() == 3
+    assert [
+        b'"event_time":"2026-11-20T08:0%d:00Z"' % n in v
+        for n, v in zip((1, 2, 3), FakeProducer.sent, strict=True)
+    ] == [True] * 3
+    assert spool.stats().records == 0
+    messages = [r.message for r in caplog.records]
+    assert sum("unreachable" in m for m in messages) == 1
+    assert sum("reachable again" in m for m in messages) == 1
+
+
+def test_journal_formatter_prefixes_syslog_priority():
+    record = logging.LogRecord("xlapulse.collector", logging.WARNING, "", 0, "spooling", (), None)
+    assert JournalFormatter("%(message)s").format(record) == "<4>xlapulse.collector: spooling"

@@ -1,0 +1,153 @@
+"""Linux sources on output captured on this machine or documented (tests/data/os/linux)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from xlapulse.collectors.privacy import Pseudonymizer
+from xlapulse.collectors.sources.base import Identity, SourceError
+from xlapulse.collectors.sources.cups_error_log import CupsErrorLogSettings, CupsErrorLogSource
+from xlapulse.collectors.sources.journald import JournaldSettings, JournaldSource
+from xlapulse.collectors.sources.systemd_boot import (
+    SystemdBootSettings,
+    SystemdBootSource,
+    parse_analyze_time,
+    parse_blame,
+)
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "os" / "linux"
+PSEUDONYMIZER = Pseudonymizer(b"unit-test-key-0123456789")
+IDENTITY = Identity(PSEUDONYMIZER, PSEUDONYMIZER.user("alice"), PSEUDONYMIZER.device("vm"))
+
+
+def test_systemd_analyze_time_phases():
+    phases = parse_analyze_time((DATA / "systemd-analyze-time.txt").read_text())
+    assert phases == {"kernel": 2584, "initrd": 19176, "userspace": 47847, "total": 69608}
+    efi = parse_analyze_time((DATA / "systemd-analyze-time-efi.txt").read_text())
+    assert efi["firmware"] == 8212 and efi["loader"] == 3043 and efi["total"] == 17042
+
+
+def test_systemd_analyze_blame_slowest_first():
+    units = parse_blame((DATA / "systemd-analyze-blame.txt").read_text())
+    assert units[:2] == [
+        ("pmlogger.service", 32875),
+        ("systemd-networkd-wait-online.service", 20905),
+    ]
+    assert ("cups.service", 512) in units
+
+
+def test_systemd_boot_reports_each_boot_once():
+    outputs = {"time": "systemd-analyze-time.txt", "blame": "systemd-analyze-blame.txt"}
+    runner = lambda argv, timeout_s: (DATA / outputs[argv[1]]).read_text()  # noqa: E731
+    source = SystemdBootSource(SystemdBootSettings(proc=str(DATA / "proc")), IDENTITY, runner)
+    first = source.collect(None)
+    (boot,) = first.events
+    assert boot.boot_duration_ms == 69608
+    assert boot.main_path_duration_ms == 69607  # kernel + initrd + userspace, rounded phases
+    assert boot.is_degradation  # above 60 s
+    assert boot.degrading_components == [
+        "pmlogger.service",
+        "systemd-networkd-wait-online.service",
+        "dev-vda1.device",
+    ]
+    assert boot.event_time == datetime.fromtimestamp(1795332991, UTC)  # btime of /proc/stat
+    assert first.bookmark == (DATA / "proc/sys/kernel/random/boot_id").read_text().strip()
+    assert source.collect(first.bookmark).events == []
+
+
+def test_systemd_boot_not_booted_with_systemd_is_a_clear_error():
+    def runner(argv, timeout_s):
+        raise SourceError("systemd-analyze time exited 1: System has not been booted with systemd")
+
+    source = SystemdBootSource(SystemdBootSettings(proc=str(DATA / "proc")), IDENTITY, runner)
+    with pytest.raises(SourceError, match="not been booted with systemd"):
+        source.collect(None)
+
+
+def journald_source(text: str) -> JournaldSource:
+    return JournaldSource(JournaldSettings(), IDENTITY, lambda argv, timeout_s: text)
+
+
+def test_journald_logind_networkmanager_and_cupsd():
+    collected = journald_source((DATA / "journal.json").read_text()).collect(None)
+    kinds = [
+        (e.event_type, getattr(e, "state", getattr(e, "outcome", None))) for e in collected.events
+    ]
+    assert kinds == [
+        ("print_job", "printed"),
+        ("print_job", "failed"),
+        ("logon", None),
+        ("vpn_session", "connected"),
+        ("vpn_session", "dropped"),
+        ("vpn_session", "failed"),
+    ]
+    _, failed_print, logon, _, dropped, failed_vpn = collected.events
+    assert (failed_print.printer, failed_print.error_code) == ("finance-mfp-3f", 4)
+    assert failed_print.user_id == PSEUDONYMIZER.user("root")
+    assert logon.user_id == PSEUDONYMIZER.user("alice")
+    assert logon.shell_start_duration_ms == 1214  # USERSPACE_USEC of the user manager
+    assert 1000 <= logon.logon_duration_ms <= 2000  # logger calls 1.3 s apart
+    assert (dropped.reason, dropped.error_code, dropped.vpn_gateway) == (
+        "connect-failed",
+        1,
+        "Corp VPN",
+    )
+    assert (failed_vpn.reason, failed_vpn.error_code) == ("login-failed", 0)
+    assert json.loads(collected.bookmark)["cursor"].startswith("s=")
+
+
+def test_journald_resumes_after_the_cursor_with_open_sessions():
+    lines = (DATA / "journal.json").read_text().splitlines()
+    started = next(i for i, line in enumerate(lines) if "state changed: started" in line)
+    first = journald_source("\n".join(lines[: started + 1])).collect(None)
+    second = journald_source("\n".join(lines[started + 1 :]))
+    assert second.command(json.loads(first.bookmark)["cursor"])[6].startswith("--after-cursor=s=")
+    events = second.collect(first.bookmark).events
+    dropped = next(e for e in events if e.event_type == "vpn_session")
+    assert dropped.state == "dropped" and dropped.session_duration_s == 2  # connect state kept
+
+
+def test_journald_broken_line_is_a_clear_error():
+    with pytest.raises(SourceError, match="line 1 is not JSON"):
+        journald_source('{"MESSAGE": "cut of').collect(None)
+
+
+def test_cups_error_log_completed_and_failed_jobs(tmp_path):
+    log = tmp_path / "error_log"
+    shutil.copy(DATA / "cups-error_log", log)
+    source = CupsErrorLogSource(CupsErrorLogSettings(path=str(log)), IDENTITY)
+    collected = source.collect(None)
+    outcomes = [(e.outcome, e.printer, e.error_code) for e in collected.events]
+    assert outcomes == [
+        ("printed", "pdf-archive", None),
+        ("printed", "pdf-archive", None),
+        ("failed", "finance-mfp-3f", 4),
+    ]
+    assert source.collect(collected.bookmark).events == []
+    with log.open("a") as appended:
+        appended.write('I [22/Nov/2026:09:00:00 +0000] [Job 9] Queued on "lab" by "bob".\n')
+        appended.write("I [22/Nov/2026:09:00:02 +0000] [Job 9] Job completed.\n")
+        appended.write("I [22/Nov/2026:09:00:03 +0000] [Job 10] Queued on")  # half a line
+    (new,) = source.collect(collected.bookmark).events
+    assert (new.printer, new.user_id) == ("lab", PSEUDONYMIZER.user("bob"))
+
+
+def test_cups_error_log_rotation_and_missing_file(tmp_path):
+    log = tmp_path / "error_log"
+    log.write_text('I [22/Nov/2026:09:00:00 +0000] [Job 1] Queued on "lab" by "bob".\n' * 50)
+    source = CupsErrorLogSource(CupsErrorLogSettings(path=str(log)), IDENTITY)
+    bookmark = source.collect(None).bookmark
+    log.unlink()
+    log.write_text(
+        'I [22/Nov/2026:10:00:00 +0000] [Job 2] Queued on "lab" by "bob".\n'
+        "I [22/Nov/2026:10:00:01 +0000] [Job 2] Job completed.\n"
+    )
+    assert len(source.collect(bookmark).events) == 1  # new inode: read from the start
+    log.unlink()
+    with pytest.raises(SourceError, match="does not exist"):
+        source.collect(bookmark)

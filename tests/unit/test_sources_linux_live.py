@@ -1,0 +1,58 @@
+"""The Linux sources against this machine's real tools, not canned text.
+
+journald: the real ``journalctl`` reads a binary journal file captured on the
+development machine (tests/data/os/linux/system.journal.xz). systemd-analyze: the real
+tool on this machine, which either reports the boot or says why it cannot (in a
+container: "System has not been booted with systemd"), and the source must turn
+either into a BootEvent or a SourceError, never a crash.
+"""
+
+from __future__ import annotations
+
+import lzma
+import shutil
+from pathlib import Path
+
+import pytest
+
+from xlapulse.collectors.privacy import Pseudonymizer
+from xlapulse.collectors.sources.base import Identity, SourceError, run_command
+from xlapulse.collectors.sources.journald import JournaldSettings, JournaldSource
+from xlapulse.collectors.sources.systemd_boot import SystemdBootSettings, SystemdBootSource
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "os" / "linux"
+PSEUDONYMIZER = Pseudonymizer(b"unit-test-key-0123456789")
+IDENTITY = Identity(PSEUDONYMIZER, PSEUDONYMIZER.user("alice"), PSEUDONYMIZER.device("vm"))
+needs_journalctl = pytest.mark.skipif(
+    shutil.which("journalctl") is None, reason="journalctl is part of systemd; not on this OS"
+)
+
+
+@needs_journalctl
+def test_real_journalctl_on_a_captured_journal_file(tmp_path):
+    journal = tmp_path / "system.journal"
+    journal.write_bytes(lzma.decompress((DATA / "system.journal.xz").read_bytes()))
+    settings = JournaldSettings(journal_file=str(journal))
+    # --since=-24h would drop a capture older than a day: read it from the start instead.
+    collected = JournaldSource(settings, IDENTITY, _without_since).collect(None)
+    types = sorted(e.event_type for e in collected.events)
+    assert types == ["logon", "print_job", "print_job", "vpn_session", "vpn_session", "vpn_session"]
+    again = JournaldSource(settings, IDENTITY, run_command).collect(collected.bookmark)
+    assert again.events == []  # --after-cursor: nothing new in the file
+
+
+def _without_since(argv, timeout_s):
+    return run_command([arg for arg in argv if not arg.startswith("--since")], timeout_s)
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze not installed")
+def test_real_systemd_analyze_gives_a_boot_or_a_clear_reason():
+    source = SystemdBootSource(SystemdBootSettings(), IDENTITY, run_command)
+    try:
+        collected = source.collect(None)
+    except SourceError as error:
+        assert "systemd-analyze time exited" in str(error)
+        return
+    (boot,) = collected.events
+    assert boot.boot_duration_ms > 0
+    assert collected.bookmark == Path("/proc/sys/kernel/random/boot_id").read_text().strip()

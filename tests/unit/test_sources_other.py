@@ -1,0 +1,172 @@
+"""macOS unified log, Graph callRecords (tests/data/os/macos, tests/data/graph), probes."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import shutil
+import ssl
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from xlapulse.collectors.privacy import Pseudonymizer
+from xlapulse.collectors.sources.base import Identity, SourceError
+from xlapulse.collectors.sources.graph_call_records import (
+    GraphCallRecordsSettings,
+    GraphCallRecordsSource,
+    duration_ms,
+)
+from xlapulse.collectors.sources.macos_unified_log import (
+    MacosUnifiedLogSettings,
+    MacosUnifiedLogSource,
+)
+from xlapulse.collectors.sources.synthetic_probe import (
+    ProbeTarget,
+    SyntheticProbeSettings,
+    SyntheticProbeSource,
+)
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+PSEUDONYMIZER = Pseudonymizer(b"unit-test-key-0123456789")
+IDENTITY = Identity(PSEUDONYMIZER, PSEUDONYMIZER.user("alice"), PSEUDONYMIZER.device("mac-17"))
+
+
+def test_macos_boot_vpn_and_print():
+    text = (DATA / "os/macos/log-show.ndjson").read_text()
+    runner_calls = []
+
+    def runner(argv, timeout_s):  # like `log show --start`: from that second on
+        runner_calls.append(argv)
+        start = argv[argv.index("--start") + 1] if "--start" in argv else ""
+        lines = text.splitlines()
+        return "\n".join(line for line in lines if json.loads(line).get("timestamp", "z") >= start)
+
+    source = MacosUnifiedLogSource(MacosUnifiedLogSettings(), IDENTITY, runner)
+    collected = source.collect(None)
+    boot, connected, dropped, failed_print, printed = collected.events
+    assert boot.boot_duration_ms == 39788  # kernel 07:58:02.114201 -> loginwindow 07:58:41.902311
+    assert (connected.state, connected.vpn_gateway) == ("connected", "Corp VPN")
+    assert dropped.state == "dropped"
+    assert dropped.reason.startswith("The VPN session failed")
+    assert dropped.session_duration_s == 5874
+    assert (failed_print.outcome, failed_print.error_code, failed_print.printer) == (
+        "failed",
+        1,
+        "Finance_MFP_3F",
+    )
+    assert printed.outcome == "printed"
+    assert runner_calls[0][3:6] == ["ndjson", "--last", "24h"]
+    # Resuming from the last timestamp re-reads its second; those entries are not repeated.
+    assert source.collect(collected.bookmark).events == []
+    assert runner_calls[1][4:6] == ["--start", "2026-11-20 10:16:09"]
+
+
+def test_graph_call_record_streams(tmp_path):
+    shutil.copy(DATA / "graph/callrecord-peer-to-peer.json", tmp_path / "call-1.json")
+    source = GraphCallRecordsSource(GraphCallRecordsSettings(folder=str(tmp_path)), IDENTITY)
+    collected = source.collect(None)
+    assert len(collected.events) == 4  # 2 audio + 1 video in segment 1, 1 audio in segment 2
+    to_owen, to_abbie, video, dropped = collected.events
+    assert to_owen.user_id == PSEUDONYMIZER.user("owen.franklin@contoso.com")  # callee receives
+    assert to_owen.device_id == PSEUDONYMIZER.device("machineName_4")
+    assert (to_owen.media, to_owen.direction, to_owen.jitter_ms) == ("audio", "inbound", 16.0)
+    assert to_owen.network_mos_degradation is None
+    assert to_abbie.user_id == PSEUDONYMIZER.user("abbie.wilkins@contoso.com")
+    assert (to_abbie.jitter_ms, to_abbie.packet_loss_ratio, to_abbie.round_trip_ms) == (
+        43.0,
+        0.1327,
+        627.0,
+    )
+    assert (to_abbie.network_mos_degradation, to_abbie.concealed_sample_ratio) == (1.423239, 0.081)
+    assert to_abbie.duration_s == 25
+    assert video.media == "video"
+    assert dropped.dropped_segment and not to_owen.dropped_segment
+    assert source.collect(collected.bookmark).events == []  # each file once
+
+
+def test_graph_broken_file_is_skipped_and_counted(tmp_path):
+    (tmp_path / "broken.json").write_text('{"id": "x", "sessions": [')
+    source = GraphCallRecordsSource(GraphCallRecordsSettings(folder=str(tmp_path)), IDENTITY)
+    collected = source.collect(None)
+    assert (collected.events, collected.skipped_records) == ([], 1)
+    with pytest.raises(SourceError, match="ISO 8601"):
+        duration_ms("16 ms")
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        status = 200 if self.path == "/" else 503
+        self.send_response(status)
+        self.send_header("Content-Length", "5")
+        self.end_headers()
+        self.wfile.write(b"hello")
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def https_server(tmp_path) -> Iterator[tuple[int, Path]]:
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost",
+            "-keyout",
+            key,
+            "-out",
+            cert,
+        ],
+        check=True,
+        capture_output=True,
+    )
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server.server_address[1], cert
+    server.shutdown()
+
+
+def test_probe_times_every_phase_of_a_real_https_request(https_server):
+    port, cert = https_server
+    targets = [
+        ProbeTarget(app_name="intranet", url=f"https://localhost:{port}/"),
+        ProbeTarget(app_name="hr", url=f"https://localhost:{port}/down"),
+        ProbeTarget(app_name="gone", url="https://no-such-host.invalid/"),
+        ProbeTarget(app_name="closed", url="http://127.0.0.1:9/"),
+    ]
+    settings = SyntheticProbeSettings(targets=targets, ca_file=str(cert), timeout_s=5)
+    ok, http_error, dns_error, refused = (
+        SyntheticProbeSource(settings, IDENTITY).collect(None).events
+    )
+    assert (ok.outcome, ok.status_code, ok.target_host) == ("ok", 200, "localhost")
+    assert ok.dns_ms <= ok.connect_ms <= ok.tls_ms <= ok.first_byte_ms <= ok.total_ms
+    assert (http_error.outcome, http_error.status_code) == ("http_error", 503)
+    assert dns_error.outcome == "dns_error" and dns_error.connect_ms is None
+    assert refused.outcome == "connection_error"
+
+
+def test_probe_untrusted_certificate_is_a_tls_error(https_server):
+    port, _ = https_server
+    settings = SyntheticProbeSettings(
+        targets=[ProbeTarget(app_name="intranet", url=f"https://localhost:{port}/")]
+    )
+    (event,) = SyntheticProbeSource(settings, IDENTITY).collect(None).events
+    assert event.outcome == "tls_error" and event.tls_ms is None
+    assert json.loads(event.model_dump_json())["total_ms"] >= 0

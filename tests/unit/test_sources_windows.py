@@ -1,0 +1,149 @@
+"""Windows event log source on event XML in the shape wevtutil prints (tests/data/os/windows)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from xlapulse.collectors.privacy import Pseudonymizer
+from xlapulse.collectors.sources.base import Identity, SourceError
+from xlapulse.collectors.sources.windows_eventlog import (
+    DEFENDER,
+    DIAGNOSTICS,
+    GROUP_POLICY,
+    PRINT_ADMIN,
+    PRINT_OPERATIONAL,
+    WindowsEventLogSettings,
+    WindowsEventLogSource,
+    channel_query,
+)
+from xlapulse.collectors.sources.windows_xml import parse_events
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "os" / "windows"
+SAMPLES = {
+    DIAGNOSTICS: "diagnostics-performance.xml",
+    GROUP_POLICY: "grouppolicy-operational.xml",
+    DEFENDER: "defender-operational.xml",
+    "Application": "application.xml",
+    "System": "system.xml",
+    PRINT_ADMIN: "printservice-admin.xml",
+    PRINT_OPERATIONAL: "printservice-operational.xml",
+}
+PSEUDONYMIZER = Pseudonymizer(b"unit-test-key-0123456789")
+IDENTITY = Identity(
+    PSEUDONYMIZER, PSEUDONYMIZER.user("malcolm"), PSEUDONYMIZER.device("malcolm-PC")
+)
+
+
+class CapturedWevtutil:
+    """Answers each ``wevtutil qe <channel>`` with a sample file; records the queries."""
+
+    def __init__(self, samples: dict[str, str]) -> None:
+        self.samples = samples
+        self.queries: list[list[str]] = []
+
+    def __call__(self, argv, timeout_s):
+        self.queries.append(list(argv))
+        name = self.samples.get(argv[2])
+        return (DATA / name).read_text() if name else "<Events></Events>"
+
+
+def collect(samples=SAMPLES, bookmark=None):
+    runner = CapturedWevtutil(samples)
+    source = WindowsEventLogSource(WindowsEventLogSettings(), IDENTITY, runner)
+    return source.collect(bookmark), runner
+
+
+def by_type(events, event_type):
+    return [e for e in events if e.event_type == event_type]
+
+
+def test_boot_event_100_with_degrading_component_and_defender_scan():
+    collected, _ = collect()
+    (boot,) = by_type(collected.events, "boot")
+    assert boot.event_time == datetime(2015, 6, 1, 6, 2, 36, 734000, UTC)  # BootStartTime
+    assert boot.boot_duration_ms == 165331
+    assert boot.main_path_duration_ms == 151680
+    assert boot.post_boot_duration_ms == 13651
+    assert boot.profile_processing_duration_ms == 4098
+    assert boot.explorer_init_duration_ms == 104515
+    assert boot.startup_app_count == 9
+    assert boot.degrading_components == ["windefend"]  # event 103, logged with the boot
+    assert boot.is_degradation
+    # Defender scan 06:03:50.21 -> 06:05:02.73 lies inside the boot window (72.52 s).
+    assert boot.antivirus_scan_duration_ms == 72520
+    assert boot.antivirus_scan_share_ratio == pytest.approx(72520 / 165331, abs=1e-4)
+
+
+def test_logon_from_profile_service_group_policy_and_winlogon():
+    collected, _ = collect()
+    (logon,) = by_type(collected.events, "logon")
+    assert logon.event_time == datetime(2015, 6, 1, 6, 6, 10, 1000, UTC)  # User Profile 1
+    assert logon.logon_duration_ms == 28409  # until Winlogon 7001 at 06:06:38.410
+    assert logon.profile_load_duration_ms == 4811  # User Profile 2 at 06:06:14.812
+    assert logon.group_policy_duration_ms == 16000  # 8001 PolicyElaspedTimeInSeconds
+    assert logon.shell_start_duration_ms == 7160  # 8001 at 06:06:31.250 -> 7001
+
+
+def test_vpn_connected_dropped_and_failed():
+    collected, _ = collect()
+    connected, dropped, failed = by_type(collected.events, "vpn_session")
+    assert (connected.state, connected.vpn_gateway) == (
+        "connected",
+        "Corp VPN (vpn.contoso.example)",
+    )
+    assert (dropped.state, dropped.error_code, dropped.session_duration_s) == ("dropped", 829, 5550)
+    assert (failed.state, failed.error_code) == ("failed", 809)
+
+
+def test_print_and_app_events():
+    collected, _ = collect()
+    failed, printed = by_type(collected.events, "print_job")
+    assert (failed.outcome, failed.printer, failed.error_code) == (
+        "failed",
+        "Finance-MFP-3F",
+        0x8007000B,
+    )
+    assert (printed.outcome, printed.printer, printed.page_count) == (
+        "printed",
+        "Finance-MFP-3F",
+        4,
+    )
+    crash, hang = by_type(collected.events, "app_responsiveness")
+    assert (crash.kind, crash.app_name, crash.app_version, crash.exception_code) == (
+        "crash",
+        "OUTLOOK.EXE",
+        "16.0.4266.1001",
+        "c0000005",
+    )
+    assert (hang.kind, hang.app_name, hang.app_version) == ("hang", "EXCEL.EXE", "16.0.4266.1001")
+
+
+def test_bookmark_resumes_after_the_last_record_and_ids_are_deterministic():
+    first, _ = collect()
+    again, _ = collect()
+    assert [e.event_id for e in first.events] == [e.event_id for e in again.events]
+    saved = json.loads(first.bookmark)
+    assert saved["records"][DIAGNOSTICS] == 1460
+    _, runner = collect({}, first.bookmark)
+    queries = {argv[2]: argv[3] for argv in runner.queries}
+    assert "EventRecordID>1460" in queries[DIAGNOSTICS]
+    assert "timediff" in channel_query((100,), None)  # first read: the last 24 hours only
+
+
+def test_a_logon_split_over_two_rounds_is_measured_once():
+    first, _ = collect(
+        {"Application": "application.xml", GROUP_POLICY: "grouppolicy-operational.xml"}
+    )
+    assert by_type(first.events, "logon") == []
+    second, _ = collect({"System": "system.xml"}, first.bookmark)
+    (logon,) = by_type(second.events, "logon")
+    assert logon.logon_duration_ms == 28409
+
+
+def test_malformed_xml_is_a_clear_error():
+    with pytest.raises(SourceError, match="not well-formed"):
+        parse_events("<Event><System><EventID>100</System>")
