@@ -21,6 +21,10 @@ from xlapulse.collectors.yamlfile import parse_yaml_model
 MONDAY = date(2026, 11, 23)
 ENDPOINTS = 120
 
+BASELINE_YAML = """
+name: baseline
+probe_interval_min: 60
+"""
 ALL_KINDS_YAML = """
 name: every-kind
 probe_interval_min: 60
