@@ -1,0 +1,1 @@
+"""The demo's report: summaries of the pipeline state and the HTML page with plots."""
