@@ -465,9 +465,9 @@ def _stream_quality(
             "mos": mos,
             "concealed_sample_ratio": concealed_ratio,
         }
-    degradation = rng.uniform(1.0, 2.2)
+    degradation = rng.uniform(1.05, 2.2)
     return {
-        "jitter_ms": round(rng.uniform(30, 90), 1),
+        "jitter_ms": round(rng.uniform(31, 90), 1),
         "packet_loss_ratio": round(rng.uniform(0.11, 0.18), 4),
         "round_trip_ms": round(rng.uniform(510, 900), 1),
         "network_mos_degradation": round(degradation, 2),

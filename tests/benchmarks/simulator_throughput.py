@@ -6,11 +6,16 @@ Generates the default scenario's week for the fleet three times and reports the
 median rate of (a) generation alone and (b) generation plus encoding each event
 to its contract JSON (what ``xlapulse simulate --output`` writes), and the peak
 resident memory of the process. Pure Python, one core.
+
+Rates are given per wall-clock second and per CPU second of this process: on a
+shared machine other processes take the core away, and the CPU-second rate is
+what one uncontended core does. The load average printed says how busy it was.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import statistics
 import time
@@ -24,13 +29,15 @@ from xlapulse.collectors.simulator.scenario import default_scenario_path, load_s
 FIRST_DAY = date(2026, 11, 23)  # a Monday
 
 
-def _rate(run: Callable[[], int], repeats: int) -> tuple[float, int]:
-    rates, count = [], 0
+def _rates(run: Callable[[], int], repeats: int) -> tuple[float, float, int]:
+    """Median (events per wall second, events per CPU second) over ``repeats`` runs."""
+    wall_rates, cpu_rates, count = [], [], 0
     for _ in range(repeats):
-        started = time.perf_counter()
+        wall_started, cpu_started = time.perf_counter(), time.process_time()
         count = run()
-        rates.append(count / (time.perf_counter() - started))
-    return statistics.median(rates), count
+        wall_rates.append(count / (time.perf_counter() - wall_started))
+        cpu_rates.append(count / (time.process_time() - cpu_started))
+    return statistics.median(wall_rates), statistics.median(cpu_rates), count
 
 
 def main() -> None:
@@ -47,13 +54,18 @@ def main() -> None:
     def generate_and_encode() -> int:
         return sum(1 for event in fleet.events(FIRST_DAY, args.days) if encode_event(event))
 
-    generated, count = _rate(generate, args.repeats)
-    encoded, _ = _rate(generate_and_encode, args.repeats)
+    load_before = os.getloadavg()[0]
+    generated_wall, generated_cpu, count = _rates(generate, args.repeats)
+    encoded_wall, encoded_cpu, _ = _rates(generate_and_encode, args.repeats)
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"{args.endpoints} endpoints x {args.days} days: {count} events")
-    print(f"generate:          {generated:10,.0f} events/s (median of {args.repeats})")
-    print(f"generate + encode: {encoded:10,.0f} events/s (median of {args.repeats})")
-    print(f"peak RSS:          {peak_mib:10,.0f} MiB")
+    print(f"{args.endpoints} endpoints x {args.days} days: {count:,} events")
+    print(f"median of {args.repeats} runs      per wall second   per CPU second")
+    print(f"generate:             {generated_wall:12,.0f} {generated_cpu:16,.0f}")
+    print(f"generate + encode:    {encoded_wall:12,.0f} {encoded_cpu:16,.0f}")
+    print(
+        f"peak RSS: {peak_mib:,.0f} MiB; 1-min load average before/after: "
+        f"{load_before:.1f}/{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    )
 
 
 if __name__ == "__main__":
