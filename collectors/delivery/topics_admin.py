@@ -5,8 +5,11 @@ Writes: Kafka topic metadata (CreateTopics) for every topic in ``contract.topics
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
 from kafka.admin import KafkaAdminClient, NewTopic
-from kafka.errors import TopicAlreadyExistsError
+from kafka.errors import TopicAlreadyExistsError, for_code
 
 from xlapulse.collectors.contract.topics import (
     DEAD_LETTER_TOPIC,
@@ -37,15 +40,56 @@ def ensure_topics(bootstrap: str, partitions: int, replication: int = 1) -> list
         admin.close()
 
 
-def _check_partition_counts(admin: KafkaAdminClient, partitions: int) -> None:
-    described = admin.describe_topics(list(INPUT_TOPICS))
-    wrong = {
-        topic["topic"]: len(topic["partitions"])
-        for topic in described
-        if len(topic["partitions"]) != partitions
-    }
+DESCRIBE_WAIT_S = 10.0  # a topic created a moment ago may not be in the metadata yet
+DESCRIBE_RETRY_S = 0.25
+
+
+class TopicLayoutError(RuntimeError):
+    """The input topics cannot be described, or their partition counts differ.
+
+    ``retriable`` is true when the broker may simply not know the topic yet.
+    """
+
+    def __init__(self, message: str, retriable: bool = False) -> None:
+        super().__init__(message)
+        self.retriable = retriable
+
+
+def _check_partition_counts(
+    admin: KafkaAdminClient, partitions: int, wait_s: float = DESCRIBE_WAIT_S
+) -> None:
+    counts = _described_partition_counts(admin, wait_s)
+    wrong = {name: count for name, count in counts.items() if count != partitions}
     if wrong:
-        raise RuntimeError(
+        raise TopicLayoutError(
             f"input topics must all have {partitions} partitions to stay co-partitioned; "
             f"found {wrong}"
         )
+
+
+def _described_partition_counts(admin: KafkaAdminClient, wait_s: float) -> dict[str, int]:
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            return partition_counts(admin.describe_topics(list(INPUT_TOPICS)))
+        except TopicLayoutError as error:
+            if not error.retriable or time.monotonic() >= deadline:
+                raise
+        time.sleep(DESCRIBE_RETRY_S)
+
+
+def partition_counts(described: list[dict[str, Any]]) -> dict[str, int]:
+    """Topic name to partition count, from kafka-python 3's ``describe_topics`` answer.
+
+    Each entry is a Metadata response topic: ``name``, ``error_code`` and a list of
+    ``partitions``. A topic the broker could not describe raises with its error name.
+    """
+    counts = {}
+    for topic in described:
+        if topic["error_code"]:
+            error = for_code(topic["error_code"])
+            raise TopicLayoutError(
+                f"cannot describe topic {topic['name']}: {error.__name__}", error.retriable
+            )
+        counts[topic["name"]] = len(topic["partitions"])
+    return counts
