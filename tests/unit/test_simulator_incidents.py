@@ -7,12 +7,14 @@ effects from another, so everything outside an incident's scope is identical.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 
 import pytest
+from click.testing import CliRunner
 
-from xlapulse.collectors.contract.codec import encode_event
+from xlapulse.collectors.cli import main
+from xlapulse.collectors.contract.codec import encode_event, parse_event
 from xlapulse.collectors.simulator.rhythm import LOCAL_TZ
 from xlapulse.collectors.simulator.scenario import (
     DEFAULT_SCENARIO,
@@ -189,3 +191,30 @@ def test_scenario_times_are_local_and_relative_to_the_first_day() -> None:
     winter, summer = fleet.incidents(MONDAY), fleet.incidents(MONDAY - timedelta(weeks=20))
     assert winter.starts["vpn-down"].hour == 9  # 10:00 CET
     assert summer.starts["vpn-down"].hour == 8  # 10:00 CEST
+
+
+def test_a_gpo_change_at_all_sites_slows_every_site() -> None:
+    text = BASELINE_YAML + (
+        "incidents:\n  - {kind: gpo_slow_logons, name: gpo, start: {day: 0, at: '05:00'},"
+        " duration_min: 600, extra_logon_s: 20}\n"
+    )
+    fleet = fleet_for(text, endpoints=40)
+    calm = {e.user_id: e for e in fleet_for(BASELINE_YAML, endpoints=40).logon_events(MONDAY)}
+    for logon in fleet.logon_events(MONDAY, first_day=MONDAY):
+        assert logon.logon_duration_ms - calm[logon.user_id].logon_duration_ms == 20_000
+
+
+def test_simulate_command_writes_contract_lines_and_counts_them(tmp_path) -> None:
+    output = tmp_path / "out.ndjson"
+    arguments = ["simulate", "--endpoints", "20", "--first-day", "2026-11-23"]
+    result = CliRunner().invoke(main, [*arguments, "--output", str(output)])
+    assert result.exit_code == 0, result.output
+    lines = output.read_bytes().splitlines()
+    types = Counter(parse_event(line).event_type for line in lines)
+    assert f"{len(lines):,} events for 20 endpoints over 1 days" in result.output
+    for event_type, count in types.items():
+        assert f"{event_type:<22}{count:>12,}" in result.output
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(BAD_SITE)
+    refused = CliRunner().invoke(main, [*arguments, "--scenario", str(broken)])
+    assert refused.exit_code == 1 and "broken.yaml:3:5" in refused.output

@@ -125,3 +125,13 @@ def test_tickets_without_signal_and_silent_sufferers_both_occur() -> None:
     assert any(answer.ticket_id for answer in answers)
     assert any(answer.journey_moment == "weekly_pulse" for answer in answers)
     assert any(answer.self_reported_lost_minutes is not None for answer in answers)
+
+
+def test_calls_are_mostly_good_and_poor_streams_cross_the_cqd_thresholds() -> None:
+    streams = of_type(_week(), "call_quality")
+    poor = [s for s in streams if s.network_mos_degradation > 1.0]
+    assert 0.01 < len(poor) / len(streams) < 0.15
+    for stream in poor:
+        assert stream.jitter_ms > 30 and stream.packet_loss_ratio > 0.1
+        assert stream.round_trip_ms > 500 and stream.concealed_sample_ratio > 0.07
+    assert {s.media for s in streams} >= {"audio", "video"}
