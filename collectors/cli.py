@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -44,30 +44,68 @@ def demo(endpoints: int, days: int, seed: int, no_live: bool) -> None:
 
 @main.command()
 @click.option("--endpoints", default=100, show_default=True, help="Simulated workplaces.")
-@click.option("--days", default=1, show_default=True, help="Workdays of logons to send.")
-@click.option("--seed", default=1, show_default=True, help="Random seed.")
+@click.option("--days", default=1, show_default=True, help="Local days to simulate.")
+@click.option("--seed", default=1, show_default=True, help="Random seed (same seed, same events).")
 @click.option(
     "--first-day",
     type=click.DateTime(["%Y-%m-%d"]),
     default=None,
-    help="First simulated UTC day [default: today].",
+    help="First simulated Europe/Amsterdam day [default: today].",
 )
-def simulate(endpoints: int, days: int, seed: int, first_day: datetime | None) -> None:
-    """Send a simulated fleet's directory assignments and logons to Kafka."""
-    from xlapulse.collectors.delivery.kafka_producer import EventProducer, ProducerSettings
-    from xlapulse.collectors.simulator.fleet import Fleet
+@click.option(
+    "--scenario",
+    "scenario_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Scenario YAML file [default: the packaged default scenario].",
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    default=None,
+    help="Write contract JSON lines to this file instead of sending to Kafka.",
+)
+@click.option("--rate", type=float, default=None, help="Pace to at most this many events/s.")
+def simulate(
+    endpoints: int,
+    days: int,
+    seed: int,
+    first_day: datetime | None,
+    scenario_path: Path | None,
+    output: Path | None,
+    rate: float | None,
+) -> None:
+    """Simulate a fleet: all telemetry, tickets and surveys, to Kafka or an NDJSON file."""
+    import time
+    from collections import Counter
 
-    settings = XlapulseSettings()
-    start = (first_day or datetime.now(UTC)).replace(tzinfo=UTC)
-    fleet = Fleet(endpoints, seed=seed)
-    producer = EventProducer(ProducerSettings(bootstrap_servers=settings.kafka_bootstrap))
+    from xlapulse.collectors.simulator.delivery import counted, paced, send_to_kafka, write_ndjson
+    from xlapulse.collectors.simulator.fleet import Fleet
+    from xlapulse.collectors.simulator.scenario import default_scenario_path, load_scenario
+    from xlapulse.collectors.yamlfile import YamlFileError
+
     try:
-        sent = producer.send_all(fleet.directory_events(start))
-        for day in range(days):
-            sent += producer.send_all(fleet.logon_events(start + timedelta(days=day)))
-    finally:
-        producer.close()
-    click.echo(f"sent {sent} events for {endpoints} endpoints to {settings.kafka_bootstrap}")
+        scenario = load_scenario(scenario_path or default_scenario_path())
+    except YamlFileError as error:
+        raise click.ClickException(str(error)) from error
+    start = (first_day or datetime.now(UTC)).date()
+    counts: Counter[str] = Counter()
+    events = paced(
+        counted(Fleet(endpoints, seed=seed, scenario=scenario).events(start, days), counts), rate
+    )
+    started = time.monotonic()
+    if output is not None:
+        total, target = write_ndjson(events, output), str(output)
+    else:
+        target = XlapulseSettings().kafka_bootstrap
+        total = send_to_kafka(events, target)
+    elapsed_s = time.monotonic() - started
+    for event_type, count in sorted(counts.items()):
+        click.echo(f"{event_type:<22}{count:>12,}")
+    click.echo(
+        f"{total:,} events for {endpoints} endpoints over {days} days from {start} "
+        f"(scenario {scenario.name}) to {target} in {elapsed_s:.1f} s"
+    )
 
 
 @main.command()
