@@ -34,12 +34,46 @@ def main(verbose: bool) -> None:
 @click.option("--endpoints", default=400, show_default=True, help="Simulated workplaces.")
 @click.option("--days", default=5, show_default=True, help="Simulated workdays.")
 @click.option("--seed", default=7, show_default=True, help="Random seed (same seed, same run).")
+@click.option(
+    "--scenario",
+    default="default",
+    show_default=True,
+    help="A packaged scenario name (default, baseline, ...) or a scenario YAML file.",
+)
+@click.option(
+    "--report",
+    "report_path",
+    default="xlapulse-report.html",
+    show_default=True,
+    help="Where to write the HTML report; '-' for none.",
+)
 @click.option("--no-live", is_flag=True, help="Skip the live pacing; print the result at once.")
-def demo(endpoints: int, days: int, seed: int, no_live: bool) -> None:
-    """Score a simulated fleet in-process and show it live; no servers needed."""
+def demo(
+    endpoints: int, days: int, seed: int, scenario: str, report_path: str, no_live: bool
+) -> None:
+    """Score a simulated fleet in-process, show it live, write an HTML report; no servers."""
+    from xlapulse.collectors.simulator.scenario import packaged_scenarios
+    from xlapulse.collectors.yamlfile import YamlFileError
     from xlapulse.streams.demo import DemoSettings, run_demo
 
-    run_demo(DemoSettings(endpoints=endpoints, days=days, seed=seed), live=not no_live)
+    packaged = packaged_scenarios()
+    scenario_path = packaged.get(scenario, Path(scenario))
+    if not scenario_path.is_file():
+        names = ", ".join(sorted(packaged))
+        raise click.BadParameter(
+            f"neither a packaged scenario ({names}) nor a file", param_hint="--scenario"
+        )
+    settings = DemoSettings(
+        endpoints=endpoints,
+        days=days,
+        seed=seed,
+        scenario_path=scenario_path,
+        report_path=None if report_path == "-" else Path(report_path),
+    )
+    try:
+        run_demo(settings, live=not no_live)
+    except YamlFileError as error:
+        raise click.ClickException(str(error)) from error
 
 
 @main.command()

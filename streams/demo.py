@@ -1,184 +1,204 @@
-"""``xlapulse demo``: a simulated fleet scored live in the terminal, no servers needed.
+"""``xlapulse demo``: a simulated fleet scored live in the terminal, then an HTML report.
 
-Reads: events from the fleet simulator. Writes: the terminal only.
-Runs the same scoring code as the Faust workers through ``InProcessPipeline``.
+Reads: events from the fleet simulator (``collectors/simulator``) running a
+scenario file (the packaged ``default.yaml`` unless told otherwise). Writes:
+the terminal, and one self-contained HTML report (``streams/report/html.py``).
+Runs the same scoring code as the Faust workers through ``InProcessPipeline``;
+the live view is refreshed once per simulated half day.
 """
 
 from __future__ import annotations
 
 import time
-from collections import defaultdict
-from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
 
-from xlapulse.collectors.contract.events import EventBase
-from xlapulse.collectors.simulator.fleet import SITES, Fleet, LogonIncident
+from xlapulse.collectors.contract.events import EventBase, event_time_ms
+from xlapulse.collectors.simulator.fleet import Fleet
+from xlapulse.collectors.simulator.scenario import (
+    IncidentBase,
+    Scenario,
+    default_scenario_path,
+    load_scenario,
+)
 from xlapulse.streams.inprocess import InProcessPipeline
-from xlapulse.streams.scoring.cells import Record
+from xlapulse.streams.report.summary import site_scores, worst_windows
 
 try:
     from rich.console import Console
     from rich.live import Live
-    from rich.table import Table
+
+    from xlapulse.streams.report.html import RunInfo, render_report, write_report
+    from xlapulse.streams.report.terminal import dashboard, day_label
 except ImportError as missing:  # pragma: no cover - depends on the install
     raise ImportError("the demo needs the 'demo' extra: pip install 'xlapulse[demo]'") from missing
+
+HALF_DAY_MS = 12 * 3_600_000
+DEFAULT_REPORT = Path("xlapulse-report.html")
 
 
 @dataclass(frozen=True)
 class DemoSettings:
-    """How big and how fast the simulated week is."""
+    """How big, which scenario, how fast, and where the report goes."""
 
     endpoints: int = 400
     days: int = 5
     seed: int = 7
-    first_day: datetime = datetime(2026, 11, 23, tzinfo=UTC)  # a Monday
-    seconds_per_day: float = 1.2  # wall-clock pacing of the live view
+    first_day: date = date(2026, 11, 23)  # a Monday
+    scenario_path: Path | None = None  # None: the packaged default scenario
+    report_path: Path | None = DEFAULT_REPORT  # None: no report
+    seconds_per_half_day: float = 0.5  # wall-clock pacing of the live view
 
 
-def demo_incident(settings: DemoSettings) -> LogonIncident:
-    """A GPO change that slows logons at one site on the third day."""
-    day = settings.first_day + timedelta(days=2)
-    return LogonIncident(site=SITES[1], start=day, end=day + timedelta(days=1), extra_logon_s=70)
+@dataclass
+class DemoResult:
+    """What a run produced: the pipeline state, the printed summary and the report's path."""
+
+    pipeline: InProcessPipeline
+    events: int
+    summary: str
+    report_path: Path | None
+    incidents: list[tuple[str, int, int]] = field(default_factory=list)
 
 
-def demo_events(settings: DemoSettings) -> Iterator[tuple[int, EventBase]]:
-    """(day index, event) for the whole simulated run: directory sync, then daily logons."""
-    fleet = Fleet(settings.endpoints, seed=settings.seed, incidents=(demo_incident(settings),))
-    for event in fleet.directory_events(settings.first_day):
-        yield 0, event
-    for day_index in range(settings.days):
-        for event in fleet.logon_events(settings.first_day + timedelta(days=day_index)):
-            yield day_index, event
+def load_demo_scenario(settings: DemoSettings) -> Scenario:
+    return load_scenario(settings.scenario_path or default_scenario_path())
 
 
-@dataclass(frozen=True)
-class ScorePoint:
-    """The fields of one logon score record the demo shows."""
-
-    persona: str
-    site: str
-    window_start_ms: int
-    score: float
-    samples: int
-    frustrating: int
-    time_lost_ms: int
-
-    @classmethod
-    def from_record(cls, record: Record) -> ScorePoint:
-        return cls(
-            persona=record.tags["persona"],
-            site=record.tags["site"],
-            window_start_ms=record.time_ns // 1_000_000,
-            score=float(record.fields["score"]),
-            samples=int(record.fields["samples"]),
-            frustrating=int(record.fields["frustrating"]),
-            time_lost_ms=int(record.fields["time_lost_ms"]),
-        )
+def incident_windows(scenario: Scenario, first_day: date) -> list[tuple[str, int, int]]:
+    """(name, start ms, end ms) of the scenario's incidents, for the report's shading."""
+    windows = []
+    for incident in scenario.incidents:
+        if isinstance(incident, IncidentBase):
+            start, end = incident.window(first_day)
+            windows.append((incident.name, _epoch_ms(start), _epoch_ms(end)))
+    return windows
 
 
-def run_demo(settings: DemoSettings, console: Console | None = None, live: bool = True) -> str:
-    """Run the demo and return the summary text (also printed)."""
-    console = console or Console()
-    pipeline = InProcessPipeline()
-    hourly: dict[str, dict[str, list[ScorePoint]]] = defaultdict(lambda: defaultdict(list))
-    console.print(
-        f"[bold]xlapulse demo[/]: {settings.endpoints} simulated workplaces, "
-        f"{settings.days} workdays, logon experience per persona (score 0-100 = 100 x Apdex)"
-    )
-    with Live(console=console, auto_refresh=False, transient=not live) as view:
-        for day_index, day_events in _group_by_day(demo_events(settings)):
-            for event in day_events:
-                for record in pipeline.feed_event(event):
-                    if (
-                        record.measurement == "experience_score"
-                        and record.tags["window"] == "1h"
-                        and record.tags["touch_point"] == "logon"
-                    ):
-                        point = ScorePoint.from_record(record)
-                        hourly[point.persona][_cell(point)].append(point)
-            view.update(_live_table(settings, day_index, hourly), refresh=True)
-            if live:
-                time.sleep(settings.seconds_per_day)
-    summary = _summary(pipeline, hourly)
-    console.print(summary)
-    return summary
+def _epoch_ms(when: datetime) -> int:
+    return int(when.timestamp() * 1000)
 
 
-def _group_by_day(
-    events: Iterator[tuple[int, EventBase]],
-) -> Iterator[tuple[int, list[EventBase]]]:
+def demo_events(settings: DemoSettings, scenario: Scenario) -> Iterator[EventBase]:
+    """The simulated fleet's events of the whole run, in event-time order."""
+    fleet = Fleet(settings.endpoints, seed=settings.seed, scenario=scenario)
+    return fleet.events(settings.first_day, settings.days)
+
+
+def _half_days(events: Iterable[EventBase]) -> Iterator[list[EventBase]]:
+    """Consecutive events grouped by the UTC half day they fall in."""
     batch: list[EventBase] = []
-    current = 0
-    for day_index, event in events:
-        if day_index != current and batch:
-            yield current, batch
+    current = None
+    for event in events:
+        half_day = event_time_ms(event) // HALF_DAY_MS
+        if batch and half_day != current:
+            yield batch
             batch = []
-        current = day_index
+        current = half_day
         batch.append(event)
     if batch:
-        yield current, batch
+        yield batch
 
 
-def _cell(point: ScorePoint) -> str:
-    return f"{point.site}|{point.window_start_ms}"
+def run_demo(
+    settings: DemoSettings,
+    console: Console | None = None,
+    live: bool = True,
+    events: Iterable[EventBase] | None = None,
+) -> DemoResult:
+    """Score the run (the simulator's events unless ``events`` is given), show it, report it."""
+    console = console or Console()
+    scenario = load_demo_scenario(settings)
+    incidents = incident_windows(scenario, settings.first_day) if events is None else []
+    stream = demo_events(settings, scenario) if events is None else events
+    pipeline = InProcessPipeline()
+    title = (
+        f"xlapulse demo: {settings.endpoints} simulated workplaces, {settings.days} days, "
+        f"scenario '{scenario.name}'"
+        if events is None
+        else "xlapulse demo"
+    )
+    count = _feed(pipeline, stream, console, live, settings.seconds_per_half_day, title)
+    summary = summarize(pipeline, count)
+    console.print(summary)
+    report_path = None
+    if settings.report_path is not None:
+        run = RunInfo(
+            title=title,
+            description=scenario.description.strip() if events is None else "",
+            events=count,
+            dead_letters=pipeline.outcomes["dead_letter"],
+            invitations=len(pipeline.invitations),
+            incidents=incidents,
+        )
+        records, cells = pipeline.records.values(), pipeline.cells.values()
+        page = render_report(records, cells, pipeline.config, run)
+        report_path = write_report(settings.report_path, page)
+        console.print(f"HTML report: {report_path}")
+    return DemoResult(pipeline, count, summary, report_path, incidents)
 
 
-def _latest(cells: dict[str, list[ScorePoint]]) -> list[ScorePoint]:
-    return [points[-1] for points in cells.values()]
+def _feed(
+    pipeline: InProcessPipeline,
+    events: Iterable[EventBase],
+    console: Console,
+    live: bool,
+    pause_s: float,
+    title: str,
+) -> int:
+    """Feed every event; with ``live``, redraw the view after each half day."""
+    count = 0
+    if not live:
+        for event in events:
+            pipeline.feed_event(event)
+            count += 1
+        pipeline.flush()
+        console.print(_view(pipeline, title, count))
+        return count
+    with Live(console=console, auto_refresh=False, vertical_overflow="visible") as view:
+        for batch in _half_days(events):
+            for event in batch:
+                pipeline.feed_event(event)
+            count += len(batch)
+            pipeline.flush()
+            view.update(_view(pipeline, title, count, batch[-1]), refresh=True)
+            time.sleep(pause_s)
+    return count
 
 
-def _live_table(
-    settings: DemoSettings, day_index: int, hourly: dict[str, dict[str, list[ScorePoint]]]
-) -> Table:
-    day = (settings.first_day + timedelta(days=day_index)).strftime("%a %d %b")
-    table = Table(title=f"Logon experience after {day} (hourly windows, >= 5 people each)")
-    for column in ("persona", "site", "worst hour score", "mean score", "time lost (min)"):
-        table.add_column(column, justify="right" if column != "persona" else "left")
-    for persona in sorted(hourly):
-        by_site: dict[str, list[ScorePoint]] = defaultdict(list)
-        for point in _latest(hourly[persona]):
-            by_site[point.site].append(point)
-        for site in sorted(by_site):
-            points = by_site[site]
-            worst = min(point.score for point in points)
-            mean = sum(point.score * point.samples for point in points) / sum(
-                point.samples for point in points
-            )
-            lost_min = sum(point.time_lost_ms for point in points) / 60_000
-            table.add_row(persona, site, _colour(worst), _colour(mean), f"{lost_min:,.0f}")
-    return table
+def _view(pipeline: InProcessPipeline, title: str, count: int, last: EventBase | None = None):
+    clock = ""
+    if last is not None:
+        clock = f", simulated clock {last.event_time.astimezone(UTC):%a %d %b %H:%M} UTC"
+    headline = f"[bold]{title}[/]{clock}; {count} events scored"
+    return dashboard(
+        pipeline.records.values(), pipeline.cells.values(), len(pipeline.invitations), headline
+    )
 
 
-def _colour(score: float) -> str:
-    style = "green" if score >= 85 else "yellow" if score >= 70 else "red"
-    return f"[{style}]{score:5.1f}[/]"
-
-
-def _summary(pipeline: InProcessPipeline, hourly: dict[str, dict[str, list[ScorePoint]]]) -> str:
-    finals = [point for persona in hourly.values() for point in _latest(persona)]
+def summarize(pipeline: InProcessPipeline, events: int) -> str:
+    """Plain-text findings: where each touch point was worst, and the run's totals."""
+    records = list(pipeline.records.values())
     lines = [
         "",
         "Summary",
-        f"  records processed: {pipeline.outcomes['ok']}, "
-        f"dead-lettered: {pipeline.outcomes['dead_letter']}",
-        f"  hourly score cells published: {len(finals)} "
-        "(cells with fewer than 5 people are never shown)",
+        f"  events scored: {pipeline.outcomes['ok']} of {events}, "
+        f"dead-lettered: {pipeline.outcomes['dead_letter']}, "
+        f"survey invitations: {len(pipeline.invitations)}",
+        "  lowest day score per touch point:",
     ]
-    for persona in sorted(hourly):
-        points = _latest(hourly[persona])
-        samples = sum(point.samples for point in points)
-        mean = sum(point.score * point.samples for point in points) / samples
-        lost_h = sum(point.time_lost_ms for point in points) / 3_600_000
+    for worst in worst_windows(records):
         lines.append(
-            f"  {persona:<18} mean logon score {mean:5.1f} over {samples} logons, "
-            f"{lost_h:5.1f} h lost over target"
+            f"    {worst.touch_point:<13} {worst.score:5.1f}  {worst.persona} at {worst.site}, "
+            f"{day_label(worst.window_start_ms)} ({worst.samples} samples)"
         )
-    if finals:
-        worst = min(finals, key=lambda point: point.score)
-        when = datetime.fromtimestamp(worst.window_start_ms / 1000, UTC).strftime("%a %H:%M UTC")
+    vpn = site_scores(records, "vpn")
+    if vpn:
+        (persona, site), score = min(vpn.items(), key=lambda item: item[1].score)
         lines.append(
-            f"  worst hour: {worst.persona} at {worst.site}, {when}: score {worst.score:.1f} "
-            f"({worst.frustrating} of {worst.samples} logons frustrating)"
+            f"  lowest VPN score over the run: {persona} at {site}, {score.score:.1f} "
+            f"({score.samples} sessions)"
         )
     return "\n".join(lines)

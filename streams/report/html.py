@@ -1,0 +1,311 @@
+"""The demo's HTML report: one self-contained page, plots inline as SVG, no JavaScript.
+
+Reads the pipeline's published records and day cells (through ``summary.py``)
+and the XLA configuration; :func:`render_report` returns the page as a string
+and :func:`write_report` writes it to a file. Nothing is fetched over the
+network when the page is opened: styles and plots are inside the file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from html import escape
+from pathlib import Path
+
+from xlapulse.streams.report import plots
+from xlapulse.streams.report.summary import (
+    all_personas,
+    compliance,
+    hourly_overall,
+    journey_stats,
+    service_desk,
+    worst_journeys,
+    worst_windows,
+)
+from xlapulse.streams.scoring.cells import (
+    FORMULA_VERSION,
+    ISSUE_SCORE,
+    MIN_USERS_PER_AGGREGATE,
+    Cell,
+    Record,
+)
+from xlapulse.streams.scoring.journey import JOURNEY_FORMULA_VERSION, JOURNEY_WEIGHTS
+from xlapulse.streams.scoring.xla import XlaConfig
+
+_STYLE = """
+body { font-family: system-ui, sans-serif; max-width: 72rem; margin: 2rem auto; color: #212121;
+       line-height: 1.45; padding: 0 1rem; }
+h1 { margin-bottom: 0.2rem; } h2 { border-bottom: 2px solid #eceff1; padding-top: 1rem; }
+table { border-collapse: collapse; margin: 0.8rem 0; font-size: 0.9rem; }
+th, td { border-bottom: 1px solid #eceff1; padding: 0.25rem 0.7rem; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+.muted { color: #757575; } .bad { color: #c62828; font-weight: 600; } .good { color: #2e7d32; }
+svg { max-width: 100%; height: auto; }
+"""
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What was run: shown in the report's header."""
+
+    title: str
+    description: str
+    events: int
+    dead_letters: int
+    invitations: int
+    #: (name, start ms, end ms) of known incidents, shaded in the score plot
+    incidents: Sequence[tuple[str, int, int]] = field(default_factory=tuple)
+
+
+def _day(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%a %d %b")
+
+
+def _table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    head = "".join(f"<th>{escape(str(h))}</th>" for h in headers)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{escape(str(cell))}</td>" for cell in row) + "</tr>" for row in rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _section(anchor: str, title: str, *parts: str) -> str:
+    return f'<section id="{anchor}"><h2>{escape(title)}</h2>{"".join(parts)}</section>'
+
+
+def _p(text: str, css: str = "") -> str:
+    return f'<p class="{css}">{escape(text)}</p>' if css else f"<p>{escape(text)}</p>"
+
+
+def formula_section(config: XlaConfig) -> str:
+    """How the numbers are made, in plain language, with every version that produced them."""
+    mean_weight, worst_weight, end_weight = JOURNEY_WEIGHTS
+    return _section(
+        "formula",
+        "How to read the scores",
+        _p(
+            "Each touch point (boot, logon, VPN, apps, calls, printing, synthetic probes, "
+            "service desk) is scored 0-100 as 100 x Apdex: a good moment counts fully, a "
+            "tolerable one half, a frustrating one not at all. A persona's overall score is "
+            "the mean of its touch-point scores, weighted by how much each touch point "
+            "matters to that persona. Below "
+            f"{ISSUE_SCORE:g} a person or group 'has issues'."
+        ),
+        _p(
+            "A day journey is remembered by its worst moment and its end, not by its length "
+            f"(the peak-end rule): journey score = {mean_weight:g} x mean + {worst_weight:g} x "
+            f"worst moment + {end_weight:g} x end."
+        ),
+        _p(
+            "XLA objectives are agreed per persona (e.g. 95 % of logons within 30 s); a window "
+            "meets an objective when its value reaches the target. Tickets are explained when "
+            "the person's own telemetry showed a matching problem shortly before; silent "
+            "sufferers had a frustrating moment and filed no ticket. A watermelon is a window "
+            "whose SLA is green while the experience is red."
+        ),
+        _p(
+            f"No figure here describes fewer than {MIN_USERS_PER_AGGREGATE} people; the worst "
+            "journeys show shortened pseudonyms only."
+        ),
+        _table(
+            ("what", "version"),
+            (
+                ("score formula", FORMULA_VERSION),
+                ("journey formula", JOURNEY_FORMULA_VERSION),
+                ("XLA file version", config.version),
+                ("XLA file digest (SHA-256, first 12 hex)", config.digest),
+            ),
+        ),
+    )
+
+
+def scores_section(records: list[Record], run: RunInfo) -> str:
+    worst = worst_windows(records)
+    return _section(
+        "scores",
+        "Scores over time per persona",
+        plots.scores_over_time(hourly_overall(records), run.incidents),
+        _p("The lowest day score of each touch point, and where it happened:"),
+        _table(
+            ("touch point", "persona", "site", "day", "score", "samples"),
+            (
+                (
+                    w.touch_point,
+                    w.persona,
+                    w.site,
+                    _day(w.window_start_ms),
+                    f"{w.score:.1f}",
+                    w.samples,
+                )
+                for w in worst
+            ),
+        ),
+    )
+
+
+def journeys_section(cells: list[Cell]) -> str:
+    worst = worst_journeys(cells)
+    stats = journey_stats(cells)
+    return _section(
+        "journeys",
+        "The worst journeys",
+        plots.worst_journeys(worst),
+        _table(
+            ("pseudonym", "persona", "site", "day", "journey", "mean", "worst", "end"),
+            (
+                (
+                    j.user,
+                    j.persona,
+                    j.site,
+                    _day(j.day_ms),
+                    f"{j.score:.1f}",
+                    f"{j.mean:.1f}",
+                    f"{j.worst:.1f}",
+                    f"{j.end:.1f}",
+                )
+                for j in worst
+            ),
+        ),
+        _p("Mean journey score per persona and day:"),
+        _table(
+            ("persona", "day", "people", "mean journey score", f"journeys below {ISSUE_SCORE:g}"),
+            (
+                (
+                    s.persona,
+                    _day(s.day_ms),
+                    s.users,
+                    f"{s.mean_score:.1f}",
+                    s.users_below_issue_score,
+                )
+                for s in stats
+            ),
+        ),
+    )
+
+
+def compliance_section(records: list[Record]) -> str:
+    results = compliance(records, window="1h")
+    return _section(
+        "xla",
+        "XLA compliance",
+        plots.compliance_heatmap(results),
+        _table(
+            ("persona", "objective", "touch point", "target", "hourly windows", "met"),
+            (
+                (
+                    r.persona,
+                    r.objective,
+                    r.touch_point,
+                    f"{r.target:g}",
+                    r.windows,
+                    f"{r.met_ratio:.0%}",
+                )
+                for r in results
+            ),
+        ),
+    )
+
+
+def _watermelon_text(cells: list[tuple[str, str, int]]) -> str:
+    if not cells:
+        return _p("Watermelon check: no day window had a green SLA over a red experience.", "good")
+    listed = "; ".join(f"{persona} at {site} on {_day(ms)}" for persona, site, ms in cells)
+    return _p(f"Watermelon check: SLA green while experience red for {listed}.", "bad")
+
+
+def tickets_section(records: list[Record]) -> str:
+    per_persona = service_desk(records)
+    total = all_personas(per_persona)
+    sla = "n/a" if total.sla_met_ratio is None else f"{total.sla_met_ratio:.0%}"
+    return _section(
+        "tickets",
+        "Ticket correlation and the watermelon check",
+        plots.ticket_correlation(per_persona),
+        _table(
+            (
+                "persona",
+                "tickets",
+                "explained",
+                "without signal",
+                "silent sufferers",
+                "handled",
+                "no contact",
+                "reopened",
+                "SLA met",
+            ),
+            (
+                (
+                    persona,
+                    d.tickets_opened,
+                    d.explained,
+                    d.without_signal,
+                    d.silent_sufferers,
+                    d.handled,
+                    d.no_contact,
+                    d.reopened,
+                    "n/a" if d.sla_met_ratio is None else f"{d.sla_met_ratio:.0%}",
+                )
+                for persona, d in per_persona.items()
+            ),
+        ),
+        _p(
+            f"All personas: {total.tickets_opened} tickets, {total.explained} explained by "
+            f"telemetry, {total.without_signal} without a signal; {total.handled} handled, "
+            f"{total.no_contact} without contacting the person, {total.reopened} reopened; "
+            f"SLA met {sla}."
+        ),
+        _watermelon_text(total.watermelons),
+        plots.lost_time(per_persona),
+        _table(
+            ("persona", "telemetry lost (h)", "self-reported lost (h)", "survey answers"),
+            (
+                (
+                    persona,
+                    f"{d.telemetry_time_lost_ms / 3_600_000:.1f}",
+                    f"{d.self_reported_lost_ms / 3_600_000:.1f}",
+                    d.self_reported_answers,
+                )
+                for persona, d in per_persona.items()
+            ),
+        ),
+    )
+
+
+def render_report(
+    records: Iterable[Record], cells: Iterable[Cell], config: XlaConfig, run: RunInfo
+) -> str:
+    """The whole page for the pipeline's records and cells."""
+    records, cells = list(records), list(cells)
+    header = (
+        f"<h1>{escape(run.title)}</h1>"
+        + _p(run.description, "muted")
+        + _p(
+            f"{run.events} events scored, {run.dead_letters} dead-lettered, "
+            f"{run.invitations} survey invitations triggered."
+        )
+    )
+    body = "".join(
+        (
+            header,
+            scores_section(records, run),
+            journeys_section(cells),
+            compliance_section(records),
+            tickets_section(records),
+            formula_section(config),
+        )
+    )
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>{escape(run.title)}</title><style>{_STYLE}</style></head>"
+        f"<body>{body}</body></html>\n"
+    )
+
+
+def write_report(path: Path | str, page: str) -> Path:
+    """Write the page (UTF-8) and return its absolute path."""
+    target = Path(path).resolve()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(page, encoding="utf-8")
+    return target

@@ -1,0 +1,172 @@
+"""The demo's live terminal view: rich tables built from the pipeline's published state.
+
+Reads the records and day cells (through ``summary.py``); writes nothing: the
+caller hands the renderable to ``rich.live.Live`` or prints it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+
+from xlapulse.streams.report.summary import (
+    OVERALL,
+    all_personas,
+    cell_scores,
+    compliance,
+    journey_stats,
+    latest_day_ms,
+    service_desk,
+    touch_point_scores,
+    worst_journeys,
+)
+from xlapulse.streams.scoring.cells import Cell, Record
+from xlapulse.streams.scoring.personas import TOUCH_POINTS
+
+
+def day_label(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%a %d %b")
+
+
+def coloured(score: float | None) -> str:
+    if score is None:
+        return "[dim]-[/]"
+    style = "green" if score >= 85 else "yellow" if score >= 70 else "red"
+    return f"[{style}]{score:5.1f}[/]"
+
+
+def cells_table(records: list[Record], day_ms: int) -> Table:
+    table = Table(title=f"Persona x site, {day_label(day_ms)}", title_justify="left")
+    for column in ("persona", "site", "overall", "weakest touch point", "people", "with issues"):
+        table.add_column(column, justify="left" if column in ("persona", "site") else "right")
+    for row in cell_scores(records, day_ms):
+        weakest = f"{row.worst_touch_point} {coloured(row.worst_score)}" if row.worst_score else "-"
+        table.add_row(
+            row.persona,
+            row.site,
+            coloured(row.overall),
+            weakest,
+            str(row.users),
+            str(row.users_with_issues),
+        )
+    return table
+
+
+def touch_points_table(records: list[Record], day_ms: int) -> Table:
+    scores = touch_point_scores(records, day_ms)
+    personas = sorted({persona for persona, _ in scores})
+    table = Table(title="Touch points (all sites)", title_justify="left")
+    table.add_column("touch point")
+    for persona in personas:
+        table.add_column(persona.replace("_", " "), justify="right")
+    for point in (*TOUCH_POINTS, OVERALL):
+        row = [scores.get((persona, point)) for persona in personas]
+        if any(row):
+            table.add_row(point, *(coloured(s.score if s else None) for s in row))
+    return table
+
+
+def compliance_table(records: list[Record], day_ms: int) -> Table:
+    table = Table(title="XLA objectives, day window per site", title_justify="left")
+    for column in ("persona", "met", "missed", "missed objectives"):
+        table.add_column(column, justify="right" if column in ("met", "missed") else "left")
+    by_persona: dict[str, list] = {}
+    for result in compliance(records, day_ms=day_ms):
+        by_persona.setdefault(result.persona, []).append(result)
+    for persona, results in by_persona.items():
+        met = sum(r.met for r in results)
+        missed = [f"{r.objective} ({', '.join(r.missed_at)})" for r in results if r.missed_at]
+        table.add_row(
+            persona,
+            f"[green]{met}[/]",
+            f"[red]{sum(r.windows - r.met for r in results)}[/]",
+            "; ".join(missed) or "-",
+        )
+    return table
+
+
+def service_desk_table(records: list[Record]) -> Table:
+    per_persona = service_desk(records)
+    table = Table(title="Service desk, whole run", title_justify="left")
+    for column in (
+        "persona",
+        "tickets",
+        "explained by",
+        "no signal",
+        "silent sufferers",
+        "no contact",
+        "reopened",
+        "SLA met",
+        "lost h telemetry",
+        "lost h self-reported",
+        "watermelon",
+    ):
+        left = column in ("persona", "explained by")
+        table.add_column(column, justify="left" if left else "right")
+    rows = [*per_persona.items(), ("all", all_personas(per_persona))]
+    for persona, desk in rows:
+        explained = ", ".join(
+            f"{point} {count}"
+            for point, count in sorted(desk.explained_by.items(), key=lambda item: -item[1])
+        )
+        table.add_row(
+            persona,
+            str(desk.tickets_opened),
+            explained or "-",
+            str(desk.without_signal),
+            str(desk.silent_sufferers),
+            str(desk.no_contact),
+            str(desk.reopened),
+            "-" if desk.sla_met_ratio is None else f"{desk.sla_met_ratio:.0%}",
+            f"{desk.telemetry_time_lost_ms / 3_600_000:.1f}",
+            f"{desk.self_reported_lost_ms / 3_600_000:.1f}",
+            f"[red]{len(desk.watermelons)}[/]" if desk.watermelons else "0",
+        )
+    return table
+
+
+def journeys_table(cells: list[Cell], day_ms: int, count: int = 5) -> Table:
+    table = Table(title="Peak-end journeys", title_justify="left")
+    for column in ("", "who", "score", "worst moment", "end"):
+        right = column in ("score", "worst moment", "end")
+        table.add_column(column, justify="right" if right else "left")
+    for stats in journey_stats(cells):
+        if stats.day_ms == day_ms:
+            table.add_row(
+                "mean today",
+                stats.persona,
+                coloured(stats.mean_score),
+                "",
+                "",
+            )
+    for journey in worst_journeys(cells, count):
+        table.add_row(
+            f"worst, {day_label(journey.day_ms)}",
+            f"{journey.user} {journey.persona} @ {journey.site}",
+            coloured(journey.score),
+            coloured(journey.worst),
+            coloured(journey.end),
+        )
+    return table
+
+
+def dashboard(
+    records: Iterable[Record], cells: Iterable[Cell], invitations: int, headline: str
+) -> RenderableType:
+    """Everything the live view shows, for the latest day window."""
+    records, cells = list(records), list(cells)
+    day_ms = latest_day_ms(records)
+    if day_ms is None:
+        return Group(headline, "[dim]waiting for the first five people in a cell...[/]")
+    return Group(
+        headline,
+        cells_table(records, day_ms),
+        touch_points_table(records, day_ms),
+        compliance_table(records, day_ms),
+        service_desk_table(records),
+        journeys_table(cells, day_ms),
+        f"Survey invitations triggered: {invitations}",
+    )
