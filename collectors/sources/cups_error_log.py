@@ -28,7 +28,7 @@ class CupsErrorLogSettings(BaseModel):
     """The CUPS error_log file."""
 
     enabled: bool = Field(default=True, description="Read the CUPS error_log (Linux, macOS).")
-    interval_s: int = Field(default=60, ge=5, description="Seconds between two reads.")
+    interval_s: int = Field(default=60, ge=1, description="Seconds between two reads.")
     path: str = Field(default="/var/log/cups/error_log", description="Where cupsd logs.")
 
 

@@ -40,7 +40,7 @@ class GraphCallRecordsSettings(BaseModel):
     """Microsoft Graph callRecords exported as JSON files (run centrally, not on laptops)."""
 
     enabled: bool = Field(default=False, description="Read Graph callRecord files (central only).")
-    interval_s: int = Field(default=300, ge=30, description="Seconds between two folder scans.")
+    interval_s: int = Field(default=300, ge=1, description="Seconds between two folder scans.")
     folder: str = Field(default="", description="Folder that receives callRecord *.json files.")
 
 

@@ -52,7 +52,7 @@ class JournaldSettings(BaseModel):
     """The systemd journal (Linux)."""
 
     enabled: bool = Field(default=True, description="Read the systemd journal (Linux only).")
-    interval_s: int = Field(default=60, ge=5, description="Seconds between two reads.")
+    interval_s: int = Field(default=60, ge=1, description="Seconds between two reads.")
     journalctl: str = Field(default="journalctl", description="Path of journalctl.")
     journal_file: str = Field(
         default="", description="Read this journal file instead of the system journal."

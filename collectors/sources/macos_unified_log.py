@@ -53,7 +53,7 @@ class MacosUnifiedLogSettings(BaseModel):
     """The macOS unified log."""
 
     enabled: bool = Field(default=True, description="Read the unified log (macOS only).")
-    interval_s: int = Field(default=60, ge=5, description="Seconds between two reads.")
+    interval_s: int = Field(default=60, ge=1, description="Seconds between two reads.")
     log_command: str = Field(default="/usr/bin/log", description="Path of the log tool.")
 
 

@@ -35,7 +35,7 @@ class SyntheticProbeSettings(BaseModel):
     """Timed HTTP transactions against the apps of the user's persona."""
 
     enabled: bool = Field(default=True, description="Probe the apps listed in targets.")
-    interval_s: int = Field(default=300, ge=30, description="Seconds between two probe rounds.")
+    interval_s: int = Field(default=300, ge=1, description="Seconds between two probe rounds.")
     timeout_s: float = Field(default=10.0, gt=0, le=60, description="Per-probe time limit.")
     ca_file: str = Field(default="", description="Extra CA bundle for internal apps (PEM).")
     targets: list[ProbeTarget] = Field(

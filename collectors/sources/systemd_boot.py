@@ -41,7 +41,7 @@ class SystemdBootSettings(BaseModel):
     """systemd-analyze (Linux)."""
 
     enabled: bool = Field(default=True, description="Report each boot's duration (Linux only).")
-    interval_s: int = Field(default=300, ge=5, description="Seconds between two checks.")
+    interval_s: int = Field(default=300, ge=1, description="Seconds between two checks.")
     systemd_analyze: str = Field(default="systemd-analyze", description="Path of the tool.")
     proc: str = Field(default="/proc", description="Where procfs is mounted.")
 

@@ -61,7 +61,7 @@ class WindowsEventLogSettings(BaseModel):
     """Windows event log channels (Diagnostics-Performance, GroupPolicy, Defender, ...)."""
 
     enabled: bool = Field(default=True, description="Read the Windows event log (Windows only).")
-    interval_s: int = Field(default=60, ge=5, description="Seconds between two reads.")
+    interval_s: int = Field(default=60, ge=1, description="Seconds between two reads.")
     wevtutil: str = Field(default="wevtutil", description="Path of wevtutil.exe.")
 
 
