@@ -26,7 +26,12 @@ from xlapulse.collectors.simulator.profiles import (
     App,
     Endpoint,
 )
-from xlapulse.collectors.simulator.rhythm import LocalDay, activity_minutes, poisson
+from xlapulse.collectors.simulator.rhythm import (
+    WEEKEND_WORKER_SHARE,
+    LocalDay,
+    activity_minutes,
+    poisson,
+)
 from xlapulse.collectors.simulator.samples import SAMPLE_BITS, SampleTables
 
 LOGON_SPREAD_SIGMA = 0.35  # lognormal sigma of logon duration
@@ -79,7 +84,7 @@ def plan_workday(endpoint: Endpoint, day: LocalDay, rng: random.Random) -> Workd
     """The person's hours today: every weekday, rarely a short session at the weekend."""
     behaviour = endpoint.behaviour
     if not day.is_workday:
-        if rng.random() >= 0.03:
+        if rng.random() >= WEEKEND_WORKER_SHARE:
             return None
         start_min = rng.uniform(9 * 60, 15 * 60)
         return Workday(start_min, start_min + rng.uniform(*WEEKEND_SESSION_MIN), remote=True)
