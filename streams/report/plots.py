@@ -46,6 +46,20 @@ def to_svg(figure: Figure) -> str:
 HOUR_MS = 3_600_000
 
 
+NO_DATA = "no data: no group of at least 5 people yet"
+
+
+def _empty(title: str) -> str:
+    """A small figure saying there is nothing to plot, so every section keeps its plot."""
+    with matplotlib.rc_context(_SVG_STYLE):
+        figure = Figure(figsize=(11, 1.2))
+        axis = figure.subplots()
+        axis.set_axis_off()
+        axis.set_title(title)
+        axis.text(0.5, 0.3, NO_DATA, ha="center", color="#757575")
+        return to_svg(figure)
+
+
 def _time_label(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, UTC).replace(tzinfo=None)
 
@@ -70,6 +84,12 @@ def scores_over_time(
     incidents: Sequence[tuple[str, int, int]] = (),
 ) -> str:
     """One panel per persona, a line per site: hourly overall scores; incidents shaded."""
+    title = (
+        "Overall experience score per hour (0-100) per persona and site; "
+        "incidents shaded, 70 = issues line"
+    )
+    if not hourly:
+        return _empty(title)
     personas = list(hourly)
     columns = 2
     rows = max(1, math.ceil(len(personas) / columns))
@@ -95,16 +115,16 @@ def scores_over_time(
             axis.set_ylim(0, 112)
             axis.xaxis.set_major_formatter(DateFormatter("%a %H:%M"))
             axis.legend(fontsize=7, loc="lower left", ncols=4, framealpha=0.9)
-        figure.suptitle(
-            "Overall experience score per hour (0-100) per persona and site; "
-            "incidents shaded, 70 = issues line"
-        )
+        figure.suptitle(title)
         figure.autofmt_xdate()
         return to_svg(figure)
 
 
 def worst_journeys(journeys: Sequence[Journey]) -> str:
     """Horizontal bars of the worst day journeys: score, mean, worst moment and end."""
+    title = "The worst day journeys as they will be remembered (peak-end)"
+    if not journeys:
+        return _empty(title)
     with matplotlib.rc_context(_SVG_STYLE):
         figure = Figure(figsize=(11, 0.45 * max(len(journeys), 2) + 1.2))
         axis = figure.subplots()
@@ -133,12 +153,15 @@ def worst_journeys(journeys: Sequence[Journey]) -> str:
         axis.set_xlim(0, 108)
         axis.set_xlabel("score (0-100)")
         axis.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncols=4, fontsize=8)
-        axis.set_title("The worst day journeys as they will be remembered (peak-end)")
+        axis.set_title(title)
         return to_svg(figure)
 
 
 def compliance_heatmap(results: Sequence[ObjectiveResult]) -> str:
     """Persona x objective: share of windows that met the objective."""
+    title = "XLA compliance: share of windows that met each objective"
+    if not results:
+        return _empty(title)
     personas = sorted({r.persona for r in results})
     objectives = sorted({r.objective for r in results})
     share = [[math.nan] * len(objectives) for _ in personas]
@@ -155,12 +178,14 @@ def compliance_heatmap(results: Sequence[ObjectiveResult]) -> str:
                 if not math.isnan(value):
                     axis.text(column, row, f"{value:.0%}", ha="center", va="center", fontsize=8)
         figure.colorbar(image, ax=axis, label="share of hourly windows met")
-        axis.set_title("XLA compliance: share of windows that met each objective")
+        axis.set_title(title)
         return to_svg(figure)
 
 
 def ticket_correlation(per_persona: dict[str, ServiceDesk]) -> str:
     """Stacked bars per persona: tickets by the signal that explains them; silent sufferers."""
+    if not per_persona:
+        return _empty("Tickets opened, by the signal that explains them")
     personas = list(per_persona)
     signals = sorted({point for desk in per_persona.values() for point in desk.explained_by})
     with matplotlib.rc_context(_SVG_STYLE):
@@ -199,6 +224,8 @@ def ticket_correlation(per_persona: dict[str, ServiceDesk]) -> str:
 
 def lost_time(per_persona: dict[str, ServiceDesk]) -> str:
     """Hours lost per persona: measured by telemetry next to what people reported."""
+    if not per_persona:
+        return _empty("Time lost: telemetry against what people said")
     personas = list(per_persona)
     positions = range(len(personas))
     with matplotlib.rc_context(_SVG_STYLE):

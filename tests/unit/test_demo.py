@@ -1,19 +1,100 @@
-"""The embedded demo runs the real scoring code and ends with a readable summary."""
+"""The embedded demo: the simulator's incidents show up in its summary, view and report."""
 
 from __future__ import annotations
 
 import io
+import re
+from datetime import date
 
+from click.testing import CliRunner
 from rich.console import Console
 
+from xlapulse.collectors.cli import main
 from xlapulse.streams.demo import DemoSettings, run_demo
 
+# The default scenario's two incidents, moved to the first day so one day is enough.
+ONE_DAY_SCENARIO = """\
+name: incidents-on-day-one
+description: A GPO change slows Rotterdam's logons; Utrecht's VPN fails for field workers.
+probe_interval_min: 120
+incidents:
+  - kind: gpo_slow_logons
+    name: gpo-drive-mappings
+    site: rotterdam
+    start: {day: 0, at: "06:00"}
+    duration_min: 600
+    extra_logon_s: 70
+  - kind: vpn_concentrator_failure
+    name: vpn-utrecht-down
+    site: utrecht
+    personas: [field_worker]
+    start: {day: 0, at: "10:00"}
+    duration_min: 90
+  - kind: ticket_wave
+    name: vpn-utrecht-calls
+    follows: vpn-utrecht-down
+    delay_min: 30
+    spread_min: 90
+    affected_share: 0.6
+    category: vpn
+    channel: phone
+    priority: 2
+"""
 
-def test_demo_scores_every_persona_and_finds_the_incident() -> None:
-    console = Console(file=io.StringIO(), width=120)
-    summary = run_demo(DemoSettings(endpoints=300, days=3), console=console, live=False)
-    for persona in ("knowledge_worker", "call_centre_agent", "field_worker", "developer"):
-        assert persona in summary
-    assert "dead-lettered: 0" in summary
-    # The demo incident slows logons at rotterdam on the third day (Wednesday).
-    assert "worst hour:" in summary and "rotterdam, Wed" in summary
+
+def _console() -> Console:
+    return Console(file=io.StringIO(), width=160)
+
+
+def test_the_demo_finds_both_incidents_and_reports_them(tmp_path) -> None:
+    scenario = tmp_path / "scenario.yaml"
+    scenario.write_text(ONE_DAY_SCENARIO)
+    settings = DemoSettings(
+        endpoints=200,
+        days=1,
+        first_day=date(2026, 11, 24),
+        scenario_path=scenario,
+        report_path=tmp_path / "report.html",
+    )
+    console = _console()
+    result = run_demo(settings, console=console, live=False)
+    lines = result.summary.splitlines()
+    vpn_line = next(line for line in lines if line.strip().startswith("vpn "))
+    logon_line = next(line for line in lines if line.strip().startswith("logon "))
+    assert "field_worker at utrecht" in vpn_line
+    assert "at rotterdam" in logon_line
+    assert "lowest VPN score over the run: field_worker at utrecht" in result.summary
+    assert result.pipeline.outcomes["dead_letter"] == 0
+    assert result.events == result.pipeline.outcomes["ok"] > 5_000
+    # the outage's ticket wave is explained by the VPN, and people were invited to a survey
+    shown = console.file.getvalue()
+    assert "vpn" in shown and "Service desk" in shown and "Peak-end journeys" in shown
+    assert len(result.pipeline.invitations) > 0
+    page = result.report_path.read_text(encoding="utf-8")
+    assert page.count("<svg") == 5
+    assert "vpn-utrecht-down" in page and "gpo-drive-mappings" in page
+    assert [name for name, _, _ in result.incidents] == ["gpo-drive-mappings", "vpn-utrecht-down"]
+
+
+def test_the_live_view_redraws_per_half_day() -> None:
+    settings = DemoSettings(endpoints=20, days=1, report_path=None, seconds_per_half_day=0.0)
+    console = Console(file=io.StringIO(), width=160, force_terminal=True, highlight=False)
+    result = run_demo(settings, console=console, live=True)
+    assert result.report_path is None
+    frames = re.findall(r"simulated clock (\w+ \d+ \w+ \d+:\d+) UTC", console.file.getvalue())
+    # the local Monday spans three UTC half days: Sunday 23:00 on, Monday morning, afternoon
+    assert [frame.split()[0] for frame in dict.fromkeys(frames)] == ["Sun", "Mon", "Mon"]
+
+
+def test_the_cli_writes_the_report_and_rejects_an_unknown_scenario(tmp_path) -> None:
+    runner = CliRunner()
+    report = tmp_path / "demo.html"
+    ok = runner.invoke(
+        main, ["demo", "--endpoints", "20", "--days", "1", "--no-live", "--report", str(report)]
+    )
+    assert ok.exit_code == 0, ok.output
+    assert f"HTML report: {report}" in ok.output.replace("\n", "")
+    assert report.read_text(encoding="utf-8").count("<svg") == 5
+    bad = runner.invoke(main, ["demo", "--scenario", "no-such-scenario", "--no-live"])
+    assert bad.exit_code == 2
+    assert "neither a packaged scenario" in bad.output

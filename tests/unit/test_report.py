@@ -1,0 +1,263 @@
+"""The report's summaries and HTML page, on a small day of events built by hand.
+
+The day: field workers at Utrecht lose the VPN at 10:00 and three of them call
+the service desk; field workers at Amsterdam and knowledge workers at Amsterdam
+have a normal day; one knowledge worker files a ticket without any signal; four
+developers at Eindhoven are too few to be shown at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
+
+import pytest
+
+from xlapulse.collectors.contract.events import (
+    DirectoryAssignmentEvent,
+    EventBase,
+    LogonEvent,
+    SurveyAnswerEvent,
+    TicketEvent,
+    VpnSessionEvent,
+)
+from xlapulse.streams.inprocess import InProcessPipeline
+from xlapulse.streams.report import plots, summary
+from xlapulse.streams.report.html import RunInfo, render_report, write_report
+from xlapulse.streams.scoring.cells import FORMULA_VERSION
+from xlapulse.streams.scoring.journey import JOURNEY_FORMULA_VERSION
+
+DAY = datetime(2026, 11, 23, tzinfo=UTC)
+DAY_MS = int(DAY.timestamp() * 1000)
+GROUPS = {
+    ("field_worker", "utrecht"): 6,
+    ("field_worker", "amsterdam"): 6,
+    ("knowledge_worker", "amsterdam"): 6,
+    ("developer", "eindhoven"): 4,
+}
+CALLERS = 3
+
+
+def at(hour: float, minute: float = 0) -> datetime:
+    return DAY + timedelta(hours=hour, minutes=minute)
+
+
+def user(persona: str, site: str, index: int) -> str:
+    return "u_" + hashlib.sha256(f"{persona}/{site}/{index}".encode()).hexdigest()[:32]
+
+
+def device(user_id: str) -> str:
+    return "d_" + user_id[2:]
+
+
+def ticket(user_id: str, ticket_id: str, action: str, when: datetime, **extra) -> TicketEvent:
+    return TicketEvent(
+        event_time=when,
+        user_id=user_id,
+        ticket_id=ticket_id,
+        action=action,
+        channel="phone",
+        category="network",
+        source_system="test",
+        **extra,
+    )
+
+
+def person_day(persona: str, site: str, index: int) -> list[EventBase]:
+    uid = user(persona, site, index)
+    events: list[EventBase] = [
+        DirectoryAssignmentEvent(
+            event_time=at(7), user_id=uid, persona=persona, site=site, department="ops"
+        ),
+        LogonEvent(
+            event_time=at(8, index), user_id=uid, device_id=device(uid), logon_duration_ms=9_000
+        ),
+        VpnSessionEvent(
+            event_time=at(8, 10 + index), user_id=uid, device_id=device(uid), state="connected"
+        ),
+    ]
+    outage = (persona, site) == ("field_worker", "utrecht")
+    if outage:
+        events += [
+            VpnSessionEvent(
+                event_time=at(10, index), user_id=uid, device_id=device(uid), state="dropped"
+            ),
+            VpnSessionEvent(
+                event_time=at(11, 30 + index), user_id=uid, device_id=device(uid), state="failed"
+            ),
+        ]
+        if index < CALLERS:
+            tid = f"VPN-{index}"
+            events += [
+                ticket(uid, tid, "created", at(10, 40 + index), priority=2),
+                ticket(uid, tid, "first_contact", at(11, index)),
+                ticket(uid, tid, "resolved", at(12, index), sla_breached=False),
+            ]
+    events.append(
+        VpnSessionEvent(
+            event_time=at(13, index), user_id=uid, device_id=device(uid), state="connected"
+        )
+    )
+    events.append(
+        SurveyAnswerEvent(
+            event_time=at(15, index),
+            user_id=uid,
+            score=3 if outage else 9,
+            self_reported_lost_minutes=40 if outage else 0,
+        )
+    )
+    if persona == "knowledge_worker" and index == 0:
+        events.append(ticket(uid, "NOSIG-1", "created", at(14)))
+    return events
+
+
+@pytest.fixture(scope="module")
+def pipeline() -> InProcessPipeline:
+    events = [
+        event
+        for (persona, site), people in GROUPS.items()
+        for index in range(people)
+        for event in person_day(persona, site, index)
+    ]
+    pipeline = InProcessPipeline()
+    for event in sorted(events, key=lambda e: e.event_time):
+        pipeline.feed_event(event)
+    pipeline.flush()
+    return pipeline
+
+
+def test_the_outage_site_has_the_lowest_vpn_score(pipeline) -> None:
+    records = list(pipeline.records.values())
+    vpn = summary.site_scores(records, "vpn")
+    assert min(vpn, key=lambda key: vpn[key].score) == ("field_worker", "utrecht")
+    assert vpn["field_worker", "amsterdam"].score == 100.0
+    worst = {w.touch_point: w for w in summary.worst_windows(records)}
+    assert (worst["vpn"].persona, worst["vpn"].site) == ("field_worker", "utrecht")
+
+
+def test_tickets_are_explained_by_the_vpn_and_the_others_are_silent(pipeline) -> None:
+    desks = summary.service_desk(list(pipeline.records.values()))
+    field = desks["field_worker"]
+    assert field.tickets_opened == CALLERS
+    assert field.explained_by == {"vpn": CALLERS}
+    assert field.silent_sufferers == GROUPS["field_worker", "utrecht"] - CALLERS
+    assert field.sla_met_ratio == 1.0
+    assert field.self_reported_lost_ms == 6 * 40 * 60_000
+    knowledge = desks["knowledge_worker"]
+    assert (knowledge.tickets_opened, knowledge.without_signal) == (1, 1)
+
+
+def test_too_small_groups_are_never_summarised(pipeline) -> None:
+    records = list(pipeline.records.values())
+    assert "developer" not in {record.tags["persona"] for record in records}
+    assert all(
+        journey.persona != "developer"
+        for journey in summary.worst_journeys(pipeline.cells.values(), count=100)
+    )
+
+
+def test_the_worst_journeys_are_the_outage_victims(pipeline) -> None:
+    worst = summary.worst_journeys(pipeline.cells.values(), count=6)
+    assert {(j.persona, j.site) for j in worst} == {("field_worker", "utrecht")}
+    for journey in worst:
+        assert len(journey.user) == summary.SHORT_PSEUDONYM_LENGTH
+        # score = 0.4 mean + 0.3 worst + 0.3 end, so the recovered mean fits the parts
+        assert journey.score == pytest.approx(
+            0.4 * journey.mean + 0.3 * journey.worst + 0.3 * journey.end, abs=0.01
+        )
+        assert journey.end == 100.0  # the day ended on a good VPN session
+        assert journey.worst == 0.0
+
+
+class _Page(HTMLParser):
+    """Collects section ids, headings, svg count and the table rows of each section."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sections: list[str] = []
+        self.svg_count = 0
+        self.rows: dict[str, list[list[str]]] = {}
+        self._in_cell = False
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "script":
+            raise AssertionError("the report must not contain JavaScript")
+        if tag == "section":
+            self.sections.append(dict(attrs)["id"])
+            self.rows[self.sections[-1]] = []
+        elif tag == "svg":
+            self.svg_count += 1
+        elif tag == "tr":
+            self.rows[self.sections[-1]].append([])
+        elif tag == "td":
+            self._in_cell = True
+
+    def handle_endtag(self, tag):
+        if tag == "td":
+            self._in_cell = False
+
+    def handle_data(self, data):
+        if self._in_cell:
+            self.rows[self.sections[-1]][-1].append(data)
+
+    def row(self, section: str, first: str) -> list[str]:
+        return next(row for row in self.rows[section] if row and row[0] == first)
+
+
+def test_the_report_has_every_section_and_plot_with_the_pipelines_numbers(
+    pipeline, tmp_path
+) -> None:
+    run = RunInfo(
+        title="test day",
+        description="a VPN outage at Utrecht",
+        events=sum(pipeline.outcomes.values()),
+        dead_letters=pipeline.outcomes["dead_letter"],
+        invitations=len(pipeline.invitations),
+        incidents=[("vpn-utrecht-down", DAY_MS + 10 * 3_600_000, DAY_MS + 13 * 3_600_000)],
+    )
+    page = render_report(pipeline.records.values(), pipeline.cells.values(), pipeline.config, run)
+    parsed = _Page()
+    parsed.feed(page)
+    assert parsed.sections == ["scores", "journeys", "xla", "tickets", "formula"]
+    assert parsed.svg_count == 5
+    for title in (
+        "Overall experience score per hour",
+        "The worst day journeys",
+        "XLA compliance: share of windows",
+        "Tickets opened, by the signal",
+        "Time lost: telemetry against",
+        "vpn-utrecht-down",
+    ):
+        assert title in page
+    config = pipeline.config
+    versions = [row[1] for row in parsed.rows["formula"] if row]
+    assert versions == [FORMULA_VERSION, JOURNEY_FORMULA_VERSION, config.version, config.digest]
+    assert f"{len(pipeline.invitations)} survey invitations triggered" in page
+    assert len(pipeline.invitations) == GROUPS["field_worker", "utrecht"]
+    # tickets, explained, without signal, silent sufferers of the field workers
+    assert parsed.row("tickets", "field_worker")[1:5] == ["3", "3", "0", "3"]
+    assert parsed.row("tickets", "knowledge_worker")[1:4] == ["1", "0", "1"]
+    worst_vpn = parsed.row("scores", "vpn")
+    assert worst_vpn[1:3] == ["field_worker", "utrecht"]
+    assert float(worst_vpn[4]) == min(
+        s.score for s in summary.site_scores(list(pipeline.records.values()), "vpn").values()
+    )
+    # privacy: no full pseudonym anywhere, only the shortened ones of the worst journeys
+    everyone = {user(p, s, i) for (p, s), n in GROUPS.items() for i in range(n)}
+    assert not any(uid in page for uid in everyone)
+    assert any(uid[: summary.SHORT_PSEUDONYM_LENGTH] in page for uid in everyone)
+    assert "developer" not in page
+    written = write_report(tmp_path / "out" / "report.html", page)
+    assert written.read_text(encoding="utf-8") == page
+
+
+def test_an_empty_run_still_renders_every_section_saying_there_is_no_data() -> None:
+    empty = InProcessPipeline()
+    run = RunInfo(title="empty", description="", events=0, dead_letters=0, invitations=0)
+    page = render_report([], [], empty.config, run)
+    parsed = _Page()
+    parsed.feed(page)
+    assert parsed.sections == ["scores", "journeys", "xla", "tickets", "formula"]
+    assert parsed.svg_count == 5
+    assert page.count(plots.NO_DATA) == 5
