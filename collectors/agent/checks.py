@@ -39,25 +39,38 @@ def check_sources(config: CollectorConfig) -> dict[str, str | None]:
     return problems
 
 
+CAUSE_WORDS = ("Authentication", "Sasl", "SSL", "certificate", "ECONNREFUSED")
+
+
 class _LastKafkaError(logging.Handler):
-    """Keeps kafka-python's last error line: it names the TLS or SASL cause of a failure."""
+    """Keeps kafka-python's error lines; the one naming TLS, SASL or refusal is the cause."""
 
     def __init__(self) -> None:
         super().__init__(logging.ERROR)
-        self.message = ""
+        self.messages: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.message = record.getMessage()
+        self.messages.append(record.getMessage())
+
+    @property
+    def message(self) -> str:
+        causes = [m for m in self.messages if any(word in m for word in CAUSE_WORDS)]
+        return (causes or self.messages or [""])[0]
 
 
 def check_kafka(config: CollectorConfig) -> str | None:
     last_error = _LastKafkaError()
     kafka_log = logging.getLogger("kafka")
+    saved = kafka_log.level, kafka_log.propagate
+    kafka_log.setLevel(logging.ERROR)
+    kafka_log.propagate = False  # captured for the one-line verdict, not printed
     kafka_log.addHandler(last_error)
     try:
         return _connect_and_fetch_metadata(producer_settings(config), last_error)
     finally:
         kafka_log.removeHandler(last_error)
+        kafka_log.setLevel(saved[0])
+        kafka_log.propagate = saved[1]
 
 
 def _connect_and_fetch_metadata(
