@@ -174,7 +174,11 @@ def _view(pipeline: InProcessPipeline, title: str, count: int, last: EventBase |
         clock = f", simulated clock {last.event_time.astimezone(UTC):%a %d %b %H:%M} UTC"
     headline = f"[bold]{title}[/]{clock}; {count} events scored"
     return dashboard(
-        pipeline.records.values(), pipeline.cells.values(), len(pipeline.invitations), headline
+        pipeline.records.values(),
+        pipeline.cells.values(),
+        pipeline.config,
+        len(pipeline.invitations),
+        headline,
     )
 
 

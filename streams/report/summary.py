@@ -26,6 +26,7 @@ from xlapulse.streams.scoring.cells import (
 from xlapulse.streams.scoring.formulas import apdex
 from xlapulse.streams.scoring.journey import JOURNEY_WEIGHTS
 from xlapulse.streams.scoring.personas import TOUCH_POINTS
+from xlapulse.streams.scoring.xla import XlaConfig
 
 OVERALL = "overall"
 DAY = "1d"
@@ -72,15 +73,30 @@ def combine(records: Iterable[Record]) -> Score | None:
 
 
 def touch_point_scores(
-    records: Iterable[Record], day_ms: int | None = None
+    records: Iterable[Record], config: XlaConfig, day_ms: int | None = None
 ) -> dict[tuple[str, str], Score]:
-    """(persona, touch point or 'overall') -> score over all sites, one day or the whole run."""
+    """(persona, touch point or 'overall') -> score over all sites, one day or the whole run.
+
+    A touch point's score is 100 x Apdex of its summed counts; 'overall' is the
+    persona-weighted mean of those scores, as the engine computes it per cell.
+    """
     grouped: dict[tuple[str, str], list[Record]] = defaultdict(list)
     for record in of(records, "experience_score", DAY):
-        if day_ms is None or _ms(record) == day_ms:
+        if record.tags["touch_point"] != OVERALL and (day_ms is None or _ms(record) == day_ms):
             grouped[record.tags["persona"], record.tags["touch_point"]].append(record)
     scores = {key: combine(group) for key, group in grouped.items()}
-    return {key: score for key, score in scores.items() if score is not None}
+    result = {key: score for key, score in scores.items() if score is not None}
+    for persona in {persona for persona, _ in result}:
+        weights = config.persona(persona).weights
+        parts = {point: s for (p, point), s in result.items() if p == persona}
+        total_weight = sum(weights.get(point, 0.0) for point in parts)
+        if total_weight > 0:
+            result[persona, OVERALL] = Score(
+                sum(s.score * weights.get(point, 0.0) for point, s in parts.items()) / total_weight,
+                sum(s.samples for s in parts.values()),
+                sum(s.time_lost_ms for s in parts.values()),
+            )
+    return result
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from xlapulse.streams.report.summary import (
     OVERALL,
+    ServiceDesk,
     all_personas,
     cell_scores,
     compliance,
@@ -25,6 +26,7 @@ from xlapulse.streams.report.summary import (
 )
 from xlapulse.streams.scoring.cells import Cell, Record
 from xlapulse.streams.scoring.personas import TOUCH_POINTS
+from xlapulse.streams.scoring.xla import XlaConfig
 
 
 def day_label(ms: int) -> str:
@@ -55,8 +57,8 @@ def cells_table(records: list[Record], day_ms: int) -> Table:
     return table
 
 
-def touch_points_table(records: list[Record], day_ms: int) -> Table:
-    scores = touch_point_scores(records, day_ms)
+def touch_points_table(records: list[Record], config: XlaConfig, day_ms: int) -> Table:
+    scores = touch_point_scores(records, config, day_ms)
     personas = sorted({persona for persona, _ in scores})
     table = Table(title="Touch points (all sites)", title_justify="left")
     table.add_column("touch point")
@@ -88,43 +90,42 @@ def compliance_table(records: list[Record], day_ms: int) -> Table:
     return table
 
 
+def _desk_rows(desk: ServiceDesk) -> list[tuple[str, str]]:
+    """(label, value) of one column of the service-desk table."""
+    rows = [("tickets opened", str(desk.tickets_opened))]
+    rows += [
+        (f"  explained by {point}", str(count))
+        for point, count in sorted(desk.explained_by.items(), key=lambda item: -item[1])
+    ]
+    sla = "-" if desk.sla_met_ratio is None else f"{desk.sla_met_ratio:.0%}"
+    return [
+        *rows,
+        ("  without a signal", str(desk.without_signal)),
+        ("silent sufferers (person-days)", str(desk.silent_sufferers)),
+        ("resolved without contact", str(desk.no_contact)),
+        ("reopened", str(desk.reopened)),
+        ("SLA met", sla),
+        ("hours lost, telemetry", f"{desk.telemetry_time_lost_ms / 3_600_000:.1f}"),
+        ("hours lost, self-reported", f"{desk.self_reported_lost_ms / 3_600_000:.1f}"),
+        ("watermelon days", f"[red]{len(desk.watermelons)}[/]" if desk.watermelons else "0"),
+    ]
+
+
 def service_desk_table(records: list[Record]) -> Table:
+    """Rows are figures, columns personas and their sum: narrow enough for 80 columns."""
     per_persona = service_desk(records)
-    table = Table(title="Service desk, whole run", title_justify="left")
-    for column in (
-        "persona",
-        "tickets",
-        "explained by",
-        "no signal",
-        "silent sufferers",
-        "no contact",
-        "reopened",
-        "SLA met",
-        "lost h telemetry",
-        "lost h self-reported",
-        "watermelon",
-    ):
-        left = column in ("persona", "explained by")
-        table.add_column(column, justify="left" if left else "right")
-    rows = [*per_persona.items(), ("all", all_personas(per_persona))]
-    for persona, desk in rows:
-        explained = ", ".join(
-            f"{point} {count}"
-            for point, count in sorted(desk.explained_by.items(), key=lambda item: -item[1])
-        )
-        table.add_row(
-            persona,
-            str(desk.tickets_opened),
-            explained or "-",
-            str(desk.without_signal),
-            str(desk.silent_sufferers),
-            str(desk.no_contact),
-            str(desk.reopened),
-            "-" if desk.sla_met_ratio is None else f"{desk.sla_met_ratio:.0%}",
-            f"{desk.telemetry_time_lost_ms / 3_600_000:.1f}",
-            f"{desk.self_reported_lost_ms / 3_600_000:.1f}",
-            f"[red]{len(desk.watermelons)}[/]" if desk.watermelons else "0",
-        )
+    columns = {**per_persona, "all": all_personas(per_persona)}
+    table = Table(title="Service desk and lost time, whole run", title_justify="left")
+    table.add_column("")
+    values: dict[str, dict[str, str]] = {}
+    for persona, desk in columns.items():
+        table.add_column(persona.replace("_", " "), justify="right")
+        values[persona] = dict(_desk_rows(desk))
+    labels = list(dict.fromkeys(label for column in values.values() for label in column))
+    explained = [label for label in labels if label.startswith("  explained by")]
+    ordered = [labels[0], *explained, *(x for x in labels[1:] if x not in explained)]
+    for label in ordered:
+        table.add_row(label, *(values[persona].get(label, "0") for persona in columns))
     return table
 
 
@@ -154,7 +155,11 @@ def journeys_table(cells: list[Cell], day_ms: int, count: int = 5) -> Table:
 
 
 def dashboard(
-    records: Iterable[Record], cells: Iterable[Cell], invitations: int, headline: str
+    records: Iterable[Record],
+    cells: Iterable[Cell],
+    config: XlaConfig,
+    invitations: int,
+    headline: str,
 ) -> RenderableType:
     """Everything the live view shows, for the latest day window."""
     records, cells = list(records), list(cells)
@@ -164,7 +169,7 @@ def dashboard(
     return Group(
         headline,
         cells_table(records, day_ms),
-        touch_points_table(records, day_ms),
+        touch_points_table(records, config, day_ms),
         compliance_table(records, day_ms),
         service_desk_table(records),
         journeys_table(cells, day_ms),

@@ -261,3 +261,25 @@ def test_an_empty_run_still_renders_every_section_saying_there_is_no_data() -> N
     assert parsed.sections == ["scores", "journeys", "xla", "tickets", "formula"]
     assert parsed.svg_count == 5
     assert page.count(plots.NO_DATA) == 5
+
+
+def test_the_overall_of_all_sites_weights_touch_points_like_the_engine(pipeline) -> None:
+    records = list(pipeline.records.values())
+    combined = summary.touch_point_scores(records, pipeline.config, DAY_MS)
+    # knowledge workers sit at one site only: the combined overall is the cell's own
+    (cell_overall,) = [
+        r
+        for r in summary.of(records, "experience_score", "1d")
+        if r.tags["persona"] == "knowledge_worker" and r.tags["touch_point"] == "overall"
+    ]
+    assert combined["knowledge_worker", "overall"].score == pytest.approx(
+        cell_overall.fields["score"], abs=0.001
+    )
+    weights = pipeline.config.persona("field_worker").weights
+    parts = {p: s.score for (persona, p), s in combined.items() if persona == "field_worker"}
+    parts.pop("overall")
+    expected = sum(score * weights[p] for p, score in parts.items()) / sum(
+        weights[p] for p in parts
+    )
+    assert combined["field_worker", "overall"].score == pytest.approx(expected)
+    assert combined["field_worker", "vpn"].score < 100.0
