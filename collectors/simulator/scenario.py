@@ -22,7 +22,15 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+    model_validator,
+)
 
 from xlapulse.collectors.contract.events import TicketChannel
 from xlapulse.collectors.simulator.incidents import (
@@ -121,6 +129,16 @@ class TicketWave(StrictModel):
     priority: int = Field(default=2, ge=1, le=5)
 
 
+INCIDENT_MODELS = (
+    VpnConcentratorFailure,
+    GpoSlowLogons,
+    PrintServerDown,
+    AppReleaseHang,
+    TicketWave,
+)
+INCIDENT_KINDS = frozenset(
+    model.model_fields["kind"].annotation.__args__[0] for model in INCIDENT_MODELS
+)
 Incident = Annotated[
     VpnConcentratorFailure | GpoSlowLogons | PrintServerDown | AppReleaseHang | TicketWave,
     Field(discriminator="kind"),
@@ -134,6 +152,26 @@ class Scenario(StrictModel):
     description: str = ""
     probe_interval_min: int = Field(default=30, ge=5, le=240)
     incidents: list[Incident] = Field(default_factory=list)
+
+    @field_validator("incidents", mode="wrap")
+    @classmethod
+    def _errors_without_the_kind_step(
+        cls, value: object, handler: ValidatorFunctionWrapHandler
+    ) -> list[Incident]:
+        """Drop the union tag pydantic puts into error paths (``incidents[0].<kind>.site``).
+
+        Without it the path matches the file, so errors point at the offending line.
+        """
+        try:
+            return handler(value)
+        except ValidationError as error:
+            details = []
+            for detail in error.errors(include_url=False):
+                location = detail["loc"]
+                if len(location) >= 2 and location[1] in INCIDENT_KINDS:
+                    location = (location[0], *location[2:])
+                details.append({**detail, "loc": location})
+            raise ValidationError.from_exception_data(error.title, details) from None
 
     @model_validator(mode="after")
     def _names_unique_and_waves_follow_incidents(self) -> Scenario:

@@ -169,11 +169,12 @@ def test_scenario_errors_name_file_line_and_field() -> None:
     with pytest.raises(YamlFileError) as caught:
         parse_yaml_model(BAD_SITE, Scenario, "broken.yaml")
     assert len(caught.value.problems) == 1
-    # The discriminated union puts the kind into the path; the position is the incident's.
     problem = caught.value.problems[0]
-    assert problem.startswith("broken.yaml:3:5: incidents[0].print_server_down.site: Input")
+    assert problem.startswith("broken.yaml:5:11: incidents[0].site: Input should be 'amsterdam'")
     late = BAD_SITE.replace("site: groningen", "site: utrecht").replace("09:00", "25:00")
-    with pytest.raises(YamlFileError, match=r"broken.yaml:3:5: incidents\[0\]\.\w+\.start\.at"):
+    with pytest.raises(
+        YamlFileError, match=r"broken.yaml:6:25: incidents\[0\]\.start\.at: String should match"
+    ):
         parse_yaml_model(late, Scenario, "broken.yaml")
 
 
@@ -217,4 +218,4 @@ def test_simulate_command_writes_contract_lines_and_counts_them(tmp_path) -> Non
     broken = tmp_path / "broken.yaml"
     broken.write_text(BAD_SITE)
     refused = CliRunner().invoke(main, [*arguments, "--scenario", str(broken)])
-    assert refused.exit_code == 1 and "broken.yaml:3:5" in refused.output
+    assert refused.exit_code == 1 and "broken.yaml:5:11" in refused.output
