@@ -10,14 +10,14 @@ from xlapulse.collectors.simulator.profiles import NO_SIGNAL_CATEGORIES
 from xlapulse.collectors.simulator.rhythm import LOCAL_TZ
 from xlapulse.collectors.simulator.servicedesk import TicketRequest, ticket_lifecycle
 
-from .test_simulator_contract import MONDAY, fleet_for, of_type, run
+from .test_simulator_contract import BASELINE_YAML, MONDAY, fleet_for, of_type, run
 
 WEEK = 7
 PEOPLE = 120
 
 
 def _week() -> tuple:
-    return run(None, days=WEEK, endpoints=PEOPLE)
+    return run(BASELINE_YAML, days=WEEK, endpoints=PEOPLE)
 
 
 def _local_minute(event) -> int:
@@ -80,7 +80,7 @@ def test_ticket_lifecycles_are_ordered_and_sometimes_lack_a_first_contact() -> N
     endpoint = fleet_for(None, endpoints=1).endpoints[0]
     rng = random.Random(3)
     steps = defaultdict(list)
-    for request in _requests(300):
+    for request in _requests(200):
         out: list = []
         ticket_lifecycle(endpoint, request, rng, out)
         tickets = sorted((e for e in out if e.event_type == "ticket"), key=lambda t: t.event_time)
@@ -101,7 +101,7 @@ def test_survey_scores_fall_with_the_time_a_problem_cost() -> None:
     endpoint = fleet_for(None, endpoints=1).endpoints[0]
     rng = random.Random(4)
     scores: dict[bool, list[int]] = {True: [], False: []}
-    for request in _requests(600):
+    for request in _requests(400):
         out: list = []
         ticket_lifecycle(endpoint, request, rng, out)
         for answer in (e for e in out if e.event_type == "survey_answer"):
