@@ -7,6 +7,7 @@ effects from another, so everything outside an incident's scope is identical.
 
 from __future__ import annotations
 
+import time
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 
@@ -15,6 +16,7 @@ from click.testing import CliRunner
 
 from xlapulse.collectors.cli import main
 from xlapulse.collectors.contract.codec import encode_event, parse_event
+from xlapulse.collectors.simulator.delivery import paced
 from xlapulse.collectors.simulator.rhythm import LOCAL_TZ
 from xlapulse.collectors.simulator.scenario import (
     DEFAULT_SCENARIO,
@@ -219,3 +221,11 @@ def test_simulate_command_writes_contract_lines_and_counts_them(tmp_path) -> Non
     broken.write_text(BAD_SITE)
     refused = CliRunner().invoke(main, [*arguments, "--scenario", str(broken)])
     assert refused.exit_code == 1 and "broken.yaml:5:11" in refused.output
+
+
+def test_rate_paces_the_stream_and_loses_nothing() -> None:
+    events = run(BASELINE_YAML)[:1000]
+    started = time.monotonic()
+    passed = list(paced(iter(events), events_per_s=10_000))
+    assert passed == list(events)
+    assert time.monotonic() - started >= 0.09  # 1000 events at 10k/s take at least 0.1 s
