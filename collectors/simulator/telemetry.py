@@ -235,7 +235,7 @@ def _vpn(
             )
             outage = None
             continue
-        vpn.emit("dropped", next_break, reason="network lost", error_code=829, since=t)
+        vpn.emit("dropped", next_break, "network lost", 829, since=connected_since)
         hurts.append(Hurt(ctx.day.at(next_break), "vpn", reconnect_min * 60, 0.05))
         offline.append((next_break, next_break + reconnect_min))
         t, drop_min, connected_since = next_break + reconnect_min, None, None
