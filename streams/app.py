@@ -148,7 +148,7 @@ def build_app(settings: XlapulseSettings, sink: InfluxSink | None = None) -> fau
     user_sweeper = PartitionSweeper(
         user_states,
         partitions,
-        lambda _key, value: is_expired(UserState.from_dict(value), wall_clock_ms()),
+        lambda _key, value: is_expired(UserState.from_dict(value), wall_clock_ms(), max_age_ms),
     )
     cell_sweeper = PartitionSweeper(
         cells,

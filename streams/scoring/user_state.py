@@ -27,7 +27,7 @@ unseen for ``USER_STATE_TTL_MS``.
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from xlapulse.collectors.contract.codec import encode_event, parse_event
@@ -114,7 +114,9 @@ class UserState:
         return self.persona != UNASSIGNED
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Shallow JSON-friendly form (the caller serializes it at once)."""
+        tickets = {key: vars(progress) for key, progress in self.tickets.items()}
+        return {**vars(self), "tickets": tickets}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> UserState:
@@ -132,9 +134,15 @@ class UserStep:
     invitations: list[SurveyInvitationEvent] = field(default_factory=list)
 
 
-def is_expired(state: UserState, clock_ms: int) -> bool:
-    """True when the user has been silent for longer than the state TTL."""
-    return clock_ms - state.last_seen_ms > USER_STATE_TTL_MS
+def is_expired(
+    state: UserState, clock_ms: int, max_event_age_ms: int = DEFAULT_MAX_EVENT_AGE_MS
+) -> bool:
+    """True when the user has been silent for longer than the state TTL.
+
+    The TTL is never shorter than the late-event horizon: a state is kept as long
+    as an event that still counts could arrive for it.
+    """
+    return clock_ms - state.last_seen_ms > max(USER_STATE_TTL_MS, max_event_age_ms)
 
 
 def step(

@@ -96,3 +96,29 @@ class WorkerProcess:
 
     def log_tail(self, lines: int = 40) -> str:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def engine_env(
+    kafka_bootstrap: str, influx_url: str, run_id: str, data_dir: Path, partitions: int
+) -> tuple[dict[str, str], int, str]:
+    """Environment of a test engine worker: (env, metrics port, InfluxDB database).
+
+    Each run gets its own consumer group, database and metrics port. The test days lie
+    in the past (random, so reruns never share data), so the late-event policy is
+    widened to let them be scored rather than dead-lettered.
+    """
+    metrics_port = free_port()
+    database = f"xlapulse_test_{run_id}"
+    env = {
+        "XLAPULSE_KAFKA_BOOTSTRAP": kafka_bootstrap,
+        "XLAPULSE_INFLUX_URL": influx_url,
+        "XLAPULSE_INFLUX_DATABASE": database,
+        "XLAPULSE_ENGINE_ID": f"xlapulse-test-{run_id}",
+        "XLAPULSE_ENGINE_DATA_DIR": str(data_dir),
+        "XLAPULSE_ENGINE_SESSION_TIMEOUT_S": "6",
+        "XLAPULSE_TOPIC_PARTITIONS": str(partitions),
+        "XLAPULSE_METRICS_PORT": str(metrics_port),
+        "XLAPULSE_SINK_BATCH_WITHIN_S": "0.5",
+        "XLAPULSE_MAX_EVENT_AGE_S": str(3 * 365 * 86_400),
+    }
+    return env, metrics_port, database

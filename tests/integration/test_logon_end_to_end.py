@@ -32,7 +32,7 @@ from xlapulse.streams.inprocess import InProcessPipeline
 from xlapulse.streams.scoring.cells import Record
 
 from .conftest import Services
-from .helpers import WorkerProcess, free_port, influxql, scrape_metric, wait_until
+from .helpers import WorkerProcess, engine_env, influxql, scrape_metric, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -70,26 +70,11 @@ def producer(services: Services) -> Iterator[EventProducer]:
 def worker(
     services: Services, run_id: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[WorkerProcess, int, str]]:
-    metrics_port = free_port()
-    database = f"xlapulse_test_{run_id}"
     data_dir = tmp_path_factory.mktemp("engine")
-    process = WorkerProcess(
-        env={
-            "XLAPULSE_KAFKA_BOOTSTRAP": services.kafka_bootstrap,
-            "XLAPULSE_INFLUX_URL": services.influx_url,
-            "XLAPULSE_INFLUX_DATABASE": database,
-            "XLAPULSE_ENGINE_ID": f"xlapulse-test-{run_id}",
-            "XLAPULSE_ENGINE_DATA_DIR": str(data_dir),
-            "XLAPULSE_ENGINE_SESSION_TIMEOUT_S": "6",
-            "XLAPULSE_TOPIC_PARTITIONS": str(PARTITIONS),
-            "XLAPULSE_METRICS_PORT": str(metrics_port),
-            "XLAPULSE_SINK_BATCH_WITHIN_S": "0.5",
-            # The test days lie in the past (random, so reruns never share data):
-            # widen the late-event policy so they are scored, not dead-lettered.
-            "XLAPULSE_MAX_EVENT_AGE_S": str(3 * 365 * 86_400),
-        },
-        log_path=Path(data_dir) / "worker.log",
+    env, metrics_port, database = engine_env(
+        services.kafka_bootstrap, services.influx_url, run_id, data_dir, PARTITIONS
     )
+    process = WorkerProcess(env=env, log_path=Path(data_dir) / "worker.log")
     process.start()
     yield process, metrics_port, database
     exit_code = process.stop()

@@ -216,6 +216,11 @@ def test_journeys_are_published_in_day_cells_only() -> None:
         )
     record = cell_records(day, CONFIG)[0]
     assert record.measurement == "journey"
+    for n in range(5):
+        add_observation(day, sample(n, "logon", Band.GOOD), TARGET_MS)
+    assert by_measurement(cell_records(day, CONFIG), "journey") == [record], (
+        "a day cell with samples publishes its journeys too"
+    )
     assert (
         record.fields["users"],
         record.fields["worst_score"],

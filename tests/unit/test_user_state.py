@@ -199,6 +199,8 @@ def test_state_round_trips_through_json_and_expires() -> None:
     assert restored == state
     assert not is_expired(restored, restored.last_seen_ms + USER_STATE_TTL_MS)
     assert is_expired(restored, restored.last_seen_ms + USER_STATE_TTL_MS + 1)
+    wide_horizon_ms = USER_STATE_TTL_MS + DAY_MS
+    assert not is_expired(restored, restored.last_seen_ms + wide_horizon_ms, wide_horizon_ms)
 
 
 def test_remembered_ids_are_bounded_by_the_dedup_window() -> None:
