@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import ValidationError
@@ -110,12 +111,9 @@ class Gateway:
         except Rejected as rejected:
             if rejected.status != 503:
                 log.info("%s request rejected (%d): %s", source, rejected.status, rejected.reason)
-            response = web.json_response(
-                {"error": rejected.reason}, status=rejected.status, headers=rejected.headers
-            )
+            response = _json_response({"error": rejected.reason}, rejected.status, rejected.headers)
             outcome = rejected.outcome
-        self.metrics.requests.labels(source, outcome).inc()
-        self.metrics.latency.labels(source).observe(time.perf_counter() - started)
+        self.metrics.observe_request(source, outcome, time.perf_counter() - started)
         return response
 
     async def _store(
@@ -138,7 +136,7 @@ class Gateway:
             "duplicates": delivered.duplicates,
             "event_ids": [str(event.event_id) for event in events],
         }
-        return web.json_response(result), outcome
+        return _json_response(result), outcome
 
     async def _admit(self, request: web.Request, source: str) -> bytes:
         """Content type, size, authentication and rate, in that order; the raw body."""
@@ -170,7 +168,7 @@ class Gateway:
             "document": _redacted(body, self.pseudonymizer),
         }
         try:
-            value = json.dumps(record, separators=(",", ":")).encode()
+            value = orjson.dumps(record)
             await self.delivery.deliver_dead_letter(source, reason, value)
         except KafkaUnavailable as error:
             raise _unavailable(error) from None
@@ -187,6 +185,8 @@ class Gateway:
         return web.json_response({"status": "ready"})
 
     async def _readiness_problem(self) -> str | None:
+        if not self.delivery.connected:
+            return "not connected to Kafka yet"
         if self.delivery.circuit_open:
             return "recent Kafka send failed"
         host, _, port = self.settings.kafka_bootstrap.split(",")[0].rpartition(":")
@@ -228,10 +228,24 @@ def _handler(gateway: Gateway, route: RouteSpec) -> Callable[[web.Request], Awai
 
 
 def _parse_json(body: bytes) -> Any:
+    """orjson first (fast); the standard library for what orjson refuses but JSON allows,
+    such as integers beyond 64 bits."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        pass
     try:
         return json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise PayloadError(f"not UTF-8 JSON: {error}") from None
+
+
+def _json_response(
+    document: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None
+) -> web.Response:
+    return web.Response(
+        body=orjson.dumps(document), status=status, headers=headers, content_type=JSON_CONTENT_TYPE
+    )
 
 
 def _reason(error: PayloadError | ValidationError) -> str:
@@ -242,8 +256,8 @@ def _reason(error: PayloadError | ValidationError) -> str:
 
 def _redacted(body: bytes, pseudonymizer: Pseudonymizer) -> Any:
     try:
-        return redact_document(json.loads(body), pseudonymizer)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        return redact_document(_parse_json(body), pseudonymizer)
+    except PayloadError:
         return None  # not JSON: only its size and hash are kept
 
 

@@ -3,12 +3,16 @@
 Writes: each event to its contract topic through kafka-python (``acks=all``, idempotent;
 the shared :class:`EventProducer`), and dead letters to ``xlapulse.deadletter.v1``.
 
-kafka-python completes its futures on its own sender thread; :func:`_bridge` hands the
-outcome to the event loop with ``call_soon_threadsafe``, so a request handler can
-``await`` the broker's acknowledgement. A send that fails or is not acknowledged within
-``ack_timeout_s`` opens the circuit for ``retry_after_s``: meanwhile every request gets
-503 at once without queueing more records. Ids are remembered (``dedup.RecentIds``) only
-once Kafka acknowledged them, also when the acknowledgement comes after a timeout.
+kafka-python completes its futures on its own sender thread, a whole batch at a time;
+:class:`AckQueue` collects those outcomes and hands them to the event loop with one
+``call_soon_threadsafe`` per burst, where each request's :class:`_RequestAcks` counts
+its records down. A send that fails or is not acknowledged within ``ack_timeout_s``
+opens the circuit for ``retry_after_s``: meanwhile every request gets 503 at once
+without queueing more records. Ids are remembered (``dedup.RecentIds``) only once Kafka
+acknowledged them, also when the acknowledgement comes after a timeout.
+
+Until a producer is attached (Kafka unreachable at start-up, see
+:func:`connect_when_reachable`) every delivery raises :class:`KafkaUnavailable`.
 """
 
 from __future__ import annotations
@@ -18,9 +22,11 @@ import logging
 import math
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
+from typing import Any, NoReturn
 
 from kafka.errors import KafkaError
 from kafka.producer.future import FutureRecordMetadata
@@ -82,19 +88,92 @@ class Delivered:
     duplicates: int
 
 
+class AckQueue:
+    """Kafka outcomes, moved from kafka-python's sender thread to the event loop in bursts.
+
+    ``put`` may run on any thread; the drain runs on the loop. One wake-up of the loop is
+    scheduled per burst, not per record (the flag is reset before draining, so an
+    outcome put during a drain schedules the next one).
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._outcomes: deque[tuple[_RecordAck, BaseException | None]] = deque()
+        self._scheduled = False
+
+    def put(self, ack: _RecordAck, error: BaseException | None) -> None:
+        self._outcomes.append((ack, error))
+        if not self._scheduled:
+            self._scheduled = True
+            self._loop.call_soon_threadsafe(self._drain)
+
+    def _drain(self) -> None:
+        self._scheduled = False
+        outcomes = self._outcomes
+        while outcomes:
+            ack, error = outcomes.popleft()
+            ack.settle(error)
+
+
+class _RequestAcks:
+    """Completes ``done`` when Kafka acknowledged all ``count`` records of one request."""
+
+    __slots__ = ("_outstanding", "done")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, count: int) -> None:
+        self.done: asyncio.Future[None] = loop.create_future()
+        self._outstanding = count
+
+    def record_settled(self, error: BaseException | None) -> None:
+        if self.done.done():
+            return
+        if error is not None:
+            self.done.set_exception(error)
+            return
+        self._outstanding -= 1
+        if not self._outstanding:
+            self.done.set_result(None)
+
+    def expire(self) -> None:
+        if not self.done.done():
+            self.done.set_exception(TimeoutError())
+
+
+class _RecordAck:
+    """One record's outcome: counts for its request and, once stored, for dedup and metrics."""
+
+    __slots__ = ("_on_stored", "_queue", "_request")
+
+    def __init__(
+        self, queue: AckQueue, request: _RequestAcks, on_stored: Callable[[], None] | None
+    ) -> None:
+        self._queue, self._request, self._on_stored = queue, request, on_stored
+
+    def stored(self, _metadata: Any) -> None:  # sender thread
+        self._queue.put(self, None)
+
+    def failed(self, error: BaseException) -> None:  # sender thread
+        self._queue.put(self, error)
+
+    def settle(self, error: BaseException | None) -> None:  # event loop
+        if error is None and self._on_stored is not None:
+            self._on_stored()  # also after a timeout: the record *is* stored
+        self._request.record_settled(error)
+
+
 class AsyncDelivery:
     """Sends events and waits for Kafka's acknowledgement without blocking the loop."""
 
     def __init__(
         self,
-        producer: GatewayProducer,
+        producer: GatewayProducer | None,
         metrics: GatewayMetrics,
         recent: RecentIds,
         ack_timeout_s: float,
         retry_after_s: int,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._producer = producer
+        self.producer = producer
         self._metrics = metrics
         self._recent = recent
         self._ack_timeout_s = ack_timeout_s
@@ -102,6 +181,15 @@ class AsyncDelivery:
         self._clock = clock
         self._open_until = 0.0
         self._warm_topics: set[str] = set()
+        self._acks: AckQueue | None = None
+
+    def attach(self, producer: GatewayProducer) -> None:
+        """Start delivering through ``producer`` (Kafka became reachable)."""
+        self.producer = producer
+
+    @property
+    def connected(self) -> bool:
+        return self.producer is not None
 
     @property
     def circuit_open(self) -> bool:
@@ -116,55 +204,86 @@ class AsyncDelivery:
         fresh = [event for event in events if event.event_id not in self._recent]
         if not fresh:
             return Delivered([], len(events))
-        self._refuse_while_open()
-        acks = [await self._send_event(event) for event in fresh]
-        await self._await_acks(acks, topic_for(fresh[0]))
+        producer = self._producer_or_refuse()
+        loop = asyncio.get_running_loop()
+        request = _RequestAcks(loop, len(fresh))
+        try:
+            for event in fresh:
+                topic = topic_for(event)
+                future = await self._send_event(loop, producer, topic, event)
+                self._track(future, request, partial(self._acknowledged, topic, event.event_id))
+        except KafkaUnavailable:
+            request.done.cancel()  # records already queued still count once stored
+            raise
+        await self._await(loop, request, topic_for(fresh[0]))
         return Delivered([event.event_id for event in fresh], len(events) - len(fresh))
 
     async def deliver_dead_letter(self, source: str, reason: str, value: bytes) -> None:
         """Store a rejected payload on the dead-letter topic, or raise :class:`KafkaUnavailable`."""
-        self._refuse_while_open()
+        producer = self._producer_or_refuse()
         loop = asyncio.get_running_loop()
         try:
             future = await loop.run_in_executor(
-                None, self._producer.send_dead_letter, source, reason, value
+                None, producer.send_dead_letter, source, reason, value
             )
         except KafkaError as error:
             self._trip(DEAD_LETTER_TOPIC, error)
-        await self._await_acks([_bridge(loop, future, lambda _metadata: None)], DEAD_LETTER_TOPIC)
+        request = _RequestAcks(loop, 1)
+        self._track(future, request, None)
+        await self._await(loop, request, DEAD_LETTER_TOPIC)
 
-    def _refuse_while_open(self) -> None:
+    def _producer_or_refuse(self) -> GatewayProducer:
+        if self.producer is None:
+            raise KafkaUnavailable(self._retry_after_s)
         if self.circuit_open:
             raise KafkaUnavailable(self.retry_after_s())
+        return self.producer
 
-    async def _send_event(self, event: EventBase) -> asyncio.Future[Any]:
-        loop = asyncio.get_running_loop()
-        topic = topic_for(event)
+    async def _send_event(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        producer: GatewayProducer,
+        topic: str,
+        event: EventBase,
+    ) -> FutureRecordMetadata:
         try:
             if topic in self._warm_topics:
-                future = self._producer.send(event)
-            else:  # the first send of a topic may block on metadata: not on the loop
-                future = await loop.run_in_executor(None, self._producer.send, event)
-                self._warm_topics.add(topic)
+                return producer.send(event)
+            # the first send of a topic may block on metadata: not on the loop
+            future = await loop.run_in_executor(None, producer.send, event)
+            self._warm_topics.add(topic)
+            return future
         except KafkaError as error:
             self._trip(topic, error)
-        return _bridge(loop, future, lambda _metadata: self._acknowledged(topic, event.event_id))
+
+    def _track(
+        self,
+        future: FutureRecordMetadata,
+        request: _RequestAcks,
+        on_stored: Callable[[], None] | None,
+    ) -> None:
+        if self._acks is None:
+            self._acks = AckQueue(asyncio.get_running_loop())
+        ack = _RecordAck(self._acks, request, on_stored)
+        future.add_callback(ack.stored)
+        future.add_errback(ack.failed)
 
     def _acknowledged(self, topic: str, event_id: uuid.UUID) -> None:
         self._recent.add(event_id)
-        self._metrics.events.labels(topic).inc()
+        self._metrics.count_event(topic)
 
-    async def _await_acks(self, acks: list[asyncio.Future[Any]], topic: str) -> None:
-        gathered = asyncio.gather(*acks, return_exceptions=True)
+    async def _await(
+        self, loop: asyncio.AbstractEventLoop, request: _RequestAcks, topic: str
+    ) -> None:
+        timer = loop.call_later(self._ack_timeout_s, request.expire)
         try:
-            outcomes = await asyncio.wait_for(gathered, self._ack_timeout_s)
-        except TimeoutError as error:
+            await request.done
+        except (KafkaError, TimeoutError) as error:
             self._trip(topic, error)
-        errors = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
-        if errors:
-            self._trip(topic, errors[0])
+        finally:
+            timer.cancel()
 
-    def _trip(self, topic: str, error: BaseException) -> None:
+    def _trip(self, topic: str, error: BaseException) -> NoReturn:
         self._metrics.kafka_send_errors.labels(topic).inc()
         self._open_until = self._clock() + self._retry_after_s
         log.warning(
@@ -176,23 +295,29 @@ class AsyncDelivery:
         raise KafkaUnavailable(self._retry_after_s) from None
 
 
-def _bridge(
-    loop: asyncio.AbstractEventLoop,
-    kafka_future: FutureRecordMetadata,
-    on_ack: Callable[[Any], None],
-) -> asyncio.Future[Any]:
-    """An asyncio future that completes when ``kafka_future`` does (any thread)."""
-    result: asyncio.Future[Any] = loop.create_future()
+async def connect_when_reachable(
+    delivery: AsyncDelivery,
+    connect: Callable[[], GatewayProducer],
+    bootstrap: str,
+    pause_s: float,
+) -> None:
+    """Build the producer (in a worker thread) until Kafka answers, then attach it.
 
-    def succeed(metadata: Any) -> None:
-        on_ack(metadata)  # also after a timeout: the record *is* stored
-        if not result.done():
-            result.set_result(metadata)
-
-    def fail(error: BaseException) -> None:
-        if not result.done():
-            result.set_exception(error)
-
-    kafka_future.add_callback(lambda metadata: loop.call_soon_threadsafe(succeed, metadata))
-    kafka_future.add_errback(lambda error: loop.call_soon_threadsafe(fail, error))
-    return result
+    kafka-python's constructor waits for the bootstrap server (``bootstrap_timeout_ms``);
+    each failed attempt is logged and followed by a pause of ``pause_s``.
+    """
+    loop = asyncio.get_running_loop()
+    while True:
+        try:
+            producer = await loop.run_in_executor(None, connect)
+        except KafkaError as error:
+            log.warning(
+                "Kafka at %s not reachable (%s); answering 503 until it is",
+                bootstrap,
+                type(error).__name__,
+            )
+            await asyncio.sleep(pause_s)
+            continue
+        delivery.attach(producer)
+        log.info("connected to Kafka at %s", bootstrap)
+        return

@@ -10,6 +10,7 @@ One registry per app, so tests can run several gateways in one process.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
@@ -48,3 +49,25 @@ class GatewayMetrics:
             ["topic"],
             registry=self.registry,
         )
+        self._request_counters: dict[tuple[str, str], Any] = {}
+        self._latency_by_source: dict[str, Any] = {}
+        self._events_by_topic: dict[str, Any] = {}
+
+    def observe_request(self, source: str, outcome: str, duration_s: float) -> None:
+        """Count one answered request and record its duration (label children cached)."""
+        counter = self._request_counters.get((source, outcome))
+        if counter is None:
+            counter = self.requests.labels(source, outcome)
+            self._request_counters[(source, outcome)] = counter
+        latency = self._latency_by_source.get(source)
+        if latency is None:
+            latency = self._latency_by_source[source] = self.latency.labels(source)
+        counter.inc()
+        latency.observe(duration_s)
+
+    def count_event(self, topic: str) -> None:
+        """Count one event Kafka acknowledged on ``topic``."""
+        counter = self._events_by_topic.get(topic)
+        if counter is None:
+            counter = self._events_by_topic[topic] = self.events.labels(topic)
+        counter.inc()

@@ -48,12 +48,17 @@ def main() -> None:
     gateway = start_gateway(bootstrap, args.port, args.gateway_core)
     try:
         wait_ready(args.port)
+        cpu_before_s, events_before = cpu_seconds(gateway.pid), scrape_events(args.port)
         result = run_loadgen(loadgen, args)
-        acknowledged = scrape_events(args.port)
+        cpu_after_s, acknowledged = cpu_seconds(gateway.pid), scrape_events(args.port)
     finally:
         gateway.terminate()
         gateway.wait(timeout=30)
     result["gateway_events_acknowledged_total"] = acknowledged
+    result["gateway_cpu_us_per_event"] = round(
+        1e6 * (cpu_after_s - cpu_before_s) / max(1.0, acknowledged - events_before), 1
+    )
+    result["load_average_1m"] = os.getloadavg()[0]
     result["kafka"] = bootstrap
     print(json.dumps(result, indent=2))
 
@@ -103,6 +108,12 @@ def run_loadgen(loadgen: Path, args: argparse.Namespace) -> dict[str, object]:
     ]  # fmt: skip
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     return json.loads(output.strip().splitlines()[-1])
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of process ``pid`` and its threads (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def scrape_events(port: int) -> float:

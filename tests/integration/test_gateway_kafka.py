@@ -1,6 +1,7 @@
 """The gateway on the real Kafka: a webhook becomes the right contract event on its topic,
 retries are de-duplicated, malformed payloads are dead-lettered, and with Kafka down the
-gateway answers 503 and acknowledges nothing that was not stored.
+gateway answers 503 and acknowledges nothing that was not stored; a gateway started while
+Kafka is down serves 503 and becomes ready by itself once Kafka is back.
 
 The gateway runs as ``xlapulse gateway`` in a subprocess, as in production.
 """
@@ -90,13 +91,9 @@ class GatewayProcess:
             self._process.wait()
 
 
-@pytest.fixture(scope="module")
-def gateway(
-    services: Services, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[GatewayProcess]:
-    ensure_topics(services.kafka_bootstrap, PARTITIONS)
+def start_gateway(services: Services, log_dir: Path) -> GatewayProcess:
     port = free_port()
-    process = GatewayProcess(
+    return GatewayProcess(
         {
             "XLAPULSE_KAFKA_BOOTSTRAP": services.kafka_bootstrap,
             "XLAPULSE_PSEUDONYM_KEY": KEY,
@@ -106,9 +103,17 @@ def gateway(
             "XLAPULSE_GATEWAY_ACK_TIMEOUT_S": "3",
             "XLAPULSE_GATEWAY_RETRY_AFTER_S": "2",
         },
-        tmp_path_factory.mktemp("gateway") / "gateway.log",
+        log_dir / f"gateway-{port}.log",
         port,
     )
+
+
+@pytest.fixture(scope="module")
+def gateway(
+    services: Services, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[GatewayProcess]:
+    ensure_topics(services.kafka_bootstrap, PARTITIONS)
+    process = start_gateway(services, tmp_path_factory.mktemp("gateway"))
     try:
         wait_until(lambda: process.status("/ready") == 200, 60, "the gateway to be ready")
         yield process
@@ -210,31 +215,47 @@ def test_malformed_payload_is_dead_lettered(gateway: GatewayProcess, services: S
 
 
 def test_kafka_down_gives_503_and_nothing_unstored_is_acknowledged(
-    gateway: GatewayProcess, services: Services
+    gateway: GatewayProcess, services: Services, tmp_path: Path
 ) -> None:
     services.control("stop", "kafka")
-    answered: dict[str, int] = {}
+    late_starter: GatewayProcess | None = None
     try:
-        started = time.monotonic()
-        for _attempt in range(3):
-            body = jira_resolved(f"IT-{uuid.uuid4().hex[:8]}")
-            status, headers, result = gateway.post("/v1/webhooks/jira", body, jira_headers(body))
-            assert status == 503, result
-            assert int(headers["Retry-After"]) >= 1
-        assert time.monotonic() - started < 15  # the ack timeout bounds the wait
-        assert gateway.status("/ready") == 503
+        try:
+            assert_refused_while_kafka_is_down(gateway)
+            late_starter = start_gateway(services, tmp_path)  # starts while Kafka is down
+            wait_until(lambda: late_starter.status("/health") == 200, 30, "the late starter")
+            assert_refused_while_kafka_is_down(late_starter)
+        finally:
+            services.control("start", "kafka")
+        wait_until(lambda: gateway.status("/ready") == 200, 60, "readiness after Kafka is back")
+        wait_until(lambda: late_starter.status("/ready") == 200, 60, "late starter readiness")
+        answered = {post_until_stored(process) for process in (gateway, late_starter, gateway)}
     finally:
-        services.control("start", "kafka")
-    wait_until(lambda: gateway.status("/ready") == 200, 60, "readiness after Kafka is back")
+        if late_starter is not None:
+            late_starter.stop()
+    stored = read_topic(services.kafka_bootstrap, TICKETS_TOPIC, answered)
+    assert {str(parse_event(record.value).event_id) for record in stored} >= answered
+
+
+def assert_refused_while_kafka_is_down(process: GatewayProcess) -> None:
+    started = time.monotonic()
     for _attempt in range(3):
         body = jira_resolved(f"IT-{uuid.uuid4().hex[:8]}")
-        deadline = time.monotonic() + 60
-        while True:  # what a vendor does: retry after Retry-After until a 2xx
-            status, headers, result = gateway.post("/v1/webhooks/jira", body, jira_headers(body))
-            if status == 200 or time.monotonic() > deadline:
-                break
-            time.sleep(int(headers.get("Retry-After", "1")))
-        assert status == 200, result
-        answered[result["event_ids"][0]] = status
-    stored = read_topic(services.kafka_bootstrap, TICKETS_TOPIC, set(answered))
-    assert {str(parse_event(record.value).event_id) for record in stored} >= set(answered)
+        status, headers, result = process.post("/v1/webhooks/jira", body, jira_headers(body))
+        assert status == 503, result
+        assert int(headers["Retry-After"]) >= 1
+    assert time.monotonic() - started < 15  # the ack timeout bounds the wait
+    assert process.status("/ready") == 503
+
+
+def post_until_stored(process: GatewayProcess) -> str:
+    """What a vendor does: retry after Retry-After until a 2xx; the ticket event's id."""
+    body = jira_resolved(f"IT-{uuid.uuid4().hex[:8]}")
+    deadline = time.monotonic() + 60
+    while True:
+        status, headers, result = process.post("/v1/webhooks/jira", body, jira_headers(body))
+        if status == 200 or time.monotonic() > deadline:
+            break
+        time.sleep(int(headers.get("Retry-After", "1")))
+    assert status == 200, result
+    return str(result["event_ids"][0])

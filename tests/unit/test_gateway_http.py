@@ -4,7 +4,9 @@ failed ack, dedup, dead letters, metrics, OpenAPI route coverage."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ from xlapulse.collectors.contract.events import EventBase
 from xlapulse.collectors.contract.topics import topic_for
 from xlapulse.collectors.gateway.app import build_app
 from xlapulse.collectors.gateway.auth import sign_hex, sign_zendesk
+from xlapulse.collectors.gateway.delivery import connect_when_reachable
 from xlapulse.collectors.gateway.routes import ROUTES
 from xlapulse.collectors.gateway.server import create_gateway
 from xlapulse.collectors.gateway.settings import GatewaySettings
@@ -322,3 +325,111 @@ async def test_secrets_never_in_logs(client: TestClient, caplog: pytest.LogCaptu
     )
     assert TOKEN not in caplog.text and "abel.tuter" not in caplog.text
     assert "wrong bearer token" in caplog.text
+
+
+async def test_without_kafka_it_answers_503_until_a_producer_is_attached(
+    producer: MemoryProducer,
+) -> None:
+    gateway = create_gateway(settings(gateway_retry_after_s=7))
+    client = TestClient(TestServer(build_app(gateway)))
+    await client.start_server()
+    try:
+        payload = body("servicenow_insert_assigned.json")
+        refused = await client.post("/v1/webhooks/servicenow", data=payload, headers=bearer())
+        assert refused.status == 503 and refused.headers["Retry-After"] == "7"
+        ready = await client.get("/ready")
+        assert ready.status == 503
+        assert (await ready.json())["reason"] == "not connected to Kafka yet"
+        gateway.delivery.attach(producer)  # type: ignore[arg-type]
+        accepted = await client.post("/v1/webhooks/servicenow", data=payload, headers=bearer())
+        assert accepted.status == 200 and len(producer.stored) == 2
+        assert (
+            await metric(
+                client,
+                "xlapulse_gateway_requests_total",
+                outcome="kafka_unavailable",
+                source="servicenow",
+            )
+            == 1
+        )
+    finally:
+        await client.close()
+
+
+async def test_the_producer_is_built_again_until_kafka_answers(
+    producer: MemoryProducer, caplog: pytest.LogCaptureFixture
+) -> None:
+    gateway = create_gateway(settings())
+    attempts: list[int] = []
+
+    def connect() -> MemoryProducer:
+        attempts.append(len(attempts))
+        if len(attempts) < 3:
+            raise KafkaTimeoutError("Unable to bootstrap from [127.0.0.1:1]")  # kafka-python 3
+        return producer
+
+    await connect_when_reachable(gateway.delivery, connect, "127.0.0.1:1", pause_s=0.0)  # type: ignore[arg-type]
+    assert len(attempts) == 3 and gateway.delivery.producer is producer
+    assert caplog.text.count("not reachable (KafkaTimeoutError)") == 2
+
+
+class ThreadedProducer(MemoryProducer):
+    """Holds the futures; ``release`` completes them all on another thread, as kafka-python's
+    sender thread completes a batch."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.held: list[Future] = []
+
+    def _complete(self, topic: str, value: bytes) -> Future:
+        future = Future()
+        self.stored.append((topic, value))
+        self.held.append(future)
+        return future
+
+    def release(self) -> None:
+        held, self.held = self.held, []
+        thread = threading.Thread(target=lambda: [future.success(None) for future in held])
+        thread.start()
+        thread.join()
+
+
+async def test_acks_from_the_sender_thread_answer_the_request() -> None:
+    producer = ThreadedProducer()
+    client = await start(producer)
+    try:
+        payload = body("servicenow_update_reassigned_resolved.json")
+        request = asyncio.ensure_future(
+            client.post("/v1/webhooks/servicenow", data=payload, headers=bearer())
+        )
+        await wait_for_held(producer, 4)
+        assert not request.done()  # no answer before Kafka's acknowledgement
+        producer.release()
+        response = await request
+        assert response.status == 200 and (await response.json())["stored"] == 4
+    finally:
+        await client.close()
+
+
+async def test_an_ack_after_the_timeout_still_counts_for_dedup() -> None:
+    producer = ThreadedProducer()
+    client = await start(producer, gateway_ack_timeout_s=0.2, gateway_retry_after_s=1)
+    try:
+        payload = body("servicenow_insert_assigned.json")
+        late = await client.post("/v1/webhooks/servicenow", data=payload, headers=bearer())
+        assert late.status == 503
+        producer.release()  # Kafka stored them after all
+        await asyncio.sleep(1.1)  # the circuit closes
+        again = await client.post("/v1/webhooks/servicenow", data=payload, headers=bearer())
+        assert again.status == 200 and (await again.json())["duplicates"] == 2
+        assert len(producer.stored) == 2
+    finally:
+        await client.close()
+
+
+async def wait_for_held(producer: ThreadedProducer, count: int) -> None:
+    for _attempt in range(200):
+        if len(producer.held) >= count:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"only {len(producer.held)} records sent")
