@@ -4,7 +4,8 @@ Runs ``xlapulse gateway`` pinned to one core (``taskset -c 0``) against the real
 127.0.0.1, and the Go load generator (``gateway_loadgen.go``, built here with ``go build``)
 pinned to the other core. Every request is a generic-format webhook with a unique ticket
 id and a valid HMAC signature, so each one is a real Kafka write (acks=all) before its 200.
-Prints the generator's result and the gateway's own count of acknowledged events.
+Prints the generator's result, the gateway's own count of acknowledged events, its CPU time
+per acknowledged event and the machine's load average (the 2 cores are shared).
 
     deploy/local/services start kafka        # or set KAFKA_PORT etc. as for the tests
     .venv/bin/python tests/benchmarks/gateway_load.py --duration-s 20 --concurrency 32
