@@ -106,8 +106,10 @@ class UserState:
     #: Today's journey moments: [time_ms, sample score].
     moments: list[list[float]] = field(default_factory=list)
     vpn_down_since_ms: int | None = None
-    #: Encoded telemetry waiting for a directory assignment.
-    held: list[str] = field(default_factory=list)
+    #: Telemetry waiting for a directory assignment: [clock_ms when held, encoded event].
+    held: list[list[Any]] = field(default_factory=list)
+    #: The clock when this user's last event was processed (for the TTL).
+    last_active_ms: int = 0
 
     @property
     def assigned(self) -> bool:
@@ -142,7 +144,7 @@ def is_expired(
     The TTL is never shorter than the late-event horizon: a state is kept as long
     as an event that still counts could arrive for it.
     """
-    return clock_ms - state.last_seen_ms > max(USER_STATE_TTL_MS, max_event_age_ms)
+    return clock_ms - state.last_active_ms > max(USER_STATE_TTL_MS, max_event_age_ms)
 
 
 def step(
@@ -167,15 +169,18 @@ def step(
     _forget_old_ids(state, clock_ms)
     if event_id in state.seen_event_ids:
         return UserStep(state, "duplicate")
-    state.seen_event_ids[event_id] = when_ms
+    state.seen_event_ids[event_id] = clock_ms
     state.last_seen_ms = max(state.last_seen_ms, when_ms)
+    state.last_active_ms = max(state.last_active_ms, clock_ms)
 
     if isinstance(event, DirectoryAssignmentEvent):
-        return _assign(state, event, config, clock_ms)
+        return _assign(state, event, config)
     if isinstance(event, TelemetryEvent):
-        if not state.assigned and _hold(state, event, clock_ms):
+        if state.assigned:
+            return _telemetry(state, event, config)
+        if _hold(state, event, clock_ms):
             return UserStep(state, "held")
-        return _telemetry(state, event, config)
+        return _release_held(state, config, _telemetry(state, event, config))
     if isinstance(event, TicketEvent):
         return _ticket(state, event, config.persona(state.persona).thresholds)
     if isinstance(event, SurveyAnswerEvent):
@@ -193,26 +198,35 @@ def _forget_old_ids(state: UserState, clock_ms: int) -> None:
 
 
 def _hold(state: UserState, event: TelemetryEvent, clock_ms: int) -> bool:
-    """Hold the event for the coming assignment; False once holding is no longer sensible."""
-    oldest_ms = event_time_ms(parse_event(state.held[0].encode())) if state.held else clock_ms
-    if len(state.held) >= MAX_HELD_EVENTS or clock_ms - oldest_ms > MAX_HOLD_MS:
+    """Hold the event for the coming assignment; False once holding is no longer sensible
+    (too many held, or held for longer than ``MAX_HOLD_MS`` of processing time)."""
+    first_held_ms = state.held[0][0] if state.held else clock_ms
+    if len(state.held) >= MAX_HELD_EVENTS or clock_ms - first_held_ms > MAX_HOLD_MS:
         return False
-    state.held.append(encode_event(event).decode())
+    state.held.append([clock_ms, encode_event(event).decode()])
     return True
 
 
-def _assign(
-    state: UserState, event: DirectoryAssignmentEvent, config: XlaConfig, clock_ms: int
-) -> UserStep:
-    state.persona, state.site = event.persona, event.site
+def _release_held(state: UserState, config: XlaConfig, current: UserStep) -> UserStep:
+    """Score every held event under the user's current persona, plus the step's outputs."""
     held, state.held = state.held, []
     observations: list[Observation] = []
     invitations: list[SurveyInvitationEvent] = []
-    for raw in held:
+    for _, raw in held:
         released = _telemetry(state, parse_event(raw.encode()), config)  # type: ignore[arg-type]
         observations += released.observations
         invitations += released.invitations
-    return UserStep(state, "ok", observations, invitations)
+    return UserStep(
+        state,
+        current.outcome,
+        observations + current.observations,
+        invitations + current.invitations,
+    )
+
+
+def _assign(state: UserState, event: DirectoryAssignmentEvent, config: XlaConfig) -> UserStep:
+    state.persona, state.site = event.persona, event.site
+    return _release_held(state, config, UserStep(state, "ok"))
 
 
 def _telemetry(state: UserState, event: TelemetryEvent, config: XlaConfig) -> UserStep:

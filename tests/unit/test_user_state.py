@@ -208,3 +208,23 @@ def test_remembered_ids_are_bounded_by_the_dedup_window() -> None:
     later = vpn("connected", 2 * 24 * 60)
     state = step(state, later, CONFIG, event_time_ms(later)).state
     assert list(state.seen_event_ids) == [short_event_id(str(later.event_id))]
+
+
+def test_replayed_history_is_held_and_deduplicated_by_processing_time() -> None:
+    """A worker replaying last month: event times are old, the clock is now."""
+    now_ms = event_time_ms(assign()) + 30 * DAY_MS
+    logon = LogonEvent(event_time=at(1), user_id=USER, device_id=DEVICE, logon_duration_ms=9000)
+    state = step(None, logon, CONFIG, now_ms, max_event_age_ms=60 * DAY_MS).state
+    assert state.held, "old telemetry still waits for its assignment"
+    released = step(state, assign(), CONFIG, now_ms + 1000, max_event_age_ms=60 * DAY_MS)
+    assert [o.persona for o in released.observations] == ["field_worker", "field_worker"]
+    again = step(released.state, logon, CONFIG, now_ms + 2000, max_event_age_ms=60 * DAY_MS)
+    assert again.outcome == "duplicate"
+
+
+def test_unassigned_telemetry_is_released_when_the_hold_expires() -> None:
+    first = LogonEvent(event_time=at(0), user_id=USER, device_id=DEVICE, logon_duration_ms=1000)
+    later = LogonEvent(event_time=at(30), user_id=USER, device_id=DEVICE, logon_duration_ms=1000)
+    _, steps = run([first, later])
+    samples = [o for o in steps[1].observations if isinstance(o, SampleObservation)]
+    assert [s.event_id for s in samples] == [str(first.event_id), str(later.event_id)]
