@@ -213,9 +213,13 @@ def _add_sample(cell: Cell, sample: SampleObservation) -> None:
 def _add_ticket(cell: Cell, ticket: TicketObservation, resolution_target_ms: int) -> None:
     if ticket.user_id not in cell.ticket_users:
         cell.ticket_users.append(ticket.user_id)
-    if ticket.stage == "opened":
-        cell.tickets_opened += 1
+    if ticket.stage in ("opened", "explained"):
+        cell.tickets_opened += ticket.stage == "opened"
         cell.signal_time_lost_ms += ticket.signal_time_lost_ms
+        if ticket.previous_explained_by is not None:
+            cell.explained_by[ticket.previous_explained_by] -= 1
+            if not cell.explained_by[ticket.previous_explained_by]:
+                del cell.explained_by[ticket.previous_explained_by]
         if ticket.explained_by is not None:
             cell.explained_by[ticket.explained_by] = (
                 cell.explained_by.get(ticket.explained_by, 0) + 1

@@ -57,15 +57,19 @@ class SampleObservation(Observation):
 
 @dataclass(frozen=True)
 class TicketObservation(Observation):
-    """A ticket opened (``stage='opened'``) or handled to resolution (``stage='handled'``)."""
+    """A ticket opened (``stage='opened'``), explained anew by a late-arriving signal
+    (``stage='explained'``), or handled to resolution (``stage='handled'``)."""
 
     kind: ClassVar[str] = "ticket"
     ticket_id: str
     stage: str
     #: opened: the touch point whose recent frustrating signals explain the ticket, if any.
     explained_by: str | None = None
-    #: opened: time lost over thresholds in the explaining signals (telemetry view).
+    #: opened: time lost over thresholds in the explaining signals (telemetry view);
+    #: explained: the change of that time.
     signal_time_lost_ms: int = 0
+    #: explained (a correction by a late signal): the explanation it replaces.
+    previous_explained_by: str | None = None
     #: handled: the service-desk band and what went wrong.
     band: Band | None = None
     cause: str | None = None

@@ -89,6 +89,11 @@ class TicketProgress:
     assignments: int = 0
     reopened: bool = False
     sla_breached: bool | None = None
+    #: The touch point that explains the ticket and the time its signals lost.
+    explained_by: str | None = None
+    signal_time_lost_ms: int = 0
+    #: How many late signals changed the explanation (numbers the correction events).
+    corrections: int = 0
 
 
 @dataclass
@@ -259,14 +264,15 @@ def _telemetry(state: UserState, event: TelemetryEvent, config: XlaConfig) -> Us
         cause=indicator.cause,
         objective_hits=tuple(hits),
     )
-    _remember_problem(state, indicator, when_ms)
+    corrections = []
+    if indicator.band is not Band.GOOD:
+        _remember_problem(state, indicator, when_ms)
+        corrections = _reexplain(state, event.user_id, when_ms)
     journey = _add_moment(state, event, indicator, when_ms)
-    return UserStep(state, "ok", [sample, journey], invitations)
+    return UserStep(state, "ok", [sample, journey, *corrections], invitations)
 
 
 def _remember_problem(state: UserState, indicator: Indicator, when_ms: int) -> None:
-    if indicator.band is Band.GOOD:
-        return
     state.problems.append([when_ms, indicator.touch_point, indicator.cause, indicator.time_lost_ms])
     state.problems.sort(key=lambda problem: problem[0])
     horizon = state.last_seen_ms - CORRELATION_WINDOW_MS
@@ -340,7 +346,7 @@ def _ticket(state: UserState, event: TicketEvent, limits: Thresholds) -> UserSte
         if len(state.tickets) < MAX_OPEN_TICKETS:
             state.tickets[event.ticket_id] = progress
         if event.action == "created":
-            observations.append(_opened(state, event, when_ms))
+            observations.append(_opened(state, event, progress, when_ms))
     if event.sla_breached is not None:
         progress.sla_breached = event.sla_breached
     if event.action in ("assigned", "reassigned"):
@@ -356,16 +362,25 @@ def _ticket(state: UserState, event: TicketEvent, limits: Thresholds) -> UserSte
     return UserStep(state, "ok", observations)
 
 
-def _opened(state: UserState, event: TicketEvent, when_ms: int) -> TicketObservation:
-    recent = [p for p in state.problems if when_ms - CORRELATION_WINDOW_MS <= p[0] <= when_ms]
+def _explanation(state: UserState, created_ms: int) -> tuple[str | None, int]:
+    """The touch point that lost the user most time in the window before ``created_ms``,
+    and the time all signals in that window lost."""
     lost_by_touch_point: dict[str, int] = {}
-    for _, touch_point, _, lost_ms in recent:
-        lost_by_touch_point[touch_point] = lost_by_touch_point.get(touch_point, 0) + lost_ms
-    explained_by = (
-        max(lost_by_touch_point, key=lost_by_touch_point.__getitem__)
-        if lost_by_touch_point
-        else None
+    for at_ms, touch_point, _, lost_ms in state.problems:
+        if created_ms - CORRELATION_WINDOW_MS <= at_ms <= created_ms:
+            lost_by_touch_point[touch_point] = lost_by_touch_point.get(touch_point, 0) + lost_ms
+    if not lost_by_touch_point:
+        return None, 0
+    return (
+        max(lost_by_touch_point, key=lost_by_touch_point.__getitem__),
+        sum(lost_by_touch_point.values()),
     )
+
+
+def _opened(
+    state: UserState, event: TicketEvent, progress: TicketProgress, when_ms: int
+) -> TicketObservation:
+    progress.explained_by, progress.signal_time_lost_ms = _explanation(state, when_ms)
     return TicketObservation(
         event_id=str(event.event_id),
         user_id=event.user_id,
@@ -374,9 +389,43 @@ def _opened(state: UserState, event: TicketEvent, when_ms: int) -> TicketObserva
         event_time_ms=when_ms,
         ticket_id=event.ticket_id,
         stage="opened",
-        explained_by=explained_by,
-        signal_time_lost_ms=sum(lost_by_touch_point.values()),
+        explained_by=progress.explained_by,
+        signal_time_lost_ms=progress.signal_time_lost_ms,
     )
+
+
+def _reexplain(state: UserState, user_id: str, problem_ms: int) -> list[Observation]:
+    """Corrections for open tickets that a late-arriving signal now explains differently.
+
+    Topics are not ordered with each other, so a ticket can be processed before the
+    telemetry that preceded it. Each correction moves the ticket from its previous
+    explanation (or "without a signal") to the new one, in the ticket's own cells.
+    """
+    corrections: list[Observation] = []
+    for ticket_id, progress in state.tickets.items():
+        created_ms = progress.created_ms
+        if not created_ms - CORRELATION_WINDOW_MS <= problem_ms <= created_ms:
+            continue
+        explained_by, lost_ms = _explanation(state, created_ms)
+        if (explained_by, lost_ms) == (progress.explained_by, progress.signal_time_lost_ms):
+            continue
+        progress.corrections += 1
+        corrections.append(
+            TicketObservation(
+                event_id=f"explained:{ticket_id}:{progress.corrections}",
+                user_id=user_id,
+                persona=state.persona,
+                site=state.site,
+                event_time_ms=created_ms,
+                ticket_id=ticket_id,
+                stage="explained",
+                explained_by=explained_by,
+                previous_explained_by=progress.explained_by,
+                signal_time_lost_ms=lost_ms - progress.signal_time_lost_ms,
+            )
+        )
+        progress.explained_by, progress.signal_time_lost_ms = explained_by, lost_ms
+    return corrections
 
 
 def handled_band(

@@ -226,3 +226,36 @@ def test_journeys_are_published_in_day_cells_only() -> None:
         record.fields["worst_score"],
         record.fields["users_below_issue_score"],
     ) == (5, 60.0, 1)
+
+
+def test_a_correction_moves_a_ticket_from_without_signal_to_its_explanation() -> None:
+    common = {"persona": "call_centre_agent", "site": "utrecht", "ticket_id": "INC9"}
+    opened = TicketObservation(
+        event_id="t-9", user_id=user(0), event_time_ms=HOUR_START_MS, stage="opened", **common
+    )
+    corrected = TicketObservation(
+        event_id="explained:INC9:1",
+        user_id=user(0),
+        event_time_ms=HOUR_START_MS,
+        stage="explained",
+        explained_by="vpn",
+        signal_time_lost_ms=300_000,
+        **common,
+    )
+    frustrated = [sample(n, "vpn", Band.FRUSTRATING, 300_000) for n in range(5)]
+    desk = by_measurement(cell_records(cell_with([*frustrated, opened]), CONFIG), "service_desk")
+    assert desk[0].fields["without_signal"] == 1
+    desk = by_measurement(
+        cell_records(cell_with([*frustrated, opened, corrected]), CONFIG), "service_desk"
+    )
+    assert (
+        desk[0].fields["tickets_opened"],
+        desk[0].fields["without_signal"],
+        desk[0].fields["explained_by_vpn"],
+        desk[0].fields["signal_time_lost_ms"],
+    ) == (
+        1,
+        0,
+        1,
+        300_000,
+    )

@@ -228,3 +228,21 @@ def test_unassigned_telemetry_is_released_when_the_hold_expires() -> None:
     _, steps = run([first, later])
     samples = [o for o in steps[1].observations if isinstance(o, SampleObservation)]
     assert [s.event_id for s in samples] == [str(first.event_id), str(later.event_id)]
+
+
+def test_a_signal_that_arrives_after_the_ticket_still_explains_it() -> None:
+    """Topics are not ordered with each other: the ticket can be processed first."""
+    _, steps = run([assign(), ticket("created", 30), vpn("dropped", 10)])
+    assert steps[1].observations[0].explained_by is None
+    correction = [o for o in steps[2].observations if isinstance(o, TicketObservation)]
+    assert len(correction) == 1
+    assert (
+        correction[0].stage,
+        correction[0].explained_by,
+        correction[0].previous_explained_by,
+    ) == (
+        "explained",
+        "vpn",
+        None,
+    )
+    assert correction[0].event_time_ms == event_time_ms(ticket("created", 30))
