@@ -9,7 +9,6 @@ a header value or a secret.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import logging
@@ -29,7 +28,11 @@ from xlapulse.collectors.contract.events import EventBase
 from xlapulse.collectors.gateway.adapters import ADAPTERS
 from xlapulse.collectors.gateway.adapters.lifecycle import PayloadError, ticket_events
 from xlapulse.collectors.gateway.auth import Unauthorized, authenticate
-from xlapulse.collectors.gateway.delivery import AsyncDelivery, KafkaUnavailable
+from xlapulse.collectors.gateway.delivery import (
+    AsyncDelivery,
+    KafkaUnavailable,
+    bootstrap_reachable,
+)
 from xlapulse.collectors.gateway.metrics import GatewayMetrics
 from xlapulse.collectors.gateway.openapi import OPENAPI_PATH
 from xlapulse.collectors.gateway.ratelimit import TokenBucket
@@ -189,14 +192,8 @@ class Gateway:
             return "not connected to Kafka yet"
         if self.delivery.circuit_open:
             return "recent Kafka send failed"
-        host, _, port = self.settings.kafka_bootstrap.split(",")[0].rpartition(":")
-        try:
-            _reader, writer = await asyncio.wait_for(
-                asyncio.open_connection(host, int(port)), READY_CONNECT_TIMEOUT_S
-            )
-        except (OSError, TimeoutError):
+        if not await bootstrap_reachable(self.settings.kafka_bootstrap, READY_CONNECT_TIMEOUT_S):
             return "Kafka bootstrap server not reachable"
-        writer.close()
         return None
 
     async def metrics_page(self, _request: web.Request) -> web.Response:

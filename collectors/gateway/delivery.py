@@ -44,6 +44,7 @@ from xlapulse.collectors.gateway.metrics import GatewayMetrics
 
 log = logging.getLogger(__name__)
 MAX_REASON_BYTES = 1000
+PROBE_TIMEOUT_S = 1.0  # a TCP connection to a bootstrap server, before building a producer
 
 
 class KafkaUnavailable(Exception):
@@ -301,23 +302,40 @@ async def connect_when_reachable(
     bootstrap: str,
     pause_s: float,
 ) -> None:
-    """Build the producer (in a worker thread) until Kafka answers, then attach it.
+    """Build the producer (in a worker thread) once Kafka answers, then attach it.
 
-    kafka-python's constructor waits for the bootstrap server (``bootstrap_timeout_ms``);
-    each failed attempt is logged and followed by a pause of ``pause_s``.
+    A TCP connection to a bootstrap server is tried every ``pause_s`` first: kafka-python's
+    constructor would otherwise wait up to 30 s per attempt, with back-off growing to
+    tens of seconds, which delays both recovery and shutdown.
     """
     loop = asyncio.get_running_loop()
+    said_unreachable = False
     while True:
+        if await bootstrap_reachable(bootstrap, PROBE_TIMEOUT_S):
+            try:
+                producer = await loop.run_in_executor(None, connect)
+            except KafkaError as error:
+                log.warning("Kafka at %s did not bootstrap (%s)", bootstrap, type(error).__name__)
+            else:
+                delivery.attach(producer)
+                log.info("connected to Kafka at %s", bootstrap)
+                return
+        elif not said_unreachable:
+            log.warning("Kafka at %s not reachable; answering 503 until it is", bootstrap)
+            said_unreachable = True
+        await asyncio.sleep(pause_s)
+
+
+async def bootstrap_reachable(bootstrap: str, timeout_s: float) -> bool:
+    """Whether one of the comma-separated ``host:port`` servers accepts a TCP connection."""
+    for server in bootstrap.split(","):
+        host, _, port = server.strip().rpartition(":")
         try:
-            producer = await loop.run_in_executor(None, connect)
-        except KafkaError as error:
-            log.warning(
-                "Kafka at %s not reachable (%s); answering 503 until it is",
-                bootstrap,
-                type(error).__name__,
+            _reader, writer = await asyncio.wait_for(
+                asyncio.open_connection(host, int(port)), timeout_s
             )
-            await asyncio.sleep(pause_s)
+        except (OSError, TimeoutError):
             continue
-        delivery.attach(producer)
-        log.info("connected to Kafka at %s", bootstrap)
-        return
+        writer.close()
+        return True
+    return False

@@ -365,12 +365,33 @@ async def test_the_producer_is_built_again_until_kafka_answers(
     def connect() -> MemoryProducer:
         attempts.append(len(attempts))
         if len(attempts) < 3:
-            raise KafkaTimeoutError("Unable to bootstrap from [127.0.0.1:1]")  # kafka-python 3
+            raise KafkaTimeoutError("Unable to bootstrap from [...]")  # kafka-python 3
         return producer
 
-    await connect_when_reachable(gateway.delivery, connect, "127.0.0.1:1", pause_s=0.0)  # type: ignore[arg-type]
+    port_owner = await asyncio.start_server(lambda _r, writer: writer.close(), "127.0.0.1", 0)
+    bootstrap = f"127.0.0.1:{port_owner.sockets[0].getsockname()[1]}"
+    try:
+        await connect_when_reachable(gateway.delivery, connect, bootstrap, pause_s=0.0)  # type: ignore[arg-type]
+    finally:
+        port_owner.close()
     assert len(attempts) == 3 and gateway.delivery.producer is producer
-    assert caplog.text.count("not reachable (KafkaTimeoutError)") == 2
+    assert caplog.text.count("did not bootstrap (KafkaTimeoutError)") == 2
+
+
+async def test_no_producer_is_built_while_the_bootstrap_port_is_closed(
+    producer: MemoryProducer, caplog: pytest.LogCaptureFixture
+) -> None:
+    gateway = create_gateway(settings())
+    attempts: list[int] = []
+    connector = asyncio.ensure_future(
+        connect_when_reachable(
+            gateway.delivery, lambda: attempts.append(1) or producer, "127.0.0.1:1", pause_s=0.01
+        )
+    )
+    await asyncio.sleep(0.2)
+    connector.cancel()
+    assert attempts == [] and gateway.delivery.producer is None
+    assert caplog.text.count("not reachable; answering 503") == 1  # said once, not per probe
 
 
 class ThreadedProducer(MemoryProducer):
