@@ -14,10 +14,10 @@ Policies (each outcome is counted by the caller):
   dead-lettered (a broken endpoint clock must not open windows in the future);
 * **late**: an event older than ``max_event_age_ms`` is dead-lettered: its
   windows are closed and its user state may have expired;
-* **held**: telemetry of a user without a directory assignment is held (at
+* **held**: events of a user without a directory assignment are held (at
   most ``MAX_HELD_EVENTS`` for ``MAX_HOLD_MS``) and scored when the assignment
-  arrives, because the directory and telemetry topics are not ordered with
-  each other; after that it is scored as persona ``unassigned``.
+  arrives, because the directory topic is not ordered with the others
+  after that they are scored as persona ``unassigned``.
 
 State is bounded: ids, problems, tickets and journey moments are capped and
 pruned by age, and :func:`is_expired` tells the caller when to delete a user
@@ -180,12 +180,17 @@ def step(
 
     if isinstance(event, DirectoryAssignmentEvent):
         return _assign(state, event, config)
+    if state.assigned:
+        return _dispatch(state, event, config)
+    if _hold(state, event, clock_ms):
+        return UserStep(state, "held")
+    return _release_held(state, config, _dispatch(state, event, config))
+
+
+def _dispatch(state: UserState, event: EventBase, config: XlaConfig) -> UserStep:
+    """Score one telemetry, ticket or survey event under the user's current persona."""
     if isinstance(event, TelemetryEvent):
-        if state.assigned:
-            return _telemetry(state, event, config)
-        if _hold(state, event, clock_ms):
-            return UserStep(state, "held")
-        return _release_held(state, config, _telemetry(state, event, config))
+        return _telemetry(state, event, config)
     if isinstance(event, TicketEvent):
         return _ticket(state, event, config.persona(state.persona).thresholds)
     if isinstance(event, SurveyAnswerEvent):
@@ -202,7 +207,7 @@ def _forget_old_ids(state: UserState, clock_ms: int) -> None:
     state.seen_event_ids = seen
 
 
-def _hold(state: UserState, event: TelemetryEvent, clock_ms: int) -> bool:
+def _hold(state: UserState, event: EventBase, clock_ms: int) -> bool:
     """Hold the event for the coming assignment; False once holding is no longer sensible
     (too many held, or held for longer than ``MAX_HOLD_MS`` of processing time)."""
     first_held_ms = state.held[0][0] if state.held else clock_ms
@@ -218,7 +223,7 @@ def _release_held(state: UserState, config: XlaConfig, current: UserStep) -> Use
     observations: list[Observation] = []
     invitations: list[SurveyInvitationEvent] = []
     for _, raw in held:
-        released = _telemetry(state, parse_event(raw.encode()), config)  # type: ignore[arg-type]
+        released = _dispatch(state, parse_event(raw.encode()), config)
         observations += released.observations
         invitations += released.invitations
     return UserStep(

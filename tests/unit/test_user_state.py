@@ -246,3 +246,9 @@ def test_a_signal_that_arrives_after_the_ticket_still_explains_it() -> None:
         None,
     )
     assert correction[0].event_time_ms == event_time_ms(ticket("created", 30))
+
+
+def test_tickets_before_the_assignment_are_held_too() -> None:
+    _, steps = run([ticket("created", 1), assign("field_worker", 2)])
+    assert steps[0].outcome == "held"
+    assert [(o.kind, o.persona) for o in steps[1].observations] == [("ticket", "field_worker")]
