@@ -2,9 +2,9 @@
 
 Reads topics: ``xlapulse.telemetry.v1``, ``xlapulse.tickets.v1``,
 ``xlapulse.surveys.v1`` and ``xlapulse.directory.v1`` (keyed by user
-pseudonym, co-partitioned) and ``xlapulse.observations.v1`` (keyed by
-persona|site, written by this app).
-Writes topics: ``xlapulse.observations.v1``, ``xlapulse.survey-invitations.v1``,
+pseudonym, co-partitioned) and ``<engine id>-observations`` (internal, keyed
+by persona|site, written by this app).
+Writes topics: ``<engine id>-observations``, ``xlapulse.survey-invitations.v1``,
 ``xlapulse.deadletter.v1`` and the changelogs of tables ``user-state`` and ``cells``.
 Writes InfluxDB measurements listed in ``sink/points.py``.
 
@@ -43,7 +43,6 @@ from xlapulse.collectors.contract.topics import (
     DIRECTORY_TOPIC,
     HEADER_DEAD_LETTER_REASON,
     HEADER_DEAD_LETTER_SOURCE,
-    OBSERVATIONS_TOPIC,
     SURVEY_INVITATIONS_TOPIC,
     SURVEYS_TOPIC,
     TELEMETRY_TOPIC,
@@ -70,6 +69,12 @@ SWEEP_INTERVAL_S = 60.0
 def load_config(settings: XlapulseSettings) -> XlaConfig:
     """The XLA file named in settings, or the packaged default."""
     return load_xla_file(settings.xla_file) if settings.xla_file else default_xla_config()
+
+
+def observations_topic_name(engine_id: str) -> str:
+    """The engine's internal topic between its two agents; one per engine id, like
+    Faust's own changelog topics, so two engines never count each other's work."""
+    return f"{engine_id}-observations"
 
 
 def partition_of(key: str, partitions: int) -> int:
@@ -133,7 +138,16 @@ def build_app(settings: XlapulseSettings, sink: InfluxSink | None = None) -> fau
         )
 
     inputs = raw_topic(*INPUT_TOPICS)
-    observations_topic = raw_topic(OBSERVATIONS_TOPIC)
+    observations_name = observations_topic_name(settings.engine_id)
+    observations_topic = app.topic(
+        observations_name,
+        key_type=bytes,
+        value_type=bytes,
+        key_serializer="raw",
+        value_serializer="raw",
+        partitions=partitions,
+        internal=True,
+    )
     invitations_topic = raw_topic(SURVEY_INVITATIONS_TOPIC)
     dead_letter_topic = raw_topic(DEAD_LETTER_TOPIC)
 
@@ -240,7 +254,7 @@ def build_app(settings: XlapulseSettings, sink: InfluxSink | None = None) -> fau
                 )
             await influx.write(list(points.values()))
             metrics.STATE_KEYS.labels("cells").set(len(cells))
-            metrics.EVENTS.labels(OBSERVATIONS_TOPIC, "ok").inc(len(events))
+            metrics.EVENTS.labels(observations_name, "ok").inc(len(events))
 
     @app.on_before_shutdown.connect  # type: ignore[misc]
     async def stop_sink(sender: faust.App, **kwargs: Any) -> None:

@@ -15,7 +15,6 @@ TICKETS_TOPIC = "xlapulse.tickets.v1"
 SURVEYS_TOPIC = "xlapulse.surveys.v1"
 DIRECTORY_TOPIC = "xlapulse.directory.v1"
 DEAD_LETTER_TOPIC = "xlapulse.deadletter.v1"
-OBSERVATIONS_TOPIC = "xlapulse.observations.v1"
 SURVEY_INVITATIONS_TOPIC = "xlapulse.survey-invitations.v1"
 
 INPUT_TOPICS = (TELEMETRY_TOPIC, TICKETS_TOPIC, SURVEYS_TOPIC, DIRECTORY_TOPIC)

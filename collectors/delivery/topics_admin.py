@@ -14,11 +14,10 @@ from kafka.errors import TopicAlreadyExistsError, for_code
 from xlapulse.collectors.contract.topics import (
     DEAD_LETTER_TOPIC,
     INPUT_TOPICS,
-    OBSERVATIONS_TOPIC,
     SURVEY_INVITATIONS_TOPIC,
 )
 
-ALL_TOPICS = (*INPUT_TOPICS, OBSERVATIONS_TOPIC, SURVEY_INVITATIONS_TOPIC, DEAD_LETTER_TOPIC)
+ALL_TOPICS = (*INPUT_TOPICS, SURVEY_INVITATIONS_TOPIC, DEAD_LETTER_TOPIC)
 
 
 def ensure_topics(bootstrap: str, partitions: int, replication: int = 1) -> list[str]:

@@ -2,7 +2,7 @@
 
 The per-user step (``user_state.py``) turns contract events into observations;
 the windowed cells (``cells.py``) count them. Observations cross the
-``xlapulse.observations.v1`` topic between two Faust agents, so each one has a
+engine's internal ``<engine id>-observations`` topic between two Faust agents, so each one has a
 ``kind`` and a JSON-friendly dict form. Reads and writes nothing itself.
 
 Kinds:

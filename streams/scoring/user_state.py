@@ -16,7 +16,7 @@ Policies (each outcome is counted by the caller):
   windows are closed and its user state may have expired;
 * **held**: events of a user without a directory assignment are held (at
   most ``MAX_HELD_EVENTS`` for ``MAX_HOLD_MS``) and scored when the assignment
-  arrives, because the directory topic is not ordered with the others
+  arrives, because the directory topic is not ordered with the others;
   after that they are scored as persona ``unassigned``.
 
 State is bounded: ids, problems, tickets and journey moments are capped and
@@ -94,6 +94,9 @@ class TicketProgress:
     signal_time_lost_ms: int = 0
     #: How many late signals changed the explanation (numbers the correction events).
     corrections: int = 0
+    #: Closed tickets are kept until telemetry has passed their creation time, so a
+    #: signal that arrives after the whole lifecycle can still explain them.
+    closed: bool = False
 
 
 @dataclass
@@ -103,6 +106,8 @@ class UserState:
     persona: str = UNASSIGNED
     site: str = UNKNOWN_SITE
     last_seen_ms: int = 0
+    #: Event time of the latest telemetry (telemetry of one user arrives in order).
+    last_telemetry_ms: int = 0
     seen_event_ids: dict[str, int] = field(default_factory=dict)
     #: Recent frustrating or tolerating samples: [time_ms, touch_point, cause, time_lost_ms].
     problems: list[list[Any]] = field(default_factory=list)
@@ -243,9 +248,11 @@ def _telemetry(state: UserState, event: TelemetryEvent, config: XlaConfig) -> Us
     persona = config.persona(state.persona)
     indicator = indicate(event, persona.thresholds)
     invitations = _vpn_invitation(state, event)
+    when_ms = event_time_ms(event)
+    state.last_telemetry_ms = max(state.last_telemetry_ms, when_ms)
+    _forget_closed_tickets(state)
     if indicator is None:
         return UserStep(state, "ok", [], invitations)
-    when_ms = event_time_ms(event)
     hits = []
     for objective in config.objectives_for(state.persona):
         met = sample_meets(
@@ -363,8 +370,18 @@ def _ticket(state: UserState, event: TicketEvent, limits: Thresholds) -> UserSte
     elif event.action == "resolved":
         observations.append(_handled(state, event, progress, when_ms, limits))
     elif event.action == "closed":
-        state.tickets.pop(event.ticket_id, None)
+        progress.closed = True
+        _forget_closed_tickets(state)
     return UserStep(state, "ok", observations)
+
+
+def _forget_closed_tickets(state: UserState) -> None:
+    """Drop closed tickets that no later telemetry can explain any more."""
+    state.tickets = {
+        ticket_id: progress
+        for ticket_id, progress in state.tickets.items()
+        if not (progress.closed and progress.created_ms < state.last_telemetry_ms)
+    }
 
 
 def _explanation(state: UserState, created_ms: int) -> tuple[str | None, int]:

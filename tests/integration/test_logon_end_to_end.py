@@ -28,6 +28,7 @@ from xlapulse.collectors.delivery.kafka_producer import EventProducer, ProducerS
 from xlapulse.collectors.delivery.topics_admin import ensure_topics
 from xlapulse.collectors.simulator.fleet import Fleet
 from xlapulse.dashboards.main import GENERATED_DIR
+from xlapulse.streams.app import observations_topic_name
 from xlapulse.streams.inprocess import InProcessPipeline
 from xlapulse.streams.scoring.cells import Record
 
@@ -281,12 +282,14 @@ def test_influxdb_outage_delays_scores_but_loses_none(
     fleet: Fleet,
     logon_day: datetime,
     services: Services,
+    run_id: str,
 ) -> None:
     process, metrics_port, database = worker
     outage_day = logon_day + timedelta(days=14)
     logons = list(fleet.logon_events(outage_day))
     errors_before = scrape_metric(metrics_port, "xlapulse_sink_errors_total", {})
-    processed_before = _processed(metrics_port, "xlapulse.observations.v1")
+    observations = observations_topic_name(f"xlapulse-test-{run_id}")
+    processed_before = _processed(metrics_port, observations)
 
     services.control("stop", "influxdb")
     try:
@@ -297,9 +300,9 @@ def test_influxdb_outage_delays_scores_but_loses_none(
             "the sink to report failed writes while InfluxDB is down",
         )
         process.assert_running()
-        assert _processed(metrics_port, "xlapulse.observations.v1") < processed_before + len(
-            logons
-        ), "records must not be acknowledged while their scores are unwritten"
+        assert _processed(metrics_port, observations) < processed_before + len(logons), (
+            "records must not be acknowledged while their scores are unwritten"
+        )
     finally:
         services.control("start", "influxdb")
 

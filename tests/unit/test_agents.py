@@ -87,7 +87,7 @@ async def test_user_agent_keeps_state_and_emits_observations(app, monkeypatch) -
     assert (state["persona"], state["site"]) == ("field_worker", "utrecht")
     assert state["vpn_down_since_ms"] is not None
     assert len(state["seen_event_ids"]) == 2
-    observations = [value for topic, value in sent if topic == "xlapulse.observations.v1"]
+    observations = [value for topic, value in sent if topic == "xlapulse-engine-observations"]
     assert [o["kind"] for o in observations] == ["sample", "journey"], "the duplicate sent nothing"
     assert observations[0]["band"] == "frustrating"
 

@@ -252,3 +252,21 @@ def test_tickets_before_the_assignment_are_held_too() -> None:
     _, steps = run([ticket("created", 1), assign("field_worker", 2)])
     assert steps[0].outcome == "held"
     assert [(o.kind, o.persona) for o in steps[1].observations] == [("ticket", "field_worker")]
+
+
+def test_a_late_signal_explains_a_ticket_whose_whole_lifecycle_came_first() -> None:
+    events = [
+        assign(),
+        vpn("connected", 0),
+        ticket("created", 30),
+        ticket("first_contact", 40),
+        ticket("resolved", 50),
+        ticket("closed", 60),
+        vpn("dropped", 10),
+    ]
+    state, steps = run(events)
+    correction = [o for o in steps[-1].observations if isinstance(o, TicketObservation)]
+    assert [(c.stage, c.explained_by) for c in correction] == [("explained", "vpn")]
+    later = vpn("connected", 45)
+    state = step(state, later, CONFIG, event_time_ms(later)).state
+    assert "INC1" not in state.tickets, "telemetry passed the creation time: the ticket is done"
