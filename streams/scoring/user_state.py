@@ -287,7 +287,7 @@ def _telemetry(state: UserState, event: TelemetryEvent, config: XlaConfig) -> Us
 def _remember_problem(state: UserState, indicator: Indicator, when_ms: int) -> None:
     state.problems.append([when_ms, indicator.touch_point, indicator.cause, indicator.time_lost_ms])
     state.problems.sort(key=lambda problem: problem[0])
-    horizon = state.last_seen_ms - CORRELATION_WINDOW_MS
+    horizon = state.last_telemetry_ms - CORRELATION_WINDOW_MS
     state.problems = [p for p in state.problems if p[0] >= horizon][-MAX_PROBLEMS:]
 
 
