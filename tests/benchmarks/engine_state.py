@@ -1,0 +1,154 @@
+"""Engine state benchmark: memory per active user, and recovery time after a restart.
+
+Part 1 (in process, no servers): scores ``--endpoints`` simulated workplaces for
+``--days`` days of the default scenario with the pure pipeline and reports, per
+active user, the serialized size of the user state (what the ``user-state``
+changelog stores) and the Python heap it takes (tracemalloc), plus the same for
+the window cells; and the pipeline's own throughput.
+
+Part 2 (``--kafka BOOTSTRAP --influx URL``, real servers): sends the same events
+to Kafka, runs an engine worker until every input record is processed, stops it
+(SIGTERM), starts it again with the same engine id and measures the time from
+process start until it processes a fresh event: with ``memory://`` tables that
+is the time to rebuild them from their changelogs.
+
+Run (servers from deploy/local/services)::
+
+    .venv/bin/python -m tests.benchmarks.engine_state --endpoints 300 --days 1
+    deploy/local/services start
+    .venv/bin/python -m tests.benchmarks.engine_state --endpoints 300 --days 1 \\
+        --kafka 127.0.0.1:9092 --influx http://127.0.0.1:8086
+
+Traffic goes only to the given servers (127.0.0.1); every wait is bounded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+import tracemalloc
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from tempfile import mkdtemp
+
+from xlapulse.collectors.contract.events import LogonEvent
+from xlapulse.collectors.delivery.kafka_producer import EventProducer, ProducerSettings
+from xlapulse.collectors.delivery.topics_admin import ensure_topics
+from xlapulse.collectors.simulator.fleet import Fleet
+from xlapulse.collectors.simulator.scenario import default_scenario_path, load_scenario
+from xlapulse.streams.inprocess import InProcessPipeline
+
+from ..integration.helpers import WorkerProcess, engine_env, scrape_metric, wait_until
+
+PARTITIONS = 3
+
+
+def simulated_events(endpoints: int, days: int, first_day: date) -> list:
+    fleet = Fleet(endpoints, seed=5, scenario=load_scenario(default_scenario_path()))
+    return list(fleet.events(first_day, days))
+
+
+def _score(events: list) -> InProcessPipeline:
+    pipeline = InProcessPipeline()
+    for event in events:
+        pipeline.feed_event(event)
+    pipeline.flush()
+    return pipeline
+
+
+def measure_in_process(events: list) -> None:
+    started = time.perf_counter()
+    _score(events)
+    elapsed_s = time.perf_counter() - started  # without tracemalloc, which slows it down
+    tracemalloc.start()
+    pipeline = _score(events)
+    snapshot = tracemalloc.take_snapshot()
+    tracemalloc.stop()
+    heap_bytes = sum(stat.size for stat in snapshot.statistics("filename"))
+    users = len(pipeline.users)
+    state_bytes = [len(json.dumps(state.to_dict())) for state in pipeline.users.values()]
+    cell_bytes = [len(json.dumps(cell.to_dict())) for cell in pipeline.cells.values()]
+    print(f"events: {len(events):,} in {elapsed_s:.1f} s = {len(events) / elapsed_s:,.0f} events/s")
+    print(f"active users: {users:,}")
+    print(
+        f"user state, serialized: mean {sum(state_bytes) / users:,.0f} B, "
+        f"max {max(state_bytes):,} B per user"
+    )
+    print(
+        f"cells: {len(cell_bytes):,}, serialized {sum(cell_bytes) / 1024:,.0f} KiB in all, "
+        f"{sum(cell_bytes) / users:,.0f} B per active user"
+    )
+    print(
+        f"pipeline heap (tracemalloc, states + cells + published records): "
+        f"{heap_bytes / 2**20:,.1f} MiB = {heap_bytes / users / 1024:,.1f} KiB per active user"
+    )
+
+
+def _processed_inputs(port: int) -> float:
+    return sum(
+        scrape_metric(port, "xlapulse_events_processed_total", {"topic": topic, "outcome": outcome})
+        for topic in (
+            "xlapulse.telemetry.v1",
+            "xlapulse.tickets.v1",
+            "xlapulse.surveys.v1",
+            "xlapulse.directory.v1",
+        )
+        for outcome in ("ok", "held", "duplicate")
+    )
+
+
+def measure_recovery(events: list, bootstrap: str, influx_url: str) -> None:
+    run_id = uuid.uuid4().hex[:8]
+    data_dir = Path(mkdtemp(prefix="xlapulse-bench-"))
+    ensure_topics(bootstrap, PARTITIONS)
+    env, port, _ = engine_env(bootstrap, influx_url, f"bench-{run_id}", data_dir, PARTITIONS)
+    producer = EventProducer(ProducerSettings(bootstrap_servers=bootstrap))
+    producer.send_all(events)
+    worker = WorkerProcess(env=env, log_path=data_dir / "worker-1.log")
+    started = time.monotonic()
+    worker.start()
+    try:
+        wait_until(lambda: _processed_inputs(port) >= len(events), 900, "the first run")
+        print(f"first run: {len(events):,} input records in {time.monotonic() - started:.1f} s")
+    finally:
+        worker.stop()
+    restarted = WorkerProcess(env=env, log_path=data_dir / "worker-2.log")
+    user = events[-1].user_id
+    probe = LogonEvent(
+        event_time=datetime.now(UTC) - timedelta(minutes=1),
+        user_id=user,
+        device_id="d_" + user[2:],
+        logon_duration_ms=10_000,
+    )
+    started = time.monotonic()
+    restarted.start()
+    try:
+        producer.send_all([probe])
+        wait_until(lambda: _processed_inputs(port) >= 1, 900, "the restarted worker")
+        print(
+            f"recovery: restart to first processed event {time.monotonic() - started:.1f} s "
+            f"(store memory://, tables rebuilt from their changelogs)"
+        )
+    finally:
+        restarted.stop()
+        producer.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--endpoints", type=int, default=300)
+    parser.add_argument("--days", type=int, default=1)
+    parser.add_argument("--kafka", help="bootstrap server for the recovery measurement")
+    parser.add_argument("--influx", default="http://127.0.0.1:8086")
+    args = parser.parse_args()
+    first_day = date.today() - timedelta(days=args.days + 1)
+    events = simulated_events(args.endpoints, args.days, first_day)
+    measure_in_process(events)
+    if args.kafka:
+        measure_recovery(events, args.kafka, args.influx)
+
+
+if __name__ == "__main__":
+    main()
