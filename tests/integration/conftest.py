@@ -19,6 +19,9 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
+#: All integration tests share one Kafka, so they all create the contract's topics with
+#: this partition count (``ensure_topics`` refuses input topics that disagree).
+TOPIC_PARTITIONS = 3
 SERVICES_SCRIPT = REPO / "deploy" / "local" / "services"
 
 

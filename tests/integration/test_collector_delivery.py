@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 from kafka import KafkaConsumer
-from kafka.admin import KafkaAdminClient, NewTopic
-from kafka.errors import TopicAlreadyExistsError
 
+from tests.integration.conftest import TOPIC_PARTITIONS
 from tests.integration.helpers import wait_until
 from xlapulse.collectors.contract.topics import TELEMETRY_TOPIC
+from xlapulse.collectors.delivery.topics_admin import ensure_topics
 
 pytestmark = pytest.mark.integration
 
@@ -30,14 +30,8 @@ EVENTS_PER_FILE = 4
 
 
 def create_telemetry_topic(bootstrap: str) -> None:
-    """The telemetry topic with the contract's default 6 partitions (idempotent)."""
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="collector-test")
-    try:
-        admin.create_topics([NewTopic(TELEMETRY_TOPIC, 6, 1)])
-    except TopicAlreadyExistsError:
-        pass
-    finally:
-        admin.close()
+    """The contract's topics, with the partition count every integration test uses."""
+    ensure_topics(bootstrap, TOPIC_PARTITIONS)
 
 
 class CollectorProcess:

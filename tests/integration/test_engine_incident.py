@@ -23,15 +23,17 @@ from pathlib import Path
 
 import pytest
 
+from xlapulse.collectors.contract.events import event_time_ms
 from xlapulse.collectors.delivery.kafka_producer import EventProducer, ProducerSettings
 from xlapulse.collectors.delivery.topics_admin import ensure_topics
 from xlapulse.collectors.simulator.fleet import Fleet
 from xlapulse.collectors.simulator.scenario import Scenario
 from xlapulse.collectors.yamlfile import parse_yaml_model
+from xlapulse.streams.backtest import history_from_kafka
 from xlapulse.streams.inprocess import InProcessPipeline
 
 from .conftest import Services
-from .helpers import WorkerProcess, engine_env, influxql, wait_until
+from .helpers import WorkerProcess, engine_env, influxql, scrape_metric, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -93,11 +95,12 @@ def _daily(oracle: InProcessPipeline, measurement: str, **tags: str) -> dict:
 @pytest.fixture(scope="module")
 def scored_day(
     services: Services, run_id: str, workday: date, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[str, list]]:
-    """Send the incident day to Kafka with a worker running; yield (database, events)."""
+) -> Iterator[tuple[str, list, int]]:
+    """Send the incident day to Kafka with a worker running; yield (database, events,
+    metrics port)."""
     ensure_topics(services.kafka_bootstrap, PARTITIONS)
     data_dir = tmp_path_factory.mktemp("incident-engine")
-    env, _, database = engine_env(
+    env, metrics_port, database = engine_env(
         services.kafka_bootstrap, services.influx_url, run_id, data_dir, PARTITIONS
     )
     worker = WorkerProcess(env=env, log_path=Path(data_dir) / "worker.log")
@@ -109,7 +112,7 @@ def scored_day(
         producer.send_all(directory)
         producer.send_all(e for e in events if e.event_type != "directory_assignment")
         worker.assert_running()
-        yield database, events
+        yield database, events, metrics_port
     finally:
         producer.close()
         exit_code = worker.stop()
@@ -128,9 +131,9 @@ def _influx_daily(services: Services, database: str, query: str) -> dict:
 
 
 def test_vpn_outage_drops_only_utrecht_field_workers(
-    services: Services, scored_day: tuple[str, list], workday: date
+    services: Services, scored_day: tuple[str, list, int], workday: date
 ) -> None:
-    database, events = scored_day
+    database, events, _ = scored_day
     oracle = _daily(_oracle(events), "experience_score", touch_point="vpn")
     without_incident = _daily(
         _oracle(_day_events(Scenario.empty(), workday)), "experience_score", touch_point="vpn"
@@ -156,9 +159,9 @@ def test_vpn_outage_drops_only_utrecht_field_workers(
 
 
 def test_xla_objective_is_missed_and_tickets_are_explained_by_the_vpn(
-    services: Services, scored_day: tuple[str, list], workday: date
+    services: Services, scored_day: tuple[str, list, int], workday: date
 ) -> None:
-    database, events = scored_day
+    database, events, _ = scored_day
     oracle = _oracle(events)
     day_filter = _day_filter(workday)
     compliance_query = (
@@ -203,3 +206,37 @@ def test_xla_objective_is_missed_and_tickets_are_explained_by_the_vpn(
     )
     opened, explained_by_vpn = desk[HIT]
     assert explained_by_vpn >= 1 and explained_by_vpn * 2 >= opened, desk
+
+
+def test_the_worker_reports_its_state_and_lag(scored_day: tuple[str, list, int]) -> None:
+    _, events, metrics_port = scored_day
+    users = len({event.user_id for event in events})
+    wait_until(
+        lambda: (
+            scrape_metric(metrics_port, "xlapulse_state_keys", {"table": "user-state"}) >= users
+        ),
+        120,
+        "a user state for every simulated user",
+    )
+    assert scrape_metric(metrics_port, "xlapulse_state_keys", {"table": "cells"}) > 0
+    lags = [
+        scrape_metric(
+            metrics_port,
+            "xlapulse_consumer_lag_records",
+            {"topic": "xlapulse.telemetry.v1", "partition": str(partition)},
+        )
+        for partition in range(PARTITIONS)
+    ]
+    assert lags == [0.0] * PARTITIONS, "the worker has caught up with the telemetry"
+
+
+def test_backtest_reads_the_same_history_from_kafka(
+    services: Services, scored_day: tuple[str, list, int]
+) -> None:
+    _, events, _ = scored_day
+    history = history_from_kafka(services.kafka_bootstrap, max_records=10_000_000)
+    ours = {str(event.event_id) for event in events}
+    replayed = {str(event.event_id) for event in history.events}
+    assert ours <= replayed, "every event of the day is in the replayed history"
+    times = [event_time_ms(event) for event in history.events]
+    assert times == sorted(times), "the history is replayed in event-time order"
