@@ -203,6 +203,17 @@ def _dispatch(state: UserState, event: EventBase, config: XlaConfig) -> UserStep
     return UserStep(state, "ignored")
 
 
+def _envelope(state: UserState, event_id: str, user_id: str, when_ms: int) -> dict[str, Any]:
+    """The fields every observation carries: which event, whose, where, when."""
+    return {
+        "event_id": event_id,
+        "user_id": user_id,
+        "persona": state.persona,
+        "site": state.site,
+        "event_time_ms": when_ms,
+    }
+
+
 def _forget_old_ids(state: UserState, clock_ms: int) -> None:
     horizon = clock_ms - DEDUP_WINDOW_MS
     seen = {key: at for key, at in state.seen_event_ids.items() if at >= horizon}
@@ -264,11 +275,7 @@ def _telemetry(state: UserState, event: TelemetryEvent, config: XlaConfig) -> Us
         if met is not None:
             hits.append((objective.id, met))
     sample = SampleObservation(
-        event_id=str(event.event_id),
-        user_id=event.user_id,
-        persona=state.persona,
-        site=state.site,
-        event_time_ms=when_ms,
+        **_envelope(state, str(event.event_id), event.user_id, when_ms),
         touch_point=indicator.touch_point,
         band=indicator.band,
         time_lost_ms=indicator.time_lost_ms,
@@ -310,11 +317,7 @@ def _add_moment(
     moments.append(Moment(duration_s=LAST_MOMENT_MS / 1000, score=state.moments[-1][1]))
     journey = journey_score(moments)
     return JourneyObservation(
-        event_id=f"journey:{event.event_id}",
-        user_id=event.user_id,
-        persona=state.persona,
-        site=state.site,
-        event_time_ms=int(state.moments[-1][0]),
+        **_envelope(state, f"journey:{event.event_id}", event.user_id, int(state.moments[-1][0])),
         day_start_ms=state.journey_day_ms,
         score=round(journey.score, 3),
         mean=round(journey.mean, 3),
@@ -404,11 +407,7 @@ def _opened(
 ) -> TicketObservation:
     progress.explained_by, progress.signal_time_lost_ms = _explanation(state, when_ms)
     return TicketObservation(
-        event_id=str(event.event_id),
-        user_id=event.user_id,
-        persona=state.persona,
-        site=state.site,
-        event_time_ms=when_ms,
+        **_envelope(state, str(event.event_id), event.user_id, when_ms),
         ticket_id=event.ticket_id,
         stage="opened",
         explained_by=progress.explained_by,
@@ -434,11 +433,9 @@ def _reexplain(state: UserState, user_id: str, problem_ms: int) -> list[Observat
         progress.corrections += 1
         corrections.append(
             TicketObservation(
-                event_id=f"explained:{ticket_id}:{progress.corrections}",
-                user_id=user_id,
-                persona=state.persona,
-                site=state.site,
-                event_time_ms=created_ms,
+                **_envelope(
+                    state, f"explained:{ticket_id}:{progress.corrections}", user_id, created_ms
+                ),
                 ticket_id=ticket_id,
                 stage="explained",
                 explained_by=explained_by,
@@ -496,11 +493,7 @@ def _handled(
         first_contact_ms, resolution_ms, reassignments, progress.reopened, limits
     )
     return TicketObservation(
-        event_id=str(event.event_id),
-        user_id=event.user_id,
-        persona=state.persona,
-        site=state.site,
-        event_time_ms=when_ms,
+        **_envelope(state, str(event.event_id), event.user_id, when_ms),
         ticket_id=event.ticket_id,
         stage="handled",
         band=band,
@@ -521,11 +514,7 @@ def _survey(state: UserState, event: SurveyAnswerEvent) -> SurveyObservation:
         else event.self_reported_lost_minutes * MINUTE_MS
     )
     return SurveyObservation(
-        event_id=str(event.event_id),
-        user_id=event.user_id,
-        persona=state.persona,
-        site=state.site,
-        event_time_ms=event_time_ms(event),
+        **_envelope(state, str(event.event_id), event.user_id, event_time_ms(event)),
         score=event.score,
         self_reported_lost_ms=lost_ms,
         about_ticket=event.ticket_id is not None,
