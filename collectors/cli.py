@@ -14,7 +14,6 @@ from pathlib import Path
 import click
 
 from xlapulse.collectors.agent import commands as collector_commands
-from xlapulse.collectors.settings import XlapulseSettings
 
 
 @click.group()
@@ -131,6 +130,8 @@ def simulate(
     if output is not None:
         total, target = write_ndjson(events, output), str(output)
     else:
+        from xlapulse.collectors.settings import XlapulseSettings
+
         target = XlapulseSettings().kafka_bootstrap
         total = send_to_kafka(events, target)
     elapsed_s = time.monotonic() - started
@@ -146,6 +147,7 @@ def simulate(
 def topics() -> None:
     """Create the contract's Kafka topics (one partition count for all inputs)."""
     from xlapulse.collectors.delivery.topics_admin import ensure_topics
+    from xlapulse.collectors.settings import XlapulseSettings
 
     settings = XlapulseSettings()
     created = ensure_topics(
@@ -157,6 +159,7 @@ def topics() -> None:
 @main.command()
 def worker() -> None:
     """Run a Faust engine worker (needs the 'engine' extra)."""
+    from xlapulse.collectors.settings import XlapulseSettings
     from xlapulse.streams.worker import run_worker
 
     run_worker(XlapulseSettings())
@@ -206,6 +209,7 @@ def backtest(
     max_records: int,
 ) -> None:
     """Replay stored history under a changed XLA file and print the score difference."""
+    from xlapulse.collectors.settings import XlapulseSettings
     from xlapulse.collectors.yamlfile import YamlFileError
     from xlapulse.streams.backtest import (
         compare,

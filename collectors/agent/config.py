@@ -10,19 +10,16 @@ the rest of xlapulse uses. Writes: nothing. Secrets are ``SecretStr``: never log
 from __future__ import annotations
 
 import getpass
+import json
 import os
 import socket
 import sys
+import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
-from pydantic_settings import (
-    BaseSettings,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-    TomlConfigSettingsSource,
-)
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from xlapulse.collectors.sources.cups_error_log import CupsErrorLogSettings
 from xlapulse.collectors.sources.graph_call_records import GraphCallRecordsSettings
@@ -33,6 +30,8 @@ from xlapulse.collectors.sources.systemd_boot import SystemdBootSettings
 from xlapulse.collectors.sources.windows_eventlog import WindowsEventLogSettings
 
 KEY_FALLBACK_ENV = "XLAPULSE_PSEUDONYM_KEY"
+ENV_PREFIX = "XLAPULSE_COLLECTOR_"
+ENV_NESTED_DELIMITER = "__"
 
 
 class Table(BaseModel):
@@ -135,17 +134,14 @@ class SourcesConfig(Table):
     graph_call_records: GraphCallRecordsSettings = Field(default_factory=GraphCallRecordsSettings)
 
 
-class CollectorConfig(BaseSettings):
+class CollectorConfig(Table):
     """The whole collector configuration."""
-
-    model_config = SettingsConfigDict(
-        env_prefix="XLAPULSE_COLLECTOR_", env_nested_delimiter="__", extra="forbid"
-    )
 
     identity: IdentityConfig = Field(default_factory=IdentityConfig)
     kafka: KafkaConfig = Field(default_factory=KafkaConfig)
     spool: SpoolConfig = Field(default_factory=SpoolConfig)
-    privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
+    # validate_default: the key fallback below must also run when [privacy] is absent
+    privacy: PrivacyConfig = Field(default_factory=PrivacyConfig, validate_default=True)
     sources: SourcesConfig = Field(default_factory=SourcesConfig)
 
     @field_validator("privacy")
@@ -156,39 +152,78 @@ class CollectorConfig(BaseSettings):
             return privacy.model_copy(update={"pseudonym_key": key})
         return privacy
 
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return init_settings, env_settings, TomlConfigSettingsSource(settings_cls)
-
 
 class ConfigError(ValueError):
     """The configuration cannot be used; the message says which key and why."""
 
 
-def load_config(path: Path | None) -> CollectorConfig:
-    """The configuration from ``path`` (optional) and the environment."""
-    from pydantic import ValidationError
+def environment_overrides(environ: Mapping[str, str]) -> dict:
+    """``XLAPULSE_COLLECTOR_<TABLE>__<KEY>`` variables as nested tables (names case-insensitive).
 
+    The same rules as pydantic-settings' nested environment source, which this replaces
+    because importing pydantic-settings (with asyncio and argparse) cost the daemon about
+    2.5 MiB of its 35 MB budget: a list or table value is JSON (``'["print_job"]'``),
+    a scalar stays text and pydantic converts it; a variable that names no table
+    (``XLAPULSE_COLLECTOR_CONFIG``, the ``--config`` default) is not configuration; an
+    unknown key inside a table reaches validation and is rejected like one in the file.
+    """
+    overrides: dict = {}
+    for name, value in environ.items():
+        if not name.upper().startswith(ENV_PREFIX):
+            continue
+        path = name[len(ENV_PREFIX) :].lower().split(ENV_NESTED_DELIMITER)
+        if path[0] not in CollectorConfig.model_fields:
+            continue
+        model: type[BaseModel] | None = CollectorConfig
+        table = overrides
+        for key in path[:-1]:
+            model = _table_model(model, key)
+            table = table.setdefault(key, {})
+        leaf = model.model_fields.get(path[-1]) if model else None
+        is_scalar = leaf is None or isinstance(leaf.default, (str, int, float, SecretStr))
+        table[path[-1]] = value if is_scalar else _json_or_text(value)
+    return overrides
+
+
+def _table_model(model: type[BaseModel] | None, key: str) -> type[BaseModel] | None:
+    field = model.model_fields.get(key) if model else None
+    annotation = field.annotation if field else None
+    is_table = isinstance(annotation, type) and issubclass(annotation, BaseModel)
+    return annotation if is_table else None
+
+
+def _json_or_text(value: str) -> object:
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError:
+        return value  # validation then names the key and says what type it wants
+
+
+def _deep_merge(base: dict, overrides: dict) -> dict:
+    merged = dict(base)
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def load_config(path: Path | None) -> CollectorConfig:
+    """The configuration from ``path`` (optional) and the environment, which wins."""
     if path is not None and not path.is_file():
         raise ConfigError(f"config file {path} does not exist")
-
-    class FromFile(CollectorConfig):
-        model_config = SettingsConfigDict(toml_file=path)
-
     try:
-        return FromFile()
+        document = tomllib.loads(path.read_text()) if path is not None else {}
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ConfigError(f"cannot read {path}: {error}") from None
+    try:
+        return CollectorConfig.model_validate(
+            _deep_merge(document, environment_overrides(os.environ))
+        )
     except ValidationError as error:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in detail['loc'])}: {detail['msg']}"
             for detail in error.errors(include_url=False)
         )
         raise ConfigError(f"invalid configuration: {problems}") from None
-    except ValueError as error:  # a TOML syntax error
-        raise ConfigError(f"cannot read {path}: {error}") from None

@@ -55,6 +55,27 @@ def test_toml_and_environment(tmp_path, monkeypatch):
     assert config.sources.synthetic_probe.targets[0].app_name == "intranet"
 
 
+def test_environment_types_tables_and_unknown_keys(tmp_path, monkeypatch):
+    path = tmp_path / "collector.toml"
+    path.write_text("[kafka]\nlinger_ms = 5\n[sources.journald]\ninterval_s = 30\n")
+    monkeypatch.setenv("XLAPULSE_PSEUDONYM_KEY", KEY)
+    monkeypatch.setenv("XLAPULSE_COLLECTOR_CONFIG", str(path))  # the --config default, not a key
+    monkeypatch.setenv("xlapulse_collector_sources__journald__enabled", "false")
+    monkeypatch.setenv("XLAPULSE_COLLECTOR_SPOOL__RETRY_S", "2.5")
+    monkeypatch.setenv(
+        "XLAPULSE_COLLECTOR_SOURCES__SYNTHETIC_PROBE__TARGETS",
+        '[{"app_name": "intranet", "url": "https://i.example/"}]',
+    )
+    config = load_config(path)
+    assert config.kafka.linger_ms == 5  # the file's other keys of a table stay
+    assert config.sources.journald.interval_s == 30 and not config.sources.journald.enabled
+    assert config.spool.retry_s == 2.5
+    assert str(config.sources.synthetic_probe.targets[0].url) == "https://i.example/"
+    monkeypatch.setenv("XLAPULSE_COLLECTOR_KAFKA__LINGER", "5")
+    with pytest.raises(ConfigError, match=r"kafka\.linger: Extra inputs"):
+        load_config(path)
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
