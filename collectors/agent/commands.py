@@ -65,6 +65,9 @@ def collector() -> None:
 @click.option("-v", "--verbose", is_flag=True, help="Log at DEBUG level.")
 def run(config_path: Path | None, verbose: bool) -> None:
     """Run as a service until SIGTERM/SIGINT; flush the spool on the way out."""
+    from xlapulse.collectors.agent.lean_imports import defer_kafka_package_init
+
+    defer_kafka_package_init()  # before anything imports kafka
     from xlapulse.collectors.agent.daemon import build_daemon
     from xlapulse.collectors.agent.service_logging import configure_service_logging
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from kafka import KafkaProducer
+from kafka.producer import KafkaProducer  # not `from kafka`: see agent/lean_imports.py
 from kafka.producer.future import FutureRecordMetadata
 from pydantic import SecretStr
 
