@@ -21,13 +21,15 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-from xlapulse.collectors.sources.cups_error_log import CupsErrorLogSettings
-from xlapulse.collectors.sources.graph_call_records import GraphCallRecordsSettings
-from xlapulse.collectors.sources.journald import JournaldSettings
-from xlapulse.collectors.sources.macos_unified_log import MacosUnifiedLogSettings
-from xlapulse.collectors.sources.synthetic_probe import SyntheticProbeSettings
-from xlapulse.collectors.sources.systemd_boot import SystemdBootSettings
-from xlapulse.collectors.sources.windows_eventlog import WindowsEventLogSettings
+from xlapulse.collectors.sources.settings import (
+    CupsErrorLogSettings,
+    GraphCallRecordsSettings,
+    JournaldSettings,
+    MacosUnifiedLogSettings,
+    SyntheticProbeSettings,
+    SystemdBootSettings,
+    WindowsEventLogSettings,
+)
 
 KEY_FALLBACK_ENV = "XLAPULSE_PSEUDONYM_KEY"
 ENV_PREFIX = "XLAPULSE_COLLECTOR_"

@@ -1,27 +1,21 @@
 """Collector inputs, one module per source, registered by name (like telegraf's inputs).
 
 Each entry of :data:`SOURCES` names a source, its settings model (one TOML table
-``[sources.<name>]``) and a ``build(settings, identity)`` factory. The agent builds
-the enabled ones; tests build the source classes directly with a fake command runner
-or a path to captured OS output.
+``[sources.<name>]``, in ``settings.py``), the module that implements it and the
+platforms it runs on. A source's module is imported only when the source is used
+(built, or described by the manifest), so the daemon does not carry the code of the
+sources of other operating systems. Tests build the source classes directly with a
+fake command runner or a path to captured OS output.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
 from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from xlapulse.collectors.sources import (
-    cups_error_log,
-    graph_call_records,
-    journald,
-    macos_unified_log,
-    synthetic_probe,
-    systemd_boot,
-    windows_eventlog,
-)
+from xlapulse.collectors.sources import settings
 from xlapulse.collectors.sources.base import Identity, Source
 
 
@@ -31,9 +25,18 @@ class SourceSpec:
 
     name: str
     settings: type[BaseModel]
-    source: type[Source]
-    build: Callable[..., Source]
+    class_name: str
     platforms: tuple[str, ...]
+
+    @property
+    def source(self) -> type[Source]:
+        """The source class (imports ``xlapulse.collectors.sources.<name>``)."""
+        module = importlib.import_module(f"{__name__}.{self.name}")
+        return getattr(module, self.class_name)
+
+    def build(self, source_settings: BaseModel, identity: Identity) -> Source:
+        module = importlib.import_module(f"{__name__}.{self.name}")
+        return module.build(source_settings, identity)
 
 
 SOURCES: dict[str, SourceSpec] = {
@@ -41,57 +44,40 @@ SOURCES: dict[str, SourceSpec] = {
     for spec in (
         SourceSpec(
             "windows_eventlog",
-            windows_eventlog.WindowsEventLogSettings,
-            windows_eventlog.WindowsEventLogSource,
-            windows_eventlog.build,
+            settings.WindowsEventLogSettings,
+            "WindowsEventLogSource",
             ("win32",),
         ),
-        SourceSpec(
-            "systemd_boot",
-            systemd_boot.SystemdBootSettings,
-            systemd_boot.SystemdBootSource,
-            systemd_boot.build,
-            ("linux",),
-        ),
-        SourceSpec(
-            "journald",
-            journald.JournaldSettings,
-            journald.JournaldSource,
-            journald.build,
-            ("linux",),
-        ),
+        SourceSpec("systemd_boot", settings.SystemdBootSettings, "SystemdBootSource", ("linux",)),
+        SourceSpec("journald", settings.JournaldSettings, "JournaldSource", ("linux",)),
         SourceSpec(
             "cups_error_log",
-            cups_error_log.CupsErrorLogSettings,
-            cups_error_log.CupsErrorLogSource,
-            cups_error_log.build,
+            settings.CupsErrorLogSettings,
+            "CupsErrorLogSource",
             ("linux", "darwin"),
         ),
         SourceSpec(
             "macos_unified_log",
-            macos_unified_log.MacosUnifiedLogSettings,
-            macos_unified_log.MacosUnifiedLogSource,
-            macos_unified_log.build,
+            settings.MacosUnifiedLogSettings,
+            "MacosUnifiedLogSource",
             ("darwin",),
         ),
         SourceSpec(
             "synthetic_probe",
-            synthetic_probe.SyntheticProbeSettings,
-            synthetic_probe.SyntheticProbeSource,
-            synthetic_probe.build,
+            settings.SyntheticProbeSettings,
+            "SyntheticProbeSource",
             ("win32", "linux", "darwin"),
         ),
         SourceSpec(
             "graph_call_records",
-            graph_call_records.GraphCallRecordsSettings,
-            graph_call_records.GraphCallRecordsSource,
-            graph_call_records.build,
+            settings.GraphCallRecordsSettings,
+            "GraphCallRecordsSource",
             ("win32", "linux", "darwin"),
         ),
     )
 }
 
 
-def build_source(name: str, settings: BaseModel, identity: Identity) -> Source:
-    """The source registered as ``name``, configured with ``settings``."""
-    return SOURCES[name].build(settings, identity)
+def build_source(name: str, source_settings: BaseModel, identity: Identity) -> Source:
+    """The source registered as ``name``, configured with ``source_settings``."""
+    return SOURCES[name].build(source_settings, identity)

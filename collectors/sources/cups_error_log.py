@@ -13,23 +13,14 @@ import re
 from datetime import datetime
 from pathlib import Path
 
-from pydantic import BaseModel, Field
-
 from xlapulse.collectors.contract.events import PrintJobEvent
 from xlapulse.collectors.sources.base import Collected, Identity, Source, SourceError
 from xlapulse.collectors.sources.cups_jobs import CupsJobTracker
+from xlapulse.collectors.sources.settings import CupsErrorLogSettings
 
 LINE = re.compile(r"^(?P<level>[A-Zd]) \[(?P<time>[^\]]+)\] (?P<message>.*)$")
 TIME_FORMAT = "%d/%b/%Y:%H:%M:%S %z"
 MAX_READ_BYTES = 4 * 1024 * 1024
-
-
-class CupsErrorLogSettings(BaseModel):
-    """The CUPS error_log file."""
-
-    enabled: bool = Field(default=True, description="Read the CUPS error_log (Linux, macOS).")
-    interval_s: int = Field(default=60, ge=1, description="Seconds between two reads.")
-    path: str = Field(default="/var/log/cups/error_log", description="Where cupsd logs.")
 
 
 class CupsErrorLogSource(Source):

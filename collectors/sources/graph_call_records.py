@@ -22,10 +22,9 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
-from pydantic import BaseModel, Field
-
 from xlapulse.collectors.contract.events import CallQualityEvent
 from xlapulse.collectors.sources.base import Collected, Identity, Source, SourceError
+from xlapulse.collectors.sources.settings import GraphCallRecordsSettings
 
 ISO_DURATION = re.compile(r"^PT(?:(?P<h>[\d.]+)H)?(?:(?P<m>[\d.]+)M)?(?:(?P<s>[\d.]+)S)?$")
 MEDIA_BY_LABEL = {
@@ -34,14 +33,6 @@ MEDIA_BY_LABEL = {
     "applicationsharing-video": "screen_share",
 }
 MAX_DONE_FILES = 5000
-
-
-class GraphCallRecordsSettings(BaseModel):
-    """Microsoft Graph callRecords exported as JSON files (run centrally, not on laptops)."""
-
-    enabled: bool = Field(default=False, description="Read Graph callRecord files (central only).")
-    interval_s: int = Field(default=300, ge=1, description="Seconds between two folder scans.")
-    folder: str = Field(default="", description="Folder that receives callRecord *.json files.")
 
 
 def duration_ms(text: str | None) -> float | None:

@@ -21,8 +21,6 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from pydantic import BaseModel, Field
-
 from xlapulse.collectors.contract.events import (
     LogonEvent,
     PrintJobEvent,
@@ -38,6 +36,7 @@ from xlapulse.collectors.sources.base import (
     run_command,
 )
 from xlapulse.collectors.sources.cups_jobs import CupsJobTracker
+from xlapulse.collectors.sources.settings import JournaldSettings
 
 SESSION_NEW = "8d45620c1a4348dbb17410da57c60c66"
 USER_MANAGER_STARTED = "eed00a68ffd84e31882105fd973abdd1"
@@ -46,17 +45,6 @@ OUTPUT_FIELDS = "MESSAGE,MESSAGE_ID,SYSLOG_IDENTIFIER,USER_ID,SESSION_ID,USERSPA
 NM_VPN = re.compile(r'vpn\[(?P<ptr>0x[0-9a-f]+),(?P<uuid>[^,]*),"(?P<name>[^"]*)"\]: (?P<text>.*)$')
 NM_FAILED = re.compile(r"VPN plugin: failed: (?P<reason>[\w-]+) \((?P<code>\d+)\)")
 MAX_PENDING_LOGONS = 20
-
-
-class JournaldSettings(BaseModel):
-    """The systemd journal (Linux)."""
-
-    enabled: bool = Field(default=True, description="Read the systemd journal (Linux only).")
-    interval_s: int = Field(default=60, ge=1, description="Seconds between two reads.")
-    journalctl: str = Field(default="journalctl", description="Path of journalctl.")
-    journal_file: str = Field(
-        default="", description="Read this journal file instead of the system journal."
-    )
 
 
 def parse_journal_json(text: str) -> Iterator[dict]:

@@ -18,8 +18,6 @@ import json
 import re
 from datetime import datetime, timedelta
 
-from pydantic import BaseModel, Field
-
 from xlapulse.collectors.contract.events import (
     BootEvent,
     PrintJobEvent,
@@ -35,6 +33,7 @@ from xlapulse.collectors.sources.base import (
     run_command,
 )
 from xlapulse.collectors.sources.cups_jobs import CupsJobTracker
+from xlapulse.collectors.sources.settings import MacosUnifiedLogSettings
 
 PREDICATE = (
     'process == "loginwindow" OR process == "nesessionmanager" OR process == "cupsd" OR '
@@ -47,14 +46,6 @@ VPN_STATUS = re.compile(r"status changed to (?P<status>connected|disconnected)")
 VPN_ERROR = re.compile(r'Last disconnect error for .* changed from "[^"]*" to "(?P<error>[^"]+)"')
 LOGIN_WINDOW_STARTED = "Login Window Application Started"
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f%z"
-
-
-class MacosUnifiedLogSettings(BaseModel):
-    """The macOS unified log."""
-
-    enabled: bool = Field(default=True, description="Read the unified log (macOS only).")
-    interval_s: int = Field(default=60, ge=1, description="Seconds between two reads.")
-    log_command: str = Field(default="/usr/bin/log", description="Path of the log tool.")
 
 
 def parse_ndjson(text: str) -> list[dict]:

@@ -16,32 +16,11 @@ import time
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, HttpUrl
-
 from xlapulse.collectors.contract.events import SyntheticProbeEvent
 from xlapulse.collectors.sources.base import Collected, Identity, Source
+from xlapulse.collectors.sources.settings import ProbeTarget, SyntheticProbeSettings
 
 MAX_BODY_BYTES = 256 * 1024
-
-
-class ProbeTarget(BaseModel):
-    """One app to probe."""
-
-    app_name: str = Field(min_length=1, max_length=200)
-    url: HttpUrl
-
-
-class SyntheticProbeSettings(BaseModel):
-    """Timed HTTP transactions against the apps of the user's persona."""
-
-    enabled: bool = Field(default=True, description="Probe the apps listed in targets.")
-    interval_s: int = Field(default=300, ge=1, description="Seconds between two probe rounds.")
-    timeout_s: float = Field(default=10.0, gt=0, le=60, description="Per-probe time limit.")
-    ca_file: str = Field(default="", description="Extra CA bundle for internal apps (PEM).")
-    targets: list[ProbeTarget] = Field(
-        default_factory=list,
-        description="Apps to probe: a list of { app_name, url } tables.",
-    )
 
 
 class _Timer:

@@ -17,8 +17,6 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pydantic import BaseModel, Field
-
 from xlapulse.collectors.contract.events import BootEvent
 from xlapulse.collectors.sources.base import (
     Collected,
@@ -28,6 +26,7 @@ from xlapulse.collectors.sources.base import (
     SourceError,
     run_command,
 )
+from xlapulse.collectors.sources.settings import SystemdBootSettings
 
 PHASE = re.compile(r"(?P<span>(?:\d+(?:\.\d+)?(?:h|min|s|ms|us|µs)\s?)+)\((?P<phase>\w+)\)")
 TOTAL = re.compile(r"=\s*(?P<span>(?:\d+(?:\.\d+)?(?:h|min|s|ms|us|µs)\s?)+)")
@@ -35,15 +34,6 @@ UNIT_MS = {"h": 3_600_000, "min": 60_000, "s": 1000, "ms": 1, "us": 0.001, "µs"
 DEGRADED_BOOT_MS = 60_000
 SLOW_UNIT_MS = 5_000
 MAX_COMPONENTS = 5
-
-
-class SystemdBootSettings(BaseModel):
-    """systemd-analyze (Linux)."""
-
-    enabled: bool = Field(default=True, description="Report each boot's duration (Linux only).")
-    interval_s: int = Field(default=300, ge=1, description="Seconds between two checks.")
-    systemd_analyze: str = Field(default="systemd-analyze", description="Path of the tool.")
-    proc: str = Field(default="/proc", description="Where procfs is mounted.")
 
 
 def parse_span_ms(span: str) -> int:

@@ -17,8 +17,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from pydantic import BaseModel, Field
-
 from xlapulse.collectors.contract.events import (
     AppResponsivenessEvent,
     BootEvent,
@@ -34,6 +32,7 @@ from xlapulse.collectors.sources.base import (
     Source,
     run_command,
 )
+from xlapulse.collectors.sources.settings import WindowsEventLogSettings
 from xlapulse.collectors.sources.windows_xml import WinEvent, parse_events, parse_windows_time
 
 DIAGNOSTICS = "Microsoft-Windows-Diagnostics-Performance/Operational"
@@ -55,14 +54,6 @@ FIRST_READ_WINDOW_MS = 24 * 3600 * 1000
 DEGRADATION_PAIRING_WINDOW = timedelta(minutes=10)
 RAS_USER_DISCONNECTED = 631  # ERROR_USER_DISCONNECTION: the user hung up, not a drop
 MAX_TEXT = 200
-
-
-class WindowsEventLogSettings(BaseModel):
-    """Windows event log channels (Diagnostics-Performance, GroupPolicy, Defender, ...)."""
-
-    enabled: bool = Field(default=True, description="Read the Windows event log (Windows only).")
-    interval_s: int = Field(default=60, ge=1, description="Seconds between two reads.")
-    wevtutil: str = Field(default="wevtutil", description="Path of wevtutil.exe.")
 
 
 class WindowsEventMapper:
