@@ -65,14 +65,16 @@ def collector() -> None:
 @click.option("-v", "--verbose", is_flag=True, help="Log at DEBUG level.")
 def run(config_path: Path | None, verbose: bool) -> None:
     """Run as a service until SIGTERM/SIGINT; flush the spool on the way out."""
-    from xlapulse.collectors.agent.lean_imports import defer_kafka_package_init
-
-    defer_kafka_package_init()  # before anything imports kafka
-    from xlapulse.collectors.agent.daemon import build_daemon
+    from xlapulse.collectors.agent import lean_imports
     from xlapulse.collectors.agent.service_logging import configure_service_logging
 
+    lean_imports.limit_malloc_arenas()  # before any thread starts
     configure_service_logging(verbose)
     config = _load(config_path)
+    lean_imports.defer_kafka_package_init()  # before anything imports kafka
+    lean_imports.skip_unused_codecs(config.kafka.compression_type)
+    from xlapulse.collectors.agent.daemon import build_daemon
+
     try:
         daemon = build_daemon(config)
     except OSError as error:

@@ -1,4 +1,5 @@
-"""The service process loads kafka-python's producer without its admin client and consumer."""
+"""The service process loads kafka-python's producer without its admin client, consumer and
+the compression library it is not configured for."""
 
 from __future__ import annotations
 
@@ -7,19 +8,22 @@ import sys
 
 PROBE = """
 import sys
-from xlapulse.collectors.agent.lean_imports import defer_kafka_package_init
+from xlapulse.collectors.agent.lean_imports import defer_kafka_package_init, skip_unused_codecs
 defer_kafka_package_init()
+skip_unused_codecs("zstd")
 import xlapulse.collectors.agent.daemon
+from kafka import codec
 print("kafka.admin" in sys.modules, "kafka.consumer" in sys.modules)
+print(codec.has_zstd(), codec.has_lz4(), "lz4" in sys.modules and sys.modules["lz4"] is not None)
 from kafka import KafkaConsumer, KafkaProducer
 import kafka
 print(KafkaConsumer.__name__, kafka.KafkaProducer is KafkaProducer, "kafka.admin" in sys.modules)
 """
 
 
-def test_kafka_admin_and_consumer_load_only_when_named():
+def test_kafka_admin_consumer_and_unused_codecs_are_not_loaded():
     # a fresh interpreter: this test process has imported kafka already
     lines = subprocess.run(
         [sys.executable, "-c", PROBE], capture_output=True, text=True, check=True
     ).stdout.splitlines()
-    assert lines == ["False False", "KafkaConsumer True True"]
+    assert lines == ["False False", "True False False", "KafkaConsumer True True"]
