@@ -170,3 +170,11 @@ def test_probe_untrusted_certificate_is_a_tls_error(https_server):
     (event,) = SyntheticProbeSource(settings, IDENTITY).collect(None).events
     assert event.outcome == "tls_error" and event.tls_ms is None
     assert json.loads(event.model_dump_json())["total_ms"] >= 0
+
+
+def test_probe_loads_the_ca_store_only_for_https_targets():
+    plain = [ProbeTarget(app_name="intranet", url="http://127.0.0.1:9/")]
+    assert SyntheticProbeSource(SyntheticProbeSettings(targets=plain), IDENTITY).ssl_context is None
+    secure = [*plain, ProbeTarget(app_name="hr", url="https://hr.example/")]
+    source = SyntheticProbeSource(SyntheticProbeSettings(targets=secure), IDENTITY)
+    assert source.ssl_context.verify_mode == ssl.CERT_REQUIRED
