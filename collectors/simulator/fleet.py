@@ -112,8 +112,12 @@ class Fleet:
         )
 
     def directory_events(self, at: datetime) -> Iterator[DirectoryAssignmentEvent]:
-        """One assignment per user, as a directory sync at ``at`` would send."""
-        rng = random.Random(f"{self._seed}:directory")
+        """One assignment per user, as a directory sync at ``at`` would send.
+
+        Event ids depend on the seed and the sync time, so syncs at other times (or
+        other simulated runs with the same seed) never share an event id.
+        """
+        rng = random.Random(f"{self._seed}:directory:{at.isoformat()}")
         for endpoint in self.endpoints:
             yield event(  # type: ignore[misc]
                 "directory_assignment",

@@ -12,11 +12,16 @@ import os
 import socket
 import subprocess
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from xlapulse.collectors.delivery.topics_admin import ensure_topics
+
+from .helpers import WorkerProcess, engine_env
 
 REPO = Path(__file__).resolve().parents[2]
 #: All integration tests share one Kafka, so they all create the contract's topics with
@@ -78,3 +83,38 @@ def services() -> Iterator[Services]:
         yield found
     finally:
         subprocess.run([SERVICES_SCRIPT, "stop"], env=env, check=False)
+
+
+@dataclass(frozen=True)
+class Engine:
+    """The session's Faust engine worker and where its results go."""
+
+    process: WorkerProcess
+    metrics_port: int
+    database: str
+    engine_id: str
+
+
+@pytest.fixture(scope="session")
+def engine(services: Services, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """One engine worker for the whole session.
+
+    Every test shares the input topics, so a worker started later would first have to
+    catch up with everything earlier tests sent. One worker that keeps up with all of
+    them is both faster and closer to production. Engine tests use days of the week no
+    other engine test uses, so their InfluxDB results never mix.
+    """
+    ensure_topics(services.kafka_bootstrap, TOPIC_PARTITIONS)
+    data_dir = tmp_path_factory.mktemp("engine")
+    env, metrics_port, database = engine_env(
+        services.kafka_bootstrap,
+        services.influx_url,
+        uuid.uuid4().hex[:10],
+        data_dir,
+        TOPIC_PARTITIONS,
+    )
+    process = WorkerProcess(env=env, log_path=data_dir / "worker.log")
+    process.start()
+    yield Engine(process, metrics_port, database, env["XLAPULSE_ENGINE_ID"])
+    exit_code = process.stop()
+    assert exit_code in (0, -15), f"worker exit code {exit_code}:\n{process.log_tail()}"

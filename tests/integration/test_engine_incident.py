@@ -19,21 +19,19 @@ import random
 import uuid
 from collections.abc import Iterator
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 
 from xlapulse.collectors.contract.events import event_time_ms
 from xlapulse.collectors.delivery.kafka_producer import EventProducer, ProducerSettings
-from xlapulse.collectors.delivery.topics_admin import ensure_topics
 from xlapulse.collectors.simulator.fleet import Fleet
 from xlapulse.collectors.simulator.scenario import Scenario
 from xlapulse.collectors.yamlfile import parse_yaml_model
 from xlapulse.streams.backtest import history_from_kafka
 from xlapulse.streams.inprocess import InProcessPipeline
 
-from .conftest import Services
-from .helpers import WorkerProcess, engine_env, influxql, scrape_metric, wait_until
+from .conftest import Engine, Services
+from .helpers import influxql, scrape_metric, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -94,29 +92,18 @@ def _daily(oracle: InProcessPipeline, measurement: str, **tags: str) -> dict:
 
 @pytest.fixture(scope="module")
 def scored_day(
-    services: Services, run_id: str, workday: date, tmp_path_factory: pytest.TempPathFactory
+    services: Services, engine: Engine, workday: date
 ) -> Iterator[tuple[str, list, int]]:
-    """Send the incident day to Kafka with a worker running; yield (database, events,
+    """Send the incident day to Kafka while the engine runs; yield (database, events,
     metrics port)."""
-    ensure_topics(services.kafka_bootstrap, PARTITIONS)
-    data_dir = tmp_path_factory.mktemp("incident-engine")
-    env, metrics_port, database = engine_env(
-        services.kafka_bootstrap, services.influx_url, run_id, data_dir, PARTITIONS
-    )
-    worker = WorkerProcess(env=env, log_path=Path(data_dir) / "worker.log")
-    worker.start()
     events = _day_events(parse_yaml_model(SCENARIO, Scenario, "scenario.yaml"), workday)
     producer = EventProducer(ProducerSettings(bootstrap_servers=services.kafka_bootstrap))
     try:
-        directory = [e for e in events if e.event_type == "directory_assignment"]
-        producer.send_all(directory)
-        producer.send_all(e for e in events if e.event_type != "directory_assignment")
-        worker.assert_running()
-        yield database, events, metrics_port
+        producer.send_all(events)
+        engine.process.assert_running()
+        yield engine.database, events, engine.metrics_port
     finally:
         producer.close()
-        exit_code = worker.stop()
-        assert exit_code in (0, -15), f"worker exit code {exit_code}:\n{worker.log_tail()}"
 
 
 def _day_filter(day: date) -> str:

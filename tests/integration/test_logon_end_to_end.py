@@ -13,7 +13,6 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from kafka import KafkaConsumer, KafkaProducer
@@ -32,8 +31,8 @@ from xlapulse.streams.app import observations_topic_name
 from xlapulse.streams.inprocess import InProcessPipeline
 from xlapulse.streams.scoring.cells import Record
 
-from .conftest import Services
-from .helpers import WorkerProcess, engine_env, influxql, scrape_metric, wait_until
+from .conftest import Engine, Services
+from .helpers import WorkerProcess, influxql, scrape_metric, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -68,18 +67,8 @@ def producer(services: Services) -> Iterator[EventProducer]:
 
 
 @pytest.fixture(scope="module")
-def worker(
-    services: Services, run_id: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[WorkerProcess, int, str]]:
-    data_dir = tmp_path_factory.mktemp("engine")
-    env, metrics_port, database = engine_env(
-        services.kafka_bootstrap, services.influx_url, run_id, data_dir, PARTITIONS
-    )
-    process = WorkerProcess(env=env, log_path=Path(data_dir) / "worker.log")
-    process.start()
-    yield process, metrics_port, database
-    exit_code = process.stop()
-    assert exit_code in (0, -15), f"worker exit code {exit_code}:\n{process.log_tail()}"
+def worker(engine: Engine) -> tuple[WorkerProcess, int, str]:
+    return engine.process, engine.metrics_port, engine.database
 
 
 def _processed(port: int, topic: str, outcome: str = "ok") -> float:
@@ -189,11 +178,13 @@ def test_logon_scores_reach_the_dashboard_queries(
                     samples,
                     users,
                 )
-        return cells if set(cells) >= set(expected) else None
+        complete = all(
+            cells.get(key) == (point.score, point.samples, point.users)
+            for key, point in expected.items()
+        )
+        return cells if complete else None
 
     written = wait_until(all_cells_written, 120, "every expected score cell in InfluxDB")
-    for key, point in expected.items():
-        assert written[key] == (point.score, point.samples, point.users), key
     assert all(users >= 5 for _, _, users in written.values()), "k-anonymity: 5+ people per cell"
 
     persona_query, hours_lost_query, site_query = (
@@ -282,13 +273,13 @@ def test_influxdb_outage_delays_scores_but_loses_none(
     fleet: Fleet,
     logon_day: datetime,
     services: Services,
-    run_id: str,
+    engine: Engine,
 ) -> None:
     process, metrics_port, database = worker
     outage_day = logon_day + timedelta(days=14)
     logons = list(fleet.logon_events(outage_day))
     errors_before = scrape_metric(metrics_port, "xlapulse_sink_errors_total", {})
-    observations = observations_topic_name(f"xlapulse-test-{run_id}")
+    observations = observations_topic_name(engine.engine_id)
     processed_before = _processed(metrics_port, observations)
 
     services.control("stop", "influxdb")

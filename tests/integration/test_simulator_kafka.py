@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from kafka import KafkaConsumer
 
 from xlapulse.collectors.cli import main
-from xlapulse.collectors.contract.codec import parse_event
+from xlapulse.collectors.contract.codec import ContractViolation, parse_event
 from xlapulse.collectors.contract.topics import HEADER_EVENT_TYPE, INPUT_TOPICS, topic_for
 from xlapulse.collectors.delivery.topics_admin import ensure_topics
 
@@ -66,7 +66,10 @@ def test_simulated_events_reach_their_topics(services: Services, tmp_path: Path)
     arrived: Counter[uuid.UUID] = Counter()
     try:
         for record in consumer:
-            event = parse_event(record.value)
+            try:
+                event = parse_event(record.value)
+            except ContractViolation:
+                continue  # another test's deliberately bad record (the topics are shared)
             if event.event_id not in expected:
                 continue  # earlier runs against a kept data directory
             arrived[event.event_id] += 1
