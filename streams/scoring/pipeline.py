@@ -61,4 +61,3 @@ def update_cells(observation: Observation, lookup: CellLookup, config: XlaConfig
             break
         changed.append(cell)
     return changed
-
