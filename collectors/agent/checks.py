@@ -39,7 +39,9 @@ def check_sources(config: CollectorConfig) -> dict[str, str | None]:
     return problems
 
 
-CAUSE_WORDS = ("Authentication", "Sasl", "SSL", "certificate", "ECONNREFUSED")
+# most specific first: a refused SASL login also ends in a "KafkaSSLTransport ... socket
+# disconnected" line, which must not hide it
+CAUSE_WORDS = ("Authentication", "Sasl", "certificate", "SSL", "ECONNREFUSED")
 
 
 class _LastKafkaError(logging.Handler):
@@ -54,8 +56,11 @@ class _LastKafkaError(logging.Handler):
 
     @property
     def message(self) -> str:
-        causes = [m for m in self.messages if any(word in m for word in CAUSE_WORDS)]
-        return (causes or self.messages or [""])[0]
+        for word in CAUSE_WORDS:
+            causes = [m for m in self.messages if word in m]
+            if causes:
+                return causes[0]
+        return (self.messages or [""])[0]
 
 
 def check_kafka(config: CollectorConfig) -> str | None:

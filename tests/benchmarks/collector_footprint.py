@@ -10,6 +10,10 @@ counted too). TCP/IP headers are estimated as 52 bytes per segment sent (segs_ou
 Configuration: every default, except the spool folder (a temporary one), the Kafka
 address, and three synthetic probe targets (the default has none) answered by a
 local HTTP server in this script, so probes run as a real deployment would.
+``--https-target`` adds a fourth, https target (on the same plain HTTP server, so it
+ends as a tls_error): the probe then loads the system CA store, as it does in a
+deployment that probes https apps. At the end the collector's memory is split into
+RssAnon (its own) and RssFile (shared libraries, shared with other processes).
 
     deploy/local/services start kafka            # or KAFKA_PORT=... for another port
     .venv/bin/python tests/benchmarks/collector_footprint.py --bootstrap 127.0.0.1:9092
@@ -61,14 +65,16 @@ def start_probe_server() -> int:
     return server.server_address[1]
 
 
-def write_config(folder: Path, bootstrap: str, probe_port: int, speedup: float) -> Path:
+def write_config(
+    folder: Path, bootstrap: str, probe_port: int, speedup: float, https_target: bool = False
+) -> Path:
     tables = [f'[kafka]\nbootstrap_servers = "{bootstrap}"', f'[spool]\ndirectory = "{folder}"']
     for name, interval_s in DEFAULT_INTERVALS_S.items():
         tables.append(f"[sources.{name}]\ninterval_s = {max(1, round(interval_s / speedup))}")
-    targets = ", ".join(
-        f'{{ app_name = "app-{n}", url = "http://127.0.0.1:{probe_port}/app-{n}" }}'
-        for n in range(3)
-    )
+    urls = [f"http://127.0.0.1:{probe_port}/app-{n}" for n in range(3)]
+    if https_target:
+        urls.append(f"https://127.0.0.1:{probe_port}/app-tls")
+    targets = ", ".join(f'{{ app_name = "app-{n}", url = "{url}" }}' for n, url in enumerate(urls))
     tables[-1] += f"\ntargets = [{targets}]"
     config = folder / "collector.toml"
     config.write_text("\n".join(tables) + "\n")
@@ -81,9 +87,15 @@ def cpu_seconds(pid: int) -> float:
     return (utime + stime + cutime + cstime) / CLOCK_TICKS
 
 
-def peak_rss_bytes(pid: int) -> int:
+def memory_status(pid: int) -> dict[str, int]:
+    """VmHWM (peak RSS), RssAnon, RssFile in bytes and Threads, from /proc/<pid>/status."""
     status = Path(f"/proc/{pid}/status").read_text()
-    return int(re.search(r"VmHWM:\s+(\d+) kB", status)[1]) * 1024
+    figures = {
+        name: int(re.search(rf"{name}:\s+(\d+) kB", status)[1]) * 1024
+        for name in ("VmHWM", "RssAnon", "RssFile")
+    }
+    figures["Threads"] = int(re.search(r"Threads:\s+(\d+)", status)[1])
+    return figures
 
 
 def kafka_socket_counters(pid: int, kafka_port: int) -> dict[str, tuple[int, int]]:
@@ -106,7 +118,9 @@ def kafka_socket_counters(pid: int, kafka_port: int) -> dict[str, tuple[int, int
 def measure(args: argparse.Namespace) -> None:
     kafka_port = int(args.bootstrap.rsplit(":", 1)[1])
     with tempfile.TemporaryDirectory(prefix="xlapulse-footprint-") as tmp:
-        config = write_config(Path(tmp), args.bootstrap, start_probe_server(), args.speedup)
+        config = write_config(
+            Path(tmp), args.bootstrap, start_probe_server(), args.speedup, args.https_target
+        )
         env = {**os.environ, "XLAPULSE_PSEUDONYM_KEY": "footprint-benchmark-key-0123"}
         command = [
             sys.executable,
@@ -133,16 +147,16 @@ def measure(args: argparse.Namespace) -> None:
                 cpu_now = cpu_seconds(collector.pid)
                 time.sleep(1.0)
             elapsed_s = time.monotonic() - window_start
-            rss = peak_rss_bytes(collector.pid)
+            memory = memory_status(collector.pid)
         finally:
             collector.terminate()
             exit_code = collector.wait(timeout=60)
     report(
-        args, elapsed_s, cpu_now - cpu_start, rss, sockets, exit_code, time.monotonic() - started
+        args, elapsed_s, cpu_now - cpu_start, memory, sockets, exit_code, time.monotonic() - started
     )
 
 
-def report(args, elapsed_s, cpu_s, rss, sockets, exit_code, wall_s) -> None:
+def report(args, elapsed_s, cpu_s, memory, sockets, exit_code, wall_s) -> None:
     payload = sum(sent for sent, _ in sockets.values())
     segments = sum(segs for _, segs in sockets.values())
     per_hour = 3600 / elapsed_s / args.speedup
@@ -155,7 +169,12 @@ def report(args, elapsed_s, cpu_s, rss, sockets, exit_code, wall_s) -> None:
     print(
         f"average CPU: {100 * cpu_s / elapsed_s / args.speedup:.3f} % of one core (target <= 0.1 %)"
     )
-    print(f"peak RSS (VmHWM): {rss / 2**20:.1f} MiB (target <= 35 MB)")
+    print(
+        f"peak RSS (VmHWM): {memory['VmHWM'] / 2**20:.1f} MiB = "
+        f"{memory['VmHWM'] / 1e6:.1f} MB (target <= 35 MB); at the end "
+        f"RssAnon {memory['RssAnon'] / 2**20:.1f} MiB + RssFile {memory['RssFile'] / 2**20:.1f} "
+        f"MiB, {memory['Threads']} threads"
+    )
     print(
         f"sent to Kafka: {payload_per_hour / 1024:.1f} KiB/h TCP payload, "
         f"{wire_per_hour / 1024:.1f} KiB/h with headers = "
@@ -171,6 +190,9 @@ def main() -> None:
     parser.add_argument("--duration-s", type=float, default=600, help="Measured window.")
     parser.add_argument("--warmup-s", type=float, default=20, help="Start-up excluded from CPU.")
     parser.add_argument("--speedup", type=float, default=1.0, help="Divide intervals by this.")
+    parser.add_argument(
+        "--https-target", action="store_true", help="Also probe an https URL (loads the CA store)."
+    )
     measure(parser.parse_args())
 
 
