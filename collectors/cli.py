@@ -15,6 +15,9 @@ import click
 
 from xlapulse.collectors.agent import commands as collector_commands
 
+#: A file option that must name an existing file.
+EXISTING_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
 
 @click.group()
 @click.option("-v", "--verbose", is_flag=True, help="Log at DEBUG level to stderr.")
@@ -88,7 +91,7 @@ def demo(
 @click.option(
     "--scenario",
     "scenario_path",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=EXISTING_FILE,
     default=None,
     help="Scenario YAML file [default: the packaged default scenario].",
 )
@@ -183,19 +186,19 @@ def gateway(export_openapi: bool) -> None:
 @click.option(
     "--events",
     "events_file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=EXISTING_FILE,
     help="NDJSON file of contract events (xlapulse simulate --output). Default: Kafka.",
 )
 @click.option(
     "--xla",
     "changed_xla",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=EXISTING_FILE,
     required=True,
     help="The changed XLA file to score the history with.",
 )
 @click.option(
     "--baseline-xla",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=EXISTING_FILE,
     default=None,
     help="The XLA file to compare with [default: the packaged default].",
 )
