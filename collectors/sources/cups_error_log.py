@@ -15,7 +15,7 @@ from pathlib import Path
 
 from xlapulse.collectors.contract.events import PrintJobEvent
 from xlapulse.collectors.sources.base import Collected, Identity, Source, SourceError
-from xlapulse.collectors.sources.cups_jobs import CupsJobTracker
+from xlapulse.collectors.sources.cups_jobs import CupsJobTracker, print_job_event
 from xlapulse.collectors.sources.settings import CupsErrorLogSettings
 
 LINE = re.compile(r"^(?P<level>[A-Zd]) \[(?P<time>[^\]]+)\] (?P<message>.*)$")
@@ -73,17 +73,15 @@ class CupsErrorLogSource(Source):
         if finished is None:
             return None
         time = datetime.strptime(parsed["time"], TIME_FORMAT)
-        return PrintJobEvent(
-            event_id=self.identity.event_id(
+        envelope = {
+            "event_id": self.identity.event_id(
                 "cups:error_log", f"{finished.job_id}|{parsed['time']}|{finished.outcome}"
             ),
-            event_time=time,
-            user_id=self.identity.user(finished.user),
-            device_id=self.identity.device_id,
-            outcome=finished.outcome,
-            printer=finished.printer[:200],
-            error_code=finished.error_code,
-        )
+            "event_time": time,
+            "user_id": self.identity.user(finished.user),
+            "device_id": self.identity.device_id,
+        }
+        return print_job_event(envelope, finished)
 
 
 def build(settings: CupsErrorLogSettings, identity: Identity) -> CupsErrorLogSource:

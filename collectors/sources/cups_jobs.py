@@ -3,19 +3,25 @@
 Reads: message texts such as ``[Job 6] Queued on "finance-mfp-3f" by "alice".``,
 ``[Job 6] Backend returned status 4 (stop printer)`` and ``[Job 7] Job completed.``.
 Writes: nothing; :class:`CupsJobTracker` follows each job from queueing to its end and
-returns the finished ones, with state that survives rounds (kept in the bookmark).
+returns the finished ones, with state that survives rounds (kept in the bookmark), and
+:func:`print_job_event` makes the PrintJobEvent of a finished job for the source reading it.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
+
+from xlapulse.collectors.contract.events import PrintJobEvent
 
 JOB_MESSAGE = re.compile(r"^\[Job (?P<job>\d+)\] (?P<text>.*)$")
 QUEUED = re.compile(r'^Queued on "(?P<printer>[^"]+)" by "(?P<user>[^"]*)"\.$')
 BACKEND_STATUS = re.compile(r"^Backend returned status (?P<code>-?\d+)")
 FAILURE_TEXTS = ("Job stopped due to", "Job aborted", "Printer stopped due to backend errors")
 MAX_TRACKED_JOBS = 200
+MAX_PRINTER_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -64,3 +70,13 @@ class CupsJobTracker:
     def _finish(self, job: str, outcome: str, error_code: int | None) -> FinishedJob:
         tracked = self.jobs.pop(job)
         return FinishedJob(int(job), tracked["printer"], tracked["user"], outcome, error_code)
+
+
+def print_job_event(envelope: Mapping[str, Any], finished: FinishedJob) -> PrintJobEvent:
+    """The event of a finished job; ``envelope`` is the source's event id, time, user and device."""
+    return PrintJobEvent(
+        **envelope,
+        outcome=finished.outcome,
+        printer=finished.printer[:MAX_PRINTER_CHARS],
+        error_code=finished.error_code,
+    )

@@ -35,7 +35,7 @@ from xlapulse.collectors.sources.base import (
     SourceError,
     run_command,
 )
-from xlapulse.collectors.sources.cups_jobs import CupsJobTracker
+from xlapulse.collectors.sources.cups_jobs import CupsJobTracker, print_job_event
 from xlapulse.collectors.sources.settings import JournaldSettings
 
 SESSION_NEW = "8d45620c1a4348dbb17410da57c60c66"
@@ -143,12 +143,7 @@ class JournalMapper:
         finished = self.cups.feed(message)
         if finished is None:
             return None
-        return PrintJobEvent(
-            **self._envelope(entry, finished.user),
-            outcome=finished.outcome,
-            printer=finished.printer[:200],
-            error_code=finished.error_code,
-        )
+        return print_job_event(self._envelope(entry, finished.user), finished)
 
 
 def _time(entry: dict) -> datetime:
