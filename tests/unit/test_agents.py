@@ -13,7 +13,7 @@ from xlapulse.collectors.contract.codec import encode_event
 from xlapulse.collectors.contract.events import DirectoryAssignmentEvent, VpnSessionEvent
 from xlapulse.collectors.contract.topics import topic_for
 from xlapulse.collectors.settings import XlapulseSettings
-from xlapulse.streams.app import build_app
+from xlapulse.streams.app import PartitionSweeper, build_app, partition_of
 from xlapulse.streams.scoring.indicators import Band
 from xlapulse.streams.scoring.observations import SampleObservation
 
@@ -116,3 +116,23 @@ async def test_aggregate_agent_writes_a_published_cell_once(app) -> None:
     logon_hourly = [line for line in lines if "window=1h" in line and "touch_point=logon" in line]
     assert logon_hourly and all("samples=5i" in line for line in logon_hourly)
     assert not any("samples=6i" in line for line in lines), "a replay is counted once"
+
+
+def test_the_sweeper_deletes_only_expired_keys_of_the_partition_it_is_given() -> None:
+    table = {f"u_{n:032x}": {"expired": n % 2 == 0} for n in range(40)}
+    sweeper = PartitionSweeper(table, partitions=3, expired=lambda _key, value: value["expired"])
+    in_partition_1 = {key for key in table if partition_of(key, 3) == 1}
+    deleted = sweeper.maybe_sweep(1)
+    assert deleted == sum(1 for key in in_partition_1 if int(key[2:], 16) % 2 == 0) > 0
+    assert all(not value["expired"] for key, value in table.items() if key in in_partition_1)
+    assert any(value["expired"] for value in table.values()), "other partitions are untouched"
+    assert sweeper.maybe_sweep(1) == 0, "at most one sweep per interval"
+
+
+def test_partition_of_matches_the_collectors_partitioner() -> None:
+    """The engine's sweep must agree with where kafka-python producers put each key."""
+    from kafka.partitioner.default import murmur2
+
+    for n in range(50):
+        key = f"u_{n:032x}"
+        assert partition_of(key, 6) == (murmur2(key.encode()) & 0x7FFFFFFF) % 6
