@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from kafka import KafkaConsumer, KafkaProducer
 
+from xlapulse.collectors.contract.codec import encode_event
 from xlapulse.collectors.contract.topics import (
     DEAD_LETTER_TOPIC,
     HEADER_DEAD_LETTER_REASON,
@@ -75,6 +76,12 @@ def _processed(port: int, topic: str, outcome: str = "ok") -> float:
     return scrape_metric(
         port, "xlapulse_events_processed_total", {"topic": topic, "outcome": outcome}
     )
+
+
+def _logon_at(fleet: Fleet, day: datetime, when: datetime) -> bytes:
+    """A valid logon of the fleet, re-stamped to ``when`` with a fresh event id."""
+    logon = next(iter(fleet.logon_events(day)))
+    return encode_event(logon.model_copy(update={"event_time": when, "event_id": uuid.uuid4()}))
 
 
 def _dashboard_queries() -> list[str]:
@@ -224,9 +231,15 @@ def test_bad_records_are_dead_lettered_and_the_worker_keeps_running(
         f"{run_id}-not-json".encode(): b"{this is not json",
         f"{run_id}-raw-user".encode(): json.dumps(raw_user_logon).encode(),
         f"{run_id}-future-major".encode(): json.dumps({"schema_version": "2.0"}).encode(),
+        f"{run_id}-clock-ahead".encode(): _logon_at(
+            fleet, logon_day, datetime.now(UTC) + timedelta(days=1)
+        ),
+        f"{run_id}-too-old".encode(): _logon_at(fleet, logon_day, datetime(2019, 1, 7, tzinfo=UTC)),
     }
     ok_before = _processed(metrics_port, TELEMETRY_TOPIC)
     dead_before = _processed(metrics_port, TELEMETRY_TOPIC, "dead_letter")
+    future_before = _processed(metrics_port, TELEMETRY_TOPIC, "future")
+    late_before = _processed(metrics_port, TELEMETRY_TOPIC, "late")
     raw_producer = KafkaProducer(bootstrap_servers=services.kafka_bootstrap, acks="all")
     for key, value in bad_records.items():
         raw_producer.send(TELEMETRY_TOPIC, key=key, value=value)
@@ -265,6 +278,10 @@ def test_bad_records_are_dead_lettered_and_the_worker_keeps_running(
     assert "not UTF-8 JSON" in reasons[f"{run_id}-not-json".encode()]
     assert "user_id" in reasons[f"{run_id}-raw-user".encode()]
     assert "2.0 is not supported" in reasons[f"{run_id}-future-major".encode()]
+    assert "future event" in reasons[f"{run_id}-clock-ahead".encode()]
+    assert "late event" in reasons[f"{run_id}-too-old".encode()]
+    assert _processed(metrics_port, TELEMETRY_TOPIC, "future") == future_before + 1
+    assert _processed(metrics_port, TELEMETRY_TOPIC, "late") == late_before + 1
 
 
 def test_influxdb_outage_delays_scores_but_loses_none(
