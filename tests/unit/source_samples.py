@@ -1,0 +1,106 @@
+"""Every event source run on the captured OS samples of tests/data, one round each.
+
+Reads: tests/data/os/{linux,macos,windows} and tests/data/graph. Writes: nothing;
+:func:`sample_events` returns the events of each source as the source returned them.
+tests/data/golden/<source>.ndjson holds what the pydantic event models produced on the
+same samples (commit fe69066, before the sources built wire dicts); the wire
+equivalence test compares the two.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from xlapulse.collectors.privacy import Pseudonymizer
+from xlapulse.collectors.sources.base import Identity
+from xlapulse.collectors.sources.cups_error_log import CupsErrorLogSource
+from xlapulse.collectors.sources.graph_call_records import GraphCallRecordsSource
+from xlapulse.collectors.sources.journald import JournaldSource
+from xlapulse.collectors.sources.macos_unified_log import MacosUnifiedLogSource
+from xlapulse.collectors.sources.settings import (
+    CupsErrorLogSettings,
+    GraphCallRecordsSettings,
+    JournaldSettings,
+    MacosUnifiedLogSettings,
+    SystemdBootSettings,
+    WindowsEventLogSettings,
+)
+from xlapulse.collectors.sources.systemd_boot import SystemdBootSource
+from xlapulse.collectors.sources.windows_eventlog import WindowsEventLogSource
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+GOLDEN = DATA / "golden"
+LINUX = DATA / "os" / "linux"
+WINDOWS = DATA / "os" / "windows"
+PSEUDONYMIZER = Pseudonymizer(b"unit-test-key-0123456789")
+IDENTITY = Identity(PSEUDONYMIZER, PSEUDONYMIZER.user("alice"), PSEUDONYMIZER.device("vm"))
+WINDOWS_SAMPLES = {
+    "Microsoft-Windows-Diagnostics-Performance/Operational": "diagnostics-performance.xml",
+    "Microsoft-Windows-GroupPolicy/Operational": "grouppolicy-operational.xml",
+    "Microsoft-Windows-Windows Defender/Operational": "defender-operational.xml",
+    "Application": "application.xml",
+    "System": "system.xml",
+    "Microsoft-Windows-PrintService/Admin": "printservice-admin.xml",
+    "Microsoft-Windows-PrintService/Operational": "printservice-operational.xml",
+}
+
+
+def _systemd_boot() -> list:
+    outputs = {"time": "systemd-analyze-time.txt", "blame": "systemd-analyze-blame.txt"}
+    runner = lambda argv, timeout_s: (LINUX / outputs[argv[1]]).read_text()  # noqa: E731
+    settings = SystemdBootSettings(proc=str(LINUX / "proc"))
+    return SystemdBootSource(settings, IDENTITY, runner).collect(None).events
+
+
+def _journald() -> list:
+    text = (LINUX / "journal.json").read_text()
+    source = JournaldSource(JournaldSettings(), IDENTITY, lambda argv, timeout_s: text)
+    return source.collect(None).events
+
+
+def _cups_error_log() -> list:
+    with tempfile.TemporaryDirectory() as folder:
+        log = Path(folder) / "error_log"
+        shutil.copy(LINUX / "cups-error_log", log)
+        source = CupsErrorLogSource(CupsErrorLogSettings(path=str(log)), IDENTITY)
+        return source.collect(None).events
+
+
+def _macos_unified_log() -> list:
+    text = (DATA / "os/macos/log-show.ndjson").read_text()
+    source = MacosUnifiedLogSource(
+        MacosUnifiedLogSettings(), IDENTITY, lambda argv, timeout_s: text
+    )
+    return source.collect(None).events
+
+
+def _graph_call_records() -> list:
+    with tempfile.TemporaryDirectory() as folder:
+        shutil.copy(DATA / "graph/callrecord-peer-to-peer.json", Path(folder) / "call-1.json")
+        settings = GraphCallRecordsSettings(enabled=True, folder=folder)
+        return GraphCallRecordsSource(settings, IDENTITY).collect(None).events
+
+
+def _windows_eventlog() -> list:
+    def runner(argv, timeout_s):
+        name = WINDOWS_SAMPLES.get(argv[2])
+        return (WINDOWS / name).read_text() if name else "<Events></Events>"
+
+    return WindowsEventLogSource(WindowsEventLogSettings(), IDENTITY, runner).collect(None).events
+
+
+SAMPLE_ROUNDS = {
+    "systemd_boot": _systemd_boot,
+    "journald": _journald,
+    "cups_error_log": _cups_error_log,
+    "macos_unified_log": _macos_unified_log,
+    "graph_call_records": _graph_call_records,
+    "windows_eventlog": _windows_eventlog,
+}
+
+
+def sample_events(source: str) -> list:
+    """One round of ``source`` on its captured samples."""
+    return SAMPLE_ROUNDS[source]()
