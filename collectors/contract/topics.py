@@ -4,11 +4,20 @@ Every topic is keyed by the user pseudonym and all input topics share one
 partition count, so a user's telemetry, tickets, survey answers and directory
 assignment land on the same partition number and the engine can join them
 without a shuffle (co-partitioning).
+
+The ``*_for(event)`` functions take a pydantic event; the collector runtime, which has
+none (``wire.py``), uses :func:`topic_of_type`, :func:`record_key` and
+:func:`record_headers` on the plain values. This module imports no pydantic.
 """
 
 from __future__ import annotations
 
-from xlapulse.collectors.contract.events import TELEMETRY_TYPES, EventBase
+from typing import TYPE_CHECKING
+
+from xlapulse.collectors.contract.wire import telemetry_event_types
+
+if TYPE_CHECKING:
+    from xlapulse.collectors.contract.events import EventBase
 
 TELEMETRY_TOPIC = "xlapulse.telemetry.v1"
 TICKETS_TOPIC = "xlapulse.tickets.v1"
@@ -25,7 +34,7 @@ HEADER_DEAD_LETTER_REASON = "xlapulse-dead-letter-reason"
 HEADER_DEAD_LETTER_SOURCE = "xlapulse-dead-letter-source"
 
 _TOPIC_BY_EVENT_TYPE = {
-    **{model.model_fields["event_type"].default: TELEMETRY_TOPIC for model in TELEMETRY_TYPES},
+    **dict.fromkeys(telemetry_event_types(), TELEMETRY_TOPIC),
     "ticket": TICKETS_TOPIC,
     "survey_answer": SURVEYS_TOPIC,
     "survey_invitation": SURVEY_INVITATIONS_TOPIC,
@@ -33,19 +42,34 @@ _TOPIC_BY_EVENT_TYPE = {
 }
 
 
+def topic_of_type(event_type: str) -> str:
+    """The topic an event of this type is produced to."""
+    return _TOPIC_BY_EVENT_TYPE[event_type]
+
+
+def record_key(user_id: str) -> bytes:
+    """The record key: the user pseudonym, so that one user's events share a partition."""
+    return user_id.encode()
+
+
+def record_headers(event_type: str, schema_version: str) -> list[tuple[str, bytes]]:
+    """Record headers that let a router or a dead-letter tool read the type without parsing."""
+    return [
+        (HEADER_EVENT_TYPE, event_type.encode()),
+        (HEADER_SCHEMA_VERSION, schema_version.encode()),
+    ]
+
+
 def topic_for(event: EventBase) -> str:
     """The topic an event is produced to."""
-    return _TOPIC_BY_EVENT_TYPE[event.event_type]  # type: ignore[attr-defined]
+    return topic_of_type(event.event_type)  # type: ignore[attr-defined]
 
 
 def key_for(event: EventBase) -> bytes:
-    """The record key: the user pseudonym, so that one user's events share a partition."""
-    return event.user_id.encode()
+    """The record key of a pydantic event (see :func:`record_key`)."""
+    return record_key(event.user_id)
 
 
 def headers_for(event: EventBase) -> list[tuple[str, bytes]]:
-    """Record headers that let a router or a dead-letter tool read the type without parsing."""
-    return [
-        (HEADER_EVENT_TYPE, event.event_type.encode()),  # type: ignore[attr-defined]
-        (HEADER_SCHEMA_VERSION, event.schema_version.encode()),
-    ]
+    """The record headers of a pydantic event (see :func:`record_headers`)."""
+    return record_headers(event.event_type, event.schema_version)  # type: ignore[attr-defined]

@@ -1,21 +1,24 @@
 """Collector inputs, one module per source, registered by name (like telegraf's inputs).
 
-Each entry of :data:`SOURCES` names a source, its settings model (one TOML table
-``[sources.<name>]``, in ``settings.py``), the module that implements it and the
+Each entry of :data:`SOURCES` names a source (its settings, one TOML table
+``[sources.<name>]``, are in ``settings.py``), the module that implements it and the
 platforms it runs on. A source's module is imported only when the source is used
 (built, or described by the manifest), so the daemon does not carry the code of the
 sources of other operating systems. Tests build the source classes directly with a
 fake command runner or a path to captured OS output.
+
+This module imports no pydantic: the collector service (``agent/runtime.py``) builds
+its sources from settings that ``xlapulse collector run`` validated, given to them as
+:func:`settings_view` attribute views (see ``settings.py``).
 """
 
 from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
 
-from pydantic import BaseModel
-
-from xlapulse.collectors.sources import settings
 from xlapulse.collectors.sources.base import Identity, Source
 
 
@@ -24,7 +27,6 @@ class SourceSpec:
     """How to configure and build one named source."""
 
     name: str
-    settings: type[BaseModel]
     class_name: str
     platforms: tuple[str, ...]
 
@@ -34,7 +36,7 @@ class SourceSpec:
         module = importlib.import_module(f"{__name__}.{self.name}")
         return getattr(module, self.class_name)
 
-    def build(self, source_settings: BaseModel, identity: Identity) -> Source:
+    def build(self, source_settings: Any, identity: Identity) -> Source:
         module = importlib.import_module(f"{__name__}.{self.name}")
         return module.build(source_settings, identity)
 
@@ -44,33 +46,28 @@ SOURCES: dict[str, SourceSpec] = {
     for spec in (
         SourceSpec(
             "windows_eventlog",
-            settings.WindowsEventLogSettings,
             "WindowsEventLogSource",
             ("win32",),
         ),
-        SourceSpec("systemd_boot", settings.SystemdBootSettings, "SystemdBootSource", ("linux",)),
-        SourceSpec("journald", settings.JournaldSettings, "JournaldSource", ("linux",)),
+        SourceSpec("systemd_boot", "SystemdBootSource", ("linux",)),
+        SourceSpec("journald", "JournaldSource", ("linux",)),
         SourceSpec(
             "cups_error_log",
-            settings.CupsErrorLogSettings,
             "CupsErrorLogSource",
             ("linux", "darwin"),
         ),
         SourceSpec(
             "macos_unified_log",
-            settings.MacosUnifiedLogSettings,
             "MacosUnifiedLogSource",
             ("darwin",),
         ),
         SourceSpec(
             "synthetic_probe",
-            settings.SyntheticProbeSettings,
             "SyntheticProbeSource",
             ("win32", "linux", "darwin"),
         ),
         SourceSpec(
             "graph_call_records",
-            settings.GraphCallRecordsSettings,
             "GraphCallRecordsSource",
             ("win32", "linux", "darwin"),
         ),
@@ -78,6 +75,18 @@ SOURCES: dict[str, SourceSpec] = {
 }
 
 
-def build_source(name: str, source_settings: BaseModel, identity: Identity) -> Source:
-    """The source registered as ``name``, configured with ``source_settings``."""
+def build_source(name: str, source_settings: Any, identity: Identity) -> Source:
+    """The source registered as ``name``, configured with ``source_settings``.
+
+    ``source_settings`` is the validated settings model or its :func:`settings_view`.
+    """
     return SOURCES[name].build(source_settings, identity)
+
+
+def settings_view(values: Any) -> Any:
+    """Validated settings (``model_dump(mode="json")``) readable as attributes, like the model."""
+    if isinstance(values, dict):
+        return SimpleNamespace(**{key: settings_view(value) for key, value in values.items()})
+    if isinstance(values, list):
+        return [settings_view(value) for value in values]
+    return values

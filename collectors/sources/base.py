@@ -1,7 +1,9 @@
 """The source interface every collector input implements, and what it needs from the OS.
 
 A source reads one kind of OS output (event log XML, journald JSON, a log file, a
-probe) from a bookmark onwards and returns contract events plus the new bookmark.
+probe) from a bookmark onwards and returns contract events, as the plain dicts that
+``contract/wire.py`` builds and checks (no pydantic in the collector service), plus the
+new bookmark.
 It never talks to Kafka and never writes files: the agent stores the events and the
 bookmark together in the spool, in one transaction, so a restart neither loses nor
 repeats a record.
@@ -19,7 +21,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from xlapulse.collectors.contract.events import TelemetryEvent
 from xlapulse.collectors.privacy import Pseudonymizer
 
 EVENT_ID_NAMESPACE = uuid.UUID("6f1d3c52-8a4e-4f0b-9c57-1f0e3f2b7a10")
@@ -73,7 +74,7 @@ class Identity:
 class Collected:
     """One round of a source: events and the bookmark to resume from next time."""
 
-    events: list[TelemetryEvent] = field(default_factory=list)
+    events: list[dict] = field(default_factory=list)
     bookmark: str | None = None
     skipped_records: int = 0
 

@@ -2,7 +2,7 @@
 
 Reads: ``/var/log/cups/error_log`` (LogLevel info or more), from the byte offset of
 the last round; a smaller file or a new inode means it was rotated and is read from
-the start. Writes: PrintJobEvent (outcome printed/failed, printer, backend status).
+the start. Writes: print_job events (outcome printed/failed, printer, backend status).
 """
 
 from __future__ import annotations
@@ -12,11 +12,13 @@ import os
 import re
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from xlapulse.collectors.contract.events import PrintJobEvent
 from xlapulse.collectors.sources.base import Collected, Identity, Source, SourceError
 from xlapulse.collectors.sources.cups_jobs import CupsJobTracker, print_job_event
-from xlapulse.collectors.sources.settings import CupsErrorLogSettings
+
+if TYPE_CHECKING:
+    from xlapulse.collectors.sources.settings import CupsErrorLogSettings
 
 LINE = re.compile(r"^(?P<level>[A-Zd]) \[(?P<time>[^\]]+)\] (?P<message>.*)$")
 TIME_FORMAT = "%d/%b/%Y:%H:%M:%S %z"
@@ -65,7 +67,7 @@ class CupsErrorLogSource(Source):
         }
         return Collected(events=events, bookmark=json.dumps(next_bookmark), skipped_records=skipped)
 
-    def _event(self, tracker: CupsJobTracker, line: str) -> PrintJobEvent | bool | None:
+    def _event(self, tracker: CupsJobTracker, line: str) -> dict | bool | None:
         parsed = LINE.match(line)
         if not parsed:
             return False

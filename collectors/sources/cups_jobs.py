@@ -4,7 +4,7 @@ Reads: message texts such as ``[Job 6] Queued on "finance-mfp-3f" by "alice".``,
 ``[Job 6] Backend returned status 4 (stop printer)`` and ``[Job 7] Job completed.``.
 Writes: nothing; :class:`CupsJobTracker` follows each job from queueing to its end and
 returns the finished ones, with state that survives rounds (kept in the bookmark), and
-:func:`print_job_event` makes the PrintJobEvent of a finished job for the source reading it.
+:func:`print_job_event` makes the print_job event of a finished job for the source reading it.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from xlapulse.collectors.contract.events import PrintJobEvent
+from xlapulse.collectors.contract.wire import telemetry_event
 
 JOB_MESSAGE = re.compile(r"^\[Job (?P<job>\d+)\] (?P<text>.*)$")
 QUEUED = re.compile(r'^Queued on "(?P<printer>[^"]+)" by "(?P<user>[^"]*)"\.$')
@@ -72,9 +72,10 @@ class CupsJobTracker:
         return FinishedJob(int(job), tracked["printer"], tracked["user"], outcome, error_code)
 
 
-def print_job_event(envelope: Mapping[str, Any], finished: FinishedJob) -> PrintJobEvent:
+def print_job_event(envelope: Mapping[str, Any], finished: FinishedJob) -> dict:
     """The event of a finished job; ``envelope`` is the source's event id, time, user and device."""
-    return PrintJobEvent(
+    return telemetry_event(
+        "print_job",
         **envelope,
         outcome=finished.outcome,
         printer=finished.printer[:MAX_PRINTER_CHARS],

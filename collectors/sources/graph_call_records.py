@@ -4,7 +4,7 @@ Reads: callRecord JSON documents as Graph returns them for
 ``GET /communications/callRecords/{id}?$expand=sessions($expand=segments)``, dropped
 as ``*.json`` files into a folder by the Graph subscription/export job; a file is
 read once (the bookmark lists the file names done, newest 5000).
-Writes: one CallQualityEvent per media stream, attributed to the participant who
+Writes: one call_quality event per media stream, attributed to the participant who
 *received* it (a callerToCallee stream is the callee's inbound audio), with the
 participant's user principal name and machine name pseudonymized.
 
@@ -21,10 +21,13 @@ import re
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from xlapulse.collectors.contract.events import CallQualityEvent
+from xlapulse.collectors.contract.wire import telemetry_event
 from xlapulse.collectors.sources.base import Collected, Identity, Source, SourceError
-from xlapulse.collectors.sources.settings import GraphCallRecordsSettings
+
+if TYPE_CHECKING:
+    from xlapulse.collectors.sources.settings import GraphCallRecordsSettings
 
 ISO_DURATION = re.compile(r"^PT(?:(?P<h>[\d.]+)H)?(?:(?P<m>[\d.]+)M)?(?:(?P<s>[\d.]+)S)?$")
 MEDIA_BY_LABEL = {
@@ -51,7 +54,7 @@ def _endpoint_identity(endpoint: dict) -> tuple[str | None, str | None]:
     return identity.get("userPrincipalName") or identity.get("id"), endpoint.get("name")
 
 
-def call_quality_events(record: dict, identity: Identity) -> Iterator[CallQualityEvent]:
+def call_quality_events(record: dict, identity: Identity) -> Iterator[dict]:
     """Every media stream of every segment in one callRecord document."""
     call_id = record.get("id")
     if not call_id:
@@ -79,7 +82,7 @@ def _stream_event(
     stream: dict,
     dropped: bool,
     identity: Identity,
-) -> CallQualityEvent | None:
+) -> dict | None:
     side = "callee" if stream.get("streamDirection") == "callerToCallee" else "caller"
     receiver = segment.get(side) or session.get(side)
     user, machine = _endpoint_identity(receiver or {})
@@ -87,7 +90,8 @@ def _stream_event(
         return None  # a PSTN or bot leg: nobody's experience to score
     start = datetime.fromisoformat(stream.get("startDateTime") or segment["startDateTime"])
     end = datetime.fromisoformat(stream.get("endDateTime") or segment["endDateTime"])
-    return CallQualityEvent(
+    return telemetry_event(
+        "call_quality",
         event_id=identity.event_id(
             "graph-callrecords", f"{call_id}|{segment.get('id')}|{stream.get('streamId')}"
         ),
@@ -125,7 +129,7 @@ class GraphCallRecordsSource(Source):
         if not self.folder.is_dir():
             raise SourceError(f"callRecords folder {self.folder} does not exist")
         seen = set(done)
-        events: list[CallQualityEvent] = []
+        events: list[dict] = []
         skipped = 0
         for path in sorted(self.folder.glob("*.json")):
             if path.name in seen:

@@ -2,7 +2,8 @@
 
 Reads: ``journalctl -o json`` for the identifiers systemd-logind, systemd (the user
 manager's "Startup finished"), NetworkManager and cupsd, after the cursor of the last
-round (the last 24 h on first start). Writes: LogonEvent, VpnSessionEvent, PrintJobEvent.
+round (the last 24 h on first start). Writes: logon, vpn_session and
+print_job events (wire dicts, ``contract/wire.py``).
 
 * Logon: logind's "New session" (MESSAGE_ID 8d45620c...) to the user manager's
   "Startup finished" (MESSAGE_ID eed00a68..., USERSPACE_USEC) is the sign-in duration;
@@ -20,13 +21,9 @@ import json
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from xlapulse.collectors.contract.events import (
-    LogonEvent,
-    PrintJobEvent,
-    TelemetryEvent,
-    VpnSessionEvent,
-)
+from xlapulse.collectors.contract.wire import telemetry_event
 from xlapulse.collectors.sources.base import (
     Collected,
     CommandRunner,
@@ -36,7 +33,9 @@ from xlapulse.collectors.sources.base import (
     run_command,
 )
 from xlapulse.collectors.sources.cups_jobs import CupsJobTracker, print_job_event
-from xlapulse.collectors.sources.settings import JournaldSettings
+
+if TYPE_CHECKING:
+    from xlapulse.collectors.sources.settings import JournaldSettings
 
 SESSION_NEW = "8d45620c1a4348dbb17410da57c60c66"
 USER_MANAGER_STARTED = "eed00a68ffd84e31882105fd973abdd1"
@@ -69,7 +68,7 @@ class JournalMapper:
         self.state = state or {"logons": [], "vpn": {}, "cups": {}}
         self.cups = CupsJobTracker(self.state["cups"])
 
-    def map(self, entry: dict) -> TelemetryEvent | None:
+    def map(self, entry: dict) -> dict | None:
         identifier = entry.get("SYSLOG_IDENTIFIER")
         message = str(entry.get("MESSAGE", ""))
         if identifier == "systemd-logind" and entry.get("MESSAGE_ID") == SESSION_NEW:
@@ -96,21 +95,22 @@ class JournalMapper:
         logons.append({"user": entry.get("USER_ID"), "time_us": int(entry["__REALTIME_TIMESTAMP"])})
         del logons[:-MAX_PENDING_LOGONS]
 
-    def _user_manager_started(self, entry: dict) -> LogonEvent | None:
+    def _user_manager_started(self, entry: dict) -> dict | None:
         if not self.state["logons"]:
             return None
         started = self.state["logons"].pop()
         envelope = self._envelope(entry, started["user"])
         envelope["event_time"] = datetime.fromtimestamp(started["time_us"] / 1e6, UTC)
         userspace_us = entry.get("USERSPACE_USEC")
-        return LogonEvent(
+        return telemetry_event(
+            "logon",
             **envelope,
             logon_duration_ms=max(0, (int(entry["__REALTIME_TIMESTAMP"]) - started["time_us"]))
             // 1000,
             shell_start_duration_ms=int(userspace_us) // 1000 if userspace_us else None,
         )
 
-    def _vpn(self, entry: dict, matched: re.Match[str]) -> VpnSessionEvent | None:
+    def _vpn(self, entry: dict, matched: re.Match[str]) -> dict | None:
         attempt = self.state["vpn"].setdefault(matched["ptr"], {})
         text, gateway = matched["text"], matched["name"][:200] or None
         failed = NM_FAILED.search(text)
@@ -119,7 +119,9 @@ class JournalMapper:
             return None
         if "state changed: started" in text:
             attempt["connected_us"] = int(entry["__REALTIME_TIMESTAMP"])
-            return VpnSessionEvent(**self._envelope(entry), state="connected", vpn_gateway=gateway)
+            return telemetry_event(
+                "vpn_session", **self._envelope(entry), state="connected", vpn_gateway=gateway
+            )
         if "state changed: stopped" not in text:
             return None
         self.state["vpn"].pop(matched["ptr"], None)
@@ -130,7 +132,8 @@ class JournalMapper:
             else None
         )
         state = "disconnected" if not failure else ("dropped" if connected_us else "failed")
-        return VpnSessionEvent(
+        return telemetry_event(
+            "vpn_session",
             **self._envelope(entry),
             state=state,
             reason=failure[0] if failure else None,
@@ -139,7 +142,7 @@ class JournalMapper:
             vpn_gateway=gateway,
         )
 
-    def _print(self, entry: dict, message: str) -> PrintJobEvent | None:
+    def _print(self, entry: dict, message: str) -> dict | None:
         finished = self.cups.feed(message)
         if finished is None:
             return None
@@ -175,7 +178,7 @@ class JournaldSource(Source):
         saved = json.loads(bookmark) if bookmark else {"cursor": None, "state": None}
         output = self.runner(self.command(saved["cursor"]), 60.0)
         mapper = JournalMapper(self.identity, saved["state"])
-        events: list[TelemetryEvent] = []
+        events: list[dict] = []
         cursor = saved["cursor"]
         for entry in parse_journal_json(output):
             cursor = entry.get("__CURSOR", cursor)

@@ -1,8 +1,8 @@
 """macOS unified log source: boot, VPN (nesessionmanager) and print (cupsd) events.
 
 Reads: ``log show --style ndjson --start <time> --predicate <PREDICATE>`` from the
-last entry's timestamp onwards (the last 24 h on first start). Writes: BootEvent,
-VpnSessionEvent, PrintJobEvent.
+last entry's timestamp onwards (the last 24 h on first start). Writes: boot,
+vpn_session and print_job events (wire dicts, ``contract/wire.py``).
 
 * Boot: a new ``bootUUID`` starts a boot at its first entry; loginwindow's
   "Login Window Application Started" ends it.
@@ -17,13 +17,9 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from xlapulse.collectors.contract.events import (
-    BootEvent,
-    PrintJobEvent,
-    TelemetryEvent,
-    VpnSessionEvent,
-)
+from xlapulse.collectors.contract.wire import telemetry_event
 from xlapulse.collectors.sources.base import (
     Collected,
     CommandRunner,
@@ -33,7 +29,6 @@ from xlapulse.collectors.sources.base import (
     run_command,
 )
 from xlapulse.collectors.sources.cups_jobs import CupsJobTracker, print_job_event
-from xlapulse.collectors.sources.settings import MacosUnifiedLogSettings
 
 PREDICATE = (
     'process == "loginwindow" OR process == "nesessionmanager" OR process == "cupsd" OR '
@@ -42,6 +37,9 @@ PREDICATE = (
 VPN_SESSION = re.compile(
     r"NESMVPNSession\[(?:[^:\]]*:)?(?P<name>[^:\]]+):(?P<uuid>[0-9A-F-]{36})\]"
 )
+
+if TYPE_CHECKING:
+    from xlapulse.collectors.sources.settings import MacosUnifiedLogSettings
 VPN_STATUS = re.compile(r"status changed to (?P<status>connected|disconnected)")
 VPN_ERROR = re.compile(r'Last disconnect error for .* changed from "[^"]*" to "(?P<error>[^"]+)"')
 LOGIN_WINDOW_STARTED = "Login Window Application Started"
@@ -76,7 +74,7 @@ class UnifiedLogMapper:
         self.state = state or {"boot": None, "boot_uuid": None, "vpn": {}, "cups": {}}
         self.cups = CupsJobTracker(self.state["cups"])
 
-    def map(self, entry: dict) -> TelemetryEvent | None:
+    def map(self, entry: dict) -> dict | None:
         process = entry.get("processImagePath", "").rsplit("/", 1)[-1]
         if entry.get("bootUUID") and entry["bootUUID"] != self.state["boot_uuid"]:
             self.state["boot_uuid"] = entry["bootUUID"]
@@ -99,16 +97,16 @@ class UnifiedLogMapper:
             "device_id": self.identity.device_id,
         }
 
-    def _boot(self, entry: dict) -> BootEvent | None:
+    def _boot(self, entry: dict) -> dict | None:
         started, self.state["boot"] = self.state["boot"], None
         if started is None:
             return None
         start = datetime.strptime(started, TIME_FORMAT)
         envelope = self._envelope(entry)
         envelope["event_time"] = start
-        return BootEvent(**envelope, boot_duration_ms=_ms(entry_time(entry) - start))
+        return telemetry_event("boot", **envelope, boot_duration_ms=_ms(entry_time(entry) - start))
 
-    def _vpn(self, entry: dict, message: str) -> VpnSessionEvent | None:
+    def _vpn(self, entry: dict, message: str) -> dict | None:
         session = VPN_SESSION.search(message)
         if session is None:
             return None
@@ -124,7 +122,9 @@ class UnifiedLogMapper:
         if status["status"] == "connected":
             attempt["connected"] = entry["timestamp"]
             attempt.pop("error", None)
-            return VpnSessionEvent(**self._envelope(entry), state="connected", vpn_gateway=gateway)
+            return telemetry_event(
+                "vpn_session", **self._envelope(entry), state="connected", vpn_gateway=gateway
+            )
         self.state["vpn"].pop(session["uuid"], None)
         connected = attempt.get("connected")
         failure = attempt.get("error")
@@ -132,7 +132,8 @@ class UnifiedLogMapper:
         duration = (
             entry_time(entry) - datetime.strptime(connected, TIME_FORMAT) if connected else None
         )
-        return VpnSessionEvent(
+        return telemetry_event(
+            "vpn_session",
             **self._envelope(entry),
             state=state,
             reason=failure[:200] if failure else None,
@@ -140,7 +141,7 @@ class UnifiedLogMapper:
             vpn_gateway=gateway,
         )
 
-    def _print(self, entry: dict, message: str) -> PrintJobEvent | None:
+    def _print(self, entry: dict, message: str) -> dict | None:
         finished = self.cups.feed(message)
         if finished is None:
             return None
@@ -172,7 +173,7 @@ class MacosUnifiedLogSource(Source):
         output = self.runner([*argv, "--predicate", PREDICATE], 120.0)
         mapper = UnifiedLogMapper(self.identity, saved["state"])
         seen = set(saved["seen"])  # entries of the last second were read last time too
-        events: list[TelemetryEvent] = []
+        events: list[dict] = []
         last, last_second = saved["last"], []
         for entry in parse_ndjson(output):
             key = f"{entry.get('machTimestamp')}|{entry.get('traceID')}"

@@ -4,6 +4,15 @@ Reads and writes nothing. Kept in one small module so the collector validates ev
 table (unknown keys are errors, on every OS) while importing the code of only the
 sources it runs: the Windows event log source with its XML parser is not loaded on
 Linux, the macOS and Graph sources not on a laptop that does not enable them.
+
+The collector service never imports this module (nor pydantic): ``xlapulse collector
+run`` validates the tables here, and hands each enabled source's
+``model_dump(mode="json")`` to the runtime, where the source reads it through
+``sources.settings_view`` (attributes, as on the model). Why not stdlib dataclasses
+validated with a TypeAdapter: every class would still be imported by the runtime (with
+its Field metadata) for no use, and the settings keep one definition, here. What a source
+may rely on is therefore the JSON form of a field: a URL is its normalised text
+(``str(target.url)`` reads the same on the model and on the view).
 """
 
 from __future__ import annotations

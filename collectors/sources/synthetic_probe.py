@@ -3,7 +3,7 @@
 Reads: nothing from the OS; sends one GET per configured target per round and times
 its phases with the standard library: DNS (getaddrinfo), TCP connect, TLS handshake,
 first byte of the response, total including the body (read up to a cap).
-Writes: SyntheticProbeEvent (outcome ok/http_error/timeout/connection_error/tls_error/
+Writes: synthetic_probe events (outcome ok/http_error/timeout/connection_error/tls_error/
 dns_error, status code, the five durations in ms).
 """
 
@@ -14,11 +14,14 @@ import socket
 import ssl
 import time
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from xlapulse.collectors.contract.events import SyntheticProbeEvent
+from xlapulse.collectors.contract.wire import telemetry_event
 from xlapulse.collectors.sources.base import Collected, Identity, Source
-from xlapulse.collectors.sources.settings import ProbeTarget, SyntheticProbeSettings
+
+if TYPE_CHECKING:
+    from xlapulse.collectors.sources.settings import ProbeTarget, SyntheticProbeSettings
 
 MAX_BODY_BYTES = 256 * 1024
 
@@ -36,7 +39,7 @@ class _Timer:
 
 
 def probe(target: ProbeTarget, timeout_s: float, ssl_context: ssl.SSLContext | None) -> dict:
-    """Run one transaction; return the SyntheticProbeEvent fields (without the envelope)."""
+    """Run one transaction; return the synthetic_probe fields (without the envelope)."""
     url = urlsplit(str(target.url))
     host = url.hostname or ""
     port = url.port or (443 if url.scheme == "https" else 80)
@@ -94,7 +97,7 @@ class SyntheticProbeSource(Source):
         self.identity = identity
         # Loading the system CA store costs about 1.5 MiB of RSS, so only a source with an
         # https target builds the context (once, here: a bad ca_file fails at start-up).
-        needs_tls = any(target.url.scheme == "https" for target in settings.targets)
+        needs_tls = any(urlsplit(str(t.url)).scheme == "https" for t in settings.targets)
         self.ssl_context = (
             ssl.create_default_context(cafile=settings.ca_file or None) if needs_tls else None
         )
@@ -105,7 +108,8 @@ class SyntheticProbeSource(Source):
             started = datetime.now(UTC)
             fields = probe(target, self.settings.timeout_s, self.ssl_context)
             events.append(
-                SyntheticProbeEvent(
+                telemetry_event(
+                    "synthetic_probe",
                     event_id=self.identity.event_id(
                         "probe", f"{target.app_name}|{started.isoformat()}"
                     ),

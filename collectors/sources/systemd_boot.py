@@ -2,7 +2,7 @@
 
 Reads: ``systemd-analyze time`` (and ``systemd-analyze blame`` for a slow boot),
 ``/proc/sys/kernel/random/boot_id`` and the boot time (``btime``) in ``/proc/stat``.
-Writes: one BootEvent per boot id; the bookmark is the last boot id reported.
+Writes: one boot event per boot id; the bookmark is the last boot id reported.
 
 ``Startup finished in 2.584s (kernel) + 19.176s (initrd) + 47.847s (userspace) =
 1min 9.608s`` gives the total (boot_duration_ms) and the kernel+initrd+userspace path
@@ -16,8 +16,9 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from xlapulse.collectors.contract.events import BootEvent
+from xlapulse.collectors.contract.wire import telemetry_event
 from xlapulse.collectors.sources.base import (
     Collected,
     CommandRunner,
@@ -26,7 +27,9 @@ from xlapulse.collectors.sources.base import (
     SourceError,
     run_command,
 )
-from xlapulse.collectors.sources.settings import SystemdBootSettings
+
+if TYPE_CHECKING:
+    from xlapulse.collectors.sources.settings import SystemdBootSettings
 
 PHASE = re.compile(r"(?P<span>(?:\d+(?:\.\d+)?(?:h|min|s|ms|us|µs)\s?)+)\((?P<phase>\w+)\)")
 TOTAL = re.compile(r"=\s*(?P<span>(?:\d+(?:\.\d+)?(?:h|min|s|ms|us|µs)\s?)+)")
@@ -91,7 +94,8 @@ class SystemdBootSource(Source):
         if degraded:
             blame = parse_blame(self.runner([self.settings.systemd_analyze, "blame"], 30.0))
             components = [unit for unit, ms in blame if ms >= SLOW_UNIT_MS][:MAX_COMPONENTS]
-        event = BootEvent(
+        event = telemetry_event(
+            "boot",
             event_id=self.identity.event_id("systemd-boot", boot_id),
             event_time=self._boot_time(),
             user_id=self.identity.user_id,

@@ -2,8 +2,8 @@
 
 Reads: the channels in :data:`CHANNEL_EVENT_IDS` with
 ``wevtutil qe <channel> /q:<XPath> /f:xml /e:Events`` (one call per channel, events
-after the last EventRecordID seen). Writes: BootEvent, LogonEvent, VpnSessionEvent,
-PrintJobEvent, AppResponsivenessEvent.
+after the last EventRecordID seen). Writes: boot, logon, vpn_session,
+print_job and app_responsiveness events (wire dicts, ``contract/wire.py``).
 
 The bookmark is JSON: the last EventRecordID per channel, plus the half-finished
 logon and VPN sessions whose closing record has not arrived yet, so a logon that
@@ -16,15 +16,9 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from xlapulse.collectors.contract.events import (
-    AppResponsivenessEvent,
-    BootEvent,
-    LogonEvent,
-    PrintJobEvent,
-    TelemetryEvent,
-    VpnSessionEvent,
-)
+from xlapulse.collectors.contract.wire import telemetry_event
 from xlapulse.collectors.sources.base import (
     Collected,
     CommandRunner,
@@ -32,8 +26,10 @@ from xlapulse.collectors.sources.base import (
     Source,
     run_command,
 )
-from xlapulse.collectors.sources.settings import WindowsEventLogSettings
 from xlapulse.collectors.sources.windows_xml import WinEvent, parse_events, parse_windows_time
+
+if TYPE_CHECKING:
+    from xlapulse.collectors.sources.settings import WindowsEventLogSettings
 
 DIAGNOSTICS = "Microsoft-Windows-Diagnostics-Performance/Operational"
 GROUP_POLICY = "Microsoft-Windows-GroupPolicy/Operational"
@@ -63,11 +59,11 @@ class WindowsEventMapper:
         self.identity = identity
         self.state = state or {"logon": None, "vpn": {}}
 
-    def map(self, records: Iterable[WinEvent]) -> list[TelemetryEvent]:
+    def map(self, records: Iterable[WinEvent]) -> list[dict]:
         ordered = sorted(records, key=lambda record: (record.time_created, record.record_id))
         scans = _defender_scans(ordered)
         degradations = [r for r in ordered if r.channel == DIAGNOSTICS and 101 <= r.event_id <= 110]
-        events: list[TelemetryEvent] = []
+        events: list[dict] = []
         for record in ordered:
             handler = self._handler(record)
             built = handler(record, scans, degradations) if handler else None
@@ -107,7 +103,7 @@ class WindowsEventMapper:
             "device_id": self.identity.device_id,
         }
 
-    def _boot(self, record: WinEvent, scans: list, degradations: list[WinEvent]) -> BootEvent:
+    def _boot(self, record: WinEvent, scans: list, degradations: list[WinEvent]) -> dict:
         boot_ms = record.number("BootTime") or 0
         start = (
             parse_windows_time(record.named["BootStartTime"])
@@ -122,7 +118,8 @@ class WindowsEventMapper:
         scan_ms = _overlap_ms(scans, start, start + timedelta(milliseconds=boot_ms))
         envelope = self._envelope(record)
         envelope["event_time"] = start
-        return BootEvent(
+        return telemetry_event(
+            "boot",
             **envelope,
             boot_duration_ms=boot_ms,
             main_path_duration_ms=record.number("MainPathBootTime"),
@@ -150,7 +147,7 @@ class WindowsEventMapper:
             self.state["logon"]["group_policy_ms"] = seconds * 1000
             self.state["logon"]["group_policy_end"] = record.time_created.isoformat()
 
-    def _winlogon(self, record: WinEvent, *_: object) -> LogonEvent | None:
+    def _winlogon(self, record: WinEvent, *_: object) -> dict | None:
         pending, self.state["logon"] = self.state.get("logon"), None
         if not pending:
             return None
@@ -162,7 +159,8 @@ class WindowsEventMapper:
         )
         envelope = self._envelope(record)
         envelope["event_time"] = start
-        return LogonEvent(
+        return telemetry_event(
+            "logon",
             **envelope,
             logon_duration_ms=_ms(record.time_created - start),
             profile_load_duration_ms=_ms(datetime.fromisoformat(profile_end) - start)
@@ -174,20 +172,27 @@ class WindowsEventMapper:
             else None,
         )
 
-    def _vpn(self, record: WinEvent, *_: object) -> VpnSessionEvent:
+    def _vpn(self, record: WinEvent, *_: object) -> dict:
         connection_id = record.positional[0] if record.positional else ""
         gateway = record.positional[2] if len(record.positional) > 2 else None
         code = _int(record.positional[3]) if len(record.positional) > 3 else None
         envelope = self._envelope(record)
         if record.event_id == 20225:
             self.state["vpn"][connection_id] = record.time_created.isoformat()
-            return VpnSessionEvent(**envelope, state="connected", vpn_gateway=_short(gateway))
+            return telemetry_event(
+                "vpn_session", **envelope, state="connected", vpn_gateway=_short(gateway)
+            )
         if record.event_id == 20227:
-            return VpnSessionEvent(
-                **envelope, state="failed", error_code=code, vpn_gateway=_short(gateway)
+            return telemetry_event(
+                "vpn_session",
+                **envelope,
+                state="failed",
+                error_code=code,
+                vpn_gateway=_short(gateway),
             )
         started = self.state["vpn"].pop(connection_id, None)
-        return VpnSessionEvent(
+        return telemetry_event(
+            "vpn_session",
             **envelope,
             state="disconnected" if code == RAS_USER_DISCONNECTED else "dropped",
             reason=f"RAS reason code {code}" if code is not None else None,
@@ -200,31 +205,34 @@ class WindowsEventMapper:
             vpn_gateway=_short(gateway),
         )
 
-    def _printed(self, record: WinEvent, *_: object) -> PrintJobEvent:
-        return PrintJobEvent(
+    def _printed(self, record: WinEvent, *_: object) -> dict:
+        return telemetry_event(
+            "print_job",
             **self._envelope(record, record.named.get("Param3")),
             outcome="printed",
             printer=_short(record.named.get("Param5")) or "unknown",
             page_count=record.number("Param8"),
         )
 
-    def _print_failed(self, record: WinEvent, *_: object) -> PrintJobEvent | None:
+    def _print_failed(self, record: WinEvent, *_: object) -> dict | None:
         if record.event_id != 372 and record.level > 3:
             return None  # 805/842 are informational unless logged as error or warning
         printer = record.named.get("Param3") if record.event_id == 372 else None
         printer = printer or record.named.get("Param5") or record.named.get("Param2")
         error = record.named.get("Param6") if record.event_id == 372 else None
-        return PrintJobEvent(
+        return telemetry_event(
+            "print_job",
             **self._envelope(record),
             outcome="failed",
             printer=_short(printer) or "unknown",
             error_code=int(error, 16) if error and error.lower().startswith("0x") else None,
         )
 
-    def _crash(self, record: WinEvent, *_: object) -> AppResponsivenessEvent:
+    def _crash(self, record: WinEvent, *_: object) -> dict:
         named = record.named
         values = list(record.positional)
-        return AppResponsivenessEvent(
+        return telemetry_event(
+            "app_responsiveness",
             **self._envelope(record),
             kind="crash",
             app_name=_short(named.get("AppName") or (values[0] if values else "")) or "unknown",
@@ -232,9 +240,10 @@ class WindowsEventMapper:
             exception_code=_short(named.get("ExceptionCode") or _at(values, 6)),
         )
 
-    def _hang(self, record: WinEvent, *_: object) -> AppResponsivenessEvent:
+    def _hang(self, record: WinEvent, *_: object) -> dict:
         values = list(record.positional)
-        return AppResponsivenessEvent(
+        return telemetry_event(
+            "app_responsiveness",
             **self._envelope(record),
             kind="hang",
             app_name=_short(_at(values, 0)) or "unknown",

@@ -9,12 +9,17 @@ from pathlib import Path
 
 import pytest
 
+from tests.unit.wire_events import contract_events
 from xlapulse.collectors.privacy import Pseudonymizer
 from xlapulse.collectors.sources.base import Identity, SourceError
-from xlapulse.collectors.sources.cups_error_log import CupsErrorLogSettings, CupsErrorLogSource
-from xlapulse.collectors.sources.journald import JournaldSettings, JournaldSource
-from xlapulse.collectors.sources.systemd_boot import (
+from xlapulse.collectors.sources.cups_error_log import CupsErrorLogSource
+from xlapulse.collectors.sources.journald import JournaldSource
+from xlapulse.collectors.sources.settings import (
+    CupsErrorLogSettings,
+    JournaldSettings,
     SystemdBootSettings,
+)
+from xlapulse.collectors.sources.systemd_boot import (
     SystemdBootSource,
     parse_analyze_time,
     parse_blame,
@@ -46,7 +51,7 @@ def test_systemd_boot_reports_each_boot_once():
     runner = lambda argv, timeout_s: (DATA / outputs[argv[1]]).read_text()  # noqa: E731
     source = SystemdBootSource(SystemdBootSettings(proc=str(DATA / "proc")), IDENTITY, runner)
     first = source.collect(None)
-    (boot,) = first.events
+    (boot,) = contract_events(first)
     assert boot.boot_duration_ms == 69608
     assert boot.main_path_duration_ms == 69607  # kernel + initrd + userspace, rounded phases
     assert boot.is_degradation  # above 60 s
@@ -57,7 +62,7 @@ def test_systemd_boot_reports_each_boot_once():
     ]
     assert boot.event_time == datetime.fromtimestamp(1795332991, UTC)  # btime of /proc/stat
     assert first.bookmark == (DATA / "proc/sys/kernel/random/boot_id").read_text().strip()
-    assert source.collect(first.bookmark).events == []
+    assert contract_events(source.collect(first.bookmark)) == []
 
 
 def test_systemd_boot_not_booted_with_systemd_is_a_clear_error():
@@ -76,7 +81,8 @@ def journald_source(text: str) -> JournaldSource:
 def test_journald_logind_networkmanager_and_cupsd():
     collected = journald_source((DATA / "journal.json").read_text()).collect(None)
     kinds = [
-        (e.event_type, getattr(e, "state", getattr(e, "outcome", None))) for e in collected.events
+        (e.event_type, getattr(e, "state", getattr(e, "outcome", None)))
+        for e in contract_events(collected)
     ]
     assert kinds == [
         ("print_job", "printed"),
@@ -86,7 +92,7 @@ def test_journald_logind_networkmanager_and_cupsd():
         ("vpn_session", "dropped"),
         ("vpn_session", "failed"),
     ]
-    _, failed_print, logon, _, dropped, failed_vpn = collected.events
+    _, failed_print, logon, _, dropped, failed_vpn = contract_events(collected)
     assert (failed_print.printer, failed_print.error_code) == ("finance-mfp-3f", 4)
     assert failed_print.user_id == PSEUDONYMIZER.user("root")
     assert logon.user_id == PSEUDONYMIZER.user("alice")
@@ -107,7 +113,7 @@ def test_journald_resumes_after_the_cursor_with_open_sessions():
     first = journald_source("\n".join(lines[: started + 1])).collect(None)
     second = journald_source("\n".join(lines[started + 1 :]))
     assert second.command(json.loads(first.bookmark)["cursor"])[6].startswith("--after-cursor=s=")
-    events = second.collect(first.bookmark).events
+    events = contract_events(second.collect(first.bookmark))
     dropped = next(e for e in events if e.event_type == "vpn_session")
     assert dropped.state == "dropped" and dropped.session_duration_s == 2  # connect state kept
 
@@ -122,18 +128,18 @@ def test_cups_error_log_completed_and_failed_jobs(tmp_path):
     shutil.copy(DATA / "cups-error_log", log)
     source = CupsErrorLogSource(CupsErrorLogSettings(path=str(log)), IDENTITY)
     collected = source.collect(None)
-    outcomes = [(e.outcome, e.printer, e.error_code) for e in collected.events]
+    outcomes = [(e.outcome, e.printer, e.error_code) for e in contract_events(collected)]
     assert outcomes == [
         ("printed", "pdf-archive", None),
         ("printed", "pdf-archive", None),
         ("failed", "finance-mfp-3f", 4),
     ]
-    assert source.collect(collected.bookmark).events == []
+    assert contract_events(source.collect(collected.bookmark)) == []
     with log.open("a") as appended:
         appended.write('I [22/Nov/2026:09:00:00 +0000] [Job 9] Queued on "lab" by "bob".\n')
         appended.write("I [22/Nov/2026:09:00:02 +0000] [Job 9] Job completed.\n")
         appended.write("I [22/Nov/2026:09:00:03 +0000] [Job 10] Queued on")  # half a line
-    (new,) = source.collect(collected.bookmark).events
+    (new,) = contract_events(source.collect(collected.bookmark))
     assert (new.printer, new.user_id) == ("lab", PSEUDONYMIZER.user("bob"))
 
 
@@ -147,7 +153,7 @@ def test_cups_error_log_rotation_and_missing_file(tmp_path):
         'I [22/Nov/2026:10:00:00 +0000] [Job 2] Queued on "lab" by "bob".\n'
         "I [22/Nov/2026:10:00:01 +0000] [Job 2] Job completed.\n"
     )
-    assert len(source.collect(bookmark).events) == 1  # new inode: read from the start
+    assert len(contract_events(source.collect(bookmark))) == 1  # new inode: read from the start
     log.unlink()
     with pytest.raises(SourceError, match="does not exist"):
         source.collect(bookmark)

@@ -15,10 +15,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.unit.wire_events import contract_events
 from xlapulse.collectors.privacy import Pseudonymizer
 from xlapulse.collectors.sources.base import Identity, SourceError, run_command
-from xlapulse.collectors.sources.journald import JournaldSettings, JournaldSource
-from xlapulse.collectors.sources.systemd_boot import SystemdBootSettings, SystemdBootSource
+from xlapulse.collectors.sources.journald import JournaldSource
+from xlapulse.collectors.sources.settings import JournaldSettings, SystemdBootSettings
+from xlapulse.collectors.sources.systemd_boot import SystemdBootSource
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "os" / "linux"
 PSEUDONYMIZER = Pseudonymizer(b"unit-test-key-0123456789")
@@ -35,10 +37,10 @@ def test_real_journalctl_on_a_captured_journal_file(tmp_path):
     settings = JournaldSettings(journal_file=str(journal))
     # --since=-24h would drop a capture older than a day: read it from the start instead.
     collected = JournaldSource(settings, IDENTITY, _without_since).collect(None)
-    types = sorted(e.event_type for e in collected.events)
+    types = sorted(e.event_type for e in contract_events(collected))
     assert types == ["logon", "print_job", "print_job", "vpn_session", "vpn_session", "vpn_session"]
     again = JournaldSource(settings, IDENTITY, run_command).collect(collected.bookmark)
-    assert again.events == []  # --after-cursor: nothing new in the file
+    assert contract_events(again) == []  # --after-cursor: nothing new in the file
 
 
 def _without_since(argv, timeout_s):
@@ -53,6 +55,6 @@ def test_real_systemd_analyze_gives_a_boot_or_a_clear_reason():
     except SourceError as error:
         assert "systemd-analyze time exited" in str(error)
         return
-    (boot,) = collected.events
+    (boot,) = contract_events(collected)
     assert boot.boot_duration_ms > 0
     assert collected.bookmark == Path("/proc/sys/kernel/random/boot_id").read_text().strip()

@@ -13,22 +13,21 @@ from pathlib import Path
 
 import pytest
 
+from tests.unit.wire_events import contract_events
 from xlapulse.collectors.privacy import Pseudonymizer
 from xlapulse.collectors.sources.base import Identity, SourceError
 from xlapulse.collectors.sources.graph_call_records import (
-    GraphCallRecordsSettings,
     GraphCallRecordsSource,
     duration_ms,
 )
-from xlapulse.collectors.sources.macos_unified_log import (
+from xlapulse.collectors.sources.macos_unified_log import MacosUnifiedLogSource
+from xlapulse.collectors.sources.settings import (
+    GraphCallRecordsSettings,
     MacosUnifiedLogSettings,
-    MacosUnifiedLogSource,
-)
-from xlapulse.collectors.sources.synthetic_probe import (
     ProbeTarget,
     SyntheticProbeSettings,
-    SyntheticProbeSource,
 )
+from xlapulse.collectors.sources.synthetic_probe import SyntheticProbeSource
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 PSEUDONYMIZER = Pseudonymizer(b"unit-test-key-0123456789")
@@ -47,7 +46,7 @@ def test_macos_boot_vpn_and_print():
 
     source = MacosUnifiedLogSource(MacosUnifiedLogSettings(), IDENTITY, runner)
     collected = source.collect(None)
-    boot, connected, dropped, failed_print, printed = collected.events
+    boot, connected, dropped, failed_print, printed = contract_events(collected)
     assert boot.boot_duration_ms == 39788  # kernel 07:58:02.114201 -> loginwindow 07:58:41.902311
     assert (connected.state, connected.vpn_gateway) == ("connected", "Corp VPN")
     assert dropped.state == "dropped"
@@ -61,7 +60,7 @@ def test_macos_boot_vpn_and_print():
     assert printed.outcome == "printed"
     assert runner_calls[0][3:6] == ["ndjson", "--last", "24h"]
     # Resuming from the last timestamp re-reads its second; those entries are not repeated.
-    assert source.collect(collected.bookmark).events == []
+    assert contract_events(source.collect(collected.bookmark)) == []
     assert runner_calls[1][4:6] == ["--start", "2026-11-20 10:16:09"]
 
 
@@ -69,8 +68,10 @@ def test_graph_call_record_streams(tmp_path):
     shutil.copy(DATA / "graph/callrecord-peer-to-peer.json", tmp_path / "call-1.json")
     source = GraphCallRecordsSource(GraphCallRecordsSettings(folder=str(tmp_path)), IDENTITY)
     collected = source.collect(None)
-    assert len(collected.events) == 4  # 2 audio + 1 video in segment 1, 1 audio in segment 2
-    to_owen, to_abbie, video, dropped = collected.events
+    assert (
+        len(contract_events(collected)) == 4
+    )  # 2 audio + 1 video in segment 1, 1 audio in segment 2
+    to_owen, to_abbie, video, dropped = contract_events(collected)
     assert to_owen.user_id == PSEUDONYMIZER.user("owen.franklin@contoso.com")  # callee receives
     assert to_owen.device_id == PSEUDONYMIZER.device("machineName_4")
     assert (to_owen.media, to_owen.direction, to_owen.jitter_ms) == ("audio", "inbound", 16.0)
@@ -85,14 +86,14 @@ def test_graph_call_record_streams(tmp_path):
     assert to_abbie.duration_s == 25
     assert video.media == "video"
     assert dropped.dropped_segment and not to_owen.dropped_segment
-    assert source.collect(collected.bookmark).events == []  # each file once
+    assert contract_events(source.collect(collected.bookmark)) == []  # each file once
 
 
 def test_graph_broken_file_is_skipped_and_counted(tmp_path):
     (tmp_path / "broken.json").write_text('{"id": "x", "sessions": [')
     source = GraphCallRecordsSource(GraphCallRecordsSettings(folder=str(tmp_path)), IDENTITY)
     collected = source.collect(None)
-    assert (collected.events, collected.skipped_records) == ([], 1)
+    assert (contract_events(collected), collected.skipped_records) == ([], 1)
     with pytest.raises(SourceError, match="ISO 8601"):
         duration_ms("16 ms")
 
@@ -152,8 +153,8 @@ def test_probe_times_every_phase_of_a_real_https_request(https_server):
         ProbeTarget(app_name="closed", url="http://127.0.0.1:9/"),
     ]
     settings = SyntheticProbeSettings(targets=targets, ca_file=str(cert), timeout_s=5)
-    ok, http_error, dns_error, refused = (
-        SyntheticProbeSource(settings, IDENTITY).collect(None).events
+    ok, http_error, dns_error, refused = contract_events(
+        SyntheticProbeSource(settings, IDENTITY).collect(None)
     )
     assert (ok.outcome, ok.status_code, ok.target_host) == ("ok", 200, "localhost")
     assert ok.dns_ms <= ok.connect_ms <= ok.tls_ms <= ok.first_byte_ms <= ok.total_ms
@@ -167,7 +168,7 @@ def test_probe_untrusted_certificate_is_a_tls_error(https_server):
     settings = SyntheticProbeSettings(
         targets=[ProbeTarget(app_name="intranet", url=f"https://localhost:{port}/")]
     )
-    (event,) = SyntheticProbeSource(settings, IDENTITY).collect(None).events
+    (event,) = contract_events(SyntheticProbeSource(settings, IDENTITY).collect(None))
     assert event.outcome == "tls_error" and event.tls_ms is None
     assert json.loads(event.model_dump_json())["total_ms"] >= 0
 

@@ -8,15 +8,16 @@ from pathlib import Path
 
 import pytest
 
+from tests.unit.wire_events import contract_events
 from xlapulse.collectors.privacy import Pseudonymizer
 from xlapulse.collectors.sources.base import Identity, SourceError
+from xlapulse.collectors.sources.settings import WindowsEventLogSettings
 from xlapulse.collectors.sources.windows_eventlog import (
     DEFENDER,
     DIAGNOSTICS,
     GROUP_POLICY,
     PRINT_ADMIN,
     PRINT_OPERATIONAL,
-    WindowsEventLogSettings,
     WindowsEventLogSource,
     channel_query,
 )
@@ -63,7 +64,7 @@ def by_type(events, event_type):
 
 def test_boot_event_100_with_degrading_component_and_defender_scan():
     collected, _ = collect()
-    (boot,) = by_type(collected.events, "boot")
+    (boot,) = by_type(contract_events(collected), "boot")
     assert boot.event_time == datetime(2015, 6, 1, 6, 2, 36, 734000, UTC)  # BootStartTime
     assert boot.boot_duration_ms == 165331
     assert boot.main_path_duration_ms == 151680
@@ -80,7 +81,7 @@ def test_boot_event_100_with_degrading_component_and_defender_scan():
 
 def test_logon_from_profile_service_group_policy_and_winlogon():
     collected, _ = collect()
-    (logon,) = by_type(collected.events, "logon")
+    (logon,) = by_type(contract_events(collected), "logon")
     assert logon.event_time == datetime(2015, 6, 1, 6, 6, 10, 1000, UTC)  # User Profile 1
     assert logon.logon_duration_ms == 28409  # until Winlogon 7001 at 06:06:38.410
     assert logon.profile_load_duration_ms == 4811  # User Profile 2 at 06:06:14.812
@@ -90,7 +91,7 @@ def test_logon_from_profile_service_group_policy_and_winlogon():
 
 def test_vpn_connected_dropped_and_failed():
     collected, _ = collect()
-    connected, dropped, failed = by_type(collected.events, "vpn_session")
+    connected, dropped, failed = by_type(contract_events(collected), "vpn_session")
     assert (connected.state, connected.vpn_gateway) == (
         "connected",
         "Corp VPN (vpn.contoso.example)",
@@ -101,7 +102,7 @@ def test_vpn_connected_dropped_and_failed():
 
 def test_print_and_app_events():
     collected, _ = collect()
-    failed, printed = by_type(collected.events, "print_job")
+    failed, printed = by_type(contract_events(collected), "print_job")
     assert (failed.outcome, failed.printer, failed.error_code) == (
         "failed",
         "Finance-MFP-3F",
@@ -112,7 +113,7 @@ def test_print_and_app_events():
         "Finance-MFP-3F",
         4,
     )
-    crash, hang = by_type(collected.events, "app_responsiveness")
+    crash, hang = by_type(contract_events(collected), "app_responsiveness")
     assert (crash.kind, crash.app_name, crash.app_version, crash.exception_code) == (
         "crash",
         "OUTLOOK.EXE",
@@ -125,7 +126,9 @@ def test_print_and_app_events():
 def test_bookmark_resumes_after_the_last_record_and_ids_are_deterministic():
     first, _ = collect()
     again, _ = collect()
-    assert [e.event_id for e in first.events] == [e.event_id for e in again.events]
+    assert [e.event_id for e in contract_events(first)] == [
+        e.event_id for e in contract_events(again)
+    ]
     saved = json.loads(first.bookmark)
     assert saved["records"][DIAGNOSTICS] == 1460
     _, runner = collect({}, first.bookmark)
@@ -138,9 +141,9 @@ def test_a_logon_split_over_two_rounds_is_measured_once():
     first, _ = collect(
         {"Application": "application.xml", GROUP_POLICY: "grouppolicy-operational.xml"}
     )
-    assert by_type(first.events, "logon") == []
+    assert by_type(contract_events(first), "logon") == []
     second, _ = collect({"System": "system.xml"}, first.bookmark)
-    (logon,) = by_type(second.events, "logon")
+    (logon,) = by_type(contract_events(second), "logon")
     assert logon.logon_duration_ms == 28409
 
 
