@@ -12,11 +12,11 @@ import logging
 from kafka.errors import KafkaError, KafkaTimeoutError
 
 from xlapulse.collectors.agent.config import CollectorConfig
-from xlapulse.collectors.agent.daemon import enabled_sources, identity_from, producer_settings
+from xlapulse.collectors.agent.daemon import identity_from, source_from
+from xlapulse.collectors.agent.handoff import kafka_document, runtime_document
 from xlapulse.collectors.agent.spool import Spool
 from xlapulse.collectors.contract.topics import TELEMETRY_TOPIC
 from xlapulse.collectors.delivery.kafka_producer import EventProducer, ProducerSettings
-from xlapulse.collectors.sources import build_source
 
 
 def check_spool(config: CollectorConfig) -> str | None:
@@ -28,11 +28,12 @@ def check_spool(config: CollectorConfig) -> str | None:
 
 
 def check_sources(config: CollectorConfig) -> dict[str, str | None]:
-    identity = identity_from(config)
+    document = runtime_document(config)
     problems: dict[str, str | None] = {}
-    for name in enabled_sources(config):
+    identity = identity_from(document["identity"])
+    for name in document["sources"]:
         try:
-            build_source(name, getattr(config.sources, name), identity).collect(None)
+            source_from(document, name, identity).collect(None)
             problems[name] = None
         except Exception as error:  # report every source, whatever breaks
             problems[name] = f"FAILED: {error}"
@@ -71,7 +72,7 @@ def check_kafka(config: CollectorConfig) -> str | None:
     kafka_log.propagate = False  # captured for the one-line verdict, not printed
     kafka_log.addHandler(last_error)
     try:
-        return _connect_and_fetch_metadata(producer_settings(config), last_error)
+        return _connect_and_fetch_metadata(ProducerSettings(**kafka_document(config)), last_error)
     finally:
         kafka_log.removeHandler(last_error)
         kafka_log.setLevel(saved[0])

@@ -5,12 +5,15 @@ found a failing source; 69 (EX_UNAVAILABLE) ``check`` could not reach Kafka;
 73 (EX_CANTCREAT) the spool folder cannot be created or written; 78 (EX_CONFIG) the
 configuration is invalid (unknown key, bad value, missing pseudonymization key).
 Logs go to stderr (journal-formatted under systemd); ``once`` prints events on stdout.
+
+``run`` validates the configuration here (pydantic, click), then replaces itself with
+the lean collector runtime (``agent/runtime.py``, same process id) that runs the service
+without them; ``once`` builds its sources and events from the same runtime document.
 """
 
 from __future__ import annotations
 
 import logging
-import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -65,50 +68,34 @@ def collector() -> None:
 @click.option("-v", "--verbose", is_flag=True, help="Log at DEBUG level.")
 def run(config_path: Path | None, verbose: bool) -> None:
     """Run as a service until SIGTERM/SIGINT; flush the spool on the way out."""
-    from xlapulse.collectors.agent import lean_imports
+    from xlapulse.collectors.agent.handoff import exec_runtime, runtime_document
     from xlapulse.collectors.agent.service_logging import configure_service_logging
 
-    lean_imports.limit_malloc_arenas()  # before any thread starts
     configure_service_logging(verbose)
-    config = _load(config_path)
-    lean_imports.defer_kafka_package_init()  # before anything imports kafka
-    lean_imports.skip_unused_codecs(config.kafka.compression_type)
-    from xlapulse.collectors.agent.daemon import build_daemon
-
-    try:
-        daemon = build_daemon(config)
-    except OSError as error:
-        _fail(EX_CANTCREAT, f"cannot use the spool folder: {error}")
-    signal.signal(signal.SIGTERM, lambda *_: daemon.stop())
-    signal.signal(signal.SIGINT, lambda *_: daemon.stop())
-    if hasattr(signal, "SIGHUP"):
-        signal.signal(
-            signal.SIGHUP, lambda *_: log.info("configuration is read at start; restart to apply")
-        )
-    daemon.run()
+    exec_runtime(runtime_document(_load(config_path)), verbose)
 
 
 @collector.command()
 @config_option
 def once(config_path: Path | None) -> None:
     """Collect one round from every source and print the events; send nothing."""
-    from xlapulse.collectors.agent.daemon import enabled_sources, identity_from
-    from xlapulse.collectors.agent.privacy_filter import PrivacyFilter
-    from xlapulse.collectors.contract.codec import encode_event
-    from xlapulse.collectors.sources import build_source
+    from xlapulse.collectors.agent.daemon import identity_from, source_from
+    from xlapulse.collectors.agent.handoff import runtime_document
+    from xlapulse.collectors.agent.privacy_decisions import PrivacyDecisions
+    from xlapulse.collectors.contract.wire import encode
 
-    config = _load(config_path)
-    identity = identity_from(config)
-    privacy = PrivacyFilter(config.privacy.disabled_events, config.privacy.disabled_fields)
-    for name in enabled_sources(config):
+    document = runtime_document(_load(config_path))
+    privacy = PrivacyDecisions.from_document(document["privacy"])
+    identity = identity_from(document["identity"])
+    for name in document["sources"]:
         try:
-            collected = build_source(name, getattr(config.sources, name), identity).collect(None)
+            collected = source_from(document, name, identity).collect(None)
         except Exception as error:  # one failing source never hides the others' output
             click.echo(f"{name}: failed: {error}", err=True)
             continue
         kept = [e for e in map(privacy.apply, collected.events) if e is not None]
         for event in kept:
-            click.echo(encode_event(event).decode())
+            click.echo(encode(event).decode())
         click.echo(f"{name}: {len(kept)} events", err=True)
 
 

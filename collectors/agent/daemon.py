@@ -1,6 +1,7 @@
 """The collector daemon: runs each source on its schedule, spools its events, ships them.
 
-Reads: the enabled sources of this OS (``collectors/sources``). Writes: their events,
+Reads: the runtime document (``handoff.py``: validated configuration as plain data) and
+the enabled sources of this OS (``collectors/sources``). Writes: their events,
 privacy-filtered and encoded, with each source's bookmark into the spool (one
 transaction per round), and from there to Kafka on a separate shipper thread, so a
 slow or absent broker never delays collection.
@@ -10,75 +11,57 @@ when it recovers) and retried on its next turn; the other sources go on.
 Stopping (``stop()``, SIGTERM, SIGINT) finishes the current round, then replays the
 spool for up to ``flush_timeout_s`` and closes the producer; what is not acknowledged
 by then stays spooled for the next start.
+
+Imports neither pydantic nor click: it runs in the collector runtime (``runtime.py``).
 """
 
 from __future__ import annotations
 
 import logging
-import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from xlapulse.collectors.agent.config import CollectorConfig
-from xlapulse.collectors.agent.privacy_filter import PrivacyFilter
+from xlapulse.collectors.agent.privacy_decisions import PrivacyDecisions
 from xlapulse.collectors.agent.shipper import Shipper
 from xlapulse.collectors.agent.spool import Spool, SpoolRecord
-from xlapulse.collectors.contract.codec import encode_event
-from xlapulse.collectors.contract.events import EventBase
-from xlapulse.collectors.contract.topics import headers_for, key_for, topic_for
+from xlapulse.collectors.contract.topics import record_headers, record_key, topic_of_type
+from xlapulse.collectors.contract.wire import encode
 from xlapulse.collectors.delivery.kafka_producer import EventProducer, ProducerSettings
 from xlapulse.collectors.privacy import Pseudonymizer
-from xlapulse.collectors.sources import SOURCES, build_source
+from xlapulse.collectors.sources import build_source, settings_view
 from xlapulse.collectors.sources.base import Identity, Source
 
 log = logging.getLogger(__name__)
 
 
-def identity_from(config: CollectorConfig) -> Identity:
-    """The endpoint's pseudonyms; raises PseudonymKeyError without a usable key."""
-    pseudonymizer = Pseudonymizer(config.privacy.pseudonym_key.get_secret_value().encode())
+def identity_from(document: dict) -> Identity:
+    """The endpoint's pseudonyms from the runtime document's ``identity``."""
+    pseudonymizer = Pseudonymizer(document["pseudonym_key"].encode())
     return Identity(
         pseudonymizer,
-        pseudonymizer.user(config.identity.resolved_user()),
-        pseudonymizer.device(config.identity.resolved_device()),
+        pseudonymizer.user(document["user"]),
+        pseudonymizer.device(document["device"]),
     )
 
 
-def enabled_sources(config: CollectorConfig, platform: str = sys.platform) -> dict[str, int]:
-    """Name -> interval_s of the sources that are switched on and run on this OS."""
-    enabled = {}
-    for name, spec in SOURCES.items():
-        settings = getattr(config.sources, name)
-        if settings.enabled and platform in spec.platforms:
-            enabled[name] = settings.interval_s
-    return enabled
+def source_from(document: dict, name: str, identity: Identity) -> Source:
+    """The enabled source ``name`` of the runtime document, configured with its settings."""
+    return build_source(name, settings_view(document["sources"][name]["settings"]), identity)
 
 
-def producer_settings(config: CollectorConfig) -> ProducerSettings:
-    kafka = config.kafka
-    return ProducerSettings(
-        bootstrap_servers=kafka.bootstrap_servers,
-        linger_ms=kafka.linger_ms,
-        batch_size_bytes=kafka.batch_size_bytes,
-        compression_type=None if kafka.compression_type == "none" else kafka.compression_type,  # type: ignore[arg-type]
-        request_timeout_ms=kafka.request_timeout_ms,
-        client_id="xlapulse-collector",
-        security_protocol=kafka.security_protocol,
-        sasl_mechanism=kafka.sasl_mechanism,
-        sasl_username=kafka.sasl_username or None,
-        sasl_password=kafka.sasl_password,
-        ssl_cafile=kafka.ssl_ca_file or None,
-        ssl_certfile=kafka.ssl_cert_file or None,
-        ssl_keyfile=kafka.ssl_key_file or None,
-        ssl_check_hostname=kafka.ssl_check_hostname,
-    )
+def build_sources(document: dict, identity: Identity) -> dict[str, Source]:
+    return {name: source_from(document, name, identity) for name in document["sources"]}
 
 
-def to_record(event: EventBase) -> SpoolRecord:
+def to_record(event: dict) -> SpoolRecord:
     return SpoolRecord(
-        topic_for(event), key_for(event), encode_event(event), tuple(headers_for(event))
+        topic_of_type(event["event_type"]),
+        record_key(event["user_id"]),
+        encode(event),
+        tuple(record_headers(event["event_type"], event["schema_version"])),
     )
 
 
@@ -97,7 +80,7 @@ class Collector:
     """Sources + privacy filter + spool; ``collect_round`` is one turn of one source."""
 
     sources: dict[str, Source]
-    privacy: PrivacyFilter
+    privacy: PrivacyDecisions
     spool: Spool
     health: dict[str, SourceHealth] = field(default_factory=dict)
 
@@ -190,15 +173,16 @@ class Daemon:
             log.info("stopped; spool empty")
 
 
-def build_daemon(config: CollectorConfig, platform: str = sys.platform) -> Daemon:
-    """Wire sources, spool and shipper from the configuration."""
-    identity = identity_from(config)
-    intervals = enabled_sources(config, platform)
-    sources = {
-        name: build_source(name, getattr(config.sources, name), identity) for name in intervals
-    }
-    privacy = PrivacyFilter(config.privacy.disabled_events, config.privacy.disabled_fields)
-    spool = Spool(config.spool.resolved_directory(), config.spool.max_bytes, config.spool.fsync)
-    settings = producer_settings(config)
+def build_daemon(document: dict) -> Daemon:
+    """Wire sources, spool and shipper from the runtime document."""
+    identity = identity_from(document["identity"])
+    sources = build_sources(document, identity)
+    intervals = {name: source["interval_s"] for name, source in document["sources"].items()}
+    privacy = PrivacyDecisions.from_document(document["privacy"])
+    spool_options = document["spool"]
+    spool = Spool(
+        Path(spool_options["directory"]), spool_options["max_bytes"], spool_options["fsync"]
+    )
+    settings = ProducerSettings(**document["kafka"])
     shipper = Shipper(spool, lambda: EventProducer(settings), settings.request_timeout_ms / 1000)
-    return Daemon(Collector(sources, privacy, spool), intervals, shipper, config.spool.retry_s)
+    return Daemon(Collector(sources, privacy, spool), intervals, shipper, spool_options["retry_s"])

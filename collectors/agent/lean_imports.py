@@ -1,7 +1,7 @@
 """Keep the collector service's memory small: import only what ``collector run`` uses.
 
-Reads and writes nothing; called by ``xlapulse collector run`` only, before the daemon
-is imported. Each step was measured with ``tests/benchmarks/collector_footprint.py``
+Reads and writes nothing; called by the collector runtime (``runtime.py``) only, before
+the daemon is imported. Each step was measured with ``tests/benchmarks/collector_footprint.py``
 (peak RSS; figures in the README's footprint section):
 
 * ``kafka/__init__.py`` imports the admin client and the consumer, which the collector
@@ -12,15 +12,10 @@ is imported. Each step was measured with ``tests/benchmarks/collector_footprint.
 * ``kafka.codec`` imports every compression library it finds (zstandard, lz4) although
   the producer uses only the configured one; :func:`skip_unused_codecs` marks the other
   as absent in this process (about 0.3 MiB).
-* glibc gives every thread that allocates its own malloc arena; the producer's sender
-  thread and the shipper thread each kept about 0.4 MiB of their own.
-  :func:`limit_malloc_arenas` makes all threads share the main arena (the service has
-  three threads that mostly sleep, so lock contention does not matter).
 """
 
 from __future__ import annotations
 
-import ctypes
 import importlib.util
 import logging
 import sys
@@ -54,15 +49,3 @@ def skip_unused_codecs(compression_type: str) -> None:
     for codec, module in CODEC_MODULES.items():
         if codec != compression_type:
             sys.modules.setdefault(module, None)  # type: ignore[arg-type]
-
-
-M_ARENA_MAX = -8  # glibc <malloc.h>
-
-
-def limit_malloc_arenas() -> None:
-    """One malloc arena for all threads (glibc only; elsewhere nothing changes)."""
-    if sys.platform != "linux":
-        return
-    mallopt = getattr(ctypes.CDLL(None), "mallopt", None)
-    if mallopt is not None:
-        mallopt(M_ARENA_MAX, 1)

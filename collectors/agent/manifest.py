@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 
 from xlapulse.collectors.agent.config import CollectorConfig
-from xlapulse.collectors.agent.daemon import enabled_sources
+from xlapulse.collectors.agent.handoff import enabled_sources
 from xlapulse.collectors.agent.privacy_filter import TELEMETRY_MODELS, PrivacyFilter
 from xlapulse.collectors.sources import SOURCES
 

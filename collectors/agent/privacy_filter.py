@@ -1,7 +1,9 @@
 """Field and event switches from ``[privacy]``, applied before an event is spooled.
 
-Reads: ``disabled_events`` and ``disabled_fields`` (``"<event type>.<field>"``).
-Writes: nothing; returns the event to send (with the fields blanked) or None.
+Reads: ``disabled_events`` and ``disabled_fields`` (``"<event type>.<field>"``) and the
+pydantic contract models. Writes: nothing; :attr:`PrivacyFilter.decisions` is what to
+drop and blank, as plain data the collector runtime applies to each event
+(``privacy_decisions.py``).
 
 Every field can be switched off: an optional field is dropped, a list emptied, a flag
 set to its default, a required text field (printer, app name, call id, host) replaced
@@ -14,7 +16,8 @@ from __future__ import annotations
 
 from pydantic.fields import FieldInfo
 
-from xlapulse.collectors.contract.events import TELEMETRY_TYPES, EventBase
+from xlapulse.collectors.agent.privacy_decisions import PrivacyDecisions
+from xlapulse.collectors.contract.events import TELEMETRY_TYPES
 
 REDACTED = "redacted"
 ENVELOPE = {"schema_version", "event_id", "event_type", "event_time", "user_id", "device_id"}
@@ -59,12 +62,10 @@ class PrivacyFilter:
             blank = _blank_value(event_type, name, model.model_fields[name])
             self.blanks.setdefault(event_type, {})[name] = blank
 
-    def apply(self, event: EventBase) -> EventBase | None:
-        event_type = event.event_type  # type: ignore[attr-defined]
-        if event_type in self.disabled_events:
-            return None
-        blanks = self.blanks.get(event_type)
-        return event.model_copy(update=blanks) if blanks else event
+    @property
+    def decisions(self) -> PrivacyDecisions:
+        """The switches, checked, as plain data for the runtime."""
+        return PrivacyDecisions(frozenset(self.disabled_events), self.blanks)
 
     def is_sent(self, event_type: str, field: str | None = None) -> bool:
         """Whether an event type (or one of its fields) leaves the device unchanged."""

@@ -14,21 +14,25 @@ collector sends few, small requests.
 
 TLS and SASL: ``security_protocol`` SSL or SASL_SSL with a CA file (and optionally
 a client certificate for mutual TLS); SASL mechanisms PLAIN, SCRAM-SHA-256 and
-SCRAM-SHA-512. The password is a ``SecretStr`` so it never appears in a repr or log.
+SCRAM-SHA-512. The password is left out of the settings' repr, so it never reaches a log.
+
+Imports no pydantic (the collector service uses it): :meth:`EventProducer.send` loads the
+pydantic codec only when it is given a pydantic event.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from kafka.producer import KafkaProducer  # not `from kafka`: see agent/lean_imports.py
 from kafka.producer.future import FutureRecordMetadata
-from pydantic import SecretStr
 
-from xlapulse.collectors.contract.codec import encode_event
-from xlapulse.collectors.contract.events import EventBase
 from xlapulse.collectors.contract.topics import headers_for, key_for, topic_for
+
+if TYPE_CHECKING:
+    from xlapulse.collectors.contract.events import EventBase
 
 
 @dataclass(frozen=True)
@@ -45,7 +49,7 @@ class ProducerSettings:
     security_protocol: str = "PLAINTEXT"
     sasl_mechanism: str | None = None
     sasl_username: str | None = None
-    sasl_password: SecretStr = field(default_factory=lambda: SecretStr(""))
+    sasl_password: str = field(default="", repr=False)
     ssl_cafile: str | None = None
     ssl_certfile: str | None = None
     ssl_keyfile: str | None = None
@@ -65,7 +69,7 @@ class ProducerSettings:
             options.update(
                 sasl_mechanism=self.sasl_mechanism or "SCRAM-SHA-512",
                 sasl_plain_username=self.sasl_username,
-                sasl_plain_password=self.sasl_password.get_secret_value(),
+                sasl_plain_password=self.sasl_password,
             )
         return options
 
@@ -89,6 +93,8 @@ class EventProducer:
 
     def send(self, event: EventBase) -> FutureRecordMetadata:
         """Queue one event; the returned future resolves when Kafka acknowledged it."""
+        from xlapulse.collectors.contract.codec import encode_event  # pydantic: not at import
+
         return self._producer.send(
             topic_for(event),
             key=key_for(event),

@@ -12,14 +12,16 @@ import pytest
 from kafka.errors import KafkaTimeoutError
 
 from xlapulse.collectors.agent.config import ConfigError, load_config
-from xlapulse.collectors.agent.daemon import Collector, enabled_sources, to_record
+from xlapulse.collectors.agent.daemon import Collector, to_record
+from xlapulse.collectors.agent.handoff import enabled_sources
 from xlapulse.collectors.agent.manifest import render_manifest
+from xlapulse.collectors.agent.privacy_decisions import PrivacyDecisions
 from xlapulse.collectors.agent.privacy_filter import PrivacyConfigError, PrivacyFilter
 from xlapulse.collectors.agent.sample_config import SAMPLE_CONFIG_PATH, render_sample_config
 from xlapulse.collectors.agent.service_logging import JournalFormatter
 from xlapulse.collectors.agent.shipper import Shipper
 from xlapulse.collectors.agent.spool import Spool
-from xlapulse.collectors.contract.events import PrintJobEvent, VpnSessionEvent
+from xlapulse.collectors.contract.wire import telemetry_event
 from xlapulse.collectors.privacy import Pseudonymizer
 from xlapulse.collectors.sources.base import Collected, Source, SourceError
 
@@ -27,8 +29,9 @@ KEY = "unit-test-key-0123456789"
 P = Pseudonymizer(KEY.encode())
 
 
-def vpn_event(number: int = 1) -> VpnSessionEvent:
-    return VpnSessionEvent(
+def vpn_event(number: int = 1) -> dict:
+    return telemetry_event(
+        "vpn_session",
         event_time=datetime(2026, 11, 20, 8, number, tzinfo=UTC),
         user_id=P.user("alice"),
         device_id=P.device("pc-1"),
@@ -111,18 +114,19 @@ def test_sample_config_uncommented_is_exactly_the_defaults(tmp_path):
 
 def test_privacy_switches_blank_fields_and_drop_events():
     privacy = PrivacyFilter(["print_job"], ["vpn_session.vpn_gateway", "vpn_session.reason"])
-    kept = privacy.apply(vpn_event())
-    assert kept.vpn_gateway is None and kept.reason is None and kept.state == "dropped"
-    printed = PrintJobEvent(
+    kept = privacy.decisions.apply(vpn_event())
+    assert "vpn_gateway" not in kept and "reason" not in kept and kept["state"] == "dropped"
+    printed = telemetry_event(
+        "print_job",
         event_time=datetime(2026, 11, 20, tzinfo=UTC),
         user_id=P.user("a"),
         device_id=P.device("b"),
         outcome="printed",
         printer="HR-1",
     )
-    assert privacy.apply(printed) is None
+    assert privacy.decisions.apply(printed) is None
     redacting = PrivacyFilter([], ["print_job.printer"])
-    assert redacting.apply(printed).printer == "redacted"
+    assert redacting.decisions.apply(printed)["printer"] == "redacted"
     with pytest.raises(PrivacyConfigError, match='disabled_events = \\["boot"\\]'):
         PrivacyFilter([], ["boot.boot_duration_ms"])
 
@@ -172,7 +176,7 @@ class Working(Source):
 
 def test_a_failing_source_is_logged_once_and_never_stops_the_others(tmp_path, caplog):
     spool = Spool(tmp_path, 10**6)
-    collector = Collector({"broken": Broken(), "working": Working()}, PrivacyFilter([], []), spool)
+    collector = Collector({"broken": Broken(), "working": Working()}, PrivacyDecisions(), spool)
     with caplog.at_level(logging.ERROR):
         for _ in range(3):
             assert collector.collect_round("broken") == 0
