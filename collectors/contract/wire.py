@@ -9,9 +9,10 @@ nothing; :func:`telemetry_event` returns the event as the dict whose compact JSO
 * defaults filled in from the schema (``schema_version``, ``event_type``, flags); an
   array without a schema default is the empty list (pydantic's ``default_factory=list``
   leaves no default in the schema) and ``event_id`` is a new UUID4 unless given;
-* strings stripped (the models' ``str_strip_whitespace``), an integral value of a
-  ``number`` field a float, a bool in a number field 0 or 1, a UUID its string, ``event_time`` RFC 3339 with ``Z`` for
-  UTC and microseconds only when not zero;
+* strings stripped (the models' ``str_strip_whitespace``); numbers converted as
+  pydantic's lax mode does (an int in a ``number`` field is a float, a whole float in an
+  ``integer`` field an int, a bool in a non-boolean field 0 or 1); a UUID its string;
+  ``event_time`` RFC 3339, ``Z`` for UTC, microseconds only when not zero;
 * ``None`` left out (``exclude_none``);
 * then checked against the schema: a value the pydantic model would reject raises
   :class:`WireError` (a ``ValueError``, like pydantic's ``ValidationError``).

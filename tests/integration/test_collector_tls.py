@@ -18,7 +18,6 @@ from pathlib import Path
 
 import pytest
 from kafka import KafkaConsumer
-from pydantic import SecretStr
 
 from tests.integration.conftest import REPO, SERVICES_SCRIPT
 from xlapulse.collectors.contract.events import LogonEvent
@@ -96,7 +95,7 @@ def test_events_delivered_over_tls_and_sasl(secure_kafka, protocol, mechanism):
         security_protocol=protocol,
         sasl_mechanism=mechanism,
         sasl_username=SASL_USER,
-        sasl_password=SecretStr(SASL_PASSWORD),
+        sasl_password=SASL_PASSWORD,
         ssl_cafile=str(secure_kafka.ca_file),
     )
     marker = {"SSL": 1, "PLAIN": 2, "SCRAM-SHA-256": 3, "SCRAM-SHA-512": 4}[mechanism or protocol]

@@ -16,6 +16,7 @@ import pytest
 
 from xlapulse.collectors.agent.config import load_config
 from xlapulse.collectors.agent.handoff import RUNTIME_MODULE, runtime_document
+from xlapulse.collectors.delivery.kafka_producer import ProducerSettings
 
 KEY = "unit-test-key-0123456789"
 
@@ -90,3 +91,9 @@ def test_an_unreadable_document_exits_78():
     )
     assert completed.returncode == 78
     assert "cannot read the runtime document" in completed.stderr
+
+
+def test_the_producer_settings_never_show_the_sasl_password(document):
+    settings = ProducerSettings(**document["kafka"])
+    assert settings.security_options()["security_protocol"] == "PLAINTEXT"
+    assert "sasl-secret" not in repr(settings)
