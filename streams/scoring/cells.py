@@ -82,6 +82,12 @@ def cell_key(persona: str, site: str, window_s: int, start_ms: int) -> str:
     return f"{persona}|{site}|{window_s}|{start_ms}"
 
 
+def cell_group_key(key: str) -> str:
+    """The persona|site of a cell key: the record key of the observations it counts,
+    hence the partition its writes and its tombstone belong to."""
+    return key.rsplit("|", 2)[0]
+
+
 @dataclass
 class Cell:
     """Counts for one (persona, site, window) cell; JSON-friendly via to_dict/from_dict."""
