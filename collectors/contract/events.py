@@ -31,7 +31,8 @@ from pydantic import (
     TypeAdapter,
 )
 
-SCHEMA_VERSION = "1.1"  # 1.1 added synthetic_probe, survey_invitation, ticket SLA fields
+SCHEMA_VERSION = "1.2"  # 1.1 added synthetic_probe, survey_invitation, ticket SLA fields;
+# 1.2 added boot.previous_shutdown_duration_ms
 SCHEMA_MAJOR = 1
 
 USER_PSEUDONYM_PATTERN = r"^u_[0-9a-f]{32}$"
@@ -83,6 +84,10 @@ class BootEvent(TelemetryEvent):
     antivirus_scan_duration_ms: DurationMs | None = None
     antivirus_scan_share_ratio: Ratio | None = Field(
         default=None, description="Share of the boot spent while an antivirus start-up scan ran."
+    )
+    previous_shutdown_duration_ms: DurationMs | None = Field(
+        default=None,
+        description="The shutdown before this boot (Windows Diagnostics-Performance 200).",
     )
 
 
