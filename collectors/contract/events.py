@@ -150,11 +150,17 @@ class SyntheticProbeEvent(TelemetryEvent):
     target_host: ShortText
     outcome: Literal["ok", "http_error", "timeout", "connection_error", "tls_error", "dns_error"]
     status_code: Annotated[int, Field(ge=100, le=599)] | None = None
-    dns_ms: DurationMs | None = None
-    connect_ms: DurationMs | None = None
-    tls_ms: DurationMs | None = None
-    first_byte_ms: DurationMs | None = None
-    total_ms: DurationMs
+    # Phase marks count from the start of the transaction, as curl's time_* values do:
+    # dns_ms <= connect_ms <= tls_ms <= first_byte_ms <= total_ms.
+    dns_ms: DurationMs | None = Field(default=None, description="Name resolved, ms from start.")
+    connect_ms: DurationMs | None = Field(default=None, description="TCP connected, ms from start.")
+    tls_ms: DurationMs | None = Field(
+        default=None, description="TLS handshake done, ms from start."
+    )
+    first_byte_ms: DurationMs | None = Field(
+        default=None, description="First response byte, ms from start."
+    )
+    total_ms: DurationMs = Field(description="Transaction finished or gave up, ms from start.")
 
 
 class PrintJobEvent(TelemetryEvent):
