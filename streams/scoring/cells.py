@@ -13,12 +13,16 @@ Formula ``FORMULA_VERSION`` (stored with every record, see README "Scores"):
 * overall score = the persona-weighted mean of the touch-point scores;
 * a user "has issues" below ``ISSUE_SCORE`` (Nexthink's "employees with issues");
 * silent sufferers: users with a frustrating sample and no ticket in the window;
+* service desk: per handled ticket, first contact, reassignments, reopen,
+  resolution in target, SLA; a blend of them (``service_experience_score``);
 * watermelon: SLA green (>= 90 % met, >= 5 tickets handled) while experience is
   red (overall score or service-desk score below ``ISSUE_SCORE``, or happiness < 0).
 
 Cells are idempotent: an event id is counted once, so replays do not double
-count. Nothing is published for fewer than ``MIN_USERS_PER_AGGREGATE`` people
-(k-anonymity); the per-user record carries only the pseudonym, as a field.
+count. A ticket is counted as handled once, as it ended: reopening it (or
+resolving it again) retracts its earlier handling. Nothing is published for
+fewer than ``MIN_USERS_PER_AGGREGATE`` people (k-anonymity); the per-user
+record carries only the pseudonym, as a field.
 """
 
 from __future__ import annotations
@@ -47,7 +51,7 @@ from xlapulse.streams.scoring.observations import (
 from xlapulse.streams.scoring.personas import SERVICE_DESK, TOUCH_POINTS
 from xlapulse.streams.scoring.xla import ObjectiveStats, XlaConfig, evaluate
 
-FORMULA_VERSION = "2.0"
+FORMULA_VERSION = "2.1"
 MIN_USERS_PER_AGGREGATE = 5
 WINDOW_SIZES_S = (300, 3600, 86_400)
 #: Only the hourly cell remembers event ids: an observation falls into exactly one
@@ -120,6 +124,9 @@ class Cell:
     no_contact: int = 0
     reopened: int = 0
     first_assignee: int = 0
+    #: reassignments of all handled tickets, and handled tickets reassigned twice or more
+    reassignments: int = 0
+    reassigned_twice: int = 0
     sla_known: int = 0
     sla_met: int = 0
     resolved_in_target: int = 0
@@ -217,6 +224,9 @@ def _add_sample(cell: Cell, sample: SampleObservation) -> None:
 
 
 def _add_ticket(cell: Cell, ticket: TicketObservation, resolution_target_ms: int) -> None:
+    if ticket.stage == "retracted":
+        _count_handling(cell, ticket, resolution_target_ms, -1)
+        return
     if ticket.user_id not in cell.ticket_users:
         cell.ticket_users.append(ticket.user_id)
     if ticket.stage in ("opened", "explained"):
@@ -231,23 +241,52 @@ def _add_ticket(cell: Cell, ticket: TicketObservation, resolution_target_ms: int
                 cell.explained_by.get(ticket.explained_by, 0) + 1
             )
         return
-    band = ticket.band or Band.GOOD
-    cell.handled[_BANDS.index(band)] += 1
+    _count_handling(cell, ticket, resolution_target_ms, 1)
+
+
+def _count_handling(
+    cell: Cell, ticket: TicketObservation, resolution_target_ms: int, sign: int
+) -> None:
+    """Add (sign 1) or take back (sign -1) one handled ticket's service-desk facts.
+
+    A retraction the cell cannot match (it holds no handled ticket of the user in
+    that band, e.g. the cell expired since) changes nothing.
+    """
+    band_index = _BANDS.index(ticket.band or Band.GOOD)
     user = cell.user_touch_points.setdefault(ticket.user_id, {})
-    user.setdefault(SERVICE_DESK, [0, 0, 0])[_BANDS.index(band)] += 1
-    counts = cell.touch_points.setdefault(SERVICE_DESK, [0, 0, 0, 0])
-    counts[_BANDS.index(band)] += 1
-    cell.no_contact += int(not ticket.contacted_user)
-    cell.reopened += int(ticket.reopened)
-    cell.first_assignee += int(ticket.reassignments == 0)
+    user_desk = user.setdefault(SERVICE_DESK, [0, 0, 0])
+    if sign < 0 and not user_desk[band_index]:
+        _drop_empty_service_desk(cell, ticket.user_id)
+        return
+    user_desk[band_index] += sign
+    cell.handled[band_index] += sign
+    cell.touch_points.setdefault(SERVICE_DESK, [0, 0, 0, 0])[band_index] += sign
+    _drop_empty_service_desk(cell, ticket.user_id)
+    cell.no_contact += sign * int(not ticket.contacted_user)
+    cell.reopened += sign * int(ticket.reopened)
+    cell.first_assignee += sign * int(ticket.reassignments == 0)
+    cell.reassignments += sign * ticket.reassignments
+    cell.reassigned_twice += sign * int(ticket.reassignments >= 2)
     if ticket.sla_breached is not None:
-        cell.sla_known += 1
-        cell.sla_met += int(not ticket.sla_breached)
+        cell.sla_known += sign
+        cell.sla_met += sign * int(not ticket.sla_breached)
     if ticket.resolution_ms is not None and ticket.resolution_ms <= resolution_target_ms:
-        cell.resolved_in_target += 1
+        cell.resolved_in_target += sign
     if ticket.first_contact_ms is not None:
-        cell.first_contact_ms_total += ticket.first_contact_ms
-        cell.first_contact_count += 1
+        cell.first_contact_ms_total += sign * ticket.first_contact_ms
+        cell.first_contact_count += sign
+
+
+def _drop_empty_service_desk(cell: Cell, user_id: str) -> None:
+    """Forget service-desk counts that retractions brought back to zero."""
+    user = cell.user_touch_points[user_id]
+    if not any(user[SERVICE_DESK]):
+        del user[SERVICE_DESK]
+    if not user:
+        del cell.user_touch_points[user_id]
+    desk = cell.touch_points.get(SERVICE_DESK)
+    if desk is not None and not any(desk[:3]):
+        del cell.touch_points[SERVICE_DESK]
 
 
 def _add_survey(cell: Cell, survey: SurveyObservation) -> None:
@@ -491,6 +530,9 @@ def _service_desk_record(
         "no_contact": cell.no_contact,
         "reopened": cell.reopened,
     }
+    if handled:
+        fields["mean_reassignments"] = round(cell.reassignments / handled, 3)
+        fields["reassigned_twice_ratio"] = round(cell.reassigned_twice / handled, 5)
     fields.update({f"explained_by_{point}": n for point, n in sorted(cell.explained_by.items())})
     if cell.first_contact_count:
         fields["mean_first_contact_ms"] = cell.first_contact_ms_total // cell.first_contact_count

@@ -58,7 +58,9 @@ class SampleObservation(Observation):
 @dataclass(frozen=True)
 class TicketObservation(Observation):
     """A ticket opened (``stage='opened'``), explained anew by a late-arriving signal
-    (``stage='explained'``), or handled to resolution (``stage='handled'``)."""
+    (``stage='explained'``), handled to resolution (``stage='handled'``), or its
+    earlier handling taken back because it was reopened or resolved again
+    (``stage='retracted'``: the earlier ``handled`` fields and time, to subtract)."""
 
     kind: ClassVar[str] = "ticket"
     ticket_id: str
@@ -70,7 +72,7 @@ class TicketObservation(Observation):
     signal_time_lost_ms: int = 0
     #: explained (a correction by a late signal): the explanation it replaces.
     previous_explained_by: str | None = None
-    #: handled: the service-desk band and what went wrong.
+    #: handled, retracted: the service-desk band and what went wrong.
     band: Band | None = None
     cause: str | None = None
     first_contact_ms: int | None = None

@@ -27,7 +27,7 @@ unseen for ``USER_STATE_TTL_MS``.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from xlapulse.collectors.contract.codec import encode_event, parse_event
@@ -50,6 +50,7 @@ from xlapulse.streams.scoring.observations import (
     SampleObservation,
     SurveyObservation,
     TicketObservation,
+    observation_from_dict,
 )
 from xlapulse.streams.scoring.personas import UNASSIGNED, UNKNOWN_SITE, Thresholds
 from xlapulse.streams.scoring.touchpoints import Indicator, indicate
@@ -97,6 +98,11 @@ class TicketProgress:
     #: Closed tickets are kept until telemetry has passed their creation time, so a
     #: signal that arrives after the whole lifecycle can still explain them.
     closed: bool = False
+    #: The counted handling (a ``handled`` observation's dict), retracted when the
+    #: ticket is reopened or resolved again, so a ticket counts once, as it ended.
+    counted_handling: dict[str, Any] | None = None
+    #: How many handlings were retracted (numbers the retraction events).
+    retractions: int = 0
 
 
 @dataclass
@@ -370,8 +376,12 @@ def _ticket(state: UserState, event: TicketEvent, limits: Thresholds) -> UserSte
         progress.first_contact_ms = when_ms
     elif event.action == "reopened":
         progress.reopened = True
+        observations += _retract_handling(event.ticket_id, progress)
     elif event.action == "resolved":
-        observations.append(_handled(state, event, progress, when_ms, limits))
+        observations += _retract_handling(event.ticket_id, progress)
+        handled = _handled(state, event, progress, when_ms, limits)
+        progress.counted_handling = {**handled.to_dict(), "band": str(handled.band)}
+        observations.append(handled)
     elif event.action == "closed":
         progress.closed = True
         _forget_closed_tickets(state)
@@ -505,6 +515,20 @@ def _handled(
         contacted_user=first_contact_ms is not None,
         sla_breached=progress.sla_breached,
     )
+
+
+def _retract_handling(ticket_id: str, progress: TicketProgress) -> list[Observation]:
+    """Undo the ticket's counted handling, in the cells that counted it (none if none)."""
+    if progress.counted_handling is None:
+        return []
+    progress.retractions += 1
+    counted = observation_from_dict(progress.counted_handling)
+    progress.counted_handling = None
+    return [
+        replace(
+            counted, event_id=f"retracted:{ticket_id}:{progress.retractions}", stage="retracted"
+        )
+    ]
 
 
 def _survey(state: UserState, event: SurveyAnswerEvent) -> SurveyObservation:

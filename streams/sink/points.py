@@ -23,7 +23,8 @@ service_desk        -                           tickets_opened, explained, witho
                                                 telemetry_time_lost_ms, signal_time_lost_ms,
                                                 self_reported_lost_ms, self_reported_answers,
                                                 handled, no_contact, reopened,
-                                                mean_first_contact_ms, sla_met_ratio,
+                                                mean_first_contact_ms, mean_reassignments,
+                                                reassigned_twice_ratio, sla_met_ratio,
                                                 service_experience_score, dex_score,
                                                 watermelon (0/1)
 sentiment           -                           happiness, answers, users, csat_ratio

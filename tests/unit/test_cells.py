@@ -259,3 +259,36 @@ def test_a_correction_moves_a_ticket_from_without_signal_to_its_explanation() ->
         1,
         300_000,
     )
+
+
+def handled_ticket(n: int, stage: str = "handled", band: Band = Band.GOOD) -> TicketObservation:
+    return TicketObservation(
+        event_id=f"t-{stage}-{n}",
+        user_id=user(n),
+        persona="call_centre_agent",
+        site="utrecht",
+        event_time_ms=HOUR_START_MS,
+        ticket_id=f"INC{n}",
+        stage=stage,
+        band=band,
+        first_contact_ms=600_000,
+        resolution_ms=3_600_000,
+        reassignments=2,
+    )
+
+
+def test_a_retraction_takes_back_exactly_what_its_handling_added() -> None:
+    before = cell_with([handled_ticket(n) for n in range(5)])
+    cell = cell_with([handled_ticket(n) for n in range(6)] + [handled_ticket(5, "retracted")])
+    assert cell.to_dict() | {"event_ids": []} == before.to_dict() | {
+        "event_ids": [],
+        "ticket_users": [*before.ticket_users, user(5)],
+    }
+
+
+def test_a_retraction_without_its_handling_changes_no_count() -> None:
+    cell = cell_with([handled_ticket(n) for n in range(5)])
+    counts = cell.to_dict()
+    add_observation(cell, handled_ticket(7, "retracted"), TARGET_MS)
+    add_observation(cell, handled_ticket(0, "retracted", Band.FRUSTRATING), TARGET_MS)
+    assert cell.to_dict() | {"event_ids": []} == counts | {"event_ids": []}
