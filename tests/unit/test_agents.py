@@ -9,10 +9,17 @@ from types import SimpleNamespace
 import faust
 import pytest
 from faust.types import TP
+from prometheus_client import REGISTRY
 
 from xlapulse.collectors.contract.codec import encode_event
 from xlapulse.collectors.contract.events import DirectoryAssignmentEvent, VpnSessionEvent
-from xlapulse.collectors.contract.topics import topic_for
+from xlapulse.collectors.contract.topics import (
+    DEAD_LETTER_TOPIC,
+    HEADER_DEAD_LETTER_REASON,
+    HEADER_DEAD_LETTER_SOURCE,
+    TELEMETRY_TOPIC,
+    topic_for,
+)
 from xlapulse.collectors.settings import XlapulseSettings
 from xlapulse.streams.app import PartitionSweeper, build_app, partition_of
 from xlapulse.streams.scoring.indicators import Band
@@ -37,18 +44,40 @@ class RecordingSink:
 
 
 def put_on_topic(context, event):
-    """Put an event as if read from its contract topic (the test context cannot name one
-    for a multi-topic agent)."""
+    """Put an event as if read from its contract topic."""
+    return put_raw(context, encode_event(event), topic_for(event), event.user_id.encode())
+
+
+def put_raw(context, raw: bytes, topic: str, key: bytes):
+    """Put a record as if read from ``topic`` (the test context cannot name one for a
+    multi-topic agent)."""
     original = context.to_message
 
     def to_message(key, value, **options):
         message = original(key, value, **options)
-        message.topic = topic_for(event)
+        message.topic = topic
         message.tp = TP(message.topic, message.partition)
         return message
 
     context.to_message = to_message
-    return context.put(encode_event(event), key=event.user_id.encode())
+    return context.put(raw, key=key)
+
+
+def counter(name: str, **labels: str) -> float:
+    """A counter's current value in this process (0 before it first moved)."""
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+@pytest.fixture()
+def sent(monkeypatch) -> list[tuple[str, bytes, bytes, dict]]:
+    """Every record the agents send: (topic, key, value, headers)."""
+    records: list[tuple[str, bytes, bytes, dict]] = []
+
+    async def record_send(topic, key=None, value=None, headers=None, **options):
+        records.append((topic.get_topic_name(), key, value, headers or {}))
+
+    monkeypatch.setattr(faust.topics.Topic, "send", record_send)
+    return records
 
 
 @pytest.fixture()
@@ -63,13 +92,7 @@ def app(tmp_path):
     return app
 
 
-async def test_user_agent_keeps_state_and_emits_observations(app, monkeypatch) -> None:
-    sent: list[tuple[str, dict]] = []
-
-    async def record_send(topic, key=None, value=None, **options):
-        sent.append((topic.get_topic_name(), json.loads(value)))
-
-    monkeypatch.setattr(faust.topics.Topic, "send", record_send)
+async def test_user_agent_keeps_state_and_emits_observations(app, sent) -> None:
     agent = app.agents["xlapulse.streams.app.follow_users"]
     table = app.tables["user-state"]
     now = datetime.now(UTC)
@@ -89,7 +112,9 @@ async def test_user_agent_keeps_state_and_emits_observations(app, monkeypatch) -
     assert (state["persona"], state["site"]) == ("field_worker", "utrecht")
     assert state["vpn_down_since_ms"] is not None
     assert len(state["seen_event_ids"]) == 2
-    observations = [value for topic, value in sent if topic == "xlapulse-engine-observations"]
+    observations = [
+        json.loads(value) for topic, _, value, _ in sent if topic == "xlapulse-engine-observations"
+    ]
     assert [o["kind"] for o in observations] == ["sample", "journey"], "the duplicate sent nothing"
     assert observations[0]["band"] == "frustrating"
 
@@ -107,6 +132,84 @@ def logon_sample(n: int, persona: str, site: str, time_ms: int) -> SampleObserva
         time_lost_ms=0,
         measured_ms=20_000,
     )
+
+
+def dead_letters(sent) -> list[tuple[bytes, bytes, str, str]]:
+    """(key, value, reason, source) of every record sent to the dead-letter topic."""
+    return [
+        (
+            key,
+            value,
+            headers[HEADER_DEAD_LETTER_REASON].decode(),
+            headers[HEADER_DEAD_LETTER_SOURCE].decode(),
+        )
+        for topic, key, value, headers in sent
+        if topic == DEAD_LETTER_TOPIC
+    ]
+
+
+async def test_an_out_of_contract_record_is_dead_lettered_with_its_reason(app, sent) -> None:
+    agent = app.agents["xlapulse.streams.app.follow_users"]
+    dead_before = counter("xlapulse_dead_letters_total", topic=TELEMETRY_TOPIC)
+    outcome_before = counter(
+        "xlapulse_events_processed_total", topic=TELEMETRY_TOPIC, outcome="dead_letter"
+    )
+    async with agent.test_context() as context:
+        await put_raw(context, b"{not json", TELEMETRY_TOPIC, b"some-key")
+    [(key, value, reason, source)] = dead_letters(sent)
+    assert (key, value, source) == (b"some-key", b"{not json", TELEMETRY_TOPIC)
+    assert "not UTF-8 JSON" in reason
+    assert counter("xlapulse_dead_letters_total", topic=TELEMETRY_TOPIC) == dead_before + 1
+    assert (
+        counter("xlapulse_events_processed_total", topic=TELEMETRY_TOPIC, outcome="dead_letter")
+        == outcome_before + 1
+    )
+    assert not app.tables["user-state"], "nothing is kept of a bad record"
+
+
+@pytest.mark.parametrize(
+    ("outcome", "shift"), [("late", timedelta(days=30)), ("future", -timedelta(hours=1))]
+)
+async def test_late_and_future_events_are_dead_lettered_by_the_time_policy(
+    app, sent, outcome: str, shift: timedelta
+) -> None:
+    agent = app.agents["xlapulse.streams.app.follow_users"]
+    event = VpnSessionEvent(
+        event_time=datetime.now(UTC) - shift, user_id=USER, device_id=DEVICE, state="dropped"
+    )
+    before = counter("xlapulse_events_processed_total", topic=TELEMETRY_TOPIC, outcome=outcome)
+    async with agent.test_context() as context:
+        await put_on_topic(context, event)
+    [(key, value, reason, source)] = dead_letters(sent)
+    assert (key, value, source) == (USER.encode(), encode_event(event), TELEMETRY_TOPIC)
+    assert reason == f"{outcome} event (event_time policy)"
+    assert (
+        counter("xlapulse_events_processed_total", topic=TELEMETRY_TOPIC, outcome=outcome)
+        == before + 1
+    )
+    assert USER not in app.tables["user-state"]
+    assert not [topic for topic, *_ in sent if topic != DEAD_LETTER_TOPIC], "no observation"
+
+
+async def test_a_duplicate_is_counted_and_dropped_not_dead_lettered(app, sent) -> None:
+    agent = app.agents["xlapulse.streams.app.follow_users"]
+    drop = VpnSessionEvent(
+        event_time=datetime.now(UTC), user_id=USER, device_id=DEVICE, state="dropped"
+    )
+    duplicates_before = counter(
+        "xlapulse_events_processed_total", topic=TELEMETRY_TOPIC, outcome="duplicate"
+    )
+    dead_before = counter("xlapulse_dead_letters_total", topic=TELEMETRY_TOPIC)
+    async with agent.test_context() as context:
+        await put_on_topic(context, drop)
+        sent_once = len(sent)
+        await put_on_topic(context, drop)
+    assert (
+        counter("xlapulse_events_processed_total", topic=TELEMETRY_TOPIC, outcome="duplicate")
+        == duplicates_before + 1
+    )
+    assert counter("xlapulse_dead_letters_total", topic=TELEMETRY_TOPIC) == dead_before
+    assert len(sent) == sent_once, "the duplicate sends nothing"
 
 
 async def test_aggregate_agent_writes_a_published_cell_once(app) -> None:
