@@ -113,6 +113,9 @@ class Cell:
     survey_users: list[str] = field(default_factory=list)
     self_reported_lost_ms: int = 0
     self_reported_answers: int = 0
+    #: the same for answers about a ticket (CSAT and service-desk happiness)
+    ticket_survey_scores: list[int] = field(default_factory=lambda: [0] * 11)
+    ticket_survey_users: list[str] = field(default_factory=list)
     csat_answers: int = 0
     csat_satisfied: int = 0
     tickets_opened: int = 0
@@ -297,6 +300,9 @@ def _add_survey(cell: Cell, survey: SurveyObservation) -> None:
         cell.self_reported_lost_ms += survey.self_reported_lost_ms
         cell.self_reported_answers += 1
     if survey.about_ticket:
+        cell.ticket_survey_scores[survey.score] += 1
+        if survey.user_id not in cell.ticket_survey_users:
+            cell.ticket_survey_users.append(survey.user_id)
         cell.csat_answers += 1
         cell.csat_satisfied += int(survey.score >= CSAT_SATISFIED_SCORE)
 
@@ -362,12 +368,10 @@ def cell_records(cell: Cell, config: XlaConfig, changed_users: Iterable[str] = (
     records, point_scores = _touch_point_records(cell, tags, time_ns)
     per_user = user_scores(cell, config)
     overall = _weighted(point_scores, config.persona(cell.persona).weights)
-    happiness_value = _happiness(cell)
+    happiness_value = _happiness(cell.survey_scores, cell.survey_users)
     if overall is not None:
         records.append(_overall_record(cell, tags, time_ns, overall, per_user))
-    records += _compliance_records(
-        cell, config, tags, time_ns, point_scores, overall, happiness_value
-    )
+    records += _compliance_records(cell, config, tags, time_ns, point_scores, overall)
     records.append(_service_desk_record(cell, tags, time_ns, overall, happiness_value))
     records += journeys
     if happiness_value is not None:
@@ -438,11 +442,19 @@ def _overall_record(
     )
 
 
-def _happiness(cell: Cell) -> float | None:
-    answers = [score for score, count in enumerate(cell.survey_scores) for _ in range(count)]
-    if len(set(cell.survey_users)) < MIN_USERS_PER_AGGREGATE or not answers:
+def _happiness(survey_scores: list[int], users: list[str]) -> float | None:
+    """Happiness of answers counted per score, None for fewer than five people."""
+    answers = [score for score, count in enumerate(survey_scores) for _ in range(count)]
+    if len(set(users)) < MIN_USERS_PER_AGGREGATE or not answers:
         return None
     return happiness(answers)
+
+
+def _answers_for(cell: Cell, touch_point: str) -> tuple[list[int], list[str]]:
+    """Answers per score and who gave them: about tickets for the service desk, else all."""
+    if touch_point == SERVICE_DESK:
+        return cell.ticket_survey_scores, cell.ticket_survey_users
+    return cell.survey_scores, cell.survey_users
 
 
 def _compliance_records(
@@ -452,7 +464,6 @@ def _compliance_records(
     time_ns: int,
     point_scores: dict[str, float],
     overall: float | None,
-    happiness_value: float | None,
 ) -> list[Record]:
     records = []
     for objective in config.objectives_for(cell.persona):
@@ -469,12 +480,15 @@ def _compliance_records(
                 else [cell.touch_points[objective.touch_point]]
             )
             samples = sum(sum(counts[:3]) for counts in counted)
-        elif objective.kind == "happiness_at_least" and happiness_value is not None:
-            samples = sum(cell.survey_scores)
+        objective_happiness = None
+        if objective.kind == "happiness_at_least":
+            scores, users = _answers_for(cell, objective.touch_point)
+            objective_happiness = _happiness(scores, users)
+            samples = sum(scores)
         compliance = evaluate(
             objective,
             cell.persona,
-            ObjectiveStats(samples=samples, hits=hits, score=score, happiness=happiness_value),
+            ObjectiveStats(samples=samples, hits=hits, score=score, happiness=objective_happiness),
         )
         if compliance.value is None:
             continue

@@ -292,3 +292,34 @@ def test_a_retraction_without_its_handling_changes_no_count() -> None:
     add_observation(cell, handled_ticket(7, "retracted"), TARGET_MS)
     add_observation(cell, handled_ticket(0, "retracted", Band.FRUSTRATING), TARGET_MS)
     assert cell.to_dict() | {"event_ids": []} == counts | {"event_ids": []}
+
+
+def answer(n: int, score: int, about_ticket: bool) -> SurveyObservation:
+    return SurveyObservation(
+        event_id=f"s-{n}",
+        user_id=user(n),
+        persona="executive",
+        site="utrecht",
+        event_time_ms=HOUR_START_MS,
+        score=score,
+        about_ticket=about_ticket,
+    )
+
+
+def test_service_desk_happiness_counts_only_answers_about_tickets() -> None:
+    """Executives: delighted with their tickets (10), furious after a VPN outage (0)."""
+    cell = Cell("executive", "utrecht", 3600, HOUR_START_MS)
+    for n in range(10):
+        add_observation(cell, answer(n, 10 if n < 5 else 0, about_ticket=n < 5), TARGET_MS)
+    records = cell_records(cell, CONFIG)
+    [desk] = by_measurement(records, "xla_compliance", objective="service-desk-happiness")
+    assert (desk.fields["value"], desk.fields["met"], desk.fields["samples"]) == (100.0, 1, 5)
+    assert by_measurement(records, "sentiment")[0].fields["happiness"] == 0.0, "all answers"
+
+
+def test_service_desk_happiness_needs_five_people_answering_about_tickets() -> None:
+    cell = Cell("executive", "utrecht", 3600, HOUR_START_MS)
+    for n in range(10):
+        add_observation(cell, answer(n, 10, about_ticket=n < 4), TARGET_MS)
+    records = cell_records(cell, CONFIG)
+    assert not by_measurement(records, "xla_compliance", objective="service-desk-happiness")
