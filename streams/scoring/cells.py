@@ -220,10 +220,15 @@ def _add_sample(cell: Cell, sample: SampleObservation) -> None:
     counts[3] += sample.time_lost_ms
     user = cell.user_touch_points.setdefault(sample.user_id, {})
     user.setdefault(sample.touch_point, [0, 0, 0])[band_index] += 1
-    for objective_id, met in sample.objective_hits:
+    _count_objective_hits(cell, sample.objective_hits, 1)
+
+
+def _count_objective_hits(cell: Cell, hits: tuple[tuple[str, bool], ...], sign: int) -> None:
+    """Add (sign 1) or take back (sign -1) one sample's objective hits."""
+    for objective_id, met in hits:
         tally = cell.objectives.setdefault(objective_id, [0, 0])
-        tally[0] += 1
-        tally[1] += int(met)
+        tally[0] += sign
+        tally[1] += sign * int(met)
 
 
 def _add_ticket(cell: Cell, ticket: TicketObservation, resolution_target_ms: int) -> None:
@@ -265,6 +270,7 @@ def _count_handling(
     cell.handled[band_index] += sign
     cell.touch_points.setdefault(SERVICE_DESK, [0, 0, 0, 0])[band_index] += sign
     _drop_empty_service_desk(cell, ticket.user_id)
+    _count_objective_hits(cell, ticket.objective_hits, sign)
     cell.no_contact += sign * int(not ticket.contacted_user)
     cell.reopened += sign * int(ticket.reopened)
     cell.first_assignee += sign * int(ticket.reassignments == 0)

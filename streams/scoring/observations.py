@@ -81,6 +81,9 @@ class TicketObservation(Observation):
     reopened: bool = False
     contacted_user: bool = True
     sla_breached: bool | None = None
+    #: handled, retracted: (objective id, met) of the persona's service-desk objectives,
+    #: with the time to resolve as the sample's duration.
+    objective_hits: tuple[tuple[str, bool], ...] = ()
 
 
 @dataclass(frozen=True)

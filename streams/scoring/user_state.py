@@ -52,7 +52,7 @@ from xlapulse.streams.scoring.observations import (
     TicketObservation,
     observation_from_dict,
 )
-from xlapulse.streams.scoring.personas import UNASSIGNED, UNKNOWN_SITE, Thresholds
+from xlapulse.streams.scoring.personas import SERVICE_DESK, UNASSIGNED, UNKNOWN_SITE, Thresholds
 from xlapulse.streams.scoring.touchpoints import Indicator, indicate
 from xlapulse.streams.scoring.xla import XlaConfig, sample_meets
 
@@ -203,7 +203,7 @@ def _dispatch(state: UserState, event: EventBase, config: XlaConfig) -> UserStep
     if isinstance(event, TelemetryEvent):
         return _telemetry(state, event, config)
     if isinstance(event, TicketEvent):
-        return _ticket(state, event, config.persona(state.persona).thresholds)
+        return _ticket(state, event, config)
     if isinstance(event, SurveyAnswerEvent):
         return UserStep(state, "ok", [_survey(state, event)])
     return UserStep(state, "ignored")
@@ -270,16 +270,9 @@ def _telemetry(state: UserState, event: TelemetryEvent, config: XlaConfig) -> Us
     _forget_closed_tickets(state)
     if indicator is None:
         return UserStep(state, "ok", [], invitations)
-    hits = []
-    for objective in config.objectives_for(state.persona):
-        met = sample_meets(
-            objective,
-            indicator.touch_point,
-            indicator.measured_ms,
-            indicator.band is Band.FRUSTRATING,
-        )
-        if met is not None:
-            hits.append((objective.id, met))
+    hits = _objective_hits(
+        config, state.persona, indicator.touch_point, indicator.measured_ms, indicator.band
+    )
     sample = SampleObservation(
         **_envelope(state, str(event.event_id), event.user_id, when_ms),
         touch_point=indicator.touch_point,
@@ -287,7 +280,7 @@ def _telemetry(state: UserState, event: TelemetryEvent, config: XlaConfig) -> Us
         time_lost_ms=indicator.time_lost_ms,
         measured_ms=indicator.measured_ms,
         cause=indicator.cause,
-        objective_hits=tuple(hits),
+        objective_hits=hits,
     )
     corrections = []
     if indicator.band is not Band.GOOD:
@@ -295,6 +288,18 @@ def _telemetry(state: UserState, event: TelemetryEvent, config: XlaConfig) -> Us
         corrections = _reexplain(state, event.user_id, when_ms)
     journey = _add_moment(state, event, indicator, when_ms)
     return UserStep(state, "ok", [sample, journey, *corrections], invitations)
+
+
+def _objective_hits(
+    config: XlaConfig, persona: str, touch_point: str, measured_ms: int | None, band: Band
+) -> tuple[tuple[str, bool], ...]:
+    """(objective id, met) of every sample-based objective of the persona this sample counts for."""
+    hits = []
+    for objective in config.objectives_for(persona):
+        met = sample_meets(objective, touch_point, measured_ms, band is Band.FRUSTRATING)
+        if met is not None:
+            hits.append((objective.id, met))
+    return tuple(hits)
 
 
 def _remember_problem(state: UserState, indicator: Indicator, when_ms: int) -> None:
@@ -358,7 +363,7 @@ def _vpn_invitation(state: UserState, event: TelemetryEvent) -> list[SurveyInvit
     ]
 
 
-def _ticket(state: UserState, event: TicketEvent, limits: Thresholds) -> UserStep:
+def _ticket(state: UserState, event: TicketEvent, config: XlaConfig) -> UserStep:
     when_ms = event_time_ms(event)
     progress = state.tickets.get(event.ticket_id)
     observations: list[Observation] = []
@@ -379,7 +384,7 @@ def _ticket(state: UserState, event: TicketEvent, limits: Thresholds) -> UserSte
         observations += _retract_handling(event.ticket_id, progress)
     elif event.action == "resolved":
         observations += _retract_handling(event.ticket_id, progress)
-        handled = _handled(state, event, progress, when_ms, limits)
+        handled = _handled(state, event, progress, when_ms, config)
         progress.counted_handling = {**handled.to_dict(), "band": str(handled.band)}
         observations.append(handled)
     elif event.action == "closed":
@@ -490,8 +495,9 @@ def _handled(
     event: TicketEvent,
     progress: TicketProgress,
     when_ms: int,
-    limits: Thresholds,
+    config: XlaConfig,
 ) -> TicketObservation:
+    """The ticket's handling; its time to resolve is its sample for service-desk objectives."""
     first_contact_ms = (
         None
         if progress.first_contact_ms is None
@@ -500,7 +506,11 @@ def _handled(
     resolution_ms = max(0, when_ms - progress.created_ms)
     reassignments = max(0, progress.assignments - 1)
     band, cause = handled_band(
-        first_contact_ms, resolution_ms, reassignments, progress.reopened, limits
+        first_contact_ms,
+        resolution_ms,
+        reassignments,
+        progress.reopened,
+        config.persona(state.persona).thresholds,
     )
     return TicketObservation(
         **_envelope(state, str(event.event_id), event.user_id, when_ms),
@@ -514,6 +524,7 @@ def _handled(
         reopened=progress.reopened,
         contacted_user=first_contact_ms is not None,
         sla_breached=progress.sla_breached,
+        objective_hits=_objective_hits(config, state.persona, SERVICE_DESK, resolution_ms, band),
     )
 
 

@@ -17,6 +17,7 @@ from xlapulse.collectors.contract.events import (
     TicketEvent,
 )
 from xlapulse.streams.inprocess import InProcessPipeline
+from xlapulse.streams.scoring.xla import XlaConfig, parse_xla_text
 
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 MINUTE_MS = 60_000
@@ -100,13 +101,37 @@ def events_of(n: int, steps: list[tuple[str, int, bool | None]], survey_score: i
     ]
 
 
-@pytest.fixture(scope="module")
-def desk_fields() -> dict:
-    pipeline = InProcessPipeline()
+#: Executives whose agreement is about how their tickets are handled.
+TICKET_XLA = """\
+version: "test-1"
+personas:
+  executive:
+    objectives:
+      - id: resolved-within-30m
+        description: 80 % of tickets are resolved within 30 minutes.
+        kind: share_within
+        touch_point: service_desk
+        threshold_ms: 1800000
+        target: 0.8
+      - id: few-frustrating-tickets
+        description: At most 20 % of tickets are handled frustratingly.
+        kind: frustrating_share_at_most
+        touch_point: service_desk
+        target: 0.2
+"""
+
+
+def fed_pipeline(config: XlaConfig | None = None) -> InProcessPipeline:
+    pipeline = InProcessPipeline() if config is None else InProcessPipeline(config=config)
     for n, (steps, score) in enumerate(TICKETS):
         for event in events_of(n, steps, score):
             pipeline.feed_event(event)
-    [record] = pipeline.latest("service_desk", window="1h")
+    return pipeline
+
+
+@pytest.fixture(scope="module")
+def desk_fields() -> dict:
+    [record] = fed_pipeline().latest("service_desk", window="1h")
     return record.fields
 
 
@@ -136,3 +161,18 @@ def test_service_experience_and_dex_scores(desk_fields) -> None:
     # sentiment: happiness 40 % (9, 10) - 40 % (2, 6) = 0 -> 50; blended 50/30/20.
     assert desk_fields["dex_score"] == pytest.approx(0.5 * 50 + 0.3 * 50 + 0.2 * 76)
     assert desk_fields["watermelon"] == 0, "SLA 80 % met is not green"
+
+
+def test_share_objectives_on_the_service_desk_count_each_ticket_once() -> None:
+    """The time to resolve is the ticket's sample: 30 min is within, 40, 20 (frustrating),
+    45 (reopened, frustrating; its good first resolution in 15 min is retracted) and
+    50 min are not."""
+    pipeline = fed_pipeline(parse_xla_text(TICKET_XLA))
+    compliance = {
+        record.tags["objective"]: record.fields
+        for record in pipeline.latest("xla_compliance", window="1h")
+    }
+    within = compliance["resolved-within-30m"]
+    assert (within["value"], within["met"], within["samples"]) == (0.2, 0, 5)
+    frustrating = compliance["few-frustrating-tickets"]
+    assert (frustrating["value"], frustrating["met"], frustrating["samples"]) == (0.4, 0, 5)
