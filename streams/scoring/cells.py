@@ -41,6 +41,7 @@ from xlapulse.streams.scoring.formulas import (
     servicenow_dex_score,
 )
 from xlapulse.streams.scoring.indicators import Band
+from xlapulse.streams.scoring.journey import JOURNEY_FORMULA_VERSION
 from xlapulse.streams.scoring.observations import (
     JourneyObservation,
     Observation,
@@ -606,7 +607,7 @@ def _journey_records(cell: Cell, tags: dict[str, str], time_ns: int) -> list[Rec
     return [
         Record(
             "journey",
-            dict(tags),
+            {**tags, "journey_formula_version": JOURNEY_FORMULA_VERSION},
             {
                 "users": len(scores),
                 "mean_score": round(sum(scores) / len(scores), 3),

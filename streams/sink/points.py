@@ -3,7 +3,8 @@
 Every measurement declares its tag keys; a record with other tags, or a key
 that is both tag and field, is refused (a programming error, not data).
 Tags are low-cardinality (persona, site, window, touch point, objective,
-versions): never a user or device id. The per-user record carries its
+versions of the score formula, the journey formula and the XLA file): never a
+user or device id. The per-user record carries its
 pseudonym as a *field*, which InfluxDB does not index.
 
 Measurements (all tagged ``persona``, ``site``, ``window``, ``formula_version``):
@@ -28,7 +29,7 @@ service_desk        -                           tickets_opened, explained, witho
                                                 service_experience_score, dex_score,
                                                 watermelon (0/1)
 sentiment           -                           happiness, answers, users, csat_ratio
-journey             -                           users, mean_score, worst_score,
+journey             journey_formula_version     users, mean_score, worst_score,
                                                 mean_worst_moment, mean_end,
                                                 users_below_issue_score
 user_score          -                           user_id (pseudonym), score, samples
@@ -51,7 +52,7 @@ TAG_KEYS: dict[str, frozenset[str]] = {
     "xla_compliance": BASE_TAG_KEYS | {"objective", "kind", "touch_point", "xla_version"},
     "service_desk": BASE_TAG_KEYS,
     "sentiment": BASE_TAG_KEYS,
-    "journey": BASE_TAG_KEYS,
+    "journey": BASE_TAG_KEYS | {"journey_formula_version"},
     "user_score": BASE_TAG_KEYS,
 }
 

@@ -11,6 +11,7 @@ from xlapulse.streams.scoring.cells import (
     user_scores,
 )
 from xlapulse.streams.scoring.indicators import Band
+from xlapulse.streams.scoring.journey import JOURNEY_FORMULA_VERSION
 from xlapulse.streams.scoring.observations import (
     JourneyObservation,
     SampleObservation,
@@ -18,6 +19,7 @@ from xlapulse.streams.scoring.observations import (
     TicketObservation,
 )
 from xlapulse.streams.scoring.xla import default_xla_config
+from xlapulse.streams.sink.points import record_to_point
 
 CONFIG = default_xla_config()
 HOUR_START_MS = 1_795_420_800_000  # 2026-11-23 08:00 UTC
@@ -216,6 +218,9 @@ def test_journeys_are_published_in_day_cells_only() -> None:
         )
     record = cell_records(day, CONFIG)[0]
     assert record.measurement == "journey"
+    assert record.tags["journey_formula_version"] == JOURNEY_FORMULA_VERSION
+    assert record.tags["formula_version"] == FORMULA_VERSION
+    record_to_point(record)  # the tag is declared in the schema
     for n in range(5):
         add_observation(day, sample(n, "logon", Band.GOOD), TARGET_MS)
     assert by_measurement(cell_records(day, CONFIG), "journey") == [record], (
