@@ -58,7 +58,8 @@ WINDOW_SIZES_S = (300, 3600, 86_400)
 #: Only the hourly cell remembers event ids: an observation falls into exactly one
 #: hourly cell, so that cell decides for all window sizes whether it was counted.
 DEDUP_WINDOW_S = 3600
-USER_SCORE_WINDOW_S = 3600
+#: Per-user scores are published in the 5 min and 1 h windows (not per day).
+USER_SCORE_WINDOWS_S = (300, 3600)
 JOURNEY_WINDOW_S = 86_400
 ISSUE_SCORE = 70.0
 SLA_GREEN_RATIO = 0.9
@@ -383,7 +384,7 @@ def cell_records(cell: Cell, config: XlaConfig, changed_users: Iterable[str] = (
     records += journeys
     if happiness_value is not None:
         records.append(_sentiment_record(cell, tags, time_ns, happiness_value))
-    if cell.window_s == USER_SCORE_WINDOW_S:
+    if cell.window_s in USER_SCORE_WINDOWS_S:
         records += [
             _user_record(cell, tags, user, per_user[user])
             for user in sorted(changed_users)

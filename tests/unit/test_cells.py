@@ -328,3 +328,24 @@ def test_service_desk_happiness_needs_five_people_answering_about_tickets() -> N
         add_observation(cell, answer(n, 10, about_ticket=n < 4), TARGET_MS)
     records = cell_records(cell, CONFIG)
     assert not by_measurement(records, "xla_compliance", objective="service-desk-happiness")
+
+
+def test_user_scores_in_five_minute_windows_keep_the_pseudonym_a_field() -> None:
+    cell = Cell("call_centre_agent", "utrecht", 300, HOUR_START_MS)
+    for n in range(5):
+        add_observation(cell, sample(n, "logon", Band.GOOD if n else Band.FRUSTRATING), TARGET_MS)
+    records = by_measurement(cell_records(cell, CONFIG, [user(0), user(1)]), "user_score")
+    assert {r.fields["user_id"]: r.fields["score"] for r in records} == {user(0): 0, user(1): 100}
+    assert all(r.tags["window"] == "5m" and user(0) not in r.tags.values() for r in records)
+    assert all(
+        HOUR_START_MS * 1_000_000 <= r.time_ns < (HOUR_START_MS + 300_000) * 1_000_000
+        for r in records
+    )
+    few = Cell("call_centre_agent", "utrecht", 300, HOUR_START_MS)
+    for n in range(4):
+        add_observation(few, sample(n, "logon", Band.GOOD), TARGET_MS)
+    assert not cell_records(few, CONFIG, [user(0)]), "nothing for fewer than five people"
+    day = Cell("call_centre_agent", "utrecht", 86_400, HOUR_START_MS)
+    for n in range(5):
+        add_observation(day, sample(n, "logon", Band.GOOD), TARGET_MS)
+    assert not by_measurement(cell_records(day, CONFIG, [user(0)]), "user_score")
