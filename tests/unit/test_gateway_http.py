@@ -355,6 +355,13 @@ async def test_limits_content_type_size_and_rate(producer: MemoryProducer) -> No
             headers=bearer(),
         )
         assert second.status == 429 and int(second.headers["Retry-After"]) >= 1
+        counted = {
+            outcome: await metric(
+                client, "xlapulse_gateway_requests_total", source="servicenow", outcome=outcome
+            )
+            for outcome in ("unsupported_media_type", "too_large", "rate_limited")
+        }
+        assert counted == {"unsupported_media_type": 1, "too_large": 1, "rate_limited": 1}
     finally:
         await client.close()
 
