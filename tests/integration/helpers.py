@@ -74,7 +74,7 @@ def committed_offsets(bootstrap: str, group_id: str, topic: str) -> dict[int, in
     """The offsets a consumer group committed (acknowledged) per partition of ``topic``."""
     admin = KafkaAdminClient(bootstrap_servers=bootstrap)
     try:
-        offsets = admin.list_consumer_group_offsets(group_id)
+        offsets = admin.list_group_offsets(group_id)[group_id]
     finally:
         admin.close()
     return {tp.partition: meta.offset for tp, meta in offsets.items() if tp.topic == topic}
