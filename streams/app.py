@@ -97,7 +97,9 @@ class KeyPartitionedTable(faust.Table):
     a rebuilt table does not resurrect deleted keys.
     """
 
-    def __init__(self, app: faust.App, *, partition_key: Callable[[str], str], **kwargs: Any):
+    def __init__(
+        self, app: faust.App, *, partition_key: Callable[[str], str], **kwargs: Any
+    ) -> None:
         self._partition_key = partition_key
         super().__init__(app, **kwargs)
 
