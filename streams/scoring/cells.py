@@ -12,6 +12,9 @@ Formula ``FORMULA_VERSION`` (stored with every record, see README "Scores"):
 * user score = the persona-weighted mean of the user's touch-point scores;
 * overall score = the persona-weighted mean of the touch-point scores;
 * a user "has issues" below ``ISSUE_SCORE`` (Nexthink's "employees with issues");
+* ticket correlation: a ticket is explained by the touch point that lost its user
+  most time in the 4 h before it, else by the one that lost the users of the device
+  it was raised from most time (``explained_via_device``), else it has no signal;
 * silent sufferers: users with a frustrating sample and no ticket in the window;
 * service desk: per handled ticket, first contact, reassignments, reopen,
   resolution in target, SLA; a blend of them (``service_experience_score``);
@@ -52,7 +55,7 @@ from xlapulse.streams.scoring.observations import (
 from xlapulse.streams.scoring.personas import SERVICE_DESK, TOUCH_POINTS
 from xlapulse.streams.scoring.xla import ObjectiveStats, XlaConfig, evaluate
 
-FORMULA_VERSION = "2.1"
+FORMULA_VERSION = "2.2"
 MIN_USERS_PER_AGGREGATE = 5
 WINDOW_SIZES_S = (300, 3600, 86_400)
 #: Only the hourly cell remembers event ids: an observation falls into exactly one
@@ -122,6 +125,8 @@ class Cell:
     csat_satisfied: int = 0
     tickets_opened: int = 0
     explained_by: dict[str, int] = field(default_factory=dict)
+    #: of those, explained by the telemetry of the device they were raised from
+    explained_via_device: int = 0
     signal_time_lost_ms: int = 0
     ticket_users: list[str] = field(default_factory=list)
     #: handled tickets per band, and service-desk facts
@@ -242,6 +247,7 @@ def _add_ticket(cell: Cell, ticket: TicketObservation, resolution_target_ms: int
     if ticket.stage in ("opened", "explained"):
         cell.tickets_opened += ticket.stage == "opened"
         cell.signal_time_lost_ms += ticket.signal_time_lost_ms
+        cell.explained_via_device += int(ticket.via_device) - int(ticket.previous_via_device)
         if ticket.previous_explained_by is not None:
             cell.explained_by[ticket.previous_explained_by] -= 1
             if not cell.explained_by[ticket.previous_explained_by]:
@@ -541,6 +547,7 @@ def _service_desk_record(
     fields: dict[str, float | int | str] = {
         "tickets_opened": cell.tickets_opened,
         "explained": sum(cell.explained_by.values()),
+        "explained_via_device": cell.explained_via_device,
         "without_signal": cell.tickets_opened - sum(cell.explained_by.values()),
         "silent_sufferers": len(frustrated_users - set(cell.ticket_users)),
         "users_frustrated": len(frustrated_users),

@@ -8,8 +8,9 @@ engine's internal ``<engine id>-observations`` topic between two Faust agents, s
 Kinds:
 
 * ``sample``: one touch-point indicator (band, time lost, XLA objective hits);
-* ``ticket``: a ticket was opened (and what telemetry explains it) or handled
-  (how the service desk did);
+* ``ticket``: a ticket was opened (and what telemetry explains it), explained
+  anew (by a late signal of the user or of the device it was raised from) or
+  handled (how the service desk did);
 * ``survey``: a 0-10 answer, with self-reported lost time;
 * ``journey``: the user's peak-end journey score of the day so far.
 """
@@ -72,6 +73,11 @@ class TicketObservation(Observation):
     signal_time_lost_ms: int = 0
     #: explained (a correction by a late signal): the explanation it replaces.
     previous_explained_by: str | None = None
+    #: explained: the new (``via_device``) and the replaced (``previous_via_device``)
+    #: explanation came from the device's telemetry (other users of a shared device),
+    #: not the user's own (``device_state.py``).
+    via_device: bool = False
+    previous_via_device: bool = False
     #: handled, retracted: the service-desk band and what went wrong.
     band: Band | None = None
     cause: str | None = None

@@ -20,6 +20,7 @@ xla_compliance      objective, kind,            value, target, met (0/1), sample
                     touch_point, xla_version    xla_digest (which file was in force)
 service_desk        -                           tickets_opened, explained, without_signal,
                                                 explained_by_<touch point>,
+                                                explained_via_device,
                                                 silent_sufferers, users_frustrated,
                                                 telemetry_time_lost_ms, signal_time_lost_ms,
                                                 self_reported_lost_ms, self_reported_answers,
