@@ -22,7 +22,10 @@ because cells count an event id once and points overwrite themselves.
 
 State is bounded: while processing a partition, each agent sweeps that
 partition's keys once a minute and deletes users silent for the TTL and cells
-older than the late-event horizon.
+older than the late-event horizon. A table key's changelog partition is
+computed from the key (user id; a cell's persona|site), never taken from the
+event being processed, so each tombstone lands in the partition of the key's
+writes (``KeyPartitionedTable``).
 """
 
 from __future__ import annotations
@@ -52,7 +55,7 @@ from xlapulse.collectors.contract.topics import (
 )
 from xlapulse.collectors.settings import XlapulseSettings
 from xlapulse.streams import metrics
-from xlapulse.streams.scoring.cells import Cell, cell_records
+from xlapulse.streams.scoring.cells import Cell, cell_group_key, cell_records
 from xlapulse.streams.scoring.observations import observation_from_dict
 from xlapulse.streams.scoring.pipeline import read_input_record, update_cells
 from xlapulse.streams.scoring.user_state import UserState, is_expired, step
@@ -82,25 +85,66 @@ def partition_of(key: str, partitions: int) -> int:
     return (murmur2(key.encode()) & 0x7FFFFFFF) % partitions
 
 
-class PartitionSweeper:
-    """Deletes a partition's expired table keys, at most once per interval."""
+class KeyPartitionedTable(faust.Table):
+    """A table whose changelog partition is a function of the key alone.
 
-    def __init__(self, table: Any, partitions: int, expired: Callable[[str, Any], bool]) -> None:
+    Faust sends a write or a delete to the changelog partition of the *current*
+    event. The sweeper deletes keys that no current event belongs to, and a
+    ``cells`` key (persona|site|window|start) is not the record key of its
+    observations (persona|site). Here both writes and deletes go to
+    ``partition_of(partition_key(key))``, the partition of the records that
+    produce the key, so a tombstone always lands where the key's writes are and
+    a rebuilt table does not resurrect deleted keys.
+    """
+
+    def __init__(
+        self, app: faust.App, *, partition_key: Callable[[str], str], **kwargs: Any
+    ) -> None:
+        self._partition_key = partition_key
+        super().__init__(app, **kwargs)
+
+    def partition_for_key(self, key: str) -> int:
+        return partition_of(self._partition_key(key), self.partitions)
+
+
+def key_partitioned_table(
+    app: faust.App, name: str, partitions: int, partition_key: Callable[[str], str]
+) -> KeyPartitionedTable:
+    """Register a :class:`KeyPartitionedTable` with the app (what ``app.Table`` does)."""
+    table = KeyPartitionedTable(
+        app,
+        name=name,
+        partitions=partitions,
+        partition_key=partition_key,
+        beacon=app.tables.beacon,
+    )
+    app.tables.add(table)
+    return table
+
+
+class PartitionSweeper:
+    """Deletes a partition's expired table keys, at most once per interval.
+
+    A key belongs to the partition ``table.partition_for_key`` gives it, the same
+    partition its writes and its tombstone go to.
+    """
+
+    def __init__(self, table: Any, expired: Callable[[str, Any], bool]) -> None:
         self._table = table
-        self._partitions = partitions
         self._expired = expired
         self._last_sweep_s: dict[int, float] = {}
 
     def maybe_sweep(self, partition: int) -> int:
         """Sweep ``partition`` if its interval passed; the number of keys deleted."""
         now_s = time.monotonic()
-        if now_s - self._last_sweep_s.get(partition, 0.0) < SWEEP_INTERVAL_S:
+        last_sweep_s = self._last_sweep_s.get(partition)
+        if last_sweep_s is not None and now_s - last_sweep_s < SWEEP_INTERVAL_S:
             return 0
         self._last_sweep_s[partition] = now_s
         doomed = [
             key
             for key, value in list(self._table.items())
-            if partition_of(key, self._partitions) == partition and self._expired(key, value)
+            if self._table.partition_for_key(key) == partition and self._expired(key, value)
         ]
         for key in doomed:
             del self._table[key]
@@ -151,22 +195,21 @@ def build_app(settings: XlapulseSettings, sink: InfluxSink | None = None) -> fau
     invitations_topic = raw_topic(SURVEY_INVITATIONS_TOPIC)
     dead_letter_topic = raw_topic(DEAD_LETTER_TOPIC)
 
-    # Changelog partitions equal the source topics' partitions (co-partitioned).
+    # Changelog partitions equal the source topics' partitions (co-partitioned): a
+    # user's state lives in its user id's partition, a cell in its persona|site's.
     # Keys and values are JSON (the app's default serializers).
-    user_states = app.Table("user-state", partitions=partitions)
-    cells = app.Table("cells", partitions=partitions)
+    user_states = key_partitioned_table(app, "user-state", partitions, lambda user_id: user_id)
+    cells = key_partitioned_table(app, "cells", partitions, cell_group_key)
 
     def wall_clock_ms() -> int:
         return int(time.time() * 1000)
 
     user_sweeper = PartitionSweeper(
         user_states,
-        partitions,
         lambda _key, value: is_expired(UserState.from_dict(value), wall_clock_ms(), max_age_ms),
     )
     cell_sweeper = PartitionSweeper(
         cells,
-        partitions,
         lambda _key, value: (
             value["window_start_ms"] + value["window_s"] * 1000 + max_age_ms < wall_clock_ms()
         ),
@@ -232,26 +275,22 @@ def build_app(settings: XlapulseSettings, sink: InfluxSink | None = None) -> fau
         async for events in batches:
             # Cells are decoded once per batch, counted in memory, then written back
             # once each (a table write sends the whole cell to its changelog).
-            batch: dict[str, tuple[Cell, EventT]] = {}
+            batch: dict[str, Cell] = {}
             changed_users: dict[str, set[str]] = {}
             lookup = _batch_lookup(batch, cells)
             for event in events:
                 _record_lag(app, event)
                 observation = observation_from_dict(json.loads(event.value))
                 for cell in update_cells(observation, lookup, config):
-                    batch[cell.key()] = (cell, event)
+                    batch[cell.key()] = cell
                     changed_users.setdefault(cell.key(), set()).add(observation.user_id)
             points: dict[tuple[Any, ...], Any] = {}
-            for key, (cell, last_event) in batch.items():
-                _enter_event(stream, last_event)
+            for key, cell in batch.items():
                 cells[key] = cell.to_dict()
                 for record in cell_records(cell, config, changed_users[key]):
                     points[record.series_key()] = record_to_point(record)
-            for event in events:
-                _enter_event(stream, event)
-                metrics.STATE_KEYS_EXPIRED.labels("cells").inc(
-                    cell_sweeper.maybe_sweep(event.message.partition)
-                )
+            for partition in sorted({event.message.partition for event in events}):
+                metrics.STATE_KEYS_EXPIRED.labels("cells").inc(cell_sweeper.maybe_sweep(partition))
             await influx.write(list(points.values()))
             metrics.STATE_KEYS.labels("cells").set(len(cells))
             metrics.EVENTS.labels(observations_name, "ok").inc(len(events))
@@ -263,14 +302,12 @@ def build_app(settings: XlapulseSettings, sink: InfluxSink | None = None) -> fau
     return app
 
 
-def _batch_lookup(
-    batch: dict[str, tuple[Cell, EventT]], table: Any
-) -> Callable[[str], Cell | None]:
+def _batch_lookup(batch: dict[str, Cell], table: Any) -> Callable[[str], Cell | None]:
     """Find a cell in this batch first, then in the table."""
 
     def lookup(key: str) -> Cell | None:
         if key in batch:
-            return batch[key][0]
+            return batch[key]
         stored = table.get(key)
         return Cell.from_dict(stored) if stored else None
 
@@ -287,12 +324,3 @@ def _record_lag(app: faust.App, event: EventT) -> None:
     if highwater is not None and highwater >= 0:
         lag = max(0, highwater - event.message.offset - 1)
         metrics.CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(lag)
-
-
-def _enter_event(stream: StreamT, event: EventT) -> None:
-    """Make ``event`` the stream's current event so table writes go to its changelog partition.
-
-    ``take_events`` hands over a batch; Faust routes a table write to the changelog
-    partition of the *current* event, so each event of the batch is entered in turn.
-    """
-    stream._set_current_event(event)

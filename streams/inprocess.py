@@ -4,6 +4,11 @@ Reads: encoded contract records, exactly as they would arrive from Kafka.
 Writes: nothing outside memory; the latest record per InfluxDB series and
 time is kept in ``records``, as InfluxDB itself would keep it.
 
+The device join runs here too, depth first: each device signal of a user's step
+goes through ``device_state.step`` at once, and each explanation it answers with
+is applied to its user's state (the Faust agents pass them through two internal
+topics; the resulting cells are the same).
+
 Feeding only counts; :meth:`InProcessPipeline.flush` builds the records of the
 cells that changed since the last flush (as the Faust agent does once per
 batch), and :meth:`InProcessPipeline.latest` flushes first.
@@ -23,9 +28,18 @@ from typing import Any
 from xlapulse.collectors.contract.codec import ContractViolation, encode_event
 from xlapulse.collectors.contract.events import EventBase, SurveyInvitationEvent, event_time_ms
 from xlapulse.collectors.contract.topics import topic_for
+from xlapulse.streams.scoring import device_state
 from xlapulse.streams.scoring.cells import Cell, Record, cell_records
+from xlapulse.streams.scoring.device_signals import DeviceSignal
+from xlapulse.streams.scoring.device_state import DeviceState
+from xlapulse.streams.scoring.observations import Observation
 from xlapulse.streams.scoring.pipeline import read_input_record, update_cells
-from xlapulse.streams.scoring.user_state import DEFAULT_MAX_EVENT_AGE_MS, UserState, step
+from xlapulse.streams.scoring.user_state import (
+    DEFAULT_MAX_EVENT_AGE_MS,
+    UserState,
+    apply_device_explanation,
+    step,
+)
 from xlapulse.streams.scoring.xla import XlaConfig, default_xla_config
 
 
@@ -36,6 +50,7 @@ class InProcessPipeline:
     config: XlaConfig = field(default_factory=default_xla_config)
     max_event_age_ms: int = DEFAULT_MAX_EVENT_AGE_MS
     users: dict[str, UserState] = field(default_factory=dict)
+    devices: dict[str, DeviceState] = field(default_factory=dict)
     cells: dict[str, Cell] = field(default_factory=dict)
     records: dict[tuple[Any, ...], Record] = field(default_factory=dict)
     invitations: list[SurveyInvitationEvent] = field(default_factory=list)
@@ -68,7 +83,19 @@ class InProcessPipeline:
         if result.outcome in ("late", "future"):
             self._dead_letter(f"{result.outcome} event")
         self.invitations += result.invitations
-        for observation in result.observations:
+        self._count(result.observations)
+        for signal in result.device_signals:
+            self._device_signal(signal)
+
+    def _device_signal(self, signal: DeviceSignal) -> None:
+        """The device join: the device's step, then each explanation in its user's state."""
+        result = device_state.step(self.devices.get(signal.device_id), signal, self.clock_ms)
+        self.devices[signal.device_id] = result.state
+        for explanation in result.explanations:
+            self._count(apply_device_explanation(self.users.get(explanation.user_id), explanation))
+
+    def _count(self, observations: list[Observation]) -> None:
+        for observation in observations:
             for cell in update_cells(observation, self.cells.get, self.config):
                 self.cells[cell.key()] = cell
                 self._dirty.setdefault(cell.key(), set()).add(observation.user_id)

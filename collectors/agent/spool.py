@@ -10,9 +10,9 @@ bookmark commit together, so after a crash either both are there or neither, and
 source re-reads exactly what was not stored.
 
 Bounded: ``max_bytes`` caps the payload bytes (topic + key + value + headers) held;
-when a new round does not fit, the oldest records are deleted and counted
-(``evicted_records``, ``evicted_bytes``). The database file can be larger than the
-payload by SQLite's page overhead (about 1.3x) plus the WAL.
+when a new round does not fit, the oldest records are deleted, counted
+(``evicted_records``, ``evicted_bytes``) and logged as a warning. The database file can
+be larger than the payload by SQLite's page overhead (about 1.3x) plus the WAL.
 
 fsync policy: ``always`` is ``PRAGMA synchronous=FULL``: each commit is fsynced, so a
 stored round survives a power cut. ``normal`` is ``synchronous=NORMAL``: a process
@@ -22,6 +22,7 @@ crash loses nothing, a power cut may lose the last commits, never corrupts the s
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import threading
 from collections.abc import Sequence
@@ -41,6 +42,8 @@ CREATE TABLE IF NOT EXISTS bookmarks (source TEXT PRIMARY KEY, bookmark TEXT);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
 SYNCHRONOUS = {"always": "FULL", "normal": "NORMAL"}
+
+log = logging.getLogger("xlapulse.collector.spool")
 
 
 @dataclass(frozen=True)
@@ -125,11 +128,17 @@ class Spool:
         ]
 
     def remove(self, sequence_numbers: Sequence[int]) -> None:
-        """Forget records Kafka acknowledged."""
+        """Forget records Kafka acknowledged: one transaction, so one fsync per batch."""
         with self._lock:
-            self._db.executemany(
-                "DELETE FROM records WHERE seq = ?", [(s,) for s in sequence_numbers]
-            )
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.executemany(
+                    "DELETE FROM records WHERE seq = ?", [(s,) for s in sequence_numbers]
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
 
     def stats(self) -> SpoolStats:
         with self._lock:
@@ -161,6 +170,12 @@ class Spool:
                 seq,
             )
         self._db.execute("DELETE FROM records WHERE seq <= ?", (last_seq,))
+        log.warning(
+            "spool full (%d bytes cap): deleted the %d oldest records (%d bytes) unsent",
+            self.max_bytes,
+            evicted_records,
+            evicted_bytes,
+        )
         for name, value in (("evicted_records", evicted_records), ("evicted_bytes", evicted_bytes)):
             self._db.execute(
                 "INSERT INTO counters (name, value) VALUES (?, ?) "

@@ -31,7 +31,8 @@ from pydantic import (
     TypeAdapter,
 )
 
-SCHEMA_VERSION = "1.1"  # 1.1 added synthetic_probe, survey_invitation, ticket SLA fields
+SCHEMA_VERSION = "1.2"  # 1.1 added synthetic_probe, survey_invitation, ticket SLA fields;
+# 1.2 added boot.previous_shutdown_duration_ms
 SCHEMA_MAJOR = 1
 
 USER_PSEUDONYM_PATTERN = r"^u_[0-9a-f]{32}$"
@@ -83,6 +84,10 @@ class BootEvent(TelemetryEvent):
     antivirus_scan_duration_ms: DurationMs | None = None
     antivirus_scan_share_ratio: Ratio | None = Field(
         default=None, description="Share of the boot spent while an antivirus start-up scan ran."
+    )
+    previous_shutdown_duration_ms: DurationMs | None = Field(
+        default=None,
+        description="The shutdown before this boot (Windows Diagnostics-Performance 200).",
     )
 
 
@@ -145,11 +150,17 @@ class SyntheticProbeEvent(TelemetryEvent):
     target_host: ShortText
     outcome: Literal["ok", "http_error", "timeout", "connection_error", "tls_error", "dns_error"]
     status_code: Annotated[int, Field(ge=100, le=599)] | None = None
-    dns_ms: DurationMs | None = None
-    connect_ms: DurationMs | None = None
-    tls_ms: DurationMs | None = None
-    first_byte_ms: DurationMs | None = None
-    total_ms: DurationMs
+    # Phase marks count from the start of the transaction, as curl's time_* values do:
+    # dns_ms <= connect_ms <= tls_ms <= first_byte_ms <= total_ms.
+    dns_ms: DurationMs | None = Field(default=None, description="Name resolved, ms from start.")
+    connect_ms: DurationMs | None = Field(default=None, description="TCP connected, ms from start.")
+    tls_ms: DurationMs | None = Field(
+        default=None, description="TLS handshake done, ms from start."
+    )
+    first_byte_ms: DurationMs | None = Field(
+        default=None, description="First response byte, ms from start."
+    )
+    total_ms: DurationMs = Field(description="Transaction finished or gave up, ms from start.")
 
 
 class PrintJobEvent(TelemetryEvent):

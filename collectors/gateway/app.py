@@ -26,7 +26,13 @@ from pydantic import ValidationError
 from xlapulse.collectors.contract.codec import describe_validation_error
 from xlapulse.collectors.contract.events import EventBase
 from xlapulse.collectors.gateway.adapters import ADAPTERS
-from xlapulse.collectors.gateway.adapters.lifecycle import PayloadError, ticket_events
+from xlapulse.collectors.gateway.adapters.lifecycle import (
+    IgnoredEvent,
+    PayloadError,
+    json_type,
+    ticket_events,
+    unexpected_shape,
+)
 from xlapulse.collectors.gateway.auth import Unauthorized, authenticate
 from xlapulse.collectors.gateway.delivery import (
     AsyncDelivery,
@@ -37,7 +43,7 @@ from xlapulse.collectors.gateway.metrics import GatewayMetrics
 from xlapulse.collectors.gateway.openapi import OPENAPI_PATH
 from xlapulse.collectors.gateway.ratelimit import TokenBucket
 from xlapulse.collectors.gateway.routes import ROUTES, RouteSpec
-from xlapulse.collectors.gateway.scrub import redact_document
+from xlapulse.collectors.gateway.scrub import DeadLetterRedactor
 from xlapulse.collectors.gateway.settings import GatewaySettings
 from xlapulse.collectors.gateway.survey import (
     SurveyAnswerRequest,
@@ -49,19 +55,31 @@ from xlapulse.collectors.privacy import Pseudonymizer
 log = logging.getLogger(__name__)
 JSON_CONTENT_TYPE = "application/json"
 READY_CONNECT_TIMEOUT_S = 1.0
+MAX_REASON_CHARS = 1000
+NOTHING_STORED = {"stored": 0, "duplicates": 0, "event_ids": []}
 
 Process = Callable[[Any], list[EventBase]]
 
 
 class Rejected(Exception):
-    """A request answered with an error status; ``outcome`` labels the metric."""
+    """A request answered with an error status; ``outcome`` labels the metric.
+
+    ``reason`` goes to the client, ``log_reason`` (default: the same) to the log: the reason
+    for a malformed payload may quote it, so its log line gets the redacted one.
+    """
 
     def __init__(
-        self, status: int, outcome: str, reason: str, headers: dict[str, str] | None = None
+        self,
+        status: int,
+        outcome: str,
+        reason: str,
+        headers: dict[str, str] | None = None,
+        log_reason: str | None = None,
     ) -> None:
         super().__init__(reason)
         self.status, self.outcome, self.reason = status, outcome, reason
         self.headers = headers or {}
+        self.log_reason = reason if log_reason is None else log_reason
 
 
 @dataclass
@@ -89,9 +107,10 @@ class Gateway:
 
         def process(document: Any) -> list[EventBase]:
             if not isinstance(document, dict):
-                raise PayloadError(f"expected a JSON object, got {type(document).__name__}")
-            source_system, changes = adapter.map_payload(document)
-            tickets = ticket_events(source_system, changes, self.pseudonymizer)
+                raise PayloadError(f"expected a JSON object, got {json_type(document)}")
+            with unexpected_shape(source):
+                source_system, changes = adapter.map_payload(document)
+                tickets = ticket_events(source_system, changes, self.pseudonymizer)
             invitations = resolution_invitations(tickets, self.settings.gateway_resolution_survey)
             return [*tickets, *invitations]
 
@@ -113,7 +132,9 @@ class Gateway:
             response, outcome = await self._store(request, source, process)
         except Rejected as rejected:
             if rejected.status != 503:
-                log.info("%s request rejected (%d): %s", source, rejected.status, rejected.reason)
+                log.info(
+                    "%s request rejected (%d): %s", source, rejected.status, rejected.log_reason
+                )
             response = _json_response({"error": rejected.reason}, rejected.status, rejected.headers)
             outcome = rejected.outcome
         self.metrics.observe_request(source, outcome, time.perf_counter() - started)
@@ -125,10 +146,12 @@ class Gateway:
         body = await self._admit(request, source)
         try:
             events = process(_parse_json(body))
+        except IgnoredEvent as ignored:
+            return _json_response({**NOTHING_STORED, "ignored": ignored.reason}), "ignored"
         except (PayloadError, ValidationError) as error:
             reason = _reason(error)
-            await self._dead_letter(source, reason, body)
-            raise Rejected(400, "malformed", reason) from None
+            redacted_reason = await self._dead_letter(source, reason, body)
+            raise Rejected(400, "malformed", reason, log_reason=redacted_reason) from None
         try:
             delivered = await self.delivery.deliver(events)
         except KafkaUnavailable as error:
@@ -161,20 +184,25 @@ class Gateway:
             raise Rejected(429, "rate_limited", "rate limit", {"Retry-After": f"{wait_s:.0f}"})
         return body
 
-    async def _dead_letter(self, source: str, reason: str, body: bytes) -> None:
+    async def _dead_letter(self, source: str, reason: str, body: bytes) -> str:
+        """Store a redacted copy of a rejected body; the redacted reason (the header's)."""
+        document = _parsed_or_none(body)
+        redactor = DeadLetterRedactor(document, self.pseudonymizer)
+        redacted_reason = redactor.text(reason, MAX_REASON_CHARS)
         record = {
             "source": source,
-            "reason": reason,
+            "reason": redacted_reason,
             "received_at": datetime.now(UTC).isoformat(),
             "body_bytes": len(body),
             "body_sha256": hashlib.sha256(body).hexdigest(),
-            "document": _redacted(body, self.pseudonymizer),
+            "document": redactor.document(document),  # None: not JSON, size and hash only
         }
         try:
             value = orjson.dumps(record)
-            await self.delivery.deliver_dead_letter(source, reason, value)
+            await self.delivery.deliver_dead_letter(source, redacted_reason, value)
         except KafkaUnavailable as error:
             raise _unavailable(error) from None
+        return redacted_reason
 
     # --- GET endpoints ----------------------------------------------------------
 
@@ -233,7 +261,9 @@ def _parse_json(body: bytes) -> Any:
         pass
     try:
         return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+    except RecursionError:
+        raise PayloadError("JSON nested too deeply") from None
+    except ValueError as error:  # also UnicodeDecodeError, and integers of 4300+ digits
         raise PayloadError(f"not UTF-8 JSON: {error}") from None
 
 
@@ -251,11 +281,11 @@ def _reason(error: PayloadError | ValidationError) -> str:
     return error.reason
 
 
-def _redacted(body: bytes, pseudonymizer: Pseudonymizer) -> Any:
+def _parsed_or_none(body: bytes) -> Any:
     try:
-        return redact_document(_parse_json(body), pseudonymizer)
+        return _parse_json(body)
     except PayloadError:
-        return None  # not JSON: only its size and hash are kept
+        return None
 
 
 def _unavailable(error: KafkaUnavailable) -> Rejected:

@@ -143,12 +143,18 @@ class _RequestAcks:
 class _RecordAck:
     """One record's outcome: counts for its request and, once stored, for dedup and metrics."""
 
-    __slots__ = ("_on_stored", "_queue", "_request")
+    __slots__ = ("_on_stored", "_queue", "_request", "acknowledged", "topic")
 
     def __init__(
-        self, queue: AckQueue, request: _RequestAcks, on_stored: Callable[[], None] | None
+        self,
+        queue: AckQueue,
+        request: _RequestAcks,
+        topic: str,
+        on_stored: Callable[[], None] | None,
     ) -> None:
         self._queue, self._request, self._on_stored = queue, request, on_stored
+        self.topic = topic
+        self.acknowledged = False
 
     def stored(self, _metadata: Any) -> None:  # sender thread
         self._queue.put(self, None)
@@ -157,8 +163,10 @@ class _RecordAck:
         self._queue.put(self, error)
 
     def settle(self, error: BaseException | None) -> None:  # event loop
-        if error is None and self._on_stored is not None:
-            self._on_stored()  # also after a timeout: the record *is* stored
+        if error is None:
+            self.acknowledged = True
+            if self._on_stored is not None:
+                self._on_stored()  # also after a timeout: the record *is* stored
         self._request.record_settled(error)
 
 
@@ -208,30 +216,33 @@ class AsyncDelivery:
         producer = self._producer_or_refuse()
         loop = asyncio.get_running_loop()
         request = _RequestAcks(loop, len(fresh))
+        topics = [topic_for(event) for event in fresh]
+        records: list[_RecordAck] = []
         try:
-            for event in fresh:
-                topic = topic_for(event)
+            for event, topic in zip(fresh, topics, strict=True):
                 future = await self._send_event(loop, producer, topic, event)
-                self._track(future, request, partial(self._acknowledged, topic, event.event_id))
-        except KafkaUnavailable:
+                on_stored = partial(self._acknowledged, topic, event.event_id)
+                records.append(self._track(future, request, topic, on_stored))
+            await self._await(loop, request)
+        except (KafkaError, TimeoutError) as error:
             request.done.cancel()  # records already queued still count once stored
-            raise
-        await self._await(loop, request, topic_for(fresh[0]))
+            unacknowledged = [record.topic for record in records if not record.acknowledged]
+            self._trip([*unacknowledged, *topics[len(records) :]], error)
         return Delivered([event.event_id for event in fresh], len(events) - len(fresh))
 
     async def deliver_dead_letter(self, source: str, reason: str, value: bytes) -> None:
         """Store a rejected payload on the dead-letter topic, or raise :class:`KafkaUnavailable`."""
         producer = self._producer_or_refuse()
         loop = asyncio.get_running_loop()
+        request = _RequestAcks(loop, 1)
         try:
             future = await loop.run_in_executor(
                 None, producer.send_dead_letter, source, reason, value
             )
-        except KafkaError as error:
-            self._trip(DEAD_LETTER_TOPIC, error)
-        request = _RequestAcks(loop, 1)
-        self._track(future, request, None)
-        await self._await(loop, request, DEAD_LETTER_TOPIC)
+            self._track(future, request, DEAD_LETTER_TOPIC, None)
+            await self._await(loop, request)
+        except (KafkaError, TimeoutError) as error:
+            self._trip([DEAD_LETTER_TOPIC], error)
 
     def _producer_or_refuse(self) -> GatewayProducer:
         if self.producer is None:
@@ -247,49 +258,47 @@ class AsyncDelivery:
         topic: str,
         event: EventBase,
     ) -> FutureRecordMetadata:
-        try:
-            if topic in self._warm_topics:
-                return producer.send(event)
-            # the first send of a topic may block on metadata: not on the loop
-            future = await loop.run_in_executor(None, producer.send, event)
-            self._warm_topics.add(topic)
-            return future
-        except KafkaError as error:
-            self._trip(topic, error)
+        if topic in self._warm_topics:
+            return producer.send(event)
+        # the first send of a topic may block on metadata: not on the loop
+        future = await loop.run_in_executor(None, producer.send, event)
+        self._warm_topics.add(topic)
+        return future
 
     def _track(
         self,
         future: FutureRecordMetadata,
         request: _RequestAcks,
+        topic: str,
         on_stored: Callable[[], None] | None,
-    ) -> None:
+    ) -> _RecordAck:
         if self._acks is None:
             self._acks = AckQueue(asyncio.get_running_loop())
-        ack = _RecordAck(self._acks, request, on_stored)
+        ack = _RecordAck(self._acks, request, topic, on_stored)
         future.add_callback(ack.stored)
         future.add_errback(ack.failed)
+        return ack
 
     def _acknowledged(self, topic: str, event_id: uuid.UUID) -> None:
         self._recent.add(event_id)
         self._metrics.count_event(topic)
 
-    async def _await(
-        self, loop: asyncio.AbstractEventLoop, request: _RequestAcks, topic: str
-    ) -> None:
+    async def _await(self, loop: asyncio.AbstractEventLoop, request: _RequestAcks) -> None:
+        """Until Kafka acknowledged every record; raises its error or ``TimeoutError``."""
         timer = loop.call_later(self._ack_timeout_s, request.expire)
         try:
             await request.done
-        except (KafkaError, TimeoutError) as error:
-            self._trip(topic, error)
         finally:
             timer.cancel()
 
-    def _trip(self, topic: str, error: BaseException) -> NoReturn:
-        self._metrics.kafka_send_errors.labels(topic).inc()
+    def _trip(self, topics: list[str], error: BaseException) -> NoReturn:
+        """Count each record not acknowledged under its topic, open the circuit, refuse."""
+        for topic in topics:
+            self._metrics.kafka_send_errors.labels(topic).inc()
         self._open_until = self._clock() + self._retry_after_s
         log.warning(
             "Kafka send to %s failed (%s); refusing requests for %d s",
-            topic,
+            ", ".join(sorted(set(topics))),
             type(error).__name__,
             self._retry_after_s,
         )

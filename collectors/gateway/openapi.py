@@ -45,6 +45,11 @@ RESULT_SCHEMA = {
         "stored": {"type": "integer", "description": "Events Kafka acknowledged."},
         "duplicates": {"type": "integer", "description": "Events already stored recently."},
         "event_ids": {"type": "array", "items": {"type": "string", "format": "uuid"}},
+        "ignored": {
+            "type": "string",
+            "description": "Why nothing was stored: the delivery is no ticket lifecycle event "
+            "(e.g. a Jira comment_created or a Zendesk user event).",
+        },
     },
     "required": ["stored", "duplicates", "event_ids"],
 }
@@ -119,7 +124,7 @@ def _post_responses() -> dict[str, Any]:
 
     retry = {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds."}}
     return {
-        "200": reply("Stored (or already stored: a duplicate delivery)", "Result"),
+        "200": reply("Stored, already stored (a duplicate delivery) or ignored", "Result"),
         "400": reply("Malformed payload; a redacted copy went to the dead-letter topic", "Error"),
         "401": reply("Not authenticated", "Error"),
         "413": {"description": "Body larger than the limit"},

@@ -547,13 +547,15 @@ def _probes(
             elif roll < 0.002:
                 fields.update(outcome="timeout", dns_ms=dns_ms, total_ms=PROBE_TIMEOUT_MS)
             else:
-                connect_ms += vpn_connect_ms
-                first_byte_ms = round(app.backend_ms * backend_factor)
+                # Phase marks are cumulative from the start, as the collector measures them.
+                connected_at_ms = dns_ms + connect_ms + vpn_connect_ms
+                tls_done_at_ms = connected_at_ms + tls_ms
+                first_byte_at_ms = tls_done_at_ms + round(app.backend_ms * backend_factor)
                 fields["dns_ms"] = dns_ms
-                fields["connect_ms"] = connect_ms
-                fields["tls_ms"] = tls_ms
-                fields["first_byte_ms"] = first_byte_ms
-                fields["total_ms"] = dns_ms + connect_ms + tls_ms + first_byte_ms + 20
+                fields["connect_ms"] = connected_at_ms
+                fields["tls_ms"] = tls_done_at_ms
+                fields["first_byte_ms"] = first_byte_at_ms
+                fields["total_ms"] = first_byte_at_ms + 20
                 ok = roll >= 0.004
                 fields["outcome"] = "ok" if ok else "http_error"
                 fields["status_code"] = 200 if ok else 503

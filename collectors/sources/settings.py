@@ -17,10 +17,16 @@ may rely on is therefore the JSON form of a field: a URL is its normalised text
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, HttpUrl
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
 
-class WindowsEventLogSettings(BaseModel):
+class SourceTable(BaseModel):
+    """A ``[sources.<name>]`` table: an unknown key is an error, so a typo never passes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class WindowsEventLogSettings(SourceTable):
     """Windows event log channels (Diagnostics-Performance, GroupPolicy, Defender, ...)."""
 
     enabled: bool = Field(default=True, description="Read the Windows event log (Windows only).")
@@ -28,7 +34,7 @@ class WindowsEventLogSettings(BaseModel):
     wevtutil: str = Field(default="wevtutil", description="Path of wevtutil.exe.")
 
 
-class SystemdBootSettings(BaseModel):
+class SystemdBootSettings(SourceTable):
     """systemd-analyze (Linux)."""
 
     enabled: bool = Field(default=True, description="Report each boot's duration (Linux only).")
@@ -37,7 +43,7 @@ class SystemdBootSettings(BaseModel):
     proc: str = Field(default="/proc", description="Where procfs is mounted.")
 
 
-class JournaldSettings(BaseModel):
+class JournaldSettings(SourceTable):
     """The systemd journal (Linux)."""
 
     enabled: bool = Field(default=True, description="Read the systemd journal (Linux only).")
@@ -48,7 +54,7 @@ class JournaldSettings(BaseModel):
     )
 
 
-class CupsErrorLogSettings(BaseModel):
+class CupsErrorLogSettings(SourceTable):
     """The CUPS error_log file."""
 
     enabled: bool = Field(default=True, description="Read the CUPS error_log (Linux, macOS).")
@@ -56,7 +62,7 @@ class CupsErrorLogSettings(BaseModel):
     path: str = Field(default="/var/log/cups/error_log", description="Where cupsd logs.")
 
 
-class MacosUnifiedLogSettings(BaseModel):
+class MacosUnifiedLogSettings(SourceTable):
     """The macOS unified log."""
 
     enabled: bool = Field(default=True, description="Read the unified log (macOS only).")
@@ -64,14 +70,14 @@ class MacosUnifiedLogSettings(BaseModel):
     log_command: str = Field(default="/usr/bin/log", description="Path of the log tool.")
 
 
-class ProbeTarget(BaseModel):
+class ProbeTarget(SourceTable):
     """One app to probe."""
 
     app_name: str = Field(min_length=1, max_length=200)
     url: HttpUrl
 
 
-class SyntheticProbeSettings(BaseModel):
+class SyntheticProbeSettings(SourceTable):
     """Timed HTTP transactions against the apps of the user's persona."""
 
     enabled: bool = Field(default=True, description="Probe the apps listed in targets.")
@@ -84,7 +90,7 @@ class SyntheticProbeSettings(BaseModel):
     )
 
 
-class GraphCallRecordsSettings(BaseModel):
+class GraphCallRecordsSettings(SourceTable):
     """Microsoft Graph callRecords exported as JSON files (run centrally, not on laptops)."""
 
     enabled: bool = Field(default=False, description="Read Graph callRecord files (central only).")

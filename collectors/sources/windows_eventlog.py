@@ -38,7 +38,7 @@ PRINT_ADMIN = "Microsoft-Windows-PrintService/Admin"
 PRINT_OPERATIONAL = "Microsoft-Windows-PrintService/Operational"
 
 CHANNEL_EVENT_IDS: dict[str, tuple[int, ...]] = {
-    DIAGNOSTICS: (100, *range(101, 111)),
+    DIAGNOSTICS: (100, *range(101, 111), 200),
     GROUP_POLICY: (8001,),
     DEFENDER: (1000, 1001),
     "Application": (1, 2, 1000, 1002, 20225, 20226, 20227),
@@ -48,6 +48,16 @@ CHANNEL_EVENT_IDS: dict[str, tuple[int, ...]] = {
 }
 FIRST_READ_WINDOW_MS = 24 * 3600 * 1000
 DEGRADATION_PAIRING_WINDOW = timedelta(minutes=10)
+# The System and Application channels carry the same IDs for other providers (the
+# Service Control Manager logs 7001/7002 too): a record counts only from its provider.
+PROVIDERS: dict[tuple[str, int], str] = {
+    **{("Application", event_id): "Microsoft-Windows-User Profiles Service" for event_id in (1, 2)},
+    **{("Application", event_id): "RasClient" for event_id in (20225, 20226, 20227)},
+    ("Application", 1000): "Application Error",
+    ("Application", 1002): "Application Hang",
+    ("System", 7001): "Microsoft-Windows-Winlogon",
+    ("System", 7002): "Microsoft-Windows-Winlogon",
+}
 RAS_USER_DISCONNECTED = 631  # ERROR_USER_DISCONNECTION: the user hung up, not a drop
 MAX_TEXT = 200
 
@@ -74,10 +84,12 @@ class WindowsEventMapper:
     def _handler(self, record: WinEvent) -> Callable | None:
         table: dict[tuple[str, int], Callable] = {
             (DIAGNOSTICS, 100): self._boot,
+            (DIAGNOSTICS, 200): self._shutdown,
             ("Application", 1): self._profile_start,
             ("Application", 2): self._profile_end,
             (GROUP_POLICY, 8001): self._group_policy,
             ("System", 7001): self._winlogon,
+            ("System", 7002): self._logoff,
             ("Application", 20225): self._vpn,
             ("Application", 20226): self._vpn,
             ("Application", 20227): self._vpn,
@@ -88,12 +100,11 @@ class WindowsEventMapper:
             ("Application", 1000): self._crash,
             ("Application", 1002): self._hang,
         }
-        handler = table.get((record.channel, record.event_id))
-        if record.channel == "Application" and record.event_id == 1000:
-            return handler if record.provider == "Application Error" else None
-        if record.channel == "Application" and record.event_id in (1, 2):
-            return handler if "Profile" in record.provider else None
-        return handler
+        key = (record.channel, record.event_id)
+        provider = PROVIDERS.get(key)
+        if provider is not None and record.provider != provider:
+            return None
+        return table.get(key)
 
     def _envelope(self, record: WinEvent, user: str | None = None) -> dict:
         return {
@@ -118,6 +129,7 @@ class WindowsEventMapper:
         scan_ms = _overlap_ms(scans, start, start + timedelta(milliseconds=boot_ms))
         envelope = self._envelope(record)
         envelope["event_time"] = start
+        shutdown_ms = self.state.pop("shutdown_ms", None)
         return telemetry_event(
             "boot",
             **envelope,
@@ -132,7 +144,12 @@ class WindowsEventMapper:
             degrading_components=[c for c in components if c][:50],
             antivirus_scan_duration_ms=scan_ms,
             antivirus_scan_share_ratio=round(scan_ms / boot_ms, 4) if scan_ms and boot_ms else None,
+            previous_shutdown_duration_ms=shutdown_ms,
         )
+
+    def _shutdown(self, record: WinEvent, *_: object) -> None:
+        """Diagnostics-Performance 200: kept until the next boot, which reports it."""
+        self.state["shutdown_ms"] = record.number("ShutdownTime")
 
     def _profile_start(self, record: WinEvent, *_: object) -> None:
         self.state["logon"] = {"start": record.time_created.isoformat()}
@@ -146,6 +163,10 @@ class WindowsEventMapper:
         if self.state.get("logon") and record.named.get("IsMachine", "0") == "0" and seconds:
             self.state["logon"]["group_policy_ms"] = seconds * 1000
             self.state["logon"]["group_policy_end"] = record.time_created.isoformat()
+
+    def _logoff(self, record: WinEvent, *_: object) -> None:
+        """Winlogon 7002: a pending sign-in was abandoned and must not pair with a later 7001."""
+        self.state["logon"] = None
 
     def _winlogon(self, record: WinEvent, *_: object) -> dict | None:
         pending, self.state["logon"] = self.state.get("logon"), None
@@ -215,17 +236,25 @@ class WindowsEventMapper:
         )
 
     def _print_failed(self, record: WinEvent, *_: object) -> dict | None:
-        if record.event_id != 372 and record.level > 3:
-            return None  # 805/842 are informational unless logged as error or warning
-        printer = record.named.get("Param3") if record.event_id == 372 else None
-        printer = printer or record.named.get("Param5") or record.named.get("Param2")
-        error = record.named.get("Param6") if record.event_id == 372 else None
+        """372 (Admin): failed to print; 842: the print processor's Win32 error, if not 0;
+        805 (rendering diagnostics, no printer name) only when logged as error or warning."""
+        named = record.named
+        if record.event_id == 372:
+            printer, error = named.get("Param3"), _win32_error(named.get("Param6"))
+        elif record.event_id == 842:
+            printer, error = named.get("Printer"), _win32_error(named.get("ErrorCode"))
+            if not error:
+                return None
+        else:
+            if record.level > 3:
+                return None
+            printer, error = None, None
         return telemetry_event(
             "print_job",
             **self._envelope(record),
             outcome="failed",
             printer=_short(printer) or "unknown",
-            error_code=int(error, 16) if error and error.lower().startswith("0x") else None,
+            error_code=error,
         )
 
     def _crash(self, record: WinEvent, *_: object) -> dict:
@@ -283,6 +312,14 @@ def _component_name(record: WinEvent) -> str:
 
 def _ms(delta: timedelta) -> int:
     return max(0, int(delta.total_seconds() * 1000))
+
+
+def _win32_error(text: str | None) -> int | None:
+    """A Win32 error code as the print spooler logs it: ``0x8007000B`` or decimal."""
+    text = (text or "").strip().lower()
+    if text.startswith("0x"):
+        return int(text, 16)
+    return _int(text)
 
 
 def _int(text: str | None) -> int | None:

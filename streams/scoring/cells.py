@@ -12,13 +12,20 @@ Formula ``FORMULA_VERSION`` (stored with every record, see README "Scores"):
 * user score = the persona-weighted mean of the user's touch-point scores;
 * overall score = the persona-weighted mean of the touch-point scores;
 * a user "has issues" below ``ISSUE_SCORE`` (Nexthink's "employees with issues");
+* ticket correlation: a ticket is explained by the touch point that lost its user
+  most time in the 4 h before it, else by the one that lost the users of the device
+  it was raised from most time (``explained_via_device``), else it has no signal;
 * silent sufferers: users with a frustrating sample and no ticket in the window;
+* service desk: per handled ticket, first contact, reassignments, reopen,
+  resolution in target, SLA; a blend of them (``service_experience_score``);
 * watermelon: SLA green (>= 90 % met, >= 5 tickets handled) while experience is
   red (overall score or service-desk score below ``ISSUE_SCORE``, or happiness < 0).
 
 Cells are idempotent: an event id is counted once, so replays do not double
-count. Nothing is published for fewer than ``MIN_USERS_PER_AGGREGATE`` people
-(k-anonymity); the per-user record carries only the pseudonym, as a field.
+count. A ticket is counted as handled once, as it ended: reopening it (or
+resolving it again) retracts its earlier handling. Nothing is published for
+fewer than ``MIN_USERS_PER_AGGREGATE`` people (k-anonymity); the per-user
+record carries only the pseudonym, as a field.
 """
 
 from __future__ import annotations
@@ -37,6 +44,7 @@ from xlapulse.streams.scoring.formulas import (
     servicenow_dex_score,
 )
 from xlapulse.streams.scoring.indicators import Band
+from xlapulse.streams.scoring.journey import JOURNEY_FORMULA_VERSION
 from xlapulse.streams.scoring.observations import (
     JourneyObservation,
     Observation,
@@ -47,13 +55,14 @@ from xlapulse.streams.scoring.observations import (
 from xlapulse.streams.scoring.personas import SERVICE_DESK, TOUCH_POINTS
 from xlapulse.streams.scoring.xla import ObjectiveStats, XlaConfig, evaluate
 
-FORMULA_VERSION = "2.0"
+FORMULA_VERSION = "2.2"
 MIN_USERS_PER_AGGREGATE = 5
 WINDOW_SIZES_S = (300, 3600, 86_400)
 #: Only the hourly cell remembers event ids: an observation falls into exactly one
 #: hourly cell, so that cell decides for all window sizes whether it was counted.
 DEDUP_WINDOW_S = 3600
-USER_SCORE_WINDOW_S = 3600
+#: Per-user scores are published in the 5 min and 1 h windows (not per day).
+USER_SCORE_WINDOWS_S = (300, 3600)
 JOURNEY_WINDOW_S = 86_400
 ISSUE_SCORE = 70.0
 SLA_GREEN_RATIO = 0.9
@@ -82,6 +91,12 @@ def cell_key(persona: str, site: str, window_s: int, start_ms: int) -> str:
     return f"{persona}|{site}|{window_s}|{start_ms}"
 
 
+def cell_group_key(key: str) -> str:
+    """The persona|site of a cell key: the record key of the observations it counts,
+    hence the partition its writes and its tombstone belong to."""
+    return key.rsplit("|", 2)[0]
+
+
 @dataclass
 class Cell:
     """Counts for one (persona, site, window) cell; JSON-friendly via to_dict/from_dict."""
@@ -103,10 +118,15 @@ class Cell:
     survey_users: list[str] = field(default_factory=list)
     self_reported_lost_ms: int = 0
     self_reported_answers: int = 0
+    #: the same for answers about a ticket (CSAT and service-desk happiness)
+    ticket_survey_scores: list[int] = field(default_factory=lambda: [0] * 11)
+    ticket_survey_users: list[str] = field(default_factory=list)
     csat_answers: int = 0
     csat_satisfied: int = 0
     tickets_opened: int = 0
     explained_by: dict[str, int] = field(default_factory=dict)
+    #: of those, explained by the telemetry of the device they were raised from
+    explained_via_device: int = 0
     signal_time_lost_ms: int = 0
     ticket_users: list[str] = field(default_factory=list)
     #: handled tickets per band, and service-desk facts
@@ -114,6 +134,9 @@ class Cell:
     no_contact: int = 0
     reopened: int = 0
     first_assignee: int = 0
+    #: reassignments of all handled tickets, and handled tickets reassigned twice or more
+    reassignments: int = 0
+    reassigned_twice: int = 0
     sla_known: int = 0
     sla_met: int = 0
     resolved_in_target: int = 0
@@ -204,18 +227,27 @@ def _add_sample(cell: Cell, sample: SampleObservation) -> None:
     counts[3] += sample.time_lost_ms
     user = cell.user_touch_points.setdefault(sample.user_id, {})
     user.setdefault(sample.touch_point, [0, 0, 0])[band_index] += 1
-    for objective_id, met in sample.objective_hits:
+    _count_objective_hits(cell, sample.objective_hits, 1)
+
+
+def _count_objective_hits(cell: Cell, hits: tuple[tuple[str, bool], ...], sign: int) -> None:
+    """Add (sign 1) or take back (sign -1) one sample's objective hits."""
+    for objective_id, met in hits:
         tally = cell.objectives.setdefault(objective_id, [0, 0])
-        tally[0] += 1
-        tally[1] += int(met)
+        tally[0] += sign
+        tally[1] += sign * int(met)
 
 
 def _add_ticket(cell: Cell, ticket: TicketObservation, resolution_target_ms: int) -> None:
+    if ticket.stage == "retracted":
+        _count_handling(cell, ticket, resolution_target_ms, -1)
+        return
     if ticket.user_id not in cell.ticket_users:
         cell.ticket_users.append(ticket.user_id)
     if ticket.stage in ("opened", "explained"):
         cell.tickets_opened += ticket.stage == "opened"
         cell.signal_time_lost_ms += ticket.signal_time_lost_ms
+        cell.explained_via_device += int(ticket.via_device) - int(ticket.previous_via_device)
         if ticket.previous_explained_by is not None:
             cell.explained_by[ticket.previous_explained_by] -= 1
             if not cell.explained_by[ticket.previous_explained_by]:
@@ -225,23 +257,53 @@ def _add_ticket(cell: Cell, ticket: TicketObservation, resolution_target_ms: int
                 cell.explained_by.get(ticket.explained_by, 0) + 1
             )
         return
-    band = ticket.band or Band.GOOD
-    cell.handled[_BANDS.index(band)] += 1
+    _count_handling(cell, ticket, resolution_target_ms, 1)
+
+
+def _count_handling(
+    cell: Cell, ticket: TicketObservation, resolution_target_ms: int, sign: int
+) -> None:
+    """Add (sign 1) or take back (sign -1) one handled ticket's service-desk facts.
+
+    A retraction the cell cannot match (it holds no handled ticket of the user in
+    that band, e.g. the cell expired since) changes nothing.
+    """
+    band_index = _BANDS.index(ticket.band or Band.GOOD)
     user = cell.user_touch_points.setdefault(ticket.user_id, {})
-    user.setdefault(SERVICE_DESK, [0, 0, 0])[_BANDS.index(band)] += 1
-    counts = cell.touch_points.setdefault(SERVICE_DESK, [0, 0, 0, 0])
-    counts[_BANDS.index(band)] += 1
-    cell.no_contact += int(not ticket.contacted_user)
-    cell.reopened += int(ticket.reopened)
-    cell.first_assignee += int(ticket.reassignments == 0)
+    user_desk = user.setdefault(SERVICE_DESK, [0, 0, 0])
+    if sign < 0 and not user_desk[band_index]:
+        _drop_empty_service_desk(cell, ticket.user_id)
+        return
+    user_desk[band_index] += sign
+    cell.handled[band_index] += sign
+    cell.touch_points.setdefault(SERVICE_DESK, [0, 0, 0, 0])[band_index] += sign
+    _drop_empty_service_desk(cell, ticket.user_id)
+    _count_objective_hits(cell, ticket.objective_hits, sign)
+    cell.no_contact += sign * int(not ticket.contacted_user)
+    cell.reopened += sign * int(ticket.reopened)
+    cell.first_assignee += sign * int(ticket.reassignments == 0)
+    cell.reassignments += sign * ticket.reassignments
+    cell.reassigned_twice += sign * int(ticket.reassignments >= 2)
     if ticket.sla_breached is not None:
-        cell.sla_known += 1
-        cell.sla_met += int(not ticket.sla_breached)
+        cell.sla_known += sign
+        cell.sla_met += sign * int(not ticket.sla_breached)
     if ticket.resolution_ms is not None and ticket.resolution_ms <= resolution_target_ms:
-        cell.resolved_in_target += 1
+        cell.resolved_in_target += sign
     if ticket.first_contact_ms is not None:
-        cell.first_contact_ms_total += ticket.first_contact_ms
-        cell.first_contact_count += 1
+        cell.first_contact_ms_total += sign * ticket.first_contact_ms
+        cell.first_contact_count += sign
+
+
+def _drop_empty_service_desk(cell: Cell, user_id: str) -> None:
+    """Forget service-desk counts that retractions brought back to zero."""
+    user = cell.user_touch_points[user_id]
+    if not any(user[SERVICE_DESK]):
+        del user[SERVICE_DESK]
+    if not user:
+        del cell.user_touch_points[user_id]
+    desk = cell.touch_points.get(SERVICE_DESK)
+    if desk is not None and not any(desk[:3]):
+        del cell.touch_points[SERVICE_DESK]
 
 
 def _add_survey(cell: Cell, survey: SurveyObservation) -> None:
@@ -252,6 +314,9 @@ def _add_survey(cell: Cell, survey: SurveyObservation) -> None:
         cell.self_reported_lost_ms += survey.self_reported_lost_ms
         cell.self_reported_answers += 1
     if survey.about_ticket:
+        cell.ticket_survey_scores[survey.score] += 1
+        if survey.user_id not in cell.ticket_survey_users:
+            cell.ticket_survey_users.append(survey.user_id)
         cell.csat_answers += 1
         cell.csat_satisfied += int(survey.score >= CSAT_SATISFIED_SCORE)
 
@@ -317,17 +382,15 @@ def cell_records(cell: Cell, config: XlaConfig, changed_users: Iterable[str] = (
     records, point_scores = _touch_point_records(cell, tags, time_ns)
     per_user = user_scores(cell, config)
     overall = _weighted(point_scores, config.persona(cell.persona).weights)
-    happiness_value = _happiness(cell)
+    happiness_value = _happiness(cell.survey_scores, cell.survey_users)
     if overall is not None:
         records.append(_overall_record(cell, tags, time_ns, overall, per_user))
-    records += _compliance_records(
-        cell, config, tags, time_ns, point_scores, overall, happiness_value
-    )
+    records += _compliance_records(cell, config, tags, time_ns, point_scores, overall)
     records.append(_service_desk_record(cell, tags, time_ns, overall, happiness_value))
     records += journeys
     if happiness_value is not None:
         records.append(_sentiment_record(cell, tags, time_ns, happiness_value))
-    if cell.window_s == USER_SCORE_WINDOW_S:
+    if cell.window_s in USER_SCORE_WINDOWS_S:
         records += [
             _user_record(cell, tags, user, per_user[user])
             for user in sorted(changed_users)
@@ -393,11 +456,19 @@ def _overall_record(
     )
 
 
-def _happiness(cell: Cell) -> float | None:
-    answers = [score for score, count in enumerate(cell.survey_scores) for _ in range(count)]
-    if len(set(cell.survey_users)) < MIN_USERS_PER_AGGREGATE or not answers:
+def _happiness(survey_scores: list[int], users: list[str]) -> float | None:
+    """Happiness of answers counted per score, None for fewer than five people."""
+    answers = [score for score, count in enumerate(survey_scores) for _ in range(count)]
+    if len(set(users)) < MIN_USERS_PER_AGGREGATE or not answers:
         return None
     return happiness(answers)
+
+
+def _answers_for(cell: Cell, touch_point: str) -> tuple[list[int], list[str]]:
+    """Answers per score and who gave them: about tickets for the service desk, else all."""
+    if touch_point == SERVICE_DESK:
+        return cell.ticket_survey_scores, cell.ticket_survey_users
+    return cell.survey_scores, cell.survey_users
 
 
 def _compliance_records(
@@ -407,7 +478,6 @@ def _compliance_records(
     time_ns: int,
     point_scores: dict[str, float],
     overall: float | None,
-    happiness_value: float | None,
 ) -> list[Record]:
     records = []
     for objective in config.objectives_for(cell.persona):
@@ -424,12 +494,15 @@ def _compliance_records(
                 else [cell.touch_points[objective.touch_point]]
             )
             samples = sum(sum(counts[:3]) for counts in counted)
-        elif objective.kind == "happiness_at_least" and happiness_value is not None:
-            samples = sum(cell.survey_scores)
+        objective_happiness = None
+        if objective.kind == "happiness_at_least":
+            scores, users = _answers_for(cell, objective.touch_point)
+            objective_happiness = _happiness(scores, users)
+            samples = sum(scores)
         compliance = evaluate(
             objective,
             cell.persona,
-            ObjectiveStats(samples=samples, hits=hits, score=score, happiness=happiness_value),
+            ObjectiveStats(samples=samples, hits=hits, score=score, happiness=objective_happiness),
         )
         if compliance.value is None:
             continue
@@ -474,6 +547,7 @@ def _service_desk_record(
     fields: dict[str, float | int | str] = {
         "tickets_opened": cell.tickets_opened,
         "explained": sum(cell.explained_by.values()),
+        "explained_via_device": cell.explained_via_device,
         "without_signal": cell.tickets_opened - sum(cell.explained_by.values()),
         "silent_sufferers": len(frustrated_users - set(cell.ticket_users)),
         "users_frustrated": len(frustrated_users),
@@ -485,6 +559,9 @@ def _service_desk_record(
         "no_contact": cell.no_contact,
         "reopened": cell.reopened,
     }
+    if handled:
+        fields["mean_reassignments"] = round(cell.reassignments / handled, 3)
+        fields["reassigned_twice_ratio"] = round(cell.reassigned_twice / handled, 5)
     fields.update({f"explained_by_{point}": n for point, n in sorted(cell.explained_by.items())})
     if cell.first_contact_count:
         fields["mean_first_contact_ms"] = cell.first_contact_ms_total // cell.first_contact_count
@@ -538,7 +615,7 @@ def _journey_records(cell: Cell, tags: dict[str, str], time_ns: int) -> list[Rec
     return [
         Record(
             "journey",
-            dict(tags),
+            {**tags, "journey_formula_version": JOURNEY_FORMULA_VERSION},
             {
                 "users": len(scores),
                 "mean_score": round(sum(scores) / len(scores), 3),

@@ -8,8 +8,9 @@ engine's internal ``<engine id>-observations`` topic between two Faust agents, s
 Kinds:
 
 * ``sample``: one touch-point indicator (band, time lost, XLA objective hits);
-* ``ticket``: a ticket was opened (and what telemetry explains it) or handled
-  (how the service desk did);
+* ``ticket``: a ticket was opened (and what telemetry explains it), explained
+  anew (by a late signal of the user or of the device it was raised from) or
+  handled (how the service desk did);
 * ``survey``: a 0-10 answer, with self-reported lost time;
 * ``journey``: the user's peak-end journey score of the day so far.
 """
@@ -58,7 +59,9 @@ class SampleObservation(Observation):
 @dataclass(frozen=True)
 class TicketObservation(Observation):
     """A ticket opened (``stage='opened'``), explained anew by a late-arriving signal
-    (``stage='explained'``), or handled to resolution (``stage='handled'``)."""
+    (``stage='explained'``), handled to resolution (``stage='handled'``), or its
+    earlier handling taken back because it was reopened or resolved again
+    (``stage='retracted'``: the earlier ``handled`` fields and time, to subtract)."""
 
     kind: ClassVar[str] = "ticket"
     ticket_id: str
@@ -70,7 +73,12 @@ class TicketObservation(Observation):
     signal_time_lost_ms: int = 0
     #: explained (a correction by a late signal): the explanation it replaces.
     previous_explained_by: str | None = None
-    #: handled: the service-desk band and what went wrong.
+    #: explained: the new (``via_device``) and the replaced (``previous_via_device``)
+    #: explanation came from the device's telemetry (other users of a shared device),
+    #: not the user's own (``device_state.py``).
+    via_device: bool = False
+    previous_via_device: bool = False
+    #: handled, retracted: the service-desk band and what went wrong.
     band: Band | None = None
     cause: str | None = None
     first_contact_ms: int | None = None
@@ -79,6 +87,9 @@ class TicketObservation(Observation):
     reopened: bool = False
     contacted_user: bool = True
     sla_breached: bool | None = None
+    #: handled, retracted: (objective id, met) of the persona's service-desk objectives,
+    #: with the time to resolve as the sample's duration.
+    objective_hits: tuple[tuple[str, bool], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,10 @@ The Faust agent ``follow_users`` keeps one :class:`UserState` per user
 pseudonym in the ``user-state`` table (co-partitioned with every input topic)
 and calls :func:`step` for each event; the in-process pipeline does the same
 with a dict. Reads: a validated contract event and the XLA configuration.
-Writes: nothing; the caller stores the new state and sends the outputs.
+Writes: nothing; the caller stores the new state and sends the outputs
+(observations, survey invitations, and device signals keyed by device id for
+the device join, ``device_state.py``). :func:`apply_device_explanation`
+applies what a device's telemetry says of one of the user's tickets.
 
 Policies (each outcome is counted by the caller):
 
@@ -27,7 +30,7 @@ unseen for ``USER_STATE_TTL_MS``.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from xlapulse.collectors.contract.codec import encode_event, parse_event
@@ -42,6 +45,12 @@ from xlapulse.collectors.contract.events import (
     event_time_ms,
 )
 from xlapulse.streams.scoring.cells import short_event_id
+from xlapulse.streams.scoring.device_signals import (
+    DeviceExplanation,
+    DeviceProblem,
+    DeviceSignal,
+    DeviceTicket,
+)
 from xlapulse.streams.scoring.indicators import Band
 from xlapulse.streams.scoring.journey import Moment, journey_score
 from xlapulse.streams.scoring.observations import (
@@ -50,8 +59,9 @@ from xlapulse.streams.scoring.observations import (
     SampleObservation,
     SurveyObservation,
     TicketObservation,
+    observation_from_dict,
 )
-from xlapulse.streams.scoring.personas import UNASSIGNED, UNKNOWN_SITE, Thresholds
+from xlapulse.streams.scoring.personas import SERVICE_DESK, UNASSIGNED, UNKNOWN_SITE, Thresholds
 from xlapulse.streams.scoring.touchpoints import Indicator, indicate
 from xlapulse.streams.scoring.xla import XlaConfig, sample_meets
 
@@ -94,9 +104,17 @@ class TicketProgress:
     signal_time_lost_ms: int = 0
     #: How many late signals changed the explanation (numbers the correction events).
     corrections: int = 0
+    #: The explanation came from the device's telemetry (other users of a shared
+    #: device), not the user's own; the user's own signals replace it.
+    via_device: bool = False
     #: Closed tickets are kept until telemetry has passed their creation time, so a
     #: signal that arrives after the whole lifecycle can still explain them.
     closed: bool = False
+    #: The counted handling (a ``handled`` observation's dict), retracted when the
+    #: ticket is reopened or resolved again, so a ticket counts once, as it ended.
+    counted_handling: dict[str, Any] | None = None
+    #: How many handlings were retracted (numbers the retraction events).
+    retractions: int = 0
 
 
 @dataclass
@@ -144,6 +162,8 @@ class UserStep:
     outcome: str
     observations: list[Observation] = field(default_factory=list)
     invitations: list[SurveyInvitationEvent] = field(default_factory=list)
+    #: For the device join, keyed by device id (``device_signals.py``).
+    device_signals: list[DeviceSignal] = field(default_factory=list)
 
 
 def is_expired(
@@ -197,7 +217,7 @@ def _dispatch(state: UserState, event: EventBase, config: XlaConfig) -> UserStep
     if isinstance(event, TelemetryEvent):
         return _telemetry(state, event, config)
     if isinstance(event, TicketEvent):
-        return _ticket(state, event, config.persona(state.persona).thresholds)
+        return _ticket(state, event, config)
     if isinstance(event, SurveyAnswerEvent):
         return UserStep(state, "ok", [_survey(state, event)])
     return UserStep(state, "ignored")
@@ -238,15 +258,18 @@ def _release_held(state: UserState, config: XlaConfig, current: UserStep) -> Use
     held, state.held = state.held, []
     observations: list[Observation] = []
     invitations: list[SurveyInvitationEvent] = []
+    device_signals: list[DeviceSignal] = []
     for _, raw in held:
         released = _dispatch(state, parse_event(raw.encode()), config)
         observations += released.observations
         invitations += released.invitations
+        device_signals += released.device_signals
     return UserStep(
         state,
         current.outcome,
         observations + current.observations,
         invitations + current.invitations,
+        device_signals + current.device_signals,
     )
 
 
@@ -264,16 +287,9 @@ def _telemetry(state: UserState, event: TelemetryEvent, config: XlaConfig) -> Us
     _forget_closed_tickets(state)
     if indicator is None:
         return UserStep(state, "ok", [], invitations)
-    hits = []
-    for objective in config.objectives_for(state.persona):
-        met = sample_meets(
-            objective,
-            indicator.touch_point,
-            indicator.measured_ms,
-            indicator.band is Band.FRUSTRATING,
-        )
-        if met is not None:
-            hits.append((objective.id, met))
+    hits = _objective_hits(
+        config, state.persona, indicator.touch_point, indicator.measured_ms, indicator.band
+    )
     sample = SampleObservation(
         **_envelope(state, str(event.event_id), event.user_id, when_ms),
         touch_point=indicator.touch_point,
@@ -281,14 +297,37 @@ def _telemetry(state: UserState, event: TelemetryEvent, config: XlaConfig) -> Us
         time_lost_ms=indicator.time_lost_ms,
         measured_ms=indicator.measured_ms,
         cause=indicator.cause,
-        objective_hits=tuple(hits),
+        objective_hits=hits,
     )
-    corrections = []
+    corrections: list[Observation] = []
+    device_signals: list[DeviceSignal] = []
     if indicator.band is not Band.GOOD:
         _remember_problem(state, indicator, when_ms)
         corrections = _reexplain(state, event.user_id, when_ms)
+        device_signals.append(
+            DeviceProblem(
+                device_id=event.device_id,
+                user_id=event.user_id,
+                event_id=str(event.event_id),
+                time_ms=when_ms,
+                touch_point=indicator.touch_point,
+                time_lost_ms=indicator.time_lost_ms,
+            )
+        )
     journey = _add_moment(state, event, indicator, when_ms)
-    return UserStep(state, "ok", [sample, journey, *corrections], invitations)
+    return UserStep(state, "ok", [sample, journey, *corrections], invitations, device_signals)
+
+
+def _objective_hits(
+    config: XlaConfig, persona: str, touch_point: str, measured_ms: int | None, band: Band
+) -> tuple[tuple[str, bool], ...]:
+    """(objective id, met) of every sample-based objective of the persona this sample counts for."""
+    hits = []
+    for objective in config.objectives_for(persona):
+        met = sample_meets(objective, touch_point, measured_ms, band is Band.FRUSTRATING)
+        if met is not None:
+            hits.append((objective.id, met))
+    return tuple(hits)
 
 
 def _remember_problem(state: UserState, indicator: Indicator, when_ms: int) -> None:
@@ -352,16 +391,27 @@ def _vpn_invitation(state: UserState, event: TelemetryEvent) -> list[SurveyInvit
     ]
 
 
-def _ticket(state: UserState, event: TicketEvent, limits: Thresholds) -> UserStep:
+def _ticket(state: UserState, event: TicketEvent, config: XlaConfig) -> UserStep:
     when_ms = event_time_ms(event)
     progress = state.tickets.get(event.ticket_id)
     observations: list[Observation] = []
+    device_signals: list[DeviceSignal] = []
     if progress is None:
         progress = TicketProgress(created_ms=when_ms)
         if len(state.tickets) < MAX_OPEN_TICKETS:
             state.tickets[event.ticket_id] = progress
         if event.action == "created":
             observations.append(_opened(state, event, progress, when_ms))
+            if event.device_id is not None:
+                device_signals.append(
+                    DeviceTicket(
+                        device_id=event.device_id,
+                        user_id=event.user_id,
+                        ticket_id=event.ticket_id,
+                        created_ms=when_ms,
+                        own_explained_by=progress.explained_by,
+                    )
+                )
     if event.sla_breached is not None:
         progress.sla_breached = event.sla_breached
     if event.action in ("assigned", "reassigned"):
@@ -370,12 +420,16 @@ def _ticket(state: UserState, event: TicketEvent, limits: Thresholds) -> UserSte
         progress.first_contact_ms = when_ms
     elif event.action == "reopened":
         progress.reopened = True
+        observations += _retract_handling(event.ticket_id, progress)
     elif event.action == "resolved":
-        observations.append(_handled(state, event, progress, when_ms, limits))
+        observations += _retract_handling(event.ticket_id, progress)
+        handled = _handled(state, event, progress, when_ms, config)
+        progress.counted_handling = {**handled.to_dict(), "band": str(handled.band)}
+        observations.append(handled)
     elif event.action == "closed":
         progress.closed = True
         _forget_closed_tickets(state)
-    return UserStep(state, "ok", observations)
+    return UserStep(state, "ok", observations, device_signals=device_signals)
 
 
 def _forget_closed_tickets(state: UserState) -> None:
@@ -420,7 +474,8 @@ def _reexplain(state: UserState, user_id: str, problem_ms: int) -> list[Observat
 
     Topics are not ordered with each other, so a ticket can be processed before the
     telemetry that preceded it. Each correction moves the ticket from its previous
-    explanation (or "without a signal") to the new one, in the ticket's own cells.
+    explanation (or "without a signal", or an explanation via its device) to the new
+    one, in the ticket's own cells.
     """
     corrections: list[Observation] = []
     for ticket_id, progress in state.tickets.items():
@@ -428,23 +483,75 @@ def _reexplain(state: UserState, user_id: str, problem_ms: int) -> list[Observat
         if not created_ms - CORRELATION_WINDOW_MS <= problem_ms <= created_ms:
             continue
         explained_by, lost_ms = _explanation(state, created_ms)
-        if (explained_by, lost_ms) == (progress.explained_by, progress.signal_time_lost_ms):
+        if explained_by is None and progress.via_device:
             continue
-        progress.corrections += 1
-        corrections.append(
-            TicketObservation(
-                **_envelope(
-                    state, f"explained:{ticket_id}:{progress.corrections}", user_id, created_ms
-                ),
-                ticket_id=ticket_id,
-                stage="explained",
-                explained_by=explained_by,
-                previous_explained_by=progress.explained_by,
-                signal_time_lost_ms=lost_ms - progress.signal_time_lost_ms,
-            )
-        )
-        progress.explained_by, progress.signal_time_lost_ms = explained_by, lost_ms
+        if (explained_by, lost_ms, False) == (
+            progress.explained_by,
+            progress.signal_time_lost_ms,
+            progress.via_device,
+        ):
+            continue
+        corrections.append(_correction(state, user_id, ticket_id, progress, explained_by, lost_ms))
     return corrections
+
+
+def _correction(
+    state: UserState,
+    user_id: str,
+    ticket_id: str,
+    progress: TicketProgress,
+    explained_by: str | None,
+    lost_ms: int,
+    via_device: bool = False,
+) -> TicketObservation:
+    """Move the ticket to a new explanation; the observation that moves it in its cells."""
+    progress.corrections += 1
+    correction = TicketObservation(
+        **_envelope(
+            state, f"explained:{ticket_id}:{progress.corrections}", user_id, progress.created_ms
+        ),
+        ticket_id=ticket_id,
+        stage="explained",
+        explained_by=explained_by,
+        previous_explained_by=progress.explained_by,
+        signal_time_lost_ms=lost_ms - progress.signal_time_lost_ms,
+        via_device=via_device,
+        previous_via_device=progress.via_device,
+    )
+    progress.explained_by, progress.signal_time_lost_ms = explained_by, lost_ms
+    progress.via_device = via_device
+    return correction
+
+
+def apply_device_explanation(
+    state: UserState | None, explanation: DeviceExplanation
+) -> list[Observation]:
+    """Explain a ticket by its device's telemetry (``device_state.py``), in place.
+
+    Only a ticket that the user's own telemetry leaves without a signal (or that an
+    earlier device explanation explains differently) moves; its own signals win, also
+    when they arrive later (``_reexplain``). The ticket's own time lost stays its
+    user's: other users' lost time is not this user's. An explanation for a ticket
+    the state no longer holds, or a replay of the current one, changes nothing.
+    """
+    progress = None if state is None else state.tickets.get(explanation.ticket_id)
+    if state is None or progress is None:
+        return []
+    if progress.explained_by is not None and not progress.via_device:
+        return []
+    if progress.via_device and progress.explained_by == explanation.explained_by:
+        return []
+    return [
+        _correction(
+            state,
+            explanation.user_id,
+            explanation.ticket_id,
+            progress,
+            explanation.explained_by,
+            progress.signal_time_lost_ms,
+            via_device=True,
+        )
+    ]
 
 
 def handled_band(
@@ -480,8 +587,9 @@ def _handled(
     event: TicketEvent,
     progress: TicketProgress,
     when_ms: int,
-    limits: Thresholds,
+    config: XlaConfig,
 ) -> TicketObservation:
+    """The ticket's handling; its time to resolve is its sample for service-desk objectives."""
     first_contact_ms = (
         None
         if progress.first_contact_ms is None
@@ -490,7 +598,11 @@ def _handled(
     resolution_ms = max(0, when_ms - progress.created_ms)
     reassignments = max(0, progress.assignments - 1)
     band, cause = handled_band(
-        first_contact_ms, resolution_ms, reassignments, progress.reopened, limits
+        first_contact_ms,
+        resolution_ms,
+        reassignments,
+        progress.reopened,
+        config.persona(state.persona).thresholds,
     )
     return TicketObservation(
         **_envelope(state, str(event.event_id), event.user_id, when_ms),
@@ -504,7 +616,22 @@ def _handled(
         reopened=progress.reopened,
         contacted_user=first_contact_ms is not None,
         sla_breached=progress.sla_breached,
+        objective_hits=_objective_hits(config, state.persona, SERVICE_DESK, resolution_ms, band),
     )
+
+
+def _retract_handling(ticket_id: str, progress: TicketProgress) -> list[Observation]:
+    """Undo the ticket's counted handling, in the cells that counted it (none if none)."""
+    if progress.counted_handling is None:
+        return []
+    progress.retractions += 1
+    counted = observation_from_dict(progress.counted_handling)
+    progress.counted_handling = None
+    return [
+        replace(
+            counted, event_id=f"retracted:{ticket_id}:{progress.retractions}", stage="retracted"
+        )
+    ]
 
 
 def _survey(state: UserState, event: SurveyAnswerEvent) -> SurveyObservation:

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Sequence
 
 import aiohttp
-from influxdb_client import Point, WritePrecision
+from influxdb_client import Point
 from influxdb_client.client.influxdb_client_async import InfluxDBClientAsync
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
@@ -58,9 +58,8 @@ class InfluxSink:
 
     async def _write_once(self, points: Sequence[Point]) -> None:
         assert self._client is not None
-        await self._client.write_api().write(
-            bucket=self._bucket, record=list(points), write_precision=WritePrecision.MS
-        )
+        # Each point carries its own (nanosecond) precision, which the client uses.
+        await self._client.write_api().write(bucket=self._bucket, record=list(points))
 
     async def _create_database(self) -> None:
         auth = None

@@ -3,7 +3,8 @@
 Every measurement declares its tag keys; a record with other tags, or a key
 that is both tag and field, is refused (a programming error, not data).
 Tags are low-cardinality (persona, site, window, touch point, objective,
-versions): never a user or device id. The per-user record carries its
+versions of the score formula, the journey formula and the XLA file): never a
+user or device id. The per-user record carries its
 pseudonym as a *field*, which InfluxDB does not index.
 
 Measurements (all tagged ``persona``, ``site``, ``window``, ``formula_version``):
@@ -19,15 +20,17 @@ xla_compliance      objective, kind,            value, target, met (0/1), sample
                     touch_point, xla_version    xla_digest (which file was in force)
 service_desk        -                           tickets_opened, explained, without_signal,
                                                 explained_by_<touch point>,
+                                                explained_via_device,
                                                 silent_sufferers, users_frustrated,
                                                 telemetry_time_lost_ms, signal_time_lost_ms,
                                                 self_reported_lost_ms, self_reported_answers,
                                                 handled, no_contact, reopened,
-                                                mean_first_contact_ms, sla_met_ratio,
+                                                mean_first_contact_ms, mean_reassignments,
+                                                reassigned_twice_ratio, sla_met_ratio,
                                                 service_experience_score, dex_score,
                                                 watermelon (0/1)
 sentiment           -                           happiness, answers, users, csat_ratio
-journey             -                           users, mean_score, worst_score,
+journey             journey_formula_version     users, mean_score, worst_score,
                                                 mean_worst_moment, mean_end,
                                                 users_below_issue_score
 user_score          -                           user_id (pseudonym), score, samples
@@ -50,7 +53,7 @@ TAG_KEYS: dict[str, frozenset[str]] = {
     "xla_compliance": BASE_TAG_KEYS | {"objective", "kind", "touch_point", "xla_version"},
     "service_desk": BASE_TAG_KEYS,
     "sentiment": BASE_TAG_KEYS,
-    "journey": BASE_TAG_KEYS,
+    "journey": BASE_TAG_KEYS | {"journey_formula_version"},
     "user_score": BASE_TAG_KEYS,
 }
 

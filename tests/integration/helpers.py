@@ -15,6 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -33,20 +35,49 @@ def wait_until(condition: Callable[[], Any], timeout_s: float, what: str) -> Any
     raise AssertionError(f"timed out after {timeout_s:.0f}s waiting for {what}")
 
 
-def scrape_metric(port: int, name: str, labels: dict[str, str]) -> float:
-    """Value of one sample on a worker's /metrics page (0 when absent or unreachable)."""
+def read_metric(port: int, name: str, labels: dict[str, str]) -> float | None:
+    """Value of one sample on a worker's /metrics page; None when absent or unreachable."""
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as response:
             page = response.read().decode()
     except OSError:
-        return 0.0
+        return None
     for line in page.splitlines():
         if not (line.startswith(name + "{") or line.startswith(name + " ")):
             continue
         found = dict(re.findall(r'(\w+)="([^"]*)"', line.split("}")[0] if "{" in line else ""))
         if all(found.get(key) == value for key, value in labels.items()):
             return float(line.rsplit(" ", 1)[1])
-    return 0.0
+    return None
+
+
+def scrape_metric(port: int, name: str, labels: dict[str, str]) -> float:
+    """A counter's value, 0 when absent: a labelled counter appears only once it moved.
+
+    Use :func:`read_metric` for gauges, whose absence is a failure, not a zero.
+    """
+    value = read_metric(port, name, labels)
+    return 0.0 if value is None else value
+
+
+def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
+    """The next offset to be written, per partition of ``topic``."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap)
+    try:
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
+        return {tp.partition: offset for tp, offset in consumer.end_offsets(partitions).items()}
+    finally:
+        consumer.close()
+
+
+def committed_offsets(bootstrap: str, group_id: str, topic: str) -> dict[int, int]:
+    """The offsets a consumer group committed (acknowledged) per partition of ``topic``."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        offsets = admin.list_group_offsets(group_id)[group_id]
+    finally:
+        admin.close()
+    return {tp.partition: meta.offset for tp, meta in offsets.items() if tp.topic == topic}
 
 
 def influxql(url: str, database: str, query: str) -> list[dict[str, Any]]:

@@ -31,7 +31,7 @@ from xlapulse.streams.backtest import history_from_kafka
 from xlapulse.streams.inprocess import InProcessPipeline
 
 from .conftest import Engine, Services
-from .helpers import influxql, scrape_metric, wait_until
+from .helpers import influxql, read_metric, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -200,21 +200,32 @@ def test_the_worker_reports_its_state_and_lag(scored_day: tuple[str, list, int])
     users = len({event.user_id for event in events})
     wait_until(
         lambda: (
-            scrape_metric(metrics_port, "xlapulse_state_keys", {"table": "user-state"}) >= users
+            (read_metric(metrics_port, "xlapulse_state_keys", {"table": "user-state"}) or 0)
+            >= users
         ),
         120,
         "a user state for every simulated user",
     )
-    assert scrape_metric(metrics_port, "xlapulse_state_keys", {"table": "cells"}) > 0
-    lags = [
-        scrape_metric(
-            metrics_port,
-            "xlapulse_consumer_lag_records",
-            {"topic": "xlapulse.telemetry.v1", "partition": str(partition)},
-        )
-        for partition in range(PARTITIONS)
-    ]
-    assert lags == [0.0] * PARTITIONS, "the worker has caught up with the telemetry"
+    cells = read_metric(metrics_port, "xlapulse_state_keys", {"table": "cells"})
+    assert cells is not None and cells > 0
+
+    def telemetry_lags() -> list[float | None]:
+        return [
+            read_metric(
+                metrics_port,
+                "xlapulse_consumer_lag_records",
+                {"topic": "xlapulse.telemetry.v1", "partition": str(partition)},
+            )
+            for partition in range(PARTITIONS)
+        ]
+
+    lags = telemetry_lags()
+    assert None not in lags, f"every telemetry partition reports its lag: {lags}"
+    wait_until(
+        lambda: telemetry_lags() == [0.0] * PARTITIONS,
+        60,
+        "the worker to catch up with the telemetry",
+    )
 
 
 def test_backtest_reads_the_same_history_from_kafka(

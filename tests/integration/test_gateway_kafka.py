@@ -214,6 +214,29 @@ def test_malformed_payload_is_dead_lettered(gateway: GatewayProcess, services: S
     assert b"issue.fields" in headers[HEADER_DEAD_LETTER_REASON]
 
 
+def test_wrong_typed_payload_is_dead_lettered_and_other_events_ignored(
+    gateway: GatewayProcess, services: Services
+) -> None:
+    marker = f"IT-{uuid.uuid4().hex[:8]}"
+    fields = {"reporter": {"emailAddress": "sanne.devries@example.com"}, "priority": "High"}
+    document = {
+        "timestamp": 1795167280020,
+        "webhookEvent": "jira:issue_created",
+        "issue": {"key": marker, "fields": fields},
+    }
+    body = json.dumps(document).encode()
+    status, _headers, result = gateway.post("/v1/webhooks/jira", body, jira_headers(body))
+    assert (status, result["error"]) == (
+        400,
+        "issue.fields.priority must be a JSON object, got string",
+    )
+    (record,) = read_topic(services.kafka_bootstrap, DEAD_LETTER_TOPIC, {marker})
+    assert b"sanne" not in record.value.lower()
+    ignored = json.dumps({"timestamp": 1795167280020, "webhookEvent": "comment_created"}).encode()
+    status, _headers, result = gateway.post("/v1/webhooks/jira", ignored, jira_headers(ignored))
+    assert status == 200 and result["stored"] == 0 and "comment_created" in result["ignored"]
+
+
 def test_kafka_down_gives_503_and_nothing_unstored_is_acknowledged(
     gateway: GatewayProcess, services: Services, tmp_path: Path
 ) -> None:

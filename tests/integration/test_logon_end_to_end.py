@@ -33,12 +33,22 @@ from xlapulse.streams.inprocess import InProcessPipeline
 from xlapulse.streams.scoring.cells import Record
 
 from .conftest import Engine, Services
-from .helpers import WorkerProcess, influxql, scrape_metric, wait_until
+from .helpers import (
+    WorkerProcess,
+    committed_offsets,
+    end_offsets,
+    influxql,
+    scrape_metric,
+    wait_until,
+)
 
 pytestmark = pytest.mark.integration
 
 PARTITIONS = 3
 ENDPOINTS = 300
+#: Retries back off 0.2, 0.4, 0.8, 1.6 s...: five failed writes take over 3 s, longer
+#: than Faust's commit interval (2.8 s), so a sink that dropped would have committed.
+FAILED_WRITES_BEFORE_CHECK = 5
 
 
 @pytest.fixture(scope="module")
@@ -82,6 +92,18 @@ def _logon_at(fleet: Fleet, day: datetime, when: datetime) -> bytes:
     """A valid logon of the fleet, re-stamped to ``when`` with a fresh event id."""
     logon = next(iter(fleet.logon_events(day)))
     return encode_event(logon.model_copy(update={"event_time": when, "event_id": uuid.uuid4()}))
+
+
+def _acknowledged(kafka: str, group_id: str, topic: str) -> dict[int, int]:
+    """The group's committed offset per partition of ``topic`` (0 where it committed none)."""
+    committed = committed_offsets(kafka, group_id, topic)
+    return {partition: committed.get(partition, 0) for partition in end_offsets(kafka, topic)}
+
+
+def _all_acknowledged(kafka: str, group_id: str, topic: str) -> dict[int, int] | None:
+    """The group's committed offsets on ``topic`` when they reached its end, else None."""
+    ends = end_offsets(kafka, topic)
+    return ends if _acknowledged(kafka, group_id, topic) == ends else None
 
 
 def _dashboard_queries() -> list[str]:
@@ -297,38 +319,49 @@ def test_influxdb_outage_delays_scores_but_loses_none(
     logons = list(fleet.logon_events(outage_day))
     errors_before = scrape_metric(metrics_port, "xlapulse_sink_errors_total", {})
     observations = observations_topic_name(engine.engine_id)
-    processed_before = _processed(metrics_port, observations)
+    kafka = services.kafka_bootstrap
+    acknowledged_before = wait_until(
+        lambda: _all_acknowledged(kafka, engine.engine_id, observations),
+        60,
+        "the engine to acknowledge every earlier observation",
+    )
 
     services.control("stop", "influxdb")
     try:
         producer.send_all(logons)
         wait_until(
-            lambda: scrape_metric(metrics_port, "xlapulse_sink_errors_total", {}) > errors_before,
+            lambda: (
+                scrape_metric(metrics_port, "xlapulse_sink_errors_total", {})
+                >= errors_before + FAILED_WRITES_BEFORE_CHECK
+            ),
             120,
-            "the sink to report failed writes while InfluxDB is down",
+            f"{FAILED_WRITES_BEFORE_CHECK} failed writes while InfluxDB is down",
         )
         process.assert_running()
-        assert _processed(metrics_port, observations) < processed_before + len(logons), (
+        assert end_offsets(kafka, observations) != acknowledged_before, (
+            "the outage day's observations reached the engine's topic"
+        )
+        assert _acknowledged(kafka, engine.engine_id, observations) == acknowledged_before, (
             "records must not be acknowledged while their scores are unwritten"
         )
     finally:
         services.control("start", "influxdb")
 
     expected = {
-        (p.persona, p.site, p.window, p.window_start_ms): p.score
+        (p.persona, p.site, p.window, p.window_start_ms): (p.score, p.good, p.tolerating, p.samples)
         for p in _oracle_scores(fleet, outage_day, logons)
     }
     query = (
-        f'SELECT "score" FROM "experience_score" WHERE "touch_point" = \'logon\' '
-        f"AND {_day_filter(outage_day)} "
+        'SELECT "score", "good", "tolerating", "samples" FROM "experience_score" '
+        f"WHERE \"touch_point\" = 'logon' AND {_day_filter(outage_day)} "
         'GROUP BY "persona", "site", "window"'
     )
 
     def scores_written() -> dict | None:
         found = {
-            (s["tags"]["persona"], s["tags"]["site"], s["tags"]["window"], t): score
+            (s["tags"]["persona"], s["tags"]["site"], s["tags"]["window"], t): tuple(counts)
             for s in influxql(services.influx_url, database, query)
-            for t, score in s["values"]
+            for t, *counts in s["values"]
         }
         return found if found == expected else None
 

@@ -3,8 +3,8 @@
 Reads: tests/data/os/{linux,macos,windows} and tests/data/graph. Writes: nothing;
 :func:`sample_events` returns the events of each source as the source returned them.
 tests/data/golden/<source>.ndjson holds what the pydantic event models produced on the
-same samples (commit fe69066, before the sources built wire dicts); the wire
-equivalence test compares the two.
+same samples (made by running this module against main's pydantic sources, last before
+the merge of branch collector-lean); the wire equivalence test compares the two.
 """
 
 from __future__ import annotations

@@ -4,18 +4,27 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import faust
 import pytest
 from faust.types import TP
+from prometheus_client import REGISTRY
 
 from xlapulse.collectors.contract.codec import encode_event
 from xlapulse.collectors.contract.events import DirectoryAssignmentEvent, VpnSessionEvent
-from xlapulse.collectors.contract.topics import topic_for
+from xlapulse.collectors.contract.topics import (
+    DEAD_LETTER_TOPIC,
+    HEADER_DEAD_LETTER_REASON,
+    HEADER_DEAD_LETTER_SOURCE,
+    TELEMETRY_TOPIC,
+    topic_for,
+)
 from xlapulse.collectors.settings import XlapulseSettings
 from xlapulse.streams.app import PartitionSweeper, build_app, partition_of
 from xlapulse.streams.scoring.indicators import Band
 from xlapulse.streams.scoring.observations import SampleObservation
+from xlapulse.streams.scoring.personas import DEFAULT_PERSONAS
 
 USER = "u_" + "c" * 32
 DEVICE = "d_" + "d" * 32
@@ -35,18 +44,40 @@ class RecordingSink:
 
 
 def put_on_topic(context, event):
-    """Put an event as if read from its contract topic (the test context cannot name one
-    for a multi-topic agent)."""
+    """Put an event as if read from its contract topic."""
+    return put_raw(context, encode_event(event), topic_for(event), event.user_id.encode())
+
+
+def put_raw(context, raw: bytes, topic: str, key: bytes):
+    """Put a record as if read from ``topic`` (the test context cannot name one for a
+    multi-topic agent)."""
     original = context.to_message
 
     def to_message(key, value, **options):
         message = original(key, value, **options)
-        message.topic = topic_for(event)
+        message.topic = topic
         message.tp = TP(message.topic, message.partition)
         return message
 
     context.to_message = to_message
-    return context.put(encode_event(event), key=event.user_id.encode())
+    return context.put(raw, key=key)
+
+
+def counter(name: str, **labels: str) -> float:
+    """A counter's current value in this process (0 before it first moved)."""
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+@pytest.fixture()
+def sent(monkeypatch) -> list[tuple[str, bytes, bytes, dict]]:
+    """Every record the agents send: (topic, key, value, headers)."""
+    records: list[tuple[str, bytes, bytes, dict]] = []
+
+    async def record_send(topic, key=None, value=None, headers=None, **options):
+        records.append((topic.get_topic_name(), key, value, headers or {}))
+
+    monkeypatch.setattr(faust.topics.Topic, "send", record_send)
+    return records
 
 
 @pytest.fixture()
@@ -61,13 +92,7 @@ def app(tmp_path):
     return app
 
 
-async def test_user_agent_keeps_state_and_emits_observations(app, monkeypatch) -> None:
-    sent: list[tuple[str, dict]] = []
-
-    async def record_send(topic, key=None, value=None, **options):
-        sent.append((topic.get_topic_name(), json.loads(value)))
-
-    monkeypatch.setattr(faust.topics.Topic, "send", record_send)
+async def test_user_agent_keeps_state_and_emits_observations(app, sent) -> None:
     agent = app.agents["xlapulse.streams.app.follow_users"]
     table = app.tables["user-state"]
     now = datetime.now(UTC)
@@ -87,27 +112,111 @@ async def test_user_agent_keeps_state_and_emits_observations(app, monkeypatch) -
     assert (state["persona"], state["site"]) == ("field_worker", "utrecht")
     assert state["vpn_down_since_ms"] is not None
     assert len(state["seen_event_ids"]) == 2
-    observations = [value for topic, value in sent if topic == "xlapulse-engine-observations"]
+    observations = [
+        json.loads(value) for topic, _, value, _ in sent if topic == "xlapulse-engine-observations"
+    ]
     assert [o["kind"] for o in observations] == ["sample", "journey"], "the duplicate sent nothing"
     assert observations[0]["band"] == "frustrating"
+
+
+def logon_sample(n: int, persona: str, site: str, time_ms: int) -> SampleObservation:
+    """User n's logon at ``time_ms``: good for odd n, tolerating for even n."""
+    return SampleObservation(
+        event_id=f"00000000-0000-4000-8000-{n:012d}",
+        user_id=f"u_{n:032x}",
+        persona=persona,
+        site=site,
+        event_time_ms=time_ms,
+        touch_point="logon",
+        band=Band.GOOD if n % 2 else Band.TOLERATING,
+        time_lost_ms=0,
+        measured_ms=20_000,
+    )
+
+
+def dead_letters(sent) -> list[tuple[bytes, bytes, str, str]]:
+    """(key, value, reason, source) of every record sent to the dead-letter topic."""
+    return [
+        (
+            key,
+            value,
+            headers[HEADER_DEAD_LETTER_REASON].decode(),
+            headers[HEADER_DEAD_LETTER_SOURCE].decode(),
+        )
+        for topic, key, value, headers in sent
+        if topic == DEAD_LETTER_TOPIC
+    ]
+
+
+async def test_an_out_of_contract_record_is_dead_lettered_with_its_reason(app, sent) -> None:
+    agent = app.agents["xlapulse.streams.app.follow_users"]
+    dead_before = counter("xlapulse_dead_letters_total", topic=TELEMETRY_TOPIC)
+    outcome_before = counter(
+        "xlapulse_events_processed_total", topic=TELEMETRY_TOPIC, outcome="dead_letter"
+    )
+    async with agent.test_context() as context:
+        await put_raw(context, b"{not json", TELEMETRY_TOPIC, b"some-key")
+    [(key, value, reason, source)] = dead_letters(sent)
+    assert (key, value, source) == (b"some-key", b"{not json", TELEMETRY_TOPIC)
+    assert "not UTF-8 JSON" in reason
+    assert counter("xlapulse_dead_letters_total", topic=TELEMETRY_TOPIC) == dead_before + 1
+    assert (
+        counter("xlapulse_events_processed_total", topic=TELEMETRY_TOPIC, outcome="dead_letter")
+        == outcome_before + 1
+    )
+    assert not app.tables["user-state"], "nothing is kept of a bad record"
+
+
+@pytest.mark.parametrize(
+    ("outcome", "shift"), [("late", timedelta(days=30)), ("future", -timedelta(hours=1))]
+)
+async def test_late_and_future_events_are_dead_lettered_by_the_time_policy(
+    app, sent, outcome: str, shift: timedelta
+) -> None:
+    agent = app.agents["xlapulse.streams.app.follow_users"]
+    event = VpnSessionEvent(
+        event_time=datetime.now(UTC) - shift, user_id=USER, device_id=DEVICE, state="dropped"
+    )
+    before = counter("xlapulse_events_processed_total", topic=TELEMETRY_TOPIC, outcome=outcome)
+    async with agent.test_context() as context:
+        await put_on_topic(context, event)
+    [(key, value, reason, source)] = dead_letters(sent)
+    assert (key, value, source) == (USER.encode(), encode_event(event), TELEMETRY_TOPIC)
+    assert reason == f"{outcome} event (event_time policy)"
+    assert (
+        counter("xlapulse_events_processed_total", topic=TELEMETRY_TOPIC, outcome=outcome)
+        == before + 1
+    )
+    assert USER not in app.tables["user-state"]
+    assert not [topic for topic, *_ in sent if topic != DEAD_LETTER_TOPIC], "no observation"
+
+
+async def test_a_duplicate_is_counted_and_dropped_not_dead_lettered(app, sent) -> None:
+    agent = app.agents["xlapulse.streams.app.follow_users"]
+    drop = VpnSessionEvent(
+        event_time=datetime.now(UTC), user_id=USER, device_id=DEVICE, state="dropped"
+    )
+    duplicates_before = counter(
+        "xlapulse_events_processed_total", topic=TELEMETRY_TOPIC, outcome="duplicate"
+    )
+    dead_before = counter("xlapulse_dead_letters_total", topic=TELEMETRY_TOPIC)
+    async with agent.test_context() as context:
+        await put_on_topic(context, drop)
+        sent_once = len(sent)
+        await put_on_topic(context, drop)
+    assert (
+        counter("xlapulse_events_processed_total", topic=TELEMETRY_TOPIC, outcome="duplicate")
+        == duplicates_before + 1
+    )
+    assert counter("xlapulse_dead_letters_total", topic=TELEMETRY_TOPIC) == dead_before
+    assert len(sent) == sent_once, "the duplicate sends nothing"
 
 
 async def test_aggregate_agent_writes_a_published_cell_once(app) -> None:
     agent = app.agents["xlapulse.streams.app.aggregate_cells"]
     sink = app.recording_sink
     observations = [
-        SampleObservation(
-            event_id=f"00000000-0000-4000-8000-{n:012d}",
-            user_id=f"u_{n:032x}",
-            persona="developer",
-            site="utrecht",
-            event_time_ms=1_795_420_800_000 + n * 1000,
-            touch_point="logon",
-            band=Band.GOOD if n % 2 else Band.TOLERATING,
-            time_lost_ms=0,
-            measured_ms=20_000,
-        )
-        for n in range(5)
+        logon_sample(n, "developer", "utrecht", 1_795_420_800_000 + n * 1000) for n in range(5)
     ]
     async with agent.test_context() as context:
         for observation in [*observations, observations[0]]:  # the last one is a replay
@@ -118,15 +227,71 @@ async def test_aggregate_agent_writes_a_published_cell_once(app) -> None:
     assert not any("samples=6i" in line for line in lines), "a replay is counted once"
 
 
+class SweepableTable(dict):
+    """Test double for a key-partitioned table: a dict that names each key's partition."""
+
+    def partition_for_key(self, key: str) -> int:
+        return partition_of(key, 3)
+
+
 def test_the_sweeper_deletes_only_expired_keys_of_the_partition_it_is_given() -> None:
-    table = {f"u_{n:032x}": {"expired": n % 2 == 0} for n in range(40)}
-    sweeper = PartitionSweeper(table, partitions=3, expired=lambda _key, value: value["expired"])
+    table = SweepableTable({f"u_{n:032x}": {"expired": n % 2 == 0} for n in range(40)})
+    sweeper = PartitionSweeper(table, expired=lambda _key, value: value["expired"])
     in_partition_1 = {key for key in table if partition_of(key, 3) == 1}
     deleted = sweeper.maybe_sweep(1)
     assert deleted == sum(1 for key in in_partition_1 if int(key[2:], 16) % 2 == 0) > 0
     assert all(not value["expired"] for key, value in table.items() if key in in_partition_1)
     assert any(value["expired"] for value in table.values()), "other partitions are untouched"
     assert sweeper.maybe_sweep(1) == 0, "at most one sweep per interval"
+
+
+def record_changelog(table) -> list[tuple[int, str, object]]:
+    """Record (partition, key, value) of every changelog message the table sends."""
+    sent: list[tuple[int, str, object]] = []
+
+    def send_changelog(partition, key, value, key_serializer=None, value_serializer=None):
+        sent.append((partition, key, value))
+        return SimpleNamespace(message=SimpleNamespace(partition=partition))
+
+    table.send_changelog = send_changelog
+    return sent
+
+
+async def test_a_swept_cell_is_tombstoned_in_the_changelog_partition_of_its_writes(
+    tmp_path,
+) -> None:
+    """A cell key (persona|site|window|start) hashes elsewhere than its observations'
+    key (persona|site); both its writes and its tombstone must follow persona|site,
+    or a rebuilt table brings expired cells back."""
+    partitions = 3
+    settings = XlapulseSettings(engine_data_dir=str(tmp_path), topic_partitions=partitions)
+    app = build_app(settings, sink=RecordingSink())
+    app.finalize()
+    app.conf.store = "memory://"
+    app.flow_control.resume()
+    sent = record_changelog(app.tables["cells"])
+    month_ago_ms = int((datetime.now(UTC) - timedelta(days=30)).timestamp() * 1000)
+    groups = [(persona, f"site{n}") for persona in DEFAULT_PERSONAS for n in range(6)]
+    agent = app.agents["xlapulse.streams.app.aggregate_cells"]
+    async with agent.test_context() as context:
+        for index, (persona, site) in enumerate(groups):
+            observation = logon_sample(index, persona, site, month_ago_ms + index * 1000)
+            group = observation.group_key()
+            await context.put(
+                json.dumps(observation.to_dict()).encode(),
+                key=group.encode(),
+                partition=partition_of(group, partitions),
+            )
+    writes = {(partition, key) for partition, key, value in sent if value is not None}
+    tombstones = {(partition, key) for partition, key, value in sent if value is None}
+    assert {partition for partition, _ in writes} == set(range(partitions))
+    assert len(writes) == 3 * len(groups), "a 5 min, 1 h and 1 day cell per group"
+    assert tombstones == writes, "every expired cell is deleted where it was written"
+    assert all(
+        partition == partition_of(key.rsplit("|", 2)[0], partitions)
+        for partition, key in tombstones
+    )
+    assert len(app.tables["cells"]) == 0
 
 
 def test_partition_of_matches_the_collectors_partitioner() -> None:

@@ -11,6 +11,7 @@ from xlapulse.streams.scoring.cells import (
     user_scores,
 )
 from xlapulse.streams.scoring.indicators import Band
+from xlapulse.streams.scoring.journey import JOURNEY_FORMULA_VERSION
 from xlapulse.streams.scoring.observations import (
     JourneyObservation,
     SampleObservation,
@@ -18,6 +19,7 @@ from xlapulse.streams.scoring.observations import (
     TicketObservation,
 )
 from xlapulse.streams.scoring.xla import default_xla_config
+from xlapulse.streams.sink.points import record_to_point
 
 CONFIG = default_xla_config()
 HOUR_START_MS = 1_795_420_800_000  # 2026-11-23 08:00 UTC
@@ -216,6 +218,9 @@ def test_journeys_are_published_in_day_cells_only() -> None:
         )
     record = cell_records(day, CONFIG)[0]
     assert record.measurement == "journey"
+    assert record.tags["journey_formula_version"] == JOURNEY_FORMULA_VERSION
+    assert record.tags["formula_version"] == FORMULA_VERSION
+    record_to_point(record)  # the tag is declared in the schema
     for n in range(5):
         add_observation(day, sample(n, "logon", Band.GOOD), TARGET_MS)
     assert by_measurement(cell_records(day, CONFIG), "journey") == [record], (
@@ -259,3 +264,88 @@ def test_a_correction_moves_a_ticket_from_without_signal_to_its_explanation() ->
         1,
         300_000,
     )
+
+
+def handled_ticket(n: int, stage: str = "handled", band: Band = Band.GOOD) -> TicketObservation:
+    return TicketObservation(
+        event_id=f"t-{stage}-{n}",
+        user_id=user(n),
+        persona="call_centre_agent",
+        site="utrecht",
+        event_time_ms=HOUR_START_MS,
+        ticket_id=f"INC{n}",
+        stage=stage,
+        band=band,
+        first_contact_ms=600_000,
+        resolution_ms=3_600_000,
+        reassignments=2,
+    )
+
+
+def test_a_retraction_takes_back_exactly_what_its_handling_added() -> None:
+    before = cell_with([handled_ticket(n) for n in range(5)])
+    cell = cell_with([handled_ticket(n) for n in range(6)] + [handled_ticket(5, "retracted")])
+    assert cell.to_dict() | {"event_ids": []} == before.to_dict() | {
+        "event_ids": [],
+        "ticket_users": [*before.ticket_users, user(5)],
+    }
+
+
+def test_a_retraction_without_its_handling_changes_no_count() -> None:
+    cell = cell_with([handled_ticket(n) for n in range(5)])
+    counts = cell.to_dict()
+    add_observation(cell, handled_ticket(7, "retracted"), TARGET_MS)
+    add_observation(cell, handled_ticket(0, "retracted", Band.FRUSTRATING), TARGET_MS)
+    assert cell.to_dict() | {"event_ids": []} == counts | {"event_ids": []}
+
+
+def answer(n: int, score: int, about_ticket: bool) -> SurveyObservation:
+    return SurveyObservation(
+        event_id=f"s-{n}",
+        user_id=user(n),
+        persona="executive",
+        site="utrecht",
+        event_time_ms=HOUR_START_MS,
+        score=score,
+        about_ticket=about_ticket,
+    )
+
+
+def test_service_desk_happiness_counts_only_answers_about_tickets() -> None:
+    """Executives: delighted with their tickets (10), furious after a VPN outage (0)."""
+    cell = Cell("executive", "utrecht", 3600, HOUR_START_MS)
+    for n in range(10):
+        add_observation(cell, answer(n, 10 if n < 5 else 0, about_ticket=n < 5), TARGET_MS)
+    records = cell_records(cell, CONFIG)
+    [desk] = by_measurement(records, "xla_compliance", objective="service-desk-happiness")
+    assert (desk.fields["value"], desk.fields["met"], desk.fields["samples"]) == (100.0, 1, 5)
+    assert by_measurement(records, "sentiment")[0].fields["happiness"] == 0.0, "all answers"
+
+
+def test_service_desk_happiness_needs_five_people_answering_about_tickets() -> None:
+    cell = Cell("executive", "utrecht", 3600, HOUR_START_MS)
+    for n in range(10):
+        add_observation(cell, answer(n, 10, about_ticket=n < 4), TARGET_MS)
+    records = cell_records(cell, CONFIG)
+    assert not by_measurement(records, "xla_compliance", objective="service-desk-happiness")
+
+
+def test_user_scores_in_five_minute_windows_keep_the_pseudonym_a_field() -> None:
+    cell = Cell("call_centre_agent", "utrecht", 300, HOUR_START_MS)
+    for n in range(5):
+        add_observation(cell, sample(n, "logon", Band.GOOD if n else Band.FRUSTRATING), TARGET_MS)
+    records = by_measurement(cell_records(cell, CONFIG, [user(0), user(1)]), "user_score")
+    assert {r.fields["user_id"]: r.fields["score"] for r in records} == {user(0): 0, user(1): 100}
+    assert all(r.tags["window"] == "5m" and user(0) not in r.tags.values() for r in records)
+    assert all(
+        HOUR_START_MS * 1_000_000 <= r.time_ns < (HOUR_START_MS + 300_000) * 1_000_000
+        for r in records
+    )
+    few = Cell("call_centre_agent", "utrecht", 300, HOUR_START_MS)
+    for n in range(4):
+        add_observation(few, sample(n, "logon", Band.GOOD), TARGET_MS)
+    assert not cell_records(few, CONFIG, [user(0)]), "nothing for fewer than five people"
+    day = Cell("call_centre_agent", "utrecht", 86_400, HOUR_START_MS)
+    for n in range(5):
+        add_observation(day, sample(n, "logon", Band.GOOD), TARGET_MS)
+    assert not by_measurement(cell_records(day, CONFIG, [user(0)]), "user_score")

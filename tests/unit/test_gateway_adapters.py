@@ -1,17 +1,26 @@
-"""Each vendor adapter on samples in the vendor's documented shape (tests/data/itsm)."""
+"""Each vendor adapter on samples in the vendor's documented shape (tests/data/itsm), and on
+every wrong-typed variant of them."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from xlapulse.collectors.contract.codec import encode_event, parse_event
 from xlapulse.collectors.contract.events import TicketEvent
-from xlapulse.collectors.gateway.adapters import ADAPTERS
-from xlapulse.collectors.gateway.adapters.lifecycle import PayloadError, ticket_events
+from xlapulse.collectors.gateway.adapters import ADAPTERS, jira, servicenow, topdesk, zendesk
+from xlapulse.collectors.gateway.adapters.lifecycle import (
+    IgnoredEvent,
+    PayloadError,
+    TicketChange,
+    ticket_events,
+    unexpected_shape,
+)
 from xlapulse.collectors.privacy import Pseudonymizer
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "itsm"
@@ -144,7 +153,7 @@ def test_zendesk_lifecycle() -> None:
 def test_generic_format() -> None:
     (event,) = mapped("generic", "generic_resolved.json")
     assert (event.source_system, event.action, event.channel) == (
-        "homegrown-desk",
+        "generic:homegrown-desk",
         "resolved",
         "walk_in",
     )
@@ -164,7 +173,18 @@ def test_no_personal_data_reaches_the_event(name: str) -> None:
     for event in events:
         wire = encode_event(event)
         assert parse_event(wire) == event
-        for clear in (b"@example", b"tuter", b"jansen", b"sanne", b"06-1234", b"lotte", b"janssen"):
+        for clear in (
+            b"@example",
+            b"tuter",
+            b"jansen",
+            b"sanne",
+            b"06-1234",
+            b"lotte",
+            b"janssen",
+            b"krystof",
+            b"bakker",
+            b"kees",
+        ):
             assert clear not in wire.lower()
 
 
@@ -179,11 +199,255 @@ def test_retried_delivery_has_the_same_event_ids() -> None:
         ("servicenow", {"operation": "delete", "record": {}}, "operation must be"),
         ("servicenow", {"operation": "insert", "record": {"number": "INC1"}}, "caller identity"),
         ("topdesk", {"trigger": "changed"}, "incident must be a JSON object"),
-        ("jira", {"webhookEvent": "comment_created", "issue": {"fields": {}}}, "unsupported"),
-        ("zendesk", {"type": "zen:event-type:user.created"}, "unsupported Zendesk event"),
+        ("jira", {"webhookEvent": 7}, "webhookEvent must be a string, got number"),
+        ("zendesk", {"detail": {}}, "type must be a string, got null"),
         ("generic", {"ticket_id": "1"}, "source_system"),
     ],
 )
 def test_malformed_payloads_say_why(source: str, document: dict[str, Any], reason: str) -> None:
     with pytest.raises(PayloadError, match=reason):
         ADAPTERS[source].map_payload(document)
+
+
+# --- close, reopen and hand-off on every vendor ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("servicenow_update_closed.json", [("closed", "Network", "phone")]),
+        (
+            "topdesk_changed_closed.json",  # flags still set repeat their earlier ids
+            [
+                ("first_contact", "Software", "phone"),
+                ("resolved", "Software", "phone"),
+                ("closed", "Software", "phone"),
+            ],
+        ),
+        (
+            "topdesk_changed_reopened.json",
+            [("first_contact", "Software", "phone"), ("reopened", "Software", "phone")],
+        ),
+        ("jira_issue_updated_closed.json", [("closed", "Report a printer problem", "portal")]),
+        ("jira_issue_updated_reopened.json", [("reopened", "Report a printer problem", "portal")]),
+        (
+            "jira_issue_updated_reassigned.json",
+            [("reassigned", "Report a printer problem", "portal")],
+        ),
+        ("zendesk_status_changed_closed.json", [("closed", "INCIDENT", "portal")]),
+        ("generic_closed.json", [("closed", "network", "phone")]),
+    ],
+)
+def test_close_reopen_and_hand_off(name: str, expected: list[tuple[str, str, str]]) -> None:
+    events = mapped(name.split("_")[0], name)
+    assert [(event.action, event.category, event.channel) for event in events] == expected
+
+
+def test_close_and_reopen_details() -> None:
+    (closed,) = mapped("servicenow", "servicenow_update_closed.json")
+    assert (closed.vendor_status, closed.assignment_group) == ("Closed", "Workplace Second Line")
+    assert closed.event_time.isoformat() == "2026-11-23T14:40:12+00:00"
+    (handed_off,) = mapped("jira", "jira_issue_updated_reassigned.json")
+    assert handed_off.assignment_group == "Network Support"  # the team, not the agent
+    (jira_closed,) = mapped("jira", "jira_issue_updated_closed.json")
+    assert (jira_closed.vendor_status, jira_closed.sla_breached) == ("Closed", True)
+    reopened = mapped("topdesk", "topdesk_changed_reopened.json")[-1]
+    assert reopened.event_time.isoformat() == "2026-11-22T08:27:51+00:00"
+    assert reopened.vendor_status == "In progress"
+
+
+def test_topdesk_close_repeats_the_ids_of_earlier_steps() -> None:
+    """The closed delivery still carries responded/completed: same ids, dropped as duplicates."""
+    earlier = {e.action: e.event_id for e in mapped("topdesk", "topdesk_changed_completed.json")}
+    closed = {e.action: e.event_id for e in mapped("topdesk", "topdesk_changed_closed.json")}
+    assert closed["first_contact"] == earlier["first_contact"]
+    assert closed["resolved"] == earlier["resolved"]
+    assert closed["closed"] not in earlier.values()
+
+
+# --- events that are no lifecycle step -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "document", "reason"),
+    [
+        ("jira", {"webhookEvent": "comment_created", "comment": {}}, "'comment_created' is no"),
+        ("jira", {"webhookEvent": "jira:issue_deleted", "issue": {}}, "'jira:issue_deleted' is"),
+        ("zendesk", {"type": "zen:event-type:user.created"}, "'zen:event-type:user.created'"),
+    ],
+)
+def test_other_webhook_events_are_ignored(
+    source: str, document: dict[str, Any], reason: str
+) -> None:
+    with pytest.raises(IgnoredEvent, match=reason):
+        ADAPTERS[source].map_payload(document)
+
+
+# --- the generic format cannot speak for another source ------------------------------
+
+
+def test_generic_source_system_is_namespaced() -> None:
+    """A generic sender naming itself 'servicenow' gets neither the name nor its event ids."""
+    servicenow_created = mapped("servicenow", "servicenow_insert_assigned.json")[0]
+    document = {
+        "source_system": "servicenow",
+        "ticket_id": servicenow_created.ticket_id,
+        "action": "created",
+        "occurred_at": "2026-11-20T09:02:11+00:00",
+        "user": "abel.tuter@example.com",
+    }
+    source, changes = ADAPTERS["generic"].map_payload(document)
+    (impostor,) = ticket_events(source, changes, PSEUDONYMS)
+    assert impostor.source_system == "generic:servicenow"
+    assert impostor.event_id != servicenow_created.event_id
+
+
+# --- wrong-typed payloads are PayloadErrors, never crashes ---------------------------
+
+RAW_ADAPTERS: dict[str, Callable[[Mapping[str, Any]], list[TicketChange]]] = {
+    "servicenow": servicenow.changes,
+    "topdesk": topdesk.changes,
+    "jira": jira.changes,
+    "zendesk": zendesk.changes,
+}
+WRONG_VALUES: tuple[Any, ...] = ("x", "", 7, -1, 10**20, 1e308, True, None, [], ["x"], {}, {"x": 1})
+VENDOR_SAMPLES = [name for name in TICKET_SAMPLES if name.split("_")[0] in RAW_ADAPTERS]
+
+
+def paths(node: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    """The path of every value inside ``node`` (object keys and array indexes)."""
+    children = node.items() if isinstance(node, dict) else enumerate(node)
+    for key, child in children:
+        yield (*prefix, key)
+        if isinstance(child, dict | list):
+            yield from paths(child, (*prefix, key))
+
+
+def container(document: Any, path: tuple[Any, ...]) -> Any:
+    for key in path[:-1]:
+        document = document[key]
+    return document
+
+
+@pytest.mark.parametrize("name", VENDOR_SAMPLES)
+def test_every_wrong_typed_value_is_a_payload_error(name: str) -> None:
+    """Each value of the sample, replaced in turn by each wrong-typed value, maps or raises
+    PayloadError (or a contract ValidationError, or IgnoredEvent for another webhookEvent):
+    the adapter's own readers catch it, without the net of unexpected_shape."""
+    source = name.split("_")[0]
+    document = sample(name)
+    crashes = []
+    for path in list(paths(document)):
+        parent = container(document, path)
+        original = parent[path[-1]]
+        for wrong in WRONG_VALUES:
+            parent[path[-1]] = wrong
+            try:
+                ticket_events(source, RAW_ADAPTERS[source](document), PSEUDONYMS)
+            except (PayloadError, ValidationError, IgnoredEvent):
+                pass
+            except Exception as error:  # every other error is the finding
+                crashes.append(f"{path} = {wrong!r}: {type(error).__name__}: {error}")
+        parent[path[-1]] = original
+    assert not crashes, "\n".join(crashes[:20])
+
+
+@pytest.mark.parametrize(
+    ("source", "name", "path", "wrong", "reason"),
+    [
+        (
+            "jira",
+            "jira_issue_created.json",
+            ("issue", "fields", "priority"),
+            "High",
+            "issue.fields.priority must be a JSON object, got string",
+        ),
+        (
+            "jira",
+            "jira_issue_updated_commented.json",
+            ("comment", "author"),
+            "Mia Krystof",
+            "comment.author must be a JSON object, got string",
+        ),
+        (
+            "jira",
+            "jira_issue_updated_resolved.json",
+            ("issue", "fields", "customfield_10030", "completedCycles"),
+            "none",
+            "issue.fields.customfield_10030.completedCycles must be a JSON array, got string",
+        ),
+        (
+            "jira",
+            "jira_issue_updated_resolved.json",
+            ("timestamp",),
+            10**20,
+            "timestamp is not a timestamp: epoch ms out of range",
+        ),
+        (
+            "jira",
+            "jira_issue_updated_reassigned.json",
+            ("changelog", "items", 1, "toString"),
+            {"name": "Network Support"},
+            "changelog.items[1].toString must be a string, got object",
+        ),
+        (
+            "zendesk",
+            "zendesk_comment_added.json",
+            ("event", "comment", "author"),
+            "Kim Agent",
+            "event.comment.author must be a JSON object, got string",
+        ),
+        (
+            "zendesk",
+            "zendesk_ticket_created.json",
+            ("detail", "via", "channel"),
+            ["web"],
+            "detail.via.channel must be a string, got array",
+        ),
+        (
+            "topdesk",
+            "topdesk_changed_completed.json",
+            ("incident", "operatorGroup"),
+            "Werkplekbeheer",
+            "incident.operatorGroup must be a JSON object, got string",
+        ),
+        (
+            "servicenow",
+            "servicenow_update_reassigned_resolved.json",
+            ("record", "state"),
+            {"value": ["6"]},
+            "record.state.value must be a string, got array",
+        ),
+    ],
+)
+def test_wrong_types_are_named_by_path(
+    source: str, name: str, path: tuple[Any, ...], wrong: Any, reason: str
+) -> None:
+    document = sample(name)
+    container(document, path)[path[-1]] = wrong
+    with pytest.raises(PayloadError) as raised:
+        ADAPTERS[source].map_payload(document)
+    assert raised.value.reason == reason
+
+
+def test_an_absent_list_or_object_is_empty_not_malformed() -> None:
+    document = sample("jira_issue_updated_resolved.json")
+    document["issue"]["fields"]["customfield_10030"]["completedCycles"] = None
+    document["issue"]["fields"]["priority"] = None
+    source, changes = ADAPTERS["jira"].map_payload(document)
+    (event,) = ticket_events(source, changes, PSEUDONYMS)
+    assert (event.action, event.priority, event.sla_breached) == ("resolved", None, None)
+
+
+def test_unexpected_shape_names_the_adapter_not_the_payload() -> None:
+    """The net under the typed readers: the original message (it may quote input) is gone."""
+    payload: dict[str, Any] = {"priority": "Jan Jansen"}
+    with pytest.raises(PayloadError) as raised, unexpected_shape("jira"):
+        payload["priority"].get("name")
+    assert (
+        raised.value.reason
+        == "jira payload has an unexpected shape (AttributeError in its adapter)"
+    )
+    with pytest.raises(PayloadError) as raised, unexpected_shape("jira"):
+        raise PayloadError("issue.key is missing or empty")
+    assert raised.value.reason == "issue.key is missing or empty"  # kept, not wrapped

@@ -1,4 +1,5 @@
-"""Gateway building blocks: OpenAPI drift, signatures, scrubbing, dedup LRU, token bucket."""
+"""Gateway building blocks: OpenAPI drift, signatures, scrubbing and dead-letter redaction,
+dedup LRU, token bucket."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from xlapulse.collectors.gateway.auth import Unauthorized, authenticate, sign_he
 from xlapulse.collectors.gateway.dedup import RecentIds
 from xlapulse.collectors.gateway.openapi import OPENAPI_PATH, render_openapi_text
 from xlapulse.collectors.gateway.ratelimit import TokenBucket
-from xlapulse.collectors.gateway.scrub import redact_document, scrub_text
+from xlapulse.collectors.gateway.scrub import DeadLetterRedactor, redact_document, scrub_text
 from xlapulse.collectors.gateway.settings import GatewaySettings
 from xlapulse.collectors.privacy import Pseudonymizer
 
@@ -84,6 +85,37 @@ def test_redact_document_pseudonymizes_identity_keys_and_scrubs_text() -> None:
     assert redacted["reporter"]["active"] is True
     assert redacted["summary"] == "call [phone]"
     assert redacted["count"] == 3
+
+
+def test_dead_letter_redactor_finds_the_document_s_people_in_free_text() -> None:
+    pseudonyms = Pseudonymizer(b"0123456789abcdef0123")
+    document = {
+        "caller": {"dynamicName": "Berg, Anna van den", "timeZone": "Europe/Amsterdam"},
+        "category": {"name": "Software"},
+        "detail": {"actor_id": "20978392", "submitter_id": 20978392, "device": "LT-AMS-0042"},
+        "request": "Anna van den Berg (actor 20978392) says Software crashes; ali@example.org",
+        "self": "https://example.atlassian.net/rest/api/2/user?accountId=5b10ac8d&expand=x",
+    }
+    redactor = DeadLetterRedactor(document, pseudonyms)
+    redacted = redactor.document(document)
+    assert redacted["request"] == (
+        "[person] van den [person] (actor [person]) says Software crashes; [email]"
+    )
+    assert redacted["self"].endswith("/user?accountId=[person]&expand=x")
+    assert redacted["detail"]["actor_id"] == pseudonyms.user("20978392")
+    assert redacted["detail"]["submitter_id"] == pseudonyms.user("20978392")
+    assert redacted["detail"]["device"] == pseudonyms.device("LT-AMS-0042")
+    assert redactor.text("got 'Ali'") == "got '[person]'"  # an e-mail's local part is a name
+
+
+def test_dead_letter_redactor_cuts_deep_nesting() -> None:
+    deep: list[object] = []
+    node = deep
+    for _level in range(100):
+        node.append([])
+        node = node[0]  # type: ignore[assignment]
+    redacted = redact_document({"x": deep}, Pseudonymizer(b"0123456789abcdef0123"))
+    assert "[nested too deep]" in repr(redacted)
 
 
 def test_recent_ids_evicts_least_recently_used() -> None:

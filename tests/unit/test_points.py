@@ -33,4 +33,4 @@ def test_unknown_measurement_and_tag_field_overlap_are_refused() -> None:
     with pytest.raises(PointSchemaError, match="unknown measurement"):
         record_to_point(Record("nope", TAGS, {"x": 1}, 0))
     with pytest.raises(PointSchemaError, match="both tag and field"):
-        record_to_point(Record("journey", TAGS, {"site": "x"}, 0))
+        record_to_point(Record("sentiment", TAGS, {"site": "x"}, 0))

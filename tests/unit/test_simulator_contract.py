@@ -103,3 +103,12 @@ def test_logon_events_are_the_logons_of_the_full_run() -> None:
     tuesday = MONDAY + timedelta(days=1)
     from_run = [e for e in of_type(run(ALL_KINDS_YAML), "logon") if e.event_time.day == 24]
     assert list(fleet.logon_events(tuesday, first_day=MONDAY)) == from_run
+
+
+def test_probe_phase_marks_count_from_the_start_like_the_collector_measures_them() -> None:
+    answered = [p for p in of_type(run(BASELINE_YAML), "synthetic_probe") if p.first_byte_ms]
+    assert answered
+    for probe in answered:
+        marks = [probe.dns_ms, probe.connect_ms, probe.tls_ms, probe.first_byte_ms, probe.total_ms]
+        assert marks == sorted(marks), marks
+        assert probe.dns_ms < probe.connect_ms

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from tests.unit.wire_events import contract_events
+from tests.unit.wire_events import contract_event, contract_events
 from xlapulse.collectors.privacy import Pseudonymizer
 from xlapulse.collectors.sources.base import Identity, SourceError
 from xlapulse.collectors.sources.settings import WindowsEventLogSettings
@@ -19,6 +20,7 @@ from xlapulse.collectors.sources.windows_eventlog import (
     PRINT_ADMIN,
     PRINT_OPERATIONAL,
     WindowsEventLogSource,
+    WindowsEventMapper,
     channel_query,
 )
 from xlapulse.collectors.sources.windows_xml import parse_events
@@ -150,3 +152,49 @@ def test_a_logon_split_over_two_rounds_is_measured_once():
 def test_malformed_xml_is_a_clear_error():
     with pytest.raises(SourceError, match="not well-formed"):
         parse_events("<Event><System><EventID>100</System>")
+
+
+def test_print_processor_842_with_a_win32_error_is_a_failure_and_805_info_is_not():
+    collected, _ = collect({PRINT_OPERATIONAL: "printservice-operational-842-805.xml"})
+    (failed,) = by_type(
+        contract_events(collected), "print_job"
+    )  # 805 (level 4) and 842 0x0 are silent
+    assert (failed.outcome, failed.printer, failed.error_code) == (
+        "failed",
+        "Reception-Label-01",
+        0x80070005,
+    )
+    assert failed.event_time == datetime(2015, 6, 1, 11, 41, 19, 900000, UTC)
+
+
+def test_winlogon_7002_abandons_a_pending_logon_and_a_scm_7001_does_not_close_one():
+    collected, _ = collect(
+        {
+            "Application": "application.xml",
+            GROUP_POLICY: "grouppolicy-operational.xml",
+            "System": "system-logoff-and-scm.xml",
+        }
+    )
+    assert by_type(contract_events(collected), "logon") == []
+    assert json.loads(collected.bookmark)["state"]["logon"] is None
+    later, _ = collect({"System": "system.xml"}, collected.bookmark)
+    assert (
+        by_type(contract_events(later), "logon") == []
+    )  # nothing pending pairs with the next 7001
+
+
+def test_shutdown_200_is_reported_with_the_next_boot():
+    first, _ = collect({DIAGNOSTICS: "diagnostics-performance.xml"})
+    (boot,) = by_type(contract_events(first), "boot")
+    assert boot.previous_shutdown_duration_ms is None  # the 200 in the sample follows it
+    assert json.loads(first.bookmark)["state"]["shutdown_ms"] == 19692
+    records = parse_events((DATA / "diagnostics-performance.xml").read_text())
+    next_boot = [r for r in records if r.event_id == 100]
+    later_boot = [
+        replace(r, record_id=r.record_id + 100, time_created=r.time_created + timedelta(days=1))
+        for r in next_boot
+    ]
+    mapper = WindowsEventMapper(IDENTITY, json.loads(first.bookmark)["state"])
+    (second_boot,) = map(contract_event, mapper.map(later_boot))
+    assert second_boot.previous_shutdown_duration_ms == 19692
+    assert second_boot.boot_duration_ms == 165331

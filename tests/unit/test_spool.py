@@ -27,7 +27,7 @@ def test_records_come_back_oldest_first_and_removed_ones_are_gone(tmp_path):
     assert (spool.bookmark("a"), spool.bookmark("b"), spool.bookmark("none")) == ("b1", "c1", None)
 
 
-def test_oldest_records_are_evicted_and_counted(tmp_path):
+def test_oldest_records_are_evicted_counted_and_logged(tmp_path, caplog):
     size = record(0).size_bytes
     spool = Spool(tmp_path, max_bytes=size * 5)
     for number in range(8):
@@ -36,6 +36,9 @@ def test_oldest_records_are_evicted_and_counted(tmp_path):
     stats = spool.stats()
     assert (stats.records, stats.evicted_records, stats.evicted_bytes) == (5, 3, 3 * size)
     assert stats.payload_bytes <= 5 * size
+    warnings = [r.getMessage() for r in caplog.records if r.name == "xlapulse.collector.spool"]
+    assert len(warnings) == 3
+    assert f"deleted the 1 oldest records ({size} bytes) unsent" in warnings[0]
 
 
 def test_a_failed_round_stores_neither_records_nor_bookmark(tmp_path):

@@ -270,3 +270,20 @@ def test_a_late_signal_explains_a_ticket_whose_whole_lifecycle_came_first() -> N
     later = vpn("connected", 45)
     state = step(state, later, CONFIG, event_time_ms(later)).state
     assert "INC1" not in state.tickets, "telemetry passed the creation time: the ticket is done"
+
+
+def test_reopening_retracts_the_counted_handling_at_its_own_time() -> None:
+    _, steps = run(
+        [
+            assign(),
+            ticket("created", 0),
+            ticket("first_contact", 5),
+            ticket("resolved", 15),
+            ticket("reopened", 25),
+            ticket("resolved", 45),
+        ]
+    )
+    first, retraction, final = (o for s in steps[3:] for o in s.observations)
+    assert (retraction.stage, retraction.event_time_ms) == ("retracted", first.event_time_ms)
+    assert (retraction.band, retraction.reopened) == (first.band, False) == (Band.GOOD, False)
+    assert (final.stage, final.band, final.reopened) == ("handled", Band.FRUSTRATING, True)

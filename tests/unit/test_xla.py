@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -46,7 +47,8 @@ def test_the_packaged_file_loads_with_all_default_personas() -> None:
     config = default_xla_config()
     assert DEFAULT_XLA_PATH.name == "default.yaml"
     assert config.version == "2026.11-1"
-    assert len(config.digest) == 12 and int(config.digest, 16) >= 0
+    text = DEFAULT_XLA_PATH.read_text(encoding="utf-8")
+    assert config.digest == hashlib.sha256(text.encode()).hexdigest()[:12]
     assert set(DEFAULT_PERSONAS) <= set(config.personas)
     assert set(config.objectives) == set(DEFAULT_PERSONAS)
     assert all(config.objectives_for(name) for name in DEFAULT_PERSONAS)
@@ -121,7 +123,9 @@ def test_the_digest_follows_the_text_and_the_version_is_kept() -> None:
 def test_load_from_a_path_and_an_unreadable_path(tmp_path: Path) -> None:
     path = tmp_path / "xla.yaml"
     path.write_text(DEFAULT_XLA_PATH.read_text(encoding="utf-8"), encoding="utf-8")
-    assert load_xla_file(path).digest == default_xla_config().digest
+    assert load_xla_file(path).digest == load_xla_file(path).digest == default_xla_config().digest
+    path.write_text(path.read_text(encoding="utf-8").replace("target: 0.95", "target: 0.9", 1))
+    assert load_xla_file(path).digest != default_xla_config().digest, "an edited file differs"
     with pytest.raises(YamlFileError, match="cannot read"):
         load_xla_file(tmp_path / "missing.yaml")
 

@@ -1,7 +1,9 @@
 """The generic JSON format: any service desk that can post one lifecycle step per request.
 
 Reads :class:`GenericTicketChange` (documented in README.md and in the OpenAPI file).
-The sender names the action itself, so no previous values are needed.
+The sender names the action itself, so no previous values are needed. The sender's
+``source_system`` is namespaced (``generic:<name>``): a sender cannot pass its events off
+as another adapter's, nor collide with their event ids.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from xlapulse.collectors.contract.events import TicketAction, TicketChannel
 from xlapulse.collectors.gateway.adapters.lifecycle import PayloadError, TicketChange
 
 SOURCE = "generic"
+SOURCE_PREFIX = f"{SOURCE}:"
 
 Text = Annotated[str, Field(min_length=1, max_length=200)]
 
@@ -26,7 +29,8 @@ class GenericTicketChange(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     source_system: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,40}$")] = Field(
-        description="Name of the sending system, e.g. 'homegrown-desk'."
+        description="Name of the sending system, e.g. 'homegrown-desk'; events carry it as "
+        "'generic:homegrown-desk'."
     )
     ticket_id: Text
     action: TicketAction
@@ -47,7 +51,7 @@ class GenericTicketChange(BaseModel):
 
 
 def changes(document: Mapping[str, Any]) -> tuple[str, list[TicketChange]]:
-    """The sender's ``source_system`` and the one step the document carries."""
+    """The sender's namespaced ``source_system`` and the one step the document carries."""
     try:
         step = GenericTicketChange.model_validate(document)
     except ValidationError as error:
@@ -66,4 +70,4 @@ def changes(document: Mapping[str, Any]) -> tuple[str, list[TicketChange]]:
         vendor_status=step.status,
         device_name=step.device,
     )
-    return step.source_system, [change]
+    return SOURCE_PREFIX + step.source_system, [change]

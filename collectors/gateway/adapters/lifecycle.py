@@ -9,15 +9,23 @@ the same id. ``created`` and ``first_contact`` happen once per ticket, so their 
 the version out: every later public reply maps to the same ``first_contact`` id and is
 dropped as a duplicate (by the gateway's recent-ids cache and by the engine's event-id
 de-duplication), which keeps the *first* one.
+
+The helpers at the end read vendor JSON defensively: a value of the wrong JSON type is a
+:class:`PayloadError` naming its path (``issue.fields.priority must be an object, got
+string``), and :func:`unexpected_shape` turns whatever an adapter still trips over into
+one naming the adapter, so a malformed payload is a 400 and a dead letter, never a 500.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+from pydantic import ValidationError
 
 from xlapulse.collectors.contract.events import TicketAction, TicketChannel, TicketEvent
 from xlapulse.collectors.privacy import Pseudonymizer
@@ -26,10 +34,28 @@ GATEWAY_NAMESPACE = uuid.UUID("6f1d8a52-3f0e-5a8e-9a55-1d2c6c0e7a11")
 ONCE_PER_TICKET: frozenset[str] = frozenset({"created", "first_contact"})
 SHORT_TEXT_CHARS = 200
 UNCATEGORIZED = "uncategorized"
+# What a shape the adapter did not foresee raises (None.get, int + str, datetime range ...).
+SHAPE_ERRORS = (TypeError, AttributeError, ValueError, KeyError, IndexError, OverflowError, OSError)
+JSON_TYPES: tuple[tuple[type, str], ...] = (
+    (bool, "boolean"),
+    (int | float, "number"),
+    (str, "string"),
+    (Mapping, "object"),
+    (list, "array"),
+)
 
 
 class PayloadError(ValueError):
     """A payload the adapter cannot map; ``reason`` says why in one line (HTTP 400)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class IgnoredEvent(Exception):
+    """A well-formed delivery that is no ticket lifecycle event (e.g. a Jira
+    ``comment_created``): answered 200 with the reason, counted as ``ignored``, not stored."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -98,25 +124,79 @@ def short(text: str | None) -> str:
     return (text or "").strip()[:SHORT_TEXT_CHARS]
 
 
-def as_mapping(value: Any, what: str) -> Mapping[str, Any]:
+@contextmanager
+def unexpected_shape(source: str) -> Iterator[None]:
+    """Turn an error an adapter did not foresee into a :class:`PayloadError` naming ``source``.
+
+    The typed readers below name the JSON path; this is the net under them. The message
+    of the original error is not kept: it may quote the payload.
+    """
+    try:
+        yield
+    except (PayloadError, ValidationError):
+        raise
+    except SHAPE_ERRORS as error:
+        raise PayloadError(
+            f"{source} payload has an unexpected shape ({type(error).__name__} in its adapter)"
+        ) from None
+
+
+def json_type(value: Any) -> str:
+    """The JSON name of a parsed value's type (``object``, ``string``, ``null`` ...)."""
+    for python_type, name in JSON_TYPES:
+        if isinstance(value, python_type):
+            return name
+    return "null" if value is None else type(value).__name__
+
+
+def as_mapping(value: Any, what: str, *, optional: bool = False) -> Mapping[str, Any]:
+    """``value`` as a JSON object; with ``optional``, null or absent is an empty one."""
+    if value is None and optional:
+        return {}
     if not isinstance(value, Mapping):
-        raise PayloadError(f"{what} must be a JSON object, got {type(value).__name__}")
+        raise PayloadError(f"{what} must be a JSON object, got {json_type(value)}")
     return value
 
 
+def as_list(value: Any, what: str, *, optional: bool = False) -> list[Any]:
+    """``value`` as a JSON array; with ``optional``, null or absent is an empty one."""
+    if value is None and optional:
+        return []
+    if not isinstance(value, list):
+        raise PayloadError(f"{what} must be a JSON array, got {json_type(value)}")
+    return value
+
+
+def optional_text(value: Any, what: str) -> str | None:
+    """A string or number as stripped text; None for null, absent or blank."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise PayloadError(f"{what} must be a string, got {json_type(value)}")
+    return str(value).strip() or None
+
+
+def optional_bool(value: Any, what: str) -> bool | None:
+    """A JSON boolean, or None for null or absent."""
+    if value is None or isinstance(value, bool):
+        return value
+    raise PayloadError(f"{what} must be true or false, got {json_type(value)}")
+
+
 def require_text(document: Mapping[str, Any], key: str, what: str) -> str:
-    value = document.get(key)
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        value = str(value)
-    if not isinstance(value, str) or not value.strip():
+    text = optional_text(document.get(key), f"{what}.{key}")
+    if text is None:
         raise PayloadError(f"{what}.{key} is missing or empty")
-    return value.strip()
+    return text
 
 
 def parse_time(value: Any, what: str) -> datetime:
     """ISO 8601 with an offset, or ``YYYY-MM-DD HH:MM:SS`` (ServiceNow, UTC), or epoch ms."""
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value / 1000, tz=UTC)
+        try:
+            return datetime.fromtimestamp(value / 1000, tz=UTC)
+        except (OverflowError, OSError, ValueError):
+            raise PayloadError(f"{what} is not a timestamp: epoch ms out of range") from None
     if not isinstance(value, str) or not value.strip():
         raise PayloadError(f"{what} is missing")
     try:

@@ -20,6 +20,7 @@ from xlapulse.collectors.gateway.adapters.lifecycle import (
     as_mapping,
     assignment_action,
     channel_from,
+    optional_text,
 )
 
 SOURCE = "servicenow"
@@ -44,7 +45,7 @@ CHANNELS: dict[str, TicketChannel] = {
 def changes(document: Mapping[str, Any]) -> list[TicketChange]:
     """Lifecycle steps in one business-rule delivery (none when nothing relevant changed)."""
     record = as_mapping(document.get("record"), "record")
-    previous = as_mapping(document.get("previous") or {}, "previous")
+    previous = as_mapping(document.get("previous"), "previous", optional=True)
     operation = document.get("operation")
     if operation not in ("insert", "update"):
         raise PayloadError(f"operation must be 'insert' or 'update', got {operation!r}")
@@ -57,13 +58,14 @@ def _actions(
 ) -> list[TicketAction]:
     actions: list[TicketAction] = ["created"] if operation == "insert" else []
     if operation == "insert" or "assignment_group" in previous:
-        group_before = _plain(previous.get("assignment_group"))
+        group_before = _plain(previous.get("assignment_group"), "previous.assignment_group")
         assignment = assignment_action(group_before, value(record, "assignment_group"))
         if assignment:
             actions.append(assignment)
     if public_reply:
         actions.append("first_contact")
-    state_before, state_now = _plain(previous.get("state")), value(record, "state")
+    state_before = _plain(previous.get("state"), "previous.state")
+    state_now = value(record, "state")
     if operation == "update" and state_before and state_now != state_before:
         actions.extend(_state_actions(state_before, state_now))
     return actions
@@ -85,7 +87,6 @@ def _change(action: TicketAction, record: Mapping[str, Any]) -> TicketChange:
         raise PayloadError("record.number is missing")
     identity = _caller_identity(record)
     priority = value(record, "priority")
-    made_sla = value(record, "made_sla")
     return TicketChange(
         action=action,
         ticket_id=number,
@@ -96,7 +97,7 @@ def _change(action: TicketAction, record: Mapping[str, Any]) -> TicketChange:
         category=display(record, "category") or "",
         assignment_group=display(record, "assignment_group"),
         priority=int(priority) if priority in ("1", "2", "3", "4", "5") else None,
-        sla_breached=None if made_sla not in ("true", "false") else made_sla == "false",
+        sla_breached=_sla_breached(record),
         vendor_status=display(record, "state"),
     )
 
@@ -109,6 +110,17 @@ def _caller_identity(record: Mapping[str, Any]) -> str:
     raise PayloadError(
         "record has no caller identity (send caller_id.email or caller_id.user_name)"
     )
+
+
+def _sla_breached(record: Mapping[str, Any]) -> bool | None:
+    """``made_sla`` as the Table API sends it (``"true"``/``"false"``) or as a JSON boolean."""
+    made_sla = record.get("made_sla")
+    if isinstance(made_sla, Mapping):
+        made_sla = made_sla.get("value")
+    if isinstance(made_sla, bool):
+        return not made_sla
+    text = optional_text(made_sla, "record.made_sla")
+    return None if text not in ("true", "false") else text == "false"
 
 
 def _updated_on(record: Mapping[str, Any]) -> datetime:
@@ -125,20 +137,21 @@ def _updated_on(record: Mapping[str, Any]) -> datetime:
 
 def value(record: Mapping[str, Any], key: str) -> str | None:
     """The stored value of a field, whatever the Table API form."""
-    return _plain(record.get(key))
+    return _plain(record.get(key), f"record.{key}")
 
 
 def display(record: Mapping[str, Any], key: str) -> str | None:
     """The display value of a field when the record carries one, else its stored value."""
     field = record.get(key)
-    if isinstance(field, Mapping) and field.get("display_value"):
-        return str(field["display_value"])
-    return _plain(field)
-
-
-def _plain(field: Any) -> str | None:
     if isinstance(field, Mapping):
-        field = field.get("value")
-    if field is None or field == "":
-        return None
-    return str(field)
+        shown = optional_text(field.get("display_value"), f"record.{key}.display_value")
+        if shown:
+            return shown
+    return _plain(field, f"record.{key}")
+
+
+def _plain(field: Any, what: str) -> str | None:
+    """A plain value, or the ``value`` of a ``{"display_value", "value"}`` pair."""
+    if isinstance(field, Mapping):
+        return optional_text(field.get("value"), f"{what}.value")
+    return optional_text(field, what)

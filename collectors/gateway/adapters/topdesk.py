@@ -21,6 +21,7 @@ from xlapulse.collectors.gateway.adapters.lifecycle import (
     as_mapping,
     assignment_action,
     channel_from,
+    optional_text,
     parse_time,
     require_text,
 )
@@ -53,7 +54,7 @@ CHANNELS: dict[str, TicketChannel] = {
 def changes(document: Mapping[str, Any]) -> list[TicketChange]:
     """Lifecycle steps in one action-sequence delivery."""
     incident = as_mapping(document.get("incident"), "incident")
-    previous = as_mapping(document.get("previous") or {}, "previous")
+    previous = as_mapping(document.get("previous"), "previous", optional=True)
     trigger = document.get("trigger")
     if trigger not in ("created", "changed"):
         raise PayloadError(f"trigger must be 'created' or 'changed', got {trigger!r}")
@@ -61,11 +62,12 @@ def changes(document: Mapping[str, Any]) -> list[TicketChange]:
     steps: list[tuple[TicketAction, datetime, str]] = []
     if trigger == "created":
         steps.append(("created", _created_at(incident), ""))
-    group_before = _name(previous.get("operatorGroup")) if trigger == "changed" else None
+    group_before = _name(previous, "operatorGroup", "previous") if trigger == "changed" else None
     if trigger == "created" or "operatorGroup" in previous:
-        assignment = assignment_action(group_before, _name(incident.get("operatorGroup")))
+        group = _name(incident, "operatorGroup", "incident")
+        assignment = assignment_action(group_before, group)
         if assignment:
-            steps.append((assignment, modified_at, incident.get("modificationDate")))
+            steps.append((assignment, modified_at, str(incident["modificationDate"])))
     steps.extend(_flag_steps(incident, previous))
     return [_change(action, incident, at, version) for action, at, version in steps]
 
@@ -101,12 +103,12 @@ def _change(
         user_identity=_caller_identity(incident),
         occurred_at=at,
         version=version,
-        channel=channel_from(_name(incident.get("entryType")), CHANNELS),
-        category=_name(incident.get("category")) or "",
-        assignment_group=_name(incident.get("operatorGroup")),
-        priority=_priority(_name(incident.get("priority"))),
+        channel=channel_from(_name(incident, "entryType", "incident"), CHANNELS),
+        category=_name(incident, "category", "incident") or "",
+        assignment_group=_name(incident, "operatorGroup", "incident"),
+        priority=_priority(_name(incident, "priority", "incident")),
         sla_breached=breached,
-        vendor_status=_name(incident.get("processingStatus")),
+        vendor_status=_name(incident, "processingStatus", "incident"),
     )
 
 
@@ -115,17 +117,18 @@ def _created_at(incident: Mapping[str, Any]) -> datetime:
 
 
 def _caller_identity(incident: Mapping[str, Any]) -> str:
-    caller = as_mapping(incident.get("caller") or {}, "incident.caller")
+    caller = as_mapping(incident.get("caller"), "incident.caller", optional=True)
     for key in ("email", "id"):
-        if isinstance(caller.get(key), str) and caller[key].strip():
-            return caller[key]
+        identity = optional_text(caller.get(key), f"incident.caller.{key}")
+        if identity:
+            return identity
     raise PayloadError("incident.caller has neither an email nor a person id")
 
 
-def _name(field: Any) -> str | None:
-    if isinstance(field, Mapping) and isinstance(field.get("name"), str) and field["name"]:
-        return field["name"]
-    return None
+def _name(parent: Mapping[str, Any], key: str, what: str) -> str | None:
+    """The ``name`` of a TOPdesk reference field (``{"id", "name"}``); None when it is null."""
+    reference = as_mapping(parent.get(key), f"{what}.{key}", optional=True)
+    return optional_text(reference.get("name"), f"{what}.{key}.name")
 
 
 def _priority(name: str | None) -> int | None:

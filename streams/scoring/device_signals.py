@@ -1,0 +1,82 @@
+"""Messages of the device join: what users tell devices, and what devices answer.
+
+A ticket may be explained by telemetry of the device it was raised from, also
+when that telemetry came from other users (shared PCs: call-centre hot desks,
+field-worker tablets, kiosks). Input topics are partitioned by user, so the
+per-user step (``user_state.py``) sends these messages, keyed by device id, to
+the engine's internal ``<engine id>-device-signals`` topic; the per-device step
+(``device_state.py``) answers with a :class:`DeviceExplanation`, keyed by user
+id, on ``<engine id>-device-explanations``; the per-user step applies it
+(:func:`user_state.apply_device_explanation`), so a ticket's explanation has a
+single owner. Reads and writes nothing itself.
+
+Device ids travel only in these internal messages and the ``device-state``
+table; an explanation names the user and the ticket, not the device.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, ClassVar
+
+
+@dataclass(frozen=True)
+class DeviceProblem:
+    """A frustrating or tolerating sample of a user on a device (as a user's recent problem)."""
+
+    kind: ClassVar[str] = "problem"
+    device_id: str
+    user_id: str
+    event_id: str
+    time_ms: int
+    touch_point: str
+    time_lost_ms: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, **asdict(self)}
+
+
+@dataclass(frozen=True)
+class DeviceTicket:
+    """A ticket raised from a device, and what the user's own telemetry said of it."""
+
+    kind: ClassVar[str] = "ticket"
+    device_id: str
+    user_id: str
+    ticket_id: str
+    created_ms: int
+    #: The touch point the user's own telemetry explains the ticket by (None: no signal).
+    own_explained_by: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, **asdict(self)}
+
+
+DeviceSignal = DeviceProblem | DeviceTicket
+
+
+def device_signal_from_dict(data: dict[str, Any]) -> DeviceSignal:
+    """Rebuild a signal from its ``to_dict`` output."""
+    values = dict(data)
+    kind = values.pop("kind")
+    if kind == DeviceProblem.kind:
+        return DeviceProblem(**values)
+    if kind == DeviceTicket.kind:
+        return DeviceTicket(**values)
+    raise ValueError(f"unknown device signal kind {kind!r}")
+
+
+@dataclass(frozen=True)
+class DeviceExplanation:
+    """The device's telemetry explains a user's ticket by ``explained_by``."""
+
+    user_id: str
+    ticket_id: str
+    explained_by: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DeviceExplanation:
+        return cls(**data)

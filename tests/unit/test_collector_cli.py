@@ -1,0 +1,148 @@
+"""``xlapulse collector`` as an operator runs it: a real process, its output and exit codes.
+
+Reads: the captured CUPS error_log in tests/data/os/linux (the one source this test
+enables). Writes: a spool in a temporary folder. Kafka is a closed local port, so
+nothing leaves the machine; ``run`` must keep every event in the spool and stop cleanly.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from xlapulse.collectors.agent.spool import Spool
+from xlapulse.collectors.contract.codec import parse_event
+
+CUPS_LOG = Path(__file__).resolve().parents[1] / "data" / "os" / "linux" / "cups-error_log"
+KEY = "unit-test-key-0123456789"
+OTHER_SOURCES = ("windows_eventlog", "systemd_boot", "journald", "macos_unified_log")
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def write_config(tmp_path: Path, extra: str = "") -> Path:
+    disabled = "".join(f"[sources.{name}]\nenabled = false\n" for name in OTHER_SOURCES)
+    config = tmp_path / "collector.toml"
+    config.write_text(
+        f'[identity]\nuser = "alice"\ndevice = "pc-1"\n'
+        f'[kafka]\nbootstrap_servers = "127.0.0.1:{closed_port()}"\n'
+        f'[spool]\ndirectory = "{tmp_path / "spool"}"\nretry_s = 1.0\n'
+        f"{disabled}"
+        f'[sources.cups_error_log]\ninterval_s = 1\npath = "{CUPS_LOG}"\n{extra}'
+    )
+    return config
+
+
+def xlapulse(*args: str, **options) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "XLAPULSE_PSEUDONYM_KEY": KEY}
+    return subprocess.run(
+        [sys.executable, "-m", "xlapulse.collectors.cli", "collector", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=environment,
+        **options,
+    )
+
+
+def test_once_prints_contract_events_and_sends_nothing(tmp_path) -> None:
+    done = xlapulse("once", "--config", str(write_config(tmp_path)))
+    assert done.returncode == 0, done.stderr
+    events = [parse_event(line.encode()) for line in done.stdout.splitlines()]
+    assert {e.event_type for e in events} == {"print_job"}
+    assert {e.outcome for e in events} == {"printed", "failed"}
+    assert all(e.user_id.startswith("u_") and "alice" not in e.user_id for e in events)
+    assert f"cups_error_log: {len(events)} events" in done.stderr
+    assert not (tmp_path / "spool").exists()  # once never spools
+
+
+def test_manifest_names_every_field_of_what_is_enabled_and_what_is_switched_off(tmp_path) -> None:
+    extra = '[privacy]\ndisabled_fields = ["print_job.page_count"]\n'
+    done = xlapulse("manifest", "--config", str(write_config(tmp_path, extra)))
+    assert done.returncode == 0, done.stderr
+    sent, _, switched_off = done.stdout.partition("Switched off by your organisation:")
+    assert "CUPS error_log: print jobs that completed or failed: every 1 seconds" in sent
+    assert "NOT encrypted" in sent
+    print_job = sent[sent.index("[print_job]") :].split("\n  [")[0]
+    for field in ("event_time", "user_id", "device_id", "outcome", "printer", "error_code"):
+        assert f"      {field}:" in print_job
+    assert "      page_count: page count  <- switched off" in print_job
+    assert "print_job.page_count" in switched_off
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ("colour = true\n", "colour"),
+        ("[sources.synthetic_probe]\ninterval_s = -5\n", "interval_s"),
+    ],
+)
+def test_invalid_configuration_exits_78_naming_the_key(tmp_path, extra, message) -> None:
+    config = write_config(tmp_path, extra)
+    done = xlapulse("run", "--config", str(config))
+    assert done.returncode == 78
+    assert message in done.stderr
+
+
+def test_missing_pseudonym_key_exits_78(tmp_path) -> None:
+    config = write_config(tmp_path)
+    environment = {k: v for k, v in os.environ.items() if k != "XLAPULSE_PSEUDONYM_KEY"}
+    done = subprocess.run(
+        [sys.executable, "-m", "xlapulse.collectors.cli", "collector", "run", "--config", config],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=environment,
+    )
+    assert done.returncode == 78
+    assert "pseudonym" in done.stderr.lower()
+
+
+def test_unwritable_spool_folder_exits_73(tmp_path) -> None:
+    (tmp_path / "spool").write_text("a file where the folder should be")
+    done = xlapulse("run", "--config", str(write_config(tmp_path)))
+    assert done.returncode == 73
+    assert "spool" in done.stderr
+
+
+def test_run_spools_while_kafka_is_down_and_stops_cleanly_on_sigterm(tmp_path) -> None:
+    config = write_config(tmp_path)
+    environment = {**os.environ, "XLAPULSE_PSEUDONYM_KEY": KEY}
+    daemon = subprocess.Popen(
+        [sys.executable, "-m", "xlapulse.collectors.cli", "collector", "run", "--config", config],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environment,
+    )
+    spool_file = tmp_path / "spool"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not _spooled(spool_file):
+        time.sleep(0.2)
+    daemon.send_signal(signal.SIGTERM)
+    _, stderr = daemon.communicate(timeout=60)
+    assert daemon.returncode == 0, stderr
+    once = xlapulse("once", "--config", str(config))
+    expected = len(once.stdout.splitlines())
+    assert _spooled(spool_file) == expected  # every event kept; none sent, none repeated
+
+
+def _spooled(folder: Path) -> int:
+    if not folder.is_dir():
+        return 0
+    spool = Spool(folder, max_bytes=32 * 1024 * 1024)
+    try:
+        return spool.stats().records
+    finally:
+        spool.close()
