@@ -2,17 +2,27 @@
 
 Reads topics: ``xlapulse.telemetry.v1``, ``xlapulse.tickets.v1``,
 ``xlapulse.surveys.v1`` and ``xlapulse.directory.v1`` (keyed by user
-pseudonym, co-partitioned) and ``<engine id>-observations`` (internal, keyed
-by persona|site, written by this app).
-Writes topics: ``<engine id>-observations``, ``xlapulse.survey-invitations.v1``,
-``xlapulse.deadletter.v1`` and the changelogs of tables ``user-state`` and ``cells``.
+pseudonym, co-partitioned) and three internal topics written by this app:
+``<engine id>-observations`` (keyed by persona|site),
+``<engine id>-device-signals`` (keyed by device pseudonym) and
+``<engine id>-device-explanations`` (keyed by user pseudonym).
+Writes topics: the three internal ones, ``xlapulse.survey-invitations.v1``,
+``xlapulse.deadletter.v1`` and the changelogs of tables ``user-state``,
+``device-state`` and ``cells``.
 Writes InfluxDB measurements listed in ``sink/points.py``.
 
-Two agents:
+Four agents:
 
 * ``follow_users`` keeps one state per user (directory assignment, recent
   event ids, recent problems, open tickets, today's journey) and turns each
-  event into observations (``scoring/user_state.py``);
+  event into observations (``scoring/user_state.py``), and into device signals
+  (a problem, a ticket raised from a device) for the device join;
+* ``follow_devices`` keeps one state per device (recent problems of any of its
+  users, tickets without a signal of their own) and answers with explanations
+  of those tickets by the device's telemetry (``scoring/device_state.py``);
+* ``explain_from_devices`` applies each explanation to its user's state (the
+  ``user-state`` table, whose partition the explanation's key selects), so a
+  ticket's explanation keeps one owner, and sends the corrections it makes;
 * ``aggregate_cells`` counts observations in persona x site window cells and
   writes what they publish to InfluxDB (``scoring/cells.py``).
 
@@ -22,8 +32,9 @@ because cells count an event id once and points overwrite themselves.
 
 State is bounded: while processing a partition, each agent sweeps that
 partition's keys once a minute and deletes users silent for the TTL and cells
-older than the late-event horizon. A table key's changelog partition is
-computed from the key (user id; a cell's persona|site), never taken from the
+older than the late-event horizon (devices: silent for
+``DEVICE_STATE_TTL_MS``). A table key's changelog partition is
+computed from the key (user id; device id; a cell's persona|site), never taken from the
 event being processed, so each tombstone lands in the partition of the key's
 writes (``KeyPartitionedTable``).
 """
@@ -55,10 +66,18 @@ from xlapulse.collectors.contract.topics import (
 )
 from xlapulse.collectors.settings import XlapulseSettings
 from xlapulse.streams import metrics
+from xlapulse.streams.scoring import device_state
 from xlapulse.streams.scoring.cells import Cell, cell_group_key, cell_records
-from xlapulse.streams.scoring.observations import observation_from_dict
+from xlapulse.streams.scoring.device_signals import DeviceExplanation, device_signal_from_dict
+from xlapulse.streams.scoring.device_state import DeviceState
+from xlapulse.streams.scoring.observations import Observation, observation_from_dict
 from xlapulse.streams.scoring.pipeline import read_input_record, update_cells
-from xlapulse.streams.scoring.user_state import UserState, is_expired, step
+from xlapulse.streams.scoring.user_state import (
+    UserState,
+    apply_device_explanation,
+    is_expired,
+    step,
+)
 from xlapulse.streams.scoring.xla import XlaConfig, default_xla_config, load_xla_file
 from xlapulse.streams.sink.influx import InfluxSink
 from xlapulse.streams.sink.points import record_to_point
@@ -78,6 +97,16 @@ def observations_topic_name(engine_id: str) -> str:
     """The engine's internal topic between its two agents; one per engine id, like
     Faust's own changelog topics, so two engines never count each other's work."""
     return f"{engine_id}-observations"
+
+
+def device_signals_topic_name(engine_id: str) -> str:
+    """The engine's internal topic from users to devices (keyed by device id)."""
+    return f"{engine_id}-device-signals"
+
+
+def device_explanations_topic_name(engine_id: str) -> str:
+    """The engine's internal topic from devices back to users (keyed by user id)."""
+    return f"{engine_id}-device-explanations"
 
 
 def partition_of(key: str, partitions: int) -> int:
@@ -182,23 +211,35 @@ def build_app(settings: XlapulseSettings, sink: InfluxSink | None = None) -> fau
         )
 
     inputs = raw_topic(*INPUT_TOPICS)
+
+    def internal_topic(name: str) -> faust.TopicT:
+        return app.topic(
+            name,
+            key_type=bytes,
+            value_type=bytes,
+            key_serializer="raw",
+            value_serializer="raw",
+            partitions=partitions,
+            internal=True,
+        )
+
     observations_name = observations_topic_name(settings.engine_id)
-    observations_topic = app.topic(
-        observations_name,
-        key_type=bytes,
-        value_type=bytes,
-        key_serializer="raw",
-        value_serializer="raw",
-        partitions=partitions,
-        internal=True,
-    )
+    observations_topic = internal_topic(observations_name)
+    device_signals_name = device_signals_topic_name(settings.engine_id)
+    device_signals_topic = internal_topic(device_signals_name)
+    device_explanations_name = device_explanations_topic_name(settings.engine_id)
+    device_explanations_topic = internal_topic(device_explanations_name)
     invitations_topic = raw_topic(SURVEY_INVITATIONS_TOPIC)
     dead_letter_topic = raw_topic(DEAD_LETTER_TOPIC)
 
     # Changelog partitions equal the source topics' partitions (co-partitioned): a
-    # user's state lives in its user id's partition, a cell in its persona|site's.
+    # user's state lives in its user id's partition, a device's in its device id's,
+    # a cell in its persona|site's.
     # Keys and values are JSON (the app's default serializers).
     user_states = key_partitioned_table(app, "user-state", partitions, lambda user_id: user_id)
+    device_states = key_partitioned_table(
+        app, "device-state", partitions, lambda device_id: device_id
+    )
     cells = key_partitioned_table(app, "cells", partitions, cell_group_key)
 
     def wall_clock_ms() -> int:
@@ -207,6 +248,10 @@ def build_app(settings: XlapulseSettings, sink: InfluxSink | None = None) -> fau
     user_sweeper = PartitionSweeper(
         user_states,
         lambda _key, value: is_expired(UserState.from_dict(value), wall_clock_ms(), max_age_ms),
+    )
+    device_sweeper = PartitionSweeper(
+        device_states,
+        lambda _key, value: device_state.is_expired(DeviceState.from_dict(value), wall_clock_ms()),
     )
     cell_sweeper = PartitionSweeper(
         cells,
@@ -254,10 +299,10 @@ def build_app(settings: XlapulseSettings, sink: InfluxSink | None = None) -> fau
             if result.outcome == "duplicate":
                 continue
             user_states[parsed.user_id] = result.state.to_dict()
-            for observation in result.observations:
-                await observations_topic.send(
-                    key=observation.group_key().encode(),
-                    value=json.dumps(observation.to_dict()).encode(),
+            await send_observations(result.observations)
+            for signal in result.device_signals:
+                await device_signals_topic.send(
+                    key=signal.device_id.encode(), value=json.dumps(signal.to_dict()).encode()
                 )
             for invitation in result.invitations:
                 await invitations_topic.send(
@@ -268,6 +313,49 @@ def build_app(settings: XlapulseSettings, sink: InfluxSink | None = None) -> fau
             metrics.STATE_KEYS_EXPIRED.labels("user-state").inc(user_sweeper.maybe_sweep(partition))
             metrics.STATE_KEYS.labels("user-state").set(len(user_states))
             metrics.PROCESSING_SECONDS.labels(topic).observe(time.perf_counter() - started)
+
+    async def send_observations(observations: list[Observation]) -> None:
+        for observation in observations:
+            await observations_topic.send(
+                key=observation.group_key().encode(),
+                value=json.dumps(observation.to_dict()).encode(),
+            )
+
+    @app.agent(device_signals_topic)
+    async def follow_devices(stream: StreamT) -> None:
+        async for event in stream.events():
+            _record_lag(app, event)
+            signal = device_signal_from_dict(json.loads(event.value))
+            stored = device_states.get(signal.device_id)
+            result = device_state.step(
+                DeviceState.from_dict(stored) if stored else None, signal, wall_clock_ms()
+            )
+            device_states[signal.device_id] = result.state.to_dict()
+            for explanation in result.explanations:
+                await device_explanations_topic.send(
+                    key=explanation.user_id.encode(),
+                    value=json.dumps(explanation.to_dict()).encode(),
+                )
+            metrics.STATE_KEYS_EXPIRED.labels("device-state").inc(
+                device_sweeper.maybe_sweep(event.message.partition)
+            )
+            metrics.STATE_KEYS.labels("device-state").set(len(device_states))
+            metrics.EVENTS.labels(device_signals_name, "ok").inc()
+
+    @app.agent(device_explanations_topic)
+    async def explain_from_devices(stream: StreamT) -> None:
+        async for event in stream.events():
+            _record_lag(app, event)
+            explanation = DeviceExplanation.from_dict(json.loads(event.value))
+            stored = user_states.get(explanation.user_id)
+            state = UserState.from_dict(stored) if stored else None
+            corrections = apply_device_explanation(state, explanation)
+            if state is not None and corrections:
+                user_states[explanation.user_id] = state.to_dict()
+            await send_observations(corrections)
+            metrics.EVENTS.labels(
+                device_explanations_name, "ok" if corrections else "ignored"
+            ).inc()
 
     @app.agent(observations_topic)
     async def aggregate_cells(stream: StreamT) -> None:

@@ -12,7 +12,11 @@ from faust.types import TP
 from prometheus_client import REGISTRY
 
 from xlapulse.collectors.contract.codec import encode_event
-from xlapulse.collectors.contract.events import DirectoryAssignmentEvent, VpnSessionEvent
+from xlapulse.collectors.contract.events import (
+    DirectoryAssignmentEvent,
+    TicketEvent,
+    VpnSessionEvent,
+)
 from xlapulse.collectors.contract.topics import (
     DEAD_LETTER_TOPIC,
     HEADER_DEAD_LETTER_REASON,
@@ -22,6 +26,7 @@ from xlapulse.collectors.contract.topics import (
 )
 from xlapulse.collectors.settings import XlapulseSettings
 from xlapulse.streams.app import PartitionSweeper, build_app, partition_of
+from xlapulse.streams.inprocess import InProcessPipeline
 from xlapulse.streams.scoring.indicators import Band
 from xlapulse.streams.scoring.observations import SampleObservation
 from xlapulse.streams.scoring.personas import DEFAULT_PERSONAS
@@ -301,3 +306,95 @@ def test_partition_of_matches_the_collectors_partitioner() -> None:
     for n in range(50):
         key = f"u_{n:032x}"
         assert partition_of(key, 6) == (murmur2(key.encode()) & 0x7FFFFFFF) % 6
+
+
+def shared_device_scenario(now: datetime) -> list:
+    """Alice's VPN drops on a kiosk, then Bob raises a ticket from it (no signal of his
+    own), and Carol raises one from no device."""
+    alice, bob, carol = ("u_" + c * 32 for c in "abf")
+    kiosk = "d_" + "e" * 32
+
+    def assign(user):
+        return DirectoryAssignmentEvent(
+            event_time=now - timedelta(hours=1),
+            user_id=user,
+            persona="call_centre_agent",
+            site="leeds",
+            department="support",
+        )
+
+    def created(user, device, ticket_id):
+        return TicketEvent(
+            event_time=now - timedelta(minutes=5),
+            user_id=user,
+            device_id=device,
+            ticket_id=ticket_id,
+            action="created",
+            channel="phone",
+            category="network",
+            source_system="test",
+        )
+
+    return [
+        assign(alice),
+        assign(bob),
+        assign(carol),
+        VpnSessionEvent(
+            event_time=now - timedelta(minutes=30), user_id=alice, device_id=kiosk, state="dropped"
+        ),
+        VpnSessionEvent(
+            event_time=now - timedelta(minutes=20), user_id=alice, device_id=kiosk, state="failed"
+        ),
+        created(bob, kiosk, "INC1"),
+        created(carol, None, "INC2"),
+    ]
+
+
+def sent_to(sent, topic: str) -> list[tuple[bytes, bytes]]:
+    return [(key, value) for name, key, value, _ in sent if name == topic]
+
+
+async def test_the_device_join_through_the_agents_equals_the_in_process_pipeline(app, sent) -> None:
+    """follow_users -> follow_devices -> explain_from_devices -> aggregate_cells, each
+    under its own test context, fed what the one before sent; the cells equal those
+    of the in-process pipeline fed the same events."""
+    events = shared_device_scenario(datetime.now(UTC).replace(microsecond=0))
+    agents = {name.rsplit(".", 1)[1]: agent for name, agent in app.agents.items()}
+    async with agents["follow_users"].test_context() as context:
+        for event in events:
+            await put_on_topic(context, event)
+    signals = sent_to(sent, "xlapulse-engine-device-signals")
+    assert [json.loads(value)["kind"] for _, value in signals] == ["problem", "problem", "ticket"]
+    assert {key for key, _ in signals} == {("d_" + "e" * 32).encode()}, "keyed by device id"
+    async with agents["follow_devices"].test_context() as context:
+        for key, value in signals:
+            await context.put(value, key=key)
+    explanations = sent_to(sent, "xlapulse-engine-device-explanations")
+    bob = "u_" + "b" * 32
+    assert [(key, json.loads(value)) for key, value in explanations] == [
+        (bob.encode(), {"user_id": bob, "ticket_id": "INC1", "explained_by": "vpn"})
+    ]
+    assert len(app.tables["device-state"]) == 1
+    async with agents["explain_from_devices"].test_context() as context:
+        for key, value in explanations:
+            await context.put(value, key=key)
+            await context.put(value, key=key)  # a replay moves nothing
+    observations = sent_to(sent, "xlapulse-engine-observations")
+    corrections = [json.loads(v) for _, v in observations if b'"explained"' in v]
+    assert [(c["explained_by"], c["via_device"]) for c in corrections] == [("vpn", True)]
+    assert app.tables["user-state"][bob]["tickets"]["INC1"]["via_device"] is True
+    async with agents["aggregate_cells"].test_context() as context:
+        for key, value in observations:
+            await context.put(value, key=key)
+
+    pipeline = InProcessPipeline()
+    for event in events:
+        pipeline.feed_event(event)
+    in_process = {
+        key: json.loads(json.dumps(cell.to_dict())) for key, cell in pipeline.cells.items()
+    }
+    assert dict(app.tables["cells"]) == in_process
+    hourly = [cell for cell in in_process.values() if cell["tickets_opened"]]
+    assert {
+        (cell["explained_via_device"], json.dumps(cell["explained_by"])) for cell in hourly
+    } == {(1, '{"vpn": 1}')}
