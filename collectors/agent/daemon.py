@@ -7,7 +7,9 @@ transaction per round), and from there to Kafka on a separate shipper thread, so
 slow or absent broker never delays collection.
 
 Error isolation: a source that raises is logged once per distinct error (and once
-when it recovers) and retried on its next turn; the other sources go on.
+when it recovers) and retried on its next turn; the other sources go on. A source that
+cannot even start is logged and left out. The shipper thread logs an unexpected error
+once, drops its producer and retries; records stay spooled meanwhile.
 Stopping (``stop()``, SIGTERM, SIGINT) finishes the current round, then replays the
 spool for up to ``flush_timeout_s`` and closes the producer; what is not acknowledged
 by then stays spooled for the next start.
@@ -53,7 +55,20 @@ def source_from(document: dict, name: str, identity: Identity) -> Source:
 
 
 def build_sources(document: dict, identity: Identity) -> dict[str, Source]:
-    return {name: source_from(document, name, identity) for name in document["sources"]}
+    """Every enabled source that can start; one that cannot (a missing CA file, say) is
+    logged and left out, and the others run."""
+    sources: dict[str, Source] = {}
+    for name in document["sources"]:
+        try:
+            sources[name] = source_from(document, name, identity)
+        except Exception as error:  # isolation: one source that cannot start stops no other
+            log.error(
+                "source %s cannot start: %s: %s (left out until the collector restarts)",
+                name,
+                type(error).__name__,
+                error,
+            )
+    return sources
 
 
 def to_record(event: dict) -> SpoolRecord:
@@ -154,8 +169,17 @@ class Daemon:
         self._final_flush()
 
     def _ship_loop(self) -> None:
+        last_error: str | None = None
         while not self._stop.is_set():
-            self.shipper.drain()
+            try:
+                self.shipper.drain()
+                last_error = None
+            except Exception as error:  # the shipper thread must outlive any surprise
+                message = f"{type(error).__name__}: {error}"
+                if message != last_error:
+                    log.exception("shipping failed unexpectedly; records stay spooled, retrying")
+                last_error = message
+                self.shipper.close(timeout_s=1.0)
             self._wake_shipper.wait(self.retry_s)
             self._wake_shipper.clear()
 
@@ -175,14 +199,13 @@ class Daemon:
 
 def build_daemon(document: dict) -> Daemon:
     """Wire sources, spool and shipper from the runtime document."""
-    identity = identity_from(document["identity"])
-    sources = build_sources(document, identity)
-    intervals = {name: source["interval_s"] for name, source in document["sources"].items()}
-    privacy = PrivacyDecisions.from_document(document["privacy"])
     spool_options = document["spool"]
     spool = Spool(
         Path(spool_options["directory"]), spool_options["max_bytes"], spool_options["fsync"]
     )
+    sources = build_sources(document, identity_from(document["identity"]))
+    intervals = {name: document["sources"][name]["interval_s"] for name in sources}
+    privacy = PrivacyDecisions.from_document(document["privacy"])
     settings = ProducerSettings(**document["kafka"])
     shipper = Shipper(spool, lambda: EventProducer(settings), settings.request_timeout_ms / 1000)
     return Daemon(Collector(sources, privacy, spool), intervals, shipper, spool_options["retry_s"])

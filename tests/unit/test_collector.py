@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
+import time
 import tomllib
 from datetime import UTC, datetime
 from typing import ClassVar
@@ -12,7 +14,7 @@ import pytest
 from kafka.errors import KafkaTimeoutError
 
 from xlapulse.collectors.agent.config import ConfigError, load_config
-from xlapulse.collectors.agent.daemon import Collector, to_record
+from xlapulse.collectors.agent.daemon import Collector, Daemon, to_record
 from xlapulse.collectors.agent.handoff import enabled_sources
 from xlapulse.collectors.agent.manifest import render_manifest
 from xlapulse.collectors.agent.privacy_decisions import PrivacyDecisions
@@ -229,6 +231,35 @@ def test_shipper_keeps_records_while_kafka_is_down_and_replays_in_order(tmp_path
     messages = [r.message for r in caplog.records]
     assert sum("unreachable" in m for m in messages) == 1
     assert sum("reachable again" in m for m in messages) == 1
+
+
+class SurprisingProducer(FakeProducer):
+    """Fails once with an error the shipper does not expect, then acknowledges."""
+
+    surprises = 1
+
+    def send_record(self, topic, key, value, headers):
+        if SurprisingProducer.surprises:
+            SurprisingProducer.surprises -= 1
+            raise RuntimeError("protocol state the library did not expect")
+        return super().send_record(topic, key, value, headers)
+
+
+def test_the_shipper_thread_survives_an_unexpected_error(tmp_path, caplog):
+    spool = Spool(tmp_path, 10**6)
+    collector = Collector({"working": Working()}, PrivacyDecisions(), spool)
+    FakeProducer.down, FakeProducer.sent, SurprisingProducer.surprises = False, [], 1
+    daemon = Daemon(collector, {"working": 3600}, Shipper(spool, SurprisingProducer), 0.05)
+    runner = threading.Thread(target=daemon.run)
+    with caplog.at_level(logging.ERROR):
+        runner.start()
+        deadline = time.monotonic() + 10
+        while not FakeProducer.sent and time.monotonic() < deadline:
+            time.sleep(0.02)
+        daemon.stop()
+        runner.join(timeout=30)
+    assert len(FakeProducer.sent) == 1 and spool.stats().records == 0
+    assert sum("shipping failed unexpectedly" in r.message for r in caplog.records) == 1
 
 
 def test_journal_formatter_prefixes_syslog_priority():

@@ -146,3 +146,27 @@ def _spooled(folder: Path) -> int:
         return spool.stats().records
     finally:
         spool.close()
+
+
+def test_a_source_that_cannot_start_is_logged_and_the_others_run(tmp_path) -> None:
+    probe = (
+        '[sources.synthetic_probe]\nca_file = "/nonexistent/internal-ca.pem"\n'
+        'targets = [{ app_name = "intranet", url = "https://127.0.0.1:9/" }]\n'
+    )
+    config = write_config(tmp_path, probe)
+    environment = {**os.environ, "XLAPULSE_PSEUDONYM_KEY": KEY}
+    daemon = subprocess.Popen(
+        [sys.executable, "-m", "xlapulse.collectors.cli", "collector", "run", "--config", config],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environment,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not _spooled(tmp_path / "spool"):
+        time.sleep(0.2)
+    daemon.send_signal(signal.SIGTERM)
+    _, stderr = daemon.communicate(timeout=60)
+    assert daemon.returncode == 0, stderr
+    assert "source synthetic_probe cannot start: FileNotFoundError" in stderr
+    assert _spooled(tmp_path / "spool") > 0  # the CUPS source ran all the same
