@@ -136,14 +136,30 @@ def measure_recovery(events: list, bootstrap: str, influx_url: str) -> None:
         producer.close()
 
 
+def latest_workday_before(day: date) -> date:
+    """The latest Monday-to-Friday date before ``day``: a run that starts on a weekend
+    scores almost nothing, and one further back than the engine's late-event horizon
+    (7 days) would be dead-lettered in the Kafka part."""
+    first = day - timedelta(days=1)
+    while first.weekday() >= 5:
+        first -= timedelta(days=1)
+    return first
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--endpoints", type=int, default=300)
     parser.add_argument("--days", type=int, default=1)
     parser.add_argument("--kafka", help="bootstrap server for the recovery measurement")
     parser.add_argument("--influx", default="http://127.0.0.1:8086")
+    parser.add_argument(
+        "--first-day",
+        type=date.fromisoformat,
+        help="first simulated day (default: the latest workday that ends the run in the past)",
+    )
     args = parser.parse_args()
-    first_day = date.today() - timedelta(days=args.days + 1)
+    first_day = args.first_day or latest_workday_before(date.today() - timedelta(days=args.days))
+    print(f"simulated: {args.endpoints} workplaces x {args.days} day(s) from {first_day}")
     events = simulated_events(args.endpoints, args.days, first_day)
     measure_in_process(events)
     if args.kafka:
