@@ -46,14 +46,20 @@ CAUSE_WORDS = ("Authentication", "Sasl", "certificate", "SSL", "ECONNREFUSED")
 
 
 class _LastKafkaError(logging.Handler):
-    """Keeps kafka-python's error lines; the one naming TLS, SASL or refusal is the cause."""
+    """Keeps kafka-python's warning and error lines; the one naming TLS, SASL or refusal is
+    the cause. Warnings count: a refused SASL login is logged as a warning ("Bootstrap
+    connection to ... failed: SaslAuthenticationFailedError ..."), and the error lines of
+    the TLS disconnect that follows it may be all there is at ERROR."""
 
     def __init__(self) -> None:
-        super().__init__(logging.ERROR)
+        super().__init__(logging.WARNING)
         self.messages: list[str] = []
+        self.errors: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
         self.messages.append(record.getMessage())
+        if record.levelno >= logging.ERROR:
+            self.errors.append(record.getMessage())
 
     @property
     def message(self) -> str:
@@ -61,14 +67,14 @@ class _LastKafkaError(logging.Handler):
             causes = [m for m in self.messages if word in m]
             if causes:
                 return causes[0]
-        return (self.messages or [""])[0]
+        return (self.errors or self.messages or [""])[0]
 
 
 def check_kafka(config: CollectorConfig) -> str | None:
     last_error = _LastKafkaError()
     kafka_log = logging.getLogger("kafka")
     saved = kafka_log.level, kafka_log.propagate
-    kafka_log.setLevel(logging.ERROR)
+    kafka_log.setLevel(logging.WARNING)
     kafka_log.propagate = False  # captured for the one-line verdict, not printed
     kafka_log.addHandler(last_error)
     try:
