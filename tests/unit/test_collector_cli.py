@@ -118,6 +118,15 @@ def test_unwritable_spool_folder_exits_73(tmp_path) -> None:
 
 def test_run_spools_while_kafka_is_down_and_stops_cleanly_on_sigterm(tmp_path) -> None:
     config = write_config(tmp_path)
+    returncode, stderr = run_until_spooled_then_sigterm(config, tmp_path / "spool")
+    assert returncode == 0, stderr
+    once = xlapulse("once", "--config", str(config))
+    expected = len(once.stdout.splitlines())
+    assert _spooled(tmp_path / "spool") == expected  # every event kept; none sent, none repeated
+
+
+def run_until_spooled_then_sigterm(config: Path, spool_folder: Path) -> tuple[int, str]:
+    """``collector run`` until its spool holds records (30 s at most), then SIGTERM."""
     environment = {**os.environ, "XLAPULSE_PSEUDONYM_KEY": KEY}
     daemon = subprocess.Popen(
         [sys.executable, "-m", "xlapulse.collectors.cli", "collector", "run", "--config", config],
@@ -126,16 +135,12 @@ def test_run_spools_while_kafka_is_down_and_stops_cleanly_on_sigterm(tmp_path) -
         text=True,
         env=environment,
     )
-    spool_file = tmp_path / "spool"
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and not _spooled(spool_file):
+    while time.monotonic() < deadline and not _spooled(spool_folder):
         time.sleep(0.2)
     daemon.send_signal(signal.SIGTERM)
     _, stderr = daemon.communicate(timeout=60)
-    assert daemon.returncode == 0, stderr
-    once = xlapulse("once", "--config", str(config))
-    expected = len(once.stdout.splitlines())
-    assert _spooled(spool_file) == expected  # every event kept; none sent, none repeated
+    return daemon.returncode, stderr
 
 
 def _spooled(folder: Path) -> int:
@@ -154,19 +159,7 @@ def test_a_source_that_cannot_start_is_logged_and_the_others_run(tmp_path) -> No
         'targets = [{ app_name = "intranet", url = "https://127.0.0.1:9/" }]\n'
     )
     config = write_config(tmp_path, probe)
-    environment = {**os.environ, "XLAPULSE_PSEUDONYM_KEY": KEY}
-    daemon = subprocess.Popen(
-        [sys.executable, "-m", "xlapulse.collectors.cli", "collector", "run", "--config", config],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=environment,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and not _spooled(tmp_path / "spool"):
-        time.sleep(0.2)
-    daemon.send_signal(signal.SIGTERM)
-    _, stderr = daemon.communicate(timeout=60)
-    assert daemon.returncode == 0, stderr
+    returncode, stderr = run_until_spooled_then_sigterm(config, tmp_path / "spool")
+    assert returncode == 0, stderr
     assert "source synthetic_probe cannot start: FileNotFoundError" in stderr
     assert _spooled(tmp_path / "spool") > 0  # the CUPS source ran all the same
