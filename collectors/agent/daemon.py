@@ -165,8 +165,9 @@ class Daemon:
         shipper_thread.join(timeout=self.flush_timeout_s)
         if shipper_thread.is_alive():
             log.warning("shipper still waiting for Kafka; unsent records stay spooled")
-            return
-        self._final_flush()
+        else:
+            self._final_flush()
+        self._log_summary()
 
     def _ship_loop(self) -> None:
         last_error: str | None = None
@@ -195,6 +196,19 @@ class Daemon:
             log.warning("stopped with %d records spooled; they are sent after the next start", left)
         else:
             log.info("stopped; spool empty")
+
+    def _log_summary(self) -> None:
+        """What this run did, per source and in all, for the operator's last log lines."""
+        for name, health in sorted(self.collector.health.items()):
+            log.info(
+                "source %s: %d rounds, %d events spooled, %d records skipped%s",
+                name,
+                health.rounds,
+                health.events,
+                health.skipped_records,
+                f", last error: {health.last_error}" if health.last_error else "",
+            )
+        log.info("%d records acknowledged by Kafka in this run", self.shipper.sent_records)
 
 
 def build_daemon(document: dict) -> Daemon:

@@ -8,6 +8,7 @@ nothing leaves the machine; ``run`` must keep every event in the spool and stop 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -123,6 +124,9 @@ def test_run_spools_while_kafka_is_down_and_stops_cleanly_on_sigterm(tmp_path) -
     once = xlapulse("once", "--config", str(config))
     expected = len(once.stdout.splitlines())
     assert _spooled(tmp_path / "spool") == expected  # every event kept; none sent, none repeated
+    summary = re.search(r"source cups_error_log: (\d+) rounds, (\d+) events spooled", stderr)
+    assert summary and int(summary[1]) >= 1 and int(summary[2]) == expected, stderr
+    assert "0 records acknowledged by Kafka in this run" in stderr
 
 
 def run_until_spooled_then_sigterm(config: Path, spool_folder: Path) -> tuple[int, str]:
