@@ -191,6 +191,9 @@ class AsyncDelivery:
         self._open_until = 0.0
         self._warm_topics: set[str] = set()
         self._acks: AckQueue | None = None
+        # Event ids sent and not yet settled, so a second delivery that arrives meanwhile
+        # waits for the first one's outcome instead of writing the event again.
+        self._in_flight: dict[uuid.UUID, asyncio.Future[None]] = {}
 
     def attach(self, producer: GatewayProducer) -> None:
         """Start delivering through ``producer`` (Kafka became reachable)."""
@@ -209,12 +212,33 @@ class AsyncDelivery:
         return max(1, math.ceil(self._open_until - self._clock()))
 
     async def deliver(self, events: Sequence[EventBase]) -> Delivered:
-        """Store the events not stored recently; raise :class:`KafkaUnavailable` without an ack."""
-        fresh = [event for event in events if event.event_id not in self._recent]
-        if not fresh:
-            return Delivered([], len(events))
+        """Store the events not stored recently; raise :class:`KafkaUnavailable` without an ack.
+
+        An event another request is still sending is not sent again: this request waits
+        for that outcome and counts it as a duplicate (a vendor's retry that overtook the
+        first delivery's acknowledgement).
+        """
+        fresh: dict[uuid.UUID, EventBase] = {}
+        twins: list[asyncio.Future[None]] = []
+        for event in events:
+            if event.event_id in self._recent or event.event_id in fresh:
+                continue
+            twin = self._in_flight.get(event.event_id)
+            if twin is not None:
+                twins.append(twin)
+            else:
+                fresh[event.event_id] = event
+        if fresh:
+            await self._send_own(list(fresh.values()))
+        if twins:
+            await self._await_twins(twins)
+        return Delivered(list(fresh), len(events) - len(fresh))
+
+    async def _send_own(self, fresh: list[EventBase]) -> None:
         producer = self._producer_or_refuse()
         loop = asyncio.get_running_loop()
+        for event in fresh:
+            self._in_flight[event.event_id] = loop.create_future()
         request = _RequestAcks(loop, len(fresh))
         topics = [topic_for(event) for event in fresh]
         records: list[_RecordAck] = []
@@ -228,7 +252,23 @@ class AsyncDelivery:
             request.done.cancel()  # records already queued still count once stored
             unacknowledged = [record.topic for record in records if not record.acknowledged]
             self._trip([*unacknowledged, *topics[len(records) :]], error)
-        return Delivered([event.event_id for event in fresh], len(events) - len(fresh))
+        finally:
+            self._settle_in_flight(fresh)
+
+    def _settle_in_flight(self, sent: list[EventBase]) -> None:
+        """Tell waiting duplicates: stored (result) or not (cancelled, they answer 503)."""
+        for event in sent:
+            waiting = self._in_flight.pop(event.event_id, None)
+            if waiting is not None and not waiting.done():
+                if event.event_id in self._recent:
+                    waiting.set_result(None)
+                else:
+                    waiting.cancel()
+
+    async def _await_twins(self, twins: list[asyncio.Future[None]]) -> None:
+        done, pending = await asyncio.wait(twins, timeout=self._ack_timeout_s)
+        if pending or any(twin.cancelled() for twin in done):
+            raise KafkaUnavailable(self.retry_after_s())
 
     async def deliver_dead_letter(self, source: str, reason: str, value: bytes) -> None:
         """Store a rejected payload on the dead-letter topic, or raise :class:`KafkaUnavailable`."""

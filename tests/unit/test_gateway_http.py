@@ -513,6 +513,47 @@ async def test_acks_from_the_sender_thread_answer_the_request() -> None:
         await client.close()
 
 
+async def test_a_retry_that_overtakes_the_first_delivery_waits_and_writes_nothing() -> None:
+    producer = ThreadedProducer()
+    client = await start(producer)
+    try:
+        payload = body("servicenow_update_reassigned_resolved.json")
+        first = asyncio.ensure_future(
+            client.post("/v1/webhooks/servicenow", data=payload, headers=bearer())
+        )
+        await wait_for_held(producer, 4)
+        retry = asyncio.ensure_future(
+            client.post("/v1/webhooks/servicenow", data=payload, headers=bearer())
+        )
+        await asyncio.sleep(0.2)
+        assert not retry.done()  # no 200 before the first delivery is stored
+        assert len(producer.stored) == 4  # and nothing written twice
+        producer.release()
+        first_answer, retry_answer = await first, await retry
+        assert first_answer.status == 200 and (await first_answer.json())["stored"] == 4
+        assert retry_answer.status == 200 and (await retry_answer.json())["duplicates"] == 4
+        assert len(producer.stored) == 4
+    finally:
+        await client.close()
+
+
+async def test_a_retry_waiting_for_a_delivery_that_fails_gets_503() -> None:
+    producer = ThreadedProducer()
+    client = await start(producer, gateway_ack_timeout_s=0.3, gateway_retry_after_s=1)
+    try:
+        payload = body("servicenow_insert_assigned.json")
+        first = asyncio.ensure_future(
+            client.post("/v1/webhooks/servicenow", data=payload, headers=bearer())
+        )
+        await wait_for_held(producer, 2)
+        retry = await client.post("/v1/webhooks/servicenow", data=payload, headers=bearer())
+        assert (await first).status == 503  # never acknowledged within the timeout
+        assert retry.status == 503 and "Retry-After" in retry.headers
+        assert len(producer.stored) == 2
+    finally:
+        await client.close()
+
+
 async def test_an_ack_after_the_timeout_still_counts_for_dedup() -> None:
     producer = ThreadedProducer()
     client = await start(producer, gateway_ack_timeout_s=0.2, gateway_retry_after_s=1)
