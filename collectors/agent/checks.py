@@ -95,7 +95,7 @@ def _connect_and_fetch_metadata(
         return (
             f"FAILED: no broker answered at {settings.bootstrap_servers} with "
             f"{settings.security_protocol} (is it running, is the port right, does the "
-            f"listener expect this protocol?){cause}"
+            f"listener expect this protocol?){cause}{_sasl_hint(settings, last_error.message)}"
         )
     except (KafkaError, OSError) as error:
         return f"FAILED: {type(error).__name__}: {error}"
@@ -106,3 +106,12 @@ def _connect_and_fetch_metadata(
     finally:
         producer.close(5.0)
     return None
+
+
+def _sasl_hint(settings: ProducerSettings, cause: str) -> str:
+    """A broker that refuses a SASL login may close the connection before the client reads
+    its answer (seen with Kafka 4.1 and kafka-python 3.0.12): then only a disconnect is
+    logged, and the likeliest reason must be said."""
+    if not settings.security_protocol.startswith("SASL_") or "Authentication" in cause:
+        return ""
+    return "; with SASL, a wrong user name or password also ends in a disconnect like this"

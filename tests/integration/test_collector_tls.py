@@ -160,5 +160,11 @@ def test_check_names_a_wrong_password_and_hides_it(secure_kafka, tmp_path):
         f'sasl_password = "not-the-password"\nssl_ca_file = "{secure_kafka.ca_file}"',
     )
     assert result.returncode == 69
-    assert "FAILED" in result.stdout and "Authentication failed" in result.stdout
+    assert "FAILED" in result.stdout
+    # kafka-python reads the broker's refusal, or (a race, seen in CI) only the disconnect
+    # that follows it; either way the answer must name the likely cause
+    assert (
+        "Authentication failed" in result.stdout
+        or "a wrong user name or password also ends in a disconnect" in result.stdout
+    ), result.stdout
     assert "not-the-password" not in result.stdout + result.stderr

@@ -13,6 +13,7 @@ from typing import ClassVar
 import pytest
 from kafka.errors import KafkaTimeoutError
 
+from xlapulse.collectors.agent.checks import _sasl_hint
 from xlapulse.collectors.agent.config import ConfigError, load_config
 from xlapulse.collectors.agent.daemon import Collector, Daemon, to_record
 from xlapulse.collectors.agent.handoff import enabled_sources
@@ -24,6 +25,7 @@ from xlapulse.collectors.agent.service_logging import JournalFormatter
 from xlapulse.collectors.agent.shipper import Shipper
 from xlapulse.collectors.agent.spool import Spool
 from xlapulse.collectors.contract.wire import telemetry_event
+from xlapulse.collectors.delivery.kafka_producer import ProducerSettings
 from xlapulse.collectors.privacy import Pseudonymizer
 from xlapulse.collectors.sources.base import Collected, Source, SourceError
 
@@ -265,3 +267,12 @@ def test_the_shipper_thread_survives_an_unexpected_error(tmp_path, caplog):
 def test_journal_formatter_prefixes_syslog_priority():
     record = logging.LogRecord("xlapulse.collector", logging.WARNING, "", 0, "spooling", (), None)
     assert JournalFormatter("%(message)s").format(record) == "<4>xlapulse.collector: spooling"
+
+
+def test_check_names_the_likely_sasl_cause_when_only_a_disconnect_was_logged():
+    sasl = ProducerSettings(security_protocol="SASL_SSL", sasl_mechanism="SCRAM-SHA-512")
+    disconnect = "<KafkaSSLTransport [127.0.0.1:19295<-39204]>: socket disconnected"
+    assert "wrong user name or password" in _sasl_hint(sasl, disconnect)
+    refused = "SaslAuthenticationFailedError: Authentication failed during authentication"
+    assert _sasl_hint(sasl, refused) == ""  # the broker's own reason was read
+    assert _sasl_hint(ProducerSettings(security_protocol="SSL"), disconnect) == ""
