@@ -109,7 +109,7 @@ def exec_runtime(document: dict, verbose: bool) -> NoReturn:
         from xlapulse.collectors.agent.runtime import serve
 
         sys.exit(serve(document, verbose))
-    descriptor = _memfd_with(json.dumps(document).encode())
+    descriptor = document_descriptor(document)
     argv = [sys.executable, "-m", RUNTIME_MODULE, "--config-fd", str(descriptor)]
     # one malloc arena for the service's threads (each would keep ~0.4 MiB of its own);
     # the variable is read by glibc at start-up, so it must be set before exec
@@ -119,9 +119,10 @@ def exec_runtime(document: dict, verbose: bool) -> NoReturn:
     os.execve(sys.executable, [*argv, *(["--verbose"] if verbose else [])], environment)
 
 
-def _memfd_with(payload: bytes) -> int:
+def document_descriptor(document: dict) -> int:
+    """An inheritable memfd holding ``document`` as JSON, positioned at its start."""
     descriptor = os.memfd_create("xlapulse-collector-config", 0)  # inheritable: no CLOEXEC
-    view = memoryview(payload)
+    view = memoryview(json.dumps(document).encode())
     while view:
         view = view[os.write(descriptor, view) :]
     os.lseek(descriptor, 0, os.SEEK_SET)

@@ -15,7 +15,11 @@ import sys
 import pytest
 
 from xlapulse.collectors.agent.config import load_config
-from xlapulse.collectors.agent.handoff import RUNTIME_MODULE, runtime_document
+from xlapulse.collectors.agent.handoff import (
+    RUNTIME_MODULE,
+    document_descriptor,
+    runtime_document,
+)
 from xlapulse.collectors.delivery.kafka_producer import ProducerSettings
 
 KEY = "unit-test-key-0123456789"
@@ -56,9 +60,7 @@ def test_the_document_carries_validated_plain_data(document, tmp_path):
 
 
 def run_runtime(document: dict) -> subprocess.CompletedProcess:
-    descriptor = os.memfd_create("test-document", 0)
-    os.write(descriptor, json.dumps(document).encode())
-    os.lseek(descriptor, 0, os.SEEK_SET)
+    descriptor = document_descriptor(document)
     try:
         return subprocess.run(
             [sys.executable, "-m", RUNTIME_MODULE, "--config-fd", str(descriptor)],
@@ -71,7 +73,6 @@ def run_runtime(document: dict) -> subprocess.CompletedProcess:
         os.close(descriptor)
 
 
-@pytest.mark.skipif(not hasattr(os, "memfd_create"), reason="the exec hand-over needs memfd")
 def test_an_unusable_spool_folder_exits_73(document, tmp_path):
     (tmp_path / "file").write_text("not a folder")
     document["spool"]["directory"] = str(tmp_path / "file" / "spool")

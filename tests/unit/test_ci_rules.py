@@ -1,0 +1,39 @@
+"""tests/conftest.py: in CI a skipped test fails the run; elsewhere it stays a skip."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def run_pytest_on_a_skipping_test(tmp_path: Path, ci: bool) -> subprocess.CompletedProcess:
+    test_file = tmp_path / "test_skipping.py"
+    test_file.write_text('import pytest\n\ndef test_it():\n    pytest.skip("no journalctl")\n')
+    environment = {k: v for k, v in os.environ.items() if k != "CI"}
+    if ci:
+        environment["CI"] = "true"
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "tests.conftest",
+         "--rootdir", str(tmp_path), str(test_file)],
+        cwd=REPO,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )  # fmt: skip
+
+
+def test_a_skip_fails_the_run_in_ci(tmp_path) -> None:
+    done = run_pytest_on_a_skipping_test(tmp_path, ci=True)
+    assert done.returncode == 1, done.stdout
+    assert "skipped in CI, where every test must run: Skipped: no journalctl" in done.stdout
+
+
+def test_a_skip_stays_a_skip_outside_ci(tmp_path) -> None:
+    done = run_pytest_on_a_skipping_test(tmp_path, ci=False)
+    assert done.returncode == 0, done.stdout
+    assert "1 skipped" in done.stdout
