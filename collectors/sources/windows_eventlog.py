@@ -68,21 +68,7 @@ class WindowsEventMapper:
     def __init__(self, identity: Identity, state: dict | None = None) -> None:
         self.identity = identity
         self.state = state or {"logon": None, "vpn": {}}
-
-    def map(self, records: Iterable[WinEvent]) -> list[dict]:
-        ordered = sorted(records, key=lambda record: (record.time_created, record.record_id))
-        scans = _defender_scans(ordered)
-        degradations = [r for r in ordered if r.channel == DIAGNOSTICS and 101 <= r.event_id <= 110]
-        events: list[dict] = []
-        for record in ordered:
-            handler = self._handler(record)
-            built = handler(record, scans, degradations) if handler else None
-            if built is not None:
-                events.append(built)
-        return events
-
-    def _handler(self, record: WinEvent) -> Callable | None:
-        table: dict[tuple[str, int], Callable] = {
+        self._handlers: dict[tuple[str, int], Callable] = {
             (DIAGNOSTICS, 100): self._boot,
             (DIAGNOSTICS, 200): self._shutdown,
             ("Application", 1): self._profile_start,
@@ -100,11 +86,25 @@ class WindowsEventMapper:
             ("Application", 1000): self._crash,
             ("Application", 1002): self._hang,
         }
+
+    def map(self, records: Iterable[WinEvent]) -> list[dict]:
+        ordered = sorted(records, key=lambda record: (record.time_created, record.record_id))
+        scans = _defender_scans(ordered)
+        degradations = [r for r in ordered if r.channel == DIAGNOSTICS and 101 <= r.event_id <= 110]
+        events: list[dict] = []
+        for record in ordered:
+            handler = self._handler(record)
+            built = handler(record, scans, degradations) if handler else None
+            if built is not None:
+                events.append(built)
+        return events
+
+    def _handler(self, record: WinEvent) -> Callable | None:
         key = (record.channel, record.event_id)
         provider = PROVIDERS.get(key)
         if provider is not None and record.provider != provider:
             return None
-        return table.get(key)
+        return self._handlers.get(key)
 
     def _envelope(self, record: WinEvent, user: str | None = None) -> dict:
         return {
