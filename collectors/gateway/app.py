@@ -144,13 +144,15 @@ class Gateway:
         self, request: web.Request, source: str, process: Process
     ) -> tuple[web.Response, str]:
         body = await self._admit(request, source)
+        document = None  # stays None when the body is not JSON
         try:
-            events = process(_parse_json(body))
+            document = _parse_json(body)
+            events = process(document)
         except IgnoredEvent as ignored:
             return _json_response({**NOTHING_STORED, "ignored": ignored.reason}), "ignored"
         except (PayloadError, ValidationError) as error:
             reason = _reason(error)
-            redacted_reason = await self._dead_letter(source, reason, body)
+            redacted_reason = await self._dead_letter(source, reason, body, document)
             raise Rejected(400, "malformed", reason, log_reason=redacted_reason) from None
         try:
             delivered = await self.delivery.deliver(events)
@@ -184,9 +186,9 @@ class Gateway:
             raise Rejected(429, "rate_limited", "rate limit", {"Retry-After": f"{wait_s:.0f}"})
         return body
 
-    async def _dead_letter(self, source: str, reason: str, body: bytes) -> str:
-        """Store a redacted copy of a rejected body; the redacted reason (the header's)."""
-        document = _parsed_or_none(body)
+    async def _dead_letter(self, source: str, reason: str, body: bytes, document: Any) -> str:
+        """Store a redacted copy of a rejected body (``document``: the parsed body, None when
+        it is not JSON); return the redacted reason (the header's)."""
         redactor = DeadLetterRedactor(document, self.pseudonymizer)
         redacted_reason = redactor.text(reason, MAX_REASON_CHARS)
         record = {
@@ -195,7 +197,7 @@ class Gateway:
             "received_at": datetime.now(UTC).isoformat(),
             "body_bytes": len(body),
             "body_sha256": hashlib.sha256(body).hexdigest(),
-            "document": redactor.document(document),  # None: not JSON, size and hash only
+            "document": redactor.redacted(),  # None: not JSON, size and hash only
         }
         try:
             value = orjson.dumps(record)
@@ -279,13 +281,6 @@ def _reason(error: PayloadError | ValidationError) -> str:
     if isinstance(error, ValidationError):
         return describe_validation_error(error)
     return error.reason
-
-
-def _parsed_or_none(body: bytes) -> Any:
-    try:
-        return _parse_json(body)
-    except PayloadError:
-        return None
 
 
 def _unavailable(error: KafkaUnavailable) -> Rejected:

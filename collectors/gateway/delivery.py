@@ -253,17 +253,19 @@ class AsyncDelivery:
             unacknowledged = [record.topic for record in records if not record.acknowledged]
             self._trip([*unacknowledged, *topics[len(records) :]], error)
         finally:
-            self._settle_in_flight(fresh)
+            self._settle_in_flight(fresh, records)
 
-    def _settle_in_flight(self, sent: list[EventBase]) -> None:
-        """Tell waiting duplicates: stored (result) or not (cancelled, they answer 503)."""
-        for event in sent:
-            waiting = self._in_flight.pop(event.event_id, None)
-            if waiting is not None and not waiting.done():
-                if event.event_id in self._recent:
-                    waiting.set_result(None)
-                else:
-                    waiting.cancel()
+    def _settle_in_flight(self, sent: list[EventBase], records: list[_RecordAck]) -> None:
+        """Tell waiting duplicates: stored (result) or not (cancelled, they answer 503).
+        ``records`` are the acks of the first ``len(records)`` events, in order."""
+        acknowledged = [record.acknowledged for record in records]
+        acknowledged += [False] * (len(sent) - len(records))  # never handed to Kafka
+        for event, stored in zip(sent, acknowledged, strict=True):
+            waiting = self._in_flight.pop(event.event_id)
+            if stored:
+                waiting.set_result(None)
+            else:
+                waiting.cancel()
 
     async def _await_twins(self, twins: list[asyncio.Future[None]]) -> None:
         done, pending = await asyncio.wait(twins, timeout=self._ack_timeout_s)

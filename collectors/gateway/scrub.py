@@ -29,11 +29,10 @@ COMMENT_MAX_CHARS = 1000
 DOCUMENT_TEXT_MAX_CHARS = 2000
 MAX_DEPTH = 32
 MIN_KNOWN_CHARS = 3  # shorter values and name parts are not looked for in free text
-EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+EMAIL = re.compile(r"([\w.+-]+)@[\w-]+(?:\.[\w-]+)+")  # group 1: the local part
 PHONE = re.compile(r"(?<![\w])\+?\(?\d[\d ()./-]{5,}\d(?![\w])")
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-EMAIL_LOCAL_PART = re.compile(r"([\w.+-]+)@[\w-]+(?:\.[\w-]+)+")
 USER_URL_PARAMETER = re.compile(r"(?i)([?&](?:accountid|username|userkey|user|email)=)[^&#\s]*")
 NAME_PART = re.compile(r"[^\W\d_]{3,}")
 NOT_A_NAME = re.compile(r"[\d/:@]")  # ids, time zones, URLs, e-mail addresses
@@ -138,7 +137,12 @@ class DeadLetterRedactor:
 
     def __init__(self, document: Any, pseudonymizer: Pseudonymizer) -> None:
         self._pseudonymizer = pseudonymizer
+        self._document = document
         self._known = _known_pattern(document)
+
+    def redacted(self) -> Any:
+        """A copy of the document that is safe to store (see the module docstring)."""
+        return self._node(self._document, 0)
 
     def text(self, text: str, max_chars: int = DOCUMENT_TEXT_MAX_CHARS) -> str:
         """Free text without e-mail addresses, phone numbers, user URLs and the document's
@@ -146,8 +150,7 @@ class DeadLetterRedactor:
         text = USER_URL_PARAMETER.sub(r"\1" + PERSON_PLACEHOLDER, scrub_text(text, max_chars))
         return self._known.sub(PERSON_PLACEHOLDER, text) if self._known else text
 
-    def document(self, document: Any, depth: int = 0) -> Any:
-        """A copy of a parsed JSON document that is safe to store (see the module docstring)."""
+    def _node(self, document: Any, depth: int) -> Any:
         if depth > MAX_DEPTH:
             return "[nested too deep]"
         if isinstance(document, dict):
@@ -157,7 +160,7 @@ class DeadLetterRedactor:
                 for key, value in document.items()
             }
         if isinstance(document, list):
-            return [self.document(item, depth + 1) for item in document]
+            return [self._node(item, depth + 1) for item in document]
         if isinstance(document, str):
             return self.text(document)
         if isinstance(document, int) and not -(2**63) <= document < 2**64:
@@ -170,12 +173,7 @@ class DeadLetterRedactor:
             return _pseudonymize_all(value, self._pseudonymizer.device, depth + 1)
         if folded in IDENTITY_KEYS or (person_change and folded in CHANGE_VALUE_KEYS):
             return _pseudonymize_all(value, self._pseudonymizer.user, depth + 1)
-        return self.document(value, depth + 1)
-
-
-def redact_document(document: Any, pseudonymizer: Pseudonymizer) -> Any:
-    """A copy of a parsed JSON document that is safe to store (see the module docstring)."""
-    return DeadLetterRedactor(document, pseudonymizer).document(document)
+        return self._node(value, depth + 1)
 
 
 def _is_person_change(item: dict[str, Any]) -> bool:
@@ -204,7 +202,7 @@ def _known_pattern(document: Any) -> re.Pattern[str] | None:
                 found.append(text)
             if key in NAME_KEYS and not NOT_A_NAME.search(text):
                 found += _name_parts(text)
-        for match in EMAIL_LOCAL_PART.finditer(text):
+        for match in EMAIL.finditer(text):
             found += _name_parts(match.group(1))
     if not found:
         return None

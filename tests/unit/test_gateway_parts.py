@@ -14,7 +14,7 @@ from xlapulse.collectors.gateway.auth import Unauthorized, authenticate, sign_he
 from xlapulse.collectors.gateway.dedup import RecentIds
 from xlapulse.collectors.gateway.openapi import OPENAPI_PATH, render_openapi_text
 from xlapulse.collectors.gateway.ratelimit import TokenBucket
-from xlapulse.collectors.gateway.scrub import DeadLetterRedactor, redact_document, scrub_text
+from xlapulse.collectors.gateway.scrub import DeadLetterRedactor, scrub_text
 from xlapulse.collectors.gateway.settings import GatewaySettings
 from xlapulse.collectors.privacy import Pseudonymizer
 
@@ -80,7 +80,7 @@ def test_redact_document_pseudonymizes_identity_keys_and_scrubs_text() -> None:
         "summary": "call 0612345678",
         "count": 3,
     }
-    redacted = redact_document(document, pseudonyms)
+    redacted = DeadLetterRedactor(document, pseudonyms).redacted()
     assert redacted["reporter"]["displayName"] == pseudonyms.user("Sanne")
     assert redacted["reporter"]["active"] is True
     assert redacted["summary"] == "call [phone]"
@@ -97,7 +97,7 @@ def test_dead_letter_redactor_finds_the_document_s_people_in_free_text() -> None
         "self": "https://example.atlassian.net/rest/api/2/user?accountId=5b10ac8d&expand=x",
     }
     redactor = DeadLetterRedactor(document, pseudonyms)
-    redacted = redactor.document(document)
+    redacted = redactor.redacted()
     assert redacted["request"] == (
         "[person] van den [person] (actor [person]) says Software crashes; [email]"
     )
@@ -114,7 +114,7 @@ def test_dead_letter_redactor_cuts_deep_nesting() -> None:
     for _level in range(100):
         node.append([])
         node = node[0]  # type: ignore[assignment]
-    redacted = redact_document({"x": deep}, Pseudonymizer(b"0123456789abcdef0123"))
+    redacted = DeadLetterRedactor({"x": deep}, Pseudonymizer(b"0123456789abcdef0123")).redacted()
     assert "[nested too deep]" in repr(redacted)
 
 
