@@ -20,14 +20,12 @@ from typing import TYPE_CHECKING
 
 import click
 
+from xlapulse.collectors.agent.runtime import EX_CANTCREAT, EX_CONFIG
+
 if TYPE_CHECKING:
     from xlapulse.collectors.agent.config import CollectorConfig
 
 EX_UNAVAILABLE = 69
-EX_CANTCREAT = 73
-EX_CONFIG = 78
-
-log = logging.getLogger("xlapulse.collector")
 
 config_option = click.option(
     "--config",

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 
 from xlapulse.collectors.sources.settings import (
     CupsErrorLogSettings,
@@ -28,18 +28,13 @@ from xlapulse.collectors.sources.settings import (
     MacosUnifiedLogSettings,
     SyntheticProbeSettings,
     SystemdBootSettings,
+    Table,
     WindowsEventLogSettings,
 )
 
 KEY_FALLBACK_ENV = "XLAPULSE_PSEUDONYM_KEY"
 ENV_PREFIX = "XLAPULSE_COLLECTOR_"
 ENV_NESTED_DELIMITER = "__"
-
-
-class Table(BaseModel):
-    """A TOML table: unknown keys are an error, so a typo never passes silently."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 class IdentityConfig(Table):

@@ -44,7 +44,7 @@ def defer_kafka_package_init() -> None:
 CODEC_MODULES = {"zstd": "zstandard", "lz4": "lz4"}
 
 
-def skip_unused_codecs(compression_type: str) -> None:
+def skip_unused_codecs(compression_type: str | None) -> None:
     """Make ``import`` of the compression libraries not configured fail, as if absent."""
     for codec, module in CODEC_MODULES.items():
         if codec != compression_type:

@@ -61,7 +61,7 @@ def render_manifest(config: CollectorConfig, platform: str = sys.platform) -> st
         lines.append(f"  - {SOURCES[name].source.description}: every {_every(interval_s)}")
     lines += ["", "What each record contains:"]
     for event_type in _event_types(intervals):
-        if not privacy.is_sent(event_type):
+        if not privacy.decisions.is_sent(event_type):
             lines.append(f"  [{event_type}] switched off: never sent.")
             continue
         lines.append(f"  [{event_type}] {EVENT_PURPOSE[event_type]}:")
@@ -88,7 +88,7 @@ def _field_lines(event_type: str, privacy: PrivacyFilter) -> list[str]:
             continue
         words = FIELD_WORDS.get(name, name.replace("_", " ").replace(" ms", " (milliseconds)"))
         words = words.replace(" s", " (seconds)") if name.endswith("_s") else words
-        state = "" if privacy.is_sent(event_type, name) else "  <- switched off"
+        state = "" if privacy.decisions.is_sent(event_type, name) else "  <- switched off"
         lines.append(f"      {name}: {words}{state}")
     return lines
 

@@ -33,6 +33,12 @@ class PrivacyDecisions:
         kept.update((name, blank) for name, blank in blanks.items() if blank is not None)
         return kept
 
+    def is_sent(self, event_type: str, field: str | None = None) -> bool:
+        """Whether an event type (or one of its fields) leaves the device unchanged."""
+        if event_type in self.disabled_events:
+            return False
+        return field is None or field not in self.blanks.get(event_type, {})
+
     def to_document(self) -> dict:
         """JSON-ready form for the hand-over to the runtime."""
         return {"disabled_events": sorted(self.disabled_events), "blanks": self.blanks}

@@ -61,14 +61,5 @@ class PrivacyFilter:
                 )
             blank = _blank_value(event_type, name, model.model_fields[name])
             self.blanks.setdefault(event_type, {})[name] = blank
-
-    @property
-    def decisions(self) -> PrivacyDecisions:
-        """The switches, checked, as plain data for the runtime."""
-        return PrivacyDecisions(frozenset(self.disabled_events), self.blanks)
-
-    def is_sent(self, event_type: str, field: str | None = None) -> bool:
-        """Whether an event type (or one of its fields) leaves the device unchanged."""
-        if event_type in self.disabled_events:
-            return False
-        return field is None or field not in self.blanks.get(event_type, {})
+        #: The switches, checked, as plain data for the runtime.
+        self.decisions = PrivacyDecisions(frozenset(self.disabled_events), self.blanks)

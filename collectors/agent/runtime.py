@@ -39,7 +39,7 @@ def serve(document: dict, verbose: bool) -> int:
     """Run the collector until SIGTERM/SIGINT; return the exit code."""
     configure_service_logging(verbose)
     lean_imports.defer_kafka_package_init()  # before anything imports kafka
-    lean_imports.skip_unused_codecs(document["kafka"]["compression_type"] or "none")
+    lean_imports.skip_unused_codecs(document["kafka"]["compression_type"])
     from xlapulse.collectors.agent.daemon import build_daemon
 
     try:

@@ -25,7 +25,8 @@ import json
 import logging
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,27 +87,21 @@ class Spool:
         self, source: str, records: Sequence[SpoolRecord], bookmark: str | None
     ) -> None:
         """Append a source's records and move its bookmark, atomically; evict if over the cap."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                self._db.executemany(
-                    "INSERT INTO records (topic, key, value, headers, size_bytes) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    [
-                        (r.topic, r.key, r.value, _encode_headers(r.headers), r.size_bytes)
-                        for r in records
-                    ],
-                )
-                self._db.execute(
-                    "INSERT INTO bookmarks (source, bookmark) VALUES (?, ?) "
-                    "ON CONFLICT(source) DO UPDATE SET bookmark = excluded.bookmark",
-                    (source, bookmark),
-                )
-                self._evict_over_cap()
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._transaction():
+            self._db.executemany(
+                "INSERT INTO records (topic, key, value, headers, size_bytes) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [
+                    (r.topic, r.key, r.value, _encode_headers(r.headers), r.size_bytes)
+                    for r in records
+                ],
+            )
+            self._db.execute(
+                "INSERT INTO bookmarks (source, bookmark) VALUES (?, ?) "
+                "ON CONFLICT(source) DO UPDATE SET bookmark = excluded.bookmark",
+                (source, bookmark),
+            )
+            self._evict_over_cap()
 
     def bookmark(self, source: str) -> str | None:
         with self._lock:
@@ -129,16 +124,10 @@ class Spool:
 
     def remove(self, sequence_numbers: Sequence[int]) -> None:
         """Forget records Kafka acknowledged: one transaction, so one fsync per batch."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                self._db.executemany(
-                    "DELETE FROM records WHERE seq = ?", [(s,) for s in sequence_numbers]
-                )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._transaction():
+            self._db.executemany(
+                "DELETE FROM records WHERE seq = ?", [(s,) for s in sequence_numbers]
+            )
 
     def stats(self) -> SpoolStats:
         with self._lock:
@@ -153,6 +142,18 @@ class Spool:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One locked write transaction: committed whole, or rolled back and re-raised."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
 
     def _evict_over_cap(self) -> None:
         (total,) = self._db.execute("SELECT COALESCE(SUM(size_bytes), 0) FROM records").fetchone()

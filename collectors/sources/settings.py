@@ -20,13 +20,14 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
 
-class SourceTable(BaseModel):
-    """A ``[sources.<name>]`` table: an unknown key is an error, so a typo never passes."""
+class Table(BaseModel):
+    """A TOML table (``[sources.<name>]`` here, the agent's others in agent/config.py): an
+    unknown key is an error, so a typo never passes silently."""
 
     model_config = ConfigDict(extra="forbid")
 
 
-class WindowsEventLogSettings(SourceTable):
+class WindowsEventLogSettings(Table):
     """Windows event log channels (Diagnostics-Performance, GroupPolicy, Defender, ...)."""
 
     enabled: bool = Field(default=True, description="Read the Windows event log (Windows only).")
@@ -34,7 +35,7 @@ class WindowsEventLogSettings(SourceTable):
     wevtutil: str = Field(default="wevtutil", description="Path of wevtutil.exe.")
 
 
-class SystemdBootSettings(SourceTable):
+class SystemdBootSettings(Table):
     """systemd-analyze (Linux)."""
 
     enabled: bool = Field(default=True, description="Report each boot's duration (Linux only).")
@@ -43,7 +44,7 @@ class SystemdBootSettings(SourceTable):
     proc: str = Field(default="/proc", description="Where procfs is mounted.")
 
 
-class JournaldSettings(SourceTable):
+class JournaldSettings(Table):
     """The systemd journal (Linux)."""
 
     enabled: bool = Field(default=True, description="Read the systemd journal (Linux only).")
@@ -54,7 +55,7 @@ class JournaldSettings(SourceTable):
     )
 
 
-class CupsErrorLogSettings(SourceTable):
+class CupsErrorLogSettings(Table):
     """The CUPS error_log file."""
 
     enabled: bool = Field(default=True, description="Read the CUPS error_log (Linux, macOS).")
@@ -62,7 +63,7 @@ class CupsErrorLogSettings(SourceTable):
     path: str = Field(default="/var/log/cups/error_log", description="Where cupsd logs.")
 
 
-class MacosUnifiedLogSettings(SourceTable):
+class MacosUnifiedLogSettings(Table):
     """The macOS unified log."""
 
     enabled: bool = Field(default=True, description="Read the unified log (macOS only).")
@@ -70,14 +71,14 @@ class MacosUnifiedLogSettings(SourceTable):
     log_command: str = Field(default="/usr/bin/log", description="Path of the log tool.")
 
 
-class ProbeTarget(SourceTable):
+class ProbeTarget(Table):
     """One app to probe."""
 
     app_name: str = Field(min_length=1, max_length=200)
     url: HttpUrl
 
 
-class SyntheticProbeSettings(SourceTable):
+class SyntheticProbeSettings(Table):
     """Timed HTTP transactions against the apps of the user's persona."""
 
     enabled: bool = Field(default=True, description="Probe the apps listed in targets.")
@@ -90,7 +91,7 @@ class SyntheticProbeSettings(SourceTable):
     )
 
 
-class GraphCallRecordsSettings(SourceTable):
+class GraphCallRecordsSettings(Table):
     """Microsoft Graph callRecords exported as JSON files (run centrally, not on laptops)."""
 
     enabled: bool = Field(default=False, description="Read Graph callRecord files (central only).")
