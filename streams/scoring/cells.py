@@ -269,15 +269,18 @@ def _count_handling(
     that band, e.g. the cell expired since) changes nothing.
     """
     band_index = _BANDS.index(ticket.band or Band.GOOD)
-    user = cell.user_touch_points.setdefault(ticket.user_id, {})
-    user_desk = user.setdefault(SERVICE_DESK, [0, 0, 0])
-    if sign < 0 and not user_desk[band_index]:
-        _drop_empty_service_desk(cell, ticket.user_id)
-        return
+    if sign < 0:
+        user_desk = cell.user_touch_points.get(ticket.user_id, {}).get(SERVICE_DESK)
+        if not user_desk or not user_desk[band_index]:
+            return
+    else:
+        user = cell.user_touch_points.setdefault(ticket.user_id, {})
+        user_desk = user.setdefault(SERVICE_DESK, [0, 0, 0])
     user_desk[band_index] += sign
     cell.handled[band_index] += sign
     cell.touch_points.setdefault(SERVICE_DESK, [0, 0, 0, 0])[band_index] += sign
-    _drop_empty_service_desk(cell, ticket.user_id)
+    if sign < 0:
+        _drop_empty_service_desk(cell, ticket.user_id)
     _count_objective_hits(cell, ticket.objective_hits, sign)
     cell.no_contact += sign * int(not ticket.contacted_user)
     cell.reopened += sign * int(ticket.reopened)

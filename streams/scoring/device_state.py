@@ -37,7 +37,12 @@ from xlapulse.streams.scoring.device_signals import (
     DeviceSignal,
     DeviceTicket,
 )
-from xlapulse.streams.scoring.user_state import CORRELATION_WINDOW_MS, DAY_MS
+from xlapulse.streams.scoring.user_state import (
+    CORRELATION_WINDOW_MS,
+    DAY_MS,
+    in_correlation_window,
+    lost_by_touch_point,
+)
 
 #: A shared device has more users, hence more problems, than one user (``MAX_PROBLEMS``).
 MAX_DEVICE_PROBLEMS = 200
@@ -110,14 +115,12 @@ def step(state: DeviceState | None, signal: DeviceSignal, clock_ms: int) -> Devi
 
 
 def explanation(problems: list[list[Any]], created_ms: int) -> str | None:
-    """The touch point whose problems lost most time in the window before ``created_ms``."""
-    lost_by_touch_point: dict[str, int] = {}
-    for at_ms, touch_point, lost_ms, *_ in problems:
-        if created_ms - CORRELATION_WINDOW_MS <= at_ms <= created_ms:
-            lost_by_touch_point[touch_point] = lost_by_touch_point.get(touch_point, 0) + lost_ms
-    if not lost_by_touch_point:
+    """The touch point whose problems lost most time in the window before ``created_ms``
+    (on a tie the alphabetically first, so the answer does not depend on arrival order)."""
+    lost = lost_by_touch_point(((at, tp, ms) for at, tp, ms, *_ in problems), created_ms)
+    if not lost:
         return None
-    return max(sorted(lost_by_touch_point), key=lost_by_touch_point.__getitem__)
+    return max(sorted(lost), key=lost.__getitem__)
 
 
 def _problem(state: DeviceState, problem: DeviceProblem) -> list[DeviceExplanation]:
@@ -131,7 +134,7 @@ def _problem(state: DeviceState, problem: DeviceProblem) -> list[DeviceExplanati
     state.newest_ms = max(state.newest_ms, problem.time_ms)
     explanations: list[DeviceExplanation] = []
     for held in state.tickets.values():
-        if held.created_ms - CORRELATION_WINDOW_MS <= problem.time_ms <= held.created_ms:
+        if in_correlation_window(problem.time_ms, held.created_ms):
             explanations += _explain(state, held)
     return explanations
 

@@ -30,6 +30,7 @@ unseen for ``USER_STATE_TTL_MS``.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -441,19 +442,30 @@ def _forget_closed_tickets(state: UserState) -> None:
     }
 
 
+def in_correlation_window(at_ms: int, created_ms: int) -> bool:
+    """Whether a signal at ``at_ms`` may explain a ticket created at ``created_ms``."""
+    return created_ms - CORRELATION_WINDOW_MS <= at_ms <= created_ms
+
+
+def lost_by_touch_point(
+    problems: Iterable[tuple[int, str, int]], created_ms: int
+) -> dict[str, int]:
+    """Time lost per touch point by the (time, touch point, lost ms) problems in the window
+    before ``created_ms``, in the order the touch points first appear."""
+    lost: dict[str, int] = {}
+    for at_ms, touch_point, lost_ms in problems:
+        if in_correlation_window(at_ms, created_ms):
+            lost[touch_point] = lost.get(touch_point, 0) + lost_ms
+    return lost
+
+
 def _explanation(state: UserState, created_ms: int) -> tuple[str | None, int]:
-    """The touch point that lost the user most time in the window before ``created_ms``,
-    and the time all signals in that window lost."""
-    lost_by_touch_point: dict[str, int] = {}
-    for at_ms, touch_point, _, lost_ms in state.problems:
-        if created_ms - CORRELATION_WINDOW_MS <= at_ms <= created_ms:
-            lost_by_touch_point[touch_point] = lost_by_touch_point.get(touch_point, 0) + lost_ms
-    if not lost_by_touch_point:
+    """The touch point that lost the user most time in the window before ``created_ms``
+    (on a tie the one seen first), and the time all signals in that window lost."""
+    lost = lost_by_touch_point(((at, tp, ms) for at, tp, _, ms in state.problems), created_ms)
+    if not lost:
         return None, 0
-    return (
-        max(lost_by_touch_point, key=lost_by_touch_point.__getitem__),
-        sum(lost_by_touch_point.values()),
-    )
+    return max(lost, key=lost.__getitem__), sum(lost.values())
 
 
 def _opened(
@@ -480,7 +492,7 @@ def _reexplain(state: UserState, user_id: str, problem_ms: int) -> list[Observat
     corrections: list[Observation] = []
     for ticket_id, progress in state.tickets.items():
         created_ms = progress.created_ms
-        if not created_ms - CORRELATION_WINDOW_MS <= problem_ms <= created_ms:
+        if not in_correlation_window(problem_ms, created_ms):
             continue
         explained_by, lost_ms = _explanation(state, created_ms)
         if explained_by is None and progress.via_device:
