@@ -5,6 +5,7 @@ Reads strings and parsed JSON documents; writes scrubbed copies. Nothing here lo
 * Free text (survey comments): e-mail addresses become ``[email]``; phone numbers (9+
   digits, or 7+ after a ``+``, with the usual separators; dates are kept) become
   ``[phone]``; control characters go; the text is capped at :data:`COMMENT_MAX_CHARS`.
+  The words of the answering user's identity become ``[person]`` (:func:`scrub_comment`).
 * Dead-letter documents (:class:`DeadLetterRedactor`): values under identity keys
   (``email``, ``caller``, ``reporter``, ``author``, ``assignee``, ``name``, Zendesk's
   ``actor_id`` ...) and the ``from``/``to`` of a Jira changelog item about a person become
@@ -119,6 +120,15 @@ def scrub_text(text: str, max_chars: int = COMMENT_MAX_CHARS) -> str:
     text = EMAIL.sub("[email]", text)
     text = PHONE.sub(_phone_or_keep, text)
     return text[:max_chars].strip()
+
+
+def scrub_comment(comment: str, author: str | None) -> str:
+    """A survey comment scrubbed as free text, and without the words of its author's
+    identity (``CORP\\pjanssen``, ``jan.jansen@corp.example``): people sign their comments.
+    ``author`` is None when the answer came with a pseudonym (from an invitation)."""
+    known = _known_pattern({"user": author}) if author else None
+    text = scrub_text(comment)
+    return known.sub(PERSON_PLACEHOLDER, text) if known else text
 
 
 def _phone_or_keep(match: re.Match[str]) -> str:

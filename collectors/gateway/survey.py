@@ -2,7 +2,8 @@
 
 Reads :class:`SurveyAnswerRequest` (POST /v1/surveys/answers). Writes contract events:
 the user becomes a pseudonym (or arrives as one, from an invitation), the comment is
-scrubbed of e-mail addresses and phone numbers and capped (``scrub.py``).
+scrubbed of e-mail addresses, phone numbers and the words of the user's identity, and
+capped (``scrub.scrub_comment``). Other people's names in a comment are not detected.
 
 Event ids are deterministic: one answer per invitation (the first answer wins), else one
 per user, ticket or journey moment and answer time.
@@ -22,7 +23,7 @@ from xlapulse.collectors.contract.events import (
     TicketEvent,
 )
 from xlapulse.collectors.gateway.adapters.lifecycle import GATEWAY_NAMESPACE
-from xlapulse.collectors.gateway.scrub import scrub_text
+from xlapulse.collectors.gateway.scrub import scrub_comment
 from xlapulse.collectors.privacy import Pseudonymizer
 
 Text = Annotated[str, Field(min_length=1, max_length=200)]
@@ -68,7 +69,7 @@ def answer_event(request: SurveyAnswerRequest, pseudonymizer: Pseudonymizer) -> 
     else:
         moment = f"{request.ticket_id}|{request.journey_moment}|{request.answered_at.isoformat()}"
         key = f"survey|{user_id}|{moment}"
-    comment = scrub_text(request.comment) if request.comment else None
+    comment = scrub_comment(request.comment, request.user) if request.comment else None
     return SurveyAnswerEvent(
         event_id=uuid.uuid5(GATEWAY_NAMESPACE, key),
         event_time=request.answered_at,

@@ -14,7 +14,7 @@ from xlapulse.collectors.gateway.auth import Unauthorized, authenticate, sign_he
 from xlapulse.collectors.gateway.dedup import RecentIds
 from xlapulse.collectors.gateway.openapi import OPENAPI_PATH, render_openapi_text
 from xlapulse.collectors.gateway.ratelimit import TokenBucket
-from xlapulse.collectors.gateway.scrub import DeadLetterRedactor, scrub_text
+from xlapulse.collectors.gateway.scrub import DeadLetterRedactor, scrub_comment, scrub_text
 from xlapulse.collectors.gateway.settings import GatewaySettings
 from xlapulse.collectors.privacy import Pseudonymizer
 
@@ -71,6 +71,24 @@ def test_scrub_text(text: str, scrubbed: str) -> None:
 
 def test_scrub_caps_length() -> None:
     assert len(scrub_text("x" * 5000)) == 1000
+
+
+@pytest.mark.parametrize(
+    ("author", "comment", "scrubbed"),
+    [
+        ("CORP\\pjanssen", "Slow again. Groeten, PJanssen", "Slow again. Groeten, [person]"),
+        (
+            "jan.de.vries@corp.example",
+            "Jan de Vries here: the VPN dropped in January, call 06-11223344",
+            "[person] de [person] here: the VPN dropped in January, call [phone]",
+        ),
+        (None, "Groeten, Jan de Vries", "Groeten, Jan de Vries"),  # a pseudonym: no words known
+    ],
+)
+def test_scrub_comment_also_removes_the_authors_own_name(
+    author: str | None, comment: str, scrubbed: str
+) -> None:
+    assert scrub_comment(comment, author) == scrubbed
 
 
 def test_redact_document_pseudonymizes_identity_keys_and_scrubs_text() -> None:
