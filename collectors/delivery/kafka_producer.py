@@ -30,6 +30,7 @@ from kafka.producer import KafkaProducer  # not `from kafka`: see agent/lean_imp
 from kafka.producer.future import FutureRecordMetadata
 
 from xlapulse.collectors.contract.topics import headers_for, key_for, topic_for
+from xlapulse.collectors.delivery.partitioner import RememberingPartitioner
 
 if TYPE_CHECKING:
     from xlapulse.collectors.contract.events import EventBase
@@ -88,6 +89,7 @@ class EventProducer:
             compression_type=settings.compression_type,
             request_timeout_ms=settings.request_timeout_ms,
             max_block_ms=settings.max_block_ms,
+            partitioner=RememberingPartitioner(),
             **settings.security_options(),
         )
 
