@@ -5,6 +5,8 @@ Reads: tests/data/os/{linux,macos,windows} and tests/data/graph. Writes: nothing
 tests/data/golden/<source>.ndjson holds what the pydantic event models produced on the
 same samples (made by running this module against main's pydantic sources, last before
 the merge of branch collector-lean); the wire equivalence test compares the two.
+The source tests reuse its fakes of the OS tools: :class:`CapturedWevtutil` and
+:func:`captured_systemd_analyze`.
 """
 
 from __future__ import annotations
@@ -13,8 +15,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from xlapulse.collectors.privacy import Pseudonymizer
-from xlapulse.collectors.sources.base import Identity
+from tests.unit.helpers import IDENTITY
 from xlapulse.collectors.sources.cups_error_log import CupsErrorLogSource
 from xlapulse.collectors.sources.graph_call_records import GraphCallRecordsSource
 from xlapulse.collectors.sources.journald import JournaldSource
@@ -28,30 +29,53 @@ from xlapulse.collectors.sources.settings import (
     WindowsEventLogSettings,
 )
 from xlapulse.collectors.sources.systemd_boot import SystemdBootSource
-from xlapulse.collectors.sources.windows_eventlog import WindowsEventLogSource
+from xlapulse.collectors.sources.windows_eventlog import (
+    DEFENDER,
+    DIAGNOSTICS,
+    GROUP_POLICY,
+    PRINT_ADMIN,
+    PRINT_OPERATIONAL,
+    WindowsEventLogSource,
+)
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 GOLDEN = DATA / "golden"
 LINUX = DATA / "os" / "linux"
 WINDOWS = DATA / "os" / "windows"
-PSEUDONYMIZER = Pseudonymizer(b"unit-test-key-0123456789")
-IDENTITY = Identity(PSEUDONYMIZER, PSEUDONYMIZER.user("alice"), PSEUDONYMIZER.device("vm"))
+#: The captured sample file of each Windows event log channel (tests/data/os/windows).
 WINDOWS_SAMPLES = {
-    "Microsoft-Windows-Diagnostics-Performance/Operational": "diagnostics-performance.xml",
-    "Microsoft-Windows-GroupPolicy/Operational": "grouppolicy-operational.xml",
-    "Microsoft-Windows-Windows Defender/Operational": "defender-operational.xml",
+    DIAGNOSTICS: "diagnostics-performance.xml",
+    GROUP_POLICY: "grouppolicy-operational.xml",
+    DEFENDER: "defender-operational.xml",
     "Application": "application.xml",
     "System": "system.xml",
-    "Microsoft-Windows-PrintService/Admin": "printservice-admin.xml",
-    "Microsoft-Windows-PrintService/Operational": "printservice-operational.xml",
+    PRINT_ADMIN: "printservice-admin.xml",
+    PRINT_OPERATIONAL: "printservice-operational.xml",
 }
+_SYSTEMD_ANALYZE = {"time": "systemd-analyze-time.txt", "blame": "systemd-analyze-blame.txt"}
+
+
+class CapturedWevtutil:
+    """Answers each ``wevtutil qe <channel>`` with a sample file; records the queries."""
+
+    def __init__(self, samples: dict[str, str]) -> None:
+        self.samples = samples
+        self.queries: list[list[str]] = []
+
+    def __call__(self, argv, timeout_s):
+        self.queries.append(list(argv))
+        name = self.samples.get(argv[2])
+        return (WINDOWS / name).read_text() if name else "<Events></Events>"
+
+
+def captured_systemd_analyze(argv, timeout_s) -> str:
+    """Answers ``systemd-analyze time`` and ``systemd-analyze blame`` with the captured output."""
+    return (LINUX / _SYSTEMD_ANALYZE[argv[1]]).read_text()
 
 
 def _systemd_boot() -> list:
-    outputs = {"time": "systemd-analyze-time.txt", "blame": "systemd-analyze-blame.txt"}
-    runner = lambda argv, timeout_s: (LINUX / outputs[argv[1]]).read_text()  # noqa: E731
     settings = SystemdBootSettings(proc=str(LINUX / "proc"))
-    return SystemdBootSource(settings, IDENTITY, runner).collect(None).events
+    return SystemdBootSource(settings, IDENTITY, captured_systemd_analyze).collect(None).events
 
 
 def _journald() -> list:
@@ -84,10 +108,7 @@ def _graph_call_records() -> list:
 
 
 def _windows_eventlog() -> list:
-    def runner(argv, timeout_s):
-        name = WINDOWS_SAMPLES.get(argv[2])
-        return (WINDOWS / name).read_text() if name else "<Events></Events>"
-
+    runner = CapturedWevtutil(WINDOWS_SAMPLES)
     return WindowsEventLogSource(WindowsEventLogSettings(), IDENTITY, runner).collect(None).events
 
 

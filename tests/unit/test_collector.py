@@ -13,6 +13,8 @@ from typing import ClassVar
 import pytest
 from kafka.errors import KafkaTimeoutError
 
+from tests.unit.helpers import PSEUDONYM_KEY as KEY
+from tests.unit.helpers import PSEUDONYMIZER
 from xlapulse.collectors.agent.checks import _sasl_hint
 from xlapulse.collectors.agent.config import ConfigError, load_config
 from xlapulse.collectors.agent.daemon import Collector, Daemon, to_record
@@ -26,19 +28,15 @@ from xlapulse.collectors.agent.shipper import Shipper
 from xlapulse.collectors.agent.spool import Spool
 from xlapulse.collectors.contract.wire import telemetry_event
 from xlapulse.collectors.delivery.kafka_producer import ProducerSettings
-from xlapulse.collectors.privacy import Pseudonymizer
 from xlapulse.collectors.sources.base import Collected, Source, SourceError
-
-KEY = "unit-test-key-0123456789"
-P = Pseudonymizer(KEY.encode())
 
 
 def vpn_event(number: int = 1) -> dict:
     return telemetry_event(
         "vpn_session",
         event_time=datetime(2026, 11, 20, 8, number, tzinfo=UTC),
-        user_id=P.user("alice"),
-        device_id=P.device("pc-1"),
+        user_id=PSEUDONYMIZER.user("alice"),
+        device_id=PSEUDONYMIZER.device("pc-1"),
         state="dropped",
         reason="connect-failed",
         vpn_gateway="Corp VPN",
@@ -123,8 +121,8 @@ def test_privacy_switches_blank_fields_and_drop_events():
     printed = telemetry_event(
         "print_job",
         event_time=datetime(2026, 11, 20, tzinfo=UTC),
-        user_id=P.user("a"),
-        device_id=P.device("b"),
+        user_id=PSEUDONYMIZER.user("a"),
+        device_id=PSEUDONYMIZER.device("b"),
         outcome="printed",
         printer="HR-1",
     )

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.unit.helpers import PSEUDONYM_KEY as KEY
 from xlapulse.collectors.agent.spool import Spool
 from xlapulse.collectors.contract.codec import parse_event
 
 CUPS_LOG = Path(__file__).resolve().parents[1] / "data" / "os" / "linux" / "cups-error_log"
-KEY = "unit-test-key-0123456789"
 OTHER_SOURCES = ("windows_eventlog", "systemd_boot", "journald", "macos_unified_log")
 
 

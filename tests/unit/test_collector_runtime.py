@@ -14,6 +14,7 @@ import sys
 
 import pytest
 
+from tests.unit.helpers import PSEUDONYM_KEY as KEY
 from xlapulse.collectors.agent.config import load_config
 from xlapulse.collectors.agent.handoff import (
     RUNTIME_MODULE,
@@ -21,8 +22,6 @@ from xlapulse.collectors.agent.handoff import (
     runtime_document,
 )
 from xlapulse.collectors.delivery.kafka_producer import ProducerSettings
-
-KEY = "unit-test-key-0123456789"
 
 
 @pytest.fixture

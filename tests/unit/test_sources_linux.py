@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import shutil
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
+from tests.unit.helpers import IDENTITY, PSEUDONYMIZER
+from tests.unit.source_samples import LINUX as DATA
+from tests.unit.source_samples import captured_systemd_analyze
 from tests.unit.wire_events import contract_events
-from xlapulse.collectors.privacy import Pseudonymizer
-from xlapulse.collectors.sources.base import Identity, SourceError
+from xlapulse.collectors.sources.base import SourceError
 from xlapulse.collectors.sources.cups_error_log import CupsErrorLogSource
 from xlapulse.collectors.sources.journald import JournaldSource
 from xlapulse.collectors.sources.settings import (
@@ -24,10 +25,6 @@ from xlapulse.collectors.sources.systemd_boot import (
     parse_analyze_time,
     parse_blame,
 )
-
-DATA = Path(__file__).resolve().parents[1] / "data" / "os" / "linux"
-PSEUDONYMIZER = Pseudonymizer(b"unit-test-key-0123456789")
-IDENTITY = Identity(PSEUDONYMIZER, PSEUDONYMIZER.user("alice"), PSEUDONYMIZER.device("vm"))
 
 
 def test_systemd_analyze_time_phases():
@@ -47,9 +44,8 @@ def test_systemd_analyze_blame_slowest_first():
 
 
 def test_systemd_boot_reports_each_boot_once():
-    outputs = {"time": "systemd-analyze-time.txt", "blame": "systemd-analyze-blame.txt"}
-    runner = lambda argv, timeout_s: (DATA / outputs[argv[1]]).read_text()  # noqa: E731
-    source = SystemdBootSource(SystemdBootSettings(proc=str(DATA / "proc")), IDENTITY, runner)
+    settings = SystemdBootSettings(proc=str(DATA / "proc"))
+    source = SystemdBootSource(settings, IDENTITY, captured_systemd_analyze)
     first = source.collect(None)
     (boot,) = contract_events(first)
     assert boot.boot_duration_ms == 69608

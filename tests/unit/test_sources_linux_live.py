@@ -15,16 +15,14 @@ from __future__ import annotations
 import lzma
 from pathlib import Path
 
+from tests.unit.helpers import IDENTITY
 from tests.unit.wire_events import contract_events
-from xlapulse.collectors.privacy import Pseudonymizer
-from xlapulse.collectors.sources.base import Identity, SourceError, run_command
+from xlapulse.collectors.sources.base import SourceError, run_command
 from xlapulse.collectors.sources.journald import JournaldSource
 from xlapulse.collectors.sources.settings import JournaldSettings, SystemdBootSettings
 from xlapulse.collectors.sources.systemd_boot import SystemdBootSource
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "os" / "linux"
-PSEUDONYMIZER = Pseudonymizer(b"unit-test-key-0123456789")
-IDENTITY = Identity(PSEUDONYMIZER, PSEUDONYMIZER.user("alice"), PSEUDONYMIZER.device("vm"))
 
 
 def test_real_journalctl_on_a_captured_journal_file(tmp_path):

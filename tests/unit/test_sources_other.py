@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.unit.helpers import IDENTITY, PSEUDONYMIZER
 from tests.unit.wire_events import contract_events
-from xlapulse.collectors.privacy import Pseudonymizer
-from xlapulse.collectors.sources.base import Identity, SourceError
+from xlapulse.collectors.sources.base import SourceError
 from xlapulse.collectors.sources.graph_call_records import (
     GraphCallRecordsSource,
     duration_ms,
@@ -30,8 +30,6 @@ from xlapulse.collectors.sources.settings import (
 from xlapulse.collectors.sources.synthetic_probe import SyntheticProbeSource
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-PSEUDONYMIZER = Pseudonymizer(b"unit-test-key-0123456789")
-IDENTITY = Identity(PSEUDONYMIZER, PSEUDONYMIZER.user("alice"), PSEUDONYMIZER.device("mac-17"))
 
 
 def test_macos_boot_vpn_and_print():

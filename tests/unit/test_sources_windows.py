@@ -5,19 +5,17 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
+from tests.unit.helpers import IDENTITY
+from tests.unit.source_samples import WINDOWS, WINDOWS_SAMPLES, CapturedWevtutil
 from tests.unit.wire_events import contract_event, contract_events
-from xlapulse.collectors.privacy import Pseudonymizer
-from xlapulse.collectors.sources.base import Identity, SourceError
+from xlapulse.collectors.sources.base import SourceError
 from xlapulse.collectors.sources.settings import WindowsEventLogSettings
 from xlapulse.collectors.sources.windows_eventlog import (
-    DEFENDER,
     DIAGNOSTICS,
     GROUP_POLICY,
-    PRINT_ADMIN,
     PRINT_OPERATIONAL,
     WindowsEventLogSource,
     WindowsEventMapper,
@@ -25,36 +23,8 @@ from xlapulse.collectors.sources.windows_eventlog import (
 )
 from xlapulse.collectors.sources.windows_xml import parse_events
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "os" / "windows"
-SAMPLES = {
-    DIAGNOSTICS: "diagnostics-performance.xml",
-    GROUP_POLICY: "grouppolicy-operational.xml",
-    DEFENDER: "defender-operational.xml",
-    "Application": "application.xml",
-    "System": "system.xml",
-    PRINT_ADMIN: "printservice-admin.xml",
-    PRINT_OPERATIONAL: "printservice-operational.xml",
-}
-PSEUDONYMIZER = Pseudonymizer(b"unit-test-key-0123456789")
-IDENTITY = Identity(
-    PSEUDONYMIZER, PSEUDONYMIZER.user("malcolm"), PSEUDONYMIZER.device("malcolm-PC")
-)
 
-
-class CapturedWevtutil:
-    """Answers each ``wevtutil qe <channel>`` with a sample file; records the queries."""
-
-    def __init__(self, samples: dict[str, str]) -> None:
-        self.samples = samples
-        self.queries: list[list[str]] = []
-
-    def __call__(self, argv, timeout_s):
-        self.queries.append(list(argv))
-        name = self.samples.get(argv[2])
-        return (DATA / name).read_text() if name else "<Events></Events>"
-
-
-def collect(samples=SAMPLES, bookmark=None):
+def collect(samples=WINDOWS_SAMPLES, bookmark=None):
     runner = CapturedWevtutil(samples)
     source = WindowsEventLogSource(WindowsEventLogSettings(), IDENTITY, runner)
     return source.collect(bookmark), runner
@@ -188,7 +158,7 @@ def test_shutdown_200_is_reported_with_the_next_boot():
     (boot,) = by_type(contract_events(first), "boot")
     assert boot.previous_shutdown_duration_ms is None  # the 200 in the sample follows it
     assert json.loads(first.bookmark)["state"]["shutdown_ms"] == 19692
-    records = parse_events((DATA / "diagnostics-performance.xml").read_text())
+    records = parse_events((WINDOWS / "diagnostics-performance.xml").read_text())
     next_boot = [r for r in records if r.event_id == 100]
     later_boot = [
         replace(r, record_id=r.record_id + 100, time_created=r.time_created + timedelta(days=1))

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from pydantic import ValidationError
 
+from tests.unit.helpers import PSEUDONYMIZER
 from tests.unit.source_samples import GOLDEN, SAMPLE_ROUNDS, sample_events
 from tests.unit.wire_events import contract_event
 from xlapulse.collectors.agent.privacy_filter import PrivacyFilter
@@ -23,13 +24,11 @@ from xlapulse.collectors.contract.wire import (
     telemetry_event,
     telemetry_event_types,
 )
-from xlapulse.collectors.privacy import Pseudonymizer
 
-P = Pseudonymizer(b"unit-test-key-0123456789")
 ENVELOPE = {
     "event_time": datetime(2026, 11, 20, 8, 1, tzinfo=UTC),
-    "user_id": P.user("alice"),
-    "device_id": P.device("pc-1"),
+    "user_id": PSEUDONYMIZER.user("alice"),
+    "device_id": PSEUDONYMIZER.device("pc-1"),
 }
 
 
