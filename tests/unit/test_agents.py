@@ -11,12 +11,9 @@ import pytest
 from faust.types import TP
 from prometheus_client import REGISTRY
 
+from tests.unit.engine_events import assignment_event, ticket_event
 from xlapulse.collectors.contract.codec import encode_event
-from xlapulse.collectors.contract.events import (
-    DirectoryAssignmentEvent,
-    TicketEvent,
-    VpnSessionEvent,
-)
+from xlapulse.collectors.contract.events import VpnSessionEvent
 from xlapulse.collectors.contract.topics import (
     DEAD_LETTER_TOPIC,
     HEADER_DEAD_LETTER_REASON,
@@ -101,12 +98,8 @@ async def test_user_agent_keeps_state_and_emits_observations(app, sent) -> None:
     agent = app.agents["xlapulse.streams.app.follow_users"]
     table = app.tables["user-state"]
     now = datetime.now(UTC)
-    assignment = DirectoryAssignmentEvent(
-        event_time=now - timedelta(minutes=5),
-        user_id=USER,
-        persona="field_worker",
-        site="utrecht",
-        department="sales",
+    assignment = assignment_event(
+        USER, now - timedelta(minutes=5), "field_worker", "utrecht", "sales"
     )
     drop = VpnSessionEvent(event_time=now, user_id=USER, device_id=DEVICE, state="dropped")
     async with agent.test_context() as context:
@@ -314,39 +307,21 @@ def shared_device_scenario(now: datetime) -> list:
     alice, bob, carol = ("u_" + c * 32 for c in "abf")
     kiosk = "d_" + "e" * 32
 
-    def assign(user):
-        return DirectoryAssignmentEvent(
-            event_time=now - timedelta(hours=1),
-            user_id=user,
-            persona="call_centre_agent",
-            site="leeds",
-            department="support",
-        )
-
-    def created(user, device, ticket_id):
-        return TicketEvent(
-            event_time=now - timedelta(minutes=5),
-            user_id=user,
-            device_id=device,
-            ticket_id=ticket_id,
-            action="created",
-            channel="phone",
-            category="network",
-            source_system="test",
-        )
-
+    assigned = now - timedelta(hours=1)
+    raised = now - timedelta(minutes=5)
     return [
-        assign(alice),
-        assign(bob),
-        assign(carol),
+        *(
+            assignment_event(user, assigned, "call_centre_agent", "leeds", "support")
+            for user in (alice, bob, carol)
+        ),
         VpnSessionEvent(
             event_time=now - timedelta(minutes=30), user_id=alice, device_id=kiosk, state="dropped"
         ),
         VpnSessionEvent(
             event_time=now - timedelta(minutes=20), user_id=alice, device_id=kiosk, state="failed"
         ),
-        created(bob, kiosk, "INC1"),
-        created(carol, None, "INC2"),
+        ticket_event(bob, "created", raised, "INC1", device_id=kiosk),
+        ticket_event(carol, "created", raised, "INC2", device_id=None),
     ]
 
 

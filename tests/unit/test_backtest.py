@@ -7,9 +7,10 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from tests.unit.engine_events import assignment_event
 from xlapulse.collectors.cli import main
 from xlapulse.collectors.contract.codec import encode_event
-from xlapulse.collectors.contract.events import DirectoryAssignmentEvent, LogonEvent
+from xlapulse.collectors.contract.events import LogonEvent
 from xlapulse.streams.backtest import compare, history_from_file, replay
 from xlapulse.streams.scoring.xla import DEFAULT_XLA_PATH, default_xla_config, load_xla_file
 
@@ -19,14 +20,7 @@ USERS = [f"u_{n:032x}" for n in range(6)]
 
 def write_history(path: Path) -> None:
     events = [
-        DirectoryAssignmentEvent(
-            event_time=DAY,
-            user_id=user,
-            persona="call_centre_agent",
-            site="utrecht",
-            department="support",
-        )
-        for user in USERS
+        assignment_event(user, DAY, "call_centre_agent", "utrecht", "support") for user in USERS
     ]
     events += [
         LogonEvent(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+from tests.unit.engine_events import assignment_event, ticket_event
 from xlapulse.collectors.contract.events import (
     DirectoryAssignmentEvent,
     TicketEvent,
@@ -167,9 +168,7 @@ def test_state_and_signals_round_trip_through_json_and_the_state_expires() -> No
 
 
 def assign(user: str) -> DirectoryAssignmentEvent:
-    return DirectoryAssignmentEvent(
-        event_time=at(-600), user_id=user, persona="call_centre_agent", site="leeds", department="x"
-    )
+    return assignment_event(user, at(-600), "call_centre_agent", "leeds", "x")
 
 
 def vpn_drop(user: str, device: str, minutes: float) -> VpnSessionEvent:
@@ -177,16 +176,7 @@ def vpn_drop(user: str, device: str, minutes: float) -> VpnSessionEvent:
 
 
 def ticket(user: str, minutes: float, device: str | None, ticket_id: str = "INC7") -> TicketEvent:
-    return TicketEvent(
-        event_time=at(minutes),
-        user_id=user,
-        device_id=device,
-        ticket_id=ticket_id,
-        action="created",
-        channel="phone",
-        category="network",
-        source_system="test",
-    )
+    return ticket_event(user, "created", at(minutes), ticket_id, device_id=device)
 
 
 def hourly_cell(pipeline: InProcessPipeline):

@@ -14,8 +14,8 @@ from html.parser import HTMLParser
 
 import pytest
 
+from tests.unit.engine_events import assignment_event, ticket_event
 from xlapulse.collectors.contract.events import (
-    DirectoryAssignmentEvent,
     EventBase,
     LogonEvent,
     SurveyAnswerEvent,
@@ -52,24 +52,13 @@ def device(user_id: str) -> str:
 
 
 def ticket(user_id: str, ticket_id: str, action: str, when: datetime, **extra) -> TicketEvent:
-    return TicketEvent(
-        event_time=when,
-        user_id=user_id,
-        ticket_id=ticket_id,
-        action=action,
-        channel="phone",
-        category="network",
-        source_system="test",
-        **extra,
-    )
+    return ticket_event(user_id, action, when, ticket_id, **extra)
 
 
 def person_day(persona: str, site: str, index: int) -> list[EventBase]:
     uid = user(persona, site, index)
     events: list[EventBase] = [
-        DirectoryAssignmentEvent(
-            event_time=at(7), user_id=uid, persona=persona, site=site, department="ops"
-        ),
+        assignment_event(uid, at(7), persona, site),
         LogonEvent(
             event_time=at(8, index), user_id=uid, device_id=device(uid), logon_duration_ms=9_000
         ),

@@ -11,11 +11,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from xlapulse.collectors.contract.events import (
-    DirectoryAssignmentEvent,
-    SurveyAnswerEvent,
-    TicketEvent,
-)
+from tests.unit.engine_events import assignment_event, ticket_event
+from xlapulse.collectors.contract.events import SurveyAnswerEvent
 from xlapulse.streams.inprocess import InProcessPipeline
 from xlapulse.streams.scoring.xla import XlaConfig, parse_xla_text
 
@@ -74,26 +71,19 @@ def at(minutes: int) -> datetime:
 def events_of(n: int, steps: list[tuple[str, int, bool | None]], survey_score: int) -> list:
     ticket_id = f"INC{n}"
     ticket_events = [
-        TicketEvent(
-            event_time=at(minute),
-            user_id=user(n),
-            ticket_id=ticket_id,
-            action=action,
+        ticket_event(
+            user(n),
+            action,
+            at(minute),
+            ticket_id,
             channel="portal",
             category="hardware",
-            source_system="test",
             sla_breached=breached,
         )
         for action, minute, breached in [("created", 0, None), *steps]
     ]
     return [
-        DirectoryAssignmentEvent(
-            event_time=T0 - timedelta(minutes=1),
-            user_id=user(n),
-            persona="executive",
-            site="delft",
-            department="board",
-        ),
+        assignment_event(user(n), T0 - timedelta(minutes=1), "executive", "delft", "board"),
         *ticket_events,
         SurveyAnswerEvent(
             event_time=at(55), user_id=user(n), score=survey_score, ticket_id=ticket_id

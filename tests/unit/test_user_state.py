@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+from tests.unit.engine_events import assignment_event, ticket_event
 from xlapulse.collectors.contract.events import (
     DirectoryAssignmentEvent,
     LogonEvent,
@@ -41,9 +42,7 @@ def at(minutes: float) -> datetime:
 
 
 def assign(persona: str = "field_worker", minutes: float = 0) -> DirectoryAssignmentEvent:
-    return DirectoryAssignmentEvent(
-        event_time=at(minutes), user_id=USER, persona=persona, site="rotterdam", department="ops"
-    )
+    return assignment_event(USER, at(minutes), persona, "rotterdam")
 
 
 def vpn(state: str, minutes: float) -> VpnSessionEvent:
@@ -51,16 +50,7 @@ def vpn(state: str, minutes: float) -> VpnSessionEvent:
 
 
 def ticket(action: str, minutes: float, **extra) -> TicketEvent:
-    return TicketEvent(
-        event_time=at(minutes),
-        user_id=USER,
-        ticket_id="INC1",
-        action=action,
-        channel="phone",
-        category="network",
-        source_system="test",
-        **extra,
-    )
+    return ticket_event(USER, action, at(minutes), **extra)
 
 
 def run(events, clock=None):
