@@ -8,6 +8,7 @@ attributes and every event a source test sees has passed both checks.
 
 from __future__ import annotations
 
+import json
 from functools import cache
 
 import jsonschema
@@ -27,9 +28,10 @@ def _validator(event_type: str) -> jsonschema.Draft202012Validator:
 
 
 def contract_event(event: dict) -> EventBase:
-    """One wire event, checked against its JSON Schema and parsed by pydantic."""
+    """One wire event as a consumer reads its bytes: checked against its committed JSON
+    Schema, then parsed by pydantic; either check raises on an event it refuses."""
     raw = encode(event)
-    _validator(event["event_type"]).validate(event)
+    _validator(event["event_type"]).validate(json.loads(raw))
     return parse_event(raw)
 
 
