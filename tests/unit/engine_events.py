@@ -2,14 +2,18 @@
 
 Reads and writes nothing. Each builder fills the fields a test does not care about with
 one fixed value (a ticket is a phone call about the network from the ``test`` source
-system), so that a test names only what it is about.
+system), so that a test names only what it is about; :func:`feed` runs such events
+through the in-process pipeline.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
-from xlapulse.collectors.contract.events import DirectoryAssignmentEvent, TicketEvent
+from xlapulse.collectors.contract.events import DirectoryAssignmentEvent, EventBase, TicketEvent
+from xlapulse.streams.inprocess import InProcessPipeline
+from xlapulse.streams.scoring.xla import XlaConfig
 
 
 def ticket_event(
@@ -34,3 +38,12 @@ def assignment_event(
     return DirectoryAssignmentEvent(
         event_time=event_time, user_id=user_id, persona=persona, site=site, department=department
     )
+
+
+def feed(events: Iterable[EventBase], config: XlaConfig | None = None) -> InProcessPipeline:
+    """A new in-process pipeline (the packaged XLA file unless ``config``) fed ``events``
+    in the order given."""
+    pipeline = InProcessPipeline() if config is None else InProcessPipeline(config=config)
+    for event in events:
+        pipeline.feed_event(event)
+    return pipeline

@@ -11,7 +11,7 @@ import pytest
 from faust.types import TP
 from prometheus_client import REGISTRY
 
-from tests.unit.engine_events import assignment_event, ticket_event
+from tests.unit.engine_events import assignment_event, feed, ticket_event
 from xlapulse.collectors.contract.codec import encode_event
 from xlapulse.collectors.contract.events import VpnSessionEvent
 from xlapulse.collectors.contract.topics import (
@@ -23,7 +23,6 @@ from xlapulse.collectors.contract.topics import (
 )
 from xlapulse.collectors.settings import XlapulseSettings
 from xlapulse.streams.app import PartitionSweeper, build_app, partition_of
-from xlapulse.streams.inprocess import InProcessPipeline
 from xlapulse.streams.scoring.indicators import Band
 from xlapulse.streams.scoring.observations import SampleObservation
 from xlapulse.streams.scoring.personas import DEFAULT_PERSONAS
@@ -362,9 +361,7 @@ async def test_the_device_join_through_the_agents_equals_the_in_process_pipeline
         for key, value in observations:
             await context.put(value, key=key)
 
-    pipeline = InProcessPipeline()
-    for event in events:
-        pipeline.feed_event(event)
+    pipeline = feed(events)
     in_process = {
         key: json.loads(json.dumps(cell.to_dict())) for key, cell in pipeline.cells.items()
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-from tests.unit.engine_events import assignment_event, ticket_event
+from tests.unit.engine_events import assignment_event, feed, ticket_event
 from xlapulse.collectors.contract.events import (
     DirectoryAssignmentEvent,
     TicketEvent,
@@ -182,13 +182,6 @@ def ticket(user: str, minutes: float, device: str | None, ticket_id: str = "INC7
 def hourly_cell(pipeline: InProcessPipeline):
     [cell] = [c for c in pipeline.cells.values() if c.window_s == 3600 and c.tickets_opened]
     return cell
-
-
-def feed(events) -> InProcessPipeline:
-    pipeline = InProcessPipeline()
-    for event in events:
-        pipeline.feed_event(event)
-    return pipeline
 
 
 def test_on_a_shared_device_alices_vpn_drops_explain_bobs_ticket() -> None:

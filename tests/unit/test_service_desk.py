@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.unit.engine_events import assignment_event, ticket_event
+from tests.unit.engine_events import assignment_event, feed, ticket_event
 from xlapulse.collectors.contract.events import SurveyAnswerEvent
 from xlapulse.streams.inprocess import InProcessPipeline
 from xlapulse.streams.scoring.xla import XlaConfig, parse_xla_text
@@ -112,11 +112,8 @@ personas:
 
 
 def fed_pipeline(config: XlaConfig | None = None) -> InProcessPipeline:
-    pipeline = InProcessPipeline() if config is None else InProcessPipeline(config=config)
-    for n, (steps, score) in enumerate(TICKETS):
-        for event in events_of(n, steps, score):
-            pipeline.feed_event(event)
-    return pipeline
+    events = [e for n, (steps, score) in enumerate(TICKETS) for e in events_of(n, steps, score)]
+    return feed(events, config)
 
 
 @pytest.fixture(scope="module")
