@@ -38,8 +38,7 @@ def read_document(descriptor: int) -> dict:
 def serve(document: dict, verbose: bool) -> int:
     """Run the collector until SIGTERM/SIGINT; return the exit code."""
     configure_service_logging(verbose)
-    lean_imports.defer_kafka_package_init()  # before anything imports kafka
-    lean_imports.skip_unused_codecs(document["kafka"]["compression_type"])
+    lean_imports.apply(document["kafka"]["compression_type"])  # before anything imports kafka
     from xlapulse.collectors.agent.daemon import build_daemon
 
     try:

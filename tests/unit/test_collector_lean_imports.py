@@ -1,11 +1,20 @@
-"""The service process loads kafka-python's producer without its admin client, consumer and
-the compression library it is not configured for, and the runtime loads no pydantic and no
-click (``xlapulse collector run`` validates with them, then execs the runtime)."""
+"""The service process loads kafka-python's producer without its admin client, consumer,
+the compression library it is not configured for and the crc32c package, and the runtime
+loads no pydantic and no click (``xlapulse collector run`` validates with them, then execs
+the runtime)."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+
+
+def fresh_python(code: str) -> str:
+    """stdout of ``code`` run in a fresh interpreter (this test process has imported kafka)."""
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+
 
 PROBE = """
 import sys
@@ -23,11 +32,38 @@ print(KafkaConsumer.__name__, kafka.KafkaProducer is KafkaProducer, "kafka.admin
 
 
 def test_kafka_admin_consumer_and_unused_codecs_are_not_loaded():
-    # a fresh interpreter: this test process has imported kafka already
-    lines = subprocess.run(
-        [sys.executable, "-c", PROBE], capture_output=True, text=True, check=True
-    ).stdout.splitlines()
+    lines = fresh_python(PROBE).splitlines()
     assert lines == ["False False", "True False False", "KafkaConsumer True True"]
+
+
+# serve() as the service runs it, up to building the daemon: the spool folder below is a
+# file, so it returns 73 right after importing the daemon (and so kafka-python)
+SERVE_PROBE = """
+import sys
+from xlapulse.collectors.agent.runtime import serve
+spool = {{"directory": {spool!r}, "max_bytes": 1024, "fsync": "always"}}
+exit_code = serve({{"kafka": {{"compression_type": "zstd"}}, "spool": spool}}, verbose=False)
+import kafka.record.util
+print(exit_code, sys.modules.get("crc32c"), kafka.record.util.crc32c_c)
+"""
+
+PLAIN_PROBE = """
+import sys
+import kafka.record.util
+print(sys.modules.get("crc32c") is not None, kafka.record.util.crc32c_c is not None)
+"""
+
+
+def test_the_runtime_keeps_the_installed_crc32c_package_out(tmp_path):
+    (tmp_path / "file").write_text("not a folder")
+    spool = str(tmp_path / "file" / "spool")
+    assert fresh_python(SERVE_PROBE.format(spool=spool)).split() == ["73", "None", "None"]
+    # without the skip, kafka-python loads it: so the skip is what keeps it out above
+    assert fresh_python(PLAIN_PROBE).split() == ["True", "True"], (
+        "kafka-python did not load the crc32c package, so this test cannot show that "
+        "lean_imports.skip_c_crc32c keeps it out of the collector: the gateway extra "
+        "(kafka-python[crc32c] in pyproject.toml) no longer installs it"
+    )
 
 
 RUNTIME_PROBE = """
@@ -42,7 +78,4 @@ print(sorted(m.split(".")[0] for m in sys.modules if m.split(".")[0] in ("pydant
 
 
 def test_the_runtime_and_every_source_import_neither_pydantic_nor_click():
-    output = subprocess.run(
-        [sys.executable, "-c", RUNTIME_PROBE], capture_output=True, text=True, check=True
-    ).stdout
-    assert output.strip() == "[]"
+    assert fresh_python(RUNTIME_PROBE).strip() == "[]"
