@@ -87,15 +87,16 @@ def cpu_seconds(pid: int) -> float:
     return (utime + stime + cutime + cstime) / CLOCK_TICKS
 
 
+def proc_status(pid: int, names: tuple[str, ...]) -> dict[str, int]:
+    """The numbers on the named lines of /proc/<pid>/status (memory figures in KiB)."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    return {name: int(re.search(rf"^{name}:\s+(\d+)", status, re.MULTILINE)[1]) for name in names}
+
+
 def memory_status(pid: int) -> dict[str, int]:
     """VmHWM (peak RSS), RssAnon, RssFile in bytes and Threads, from /proc/<pid>/status."""
-    status = Path(f"/proc/{pid}/status").read_text()
-    figures = {
-        name: int(re.search(rf"{name}:\s+(\d+) kB", status)[1]) * 1024
-        for name in ("VmHWM", "RssAnon", "RssFile")
-    }
-    figures["Threads"] = int(re.search(r"Threads:\s+(\d+)", status)[1])
-    return figures
+    figures = proc_status(pid, ("VmHWM", "RssAnon", "RssFile", "Threads"))
+    return {name: n if name == "Threads" else n * 1024 for name, n in figures.items()}
 
 
 def kafka_socket_counters(pid: int, kafka_port: int) -> dict[str, tuple[int, int]]:
