@@ -12,6 +12,7 @@ none (``wire.py``), uses :func:`topic_of_type`, :func:`record_key` and
 
 from __future__ import annotations
 
+from functools import cache
 from typing import TYPE_CHECKING
 
 from xlapulse.collectors.contract.wire import telemetry_event_types
@@ -33,18 +34,23 @@ HEADER_SCHEMA_VERSION = "xlapulse-schema-version"
 HEADER_DEAD_LETTER_REASON = "xlapulse-dead-letter-reason"
 HEADER_DEAD_LETTER_SOURCE = "xlapulse-dead-letter-source"
 
-_TOPIC_BY_EVENT_TYPE = {
-    **dict.fromkeys(telemetry_event_types(), TELEMETRY_TOPIC),
-    "ticket": TICKETS_TOPIC,
-    "survey_answer": SURVEYS_TOPIC,
-    "survey_invitation": SURVEY_INVITATIONS_TOPIC,
-    "directory_assignment": DIRECTORY_TOPIC,
-}
+
+@cache
+def _topic_by_event_type() -> dict[str, str]:
+    """Event type -> topic, built on first use: importing this module reads no schema file
+    (the topic admin, for one, needs only the names above)."""
+    return {
+        **dict.fromkeys(telemetry_event_types(), TELEMETRY_TOPIC),
+        "ticket": TICKETS_TOPIC,
+        "survey_answer": SURVEYS_TOPIC,
+        "survey_invitation": SURVEY_INVITATIONS_TOPIC,
+        "directory_assignment": DIRECTORY_TOPIC,
+    }
 
 
 def topic_of_type(event_type: str) -> str:
     """The topic an event of this type is produced to."""
-    return _TOPIC_BY_EVENT_TYPE[event_type]
+    return _topic_by_event_type()[event_type]
 
 
 def record_key(user_id: str) -> bytes:

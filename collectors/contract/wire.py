@@ -1,8 +1,9 @@
 """Build and check telemetry events as plain dicts, without pydantic (the collector runtime).
 
-Reads: the committed JSON Schemas in ``schemas/<event type>.schema.json``, which
-``xlapulse contract export`` generates from the pydantic models in ``events.py`` (still
-the one definition of the contract; ``test_contract_schemas`` fails on drift). Writes:
+Reads: the committed JSON Schemas, which ``xlapulse contract export`` generates from the
+pydantic models in ``events.py`` (still the one definition of the contract;
+``test_contract_schemas`` fails on drift): ``schemas/event.schema.json`` once, for the
+telemetry types, and ``schemas/<event type>.schema.json`` of each type built. Writes:
 nothing; :func:`telemetry_event` returns the event as the dict whose compact JSON
 (:func:`encode`) is what ``encode_event`` makes of the same pydantic model:
 
@@ -64,12 +65,18 @@ def event_schema(event_type: str) -> dict:
 
 @cache
 def telemetry_event_types() -> frozenset[str]:
-    """Event types measured on a device: the union's members whose schema requires a device."""
+    """Event types measured on a device: the union's members whose schema requires a device.
+
+    One file read: the union holds every member's schema under ``$defs`` (the same models
+    as the per-type files, ``test_contract_schemas``), so no per-type file is opened, nor
+    kept in :func:`event_schema`'s cache, for a type the process never builds.
+    """
     union = json.loads((SCHEMA_DIR / "event.schema.json").read_text())
+    members = union["$defs"]
     return frozenset(
         event_type
-        for event_type in union["discriminator"]["mapping"]
-        if "device_id" in event_schema(event_type)["required"]
+        for event_type, ref in union["discriminator"]["mapping"].items()
+        if "device_id" in members[ref.removeprefix("#/$defs/")]["required"]
     )
 
 
