@@ -388,7 +388,9 @@ def cell_records(cell: Cell, config: XlaConfig, changed_users: Iterable[str] = (
     happiness_value = _happiness(cell.survey_scores, cell.survey_users)
     if overall is not None:
         records.append(_overall_record(cell, tags, time_ns, overall, per_user))
-    records += _compliance_records(cell, config, tags, time_ns, point_scores, overall)
+    records += _compliance_records(
+        cell, config, tags, time_ns, point_scores, overall, happiness_value
+    )
     records.append(_service_desk_record(cell, tags, time_ns, overall, happiness_value))
     records += journeys
     if happiness_value is not None:
@@ -467,11 +469,15 @@ def _happiness(survey_scores: list[int], users: list[str]) -> float | None:
     return happiness(answers)
 
 
-def _answers_for(cell: Cell, touch_point: str) -> tuple[list[int], list[str]]:
-    """Answers per score and who gave them: about tickets for the service desk, else all."""
+def _answers_for(
+    cell: Cell, touch_point: str, happiness_of_all: float | None
+) -> tuple[int, float | None]:
+    """How many answers count and their happiness: those about tickets for the service
+    desk, else all of them, whose happiness (``happiness_of_all``) the caller has already."""
     if touch_point == SERVICE_DESK:
-        return cell.ticket_survey_scores, cell.ticket_survey_users
-    return cell.survey_scores, cell.survey_users
+        scores = cell.ticket_survey_scores
+        return sum(scores), _happiness(scores, cell.ticket_survey_users)
+    return sum(cell.survey_scores), happiness_of_all
 
 
 def _compliance_records(
@@ -481,6 +487,7 @@ def _compliance_records(
     time_ns: int,
     point_scores: dict[str, float],
     overall: float | None,
+    happiness_value: float | None,
 ) -> list[Record]:
     records = []
     for objective in config.objectives_for(cell.persona):
@@ -499,9 +506,9 @@ def _compliance_records(
             samples = sum(sum(counts[:3]) for counts in counted)
         objective_happiness = None
         if objective.kind == "happiness_at_least":
-            scores, users = _answers_for(cell, objective.touch_point)
-            objective_happiness = _happiness(scores, users)
-            samples = sum(scores)
+            samples, objective_happiness = _answers_for(
+                cell, objective.touch_point, happiness_value
+            )
         compliance = evaluate(
             objective,
             cell.persona,

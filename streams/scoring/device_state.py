@@ -42,6 +42,7 @@ from xlapulse.streams.scoring.user_state import (
     DAY_MS,
     in_correlation_window,
     lost_by_touch_point,
+    remember_in_time_order,
 )
 
 #: A shared device has more users, hence more problems, than one user (``MAX_PROBLEMS``).
@@ -127,10 +128,10 @@ def _problem(state: DeviceState, problem: DeviceProblem) -> list[DeviceExplanati
     short_id = short_event_id(problem.event_id)
     if any(known[4] == short_id for known in state.problems):
         return []
-    state.problems.append(
-        [problem.time_ms, problem.touch_point, problem.time_lost_ms, problem.user_id, short_id]
+    remember_in_time_order(
+        state.problems,
+        [problem.time_ms, problem.touch_point, problem.time_lost_ms, problem.user_id, short_id],
     )
-    state.problems.sort(key=lambda known: known[0])
     state.newest_ms = max(state.newest_ms, problem.time_ms)
     explanations: list[DeviceExplanation] = []
     for held in state.tickets.values():

@@ -30,8 +30,10 @@ unseen for ``USER_STATE_TTL_MS``.
 from __future__ import annotations
 
 import uuid
+from bisect import insort
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from operator import itemgetter
 from typing import Any
 
 from xlapulse.collectors.contract.codec import encode_event, parse_event
@@ -87,6 +89,9 @@ MIN_MOMENT_MS = 1000
 MAX_MOMENT_MS = 30 * MINUTE_MS
 LAST_MOMENT_MS = MINUTE_MS
 USER_STATE_TTL_MS = 14 * DAY_MS
+
+#: The time (item 0) of a remembered problem, by which both states keep problems sorted.
+_PROBLEM_TIME = itemgetter(0)
 
 _INVITATION_NAMESPACE = uuid.UUID("6f1c1f0e-9f4e-5b0a-9a51-7c2d1b1e0a01")
 
@@ -332,8 +337,9 @@ def _objective_hits(
 
 
 def _remember_problem(state: UserState, indicator: Indicator, when_ms: int) -> None:
-    state.problems.append([when_ms, indicator.touch_point, indicator.cause, indicator.time_lost_ms])
-    state.problems.sort(key=lambda problem: problem[0])
+    remember_in_time_order(
+        state.problems, [when_ms, indicator.touch_point, indicator.cause, indicator.time_lost_ms]
+    )
     horizon = state.last_telemetry_ms - CORRELATION_WINDOW_MS
     state.problems = [p for p in state.problems if p[0] >= horizon][-MAX_PROBLEMS:]
 
@@ -440,6 +446,14 @@ def _forget_closed_tickets(state: UserState) -> None:
         for ticket_id, progress in state.tickets.items()
         if not (progress.closed and progress.created_ms < state.last_telemetry_ms)
     }
+
+
+def remember_in_time_order(problems: list[list[Any]], problem: list[Any]) -> None:
+    """Insert ``problem`` into ``problems``, kept sorted by time (item 0), after those of
+    the same time: the order that appending and a stable sort by time gave, found in
+    O(log n) comparisons. The user's tie-break (the touch point seen first) and both
+    states' caps depend on that order; the device's tie-break (alphabetical) does not."""
+    insort(problems, problem, key=_PROBLEM_TIME)
 
 
 def in_correlation_window(at_ms: int, created_ms: int) -> bool:
