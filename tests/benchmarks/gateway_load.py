@@ -15,7 +15,8 @@ due, which measures the p99 *at* that rate without coordinated omission: the iss
 target is the latter at 2,000/s. Each of ``--runs`` rounds prints the generator's result,
 the gateway's count of acknowledged events, its CPU time per acknowledged event and the
 load average; the last line is the median, lowest and highest of the rounds (the 2-core
-machine is shared, and one 10 s round can differ from the next by a quarter).
+machine is shared, and one 10 s round can differ from the next by a quarter), with what
+``cpu_steadiness.py`` measured on the gateway's core just before (the VM's own stalls).
 
     deploy/local/services start kafka        # or set KAFKA_PORT etc. as for the tests
     .venv/bin/python tests/benchmarks/gateway_load.py --duration-s 10 --concurrency 32 --runs 5
@@ -54,6 +55,12 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--rate", type=float, default=0, help="requests due per second")
+    parser.add_argument(
+        "--steadiness-s",
+        type=float,
+        default=5.0,
+        help="first time the gateway's core with cpu_steadiness.py for this long (0: skip)",
+    )
     parser.add_argument("--port", type=int, default=18470)
     parser.add_argument("--gateway-core", type=int, default=0)
     parser.add_argument("--loadgen-core", type=int, default=1)
@@ -70,6 +77,7 @@ def main() -> None:
     )
     ensure_topics(bootstrap, int(os.environ.get("XLAPULSE_TOPIC_PARTITIONS", "6")))
     loadgen = build_loadgen()
+    steadiness = cpu_steadiness(args.gateway_core, args.steadiness_s)
     gateway = start_gateway(bootstrap, args.port, args.gateway_core)
     rounds = []
     try:
@@ -81,7 +89,21 @@ def main() -> None:
     finally:
         gateway.terminate()
         gateway.wait(timeout=30)
-    print(json.dumps(summary(rounds)))
+    print(json.dumps({**summary(rounds), "cpu_steadiness_before": steadiness}))
+
+
+def cpu_steadiness(core: int, duration_s: float) -> dict[str, object] | None:
+    """The machine's stalls on ``core`` just before the rounds (``cpu_steadiness.py``)."""
+    if duration_s <= 0:
+        return None
+    command = ["taskset", "-c", str(core), sys.executable, str(HERE / "cpu_steadiness.py")]
+    output = subprocess.run(
+        [*command, "--duration-s", str(duration_s)], check=True, capture_output=True, text=True
+    ).stdout
+    found = json.loads(output)
+    return {
+        name: found[name] for name in ("unit_median_ms", "unit_max_ms", "lost_in_stalls_percent")
+    }
 
 
 def measure(gateway_pid: int, loadgen: Path, args: argparse.Namespace) -> dict[str, object]:
