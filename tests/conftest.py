@@ -1,7 +1,8 @@
 """Rules for the whole suite.
 
-In CI (``CI`` set, as ``.ci/run`` sets it) a skipped test is a failure: every test must
-run there, with the real Kafka, InfluxDB and OS tools that ``deploy/dev test`` sets up.
+In CI (``CI`` set, as ``.ci/run`` sets it) a skipped test is a failure, whether it skipped
+while running or its whole module skipped while collected: every test must run there, with
+the real Kafka, InfluxDB and OS tools that ``deploy/dev test`` sets up.
 """
 
 from __future__ import annotations
@@ -13,8 +14,19 @@ import pytest
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> object:
+    """A test skipped in setup or call (``pytest.skip``, ``skipif``, a skipping fixture)."""
     outcome = yield
-    report = outcome.get_result()
+    _fail_a_skip_in_ci(outcome.get_result())
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector) -> object:
+    """A module skipped while collected (``importorskip``, ``skip(allow_module_level=True)``)."""
+    outcome = yield
+    _fail_a_skip_in_ci(outcome.get_result())
+
+
+def _fail_a_skip_in_ci(report: pytest.TestReport | pytest.CollectReport) -> None:
     if os.environ.get("CI") and report.skipped and not hasattr(report, "wasxfail"):
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
         report.outcome = "failed"

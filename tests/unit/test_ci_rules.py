@@ -1,4 +1,7 @@
-"""tests/conftest.py: in CI a skipped test fails the run; elsewhere it stays a skip."""
+"""tests/conftest.py: in CI a skipped test fails the run; elsewhere it stays a skip.
+
+The skipping tests below are written to a temporary folder and run in a child pytest;
+none of them is part of the suite."""
 
 from __future__ import annotations
 
@@ -10,9 +13,17 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 
 
-def run_pytest_on_a_skipping_test(tmp_path: Path, ci: bool) -> subprocess.CompletedProcess:
+SKIP_WHILE_RUNNING = 'import pytest\n\ndef test_it():\n    pytest.skip("no journalctl")\n'
+SKIP_WHILE_COLLECTED = (
+    'import pytest\n\npytest.importorskip("no_such_kafka_client")\n\ndef test_it():\n    pass\n'
+)
+
+
+def run_pytest_on_a_skipping_test(
+    tmp_path: Path, ci: bool, source: str = SKIP_WHILE_RUNNING
+) -> subprocess.CompletedProcess:
     test_file = tmp_path / "test_skipping.py"
-    test_file.write_text('import pytest\n\ndef test_it():\n    pytest.skip("no journalctl")\n')
+    test_file.write_text(source)
     environment = {k: v for k, v in os.environ.items() if k != "CI"}
     if ci:
         environment["CI"] = "true"
@@ -36,4 +47,17 @@ def test_a_skip_fails_the_run_in_ci(tmp_path) -> None:
 def test_a_skip_stays_a_skip_outside_ci(tmp_path) -> None:
     done = run_pytest_on_a_skipping_test(tmp_path, ci=False)
     assert done.returncode == 0, done.stdout
+    assert "1 skipped" in done.stdout
+
+
+def test_a_module_skipped_while_collected_fails_the_run_in_ci(tmp_path) -> None:
+    done = run_pytest_on_a_skipping_test(tmp_path, ci=True, source=SKIP_WHILE_COLLECTED)
+    assert done.returncode == 2, done.stdout  # a collection error interrupts the run
+    assert "skipped in CI, where every test must run" in done.stdout
+    assert "no_such_kafka_client" in done.stdout
+
+
+def test_a_module_skipped_while_collected_stays_a_skip_outside_ci(tmp_path) -> None:
+    done = run_pytest_on_a_skipping_test(tmp_path, ci=False, source=SKIP_WHILE_COLLECTED)
+    assert done.returncode == 5, done.stdout  # pytest's "no tests ran", not a failure
     assert "1 skipped" in done.stdout
