@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient, TestServer
 from kafka.errors import KafkaTimeoutError
 from kafka.future import Future
@@ -122,6 +123,11 @@ def authenticated(source: str, payload: bytes) -> dict[str, str]:
     return bearer()
 
 
+async def post_servicenow(client: TestClient, sample: str) -> ClientResponse:
+    """POST the ServiceNow sample ``sample`` (tests/data/itsm) with the right bearer token."""
+    return await client.post("/v1/webhooks/servicenow", data=body(sample), headers=bearer())
+
+
 def endpoint(source: str) -> str:
     return "/v1/surveys/answers" if source == "survey" else f"/v1/webhooks/{source}"
 
@@ -163,11 +169,7 @@ async def metric(client: TestClient, name: str, **labels: str) -> float:
 async def test_servicenow_webhook_is_stored_before_200(
     client: TestClient, producer: MemoryProducer
 ) -> None:
-    response = await client.post(
-        "/v1/webhooks/servicenow",
-        data=body("servicenow_update_reassigned_resolved.json"),
-        headers=bearer(),
-    )
+    response = await post_servicenow(client, "servicenow_update_reassigned_resolved.json")
     assert response.status == 200
     result = await response.json()
     assert result["stored"] == 4  # reassigned, first_contact, resolved + the invitation
@@ -192,11 +194,7 @@ async def test_duplicate_delivery_is_answered_without_a_second_write(
     client: TestClient, producer: MemoryProducer
 ) -> None:
     for _attempt in range(2):
-        response = await client.post(
-            "/v1/webhooks/servicenow",
-            data=body("servicenow_insert_assigned.json"),
-            headers=bearer(),
-        )
+        response = await post_servicenow(client, "servicenow_insert_assigned.json")
         assert response.status == 200
     assert len(producer.stored) == 2
     assert (await response.json())["duplicates"] == 2
@@ -212,14 +210,10 @@ async def test_kafka_failure_gives_503_with_retry_after_and_opens_the_circuit(
     client: TestClient, producer: MemoryProducer
 ) -> None:
     producer.failing = True
-    first = await client.post(
-        "/v1/webhooks/servicenow", data=body("servicenow_insert_assigned.json"), headers=bearer()
-    )
+    first = await post_servicenow(client, "servicenow_insert_assigned.json")
     assert first.status == 503 and int(first.headers["Retry-After"]) >= 1
     producer.failing = False  # Kafka back, but the circuit stays open for retry_after_s
-    second = await client.post(
-        "/v1/webhooks/servicenow", data=body("servicenow_insert_assigned.json"), headers=bearer()
-    )
+    second = await post_servicenow(client, "servicenow_insert_assigned.json")
     assert second.status == 503
     assert producer.stored == []
     assert (await client.get("/ready")).status == 503
@@ -343,17 +337,9 @@ async def test_limits_content_type_size_and_rate(producer: MemoryProducer) -> No
         assert response.status == 415
         big = await client.post("/v1/webhooks/servicenow", data=b" " * 4096, headers=bearer())
         assert big.status == 413
-        first = await client.post(
-            "/v1/webhooks/servicenow",
-            data=body("servicenow_update_reopened.json"),
-            headers=bearer(),
-        )
+        first = await post_servicenow(client, "servicenow_update_reopened.json")
         assert first.status == 200
-        second = await client.post(
-            "/v1/webhooks/servicenow",
-            data=body("servicenow_update_reopened.json"),
-            headers=bearer(),
-        )
+        second = await post_servicenow(client, "servicenow_update_reopened.json")
         assert second.status == 429 and int(second.headers["Retry-After"]) >= 1
         counted = {
             outcome: await metric(
@@ -401,9 +387,7 @@ async def test_health_openapi_and_every_route_served(client: TestClient) -> None
 async def test_secrets_never_in_logs(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level("DEBUG")
     await client.post("/v1/webhooks/servicenow", data=b"{}", headers=bearer("guess-" + TOKEN))
-    await client.post(
-        "/v1/webhooks/servicenow", data=body("servicenow_insert_assigned.json"), headers=bearer()
-    )
+    await post_servicenow(client, "servicenow_insert_assigned.json")
     assert TOKEN not in caplog.text and "abel.tuter" not in caplog.text
     assert "wrong bearer token" in caplog.text
 
@@ -880,11 +864,7 @@ async def test_send_errors_are_counted_per_event_under_its_own_topic(
     client: TestClient, producer: MemoryProducer
 ) -> None:
     producer.failing = True
-    response = await client.post(
-        "/v1/webhooks/servicenow",
-        data=body("servicenow_update_reassigned_resolved.json"),
-        headers=bearer(),
-    )
+    response = await post_servicenow(client, "servicenow_update_reassigned_resolved.json")
     assert response.status == 503
     errors = "xlapulse_gateway_kafka_send_errors_total"
     assert await metric(client, errors, topic="xlapulse.tickets.v1") == 3
