@@ -8,10 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.unit.engine_events import assignment_event, ticket_event
 from xlapulse.collectors.contract.events import (
-    DirectoryAssignmentEvent,
     LogonEvent,
-    TicketEvent,
     VpnSessionEvent,
 )
 from xlapulse.streams.scoring import cells, device_state, user_state
@@ -74,11 +73,7 @@ def user_events(seed: int) -> list:
     rng = random.Random(seed)
     limits = CONFIG.persona("field_worker").thresholds
     tie_logon_ms = limits.logon_target_ms + limits.vpn_drop_cost_ms
-    events: list = [
-        DirectoryAssignmentEvent(
-            event_time=at(0), user_id=USER, persona="field_worker", site="x", department="ops"
-        )
-    ]
+    events: list = [assignment_event(USER, at(0), "field_worker", "x")]
     for n in range(400):
         minute = rng.randrange(0, 600, 5)
         kind = rng.random()
@@ -102,18 +97,7 @@ def user_events(seed: int) -> list:
                 )
             )
         else:
-            events.append(
-                TicketEvent(
-                    event_time=at(minute),
-                    user_id=USER,
-                    device_id=DEVICE,
-                    ticket_id=f"INC{n}",
-                    action="created",
-                    channel="phone",
-                    category="network",
-                    source_system="test",
-                )
-            )
+            events.append(ticket_event(USER, "created", at(minute), f"INC{n}", device_id=DEVICE))
     return events
 
 
@@ -138,15 +122,7 @@ def explained_by(first: str, second: str) -> str | None:
             logon_duration_ms=limits.logon_target_ms + limits.vpn_drop_cost_ms,
         ),
     }
-    ticket = TicketEvent(
-        event_time=at(20),
-        user_id=USER,
-        ticket_id="INC1",
-        action="created",
-        channel="phone",
-        category="network",
-        source_system="test",
-    )
+    ticket = ticket_event(USER, "created", at(20))
     events = [*user_events(0)[:1], problems[first], problems[second], ticket]
     _, outputs = run_user(events, T0_MS + 3_600_000)
     [opened] = outputs[-1][1]
@@ -237,11 +213,6 @@ def random_answers(seed: int) -> list[tuple[int, int, bool]]:
     ]
 
 
-def ratings(scores: list[int]) -> list[int]:
-    """The ratings a cell counted per score."""
-    return [score for score, count in enumerate(scores) for _ in range(count)]
-
-
 HAPPINESS_PERSONAS = sorted(
     persona
     for persona in CONFIG.personas
@@ -254,25 +225,26 @@ HAPPINESS_PERSONAS = sorted(
 def test_happiness_objectives_measure_the_answers_they_did(persona, seed) -> None:
     """All answers for the sentiment objectives, those about tickets for the service desk,
     each at least five people (as before the cell's happiness was reused)."""
-    cell = survey_cell(persona, random_answers(seed))
-    records = cell_records(cell, CONFIG)
+    answers = random_answers(seed)
+    records = cell_records(survey_cell(persona, answers), CONFIG)
     published = {
         r.tags["objective"]: r.fields for r in records if r.measurement == "xla_compliance"
     }
     for objective in CONFIG.objectives_for(persona):
         if objective.kind != "happiness_at_least":
             continue
-        if objective.touch_point == SERVICE_DESK:
-            scores, users = cell.ticket_survey_scores, cell.ticket_survey_users
-        else:
-            scores, users = cell.survey_scores, cell.survey_users
-        if len(set(users)) < 5 or not sum(scores):
+        measured = [  # (user, score) of the answers this objective is about
+            (user, score)
+            for user, score, about_ticket in answers
+            if about_ticket or objective.touch_point != SERVICE_DESK
+        ]
+        if len({user for user, _ in measured}) < 5:
             assert objective.id not in published
             continue
-        expected = happiness(ratings(scores))
+        expected = happiness([score for _, score in measured])
         fields = published[objective.id]
         assert fields["value"] == round(expected, 5)
-        assert fields["samples"] == sum(scores)
+        assert fields["samples"] == len(measured)
         assert fields["met"] == int(expected >= objective.target)
 
 
