@@ -200,7 +200,8 @@ def build_app(settings: XlapulseSettings, sink: InfluxSink | None = None) -> fau
     )
     influx = sink or InfluxSink(settings)
 
-    def raw_topic(*names: str) -> faust.TopicT:
+    def raw_topic(*names: str, internal: bool = False) -> faust.TopicT:
+        """Topics of raw bytes; ``internal`` ones are the engine's own (Faust creates them)."""
         return app.topic(
             *names,
             key_type=bytes,
@@ -208,27 +209,17 @@ def build_app(settings: XlapulseSettings, sink: InfluxSink | None = None) -> fau
             key_serializer="raw",
             value_serializer="raw",
             partitions=partitions,
+            internal=internal,
         )
 
     inputs = raw_topic(*INPUT_TOPICS)
 
-    def internal_topic(name: str) -> faust.TopicT:
-        return app.topic(
-            name,
-            key_type=bytes,
-            value_type=bytes,
-            key_serializer="raw",
-            value_serializer="raw",
-            partitions=partitions,
-            internal=True,
-        )
-
     observations_name = observations_topic_name(settings.engine_id)
-    observations_topic = internal_topic(observations_name)
+    observations_topic = raw_topic(observations_name, internal=True)
     device_signals_name = device_signals_topic_name(settings.engine_id)
-    device_signals_topic = internal_topic(device_signals_name)
+    device_signals_topic = raw_topic(device_signals_name, internal=True)
     device_explanations_name = device_explanations_topic_name(settings.engine_id)
-    device_explanations_topic = internal_topic(device_explanations_name)
+    device_explanations_topic = raw_topic(device_explanations_name, internal=True)
     invitations_topic = raw_topic(SURVEY_INVITATIONS_TOPIC)
     dead_letter_topic = raw_topic(DEAD_LETTER_TOPIC)
 

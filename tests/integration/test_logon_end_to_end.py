@@ -94,16 +94,20 @@ def _logon_at(fleet: Fleet, day: datetime, when: datetime) -> bytes:
     return encode_event(logon.model_copy(update={"event_time": when, "event_id": uuid.uuid4()}))
 
 
-def _acknowledged(kafka: str, group_id: str, topic: str) -> dict[int, int]:
-    """The group's committed offset per partition of ``topic`` (0 where it committed none)."""
+def _acknowledged(
+    kafka: str, group_id: str, topic: str, ends: dict[int, int] | None = None
+) -> dict[int, int]:
+    """The group's committed offset per partition of ``topic`` (0 where it committed none);
+    ``ends``: the topic's end offsets when the caller has read them already."""
     committed = committed_offsets(kafka, group_id, topic)
-    return {partition: committed.get(partition, 0) for partition in end_offsets(kafka, topic)}
+    partitions = end_offsets(kafka, topic) if ends is None else ends
+    return {partition: committed.get(partition, 0) for partition in partitions}
 
 
 def _all_acknowledged(kafka: str, group_id: str, topic: str) -> dict[int, int] | None:
     """The group's committed offsets on ``topic`` when they reached its end, else None."""
     ends = end_offsets(kafka, topic)
-    return ends if _acknowledged(kafka, group_id, topic) == ends else None
+    return ends if _acknowledged(kafka, group_id, topic, ends) == ends else None
 
 
 def _dashboard_queries() -> list[str]:
