@@ -14,7 +14,8 @@ import pytest
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> object:
-    """A test skipped in setup or call (``pytest.skip``, ``skipif``, a skipping fixture)."""
+    """A test skipped or marked to fail in setup or call (``pytest.skip``, ``skipif``, a
+    skipping fixture, ``xfail``)."""
     outcome = yield
     _fail_a_skip_in_ci(outcome.get_result())
 
@@ -27,7 +28,13 @@ def pytest_make_collect_report(collector: pytest.Collector) -> object:
 
 
 def _fail_a_skip_in_ci(report: pytest.TestReport | pytest.CollectReport) -> None:
-    if os.environ.get("CI") and report.skipped and not hasattr(report, "wasxfail"):
+    """An expected failure (``xfail``) is a skip too: a test that did not run or pass."""
+    if not (os.environ.get("CI") and report.skipped):
+        return
+    if hasattr(report, "wasxfail"):
+        reason = f"expected to fail: {report.wasxfail}"
+        del report.wasxfail  # pytest does not count a failure that carries it
+    else:
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
-        report.outcome = "failed"
-        report.longrepr = f"skipped in CI, where every test must run: {reason}"
+    report.outcome = "failed"
+    report.longrepr = f"skipped in CI, where every test must run: {reason}"

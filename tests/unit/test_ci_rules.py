@@ -14,6 +14,10 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 SKIP_WHILE_RUNNING = 'import pytest\n\ndef test_it():\n    pytest.skip("no journalctl")\n'
+EXPECTED_TO_FAIL = (
+    'import pytest\n\n@pytest.mark.xfail(run=False, reason="no journalctl")\ndef test_it():\n'
+    "    pass\n"
+)
 SKIP_WHILE_COLLECTED = (
     'import pytest\n\npytest.importorskip("no_such_kafka_client")\n\ndef test_it():\n    pass\n'
 )
@@ -61,3 +65,9 @@ def test_a_module_skipped_while_collected_stays_a_skip_outside_ci(tmp_path) -> N
     done = run_pytest_on_a_skipping_test(tmp_path, ci=False, source=SKIP_WHILE_COLLECTED)
     assert done.returncode == 5, done.stdout  # pytest's "no tests ran", not a failure
     assert "1 skipped" in done.stdout
+
+
+def test_an_expected_failure_fails_the_run_in_ci(tmp_path) -> None:
+    done = run_pytest_on_a_skipping_test(tmp_path, ci=True, source=EXPECTED_TO_FAIL)
+    assert done.returncode == 1, done.stdout
+    assert "skipped in CI, where every test must run: expected to fail" in done.stdout
