@@ -10,8 +10,8 @@ import json
 from pathlib import Path
 
 from xlapulse.collectors.contract.events import EVENT_ADAPTER, EVENT_TYPES, SCHEMA_VERSION
+from xlapulse.collectors.contract.wire import SCHEMA_DIR
 
-SCHEMA_DIR = Path(__file__).parent / "schemas"
 SCHEMA_ID_BASE = "https://xlapulse.dev/schemas/v1"
 
 
