@@ -15,7 +15,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from tests.unit.helpers import IDENTITY
+from tests.unit.helpers import IDENTITY, runtime_settings
 from xlapulse.collectors.sources.cups_error_log import CupsErrorLogSource
 from xlapulse.collectors.sources.graph_call_records import GraphCallRecordsSource
 from xlapulse.collectors.sources.journald import JournaldSource
@@ -74,13 +74,15 @@ def captured_systemd_analyze(argv, timeout_s) -> str:
 
 
 def _systemd_boot() -> list:
-    settings = SystemdBootSettings(proc=str(LINUX / "proc"))
+    settings = runtime_settings(SystemdBootSettings(proc=str(LINUX / "proc")))
     return SystemdBootSource(settings, IDENTITY, captured_systemd_analyze).collect(None).events
 
 
 def _journald() -> list:
     text = (LINUX / "journal.json").read_text()
-    source = JournaldSource(JournaldSettings(), IDENTITY, lambda argv, timeout_s: text)
+    source = JournaldSource(
+        runtime_settings(JournaldSettings()), IDENTITY, lambda argv, timeout_s: text
+    )
     return source.collect(None).events
 
 
@@ -88,14 +90,14 @@ def _cups_error_log() -> list:
     with tempfile.TemporaryDirectory() as folder:
         log = Path(folder) / "error_log"
         shutil.copy(LINUX / "cups-error_log", log)
-        source = CupsErrorLogSource(CupsErrorLogSettings(path=str(log)), IDENTITY)
+        source = CupsErrorLogSource(runtime_settings(CupsErrorLogSettings(path=str(log))), IDENTITY)
         return source.collect(None).events
 
 
 def _macos_unified_log() -> list:
     text = (DATA / "os/macos/log-show.ndjson").read_text()
     source = MacosUnifiedLogSource(
-        MacosUnifiedLogSettings(), IDENTITY, lambda argv, timeout_s: text
+        runtime_settings(MacosUnifiedLogSettings()), IDENTITY, lambda argv, timeout_s: text
     )
     return source.collect(None).events
 
@@ -103,13 +105,17 @@ def _macos_unified_log() -> list:
 def _graph_call_records() -> list:
     with tempfile.TemporaryDirectory() as folder:
         shutil.copy(DATA / "graph/callrecord-peer-to-peer.json", Path(folder) / "call-1.json")
-        settings = GraphCallRecordsSettings(enabled=True, folder=folder)
+        settings = runtime_settings(GraphCallRecordsSettings(enabled=True, folder=folder))
         return GraphCallRecordsSource(settings, IDENTITY).collect(None).events
 
 
 def _windows_eventlog() -> list:
     runner = CapturedWevtutil(WINDOWS_SAMPLES)
-    return WindowsEventLogSource(WindowsEventLogSettings(), IDENTITY, runner).collect(None).events
+    return (
+        WindowsEventLogSource(runtime_settings(WindowsEventLogSettings()), IDENTITY, runner)
+        .collect(None)
+        .events
+    )
 
 
 SAMPLE_ROUNDS = {

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.helpers import IDENTITY
+from tests.unit.helpers import IDENTITY, runtime_settings
 from tests.unit.wire_events import contract_events
 from xlapulse.collectors.sources.cups_error_log import CupsErrorLogSource
 from xlapulse.collectors.sources.settings import CupsErrorLogSettings
@@ -100,7 +100,9 @@ def cups(tmp_path: Path) -> Iterator[Cups]:
 
 
 def test_cups_source_reports_a_printed_and_a_failed_job_from_a_live_cupsd(cups: Cups) -> None:
-    source = CupsErrorLogSource(CupsErrorLogSettings(path=str(cups.error_log)), IDENTITY)
+    source = CupsErrorLogSource(
+        runtime_settings(CupsErrorLogSettings(path=str(cups.error_log))), IDENTITY
+    )
     before = source.collect(None)  # cupsd's start-up lines: no job yet
     assert contract_events(before) == []
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.unit.helpers import IDENTITY, PSEUDONYMIZER
+from tests.unit.helpers import IDENTITY, PSEUDONYMIZER, runtime_settings
 from tests.unit.source_samples import LINUX as DATA
 from tests.unit.source_samples import captured_systemd_analyze
 from tests.unit.wire_events import contract_events
@@ -44,7 +44,7 @@ def test_systemd_analyze_blame_slowest_first():
 
 
 def test_systemd_boot_reports_each_boot_once():
-    settings = SystemdBootSettings(proc=str(DATA / "proc"))
+    settings = runtime_settings(SystemdBootSettings(proc=str(DATA / "proc")))
     source = SystemdBootSource(settings, IDENTITY, captured_systemd_analyze)
     first = source.collect(None)
     (boot,) = contract_events(first)
@@ -65,13 +65,17 @@ def test_systemd_boot_not_booted_with_systemd_is_a_clear_error():
     def runner(argv, timeout_s):
         raise SourceError("systemd-analyze time exited 1: System has not been booted with systemd")
 
-    source = SystemdBootSource(SystemdBootSettings(proc=str(DATA / "proc")), IDENTITY, runner)
+    source = SystemdBootSource(
+        runtime_settings(SystemdBootSettings(proc=str(DATA / "proc"))), IDENTITY, runner
+    )
     with pytest.raises(SourceError, match="not been booted with systemd"):
         source.collect(None)
 
 
 def journald_source(text: str) -> JournaldSource:
-    return JournaldSource(JournaldSettings(), IDENTITY, lambda argv, timeout_s: text)
+    return JournaldSource(
+        runtime_settings(JournaldSettings()), IDENTITY, lambda argv, timeout_s: text
+    )
 
 
 def test_journald_logind_networkmanager_and_cupsd():
@@ -122,7 +126,7 @@ def test_journald_broken_line_is_a_clear_error():
 def test_cups_error_log_completed_and_failed_jobs(tmp_path):
     log = tmp_path / "error_log"
     shutil.copy(DATA / "cups-error_log", log)
-    source = CupsErrorLogSource(CupsErrorLogSettings(path=str(log)), IDENTITY)
+    source = CupsErrorLogSource(runtime_settings(CupsErrorLogSettings(path=str(log))), IDENTITY)
     collected = source.collect(None)
     outcomes = [(e.outcome, e.printer, e.error_code) for e in contract_events(collected)]
     assert outcomes == [
@@ -142,7 +146,7 @@ def test_cups_error_log_completed_and_failed_jobs(tmp_path):
 def test_cups_error_log_rotation_and_missing_file(tmp_path):
     log = tmp_path / "error_log"
     log.write_text('I [22/Nov/2026:09:00:00 +0000] [Job 1] Queued on "lab" by "bob".\n' * 50)
-    source = CupsErrorLogSource(CupsErrorLogSettings(path=str(log)), IDENTITY)
+    source = CupsErrorLogSource(runtime_settings(CupsErrorLogSettings(path=str(log))), IDENTITY)
     bookmark = source.collect(None).bookmark
     log.unlink()
     log.write_text(

@@ -15,7 +15,7 @@ from __future__ import annotations
 import lzma
 from pathlib import Path
 
-from tests.unit.helpers import IDENTITY
+from tests.unit.helpers import IDENTITY, runtime_settings
 from tests.unit.wire_events import contract_events
 from xlapulse.collectors.sources.base import SourceError, run_command
 from xlapulse.collectors.sources.journald import JournaldSource
@@ -28,7 +28,7 @@ DATA = Path(__file__).resolve().parents[1] / "data" / "os" / "linux"
 def test_real_journalctl_on_a_captured_journal_file(tmp_path):
     journal = tmp_path / "system.journal"
     journal.write_bytes(lzma.decompress((DATA / "system.journal.xz").read_bytes()))
-    settings = JournaldSettings(journal_file=str(journal))
+    settings = runtime_settings(JournaldSettings(journal_file=str(journal)))
     # --since=-24h would drop a capture older than a day: read it from the start instead.
     collected = JournaldSource(settings, IDENTITY, _without_since).collect(None)
     types = sorted(e.event_type for e in contract_events(collected))
@@ -42,7 +42,7 @@ def _without_since(argv, timeout_s):
 
 
 def test_real_systemd_analyze_gives_a_boot_or_a_clear_reason():
-    source = SystemdBootSource(SystemdBootSettings(), IDENTITY, run_command)
+    source = SystemdBootSource(runtime_settings(SystemdBootSettings()), IDENTITY, run_command)
     try:
         collected = source.collect(None)
     except SourceError as error:

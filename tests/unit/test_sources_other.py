@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.helpers import IDENTITY, PSEUDONYMIZER
+from tests.unit.helpers import IDENTITY, PSEUDONYMIZER, runtime_settings
 from tests.unit.wire_events import contract_events
 from xlapulse.collectors.sources.base import SourceError
 from xlapulse.collectors.sources.graph_call_records import (
@@ -42,7 +42,7 @@ def test_macos_boot_vpn_and_print():
         lines = text.splitlines()
         return "\n".join(line for line in lines if json.loads(line).get("timestamp", "z") >= start)
 
-    source = MacosUnifiedLogSource(MacosUnifiedLogSettings(), IDENTITY, runner)
+    source = MacosUnifiedLogSource(runtime_settings(MacosUnifiedLogSettings()), IDENTITY, runner)
     collected = source.collect(None)
     boot, connected, dropped, failed_print, printed = contract_events(collected)
     assert boot.boot_duration_ms == 39788  # kernel 07:58:02.114201 -> loginwindow 07:58:41.902311
@@ -64,7 +64,9 @@ def test_macos_boot_vpn_and_print():
 
 def test_graph_call_record_streams(tmp_path):
     shutil.copy(DATA / "graph/callrecord-peer-to-peer.json", tmp_path / "call-1.json")
-    source = GraphCallRecordsSource(GraphCallRecordsSettings(folder=str(tmp_path)), IDENTITY)
+    source = GraphCallRecordsSource(
+        runtime_settings(GraphCallRecordsSettings(folder=str(tmp_path))), IDENTITY
+    )
     collected = source.collect(None)
     assert (
         len(contract_events(collected)) == 4
@@ -89,7 +91,9 @@ def test_graph_call_record_streams(tmp_path):
 
 def test_graph_broken_file_is_skipped_and_counted(tmp_path):
     (tmp_path / "broken.json").write_text('{"id": "x", "sessions": [')
-    source = GraphCallRecordsSource(GraphCallRecordsSettings(folder=str(tmp_path)), IDENTITY)
+    source = GraphCallRecordsSource(
+        runtime_settings(GraphCallRecordsSettings(folder=str(tmp_path))), IDENTITY
+    )
     collected = source.collect(None)
     assert (contract_events(collected), collected.skipped_records) == ([], 1)
     with pytest.raises(SourceError, match="ISO 8601"):
@@ -150,7 +154,9 @@ def test_probe_times_every_phase_of_a_real_https_request(https_server):
         ProbeTarget(app_name="gone", url="https://no-such-host.invalid/"),
         ProbeTarget(app_name="closed", url="http://127.0.0.1:9/"),
     ]
-    settings = SyntheticProbeSettings(targets=targets, ca_file=str(cert), timeout_s=5)
+    settings = runtime_settings(
+        SyntheticProbeSettings(targets=targets, ca_file=str(cert), timeout_s=5)
+    )
     ok, http_error, dns_error, refused = contract_events(
         SyntheticProbeSource(settings, IDENTITY).collect(None)
     )
@@ -163,8 +169,10 @@ def test_probe_times_every_phase_of_a_real_https_request(https_server):
 
 def test_probe_untrusted_certificate_is_a_tls_error(https_server):
     port, _ = https_server
-    settings = SyntheticProbeSettings(
-        targets=[ProbeTarget(app_name="intranet", url=f"https://localhost:{port}/")]
+    settings = runtime_settings(
+        SyntheticProbeSettings(
+            targets=[ProbeTarget(app_name="intranet", url=f"https://localhost:{port}/")]
+        )
     )
     (event,) = contract_events(SyntheticProbeSource(settings, IDENTITY).collect(None))
     assert event.outcome == "tls_error" and event.tls_ms is None
@@ -173,7 +181,14 @@ def test_probe_untrusted_certificate_is_a_tls_error(https_server):
 
 def test_probe_loads_the_ca_store_only_for_https_targets():
     plain = [ProbeTarget(app_name="intranet", url="http://127.0.0.1:9/")]
-    assert SyntheticProbeSource(SyntheticProbeSettings(targets=plain), IDENTITY).ssl_context is None
+    assert (
+        SyntheticProbeSource(
+            runtime_settings(SyntheticProbeSettings(targets=plain)), IDENTITY
+        ).ssl_context
+        is None
+    )
     secure = [*plain, ProbeTarget(app_name="hr", url="https://hr.example/")]
-    source = SyntheticProbeSource(SyntheticProbeSettings(targets=secure), IDENTITY)
+    source = SyntheticProbeSource(
+        runtime_settings(SyntheticProbeSettings(targets=secure)), IDENTITY
+    )
     assert source.ssl_context.verify_mode == ssl.CERT_REQUIRED

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.unit.helpers import IDENTITY
+from tests.unit.helpers import IDENTITY, runtime_settings
 from tests.unit.source_samples import WINDOWS, WINDOWS_SAMPLES, CapturedWevtutil
 from tests.unit.wire_events import contract_event, contract_events
 from xlapulse.collectors.sources.base import SourceError
@@ -26,7 +26,7 @@ from xlapulse.collectors.sources.windows_xml import parse_events
 
 def collect(samples=WINDOWS_SAMPLES, bookmark=None):
     runner = CapturedWevtutil(samples)
-    source = WindowsEventLogSource(WindowsEventLogSettings(), IDENTITY, runner)
+    source = WindowsEventLogSource(runtime_settings(WindowsEventLogSettings()), IDENTITY, runner)
     return source.collect(bookmark), runner
 
 
