@@ -110,8 +110,9 @@ NAME_KEYS = PERSON_KEYS | frozenset(
     }
 )
 # In a person's object, values under these keys identify the person (not ``timeZone``,
-# ``accountType``, ``active``): they are looked for in free text.
+# ``accountType``, ``active``): they are looked for in free text, as are device names.
 PERSON_VALUE_KEYS = IDENTITY_KEYS | NAME_KEYS | CHANGE_VALUE_KEYS | frozenset({"id", "value"})
+KNOWN_VALUE_KEYS = PERSON_VALUE_KEYS | DEVICE_KEYS
 
 
 def scrub_text(text: str, max_chars: int = COMMENT_MAX_CHARS) -> str:
@@ -207,7 +208,7 @@ def _known_pattern(document: Any) -> re.Pattern[str] | None:
     """One pattern matching the document's personal values and name parts as whole words."""
     found: list[str] = []
     for key, text, personal in _strings(document, "", personal=False, depth=0):
-        if personal and key in PERSON_VALUE_KEYS and "://" not in text:
+        if personal and key in KNOWN_VALUE_KEYS and "://" not in text:
             if len(text) >= MIN_KNOWN_CHARS:
                 found.append(text)
             if key in NAME_KEYS and not NOT_A_NAME.search(text):
@@ -223,8 +224,8 @@ def _known_pattern(document: Any) -> re.Pattern[str] | None:
 
 def _strings(node: Any, key: str, personal: bool, depth: int) -> Iterator[tuple[str, str, bool]]:
     """Every string and integer of ``node`` as ``(its key, text, personal)``: personal when
-    it sits under an identity key (other than a bare ``name``), in a person's object or in
-    the from/to of a person change."""
+    it sits under an identity key (other than a bare ``name``) or a device key, in a
+    person's object or in the from/to of a person change."""
     if depth > MAX_DEPTH:
         return
     if isinstance(node, dict):
@@ -234,6 +235,7 @@ def _strings(node: Any, key: str, personal: bool, depth: int) -> Iterator[tuple[
             inside = (
                 personal
                 or (folded in IDENTITY_KEYS and folded != "name")
+                or folded in DEVICE_KEYS
                 or (person_change and folded in CHANGE_VALUE_KEYS)
             )
             yield from _strings(value, folded, inside, depth + 1)

@@ -124,6 +124,7 @@ def test_dead_letter_redactor_finds_the_document_s_people_in_free_text() -> None
     assert redacted["detail"]["actor_id"] == pseudonyms.user("20978392")
     assert redacted["detail"]["submitter_id"] == pseudonyms.user("20978392")
     assert redacted["detail"]["device"] == pseudonyms.device("LT-AMS-0042")
+    assert redactor.text("LT-AMS-0042 will not boot") == "[person] will not boot"  # a device too
     assert redactor.text("got 'Ali'") == "got '[person]'"  # an e-mail's local part is a name
 
 
