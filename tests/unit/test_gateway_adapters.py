@@ -364,6 +364,13 @@ def test_every_wrong_typed_value_is_a_payload_error(name: str) -> None:
         ),
         (
             "jira",
+            "jira_issue_created.json",
+            ("issue", "fields", "priority", "name"),
+            ["High"],
+            "issue.fields.priority.name must be a string, got array",
+        ),
+        (
+            "jira",
             "jira_issue_updated_commented.json",
             ("comment", "author"),
             "Mia Krystof",

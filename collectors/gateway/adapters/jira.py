@@ -167,7 +167,8 @@ def _reporter_identity(fields: Mapping[str, Any]) -> str:
 def _field_name(fields: Mapping[str, Any], key: str) -> str | None:
     """``issue.fields.<key>.name`` (priority, status, issue type); None when the field is empty."""
     where = f"issue.fields.{key}"
-    return optional_text(as_mapping(fields.get(key), where, optional=True).get("name"), where)
+    field = as_mapping(fields.get(key), where, optional=True)
+    return optional_text(field.get("name"), f"{where}.name")
 
 
 def _category(fields: Mapping[str, Any]) -> str:
