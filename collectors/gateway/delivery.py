@@ -258,11 +258,9 @@ class AsyncDelivery:
     def _settle_in_flight(self, sent: list[EventBase], records: list[_RecordAck]) -> None:
         """Tell waiting duplicates: stored (result) or not (cancelled, they answer 503).
         ``records`` are the acks of the first ``len(records)`` events, in order."""
-        acknowledged = [record.acknowledged for record in records]
-        acknowledged += [False] * (len(sent) - len(records))  # never handed to Kafka
-        for event, stored in zip(sent, acknowledged, strict=True):
+        for index, event in enumerate(sent):
             waiting = self._in_flight.pop(event.event_id)
-            if stored:
+            if index < len(records) and records[index].acknowledged:  # past len: never sent
                 waiting.set_result(None)
             else:
                 waiting.cancel()

@@ -11,13 +11,13 @@ import uuid
 
 import pytest
 
+from tests.unit.helpers import PSEUDONYMIZER
 from xlapulse.collectors.gateway.auth import Unauthorized, authenticate, sign_hex, sign_zendesk
 from xlapulse.collectors.gateway.dedup import RecentIds
 from xlapulse.collectors.gateway.openapi import OPENAPI_PATH, render_openapi_text
 from xlapulse.collectors.gateway.ratelimit import TokenBucket
 from xlapulse.collectors.gateway.scrub import DeadLetterRedactor, scrub_comment, scrub_text
 from xlapulse.collectors.gateway.settings import GatewaySettings
-from xlapulse.collectors.privacy import Pseudonymizer
 
 
 def test_committed_openapi_matches_the_code() -> None:
@@ -93,7 +93,7 @@ def test_scrub_comment_also_removes_the_authors_own_name(
 
 
 def test_redact_document_pseudonymizes_identity_keys_and_scrubs_text() -> None:
-    pseudonyms = Pseudonymizer(b"0123456789abcdef0123")
+    pseudonyms = PSEUDONYMIZER
     document = {
         "reporter": {"displayName": "Sanne", "emailAddress": "s@example.com", "active": True},
         "summary": "call 0612345678",
@@ -107,7 +107,7 @@ def test_redact_document_pseudonymizes_identity_keys_and_scrubs_text() -> None:
 
 
 def test_dead_letter_redactor_finds_the_document_s_people_in_free_text() -> None:
-    pseudonyms = Pseudonymizer(b"0123456789abcdef0123")
+    pseudonyms = PSEUDONYMIZER
     document = {
         "caller": {"dynamicName": "Berg, Anna van den", "timeZone": "Europe/Amsterdam"},
         "category": {"name": "Software"},
@@ -134,7 +134,7 @@ def test_dead_letter_redactor_cuts_deep_nesting() -> None:
     for _level in range(100):
         node.append([])
         node = node[0]  # type: ignore[assignment]
-    redacted = DeadLetterRedactor({"x": deep}, Pseudonymizer(b"0123456789abcdef0123")).redacted()
+    redacted = DeadLetterRedactor({"x": deep}, PSEUDONYMIZER).redacted()
     assert "[nested too deep]" in repr(redacted)
 
 
