@@ -3,10 +3,11 @@
 Reads the topic's partitions from kafka-python's cluster metadata; writes nothing.
 kafka-python's :class:`~kafka.partitioner.DefaultPartitioner` hashes every record key with
 a pure-Python murmur2 (about 17 µs for a 34-byte pseudonym on the development machine,
-against 0.3 µs for a remembered one; ``timeit``, 2026-12-02). Records are keyed by user pseudonym and a user's
-events come in runs (a ticket's steps, a PC's telemetry), so the gateway sends most keys
-again soon. The partition chosen is exactly the default one (and Kafka's Java client's):
-``murmur2(key) & 0x7fffffff`` modulo the topic's partition count, over its sorted ids.
+against 0.3 µs for a remembered one; ``timeit``, 2026-12-02). Records are keyed by user
+pseudonym and a user's events come in runs (a ticket's steps, a PC's telemetry), so the
+gateway sends most keys again soon. The partition chosen is exactly the default one (and
+Kafka's Java client's): ``murmur2(key) & 0x7fffffff`` modulo the topic's partition count,
+over its sorted ids.
 """
 
 from __future__ import annotations
