@@ -240,7 +240,7 @@ def _count_objective_hits(cell: Cell, hits: tuple[tuple[str, bool], ...], sign: 
 
 def _add_ticket(cell: Cell, ticket: TicketObservation, resolution_target_ms: int) -> None:
     if ticket.stage == "retracted":
-        _count_handling(cell, ticket, resolution_target_ms, -1)
+        _take_back_handling(cell, ticket, resolution_target_ms)
         return
     if ticket.user_id not in cell.ticket_users:
         cell.ticket_users.append(ticket.user_id)
@@ -260,27 +260,28 @@ def _add_ticket(cell: Cell, ticket: TicketObservation, resolution_target_ms: int
     _count_handling(cell, ticket, resolution_target_ms, 1)
 
 
-def _count_handling(
-    cell: Cell, ticket: TicketObservation, resolution_target_ms: int, sign: int
-) -> None:
-    """Add (sign 1) or take back (sign -1) one handled ticket's service-desk facts.
+def _take_back_handling(cell: Cell, ticket: TicketObservation, resolution_target_ms: int) -> None:
+    """Take back one handled ticket's service-desk facts (a retraction).
 
     A retraction the cell cannot match (it holds no handled ticket of the user in
     that band, e.g. the cell expired since) changes nothing.
     """
+    user_desk = cell.user_touch_points.get(ticket.user_id, {}).get(SERVICE_DESK)
+    if not user_desk or not user_desk[_BANDS.index(ticket.band or Band.GOOD)]:
+        return
+    _count_handling(cell, ticket, resolution_target_ms, -1)
+    _drop_empty_service_desk(cell, ticket.user_id)
+
+
+def _count_handling(
+    cell: Cell, ticket: TicketObservation, resolution_target_ms: int, sign: int
+) -> None:
+    """Add (sign 1) or take back (sign -1) one handled ticket's service-desk facts."""
     band_index = _BANDS.index(ticket.band or Band.GOOD)
-    if sign < 0:
-        user_desk = cell.user_touch_points.get(ticket.user_id, {}).get(SERVICE_DESK)
-        if not user_desk or not user_desk[band_index]:
-            return
-    else:
-        user = cell.user_touch_points.setdefault(ticket.user_id, {})
-        user_desk = user.setdefault(SERVICE_DESK, [0, 0, 0])
-    user_desk[band_index] += sign
+    user = cell.user_touch_points.setdefault(ticket.user_id, {})
+    user.setdefault(SERVICE_DESK, [0, 0, 0])[band_index] += sign
     cell.handled[band_index] += sign
     cell.touch_points.setdefault(SERVICE_DESK, [0, 0, 0, 0])[band_index] += sign
-    if sign < 0:
-        _drop_empty_service_desk(cell, ticket.user_id)
     _count_objective_hits(cell, ticket.objective_hits, sign)
     cell.no_contact += sign * int(not ticket.contacted_user)
     cell.reopened += sign * int(ticket.reopened)
