@@ -10,8 +10,10 @@ id, on ``<engine id>-device-explanations``; the per-user step applies it
 (:func:`user_state.apply_device_explanation`), so a ticket's explanation has a
 single owner. Reads and writes nothing itself.
 
-Device ids travel only in these internal messages and the ``device-state``
-table; an explanation names the user and the ticket, not the device.
+Device ids travel only in these internal messages, the ``device-state`` table
+and, while its device holds a ticket, that ticket's entry in the ``user-state``
+table (to release it); an explanation names the user and the ticket, not the
+device.
 """
 
 from __future__ import annotations
@@ -38,14 +40,17 @@ class DeviceProblem:
 
 @dataclass(frozen=True)
 class DeviceTicket:
-    """A ticket raised from a device, and what the user's own telemetry said of it."""
+    """A ticket raised from a device, without a signal of its user's own: the device holds
+    it for its telemetry; sent again with ``own_explained_by`` when a late signal of the
+    user explains it, to release it."""
 
     kind: ClassVar[str] = "ticket"
     device_id: str
     user_id: str
     ticket_id: str
     created_ms: int
-    #: The touch point the user's own telemetry explains the ticket by (None: no signal).
+    #: None: hold the ticket; else the touch point the user's own telemetry now explains
+    #: it by: release it.
     own_explained_by: str | None
 
     def to_dict(self) -> dict[str, Any]:

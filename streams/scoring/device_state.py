@@ -14,8 +14,9 @@ users (any user of it) the most time in the ``CORRELATION_WINDOW_MS`` before
 the ticket, as ``user_state`` does for the user's own problems. Input topics
 are not ordered with each other, and other users' telemetry is processed in
 other partitions, so a problem that arrives after the ticket re-explains it;
-an explanation is sent again only when it changes. A ticket the user's own
-telemetry explains is not held: the user's explanation wins.
+an explanation is sent again only when it changes. The user's explanation
+wins: the user's step sends only tickets its own telemetry leaves without a
+signal, and releases a held one when a late signal of the user explains it.
 
 State is bounded: problems are de-duplicated by event id, pruned by age (older
 than the window before the newest problem and before every held ticket) and

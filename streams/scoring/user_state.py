@@ -113,6 +113,9 @@ class TicketProgress:
     #: The explanation came from the device's telemetry (other users of a shared
     #: device), not the user's own; the user's own signals replace it.
     via_device: bool = False
+    #: The device the ticket was raised from, while that device holds the ticket for
+    #: its telemetry (until the user's own signals explain it; ``device_state.py``).
+    device_id: str | None = None
     #: Closed tickets are kept until telemetry has passed their creation time, so a
     #: signal that arrives after the whole lifecycle can still explain them.
     closed: bool = False
@@ -309,7 +312,7 @@ def _telemetry(state: UserState, event: TelemetryEvent, config: XlaConfig) -> Us
     device_signals: list[DeviceSignal] = []
     if indicator.band is not Band.GOOD:
         _remember_problem(state, indicator, when_ms)
-        corrections = _reexplain(state, event.user_id, when_ms)
+        corrections, device_signals = _reexplain(state, event.user_id, when_ms)
         device_signals.append(
             DeviceProblem(
                 device_id=event.device_id,
@@ -405,18 +408,21 @@ def _ticket(state: UserState, event: TicketEvent, config: XlaConfig) -> UserStep
     device_signals: list[DeviceSignal] = []
     if progress is None:
         progress = TicketProgress(created_ms=when_ms)
-        if len(state.tickets) < MAX_OPEN_TICKETS:
+        kept = len(state.tickets) < MAX_OPEN_TICKETS
+        if kept:
             state.tickets[event.ticket_id] = progress
         if event.action == "created":
             observations.append(_opened(state, event, progress, when_ms))
-            if event.device_id is not None:
+            # Only a kept ticket without a signal of its own can take its device's.
+            if kept and event.device_id is not None and progress.explained_by is None:
+                progress.device_id = event.device_id
                 device_signals.append(
                     DeviceTicket(
                         device_id=event.device_id,
                         user_id=event.user_id,
                         ticket_id=event.ticket_id,
                         created_ms=when_ms,
-                        own_explained_by=progress.explained_by,
+                        own_explained_by=None,
                     )
                 )
     if event.sla_breached is not None:
@@ -495,15 +501,21 @@ def _opened(
     )
 
 
-def _reexplain(state: UserState, user_id: str, problem_ms: int) -> list[Observation]:
-    """Corrections for open tickets that a late-arriving signal now explains differently.
+def _reexplain(
+    state: UserState, user_id: str, problem_ms: int
+) -> tuple[list[Observation], list[DeviceSignal]]:
+    """Corrections for open tickets that a late-arriving signal now explains differently,
+    and the release of each such ticket its device held.
 
     Topics are not ordered with each other, so a ticket can be processed before the
     telemetry that preceded it. Each correction moves the ticket from its previous
     explanation (or "without a signal", or an explanation via its device) to the new
-    one, in the ticket's own cells.
+    one, in the ticket's own cells. A ticket that the user's own signal now explains
+    no longer needs its device's: a ``DeviceTicket`` with ``own_explained_by`` set
+    tells the device to stop holding it.
     """
     corrections: list[Observation] = []
+    releases: list[DeviceSignal] = []
     for ticket_id, progress in state.tickets.items():
         created_ms = progress.created_ms
         if not in_correlation_window(problem_ms, created_ms):
@@ -518,7 +530,18 @@ def _reexplain(state: UserState, user_id: str, problem_ms: int) -> list[Observat
         ):
             continue
         corrections.append(_correction(state, user_id, ticket_id, progress, explained_by, lost_ms))
-    return corrections
+        if explained_by is not None and progress.device_id is not None:
+            releases.append(
+                DeviceTicket(
+                    device_id=progress.device_id,
+                    user_id=user_id,
+                    ticket_id=ticket_id,
+                    created_ms=created_ms,
+                    own_explained_by=explained_by,
+                )
+            )
+            progress.device_id = None
+    return corrections, releases
 
 
 def _correction(

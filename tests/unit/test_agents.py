@@ -370,3 +370,52 @@ async def test_the_device_join_through_the_agents_equals_the_in_process_pipeline
     assert {
         (cell["explained_via_device"], json.dumps(cell["explained_by"])) for cell in hourly
     } == {(1, '{"vpn": 1}')}
+
+
+async def test_a_late_own_signal_releases_the_ticket_through_the_agents(app, sent) -> None:
+    """Bob's own VPN drop arrives after the kiosk explained his ticket: follow_users sends
+    the kiosk the ticket's release, follow_devices forgets it, and the cells still equal
+    those of the in-process pipeline fed the same events."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    events = shared_device_scenario(now)
+    bob, kiosk, laptop = "u_" + "b" * 32, "d_" + "e" * 32, "d_" + "1" * 32
+    late = VpnSessionEvent(
+        event_time=now - timedelta(minutes=10), user_id=bob, device_id=laptop, state="dropped"
+    )
+    agents = {name.rsplit(".", 1)[1]: agent for name, agent in app.agents.items()}
+    signals_topic = "xlapulse-engine-device-signals"
+
+    async def follow_users(events) -> None:
+        async with agents["follow_users"].test_context() as context:
+            for event in events:
+                await put_on_topic(context, event)
+
+    async def put(agent: str, records) -> None:
+        async with agents[agent].test_context() as context:
+            for key, value in records:
+                await context.put(value, key=key)
+
+    await follow_users(events)
+    await put("follow_devices", sent_to(sent, signals_topic))
+    await put("explain_from_devices", sent_to(sent, "xlapulse-engine-device-explanations"))
+    assert app.tables["user-state"][bob]["tickets"]["INC1"]["device_id"] == kiosk
+    assert list(app.tables["device-state"][kiosk]["tickets"]) == [f"{bob}|INC1"]
+
+    held_signals = len(sent_to(sent, signals_topic))
+    await follow_users([late])
+    released = sent_to(sent, signals_topic)[held_signals:]
+    assert [(key.decode(), json.loads(value)["kind"]) for key, value in released] == [
+        (kiosk, "ticket"),
+        (laptop, "problem"),
+    ]
+    assert json.loads(released[0][1])["own_explained_by"] == "vpn"
+    await put("follow_devices", released)
+    assert app.tables["device-state"][kiosk]["tickets"] == {}
+    assert app.tables["user-state"][bob]["tickets"]["INC1"]["device_id"] is None
+    assert len(sent_to(sent, "xlapulse-engine-device-explanations")) == 1, "none after it"
+
+    await put("aggregate_cells", sent_to(sent, "xlapulse-engine-observations"))
+    pipeline = feed([*events, late])
+    assert dict(app.tables["cells"]) == {
+        key: json.loads(json.dumps(cell.to_dict())) for key, cell in pipeline.cells.items()
+    }

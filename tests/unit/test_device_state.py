@@ -10,6 +10,7 @@ from xlapulse.collectors.contract.events import (
     DirectoryAssignmentEvent,
     TicketEvent,
     VpnSessionEvent,
+    event_time_ms,
 )
 from xlapulse.streams.inprocess import InProcessPipeline
 from xlapulse.streams.scoring.device_signals import (
@@ -28,7 +29,13 @@ from xlapulse.streams.scoring.device_state import (
     step,
 )
 from xlapulse.streams.scoring.observations import TicketObservation
-from xlapulse.streams.scoring.user_state import CORRELATION_WINDOW_MS, MINUTE_MS
+from xlapulse.streams.scoring.user_state import (
+    CORRELATION_WINDOW_MS,
+    MAX_OPEN_TICKETS,
+    MINUTE_MS,
+)
+from xlapulse.streams.scoring.user_state import step as user_step
+from xlapulse.streams.scoring.xla import default_xla_config
 
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 T0_MS = int(T0.timestamp() * 1000)
@@ -117,12 +124,11 @@ def test_a_late_problem_explains_a_held_ticket_and_a_bigger_one_re_explains_it()
     ]
 
 
-def test_a_ticket_the_users_own_telemetry_explains_is_not_held() -> None:
-    state, explanations = run([device_ticket(60, own="logon"), problem(30)])
+def test_a_release_forgets_the_held_ticket() -> None:
+    """The user's own late signal explains the ticket: the device's would be ignored."""
+    state, explanations = run([device_ticket(60), device_ticket(60, own="logon"), problem(30)])
     assert explanations == [] and state.tickets == {}
-    # An update that the user's own telemetry now explains it releases a held ticket.
-    state, _ = run([device_ticket(60), device_ticket(60, own="logon")])
-    assert state.tickets == {}
+    assert run([device_ticket(60, own="logon")])[0].tickets == {}, "a release holds nothing"
 
 
 def test_a_replayed_problem_counts_once() -> None:
@@ -177,6 +183,18 @@ def vpn_drop(user: str, device: str, minutes: float) -> VpnSessionEvent:
 
 def ticket(user: str, minutes: float, device: str | None, ticket_id: str = "INC7") -> TicketEvent:
     return ticket_event(user, "created", at(minutes), ticket_id, device_id=device)
+
+
+def device_signals_sent(events) -> list:
+    """The device signals the users' steps send for ``events`` (fed in order, the clock
+    at the latest event time, as in the in-process pipeline)."""
+    config, states, signals, clock_ms = default_xla_config(), {}, [], 0
+    for event in events:
+        clock_ms = max(clock_ms, event_time_ms(event))
+        result = user_step(states.get(event.user_id), event, config, clock_ms)
+        states[event.user_id] = result.state
+        signals += result.device_signals
+    return signals
 
 
 def hourly_cell(pipeline: InProcessPipeline):
@@ -266,3 +284,43 @@ def test_a_replayed_explanation_changes_nothing() -> None:
     assert (moved.previous_explained_by, moved.explained_by) == ("vpn", "app")
     assert (moved.previous_via_device, moved.via_device) == (True, True)
     assert moved.signal_time_lost_ms == 0
+
+
+def test_a_ticket_its_users_own_telemetry_explains_is_not_sent_to_its_device() -> None:
+    """Bob's VPN dropped on his laptop before he raised the ticket from the kiosk: the
+    kiosk's telemetry cannot change its explanation, so only the problem is sent."""
+    events = [assign(BOB), vpn_drop(BOB, LAPTOP, 5), ticket(BOB, 30, KIOSK)]
+    assert [type(signal) for signal in device_signals_sent(events)] == [DeviceProblem]
+    assert feed(events).devices.keys() == {LAPTOP}, "the kiosk holds nothing"
+
+
+def test_a_ticket_the_users_state_does_not_keep_is_not_sent_to_its_device() -> None:
+    """Beyond MAX_OPEN_TICKETS a ticket is not kept, so no device explanation could apply."""
+    events = [
+        assign(BOB),
+        *(ticket(BOB, n / 10, None, f"INC{n}") for n in range(MAX_OPEN_TICKETS)),
+        ticket(BOB, 30, KIOSK, "INC-beyond"),
+    ]
+    assert device_signals_sent(events) == []
+
+
+def test_the_users_own_late_signal_releases_the_ticket_its_device_held() -> None:
+    """Bob's own late VPN drops take over from Alice's: the kiosk, which held his ticket
+    for its telemetry, is told once to release it, and Bob's state forgets the kiosk."""
+    events = [
+        assign(ALICE),
+        assign(BOB),
+        vpn_drop(ALICE, KIOSK, 5),
+        ticket(BOB, 30, KIOSK),
+        vpn_drop(BOB, LAPTOP, 20),
+        vpn_drop(BOB, LAPTOP, 25),  # a second own signal: no second release
+    ]
+    tickets = [signal for signal in device_signals_sent(events) if isinstance(signal, DeviceTicket)]
+    assert tickets == [
+        DeviceTicket(KIOSK, BOB, "INC7", at_ms(30), own_explained_by=None),
+        DeviceTicket(KIOSK, BOB, "INC7", at_ms(30), own_explained_by="vpn"),
+    ]
+    pipeline = feed(events)
+    assert pipeline.devices[KIOSK].tickets == {}
+    assert pipeline.users[BOB].tickets["INC7"].device_id is None
+    assert hourly_cell(pipeline).explained_via_device == 0
