@@ -30,8 +30,7 @@ from xlapulse.collectors.gateway.adapters.lifecycle import (
     IgnoredEvent,
     PayloadError,
     json_type,
-    ticket_events,
-    unexpected_shape,
+    vendor_ticket_events,
 )
 from xlapulse.collectors.gateway.auth import Unauthorized, authenticate
 from xlapulse.collectors.gateway.delivery import (
@@ -108,9 +107,9 @@ class Gateway:
         def process(document: Any) -> list[EventBase]:
             if not isinstance(document, dict):
                 raise PayloadError(f"expected a JSON object, got {json_type(document)}")
-            with unexpected_shape(source):
-                source_system, changes = adapter.map_payload(document)
-                tickets = ticket_events(source_system, changes, self.pseudonymizer)
+            tickets = vendor_ticket_events(
+                source, adapter.map_payload, document, self.pseudonymizer
+            )
             invitations = resolution_invitations(tickets, self.settings.gateway_resolution_survey)
             return [*tickets, *invitations]
 

@@ -6,10 +6,12 @@ the shared :class:`EventProducer`), and dead letters to ``xlapulse.deadletter.v1
 kafka-python completes its futures on its own sender thread, a whole batch at a time;
 :class:`AckQueue` collects those outcomes and hands them to the event loop with one
 ``call_soon_threadsafe`` per burst, where each request's :class:`_RequestAcks` counts
-its records down. A send that fails or is not acknowledged within ``ack_timeout_s``
-opens the circuit for ``retry_after_s``: meanwhile every request gets 503 at once
-without queueing more records. Ids are remembered (``dedup.RecentIds``) only once Kafka
-acknowledged them, also when the acknowledgement comes after a timeout.
+its records down. A send that fails or is not acknowledged within ``ack_timeout_s`` (plus
+at most ``DEADLINE_SLOT_S``: :class:`AckDeadlines` shares one timer among the requests
+that started in the same tenth of a second) opens the circuit for ``retry_after_s``:
+meanwhile every request gets 503 at once without queueing more records. Ids are
+remembered (``dedup.RecentIds``) only once Kafka acknowledged them, also when the
+acknowledgement comes after a timeout.
 
 Until a producer is attached (Kafka unreachable at start-up, see
 :func:`connect_when_reachable`) every delivery raises :class:`KafkaUnavailable`.
@@ -25,17 +27,19 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import partial
 from typing import Any, NoReturn
 
 from kafka.errors import KafkaError
 from kafka.producer.future import FutureRecordMetadata
 
+from xlapulse.collectors.contract.codec import encode_event
 from xlapulse.collectors.contract.events import EventBase
 from xlapulse.collectors.contract.topics import (
     DEAD_LETTER_TOPIC,
     HEADER_DEAD_LETTER_REASON,
     HEADER_DEAD_LETTER_SOURCE,
+    headers_for,
+    key_for,
     topic_for,
 )
 from xlapulse.collectors.delivery.kafka_producer import EventProducer, ProducerSettings
@@ -45,6 +49,7 @@ from xlapulse.collectors.gateway.metrics import GatewayMetrics
 log = logging.getLogger(__name__)
 MAX_REASON_BYTES = 1000
 PROBE_TIMEOUT_S = 1.0  # a TCP connection to a bootstrap server, before building a producer
+DEADLINE_SLOT_S = 0.1  # requests starting within one slot share an expiry timer
 
 
 class KafkaUnavailable(Exception):
@@ -57,6 +62,13 @@ class KafkaUnavailable(Exception):
 
 class GatewayProducer(EventProducer):
     """The shared event producer, plus dead letters with the contract's headers."""
+
+    def send(self, event: EventBase) -> FutureRecordMetadata:
+        """Queue one event, as :meth:`EventProducer.send` does; the codec is imported once
+        here, not on each call (the gateway runs pydantic anyway)."""
+        return self.send_record(
+            topic_for(event), key_for(event), encode_event(event), headers_for(event)
+        )
 
     def send_dead_letter(self, source: str, reason: str, value: bytes) -> FutureRecordMetadata:
         return self._producer.send(
@@ -116,6 +128,32 @@ class AckQueue:
             ack.settle(error)
 
 
+class AckDeadlines:
+    """Expires requests Kafka has not answered within ``timeout_s`` of their start.
+
+    One timer per ``slot_s`` of request starts, not one per request (a timer costs as
+    much as the rest of a request's bookkeeping): a request expires between ``timeout_s``
+    and ``timeout_s + slot_s`` after it started. A request already settled is left alone.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, timeout_s: float, slot_s: float) -> None:
+        self._loop, self._timeout_s, self._slot_s = loop, timeout_s, slot_s
+        self._slots: dict[int, list[_RequestAcks]] = {}
+
+    def watch(self, request: _RequestAcks) -> None:
+        slot = int(self._loop.time() // self._slot_s)
+        requests = self._slots.get(slot)
+        if requests is None:
+            requests = self._slots[slot] = []
+            expiry = (slot + 1) * self._slot_s + self._timeout_s
+            self._loop.call_at(expiry, self._expire, slot)
+        requests.append(request)
+
+    def _expire(self, slot: int) -> None:
+        for request in self._slots.pop(slot):
+            request.expire()
+
+
 class _RequestAcks:
     """Completes ``done`` when Kafka acknowledged all ``count`` records of one request."""
 
@@ -141,20 +179,23 @@ class _RequestAcks:
 
 
 class _RecordAck:
-    """One record's outcome: counts for its request and, once stored, for dedup and metrics."""
+    """One record's outcome: counts for its request and, once stored, for dedup and metrics;
+    tells a duplicate delivery waiting for it (``waiter``, made only when one arrives)."""
 
-    __slots__ = ("_on_stored", "_queue", "_request", "acknowledged", "topic")
+    __slots__ = ("_on_stored", "_queue", "_request", "_waiter", "acknowledged", "event", "topic")
 
     def __init__(
         self,
         queue: AckQueue,
         request: _RequestAcks,
         topic: str,
-        on_stored: Callable[[], None] | None,
+        event: EventBase | None,
+        on_stored: Callable[[_RecordAck], None] | None,
     ) -> None:
         self._queue, self._request, self._on_stored = queue, request, on_stored
-        self.topic = topic
+        self.topic, self.event = topic, event
         self.acknowledged = False
+        self._waiter: asyncio.Future[None] | None = None
 
     def stored(self, _metadata: Any) -> None:  # sender thread
         self._queue.put(self, None)
@@ -166,8 +207,23 @@ class _RecordAck:
         if error is None:
             self.acknowledged = True
             if self._on_stored is not None:
-                self._on_stored()  # also after a timeout: the record *is* stored
+                self._on_stored(self)  # also after a timeout: the record *is* stored
+            if self._waiter is not None and not self._waiter.done():
+                self._waiter.set_result(None)
         self._request.record_settled(error)
+
+    def waiter(self, loop: asyncio.AbstractEventLoop) -> asyncio.Future[None]:
+        """Resolved once the record is stored; cancelled by :meth:`give_up` if it is not."""
+        if self._waiter is None:
+            self._waiter = loop.create_future()
+            if self.acknowledged:
+                self._waiter.set_result(None)
+        return self._waiter
+
+    def give_up(self) -> None:
+        """The sending request ended (answered, or 503) without this record stored."""
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.cancel()
 
 
 class AsyncDelivery:
@@ -191,9 +247,11 @@ class AsyncDelivery:
         self._open_until = 0.0
         self._warm_topics: set[str] = set()
         self._acks: AckQueue | None = None
-        # Event ids sent and not yet settled, so a second delivery that arrives meanwhile
-        # waits for the first one's outcome instead of writing the event again.
-        self._in_flight: dict[uuid.UUID, asyncio.Future[None]] = {}
+        self._deadlines: AckDeadlines | None = None
+        # Records sent and not yet settled, by event id (UUID.int: a UUID hashes in
+        # Python), so a second delivery that arrives meanwhile waits for the first one's
+        # outcome instead of writing the event again.
+        self._in_flight: dict[int, _RecordAck] = {}
 
     def attach(self, producer: GatewayProducer) -> None:
         """Start delivering through ``producer`` (Kafka became reachable)."""
@@ -218,69 +276,74 @@ class AsyncDelivery:
         for that outcome and counts it as a duplicate (a vendor's retry that overtook the
         first delivery's acknowledgement).
         """
-        fresh: dict[uuid.UUID, EventBase] = {}
-        twins: list[asyncio.Future[None]] = []
+        fresh: dict[int, EventBase] = {}
+        twins: list[_RecordAck] = []
         for event in events:
-            if event.event_id in self._recent or event.event_id in fresh:
+            key = event.event_id.int
+            if key in fresh or event.event_id in self._recent:
                 continue
-            twin = self._in_flight.get(event.event_id)
+            twin = self._in_flight.get(key)
             if twin is not None:
                 twins.append(twin)
             else:
-                fresh[event.event_id] = event
+                fresh[key] = event
         if fresh:
             await self._send_own(list(fresh.values()))
         if twins:
             await self._await_twins(twins)
-        return Delivered(list(fresh), len(events) - len(fresh))
+        return Delivered([event.event_id for event in fresh.values()], len(events) - len(fresh))
 
     async def _send_own(self, fresh: list[EventBase]) -> None:
         producer = self._producer_or_refuse()
         loop = asyncio.get_running_loop()
-        for event in fresh:
-            self._in_flight[event.event_id] = loop.create_future()
+        acks, deadlines = self._loop_helpers(loop)
         request = _RequestAcks(loop, len(fresh))
-        topics = [topic_for(event) for event in fresh]
-        records: list[_RecordAck] = []
+        records = [
+            _RecordAck(acks, request, topic_for(event), event, self._acknowledged)
+            for event in fresh
+        ]
+        for record in records:
+            self._in_flight[record.event.event_id.int] = record  # type: ignore[union-attr]
         try:
-            for event, topic in zip(fresh, topics, strict=True):
-                future = await self._send_event(loop, producer, topic, event)
-                on_stored = partial(self._acknowledged, topic, event.event_id)
-                records.append(self._track(future, request, topic, on_stored))
-            await self._await(loop, request)
+            for record in records:
+                if record.topic in self._warm_topics:
+                    future = producer.send(record.event)  # type: ignore[arg-type]
+                else:
+                    future = await self._first_send(loop, producer, record)
+                future.add_callback(record.stored)
+                future.add_errback(record.failed)
+            deadlines.watch(request)
+            await request.done
         except (KafkaError, TimeoutError) as error:
             request.done.cancel()  # records already queued still count once stored
-            unacknowledged = [record.topic for record in records if not record.acknowledged]
-            self._trip([*unacknowledged, *topics[len(records) :]], error)
+            self._trip([record.topic for record in records if not record.acknowledged], error)
         finally:
-            self._settle_in_flight(fresh, records)
+            for record in records:
+                del self._in_flight[record.event.event_id.int]  # type: ignore[union-attr]
+                record.give_up()
 
-    def _settle_in_flight(self, sent: list[EventBase], records: list[_RecordAck]) -> None:
-        """Tell waiting duplicates: stored (result) or not (cancelled, they answer 503).
-        ``records`` are the acks of the first ``len(records)`` events, in order."""
-        for index, event in enumerate(sent):
-            waiting = self._in_flight.pop(event.event_id)
-            if index < len(records) and records[index].acknowledged:  # past len: never sent
-                waiting.set_result(None)
-            else:
-                waiting.cancel()
-
-    async def _await_twins(self, twins: list[asyncio.Future[None]]) -> None:
-        done, pending = await asyncio.wait(twins, timeout=self._ack_timeout_s)
-        if pending or any(twin.cancelled() for twin in done):
+    async def _await_twins(self, twins: list[_RecordAck]) -> None:
+        loop = asyncio.get_running_loop()
+        waiters = [twin.waiter(loop) for twin in twins]
+        done, pending = await asyncio.wait(waiters, timeout=self._ack_timeout_s)
+        if pending or any(waiter.cancelled() for waiter in done):
             raise KafkaUnavailable(self.retry_after_s())
 
     async def deliver_dead_letter(self, source: str, reason: str, value: bytes) -> None:
         """Store a rejected payload on the dead-letter topic, or raise :class:`KafkaUnavailable`."""
         producer = self._producer_or_refuse()
         loop = asyncio.get_running_loop()
+        acks, deadlines = self._loop_helpers(loop)
         request = _RequestAcks(loop, 1)
+        record = _RecordAck(acks, request, DEAD_LETTER_TOPIC, None, None)
         try:
             future = await loop.run_in_executor(
                 None, producer.send_dead_letter, source, reason, value
             )
-            self._track(future, request, DEAD_LETTER_TOPIC, None)
-            await self._await(loop, request)
+            future.add_callback(record.stored)
+            future.add_errback(record.failed)
+            deadlines.watch(request)
+            await request.done
         except (KafkaError, TimeoutError) as error:
             self._trip([DEAD_LETTER_TOPIC], error)
 
@@ -291,45 +354,23 @@ class AsyncDelivery:
             raise KafkaUnavailable(self.retry_after_s())
         return self.producer
 
-    async def _send_event(
-        self,
-        loop: asyncio.AbstractEventLoop,
-        producer: GatewayProducer,
-        topic: str,
-        event: EventBase,
+    def _loop_helpers(self, loop: asyncio.AbstractEventLoop) -> tuple[AckQueue, AckDeadlines]:
+        if self._acks is None or self._deadlines is None:
+            self._acks = AckQueue(loop)
+            self._deadlines = AckDeadlines(loop, self._ack_timeout_s, DEADLINE_SLOT_S)
+        return self._acks, self._deadlines
+
+    async def _first_send(
+        self, loop: asyncio.AbstractEventLoop, producer: GatewayProducer, record: _RecordAck
     ) -> FutureRecordMetadata:
-        if topic in self._warm_topics:
-            return producer.send(event)
-        # the first send of a topic may block on metadata: not on the loop
-        future = await loop.run_in_executor(None, producer.send, event)
-        self._warm_topics.add(topic)
+        """The first send of a topic may block on its metadata: not on the loop."""
+        future = await loop.run_in_executor(None, producer.send, record.event)
+        self._warm_topics.add(record.topic)
         return future
 
-    def _track(
-        self,
-        future: FutureRecordMetadata,
-        request: _RequestAcks,
-        topic: str,
-        on_stored: Callable[[], None] | None,
-    ) -> _RecordAck:
-        if self._acks is None:
-            self._acks = AckQueue(asyncio.get_running_loop())
-        ack = _RecordAck(self._acks, request, topic, on_stored)
-        future.add_callback(ack.stored)
-        future.add_errback(ack.failed)
-        return ack
-
-    def _acknowledged(self, topic: str, event_id: uuid.UUID) -> None:
-        self._recent.add(event_id)
-        self._metrics.count_event(topic)
-
-    async def _await(self, loop: asyncio.AbstractEventLoop, request: _RequestAcks) -> None:
-        """Until Kafka acknowledged every record; raises its error or ``TimeoutError``."""
-        timer = loop.call_later(self._ack_timeout_s, request.expire)
-        try:
-            await request.done
-        finally:
-            timer.cancel()
+    def _acknowledged(self, record: _RecordAck) -> None:
+        self._recent.add(record.event.event_id)  # type: ignore[union-attr]
+        self._metrics.count_event(record.topic)
 
     def _trip(self, topics: list[str], error: BaseException) -> NoReturn:
         """Count each record not acknowledged under its topic, open the circuit, refuse."""

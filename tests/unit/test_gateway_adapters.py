@@ -4,7 +4,7 @@ every wrong-typed variant of them."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +17,9 @@ from xlapulse.collectors.gateway.adapters import ADAPTERS
 from xlapulse.collectors.gateway.adapters.lifecycle import (
     IgnoredEvent,
     PayloadError,
+    TicketChange,
     ticket_events,
-    unexpected_shape,
+    vendor_ticket_events,
 )
 from xlapulse.collectors.privacy import Pseudonymizer
 
@@ -442,12 +443,19 @@ def test_an_absent_list_or_object_is_empty_not_malformed() -> None:
 def test_unexpected_shape_names_the_adapter_not_the_payload() -> None:
     """The net under the typed readers: the original message (it may quote input) is gone."""
     payload: dict[str, Any] = {"priority": "Jan Jansen"}
-    with pytest.raises(PayloadError) as raised, unexpected_shape("jira"):
-        payload["priority"].get("name")
+
+    def trips_over_the_shape(document: Mapping[str, Any]) -> tuple[str, list[TicketChange]]:
+        return document["priority"].get("name")
+
+    def refuses(_document: Mapping[str, Any]) -> tuple[str, list[TicketChange]]:
+        raise PayloadError("issue.key is missing or empty")
+
+    with pytest.raises(PayloadError) as raised:
+        vendor_ticket_events("jira", trips_over_the_shape, payload, PSEUDONYMS)
     assert (
         raised.value.reason
         == "jira payload has an unexpected shape (AttributeError in its adapter)"
     )
-    with pytest.raises(PayloadError) as raised, unexpected_shape("jira"):
-        raise PayloadError("issue.key is missing or empty")
+    with pytest.raises(PayloadError) as raised:
+        vendor_ticket_events("jira", refuses, payload, PSEUDONYMS)
     assert raised.value.reason == "issue.key is missing or empty"  # kept, not wrapped
