@@ -13,7 +13,7 @@ from kafka.errors import KafkaError, KafkaTimeoutError
 
 from xlapulse.collectors.agent.config import CollectorConfig
 from xlapulse.collectors.agent.daemon import identity_from, source_from
-from xlapulse.collectors.agent.handoff import kafka_document, runtime_document
+from xlapulse.collectors.agent.handoff import identity_document, kafka_document, sources_document
 from xlapulse.collectors.agent.spool import Spool
 from xlapulse.collectors.contract.topics import TELEMETRY_TOPIC
 from xlapulse.collectors.delivery.kafka_producer import EventProducer, ProducerSettings
@@ -28,9 +28,9 @@ def check_spool(config: CollectorConfig) -> str | None:
 
 
 def check_sources(config: CollectorConfig) -> dict[str, str | None]:
-    document = runtime_document(config)
+    document = {"sources": sources_document(config)}
     problems: dict[str, str | None] = {}
-    identity = identity_from(document["identity"])
+    identity = identity_from(identity_document(config))
     for name in document["sources"]:
         try:
             source_from(document, name, identity).collect(None)

@@ -24,6 +24,7 @@ from xlapulse.collectors.agent.runtime import EX_CANTCREAT, EX_CONFIG
 
 if TYPE_CHECKING:
     from xlapulse.collectors.agent.config import CollectorConfig
+    from xlapulse.collectors.agent.privacy_decisions import PrivacyDecisions
 
 EX_UNAVAILABLE = 69
 
@@ -42,18 +43,20 @@ def _fail(code: int, message: str) -> None:
     sys.exit(code)
 
 
-def _load(config_path: Path | None) -> CollectorConfig:
+def _load(config_path: Path | None) -> tuple[CollectorConfig, PrivacyDecisions]:
+    """The validated configuration and its privacy switches, checked against the contract;
+    exit 78 if either is wrong."""
     from xlapulse.collectors.agent.config import ConfigError, load_config
-    from xlapulse.collectors.agent.privacy_filter import PrivacyConfigError, PrivacyFilter
+    from xlapulse.collectors.agent.privacy_filter import PrivacyConfigError, decide_privacy
     from xlapulse.collectors.privacy import Pseudonymizer, PseudonymKeyError
 
     try:
         config = load_config(config_path)
         Pseudonymizer(config.privacy.pseudonym_key.get_secret_value().encode())
-        PrivacyFilter(config.privacy.disabled_events, config.privacy.disabled_fields)
+        privacy = decide_privacy(config.privacy.disabled_events, config.privacy.disabled_fields)
     except (ConfigError, PseudonymKeyError, PrivacyConfigError) as error:
         _fail(EX_CONFIG, str(error))
-    return config
+    return config, privacy
 
 
 @click.group()
@@ -70,7 +73,7 @@ def run(config_path: Path | None, verbose: bool) -> None:
     from xlapulse.collectors.agent.service_logging import configure_service_logging
 
     configure_service_logging(verbose)
-    exec_runtime(runtime_document(_load(config_path)), verbose)
+    exec_runtime(runtime_document(*_load(config_path)), verbose)
 
 
 @collector.command()
@@ -79,11 +82,10 @@ def once(config_path: Path | None) -> None:
     """Collect one round from every source and print the events; send nothing."""
     from xlapulse.collectors.agent.daemon import identity_from, source_from
     from xlapulse.collectors.agent.handoff import runtime_document
-    from xlapulse.collectors.agent.privacy_decisions import PrivacyDecisions
     from xlapulse.collectors.contract.wire import encode
 
-    document = runtime_document(_load(config_path))
-    privacy = PrivacyDecisions.from_document(document["privacy"])
+    config, privacy = _load(config_path)
+    document = runtime_document(config, privacy)
     identity = identity_from(document["identity"])
     for name in document["sources"]:
         try:
@@ -104,7 +106,7 @@ def check(config_path: Path | None) -> None:
     from xlapulse.collectors.agent.checks import check_kafka, check_sources, check_spool
 
     logging.getLogger("kafka").setLevel(logging.CRITICAL)  # check_kafka reports in one line
-    config = _load(config_path)
+    config, _ = _load(config_path)
     click.echo("configuration: ok")
     spool_problem = check_spool(config)
     if spool_problem:
@@ -128,7 +130,7 @@ def manifest(config_path: Path | None) -> None:
     """Print, in plain language, what this collector sends and how often."""
     from xlapulse.collectors.agent.manifest import render_manifest
 
-    click.echo(render_manifest(_load(config_path)), nl=False)
+    click.echo(render_manifest(*_load(config_path)), nl=False)
 
 
 @collector.command("sample-config")

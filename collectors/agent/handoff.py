@@ -1,13 +1,14 @@
 """From the validated configuration to the collector runtime: a plain JSON document.
 
-Reads: a :class:`CollectorConfig` that pydantic validated (``xlapulse collector run``,
-``once`` and ``check`` load it with clear errors and exit code 78). Writes: the runtime
+Reads: a :class:`CollectorConfig` that pydantic validated and its checked privacy
+switches (``xlapulse collector run`` and ``once`` load both with clear errors and exit
+code 78). Writes: the runtime
 document, everything the service process needs and nothing it must validate again:
 
 * ``identity``: the pseudonymization key and the resolved user and device names;
 * ``kafka``: the producer's settings (:class:`ProducerSettings` fields);
 * ``spool``: folder, size cap, fsync policy, replay interval;
-* ``privacy``: the privacy filter's decisions (:class:`PrivacyDecisions`);
+* ``privacy``: the privacy switches' decisions (:class:`PrivacyDecisions`);
 * ``sources``: per source enabled on this OS, its interval and its validated settings.
 
 :func:`exec_runtime` hands it to ``python -m xlapulse.collectors.agent.runtime`` by
@@ -26,7 +27,7 @@ import sys
 from typing import NoReturn
 
 from xlapulse.collectors.agent.config import CollectorConfig
-from xlapulse.collectors.agent.privacy_filter import PrivacyFilter
+from xlapulse.collectors.agent.privacy_decisions import PrivacyDecisions
 from xlapulse.collectors.sources import SOURCES
 
 RUNTIME_MODULE = "xlapulse.collectors.agent.runtime"
@@ -91,14 +92,15 @@ def sources_document(config: CollectorConfig, platform: str = sys.platform) -> d
     }
 
 
-def runtime_document(config: CollectorConfig, platform: str = sys.platform) -> dict:
+def runtime_document(
+    config: CollectorConfig, privacy: PrivacyDecisions, platform: str = sys.platform
+) -> dict:
     """Everything the collector runtime needs, as JSON-ready data (secrets included)."""
-    privacy = PrivacyFilter(config.privacy.disabled_events, config.privacy.disabled_fields)
     return {
         "identity": identity_document(config),
         "kafka": kafka_document(config),
         "spool": spool_document(config),
-        "privacy": privacy.decisions.to_document(),
+        "privacy": privacy.to_document(),
         "sources": sources_document(config, platform),
     }
 

@@ -1,8 +1,8 @@
 """``xlapulse collector manifest``: what this collector sends, in plain language.
 
-Reads: the effective configuration (which sources run on this OS, how often, which
-events and fields are switched off). Writes: text for an employee or a works council;
-no secret and no identity appears in it.
+Reads: the effective configuration (which sources run on this OS, how often) and its
+checked privacy switches (which events and fields are switched off). Writes: text for
+an employee or a works council; no secret and no identity appears in it.
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ import sys
 
 from xlapulse.collectors.agent.config import CollectorConfig
 from xlapulse.collectors.agent.handoff import enabled_sources
-from xlapulse.collectors.agent.privacy_filter import TELEMETRY_MODELS, PrivacyFilter
+from xlapulse.collectors.agent.privacy_decisions import PrivacyDecisions
+from xlapulse.collectors.agent.privacy_filter import TELEMETRY_MODELS
 from xlapulse.collectors.sources import SOURCES
 
 EVENT_PURPOSE = {
@@ -33,8 +34,9 @@ FIELD_WORDS = {
 }
 
 
-def render_manifest(config: CollectorConfig, platform: str = sys.platform) -> str:
-    privacy = PrivacyFilter(config.privacy.disabled_events, config.privacy.disabled_fields)
+def render_manifest(
+    config: CollectorConfig, privacy: PrivacyDecisions, platform: str = sys.platform
+) -> str:
     intervals = enabled_sources(config, platform)
     lines = [
         "What the xlapulse collector on this computer sends",
@@ -61,7 +63,7 @@ def render_manifest(config: CollectorConfig, platform: str = sys.platform) -> st
         lines.append(f"  - {SOURCES[name].source.description}: every {_every(interval_s)}")
     lines += ["", "What each record contains:"]
     for event_type in _event_types(intervals):
-        if not privacy.decisions.is_sent(event_type):
+        if not privacy.is_sent(event_type):
             lines.append(f"  [{event_type}] switched off: never sent.")
             continue
         lines.append(f"  [{event_type}] {EVENT_PURPOSE[event_type]}:")
@@ -81,14 +83,14 @@ def _event_types(intervals: dict[str, int]) -> list[str]:
     return found
 
 
-def _field_lines(event_type: str, privacy: PrivacyFilter) -> list[str]:
+def _field_lines(event_type: str, privacy: PrivacyDecisions) -> list[str]:
     lines = []
     for name in TELEMETRY_MODELS[event_type].model_fields:
         if name in ("schema_version", "event_type"):
             continue
         words = FIELD_WORDS.get(name, name.replace("_", " ").replace(" ms", " (milliseconds)"))
         words = words.replace(" s", " (seconds)") if name.endswith("_s") else words
-        state = "" if privacy.decisions.is_sent(event_type, name) else "  <- switched off"
+        state = "" if privacy.is_sent(event_type, name) else "  <- switched off"
         lines.append(f"      {name}: {words}{state}")
     return lines
 

@@ -1,6 +1,6 @@
 """The ``[privacy]`` switches as plain data, applied to wire events (dicts) before spooling.
 
-Reads: nothing; :class:`~xlapulse.collectors.agent.privacy_filter.PrivacyFilter` (which
+Reads: nothing; :func:`~xlapulse.collectors.agent.privacy_filter.decide_privacy` (which
 needs the pydantic contract models) decides, once, which event types are dropped and
 which fields are blanked with what, and hands the result to the collector runtime as a
 :class:`PrivacyDecisions`. Writes: nothing; :meth:`PrivacyDecisions.apply` returns the

@@ -1,9 +1,9 @@
-"""Field and event switches from ``[privacy]``, applied before an event is spooled.
+"""Field and event switches from ``[privacy]``, checked once against the contract.
 
 Reads: ``disabled_events`` and ``disabled_fields`` (``"<event type>.<field>"``) and the
-pydantic contract models. Writes: nothing; :attr:`PrivacyFilter.decisions` is what to
-drop and blank, as plain data the collector runtime applies to each event
-(``privacy_decisions.py``).
+pydantic contract models. Writes: nothing; :func:`decide_privacy` returns what to drop
+and blank as a :class:`PrivacyDecisions`, plain data the collector runtime applies to
+each event (``privacy_decisions.py``).
 
 Every field can be switched off: an optional field is dropped, a list emptied, a flag
 set to its default, a required text field (printer, app name, call id, host) replaced
@@ -28,6 +28,25 @@ class PrivacyConfigError(ValueError):
     """A switch names an unknown event or field, or a field that cannot be blanked."""
 
 
+def decide_privacy(disabled_events: list[str], disabled_fields: list[str]) -> PrivacyDecisions:
+    """The checked switches: event types never sent, and per event type each switched-off
+    field with its blank. Raises :class:`PrivacyConfigError` for a switch that is wrong."""
+    unknown = [name for name in disabled_events if name not in TELEMETRY_MODELS]
+    if unknown:
+        known = sorted(TELEMETRY_MODELS)
+        raise PrivacyConfigError(f"unknown event types {unknown}; known: {known}")
+    blanks: dict[str, dict[str, object]] = {}
+    for dotted in disabled_fields:
+        event_type, _, name = dotted.partition(".")
+        model = TELEMETRY_MODELS.get(event_type)
+        if model is None or name not in model.model_fields:
+            raise PrivacyConfigError(f'"{dotted}" is not an <event type>.<field> of the contract')
+        blanks.setdefault(event_type, {})[name] = _blank_value(
+            event_type, name, model.model_fields[name]
+        )
+    return PrivacyDecisions(frozenset(disabled_events), blanks)
+
+
 def _blank_value(event_type: str, name: str, info: FieldInfo) -> object:
     if name in ENVELOPE:
         raise PrivacyConfigError(f"{event_type}.{name} is part of every event's envelope")
@@ -39,27 +58,3 @@ def _blank_value(event_type: str, name: str, info: FieldInfo) -> object:
         f"{event_type}.{name} is the measurement itself; switch the whole event off with "
         f'disabled_events = ["{event_type}"]'
     )
-
-
-class PrivacyFilter:
-    """Drops disabled events and blanks disabled fields."""
-
-    def __init__(self, disabled_events: list[str], disabled_fields: list[str]) -> None:
-        unknown = [name for name in disabled_events if name not in TELEMETRY_MODELS]
-        if unknown:
-            raise PrivacyConfigError(
-                f"unknown event types {unknown}; known: {sorted(TELEMETRY_MODELS)}"
-            )
-        self.disabled_events = set(disabled_events)
-        self.blanks: dict[str, dict[str, object]] = {}
-        for dotted in disabled_fields:
-            event_type, _, name = dotted.partition(".")
-            model = TELEMETRY_MODELS.get(event_type)
-            if model is None or name not in model.model_fields:
-                raise PrivacyConfigError(
-                    f'"{dotted}" is not an <event type>.<field> of the contract'
-                )
-            blank = _blank_value(event_type, name, model.model_fields[name])
-            self.blanks.setdefault(event_type, {})[name] = blank
-        #: The switches, checked, as plain data for the runtime.
-        self.decisions = PrivacyDecisions(frozenset(self.disabled_events), self.blanks)

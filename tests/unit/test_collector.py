@@ -21,7 +21,7 @@ from xlapulse.collectors.agent.daemon import Collector, Daemon, to_record
 from xlapulse.collectors.agent.handoff import enabled_sources
 from xlapulse.collectors.agent.manifest import render_manifest
 from xlapulse.collectors.agent.privacy_decisions import PrivacyDecisions
-from xlapulse.collectors.agent.privacy_filter import PrivacyConfigError, PrivacyFilter
+from xlapulse.collectors.agent.privacy_filter import PrivacyConfigError, decide_privacy
 from xlapulse.collectors.agent.sample_config import SAMPLE_CONFIG_PATH, render_sample_config
 from xlapulse.collectors.agent.service_logging import JournalFormatter
 from xlapulse.collectors.agent.shipper import Shipper
@@ -115,8 +115,8 @@ def test_sample_config_uncommented_is_exactly_the_defaults(tmp_path):
 
 
 def test_privacy_switches_blank_fields_and_drop_events():
-    privacy = PrivacyFilter(["print_job"], ["vpn_session.vpn_gateway", "vpn_session.reason"])
-    kept = privacy.decisions.apply(vpn_event())
+    privacy = decide_privacy(["print_job"], ["vpn_session.vpn_gateway", "vpn_session.reason"])
+    kept = privacy.apply(vpn_event())
     assert "vpn_gateway" not in kept and "reason" not in kept and kept["state"] == "dropped"
     printed = telemetry_event(
         "print_job",
@@ -126,18 +126,20 @@ def test_privacy_switches_blank_fields_and_drop_events():
         outcome="printed",
         printer="HR-1",
     )
-    assert privacy.decisions.apply(printed) is None
-    redacting = PrivacyFilter([], ["print_job.printer"])
-    assert redacting.decisions.apply(printed)["printer"] == "redacted"
+    assert privacy.apply(printed) is None
+    redacting = decide_privacy([], ["print_job.printer"])
+    assert redacting.apply(printed)["printer"] == "redacted"
     with pytest.raises(PrivacyConfigError, match='disabled_events = \\["boot"\\]'):
-        PrivacyFilter([], ["boot.boot_duration_ms"])
+        decide_privacy([], ["boot.boot_duration_ms"])
 
 
 def test_manifest_lists_sources_fields_and_switches(monkeypatch):
     monkeypatch.setenv("XLAPULSE_PSEUDONYM_KEY", KEY)
     monkeypatch.setenv("XLAPULSE_COLLECTOR_PRIVACY__DISABLED_FIELDS", '["vpn_session.vpn_gateway"]')
     monkeypatch.setenv("XLAPULSE_COLLECTOR_PRIVACY__DISABLED_EVENTS", '["print_job"]')
-    text = render_manifest(load_config(None), platform="win32")
+    config = load_config(None)
+    privacy = decide_privacy(config.privacy.disabled_events, config.privacy.disabled_fields)
+    text = render_manifest(config, privacy, platform="win32")
     assert "Windows event log" in text and "every 60 seconds" in text
     assert "vpn_gateway: vpn gateway  <- switched off" in text
     assert "[print_job] switched off: never sent." in text

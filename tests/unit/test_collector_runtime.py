@@ -21,6 +21,7 @@ from xlapulse.collectors.agent.handoff import (
     document_descriptor,
     runtime_document,
 )
+from xlapulse.collectors.agent.privacy_filter import decide_privacy
 from xlapulse.collectors.delivery.kafka_producer import ProducerSettings
 
 
@@ -34,7 +35,9 @@ def document(monkeypatch, tmp_path):
         "XLAPULSE_COLLECTOR_SOURCES__SYNTHETIC_PROBE__TARGETS",
         '[{"app_name": "intranet", "url": "https://i.example"}]',
     )
-    return runtime_document(load_config(None), platform="linux")
+    config = load_config(None)
+    privacy = decide_privacy(config.privacy.disabled_events, config.privacy.disabled_fields)
+    return runtime_document(config, privacy, platform="linux")
 
 
 def test_the_document_carries_validated_plain_data(document, tmp_path):

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from tests.unit.helpers import PSEUDONYMIZER
 from tests.unit.source_samples import GOLDEN, SAMPLE_ROUNDS, sample_events
 from tests.unit.wire_events import contract_event
-from xlapulse.collectors.agent.privacy_filter import PrivacyFilter
+from xlapulse.collectors.agent.privacy_filter import decide_privacy
 from xlapulse.collectors.contract import wire
 from xlapulse.collectors.contract.codec import encode_event
 from xlapulse.collectors.contract.events import TELEMETRY_TYPES, PrintJobEvent
@@ -121,7 +121,7 @@ def test_only_telemetry_can_be_built_on_the_wire():
 def test_privacy_decisions_blank_as_model_copy_did():
     switches = ["vpn_session.vpn_gateway", "vpn_session.reason", "boot.degrading_components"]
     switches += ["boot.is_degradation", "print_job.printer"]
-    decisions = PrivacyFilter(["logon"], switches).decisions
+    decisions = decide_privacy(["logon"], switches)
     for source in ("journald", "systemd_boot", "windows_eventlog"):
         for event in sample_events(source):
             blanked = decisions.apply(event)
