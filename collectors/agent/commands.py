@@ -70,9 +70,8 @@ def collector() -> None:
 def run(config_path: Path | None, verbose: bool) -> None:
     """Run as a service until SIGTERM/SIGINT; flush the spool on the way out."""
     from xlapulse.collectors.agent.handoff import exec_runtime, runtime_document
-    from xlapulse.collectors.agent.service_logging import configure_service_logging
 
-    configure_service_logging(verbose)
+    # nothing logs before the hand-over; the runtime sets up the service's logging
     exec_runtime(runtime_document(*_load(config_path)), verbose)
 
 

@@ -6,10 +6,11 @@ neither pydantic nor click, so the long-running service stays small (issue 4: at
 35 MB peak RSS; figures in collectors/agent/README.md, "Footprint").
 
 Reads: the runtime document (JSON, see ``handoff.py``) from the inherited descriptor N,
-which it closes. Writes: logs to stderr (journal format under systemd), events through
-the spool to Kafka (``daemon.py``). Exit codes as ``xlapulse collector run``: 0 after a
-clean stop on SIGTERM/SIGINT, 73 (EX_CANTCREAT) when the spool folder cannot be used,
-78 (EX_CONFIG) when the document cannot be read.
+which it closes. Writes: logs to stderr (journal format under systemd; :func:`serve` sets
+that up, the one place ``collector run`` does), events through the spool to Kafka
+(``daemon.py``). Exit codes as ``xlapulse collector run``: 0 after a clean stop on
+SIGTERM/SIGINT, 73 (EX_CANTCREAT) when the spool folder cannot be used, 78 (EX_CONFIG)
+when the document cannot be read.
 """
 
 from __future__ import annotations
