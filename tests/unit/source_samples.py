@@ -4,7 +4,9 @@ Reads: tests/data/os/{linux,macos,windows} and tests/data/graph. Writes: nothing
 :func:`sample_events` returns the events of each source as the source returned them.
 tests/data/golden/<source>.ndjson holds what the pydantic event models produced on the
 same samples (made by running this module against main's pydantic sources, last before
-the merge of branch collector-lean); the wire equivalence test compares the two.
+the merge of branch collector-lean); the wire equivalence test compares the two. They are
+never remade from the current sources; tests/data/golden/README.md says how a deliberate
+contract change is written into them.
 The source tests reuse its fakes of the OS tools: :class:`CapturedWevtutil` and
 :func:`captured_systemd_analyze`.
 """
