@@ -1,6 +1,6 @@
 """Windows event log source: boot, logon, antivirus, VPN, print and app events.
 
-Reads: the channels in :data:`CHANNEL_EVENT_IDS` with
+Reads: the channels and event IDs in :data:`RECORDS` with
 ``wevtutil qe <channel> /q:<XPath> /f:xml /e:Events`` (one call per channel, events
 after the last EventRecordID seen). Writes: boot, logon, vpn_session,
 print_job and app_responsiveness events (wire dicts, ``contract/wire.py``).
@@ -37,27 +37,36 @@ DEFENDER = "Microsoft-Windows-Windows Defender/Operational"
 PRINT_ADMIN = "Microsoft-Windows-PrintService/Admin"
 PRINT_OPERATIONAL = "Microsoft-Windows-PrintService/Operational"
 
-CHANNEL_EVENT_IDS: dict[str, tuple[int, ...]] = {
-    DIAGNOSTICS: (100, *range(101, 111), 200),
-    GROUP_POLICY: (8001,),
-    DEFENDER: (1000, 1001),
-    "Application": (1, 2, 1000, 1002, 20225, 20226, 20227),
-    "System": (7001, 7002),
-    PRINT_ADMIN: (372,),
-    PRINT_OPERATIONAL: (307, 805, 842),
+PROFILES = "Microsoft-Windows-User Profiles Service"
+WINLOGON = "Microsoft-Windows-Winlogon"
+
+#: Every record read, as (channel, event ID) -> (provider, mapper method). The System and
+#: Application channels carry the same IDs for other providers (the Service Control
+#: Manager logs 7001/7002 too): where a provider is named, a record counts only from it.
+#: The method of :class:`WindowsEventMapper` turns the record into an event or pending
+#: state; None: the record is only context for another's method (the boot's degrading
+#: components 101-110, the Defender scans 1000/1001 overlapping it).
+RECORDS: dict[tuple[str, int], tuple[str | None, str | None]] = {
+    (DIAGNOSTICS, 100): (None, "_boot"),
+    **{(DIAGNOSTICS, event_id): (None, None) for event_id in range(101, 111)},
+    (DIAGNOSTICS, 200): (None, "_shutdown"),
+    (GROUP_POLICY, 8001): (None, "_group_policy"),
+    (DEFENDER, 1000): (None, None),
+    (DEFENDER, 1001): (None, None),
+    ("Application", 1): (PROFILES, "_profile_start"),
+    ("Application", 2): (PROFILES, "_profile_end"),
+    ("Application", 1000): ("Application Error", "_crash"),
+    ("Application", 1002): ("Application Hang", "_hang"),
+    **{("Application", event_id): ("RasClient", "_vpn") for event_id in (20225, 20226, 20227)},
+    ("System", 7001): (WINLOGON, "_winlogon"),
+    ("System", 7002): (WINLOGON, "_logoff"),
+    (PRINT_ADMIN, 372): (None, "_print_failed"),
+    (PRINT_OPERATIONAL, 307): (None, "_printed"),
+    (PRINT_OPERATIONAL, 805): (None, "_print_failed"),
+    (PRINT_OPERATIONAL, 842): (None, "_print_failed"),
 }
 FIRST_READ_WINDOW_MS = 24 * 3600 * 1000
 DEGRADATION_PAIRING_WINDOW = timedelta(minutes=10)
-# The System and Application channels carry the same IDs for other providers (the
-# Service Control Manager logs 7001/7002 too): a record counts only from its provider.
-PROVIDERS: dict[tuple[str, int], str] = {
-    **{("Application", event_id): "Microsoft-Windows-User Profiles Service" for event_id in (1, 2)},
-    **{("Application", event_id): "RasClient" for event_id in (20225, 20226, 20227)},
-    ("Application", 1000): "Application Error",
-    ("Application", 1002): "Application Hang",
-    ("System", 7001): "Microsoft-Windows-Winlogon",
-    ("System", 7002): "Microsoft-Windows-Winlogon",
-}
 RAS_USER_DISCONNECTED = 631  # ERROR_USER_DISCONNECTION: the user hung up, not a drop
 MAX_TEXT = 200
 
@@ -68,24 +77,6 @@ class WindowsEventMapper:
     def __init__(self, identity: Identity, state: dict | None = None) -> None:
         self.identity = identity
         self.state = state or {"logon": None, "vpn": {}}
-        self._handlers: dict[tuple[str, int], Callable] = {
-            (DIAGNOSTICS, 100): self._boot,
-            (DIAGNOSTICS, 200): self._shutdown,
-            ("Application", 1): self._profile_start,
-            ("Application", 2): self._profile_end,
-            (GROUP_POLICY, 8001): self._group_policy,
-            ("System", 7001): self._winlogon,
-            ("System", 7002): self._logoff,
-            ("Application", 20225): self._vpn,
-            ("Application", 20226): self._vpn,
-            ("Application", 20227): self._vpn,
-            (PRINT_OPERATIONAL, 307): self._printed,
-            (PRINT_ADMIN, 372): self._print_failed,
-            (PRINT_OPERATIONAL, 805): self._print_failed,
-            (PRINT_OPERATIONAL, 842): self._print_failed,
-            ("Application", 1000): self._crash,
-            ("Application", 1002): self._hang,
-        }
 
     def map(self, records: Iterable[WinEvent]) -> list[dict]:
         ordered = sorted(records, key=lambda record: (record.time_created, record.record_id))
@@ -100,11 +91,10 @@ class WindowsEventMapper:
         return events
 
     def _handler(self, record: WinEvent) -> Callable | None:
-        key = (record.channel, record.event_id)
-        provider = PROVIDERS.get(key)
-        if provider is not None and record.provider != provider:
+        provider, method = RECORDS.get((record.channel, record.event_id), (None, None))
+        if method is None or provider not in (None, record.provider):
             return None
-        return self._handlers.get(key)
+        return getattr(self, method)
 
     def _envelope(self, record: WinEvent, user: str | None = None) -> dict:
         return {
@@ -364,7 +354,7 @@ class WindowsEventLogSource(Source):
         saved = json.loads(bookmark) if bookmark else {"records": {}, "state": None}
         last_ids: dict[str, int] = saved["records"]
         records: list[WinEvent] = []
-        for channel, event_ids in CHANNEL_EVENT_IDS.items():
+        for channel, event_ids in _event_ids_by_channel().items():
             query = channel_query(event_ids, last_ids.get(channel))
             output = self.runner(
                 [self.settings.wevtutil, "qe", channel, f"/q:{query}", "/f:xml", "/e:Events"],
@@ -379,6 +369,14 @@ class WindowsEventLogSource(Source):
         return Collected(
             events=events, bookmark=json.dumps({"records": last_ids, "state": mapper.state})
         )
+
+
+def _event_ids_by_channel() -> dict[str, tuple[int, ...]]:
+    """The event IDs of :data:`RECORDS` per channel, in the table's order."""
+    by_channel: dict[str, tuple[int, ...]] = {}
+    for channel, event_id in RECORDS:
+        by_channel[channel] = (*by_channel.get(channel, ()), event_id)
+    return by_channel
 
 
 def _with_channel(records: list[WinEvent], channel: str) -> list[WinEvent]:
