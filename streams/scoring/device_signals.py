@@ -41,17 +41,18 @@ class DeviceProblem:
 @dataclass(frozen=True)
 class DeviceTicket:
     """A ticket raised from a device, without a signal of its user's own: the device holds
-    it for its telemetry; sent again with ``own_explained_by`` when a late signal of the
-    user explains it, to release it."""
+    it for its telemetry; sent again with ``release`` when the device's explanation can no
+    longer apply (a late signal of the user explains it, or the user's state forgot it,
+    closed), to release it. It says nothing of the ticket's explanation: the user's state
+    owns that."""
 
     kind: ClassVar[str] = "ticket"
     device_id: str
     user_id: str
     ticket_id: str
     created_ms: int
-    #: None: hold the ticket; else the touch point the user's own telemetry now explains
-    #: it by: release it.
-    own_explained_by: str | None
+    #: False: hold the ticket; True: forget it.
+    release: bool
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, **asdict(self)}

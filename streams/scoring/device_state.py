@@ -16,7 +16,8 @@ are not ordered with each other, and other users' telemetry is processed in
 other partitions, so a problem that arrives after the ticket re-explains it;
 an explanation is sent again only when it changes. The user's explanation
 wins: the user's step sends only tickets its own telemetry leaves without a
-signal, and releases a held one when a late signal of the user explains it.
+signal, and releases a held one when a late signal of the user explains it or
+when the user's state forgets it (closed).
 
 State is bounded: problems are de-duplicated by event id, pruned by age (older
 than the window before the newest problem and before every held ticket) and
@@ -144,7 +145,7 @@ def _problem(state: DeviceState, problem: DeviceProblem) -> list[DeviceExplanati
 def _ticket(state: DeviceState, ticket: DeviceTicket) -> list[DeviceExplanation]:
     key = f"{ticket.user_id}|{ticket.ticket_id}"
     state.newest_ms = max(state.newest_ms, ticket.created_ms)
-    if ticket.own_explained_by is not None:
+    if ticket.release:
         state.tickets.pop(key, None)
         return []
     held = state.tickets.get(key)

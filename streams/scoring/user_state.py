@@ -23,8 +23,11 @@ Policies (each outcome is counted by the caller):
   after that they are scored as persona ``unassigned``.
 
 State is bounded: ids, problems, tickets and journey moments are capped and
-pruned by age, and :func:`is_expired` tells the caller when to delete a user
-unseen for ``USER_STATE_TTL_MS``.
+pruned by age (problems: older than the window of every held ticket and than
+``CORRELATION_WINDOW_MS`` before the latest telemetry), and :func:`is_expired`
+tells the caller when to delete a user unseen for ``USER_STATE_TTL_MS`` (the
+caller's sweep sends no release: a device holds a ticket for a day of its signal
+time, and an explanation for a deleted user changes nothing).
 """
 
 from __future__ import annotations
@@ -138,6 +141,9 @@ class UserState:
     seen_event_ids: dict[str, int] = field(default_factory=dict)
     #: Recent frustrating or tolerating samples: [time_ms, touch_point, cause, time_lost_ms].
     problems: list[list[Any]] = field(default_factory=list)
+    #: Time of the newest problem the ``MAX_PROBLEMS`` cap dropped (None: none): a ticket
+    #: whose window reaches back to it may have lost the problems that explain it.
+    capped_until_ms: int | None = None
     tickets: dict[str, TicketProgress] = field(default_factory=dict)
     journey_day_ms: int | None = None
     #: Today's journey moments: [time_ms, sample score].
@@ -293,9 +299,9 @@ def _telemetry(state: UserState, event: TelemetryEvent, config: XlaConfig) -> Us
     invitations = _vpn_invitation(state, event)
     when_ms = event_time_ms(event)
     state.last_telemetry_ms = max(state.last_telemetry_ms, when_ms)
-    _forget_closed_tickets(state)
+    device_signals = _forget_closed_tickets(state, event.user_id)
     if indicator is None:
-        return UserStep(state, "ok", [], invitations)
+        return UserStep(state, "ok", [], invitations, device_signals)
     hits = _objective_hits(
         config, state.persona, indicator.touch_point, indicator.measured_ms, indicator.band
     )
@@ -309,10 +315,10 @@ def _telemetry(state: UserState, event: TelemetryEvent, config: XlaConfig) -> Us
         objective_hits=hits,
     )
     corrections: list[Observation] = []
-    device_signals: list[DeviceSignal] = []
     if indicator.band is not Band.GOOD:
         _remember_problem(state, indicator, when_ms)
-        corrections, device_signals = _reexplain(state, event.user_id, when_ms)
+        corrections, releases = _reexplain(state, event.user_id, when_ms)
+        device_signals += releases
         device_signals.append(
             DeviceProblem(
                 device_id=event.device_id,
@@ -340,11 +346,21 @@ def _objective_hits(
 
 
 def _remember_problem(state: UserState, indicator: Indicator, when_ms: int) -> None:
+    """Remember a problem; forget those that no held ticket's window and no coming ticket's
+    window (4 h before the latest telemetry) can contain, then the oldest beyond the cap."""
     remember_in_time_order(
         state.problems, [when_ms, indicator.touch_point, indicator.cause, indicator.time_lost_ms]
     )
-    horizon = state.last_telemetry_ms - CORRELATION_WINDOW_MS
-    state.problems = [p for p in state.problems if p[0] >= horizon][-MAX_PROBLEMS:]
+    horizon = (
+        min([state.last_telemetry_ms, *(p.created_ms for p in state.tickets.values())])
+        - CORRELATION_WINDOW_MS
+    )
+    recent = [p for p in state.problems if p[0] >= horizon]
+    capped, state.problems = recent[:-MAX_PROBLEMS], recent[-MAX_PROBLEMS:]
+    if capped:
+        newest_capped_ms = capped[-1][0]
+        if state.capped_until_ms is None or newest_capped_ms > state.capped_until_ms:
+            state.capped_until_ms = newest_capped_ms
 
 
 def _add_moment(
@@ -422,7 +438,7 @@ def _ticket(state: UserState, event: TicketEvent, config: XlaConfig) -> UserStep
                         user_id=event.user_id,
                         ticket_id=event.ticket_id,
                         created_ms=when_ms,
-                        own_explained_by=None,
+                        release=False,
                     )
                 )
     if event.sla_breached is not None:
@@ -441,17 +457,33 @@ def _ticket(state: UserState, event: TicketEvent, config: XlaConfig) -> UserStep
         observations.append(handled)
     elif event.action == "closed":
         progress.closed = True
-        _forget_closed_tickets(state)
+        device_signals += _forget_closed_tickets(state, event.user_id)
     return UserStep(state, "ok", observations, device_signals=device_signals)
 
 
-def _forget_closed_tickets(state: UserState) -> None:
-    """Drop closed tickets that no later telemetry can explain any more."""
-    state.tickets = {
-        ticket_id: progress
-        for ticket_id, progress in state.tickets.items()
-        if not (progress.closed and progress.created_ms < state.last_telemetry_ms)
-    }
+def _forget_closed_tickets(state: UserState, user_id: str) -> list[DeviceSignal]:
+    """Drop closed tickets that no later telemetry can explain any more; the release of
+    each one its device held (the device's explanations could no longer apply)."""
+    releases: list[DeviceSignal] = []
+    for ticket_id, progress in list(state.tickets.items()):
+        if progress.closed and progress.created_ms < state.last_telemetry_ms:
+            del state.tickets[ticket_id]
+            if progress.device_id is not None:
+                releases.append(_release(progress.device_id, user_id, ticket_id, progress))
+    return releases
+
+
+def _release(
+    device_id: str, user_id: str, ticket_id: str, progress: TicketProgress
+) -> DeviceTicket:
+    """Tell the device to stop holding the ticket."""
+    return DeviceTicket(
+        device_id=device_id,
+        user_id=user_id,
+        ticket_id=ticket_id,
+        created_ms=progress.created_ms,
+        release=True,
+    )
 
 
 def remember_in_time_order(problems: list[list[Any]], problem: list[Any]) -> None:
@@ -510,15 +542,22 @@ def _reexplain(
     Topics are not ordered with each other, so a ticket can be processed before the
     telemetry that preceded it. Each correction moves the ticket from its previous
     explanation (or "without a signal", or an explanation via its device) to the new
-    one, in the ticket's own cells. A ticket that the user's own signal now explains
-    no longer needs its device's: a ``DeviceTicket`` with ``own_explained_by`` set
-    tells the device to stop holding it.
+    one, in the ticket's own cells. A held ticket's window keeps its problems
+    (``_remember_problem``), so a late signal only adds to what explained it; a ticket
+    whose window lost problems to the cap is left as it is. A ticket that the user's
+    own signal now explains no longer needs its device's: its release tells the
+    device to stop holding it.
     """
     corrections: list[Observation] = []
     releases: list[DeviceSignal] = []
     for ticket_id, progress in state.tickets.items():
         created_ms = progress.created_ms
         if not in_correlation_window(problem_ms, created_ms):
+            continue
+        if (
+            state.capped_until_ms is not None
+            and state.capped_until_ms >= created_ms - CORRELATION_WINDOW_MS
+        ):
             continue
         explained_by, lost_ms = _explanation(state, created_ms)
         if explained_by is None and progress.via_device:
@@ -531,15 +570,7 @@ def _reexplain(
             continue
         corrections.append(_correction(state, user_id, ticket_id, progress, explained_by, lost_ms))
         if explained_by is not None and progress.device_id is not None:
-            releases.append(
-                DeviceTicket(
-                    device_id=progress.device_id,
-                    user_id=user_id,
-                    ticket_id=ticket_id,
-                    created_ms=created_ms,
-                    own_explained_by=explained_by,
-                )
-            )
+            releases.append(_release(progress.device_id, user_id, ticket_id, progress))
             progress.device_id = None
     return corrections, releases
 

@@ -65,14 +65,14 @@ def problem(minutes: float, user: str = ALICE, touch_point: str = "vpn", lost_ms
 
 
 def device_ticket(
-    minutes: float, own: str | None = None, ticket_id: str = "INC7", extra_ms: int = 0
+    minutes: float, release: bool = False, ticket_id: str = "INC7", extra_ms: int = 0
 ):
     return DeviceTicket(
         device_id=KIOSK,
         user_id=BOB,
         ticket_id=ticket_id,
         created_ms=at_ms(minutes) + extra_ms,
-        own_explained_by=own,
+        release=release,
     )
 
 
@@ -125,10 +125,11 @@ def test_a_late_problem_explains_a_held_ticket_and_a_bigger_one_re_explains_it()
 
 
 def test_a_release_forgets_the_held_ticket() -> None:
-    """The user's own late signal explains the ticket: the device's would be ignored."""
-    state, explanations = run([device_ticket(60), device_ticket(60, own="logon"), problem(30)])
+    """The user's own late signal explains the ticket, or the user's state forgot it: the
+    device's explanation would be ignored."""
+    state, explanations = run([device_ticket(60), device_ticket(60, release=True), problem(30)])
     assert explanations == [] and state.tickets == {}
-    assert run([device_ticket(60, own="logon")])[0].tickets == {}, "a release holds nothing"
+    assert run([device_ticket(60, release=True)])[0].tickets == {}, "a release holds nothing"
 
 
 def test_a_replayed_problem_counts_once() -> None:
@@ -317,10 +318,30 @@ def test_the_users_own_late_signal_releases_the_ticket_its_device_held() -> None
     ]
     tickets = [signal for signal in device_signals_sent(events) if isinstance(signal, DeviceTicket)]
     assert tickets == [
-        DeviceTicket(KIOSK, BOB, "INC7", at_ms(30), own_explained_by=None),
-        DeviceTicket(KIOSK, BOB, "INC7", at_ms(30), own_explained_by="vpn"),
+        DeviceTicket(KIOSK, BOB, "INC7", at_ms(30), release=False),
+        DeviceTicket(KIOSK, BOB, "INC7", at_ms(30), release=True),
     ]
     pipeline = feed(events)
     assert pipeline.devices[KIOSK].tickets == {}
     assert pipeline.users[BOB].tickets["INC7"].device_id is None
     assert hourly_cell(pipeline).explained_via_device == 0
+
+
+def test_a_closed_ticket_the_users_state_forgets_is_released_by_its_device() -> None:
+    """Bob's ticket, explained via the kiosk, is closed; once his own telemetry has passed
+    its creation his state forgets it, and tells the kiosk to forget it too: at the close
+    when telemetry came first, else at the next telemetry."""
+    connected = VpnSessionEvent(event_time=at(45), user_id=BOB, device_id=LAPTOP, state="connected")
+    start = [assign(ALICE), assign(BOB), vpn_drop(ALICE, KIOSK, 5), ticket(BOB, 30, KIOSK)]
+    closed = ticket_event(BOB, "closed", at(60), "INC7")
+    for events in ([*start, closed, connected], [*start, connected, closed]):
+        releases = [
+            signal
+            for signal in device_signals_sent(events)
+            if isinstance(signal, DeviceTicket) and signal.release
+        ]
+        assert releases == [DeviceTicket(KIOSK, BOB, "INC7", at_ms(30), release=True)]
+        pipeline = feed(events)
+        assert "INC7" not in pipeline.users[BOB].tickets
+        assert pipeline.devices[KIOSK].tickets == {}
+        assert hourly_cell(pipeline).explained_via_device == 1, "its explanation stays counted"

@@ -161,7 +161,7 @@ def device_signals(seed: int) -> list:
                     user_id=f"u_{rng.randrange(4):032x}",
                     ticket_id=f"INC{n}",
                     created_ms=time_ms,
-                    own_explained_by=None,
+                    release=False,
                 )
             )
     return signals

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from tests.unit.engine_events import assignment_event, ticket_event
 from xlapulse.collectors.contract.events import (
     DirectoryAssignmentEvent,
@@ -24,6 +26,7 @@ from xlapulse.streams.scoring.observations import (
 )
 from xlapulse.streams.scoring.user_state import (
     DAY_MS,
+    MAX_PROBLEMS,
     USER_STATE_TTL_MS,
     UserState,
     is_expired,
@@ -277,3 +280,68 @@ def test_reopening_retracts_the_counted_handling_at_its_own_time() -> None:
     assert (retraction.stage, retraction.event_time_ms) == ("retracted", first.event_time_ms)
     assert (retraction.band, retraction.reopened) == (first.band, False) == (Band.GOOD, False)
     assert (final.stage, final.band, final.reopened) == ("handled", Band.FRUSTRATING, True)
+
+
+OTHER_DEVICE = "d_" + "3" * 32
+
+
+def late_vpn_drop(minutes: float) -> VpnSessionEvent:
+    """A VPN drop from the user's second device, whose collector was offline."""
+    return VpnSessionEvent(
+        event_time=at(minutes), user_id=USER, device_id=OTHER_DEVICE, state="dropped"
+    )
+
+
+@pytest.mark.parametrize("late_minute", [5, 120], ids=["older-than-4h", "within-4h"])
+def test_a_late_own_signal_adds_to_a_tickets_explanation_and_takes_none_away(
+    late_minute: int,
+) -> None:
+    """The latest telemetry is at 5:30; a VPN drop at ``late_minute`` arrives after it,
+    inside the window of the ticket at 3:00 that the drop at 0:10 explains. Remembering
+    the late drop must not forget the earlier one (it lies in a held ticket's window), so
+    the ticket stays explained by the VPN, now with both drops' lost time."""
+    cost = CONFIG.persona("field_worker").thresholds.vpn_drop_cost_ms
+    events = [
+        assign(),
+        vpn("dropped", 10),
+        ticket("created", 180),
+        vpn("connected", 330),
+        late_vpn_drop(late_minute),
+    ]
+    state, steps = run(events, clock=event_time_ms(vpn("connected", 331)))
+    assert steps[2].observations[0].explained_by == "vpn"
+    corrections = [o for o in steps[-1].observations if isinstance(o, TicketObservation)]
+    assert [(c.previous_explained_by, c.explained_by) for c in corrections] == [("vpn", "vpn")]
+    assert corrections[0].signal_time_lost_ms == cost, "the late drop's lost time, added"
+    progress = state.tickets["INC1"]
+    assert (progress.explained_by, progress.signal_time_lost_ms) == ("vpn", 2 * cost)
+
+
+def test_a_late_signal_before_every_tickets_window_is_not_remembered() -> None:
+    """Older than the window of the ticket at 3:00 and than 4 h before the latest telemetry
+    (5:30): no ticket can use it, so it is counted as a sample and forgotten at once."""
+    events = [
+        assign(),
+        vpn("dropped", 10),
+        ticket("created", 180),
+        vpn("connected", 330),
+        late_vpn_drop(-61),
+    ]
+    state, steps = run(events, clock=event_time_ms(vpn("connected", 331)))
+    assert [o.kind for o in steps[-1].observations] == ["sample", "journey"]
+    assert [problem[0] for problem in state.problems] == [event_time_ms(vpn("dropped", 10))]
+
+
+def test_a_ticket_whose_window_lost_problems_to_the_cap_is_not_re_explained() -> None:
+    """More than MAX_PROBLEMS later problems push the two drops that explain the ticket out;
+    a late drop in its window cannot tell the whole window any more, so it moves nothing."""
+    cost = CONFIG.persona("field_worker").thresholds.vpn_drop_cost_ms
+    later = [vpn("dropped", 40 + n) for n in range(MAX_PROBLEMS)]
+    events = [assign(), vpn("dropped", 10), vpn("dropped", 20), ticket("created", 30), *later]
+    state, _ = run([*events, late_vpn_drop(5)], clock=event_time_ms(vpn("connected", 200)))
+    progress = state.tickets["INC1"]
+    assert (progress.explained_by, progress.signal_time_lost_ms, progress.corrections) == (
+        "vpn",
+        2 * cost,
+        0,
+    )
