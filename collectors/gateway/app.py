@@ -54,7 +54,7 @@ from xlapulse.collectors.privacy import Pseudonymizer
 log = logging.getLogger(__name__)
 JSON_CONTENT_TYPE = "application/json"
 READY_CONNECT_TIMEOUT_S = 1.0
-MAX_REASON_CHARS = 1000
+MAX_REASON_CHARS = 1000  # the redacted reason; its header is capped in bytes (delivery.py)
 NOTHING_STORED = {"stored": 0, "duplicates": 0, "event_ids": []}
 
 Process = Callable[[Any], list[EventBase]]

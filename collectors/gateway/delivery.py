@@ -47,7 +47,7 @@ from xlapulse.collectors.gateway.dedup import RecentIds
 from xlapulse.collectors.gateway.metrics import GatewayMetrics
 
 log = logging.getLogger(__name__)
-MAX_REASON_BYTES = 1000
+MAX_REASON_BYTES = 1000  # the dead-letter reason header (the text is capped in app.py)
 PROBE_TIMEOUT_S = 1.0  # a TCP connection to a bootstrap server, before building a producer
 DEADLINE_SLOT_S = 0.1  # requests starting within one slot share an expiry timer
 
@@ -76,10 +76,16 @@ class GatewayProducer(EventProducer):
             key=source.encode(),
             value=value,
             headers=[
-                (HEADER_DEAD_LETTER_REASON, reason.encode()[:MAX_REASON_BYTES]),
+                (HEADER_DEAD_LETTER_REASON, utf8_cut(reason, MAX_REASON_BYTES)),
                 (HEADER_DEAD_LETTER_SOURCE, f"gateway:{source}".encode()),
             ],
         )
+
+
+def utf8_cut(text: str, max_bytes: int) -> bytes:
+    """``text`` as UTF-8, at most ``max_bytes`` long, cut between characters (a header
+    value cut inside a character would not decode)."""
+    return text.encode()[:max_bytes].decode(errors="ignore").encode()
 
 
 def producer_settings(bootstrap: str, linger_ms: int) -> ProducerSettings:

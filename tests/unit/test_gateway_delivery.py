@@ -1,4 +1,5 @@
-"""AckDeadlines: requests waiting for Kafka expire after the timeout, sharing timers.
+"""Delivery parts: requests waiting for Kafka expire after the timeout, sharing timers;
+the dead-letter reason header is cut between characters.
 
 The HTTP-level consequences (503, the circuit, a late ack still counting for dedup) are
 in test_gateway_http.py; this checks the timing bound the delivery module promises.
@@ -11,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from xlapulse.collectors.gateway.delivery import AckDeadlines, _RequestAcks
+from xlapulse.collectors.gateway.delivery import AckDeadlines, _RequestAcks, utf8_cut
 
 TIMEOUT_S = 0.2
 SLOT_S = 0.1
@@ -59,3 +60,11 @@ async def test_a_settled_request_is_left_alone() -> None:
     assert stored.done.result() is None
     with pytest.raises(ConnectionError):
         failed.done.result()
+
+
+def test_the_reason_header_is_cut_between_characters() -> None:
+    reason = "é" * 600  # 1,200 bytes of UTF-8
+    header = utf8_cut(reason, 1000)
+    assert len(header) == 1000 and header.decode() == "é" * 500
+    assert utf8_cut("é" * 600, 999).decode() == "é" * 499  # not half an é
+    assert utf8_cut("short", 1000) == b"short"
