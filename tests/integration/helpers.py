@@ -1,38 +1,24 @@
-"""Helpers for integration tests: a worker subprocess, metric scraping, InfluxQL queries."""
+"""Helpers for integration tests: a worker subprocess, metric scraping, InfluxQL queries.
+
+Ports, polling and the collector CLI are in tests/shared_helpers.py, shared with the unit
+tests.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
 import urllib.parse
 import urllib.request
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_until(condition: Callable[[], Any], timeout_s: float, what: str) -> Any:
-    """Poll ``condition`` until it returns something truthy; fail with ``what`` on timeout."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(0.5)
-    raise AssertionError(f"timed out after {timeout_s:.0f}s waiting for {what}")
+from tests.shared_helpers import free_port
 
 
 def read_metric(port: int, name: str, labels: dict[str, str]) -> float | None:

@@ -7,11 +7,9 @@ and whose input the test controls): each dropped file gives 4 call-quality event
 from __future__ import annotations
 
 import json
-import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 
@@ -19,7 +17,7 @@ import pytest
 from kafka import KafkaConsumer
 
 from tests.integration.conftest import TOPIC_PARTITIONS
-from tests.integration.helpers import wait_until
+from tests.shared_helpers import COLLECTOR_CLI, collector_env, wait_until
 from xlapulse.collectors.contract.topics import TELEMETRY_TOPIC
 from xlapulse.collectors.delivery.topics_admin import ensure_topics
 
@@ -42,19 +40,10 @@ class CollectorProcess:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        env = {**os.environ, "XLAPULSE_PSEUDONYM_KEY": "integration-test-key-0123456789"}
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "xlapulse.collectors.cli",
-                    "collector",
-                    "run",
-                    "--config",
-                    str(self.config),
-                ],
-                env=env,
+                [*COLLECTOR_CLI, "run", "--config", str(self.config)],
+                env=collector_env("integration-test-key-0123456789"),
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )

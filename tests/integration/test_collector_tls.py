@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,6 +19,7 @@ import pytest
 from kafka import KafkaConsumer
 
 from tests.integration.conftest import REPO, SERVICES_SCRIPT
+from tests.shared_helpers import run_collector
 from xlapulse.collectors.contract.events import LogonEvent
 from xlapulse.collectors.contract.topics import TELEMETRY_TOPIC
 from xlapulse.collectors.delivery.kafka_producer import EventProducer, ProducerSettings
@@ -123,22 +123,7 @@ def run_check(tmp_path: Path, kafka_table: str) -> subprocess.CompletedProcess[s
         for name in ("systemd_boot", "journald", "cups_error_log", "synthetic_probe")
     )
     config.write_text(f'[kafka]\n{kafka_table}\n[spool]\ndirectory = "{tmp_path}"\n{disabled}\n')
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "xlapulse.collectors.cli",
-            "collector",
-            "check",
-            "--config",
-            str(config),
-        ],
-        env={**os.environ, "XLAPULSE_PSEUDONYM_KEY": KEY},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_collector("check", "--config", str(config), pseudonym_key=KEY, timeout_s=120)
 
 
 def test_check_passes_with_scram_over_tls(secure_kafka, tmp_path):

@@ -22,6 +22,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from tests.shared_helpers import wait_until
 from xlapulse.collectors.contract.events import event_time_ms
 from xlapulse.collectors.delivery.kafka_producer import EventProducer, ProducerSettings
 from xlapulse.collectors.simulator.fleet import Fleet
@@ -31,7 +32,7 @@ from xlapulse.streams.backtest import history_from_kafka
 from xlapulse.streams.inprocess import InProcessPipeline
 
 from .conftest import Engine, Services
-from .helpers import influxql, read_metric, wait_until
+from .helpers import influxql, read_metric
 
 pytestmark = pytest.mark.integration
 

@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 from kafka import KafkaConsumer
 
+from tests.shared_helpers import free_port, wait_until
 from xlapulse.collectors.contract.codec import parse_event
 from xlapulse.collectors.contract.topics import (
     DEAD_LETTER_TOPIC,
@@ -37,7 +38,6 @@ from xlapulse.collectors.gateway.auth import sign_hex
 from xlapulse.collectors.privacy import Pseudonymizer
 
 from .conftest import Services
-from .helpers import free_port, wait_until
 
 pytestmark = pytest.mark.integration
 

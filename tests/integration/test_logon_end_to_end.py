@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from kafka import KafkaConsumer, KafkaProducer
 
+from tests.shared_helpers import wait_until
 from xlapulse.collectors.contract.codec import encode_event
 from xlapulse.collectors.contract.topics import (
     DEAD_LETTER_TOPIC,
@@ -39,7 +40,6 @@ from .helpers import (
     end_offsets,
     influxql,
     scrape_metric,
-    wait_until,
 )
 
 pytestmark = pytest.mark.integration

@@ -7,17 +7,15 @@ nothing leaves the machine; ``run`` must keep every event in the spool and stop 
 
 from __future__ import annotations
 
-import os
 import re
 import signal
-import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
+from tests.shared_helpers import COLLECTOR_CLI, collector_env, free_port, run_collector
 from tests.unit.helpers import PSEUDONYM_KEY as KEY
 from xlapulse.collectors.agent.spool import Spool
 from xlapulse.collectors.contract.codec import parse_event
@@ -26,18 +24,12 @@ CUPS_LOG = Path(__file__).resolve().parents[1] / "data" / "os" / "linux" / "cups
 OTHER_SOURCES = ("windows_eventlog", "systemd_boot", "journald", "macos_unified_log")
 
 
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def write_config(tmp_path: Path, extra: str = "") -> Path:
     disabled = "".join(f"[sources.{name}]\nenabled = false\n" for name in OTHER_SOURCES)
     config = tmp_path / "collector.toml"
     config.write_text(
         f'[identity]\nuser = "alice"\ndevice = "pc-1"\n'
-        f'[kafka]\nbootstrap_servers = "127.0.0.1:{closed_port()}"\n'
+        f'[kafka]\nbootstrap_servers = "127.0.0.1:{free_port()}"\n'
         f'[spool]\ndirectory = "{tmp_path / "spool"}"\nretry_s = 1.0\n'
         f"{disabled}"
         f'[sources.cups_error_log]\ninterval_s = 1\npath = "{CUPS_LOG}"\n{extra}'
@@ -45,20 +37,8 @@ def write_config(tmp_path: Path, extra: str = "") -> Path:
     return config
 
 
-def xlapulse(*args: str, **options) -> subprocess.CompletedProcess:
-    environment = {**os.environ, "XLAPULSE_PSEUDONYM_KEY": KEY}
-    return subprocess.run(
-        [sys.executable, "-m", "xlapulse.collectors.cli", "collector", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=environment,
-        **options,
-    )
-
-
 def test_once_prints_contract_events_and_sends_nothing(tmp_path) -> None:
-    done = xlapulse("once", "--config", str(write_config(tmp_path)))
+    done = run_collector("once", "--config", str(write_config(tmp_path)), pseudonym_key=KEY)
     assert done.returncode == 0, done.stderr
     events = [parse_event(line.encode()) for line in done.stdout.splitlines()]
     assert {e.event_type for e in events} == {"print_job"}
@@ -70,7 +50,8 @@ def test_once_prints_contract_events_and_sends_nothing(tmp_path) -> None:
 
 def test_manifest_names_every_field_of_what_is_enabled_and_what_is_switched_off(tmp_path) -> None:
     extra = '[privacy]\ndisabled_fields = ["print_job.page_count"]\n'
-    done = xlapulse("manifest", "--config", str(write_config(tmp_path, extra)))
+    config = write_config(tmp_path, extra)
+    done = run_collector("manifest", "--config", str(config), pseudonym_key=KEY)
     assert done.returncode == 0, done.stderr
     sent, _, switched_off = done.stdout.partition("Switched off by your organisation:")
     assert "CUPS error_log: print jobs that completed or failed: every 1 seconds" in sent
@@ -91,28 +72,21 @@ def test_manifest_names_every_field_of_what_is_enabled_and_what_is_switched_off(
 )
 def test_invalid_configuration_exits_78_naming_the_key(tmp_path, extra, message) -> None:
     config = write_config(tmp_path, extra)
-    done = xlapulse("run", "--config", str(config))
+    done = run_collector("run", "--config", str(config), pseudonym_key=KEY)
     assert done.returncode == 78
     assert message in done.stderr
 
 
 def test_missing_pseudonym_key_exits_78(tmp_path) -> None:
     config = write_config(tmp_path)
-    environment = {k: v for k, v in os.environ.items() if k != "XLAPULSE_PSEUDONYM_KEY"}
-    done = subprocess.run(
-        [sys.executable, "-m", "xlapulse.collectors.cli", "collector", "run", "--config", config],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=environment,
-    )
+    done = run_collector("run", "--config", str(config), pseudonym_key=None)
     assert done.returncode == 78
     assert "pseudonym" in done.stderr.lower()
 
 
 def test_unwritable_spool_folder_exits_73(tmp_path) -> None:
     (tmp_path / "spool").write_text("a file where the folder should be")
-    done = xlapulse("run", "--config", str(write_config(tmp_path)))
+    done = run_collector("run", "--config", str(write_config(tmp_path)), pseudonym_key=KEY)
     assert done.returncode == 73
     assert "spool" in done.stderr
 
@@ -121,7 +95,7 @@ def test_run_spools_while_kafka_is_down_and_stops_cleanly_on_sigterm(tmp_path) -
     config = write_config(tmp_path)
     returncode, stderr = run_until_spooled_then_sigterm(config, tmp_path / "spool")
     assert returncode == 0, stderr
-    once = xlapulse("once", "--config", str(config))
+    once = run_collector("once", "--config", str(config), pseudonym_key=KEY)
     expected = len(once.stdout.splitlines())
     assert _spooled(tmp_path / "spool") == expected  # every event kept; none sent, none repeated
     summary = re.search(r"source cups_error_log: (\d+) rounds, (\d+) events spooled", stderr)
@@ -131,13 +105,12 @@ def test_run_spools_while_kafka_is_down_and_stops_cleanly_on_sigterm(tmp_path) -
 
 def run_until_spooled_then_sigterm(config: Path, spool_folder: Path) -> tuple[int, str]:
     """``collector run`` until its spool holds records (30 s at most), then SIGTERM."""
-    environment = {**os.environ, "XLAPULSE_PSEUDONYM_KEY": KEY}
     daemon = subprocess.Popen(
-        [sys.executable, "-m", "xlapulse.collectors.cli", "collector", "run", "--config", config],
+        [*COLLECTOR_CLI, "run", "--config", config],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=environment,
+        env=collector_env(KEY),
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and not _spooled(spool_folder):

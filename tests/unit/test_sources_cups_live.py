@@ -14,12 +14,12 @@ import os
 import shutil
 import signal
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.shared_helpers import wait_until
 from tests.unit.helpers import IDENTITY, runtime_settings
 from tests.unit.wire_events import contract_events
 from xlapulse.collectors.sources.cups_error_log import CupsErrorLogSource
@@ -52,13 +52,11 @@ class Cups:
         ).stdout
 
     def wait_for_log(self, *texts: str) -> None:
-        deadline = time.monotonic() + WAIT_S
-        while time.monotonic() < deadline:
+        def logged() -> bool:
             log = self.error_log.read_text() if self.error_log.exists() else ""
-            if all(text in log for text in texts):
-                return
-            time.sleep(0.1)
-        raise AssertionError(f"cupsd did not log {texts} within {WAIT_S} s")
+            return all(text in log for text in texts)
+
+        wait_until(logged, WAIT_S, f"cupsd to log {texts}", interval_s=0.1)
 
 
 @pytest.fixture
