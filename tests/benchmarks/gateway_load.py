@@ -167,7 +167,10 @@ def build_loadgen() -> Path:
     return target
 
 
-def start_gateway(bootstrap: str, port: int, core: int) -> subprocess.Popen[bytes]:
+def start_gateway(
+    bootstrap: str, port: int, core: int, command: list[str] | None = None
+) -> subprocess.Popen[bytes]:
+    """The gateway (``command``, default the installed CLI) on ``core``, set up for the load."""
     env = {
         **os.environ,
         "XLAPULSE_KAFKA_BOOTSTRAP": bootstrap,
@@ -177,7 +180,7 @@ def start_gateway(bootstrap: str, port: int, core: int) -> subprocess.Popen[byte
         "XLAPULSE_GATEWAY_RATE_PER_SOURCE_PER_S": "1000000",
         "XLAPULSE_GATEWAY_RATE_BURST": "1000000",
     }
-    command = [sys.executable, "-m", "xlapulse.collectors.cli", "gateway"]
+    command = command or [sys.executable, "-m", "xlapulse.collectors.cli", "gateway"]
     return subprocess.Popen(["taskset", "-c", str(core), *command], env=env)
 
 
@@ -195,16 +198,21 @@ def wait_ready(port: int, timeout_s: float = 60) -> None:
 
 
 def run_loadgen(loadgen: Path, args: argparse.Namespace) -> dict[str, object]:
-    command = [
+    command = loadgen_command(loadgen, args.port, args)
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def loadgen_command(loadgen: Path, port: int, args: argparse.Namespace) -> list[str]:
+    """The generator on ``args.loadgen_core`` against the gateway on ``port``."""
+    return [
         "taskset", "-c", str(args.loadgen_core), str(loadgen),
-        "-url", f"http://127.0.0.1:{args.port}/v1/webhooks/generic",
+        "-url", f"http://127.0.0.1:{port}/v1/webhooks/generic",
         "-secret", SECRET,
         "-c", str(args.concurrency),
         "-d", f"{args.duration_s}s",
         "-rate", str(args.rate),
     ]  # fmt: skip
-    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-    return json.loads(output.strip().splitlines()[-1])
 
 
 def cpu_seconds(pid: int) -> float:

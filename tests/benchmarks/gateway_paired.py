@@ -42,11 +42,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from gateway_load import (
-    SECRET,
     broker_on_core,
     build_loadgen,
     cpu_seconds,
+    loadgen_command,
     scrape_events,
+    start_gateway,
     wait_ready,
 )
 
@@ -128,7 +129,12 @@ def run_half(
     """Rounds with ``order[0]`` started first; each round's candidate/base ratio."""
     ports = {name: 18470 + index for index, name in enumerate(order)}
     gateways = {
-        name: start_gateway(trees[name], bootstrap, ports[name], args.gateway_core)
+        name: start_gateway(
+            bootstrap,
+            ports[name],
+            args.gateway_core,
+            [sys.executable, "-c", BOOTSTRAP, str(trees[name]), "gateway"],
+        )
         for name in order
     }
     ratios = []
@@ -145,20 +151,6 @@ def run_half(
             gateway.terminate()
             gateway.wait(timeout=30)
     return ratios
-
-
-def start_gateway(tree: Path, bootstrap: str, port: int, core: int) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "XLAPULSE_KAFKA_BOOTSTRAP": bootstrap,
-        "XLAPULSE_PSEUDONYM_KEY": "benchmark-pseudonym-key-0123456789",
-        "XLAPULSE_GATEWAY_PORT": str(port),
-        "XLAPULSE_GATEWAY_GENERIC_SECRET": SECRET,
-        "XLAPULSE_GATEWAY_RATE_PER_SOURCE_PER_S": "1000000",
-        "XLAPULSE_GATEWAY_RATE_BURST": "1000000",
-    }
-    command = [sys.executable, "-c", BOOTSTRAP, str(tree), "gateway"]
-    return subprocess.Popen(["taskset", "-c", str(core), *command], env=env)
 
 
 def paired_round(
@@ -196,15 +188,7 @@ def paired_round(
 
 
 def start_loadgen(loadgen: Path, port: int, args: argparse.Namespace) -> subprocess.Popen[str]:
-    command = [
-        "taskset", "-c", str(args.loadgen_core), str(loadgen),
-        "-url", f"http://127.0.0.1:{port}/v1/webhooks/generic",
-        "-secret", SECRET,
-        "-c", str(args.concurrency),
-        "-d", f"{args.duration_s}s",
-        "-warmup", f"{WARMUP_S}s",
-        "-rate", str(args.rate),
-    ]  # fmt: skip
+    command = [*loadgen_command(loadgen, port, args), "-warmup", f"{WARMUP_S}s"]
     return subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
 
 
