@@ -40,7 +40,8 @@ from xlapulse.collectors.simulator.fleet import Fleet
 from xlapulse.collectors.simulator.scenario import default_scenario_path, load_scenario
 from xlapulse.streams.inprocess import InProcessPipeline
 
-from ..integration.helpers import WorkerProcess, engine_env, scrape_metric, wait_until
+from ..integration.helpers import WorkerProcess, engine_env, scrape_metric
+from ..shared_helpers import wait_until
 
 PARTITIONS = 3
 
