@@ -15,6 +15,7 @@ CPU (``gateway_load.py`` measures the whole).
 
 from __future__ import annotations
 
+import argparse
 import json
 import time
 
@@ -44,18 +45,22 @@ def body(number: int) -> bytes:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=REQUESTS)
+    parser.add_argument("--passes", type=int, default=PASSES)
+    args = parser.parse_args()
     pseudonymizer = Pseudonymizer(b"benchmark-pseudonym-key-0123456789")
     adapter = ADAPTERS["generic"]
-    bodies = [body(number) for number in range(REQUESTS)]
+    bodies = [body(number) for number in range(args.requests)]
     best_us = float("inf")
-    for _ in range(PASSES):
+    for _ in range(args.passes):
         started = time.perf_counter()
         for raw in bodies:
             source, changes = adapter.map_payload(_parse_json(raw))
             for event in ticket_events(source, changes, pseudonymizer):
                 encode_event(event), topic_for(event), key_for(event), headers_for(event)
-        best_us = min(best_us, (time.perf_counter() - started) / REQUESTS * 1e6)
-    print(f"gateway request path: {best_us:.1f} µs per request (best of {PASSES} passes)")
+        best_us = min(best_us, (time.perf_counter() - started) / args.requests * 1e6)
+    print(f"gateway request path: {best_us:.1f} µs per request (best of {args.passes} passes)")
 
 
 if __name__ == "__main__":
