@@ -62,6 +62,12 @@ def main() -> None:
         help="first time the gateway's core with cpu_steadiness.py for this long (0: skip)",
     )
     parser.add_argument("--port", type=int, default=18470)
+    parser.add_argument(
+        "--server",
+        choices=("gateway", "floor"),
+        default="gateway",
+        help="floor: gateway_floor_server.py, aiohttp + kafka-python without the gateway",
+    )
     parser.add_argument("--gateway-core", type=int, default=0)
     parser.add_argument("--loadgen-core", type=int, default=1)
     parser.add_argument(
@@ -78,7 +84,9 @@ def main() -> None:
     ensure_topics(bootstrap, int(os.environ.get("XLAPULSE_TOPIC_PARTITIONS", "6")))
     loadgen = build_loadgen()
     steadiness = cpu_steadiness(args.gateway_core, args.steadiness_s)
-    gateway = start_gateway(bootstrap, args.port, args.gateway_core)
+    floor = [sys.executable, str(HERE / "gateway_floor_server.py")]
+    command = floor if args.server == "floor" else None
+    gateway = start_gateway(bootstrap, args.port, args.gateway_core, command)
     rounds = []
     try:
         wait_ready(args.port)
