@@ -185,23 +185,14 @@ class _RequestAcks:
 
 
 class _RecordAck:
-    """One record's outcome: counts for its request and, once stored, for dedup and metrics;
-    tells a duplicate delivery waiting for it (``waiter``, made only when one arrives)."""
+    """One record's outcome, counted for its request (a dead letter's; events use
+    :class:`_EventAck`)."""
 
-    __slots__ = ("_on_stored", "_queue", "_request", "_waiter", "acknowledged", "event", "topic")
+    __slots__ = ("_queue", "_request", "acknowledged", "topic")
 
-    def __init__(
-        self,
-        queue: AckQueue,
-        request: _RequestAcks,
-        topic: str,
-        event: EventBase | None,
-        on_stored: Callable[[_RecordAck], None] | None,
-    ) -> None:
-        self._queue, self._request, self._on_stored = queue, request, on_stored
-        self.topic, self.event = topic, event
+    def __init__(self, queue: AckQueue, request: _RequestAcks, topic: str) -> None:
+        self._queue, self._request, self.topic = queue, request, topic
         self.acknowledged = False
-        self._waiter: asyncio.Future[None] | None = None
 
     def stored(self, _metadata: Any) -> None:  # sender thread
         self._queue.put(self, None)
@@ -212,11 +203,34 @@ class _RecordAck:
     def settle(self, error: BaseException | None) -> None:  # event loop
         if error is None:
             self.acknowledged = True
-            if self._on_stored is not None:
-                self._on_stored(self)  # also after a timeout: the record *is* stored
-            if self._waiter is not None and not self._waiter.done():
-                self._waiter.set_result(None)
+            self._on_stored()  # also after a timeout: the record *is* stored
         self._request.record_settled(error)
+
+    def _on_stored(self) -> None:
+        """Nothing more for a dead letter."""
+
+
+class _EventAck(_RecordAck):
+    """An event's record: once stored, it counts for dedup and metrics (``on_stored``) and
+    tells a duplicate delivery waiting for it (``waiter``, made only when one arrives)."""
+
+    __slots__ = ("_on_stored_event", "_waiter", "event")
+
+    def __init__(
+        self,
+        queue: AckQueue,
+        request: _RequestAcks,
+        event: EventBase,
+        on_stored: Callable[[_EventAck], None],
+    ) -> None:
+        super().__init__(queue, request, topic_for(event))
+        self.event, self._on_stored_event = event, on_stored
+        self._waiter: asyncio.Future[None] | None = None
+
+    def _on_stored(self) -> None:
+        self._on_stored_event(self)
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
 
     def waiter(self, loop: asyncio.AbstractEventLoop) -> asyncio.Future[None]:
         """Resolved once the record is stored; cancelled by :meth:`give_up` if it is not."""
@@ -252,12 +266,11 @@ class AsyncDelivery:
         self._clock = clock
         self._open_until = 0.0
         self._warm_topics: set[str] = set()
-        self._acks: AckQueue | None = None
-        self._deadlines: AckDeadlines | None = None
+        self._helpers: tuple[AckQueue, AckDeadlines] | None = None  # made on the loop
         # Records sent and not yet settled, by event id (UUID.int: a UUID hashes in
         # Python), so a second delivery that arrives meanwhile waits for the first one's
         # outcome instead of writing the event again.
-        self._in_flight: dict[int, _RecordAck] = {}
+        self._in_flight: dict[int, _EventAck] = {}
 
     def attach(self, producer: GatewayProducer) -> None:
         """Start delivering through ``producer`` (Kafka became reachable)."""
@@ -283,7 +296,7 @@ class AsyncDelivery:
         first delivery's acknowledgement).
         """
         fresh: dict[int, EventBase] = {}
-        twins: list[_RecordAck] = []
+        twins: list[_EventAck] = []
         for event in events:
             key = event.event_id.int
             if key in fresh or event.event_id in self._recent:
@@ -304,16 +317,13 @@ class AsyncDelivery:
         loop = asyncio.get_running_loop()
         acks, deadlines = self._loop_helpers(loop)
         request = _RequestAcks(loop, len(fresh))
-        records = [
-            _RecordAck(acks, request, topic_for(event), event, self._acknowledged)
-            for event in fresh
-        ]
+        records = [_EventAck(acks, request, event, self._acknowledged) for event in fresh]
         for record in records:
-            self._in_flight[record.event.event_id.int] = record  # type: ignore[union-attr]
+            self._in_flight[record.event.event_id.int] = record
         try:
             for record in records:
                 if record.topic in self._warm_topics:
-                    future = producer.send(record.event)  # type: ignore[arg-type]
+                    future = producer.send(record.event)
                 else:
                     future = await self._first_send(loop, producer, record)
                 future.add_callback(record.stored)
@@ -325,14 +335,16 @@ class AsyncDelivery:
             self._trip([record.topic for record in records if not record.acknowledged], error)
         finally:
             for record in records:
-                del self._in_flight[record.event.event_id.int]  # type: ignore[union-attr]
+                del self._in_flight[record.event.event_id.int]
                 record.give_up()
 
-    async def _await_twins(self, twins: list[_RecordAck]) -> None:
+    async def _await_twins(self, twins: list[_EventAck]) -> None:
+        """Until each twin's record is stored, or its request ended without it (that request
+        has its own deadline, so this one needs none)."""
         loop = asyncio.get_running_loop()
         waiters = [twin.waiter(loop) for twin in twins]
-        done, pending = await asyncio.wait(waiters, timeout=self._ack_timeout_s)
-        if pending or any(waiter.cancelled() for waiter in done):
+        done, _pending = await asyncio.wait(waiters)
+        if any(waiter.cancelled() for waiter in done):
             raise KafkaUnavailable(self.retry_after_s())
 
     async def deliver_dead_letter(self, source: str, reason: str, value: bytes) -> None:
@@ -341,7 +353,7 @@ class AsyncDelivery:
         loop = asyncio.get_running_loop()
         acks, deadlines = self._loop_helpers(loop)
         request = _RequestAcks(loop, 1)
-        record = _RecordAck(acks, request, DEAD_LETTER_TOPIC, None, None)
+        record = _RecordAck(acks, request, DEAD_LETTER_TOPIC)
         try:
             future = await loop.run_in_executor(
                 None, producer.send_dead_letter, source, reason, value
@@ -361,21 +373,21 @@ class AsyncDelivery:
         return self.producer
 
     def _loop_helpers(self, loop: asyncio.AbstractEventLoop) -> tuple[AckQueue, AckDeadlines]:
-        if self._acks is None or self._deadlines is None:
-            self._acks = AckQueue(loop)
-            self._deadlines = AckDeadlines(loop, self._ack_timeout_s, DEADLINE_SLOT_S)
-        return self._acks, self._deadlines
+        if self._helpers is None:
+            deadlines = AckDeadlines(loop, self._ack_timeout_s, DEADLINE_SLOT_S)
+            self._helpers = (AckQueue(loop), deadlines)
+        return self._helpers
 
     async def _first_send(
-        self, loop: asyncio.AbstractEventLoop, producer: GatewayProducer, record: _RecordAck
+        self, loop: asyncio.AbstractEventLoop, producer: GatewayProducer, record: _EventAck
     ) -> FutureRecordMetadata:
         """The first send of a topic may block on its metadata: not on the loop."""
         future = await loop.run_in_executor(None, producer.send, record.event)
         self._warm_topics.add(record.topic)
         return future
 
-    def _acknowledged(self, record: _RecordAck) -> None:
-        self._recent.add(record.event.event_id)  # type: ignore[union-attr]
+    def _acknowledged(self, record: _EventAck) -> None:
+        self._recent.add(record.event.event_id)
         self._metrics.count_event(record.topic)
 
     def _trip(self, topics: list[str], error: BaseException) -> NoReturn:

@@ -10,7 +10,7 @@ import json
 import re
 import threading
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -474,8 +474,14 @@ class ThreadedProducer(MemoryProducer):
         return future
 
     def release(self) -> None:
+        self._settle_held(lambda future: future.success(None))
+
+    def fail(self) -> None:
+        self._settle_held(lambda future: future.failure(KafkaTimeoutError()))
+
+    def _settle_held(self, settle: Callable[[Future], object]) -> None:
         held, self.held = self.held, []
-        thread = threading.Thread(target=lambda: [future.success(None) for future in held])
+        thread = threading.Thread(target=lambda: [settle(future) for future in held])
         thread.start()
         thread.join()
 
@@ -533,6 +539,30 @@ async def test_a_retry_waiting_for_a_delivery_that_fails_gets_503() -> None:
         retry = await client.post("/v1/webhooks/servicenow", data=payload, headers=bearer())
         assert (await first).status == 503  # never acknowledged within the timeout
         assert retry.status == 503 and "Retry-After" in retry.headers
+        assert len(producer.stored) == 2
+    finally:
+        await client.close()
+
+
+async def test_a_retry_learns_at_once_that_the_delivery_it_waits_for_failed() -> None:
+    """The waiting retry is told by the first delivery when Kafka refuses its records, not
+    after a timeout of its own."""
+    producer = ThreadedProducer()
+    client = await start(producer, gateway_ack_timeout_s=30, gateway_retry_after_s=1)
+    try:
+        payload = body("servicenow_insert_assigned.json")
+        first = asyncio.ensure_future(
+            client.post("/v1/webhooks/servicenow", data=payload, headers=bearer())
+        )
+        await wait_for_held(producer, 2)
+        retry = asyncio.ensure_future(
+            client.post("/v1/webhooks/servicenow", data=payload, headers=bearer())
+        )
+        await asyncio.sleep(0.2)
+        assert not retry.done()
+        producer.fail()
+        answers = await asyncio.wait_for(asyncio.gather(first, retry), timeout=2)
+        assert [answer.status for answer in answers] == [503, 503]
         assert len(producer.stored) == 2
     finally:
         await client.close()
@@ -883,7 +913,7 @@ async def test_a_failed_dead_letter_counts_on_the_dead_letter_topic(
 
 async def test_latency_histogram_per_source(client: TestClient) -> None:
     for name in ("servicenow_insert_assigned.json", "servicenow_update_reopened.json"):
-        await client.post("/v1/webhooks/servicenow", data=body(name), headers=bearer())
+        await post_servicenow(client, name)
     histogram = "xlapulse_gateway_request_duration_seconds"
     assert await metric(client, f"{histogram}_count", source="servicenow") == 2
     assert await metric(client, f"{histogram}_bucket", le="+Inf", source="servicenow") == 2
