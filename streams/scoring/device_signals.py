@@ -51,7 +51,9 @@ class DeviceTicket:
     user_id: str
     ticket_id: str
     created_ms: int
-    #: False: hold the ticket; True: forget it.
+    #: False: hold the ticket; True: forget it. The previous engine version sent
+    #: ``own_explained_by`` instead (None: hold; else: release);
+    #: :func:`device_signal_from_dict` still reads it, for a rolling upgrade.
     release: bool
 
     def to_dict(self) -> dict[str, Any]:
@@ -62,12 +64,19 @@ DeviceSignal = DeviceProblem | DeviceTicket
 
 
 def device_signal_from_dict(data: dict[str, Any]) -> DeviceSignal:
-    """Rebuild a signal from its ``to_dict`` output."""
+    """Rebuild a signal from its ``to_dict`` output.
+
+    A ticket written by the previous engine version (still in the topic, or sent by a
+    worker not yet upgraded during a rolling upgrade) carries ``own_explained_by``
+    instead of ``release``: None held the ticket, anything else released it.
+    """
     values = dict(data)
     kind = values.pop("kind")
     if kind == DeviceProblem.kind:
         return DeviceProblem(**values)
     if kind == DeviceTicket.kind:
+        if "own_explained_by" in values:
+            values["release"] = values.pop("own_explained_by") is not None
         return DeviceTicket(**values)
     raise ValueError(f"unknown device signal kind {kind!r}")
 

@@ -171,6 +171,15 @@ def test_state_and_signals_round_trip_through_json_and_the_state_expires() -> No
     assert is_expired(state, state.last_active_ms + DEVICE_STATE_TTL_MS + 1)
 
 
+def test_a_ticket_of_the_previous_engine_version_parses_to_its_release_flag() -> None:
+    """The previous version sent ``own_explained_by`` (None: hold; else: release) instead of
+    ``release``; during a rolling upgrade the device join still reads it."""
+    for own_explained_by, release in ((None, False), ("vpn", True)):
+        old = {**device_ticket(60).to_dict(), "own_explained_by": own_explained_by}
+        del old["release"]
+        assert device_signal_from_dict(old) == device_ticket(60, release=release)
+
+
 # --- through the users' steps: the in-process pipeline ------------------------
 
 
