@@ -1,8 +1,9 @@
 """Write one deliberate contract change into the golden events, by hand-given values.
 
 Reads and rewrites tests/data/golden/*.ndjson in place (same compact JSON, one event a
-line, key order kept). Every other field stays as the retired pydantic path wrote it:
-the values come from the command line, never from the current sources (README.md).
+line, key order kept, non-ASCII written as is like wire.encode). Every other field stays
+as the retired pydantic path wrote it: the values come from the command line, never from
+the current sources (README.md).
 
     .venv/bin/python tests/data/golden/amend.py set '*.schema_version' '"1.3"'
     .venv/bin/python tests/data/golden/amend.py set print_job.is_duplex false
@@ -10,7 +11,8 @@ the values come from the command line, never from the current sources (README.md
 
 ``set <event type>.<field> <JSON value>`` gives the field that value in every event of
 that type (``*``: every event); ``drop <event type>.<field>`` removes it. Prints how many
-events changed per file; review the diff, then run tests/unit/test_wire.py.
+events changed per file; review the diff, then run tests/unit/test_wire.py. Changes no
+event (a mistyped type or field, or the value is already there): writes nothing, exit 1.
 """
 
 from __future__ import annotations
@@ -42,11 +44,19 @@ def main(argv: list[str]) -> int:
     action, dotted = argv[0], argv[1]
     event_type, _, field = dotted.partition(".")
     value = json.loads(argv[2]) if action == "set" else None
+    amended = []
     for path in sorted(GOLDEN.glob("*.ndjson")):
-        events = [json.loads(line) for line in path.read_text().splitlines()]
+        events = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
         changed = sum(amend(event, action, event_type, field, value) for event in events)
-        lines = (json.dumps(event, separators=(",", ":")) + "\n" for event in events)
-        path.write_text("".join(lines))
+        amended.append((path, events, changed))
+    if not any(changed for _, _, changed in amended):
+        print(f"amend.py: {action} {dotted} changed no event; nothing written", file=sys.stderr)
+        return 1
+    for path, events, changed in amended:
+        lines = (
+            json.dumps(event, ensure_ascii=False, separators=(",", ":")) + "\n" for event in events
+        )
+        path.write_text("".join(lines), encoding="utf-8")
         print(f"{path.name}: {changed} of {len(events)} events changed")
     return 0
 
