@@ -64,9 +64,12 @@ def run_gateway(settings: GatewaySettings) -> None:
         settings.gateway_port,
         settings.kafka_bootstrap,
     )
-    # What exists now (modules, schemas, the app) lives as long as the process: move it out
-    # of the collector's reach, so a full collection walks only what serving creates
-    # (before, each one took about 45 ms under load; README, Benchmark).
+    loop = _event_loop()
+    # What exists now (modules, schemas, the app, the loop) lives as long as the process:
+    # move it out of the collector's reach, so a full collection walks only what serving
+    # creates (before, each one took about 45 ms under load; README, Benchmark). Start-up
+    # garbage is collected first, not frozen with it.
+    gc.collect()
     gc.freeze()
     web.run_app(
         app,
@@ -74,7 +77,7 @@ def run_gateway(settings: GatewaySettings) -> None:
         port=settings.gateway_port,
         access_log=None,
         print=None,
-        loop=_event_loop(),
+        loop=loop,
     )
 
 

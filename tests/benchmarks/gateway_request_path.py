@@ -22,7 +22,7 @@ import time
 from xlapulse.collectors.contract.codec import encode_event
 from xlapulse.collectors.contract.topics import headers_for, key_for, topic_for
 from xlapulse.collectors.gateway.adapters import ADAPTERS
-from xlapulse.collectors.gateway.adapters.lifecycle import ticket_events
+from xlapulse.collectors.gateway.adapters.lifecycle import vendor_ticket_events
 from xlapulse.collectors.gateway.app import _parse_json
 from xlapulse.collectors.privacy import Pseudonymizer
 
@@ -56,8 +56,8 @@ def main() -> None:
     for _ in range(args.passes):
         started = time.perf_counter()
         for raw in bodies:
-            source, changes = adapter.map_payload(_parse_json(raw))
-            for event in ticket_events(source, changes, pseudonymizer):
+            document = _parse_json(raw)
+            for event in vendor_ticket_events("generic", adapter.map_payload, document, pseudonymizer):
                 encode_event(event), topic_for(event), key_for(event), headers_for(event)
         best_us = min(best_us, (time.perf_counter() - started) / args.requests * 1e6)
     print(f"gateway request path: {best_us:.1f} µs per request (best of {args.passes} passes)")

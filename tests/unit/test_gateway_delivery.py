@@ -27,7 +27,7 @@ async def test_a_request_expires_between_the_timeout_and_one_slot_later() -> Non
         deadlines.watch(request)
     for request in requests:
         with pytest.raises(TimeoutError):
-            await request.done
+            await asyncio.wait_for(request.done, TIMEOUT_S + SLOT_S + 1)  # fail, not hang
     waited_s = loop.time() - started
     assert TIMEOUT_S <= waited_s < TIMEOUT_S + SLOT_S + 0.1  # scheduling slack
 
@@ -52,11 +52,14 @@ async def test_a_settled_request_is_left_alone() -> None:
     loop = asyncio.get_running_loop()
     deadlines = AckDeadlines(loop, TIMEOUT_S, SLOT_S)
     stored, failed = _RequestAcks(loop, 1), _RequestAcks(loop, 2)
+    loop_errors: list[dict[str, Any]] = []
+    loop.set_exception_handler(lambda _loop, context: loop_errors.append(context))
     deadlines.watch(stored)
     deadlines.watch(failed)
     stored.record_settled(None)
     failed.record_settled(ConnectionError("broker gone"))
     await asyncio.sleep(TIMEOUT_S + SLOT_S + 0.05)
+    assert loop_errors == []  # expiring them raised nothing (e.g. InvalidStateError)
     assert stored.done.result() is None
     with pytest.raises(ConnectionError):
         failed.done.result()

@@ -11,9 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from xlapulse.collectors.gateway.adapters import generic, jira, servicenow, topdesk, zendesk
-from xlapulse.collectors.gateway.adapters.lifecycle import TicketChange
-
-MapPayload = Callable[[Mapping[str, Any]], tuple[str, list[TicketChange]]]
+from xlapulse.collectors.gateway.adapters.lifecycle import MapPayload, TicketChange
 
 
 @dataclass(frozen=True)

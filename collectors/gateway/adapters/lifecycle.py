@@ -127,9 +127,13 @@ def short(text: str | None) -> str:
     return (text or "").strip()[:SHORT_TEXT_CHARS]
 
 
+#: An adapter: one parsed vendor document to ``(source_system, changes)``.
+MapPayload = Callable[[Mapping[str, Any]], tuple[str, list[TicketChange]]]
+
+
 def vendor_ticket_events(
     source: str,
-    map_payload: Callable[[Mapping[str, Any]], tuple[str, list[TicketChange]]],
+    map_payload: MapPayload,
     document: Mapping[str, Any],
     pseudonymizer: Pseudonymizer,
 ) -> list[TicketEvent]:
