@@ -65,6 +65,11 @@ RECORDS: dict[tuple[str, int], tuple[str | None, str | None]] = {
     (PRINT_OPERATIONAL, 805): (None, "_print_failed"),
     (PRINT_OPERATIONAL, 842): (None, "_print_failed"),
 }
+#: The event IDs of :data:`RECORDS` per channel, in the table's order (one wevtutil query each).
+EVENT_IDS_BY_CHANNEL: dict[str, tuple[int, ...]] = {
+    channel: tuple(event_id for named, event_id in RECORDS if named == channel)
+    for channel in dict.fromkeys(channel for channel, _ in RECORDS)
+}
 FIRST_READ_WINDOW_MS = 24 * 3600 * 1000
 DEGRADATION_PAIRING_WINDOW = timedelta(minutes=10)
 RAS_USER_DISCONNECTED = 631  # ERROR_USER_DISCONNECTION: the user hung up, not a drop
@@ -354,7 +359,7 @@ class WindowsEventLogSource(Source):
         saved = json.loads(bookmark) if bookmark else {"records": {}, "state": None}
         last_ids: dict[str, int] = saved["records"]
         records: list[WinEvent] = []
-        for channel, event_ids in _event_ids_by_channel().items():
+        for channel, event_ids in EVENT_IDS_BY_CHANNEL.items():
             query = channel_query(event_ids, last_ids.get(channel))
             output = self.runner(
                 [self.settings.wevtutil, "qe", channel, f"/q:{query}", "/f:xml", "/e:Events"],
@@ -369,14 +374,6 @@ class WindowsEventLogSource(Source):
         return Collected(
             events=events, bookmark=json.dumps({"records": last_ids, "state": mapper.state})
         )
-
-
-def _event_ids_by_channel() -> dict[str, tuple[int, ...]]:
-    """The event IDs of :data:`RECORDS` per channel, in the table's order."""
-    by_channel: dict[str, tuple[int, ...]] = {}
-    for channel, event_id in RECORDS:
-        by_channel[channel] = (*by_channel.get(channel, ()), event_id)
-    return by_channel
 
 
 def _with_channel(records: list[WinEvent], channel: str) -> list[WinEvent]:

@@ -17,6 +17,7 @@ from xlapulse.collectors.sources.windows_eventlog import (
     DIAGNOSTICS,
     GROUP_POLICY,
     PRINT_OPERATIONAL,
+    RECORDS,
     WindowsEventLogSource,
     WindowsEventMapper,
     channel_query,
@@ -168,3 +169,10 @@ def test_shutdown_200_is_reported_with_the_next_boot():
     (second_boot,) = map(contract_event, mapper.map(later_boot))
     assert second_boot.previous_shutdown_duration_ms == 19692
     assert second_boot.boot_duration_ms == 165331
+
+
+def test_every_mapper_method_named_in_records_exists():
+    # a misspelt name would only fail (AttributeError) when that record first arrives
+    named = {method for _, method in RECORDS.values() if method is not None}
+    missing = sorted(m for m in named if not callable(getattr(WindowsEventMapper, m, None)))
+    assert named and missing == []
