@@ -559,9 +559,9 @@ def _reexplain(
             and state.capped_until_ms >= created_ms - CORRELATION_WINDOW_MS
         ):
             continue
+        # Not None: the new problem is in the window and _remember_problem kept it (or
+        # the cap dropped it, and the guard above skipped the ticket).
         explained_by, lost_ms = _explanation(state, created_ms)
-        if explained_by is None and progress.via_device:
-            continue
         if (explained_by, lost_ms, False) == (
             progress.explained_by,
             progress.signal_time_lost_ms,
@@ -569,7 +569,7 @@ def _reexplain(
         ):
             continue
         corrections.append(_correction(state, user_id, ticket_id, progress, explained_by, lost_ms))
-        if explained_by is not None and progress.device_id is not None:
+        if progress.device_id is not None:
             releases.append(_release(progress.device_id, user_id, ticket_id, progress))
             progress.device_id = None
     return corrections, releases
