@@ -20,7 +20,7 @@ signal, and releases a held one when a late signal of the user explains it or
 when the user's state forgets it (closed).
 
 State is bounded: problems are de-duplicated by event id, pruned by age (older
-than the window before the newest problem and before every held ticket) and
+than the window before the newest signal and before every held ticket) and
 capped at ``MAX_DEVICE_PROBLEMS``; tickets are held for
 ``DEVICE_TICKET_HOLD_MS`` of signal time after their creation, at most
 ``MAX_DEVICE_TICKETS``; :func:`is_expired` tells the caller when to delete a
@@ -164,8 +164,11 @@ def _explain(state: DeviceState, held: HeldTicket) -> list[DeviceExplanation]:
 
 
 def _prune(state: DeviceState) -> None:
-    """Forget tickets held too long (the oldest beyond the cap), then problems no
-    held ticket's window and no coming ticket's window can contain."""
+    """Forget tickets created more than ``DEVICE_TICKET_HOLD_MS`` before the newest signal
+    (then the oldest beyond the cap), then problems older than ``CORRELATION_WINDOW_MS``
+    before the newest signal and before every held ticket's creation (then the oldest
+    beyond the cap). A ticket that arrives later but was created earlier than that may
+    find fewer problems in its window than the device had."""
     hold_horizon = state.newest_ms - DEVICE_TICKET_HOLD_MS
     held = sorted(
         (item for item in state.tickets.items() if item[1].created_ms >= hold_horizon),

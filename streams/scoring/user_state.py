@@ -346,8 +346,11 @@ def _objective_hits(
 
 
 def _remember_problem(state: UserState, indicator: Indicator, when_ms: int) -> None:
-    """Remember a problem; forget those that no held ticket's window and no coming ticket's
-    window (4 h before the latest telemetry) can contain, then the oldest beyond the cap."""
+    """Remember a problem; forget those older than ``CORRELATION_WINDOW_MS`` before the
+    latest telemetry and before every held ticket's creation (the start of the oldest of
+    those windows), then the oldest beyond the cap (``capped_until_ms`` records the newest
+    one dropped). A ticket processed later but created earlier than that may find fewer
+    problems in its window than it had."""
     remember_in_time_order(
         state.problems, [when_ms, indicator.touch_point, indicator.cause, indicator.time_lost_ms]
     )
