@@ -111,7 +111,8 @@ def _connect_and_fetch_metadata(
 def _sasl_hint(settings: ProducerSettings, cause: str) -> str:
     """A broker that refuses a SASL login may close the connection before the client reads
     its answer (seen with Kafka 4.1 and kafka-python 3.0.12): then only a disconnect is
-    logged, and the likeliest reason must be said."""
-    if not settings.security_protocol.startswith("SASL_") or "Authentication" in cause:
+    logged, and the likeliest reason must be said. Only then: a refused connection or no
+    cause at all says nothing about the login."""
+    if not settings.security_protocol.startswith("SASL_") or "disconnected" not in cause:
         return ""
     return "; with SASL, a wrong user name or password also ends in a disconnect like this"

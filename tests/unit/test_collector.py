@@ -276,3 +276,6 @@ def test_check_names_the_likely_sasl_cause_when_only_a_disconnect_was_logged():
     refused = "SaslAuthenticationFailedError: Authentication failed during authentication"
     assert _sasl_hint(sasl, refused) == ""  # the broker's own reason was read
     assert _sasl_hint(ProducerSettings(security_protocol="SSL"), disconnect) == ""
+    refused_connection = "[Errno 111] ECONNREFUSED"
+    assert _sasl_hint(sasl, refused_connection) == ""  # no broker: the login was never tried
+    assert _sasl_hint(sasl, "") == ""
