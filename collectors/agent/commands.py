@@ -47,13 +47,13 @@ def _load(config_path: Path | None) -> tuple[CollectorConfig, PrivacyDecisions]:
     """The validated configuration and its privacy switches, checked against the contract;
     exit 78 if either is wrong."""
     from xlapulse.collectors.agent.config import ConfigError, load_config
-    from xlapulse.collectors.agent.privacy_filter import PrivacyConfigError, decide_privacy
+    from xlapulse.collectors.agent.privacy_filter import PrivacyConfigError, decide_config_privacy
     from xlapulse.collectors.privacy import Pseudonymizer, PseudonymKeyError
 
     try:
         config = load_config(config_path)
         Pseudonymizer(config.privacy.pseudonym_key.get_secret_value().encode())
-        privacy = decide_privacy(config.privacy.disabled_events, config.privacy.disabled_fields)
+        privacy = decide_config_privacy(config.privacy)
     except (ConfigError, PseudonymKeyError, PrivacyConfigError) as error:
         _fail(EX_CONFIG, str(error))
     return config, privacy

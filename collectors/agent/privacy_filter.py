@@ -1,7 +1,8 @@
 """Field and event switches from ``[privacy]``, checked once against the contract.
 
 Reads: ``disabled_events`` and ``disabled_fields`` (``"<event type>.<field>"``) and the
-pydantic contract models. Writes: nothing; :func:`decide_privacy` returns what to drop
+pydantic contract models. Writes: nothing; :func:`decide_privacy` (or, given the config's
+``[privacy]`` section, :func:`decide_config_privacy`) returns what to drop
 and blank as a :class:`PrivacyDecisions`, plain data the collector runtime applies to
 each event (``privacy_decisions.py``).
 
@@ -14,10 +15,15 @@ switching one off is a configuration error that names the event switch to use in
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pydantic.fields import FieldInfo
 
 from xlapulse.collectors.agent.privacy_decisions import PrivacyDecisions
 from xlapulse.collectors.contract.events import TELEMETRY_TYPES
+
+if TYPE_CHECKING:
+    from xlapulse.collectors.agent.config import PrivacyConfig
 
 REDACTED = "redacted"
 ENVELOPE = {"schema_version", "event_id", "event_type", "event_time", "user_id", "device_id"}
@@ -45,6 +51,11 @@ def decide_privacy(disabled_events: list[str], disabled_fields: list[str]) -> Pr
             event_type, name, model.model_fields[name]
         )
     return PrivacyDecisions(frozenset(disabled_events), blanks)
+
+
+def decide_config_privacy(privacy: PrivacyConfig) -> PrivacyDecisions:
+    """:func:`decide_privacy` for a collector config's ``[privacy]`` section."""
+    return decide_privacy(privacy.disabled_events, privacy.disabled_fields)
 
 
 def _blank_value(event_type: str, name: str, info: FieldInfo) -> object:

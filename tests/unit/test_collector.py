@@ -21,7 +21,11 @@ from xlapulse.collectors.agent.daemon import Collector, Daemon, to_record
 from xlapulse.collectors.agent.handoff import enabled_sources
 from xlapulse.collectors.agent.manifest import render_manifest
 from xlapulse.collectors.agent.privacy_decisions import PrivacyDecisions
-from xlapulse.collectors.agent.privacy_filter import PrivacyConfigError, decide_privacy
+from xlapulse.collectors.agent.privacy_filter import (
+    PrivacyConfigError,
+    decide_config_privacy,
+    decide_privacy,
+)
 from xlapulse.collectors.agent.sample_config import SAMPLE_CONFIG_PATH, render_sample_config
 from xlapulse.collectors.agent.service_logging import JournalFormatter
 from xlapulse.collectors.agent.shipper import Shipper
@@ -138,7 +142,7 @@ def test_manifest_lists_sources_fields_and_switches(monkeypatch):
     monkeypatch.setenv("XLAPULSE_COLLECTOR_PRIVACY__DISABLED_FIELDS", '["vpn_session.vpn_gateway"]')
     monkeypatch.setenv("XLAPULSE_COLLECTOR_PRIVACY__DISABLED_EVENTS", '["print_job"]')
     config = load_config(None)
-    privacy = decide_privacy(config.privacy.disabled_events, config.privacy.disabled_fields)
+    privacy = decide_config_privacy(config.privacy)
     text = render_manifest(config, privacy, platform="win32")
     assert "Windows event log" in text and "every 60 seconds" in text
     assert "vpn_gateway: vpn gateway  <- switched off" in text

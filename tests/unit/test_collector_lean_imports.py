@@ -5,16 +5,7 @@ the runtime)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
-
-def fresh_python(code: str) -> str:
-    """stdout of ``code`` run in a fresh interpreter (this test process has imported kafka)."""
-    return subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout
-
+from tests.unit.helpers import fresh_python
 
 PROBE = """
 import sys

@@ -21,7 +21,7 @@ from xlapulse.collectors.agent.handoff import (
     document_descriptor,
     runtime_document,
 )
-from xlapulse.collectors.agent.privacy_filter import decide_privacy
+from xlapulse.collectors.agent.privacy_filter import decide_config_privacy
 from xlapulse.collectors.delivery.kafka_producer import ProducerSettings
 
 
@@ -36,7 +36,7 @@ def document(monkeypatch, tmp_path):
         '[{"app_name": "intranet", "url": "https://i.example"}]',
     )
     config = load_config(None)
-    privacy = decide_privacy(config.privacy.disabled_events, config.privacy.disabled_fields)
+    privacy = decide_config_privacy(config.privacy)
     return runtime_document(config, privacy, platform="linux")
 
 

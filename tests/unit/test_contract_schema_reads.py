@@ -4,11 +4,10 @@ as reading every event type's own schema."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 
+from tests.unit.helpers import fresh_python
 from xlapulse.collectors.contract.events import EVENT_TYPES
 from xlapulse.collectors.contract.topics import (
     DIRECTORY_TOPIC,
@@ -64,10 +63,7 @@ print(json.dumps([on_import, read, wire.event_schema.cache_info().currsize]))
 
 
 def test_importing_topics_reads_no_schema_and_the_first_lookup_reads_one() -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE], capture_output=True, text=True, check=True, timeout=60
-    )
-    on_import, after_lookups, cached_event_schemas = json.loads(done.stdout)
+    on_import, after_lookups, cached_event_schemas = json.loads(fresh_python(PROBE))
     assert on_import == []
     assert after_lookups == ["event.schema.json"]
     assert cached_event_schemas == 0, "no per-type schema is parsed for the topic map"
