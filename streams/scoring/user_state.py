@@ -436,13 +436,7 @@ def _ticket(state: UserState, event: TicketEvent, config: XlaConfig) -> UserStep
             if kept and event.device_id is not None and progress.explained_by is None:
                 progress.device_id = event.device_id
                 device_signals.append(
-                    DeviceTicket(
-                        device_id=event.device_id,
-                        user_id=event.user_id,
-                        ticket_id=event.ticket_id,
-                        created_ms=when_ms,
-                        release=False,
-                    )
+                    _device_ticket(event.user_id, event.ticket_id, progress, release=False)
                 )
     if event.sla_breached is not None:
         progress.sla_breached = event.sla_breached
@@ -472,20 +466,22 @@ def _forget_closed_tickets(state: UserState, user_id: str) -> list[DeviceSignal]
         if progress.closed and progress.created_ms < state.last_telemetry_ms:
             del state.tickets[ticket_id]
             if progress.device_id is not None:
-                releases.append(_release(progress.device_id, user_id, ticket_id, progress))
+                releases.append(_device_ticket(user_id, ticket_id, progress, release=True))
     return releases
 
 
-def _release(
-    device_id: str, user_id: str, ticket_id: str, progress: TicketProgress
+def _device_ticket(
+    user_id: str, ticket_id: str, progress: TicketProgress, release: bool
 ) -> DeviceTicket:
-    """Tell the device to stop holding the ticket."""
+    """Ask the ticket's device (``progress.device_id``) to hold the ticket, or to stop
+    holding it (``release``)."""
+    assert progress.device_id is not None  # callers send only tickets a device holds
     return DeviceTicket(
-        device_id=device_id,
+        device_id=progress.device_id,
         user_id=user_id,
         ticket_id=ticket_id,
         created_ms=progress.created_ms,
-        release=True,
+        release=release,
     )
 
 
@@ -573,7 +569,7 @@ def _reexplain(
             continue
         corrections.append(_correction(state, user_id, ticket_id, progress, explained_by, lost_ms))
         if progress.device_id is not None:
-            releases.append(_release(progress.device_id, user_id, ticket_id, progress))
+            releases.append(_device_ticket(user_id, ticket_id, progress, release=True))
             progress.device_id = None
     return corrections, releases
 
