@@ -1,10 +1,12 @@
 """The floor under the gateway: aiohttp + uvloop + kafka-python and nothing else.
 
 A stand-in for ``xlapulse gateway`` in ``gateway_load.py --server floor``: each POST's body
-is written as one record (the gateway's producer settings: ``acks=all``, idempotence, lz4,
-5 ms linger, the C CRC-32C) to a benchmark topic and answered ``{}`` once Kafka
-acknowledged it; no authentication, parsing, contract event, de-duplication or metrics
-beyond the one counter the benchmark reads. What the named libraries cost on this
+is written as one record, keyed by its user as the gateway keys its events, through the
+gateway's own producer (``EventProducer`` with ``delivery.producer_settings``: ``acks=all``,
+idempotence, lz4, 64 KiB batches, 5 ms linger, the remembered-key partitioner, the C
+CRC-32C) to a benchmark topic and answered ``{}`` once Kafka acknowledged it; no
+authentication, parsing, contract event, de-duplication or metrics beyond the one counter
+the benchmark reads. What the named libraries cost on this
 machine, so the gateway's figures can be read against it.
 
 Reads ``XLAPULSE_KAFKA_BOOTSTRAP`` and ``XLAPULSE_GATEWAY_PORT``; writes records to
@@ -20,21 +22,26 @@ import os
 
 import uvloop
 from aiohttp import web
-from kafka.producer import KafkaProducer
+
+from xlapulse.collectors.delivery.kafka_producer import EventProducer
+from xlapulse.collectors.gateway.delivery import producer_settings
+from xlapulse.collectors.gateway.settings import GatewaySettings
 
 TOPIC = "xlapulse.benchmark-floor.v1"
+DEFAULT_LINGER_MS = GatewaySettings.model_fields["gateway_kafka_linger_ms"].default
+
+
+def user_key(body: bytes) -> bytes:
+    """The generator's ``"user"`` value, found without parsing: the gateway keys records by
+    user, so the records spread over the partitions as the gateway's do."""
+    start = body.find(b'"user":"') + len(b'"user":"')
+    return body[start : body.find(b'"', start)]
 
 
 def main() -> None:
     argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()  # settings: env
-    producer = KafkaProducer(
-        bootstrap_servers=os.environ["XLAPULSE_KAFKA_BOOTSTRAP"].split(","),
-        acks="all",
-        enable_idempotence=True,
-        linger_ms=5,
-        compression_type="lz4",
-        request_timeout_ms=3_000,
-    )
+    bootstrap = os.environ["XLAPULSE_KAFKA_BOOTSTRAP"]
+    producer = EventProducer(producer_settings(bootstrap, DEFAULT_LINGER_MS))
     producer.partitions_for(TOPIC)  # metadata before serving
     acknowledged = 0
 
@@ -43,7 +50,7 @@ def main() -> None:
         body = await request.read()
         loop = asyncio.get_running_loop()
         stored: asyncio.Future[None] = loop.create_future()
-        future = producer.send(TOPIC, key=body[-16:], value=body)
+        future = producer.send_record(TOPIC, user_key(body), body, [])
         future.add_callback(lambda _metadata: loop.call_soon_threadsafe(stored.set_result, None))
         future.add_errback(lambda error: loop.call_soon_threadsafe(stored.set_exception, error))
         await stored

@@ -47,6 +47,10 @@ from xlapulse.collectors.delivery.topics_admin import ensure_topics
 
 HERE = Path(__file__).resolve().parent
 SECRET = "benchmark-generic-secret"
+DEFAULT_PORT = 18470
+BROKER_PID_FILE = (
+    Path(os.environ.get("XLAPULSE_SERVICES_DIR", ".xlapulse/services")) / "kafka/kafka.pid"
+)
 
 
 def main() -> None:
@@ -61,7 +65,7 @@ def main() -> None:
         default=5.0,
         help="first time the gateway's core with cpu_steadiness.py for this long (0: skip)",
     )
-    parser.add_argument("--port", type=int, default=18470)
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
     parser.add_argument(
         "--server",
         choices=("gateway", "floor"),
@@ -73,15 +77,11 @@ def main() -> None:
     parser.add_argument(
         "--broker-pid-file",
         type=Path,
-        default=Path(os.environ.get("XLAPULSE_SERVICES_DIR", ".xlapulse/services"))
-        / "kafka/kafka.pid",
+        default=BROKER_PID_FILE,
         help="the local Kafka broker to move to the generator's core (skipped if absent)",
     )
     args = parser.parse_args()
-    bootstrap = os.environ.get(
-        "XLAPULSE_KAFKA_BOOTSTRAP", f"127.0.0.1:{os.environ.get('KAFKA_PORT', '9092')}"
-    )
-    ensure_topics(bootstrap, int(os.environ.get("XLAPULSE_TOPIC_PARTITIONS", "6")))
+    bootstrap = kafka_with_topics()
     loadgen = build_loadgen()
     steadiness = cpu_steadiness(args.gateway_core, args.steadiness_s)
     floor = [sys.executable, str(HERE / "gateway_floor_server.py")]
@@ -116,16 +116,34 @@ def cpu_steadiness(core: int, duration_s: float) -> dict[str, object] | None:
 
 def measure(gateway_pid: int, loadgen: Path, args: argparse.Namespace) -> dict[str, object]:
     """One round of the load generator, with the gateway's CPU per acknowledged event."""
-    cpu_before_s, events_before = cpu_seconds(gateway_pid), scrape_events(args.port)
+    before = usage(gateway_pid, args.port)
     result = run_loadgen(loadgen, args)
-    cpu_after_s, events_after = cpu_seconds(gateway_pid), scrape_events(args.port)
-    acknowledged = events_after - events_before  # warm-up included, as the CPU time
-    result["gateway_events_acknowledged"] = acknowledged
-    result["gateway_cpu_us_per_event"] = round(
-        1e6 * (cpu_after_s - cpu_before_s) / max(1.0, acknowledged), 1
-    )
+    after = usage(gateway_pid, args.port)
+    result["gateway_events_acknowledged"] = after[1] - before[1]
+    result["gateway_cpu_us_per_event"] = round(cpu_us_per_event(before, after), 1)
     result["load_average_1m"] = os.getloadavg()[0]
     return result
+
+
+def usage(gateway_pid: int, port: int) -> tuple[float, float]:
+    """The gateway's CPU seconds so far and its count of events Kafka acknowledged."""
+    return cpu_seconds(gateway_pid), scrape_events(port)
+
+
+def cpu_us_per_event(before: tuple[float, float], after: tuple[float, float]) -> float:
+    """CPU µs per acknowledged event between two :func:`usage` readings (the generator's
+    warm-up is in both the CPU time and the count)."""
+    return 1e6 * (after[0] - before[0]) / max(1.0, after[1] - before[1])
+
+
+def kafka_with_topics() -> str:
+    """The benchmark's Kafka (``XLAPULSE_KAFKA_BOOTSTRAP``, else 127.0.0.1:``KAFKA_PORT``),
+    with the contract topics made (``XLAPULSE_TOPIC_PARTITIONS`` partitions, default 6)."""
+    bootstrap = os.environ.get(
+        "XLAPULSE_KAFKA_BOOTSTRAP", f"127.0.0.1:{os.environ.get('KAFKA_PORT', '9092')}"
+    )
+    ensure_topics(bootstrap, int(os.environ.get("XLAPULSE_TOPIC_PARTITIONS", "6")))
+    return bootstrap
 
 
 def summary(rounds: list[dict[str, object]]) -> dict[str, object]:

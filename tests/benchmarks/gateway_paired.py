@@ -8,7 +8,7 @@ Both gateways see the same machine at the same moment, so the ratio of their rat
 (closed loop: the core is shared, so the cheaper one answers more) or of their CPU time
 per acknowledged event (``--rate``: both keep up) is steady where sequential runs are
 not: on the 2-core VM of collectors/gateway/README.md, one 10 s round differs from the
-next by up to a quarter, while the ratio of a paired round varies by about 1 %.
+next by up to a quarter, while the ratio of a paired round varies by a few per cent at most.
 
 The first-started gateway has a small advantage (about 2 %, measured with the same
 version on both sides), so half of the rounds start the base first and half the
@@ -33,7 +33,6 @@ import argparse
 import contextlib
 import json
 import math
-import os
 import statistics
 import subprocess
 import sys
@@ -42,16 +41,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from gateway_load import (
+    BROKER_PID_FILE,
+    DEFAULT_PORT,
     broker_on_core,
     build_loadgen,
-    cpu_seconds,
+    cpu_us_per_event,
+    kafka_with_topics,
     loadgen_command,
-    scrape_events,
     start_gateway,
+    usage,
     wait_ready,
 )
-
-from xlapulse.collectors.delivery.topics_admin import ensure_topics
 
 REPO = Path(__file__).resolve().parents[2]
 WARMUP_S = 2
@@ -84,20 +84,14 @@ def main() -> None:
     parser.add_argument("--gateway-core", type=int, default=0)
     parser.add_argument("--loadgen-core", type=int, default=1)
     args = parser.parse_args()
-    bootstrap = os.environ.get(
-        "XLAPULSE_KAFKA_BOOTSTRAP", f"127.0.0.1:{os.environ.get('KAFKA_PORT', '9092')}"
-    )
-    ensure_topics(bootstrap, int(os.environ.get("XLAPULSE_TOPIC_PARTITIONS", "6")))
+    bootstrap = kafka_with_topics()
     loadgen = build_loadgen()
-    broker_pid_file = (
-        Path(os.environ.get("XLAPULSE_SERVICES_DIR", ".xlapulse/services")) / "kafka/kafka.pid"
-    )
     halves = []
     with source_tree(args.base) as base, source_tree(args.candidate) as candidate:
         for first_is_base in (True, False):
             trees = {"base": base, "candidate": candidate}
             order = ["base", "candidate"] if first_is_base else ["candidate", "base"]
-            ratios = run_half(order, trees, bootstrap, loadgen, broker_pid_file, args)
+            ratios = run_half(order, trees, bootstrap, loadgen, args)
             halves.append(statistics.median(ratios))
     print(json.dumps(summary(halves, rate_mode=args.rate > 0)))
 
@@ -123,11 +117,10 @@ def run_half(
     trees: dict[str, Path],
     bootstrap: str,
     loadgen: Path,
-    broker_pid_file: Path,
     args: argparse.Namespace,
 ) -> list[float]:
     """Rounds with ``order[0]`` started first; each round's candidate/base ratio."""
-    ports = {name: 18470 + index for index, name in enumerate(order)}
+    ports = {name: DEFAULT_PORT + index for index, name in enumerate(order)}
     gateways = {
         name: start_gateway(
             bootstrap,
@@ -141,7 +134,7 @@ def run_half(
     try:
         for name in order:
             wait_ready(ports[name])
-        with broker_on_core(broker_pid_file, args.loadgen_core):
+        with broker_on_core(BROKER_PID_FILE, args.loadgen_core):
             for _ in range(args.rounds // 2):
                 result = paired_round(gateways, ports, loadgen, args)
                 ratios.append(result["candidate_over_base"])
@@ -160,9 +153,7 @@ def paired_round(
     args: argparse.Namespace,
 ) -> dict[str, object]:
     """Both generators at once; rate, p99 and CPU per acknowledged event of each gateway."""
-    before = {
-        name: (cpu_seconds(gw.pid), scrape_events(ports[name])) for name, gw in gateways.items()
-    }
+    before = {name: usage(gateway.pid, ports[name]) for name, gateway in gateways.items()}
     generators = {name: start_loadgen(loadgen, ports[name], args) for name in gateways}
     outputs = {
         name: json.loads(gen.communicate()[0].strip().splitlines()[-1])
@@ -171,8 +162,7 @@ def paired_round(
     result: dict[str, object] = {}
     cpu_us: dict[str, float] = {}
     for name, gateway in gateways.items():
-        cpu_s, events = cpu_seconds(gateway.pid), scrape_events(ports[name])
-        cpu_us[name] = 1e6 * (cpu_s - before[name][0]) / max(1.0, events - before[name][1])
+        cpu_us[name] = cpu_us_per_event(before[name], usage(gateway.pid, ports[name]))
         result[name] = {
             "requests_per_s": round(outputs[name]["requests_per_s"], 1),
             "p99_ms": outputs[name]["p99_ms"],
