@@ -11,8 +11,9 @@ Reads strings and parsed JSON documents; writes scrubbed copies. Nothing here lo
   ``actor_id`` ...) and the ``from``/``to`` of a Jira changelog item about a person become
   pseudonyms with the gateway's HMAC key, device names device pseudonyms. Every other
   string is scrubbed like free text, and also loses the personal values found elsewhere in
-  the same document (ids, e-mail addresses, and the words of person names and of e-mail
-  local parts: ``Hi [person]`` when the reporter is Sanne de Vries) and user ids in URLs
+  the same document (ids, e-mail addresses, device names, and the words of person names
+  and of e-mail local parts: ``Hi [person]`` when the reporter is Sanne de Vries; all of
+  them become ``[person]``) and user ids in URLs
   (``?accountId=``). The dead-letter reason goes through the same text scrub, as it may
   quote the payload. The structure stays, so the reason can be debugged; parts nested
   deeper than :data:`MAX_DEPTH` are dropped.

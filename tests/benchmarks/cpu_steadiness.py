@@ -1,14 +1,15 @@
 """How steady this machine's CPU is: the same small unit of work, timed again and again.
 
-Runs a fixed unit of pure-Python arithmetic (about 1 ms) back to back on one core for
+Runs a fixed unit of pure-Python arithmetic (about 1.4 ms there) back to back on one core for
 ``--duration-s`` and prints, as one JSON line: the unit's median, p99 and longest time,
 and the *stalls*: runs of units that took over 2.5 times the median, merged when less
 than 0.3 s apart, with their start (s), length (ms) and the compute they lost (ms).
 Reads and writes nothing else.
 
-On the shared development VM the stalls come every 1.5-1.8 s and lose 30-150 ms each,
+On the shared development VM the stalls come every 1.5-1.6 s and lose 30-106 ms each
+(three 10 s runs, 2026-12-02; collectors/gateway/README.md quotes the same runs),
 on either core, with no other task running and no steal time recorded in /proc/stat:
-the gateway's fixed-rate p99 is set by them (collectors/gateway/README.md, Benchmark).
+they widen the gateway's fixed-rate p99 (collectors/gateway/README.md, Benchmark).
 Run it before and after a benchmark to know what the machine was doing.
 
     taskset -c 0 .venv/bin/python tests/benchmarks/cpu_steadiness.py --duration-s 10

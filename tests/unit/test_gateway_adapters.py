@@ -327,7 +327,7 @@ def container(document: Any, path: tuple[Any, ...]) -> Any:
 def test_every_wrong_typed_value_is_a_payload_error(name: str) -> None:
     """Each value of the sample, replaced in turn by each wrong-typed value, maps or raises
     PayloadError (or a contract ValidationError, or IgnoredEvent for another webhookEvent):
-    the adapter's own readers catch it, without the net of unexpected_shape."""
+    the adapter's own readers catch it, without the net of vendor_ticket_events."""
     source = name.split("_")[0]
     document = sample(name)
     crashes = []
