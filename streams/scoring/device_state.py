@@ -40,10 +40,10 @@ from xlapulse.streams.scoring.device_signals import (
     DeviceTicket,
 )
 from xlapulse.streams.scoring.user_state import (
-    CORRELATION_WINDOW_MS,
     DAY_MS,
     in_correlation_window,
     lost_by_touch_point,
+    prune_problems,
     remember_in_time_order,
 )
 
@@ -175,10 +175,9 @@ def _prune(state: DeviceState) -> None:
         key=lambda item: item[1].created_ms,
     )[-MAX_DEVICE_TICKETS:]
     state.tickets = dict(held)
-    horizon = (
-        min([state.newest_ms, *(ticket.created_ms for ticket in state.tickets.values())])
-        - CORRELATION_WINDOW_MS
+    state.problems, _ = prune_problems(
+        state.problems,
+        state.newest_ms,
+        (ticket.created_ms for ticket in state.tickets.values()),
+        MAX_DEVICE_PROBLEMS,
     )
-    state.problems = [known for known in state.problems if known[0] >= horizon][
-        -MAX_DEVICE_PROBLEMS:
-    ]

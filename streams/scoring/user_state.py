@@ -354,16 +354,16 @@ def _remember_problem(state: UserState, indicator: Indicator, when_ms: int) -> N
     remember_in_time_order(
         state.problems, [when_ms, indicator.touch_point, indicator.cause, indicator.time_lost_ms]
     )
-    horizon = (
-        min([state.last_telemetry_ms, *(p.created_ms for p in state.tickets.values())])
-        - CORRELATION_WINDOW_MS
+    state.problems, newest_capped_ms = prune_problems(
+        state.problems,
+        state.last_telemetry_ms,
+        (progress.created_ms for progress in state.tickets.values()),
+        MAX_PROBLEMS,
     )
-    recent = [p for p in state.problems if p[0] >= horizon]
-    capped, state.problems = recent[:-MAX_PROBLEMS], recent[-MAX_PROBLEMS:]
-    if capped:
-        newest_capped_ms = capped[-1][0]
-        if state.capped_until_ms is None or newest_capped_ms > state.capped_until_ms:
-            state.capped_until_ms = newest_capped_ms
+    if newest_capped_ms is not None and (
+        state.capped_until_ms is None or newest_capped_ms > state.capped_until_ms
+    ):
+        state.capped_until_ms = newest_capped_ms
 
 
 def _add_moment(
@@ -491,6 +491,19 @@ def remember_in_time_order(problems: list[list[Any]], problem: list[Any]) -> Non
     O(log n) comparisons. The user's tie-break (the touch point seen first) and both
     states' caps depend on that order; the device's tie-break (alphabetical) does not."""
     insort(problems, problem, key=_PROBLEM_TIME)
+
+
+def prune_problems(
+    problems: list[list[Any]], latest_ms: int, created_ms: Iterable[int], cap: int
+) -> tuple[list[list[Any]], int | None]:
+    """The problems (sorted by time, item 0) from ``CORRELATION_WINDOW_MS`` before the
+    earliest of ``latest_ms`` and the held tickets' ``created_ms``, at most the newest
+    ``cap`` of them; and the time of the newest one the cap dropped (None: none). Both
+    states prune their problems so."""
+    horizon = min([latest_ms, *created_ms]) - CORRELATION_WINDOW_MS
+    recent = [problem for problem in problems if problem[0] >= horizon]
+    capped, kept = recent[:-cap], recent[-cap:]
+    return kept, capped[-1][0] if capped else None
 
 
 def in_correlation_window(at_ms: int, created_ms: int) -> bool:
