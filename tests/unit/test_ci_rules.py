@@ -1,11 +1,13 @@
 """tests/conftest.py: in CI a skipped test fails the run; elsewhere it stays a skip.
 
-The skipping tests below are written to a temporary folder and run in a child pytest;
-none of them is part of the suite."""
+The skipping tests below are written to a temporary folder, next to a copy of
+tests/conftest.py (so the child pytest loads the rule as a directory conftest, as the
+suite does), and run in a child pytest; none of them is part of the suite."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -28,11 +30,12 @@ def run_pytest_on_a_skipping_test(
 ) -> subprocess.CompletedProcess:
     test_file = tmp_path / "test_skipping.py"
     test_file.write_text(source)
+    shutil.copyfile(REPO / "tests" / "conftest.py", tmp_path / "conftest.py")
     environment = {k: v for k, v in os.environ.items() if k != "CI"}
     if ci:
         environment["CI"] = "true"
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "tests.conftest",
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
          "--rootdir", str(tmp_path), str(test_file)],
         cwd=REPO,
         env=environment,
