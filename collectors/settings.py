@@ -39,3 +39,12 @@ class XlapulseSettings(BaseSettings):
     metrics_port: int = Field(default=9464, ge=0, le=65535)
     sink_batch_size: int = Field(default=500, ge=1)
     sink_batch_within_s: float = Field(default=1.0, gt=0)
+    # Journey dips (streams/dips/): detector settings file (YAML; empty: the defaults),
+    # Alertmanager's base URL (empty: no alerts are posted) and its credentials, and the
+    # Grafana base URL the alerts link to.
+    dips_file: str = ""
+    alertmanager_url: str = ""
+    alertmanager_bearer_token: SecretStr = SecretStr("")
+    alertmanager_username: str = ""
+    alertmanager_password: SecretStr = SecretStr("")
+    dashboard_url: str = "http://127.0.0.1:3000"

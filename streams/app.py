@@ -66,6 +66,7 @@ from xlapulse.collectors.contract.topics import (
 )
 from xlapulse.collectors.settings import XlapulseSettings
 from xlapulse.streams import metrics
+from xlapulse.streams.dips.agents import add_dip_agents
 from xlapulse.streams.scoring import device_state
 from xlapulse.streams.scoring.cells import Cell, cell_group_key, cell_records
 from xlapulse.streams.scoring.device_signals import DeviceExplanation, device_signal_from_dict
@@ -373,6 +374,8 @@ def build_app(settings: XlapulseSettings, sink: InfluxSink | None = None) -> fau
             await influx.write(list(points.values()))
             metrics.STATE_KEYS.labels("cells").set(len(cells))
             metrics.EVENTS.labels(observations_name, "ok").inc(len(events))
+
+    add_dip_agents(app, settings, config, raw_topic, observations_topic, influx)
 
     @app.on_before_shutdown.connect  # type: ignore[misc]
     async def stop_sink(sender: faust.App, **kwargs: Any) -> None:

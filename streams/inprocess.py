@@ -28,6 +28,8 @@ from typing import Any
 from xlapulse.collectors.contract.codec import ContractViolation, encode_event
 from xlapulse.collectors.contract.events import EventBase, SurveyInvitationEvent, event_time_ms
 from xlapulse.collectors.contract.topics import topic_for
+from xlapulse.streams.dips.engine import DipEngine, DipOutputs
+from xlapulse.streams.dips.settings import DipSettings
 from xlapulse.streams.scoring import device_state
 from xlapulse.streams.scoring.cells import Cell, Record, cell_records
 from xlapulse.streams.scoring.device_signals import DeviceSignal
@@ -57,7 +59,15 @@ class InProcessPipeline:
     outcomes: Counter[str] = field(default_factory=Counter)
     dead_letters: list[str] = field(default_factory=list)
     clock_ms: int = 0
+    #: dip detection over the same observations (``streams/dips/``); what it published
+    dip_settings: DipSettings = field(default_factory=DipSettings)
+    dip_engine: DipEngine | None = None
+    dips: DipOutputs = field(default_factory=DipOutputs)
     _dirty: dict[str, set[str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.dip_engine is None:
+            self.dip_engine = DipEngine.create(self.config, self.dip_settings)
 
     def feed_event(self, event: EventBase) -> None:
         """Encode and process one event, as if it came from its topic."""
@@ -96,6 +106,7 @@ class InProcessPipeline:
 
     def _count(self, observations: list[Observation]) -> None:
         for observation in observations:
+            self.dips.extend(self.dip_engine.add(observation))
             for cell in update_cells(observation, self.cells.get, self.config):
                 self.cells[cell.key()] = cell
                 self._dirty.setdefault(cell.key(), set()).add(observation.user_id)
@@ -109,6 +120,11 @@ class InProcessPipeline:
         for record in published:
             self.records[record.series_key()] = record
         return published
+
+    def finish_dips(self) -> DipOutputs:
+        """The end of the input: flush dip detection, closing open dips; all its outputs."""
+        self.dips.extend(self.dip_engine.finish())
+        return self.dips
 
     def latest(self, measurement: str, **tags: str) -> list[Record]:
         """Current records of a measurement whose tags include ``tags``."""

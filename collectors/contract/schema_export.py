@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 from xlapulse.collectors.contract.events import EVENT_ADAPTER, EVENT_TYPES, SCHEMA_VERSION
+from xlapulse.collectors.contract.outputs import OUTPUT_TYPES
 from xlapulse.collectors.contract.wire import SCHEMA_DIR
 
 SCHEMA_ID_BASE = "https://xlapulse.dev/schemas/v1"
@@ -22,6 +23,11 @@ def render_schemas() -> dict[str, str]:
         for event_type, model in sorted(EVENT_TYPES.items())
     }
     documents["event.schema.json"] = EVENT_ADAPTER.json_schema()
+    # The engine's outward events (dips, notices) are not inputs: not in the union.
+    documents.update(
+        (f"{event_type}.schema.json", model.model_json_schema())
+        for event_type, model in OUTPUT_TYPES.items()
+    )
     rendered = {}
     for file_name, document in documents.items():
         document["$schema"] = "https://json-schema.org/draft/2020-12/schema"

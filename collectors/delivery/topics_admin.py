@@ -11,13 +11,14 @@ from typing import Any
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import TopicAlreadyExistsError, for_code
 
+from xlapulse.collectors.contract.outputs import DIPS_TOPIC, NOTICES_TOPIC
 from xlapulse.collectors.contract.topics import (
     DEAD_LETTER_TOPIC,
     INPUT_TOPICS,
     SURVEY_INVITATIONS_TOPIC,
 )
 
-ALL_TOPICS = (*INPUT_TOPICS, SURVEY_INVITATIONS_TOPIC, DEAD_LETTER_TOPIC)
+ALL_TOPICS = (*INPUT_TOPICS, SURVEY_INVITATIONS_TOPIC, DEAD_LETTER_TOPIC, DIPS_TOPIC, NOTICES_TOPIC)
 
 
 def ensure_topics(bootstrap: str, partitions: int, replication: int = 1) -> list[str]:

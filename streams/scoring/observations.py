@@ -52,6 +52,9 @@ class SampleObservation(Observation):
     time_lost_ms: int
     measured_ms: int | None = None
     cause: str | None = None
+    #: the component a tolerating or frustrating sample points at (a VPN gateway, an app
+    #: and version, a printer), for a dip's likely cause (``streams/dips/causes.py``).
+    detail: str | None = None
     #: (objective id, met) for every sample-based XLA objective of the persona.
     objective_hits: tuple[tuple[str, bool], ...] = ()
 

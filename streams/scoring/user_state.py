@@ -51,6 +51,7 @@ from xlapulse.collectors.contract.events import (
     event_time_ms,
 )
 from xlapulse.streams.scoring.cells import short_event_id
+from xlapulse.streams.scoring.details import sample_detail
 from xlapulse.streams.scoring.device_signals import (
     DeviceExplanation,
     DeviceProblem,
@@ -312,6 +313,7 @@ def _telemetry(state: UserState, event: TelemetryEvent, config: XlaConfig) -> Us
         time_lost_ms=indicator.time_lost_ms,
         measured_ms=indicator.measured_ms,
         cause=indicator.cause,
+        detail=None if indicator.band is Band.GOOD else sample_detail(event),
         objective_hits=hits,
     )
     corrections: list[Observation] = []

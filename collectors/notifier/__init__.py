@@ -1,0 +1,1 @@
+"""``xlapulse notify``: the reference notifier that tells affected people about a dip."""

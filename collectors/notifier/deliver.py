@@ -1,0 +1,59 @@
+"""Deliver one person's message: by SMTP (``smtplib``) or to a chat webhook (JSON POST).
+
+Reads the person's address and language and the notice's messages; writes one e-mail
+or one webhook request per person, so no message reveals who else is affected.
+Raises :class:`DeliveryError` when the server refuses or cannot be reached.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import smtplib
+import urllib.request
+from email.message import EmailMessage
+
+from xlapulse.collectors.notifier.config import ChatWebhookSettings, SmtpSettings
+from xlapulse.collectors.notifier.directory import Person
+
+SUBJECTS = {
+    ("we_know", "nl"): "We weten ervan en werken eraan",
+    ("we_know", "en"): "We know, and we are on it",
+    ("resolved", "nl"): "Het is opgelost",
+    ("resolved", "en"): "It is solved",
+}
+
+
+class DeliveryError(RuntimeError):
+    pass
+
+
+def send_email(settings: SmtpSettings, person: Person, kind: str, text: str) -> None:
+    message = EmailMessage()
+    message["From"] = settings.sender
+    message["To"] = person.email
+    message["Subject"] = SUBJECTS[(kind, person.language)]
+    message.set_content(text)
+    try:
+        with smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout_s) as smtp:
+            if settings.starttls:
+                smtp.starttls()
+            if settings.username:
+                smtp.login(settings.username, os.environ.get(settings.password_env, ""))
+            smtp.send_message(message)
+    except (OSError, smtplib.SMTPException) as error:
+        raise DeliveryError(f"smtp {settings.host}:{settings.port}: {error}") from error
+
+
+def post_chat(settings: ChatWebhookSettings, person: Person, kind: str, text: str) -> None:
+    body = json.dumps(
+        {"to": person.email, "subject": SUBJECTS[(kind, person.language)], "text": text}
+    ).encode()
+    request = urllib.request.Request(
+        str(settings.url), data=body, headers={"Content-Type": "application/json"}, method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=settings.timeout_s) as response:
+            response.read()
+    except OSError as error:
+        raise DeliveryError(f"chat webhook {settings.url}: {error}") from error

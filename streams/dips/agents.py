@@ -1,0 +1,108 @@
+"""The two Faust agents of dip detection, added to the engine app by ``build_app``.
+
+* ``bucket_minutes`` reads the engine's observations topic (keyed by persona|site, the
+  same records ``aggregate_cells`` reads) into minute buckets (stage 1) and sends each
+  finished bucket to ``<engine id>-dip-buckets``, keyed by persona.
+* ``track_dips`` reads those buckets (every site of a persona on one partition, so the
+  peer detector sees them all) and runs the detectors and the dip life cycle (stage 2).
+  Each transition is sent to ``xlapulse.dips.v1`` (keyed by dip id), written to
+  InfluxDB (measurement ``dip``), given to the Alertmanager forwarder when
+  ``XLAPULSE_ALERTMANAGER_URL`` is set, and its notice sent to ``xlapulse.notices.v1``.
+
+Both stages keep their state in memory (see the README's known gaps: a restart forgets
+the open minutes and the detectors' history).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import faust
+from faust.types import StreamT
+
+from xlapulse.collectors.contract.outputs import DIPS_TOPIC, NOTICES_TOPIC
+from xlapulse.collectors.settings import XlapulseSettings
+from xlapulse.streams.dips import metrics
+from xlapulse.streams.dips.alertmanager import AlertForwarder, AlertmanagerClient
+from xlapulse.streams.dips.buckets import BucketBuilder, MinuteBucket
+from xlapulse.streams.dips.engine import DipPublisher
+from xlapulse.streams.dips.settings import load_dip_settings
+from xlapulse.streams.dips.tracker import DipTracker, objective_budgets
+from xlapulse.streams.scoring.observations import observation_from_dict
+from xlapulse.streams.scoring.xla import XlaConfig
+from xlapulse.streams.sink.points import record_to_point
+
+log = logging.getLogger(__name__)
+
+
+def dip_buckets_topic_name(engine_id: str) -> str:
+    return f"{engine_id}-dip-buckets"
+
+
+def alert_forwarder(settings: XlapulseSettings) -> AlertForwarder | None:
+    """The forwarder for ``XLAPULSE_ALERTMANAGER_URL``, or None when it is not set."""
+    if not settings.alertmanager_url:
+        return None
+    client = AlertmanagerClient(
+        settings.alertmanager_url,
+        bearer_token=settings.alertmanager_bearer_token.get_secret_value(),
+        username=settings.alertmanager_username,
+        password=settings.alertmanager_password.get_secret_value(),
+    )
+    return AlertForwarder(client, settings.dashboard_url)
+
+
+def add_dip_agents(
+    app: faust.App,
+    settings: XlapulseSettings,
+    config: XlaConfig,
+    raw_topic: Callable[..., faust.TopicT],
+    observations_topic: faust.TopicT,
+    influx: Any,
+) -> None:
+    dip_settings = load_dip_settings(settings.dips_file)
+    buckets_name = dip_buckets_topic_name(settings.engine_id)
+    buckets_topic = raw_topic(buckets_name, internal=True)
+    dips_topic = raw_topic(DIPS_TOPIC)
+    notices_topic = raw_topic(NOTICES_TOPIC)
+    builder = BucketBuilder()
+    tracker = DipTracker(dip_settings, objective_budgets(config))
+    publisher = DipPublisher()
+    forwarder = alert_forwarder(settings)
+
+    @app.agent(observations_topic)
+    async def bucket_minutes(stream: StreamT) -> None:
+        async for event in stream.events():
+            observation = observation_from_dict(json.loads(event.value))
+            for bucket in builder.add(observation):
+                await buckets_topic.send(
+                    key=bucket.scope.persona.encode(), value=json.dumps(bucket.to_dict()).encode()
+                )
+
+    @app.agent(buckets_topic)
+    async def track_dips(stream: StreamT) -> None:
+        async for event in stream.events():
+            bucket = MinuteBucket.from_dict(json.loads(event.value))
+            outputs = publisher.publish(tracker.add(bucket))
+            for dip in outputs.events:
+                metrics.DIPS.labels(dip.state, dip.detector, dip.touch_point).inc()
+                await dips_topic.send(key=dip.dip_id.encode(), value=dip.model_dump_json().encode())
+                if forwarder is not None:
+                    forwarder.add(dip)
+            for notice in outputs.notices:
+                await notices_topic.send(
+                    key=notice.dip_id.encode(), value=notice.model_dump_json().encode()
+                )
+            if outputs.records:
+                await influx.write([record_to_point(record) for record in outputs.records])
+            if forwarder is not None:
+                metrics.ALERTS_PENDING.set(forwarder.pending)
+
+    if forwarder is not None:
+
+        @app.task
+        async def forward_alerts() -> None:
+            await forwarder.run()

@@ -1,0 +1,278 @@
+"""The three dip detectors, as pure functions over a scope's recent minutes.
+
+* :func:`burn_rate`: an XLA objective's error budget burning too fast, on a long window
+  confirmed by a short one (Google SRE Workbook, "Alerting on SLOs", multiwindow,
+  multi-burn-rate alerts: 14.4x over 1 h and 5 min, 6x over 6 h and 30 min). No
+  baseline: a chronic problem keeps firing.
+* :func:`peer`: a site far worse than the same persona and touch point at the other
+  sites in the same window, robustly (median and MAD of the peers, as the "robust"
+  strategy of Grafana's promql-anomaly-detection). Works from the first day.
+* :func:`seasonal`: a scope far worse than its own past at the same hour of the week
+  (median and MAD of the past weeks' values, as GitLab's Prometheus anomaly rules and
+  Datadog's "robust" algorithm). Needs a few weeks of history.
+
+Two metrics are compared: *badness* (1 - Apdex: frustrating 1, tolerating 1/2) and
+*time lost per sample* (seconds over the persona's threshold). Time lost moves with a
++40 s logon that stays within 4T, where the Apdex band does not. Reads window totals;
+writes nothing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from statistics import median
+
+from xlapulse.streams.dips.buckets import MinuteBucket
+from xlapulse.streams.dips.settings import BurnRateWindow, DipSettings
+
+#: MAD x 1.4826 estimates the standard deviation of normally distributed values.
+MAD_TO_SIGMA = 1.4826
+#: the least spread assumed, per metric, so that identical peers (MAD 0) do not make
+#: every small difference infinitely significant
+MIN_SPREAD = {"badness": 0.05, "time_lost_s": 3.0}
+#: the least badness a reference is assumed to have (a site with no failures at all
+#: still fails now and then), so one failure against a spotless reference is no dip
+BASELINE_BADNESS_FLOOR = 0.02
+
+
+@dataclass
+class WindowTotals:
+    """A scope's sums over some minutes."""
+
+    samples: int = 0
+    tolerating: int = 0
+    frustrating: int = 0
+    time_lost_ms: int = 0
+    time_lost_sq_s2: float = 0.0
+    affected_users: set[str] = field(default_factory=set)
+    objectives: dict[str, list[int]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, buckets: Iterable[MinuteBucket], *, counts_only: bool = False) -> WindowTotals:
+        """The buckets' sums; ``counts_only`` skips people and objectives (references)."""
+        totals = cls()
+        for bucket in buckets:
+            totals.samples += bucket.samples
+            totals.tolerating += bucket.tolerating
+            totals.frustrating += bucket.frustrating
+            totals.time_lost_ms += bucket.time_lost_ms
+            totals.time_lost_sq_s2 += bucket.time_lost_sq_s2
+            if counts_only:
+                continue
+            totals.affected_users |= bucket.affected_users
+            for objective_id, (samples, misses) in bucket.objectives.items():
+                tally = totals.objectives.setdefault(objective_id, [0, 0])
+                tally[0] += samples
+                tally[1] += misses
+        return totals
+
+    def add(self, other: WindowTotals) -> None:
+        """Pool another scope's totals into these (objectives and people excepted)."""
+        self.samples += other.samples
+        self.tolerating += other.tolerating
+        self.frustrating += other.frustrating
+        self.time_lost_ms += other.time_lost_ms
+        self.time_lost_sq_s2 += other.time_lost_sq_s2
+
+    def time_lost_variance_s2(self) -> float:
+        if self.samples < 2:
+            return 0.0
+        mean = self.time_lost_ms / 1000 / self.samples
+        return max(0.0, self.time_lost_sq_s2 / self.samples - mean * mean)
+
+    def metric(self, name: str) -> float:
+        if not self.samples:
+            return 0.0
+        if name == "badness":
+            return (self.frustrating + self.tolerating / 2) / self.samples
+        return self.time_lost_ms / 1000 / self.samples
+
+
+METRICS = ("badness", "time_lost_s")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A detector's verdict on one scope at one minute."""
+
+    detector: str
+    #: fires: strong enough to open a dip; holds: strong enough to keep one open
+    fires: bool
+    holds: bool
+    metric: str
+    value: float
+    reference: float
+    #: robust z-score, or the burn rate for the burn-rate detector
+    strength: float
+    severity: str = "warning"
+
+
+def _min_delta(metric: str, settings: DipSettings) -> float:
+    return settings.min_badness_delta if metric == "badness" else settings.min_time_lost_delta_s
+
+
+def _judgeable(totals: WindowTotals, settings: DipSettings) -> bool:
+    return (
+        totals.samples >= settings.min_samples
+        and len(totals.affected_users) >= settings.min_people_in_window
+    )
+
+
+def robust_z(value: float, reference_values: Sequence[float], metric: str) -> tuple[float, float]:
+    """(z, median): how many robust standard deviations ``value`` is above the median."""
+    centre = median(reference_values)
+    spread = median(abs(other - centre) for other in reference_values) * MAD_TO_SIGMA
+    return (value - centre) / max(spread, MIN_SPREAD[metric]), centre
+
+
+def binomial_tail(successes: int, trials: int, rate: float) -> float:
+    """P(X >= successes) for X ~ Binomial(trials, rate), summed in log space."""
+    if successes <= 0:
+        return 1.0
+    if successes > trials:
+        return 0.0
+    rate = min(max(rate, 1e-9), 1 - 1e-9)
+    log_rate, log_miss = math.log(rate), math.log1p(-rate)
+    terms = [
+        math.lgamma(trials + 1)
+        - math.lgamma(k + 1)
+        - math.lgamma(trials - k + 1)
+        + k * log_rate
+        + (trials - k) * log_miss
+        for k in range(successes, trials + 1)
+    ]
+    top = max(terms)
+    return min(1.0, math.exp(top) * sum(math.exp(term - top) for term in terms))
+
+
+def _significance(totals: WindowTotals, reference: WindowTotals | None, metric: str) -> float:
+    """How unlikely the scope's own samples are if the reference's rate held (a p-value).
+
+    Badness: the binomial tail of the scope's bad samples (a tolerating one counts half)
+    at the reference's badness. Time lost: the normal tail of the scope's mean at the
+    reference's mean and spread. Sparse scopes thus need many bad samples, busy ones
+    only a clear shift; a few unlucky calls are not an incident.
+    """
+    if metric == "badness":
+        rate = max(reference.metric("badness") if reference else 0.0, BASELINE_BADNESS_FLOOR)
+        bad = round(totals.frustrating + totals.tolerating / 2)
+        return binomial_tail(bad, totals.samples, rate)
+    reference_mean = reference.metric("time_lost_s") if reference else 0.0
+    variance = max(
+        reference.time_lost_variance_s2() if reference else 0.0,
+        totals.time_lost_variance_s2(),
+        MIN_SPREAD["time_lost_s"] ** 2,
+    )
+    z = (totals.metric("time_lost_s") - reference_mean) / math.sqrt(variance / totals.samples)
+    return 0.5 * math.erfc(z / math.sqrt(2))
+
+
+def _strongest(
+    detector: str,
+    totals: WindowTotals,
+    references: dict[str, Sequence[float]],
+    pooled: WindowTotals | None,
+    settings: DipSettings,
+) -> Finding | None:
+    best: Finding | None = None
+    for metric in METRICS:
+        value = totals.metric(metric)
+        z, centre = robust_z(value, references[metric], metric)
+        delta = value - centre
+        p_value = _significance(totals, pooled, metric)
+        finding = Finding(
+            detector,
+            fires=z >= settings.open_z
+            and delta >= _min_delta(metric, settings)
+            and p_value <= settings.open_p_value,
+            holds=z >= settings.hold_z
+            and delta >= _min_delta(metric, settings) / 2
+            and p_value <= settings.hold_p_value,
+            metric=metric,
+            value=value,
+            reference=centre,
+            strength=z,
+        )
+        rank = (finding.fires, finding.holds, z)
+        if best is None or rank > (best.fires, best.holds, best.strength):
+            best = finding
+    return best
+
+
+def peer(
+    totals: WindowTotals,
+    peer_totals: Sequence[WindowTotals],
+    peer_reference_totals: Sequence[WindowTotals],
+    settings: DipSettings,
+) -> Finding | None:
+    """The site against the same persona and touch point at the other sites, same window.
+
+    The robust z compares the site with the peers in the same window; the significance
+    test compares the site's samples with the peers' pooled rate over the longer
+    ``reference_minutes``.
+    """
+    peers = [other for other in peer_totals if other.samples >= settings.min_samples]
+    if len(peers) < settings.min_peers or not _judgeable(totals, settings):
+        return None
+    references = {metric: [other.metric(metric) for other in peers] for metric in METRICS}
+    pooled = WindowTotals()
+    for other in peer_reference_totals:
+        pooled.add(other)
+    return _strongest("peer", totals, references, pooled, settings)
+
+
+def seasonal(
+    totals: WindowTotals, history: dict[str, Sequence[float]], settings: DipSettings
+) -> Finding | None:
+    """The scope against its own values at this hour of the week in past weeks."""
+    weeks = min((len(values) for values in history.values()), default=0)
+    if weeks < settings.seasonal_min_weeks or not _judgeable(totals, settings):
+        return None
+    typical = WindowTotals(samples=totals.samples)
+    typical.frustrating = round(median(history["badness"]) * totals.samples)
+    typical.time_lost_ms = round(median(history["time_lost_s"]) * 1000 * totals.samples)
+    return _strongest("seasonal", totals, history, typical, settings)
+
+
+def burn_rate(
+    long_and_short: Sequence[tuple[BurnRateWindow, WindowTotals, WindowTotals]],
+    budgets: dict[str, float],
+    settings: DipSettings,
+) -> Finding | None:
+    """The fastest-burning objective over each (long, short) window pair.
+
+    ``budgets`` maps objective id to its error budget: the share of samples allowed to
+    miss (1 - target for ``share_within``, the target for ``frustrating_share_at_most``).
+    Fires when both windows burn at least the window's rate; holds while the short one
+    still burns at least half of it.
+    """
+    best: Finding | None = None
+    for window, long_totals, short_totals in long_and_short:
+        for objective_id, budget in budgets.items():
+            long_samples, long_misses = long_totals.objectives.get(objective_id, (0, 0))
+            short_samples, short_misses = short_totals.objectives.get(objective_id, (0, 0))
+            if long_samples < settings.burn_rate_min_samples or not short_samples or budget <= 0:
+                continue
+            long_burn = long_misses / long_samples / budget
+            short_burn = short_misses / short_samples / budget
+            if len(short_totals.affected_users) < settings.min_people_in_window:
+                continue
+            finding = Finding(
+                "burn_rate",
+                fires=long_burn >= window.burn_rate and short_burn >= window.burn_rate,
+                holds=long_burn >= window.burn_rate and short_burn >= window.burn_rate / 2,
+                metric=f"{objective_id} over {window.long_minutes} min",
+                value=long_burn,
+                reference=window.burn_rate,
+                strength=long_burn,
+                severity=window.severity,
+            )
+            if best is None or (finding.fires, finding.holds, finding.severity == "critical") > (
+                best.fires,
+                best.holds,
+                best.severity == "critical",
+            ):
+                best = finding
+    return best

@@ -1,0 +1,374 @@
+"""Stage 2 of dip detection: the detectors over every scope of a persona, and each
+dip's life cycle (candidate, opened, updated, closed).
+
+Reads finished :class:`~xlapulse.streams.dips.buckets.MinuteBucket` s of one persona's
+scopes (all its sites, so the peer detector sees them all) and the persona's XLA
+objectives. Returns :class:`Dip` transitions; the caller publishes them (dip event,
+InfluxDB point, alert, notice). Pure: no Faust, Kafka or InfluxDB.
+
+Rules every dip follows (``DipSettings``):
+
+* a detector *fires* on a scope: a candidate starts, with its onset at that minute;
+* the candidate opens once it fired in ``min_firing_minutes`` minutes and at least
+  ``min_affected_people`` distinct people had a tolerating or frustrating sample in the
+  scope since the onset (so a sparse print outage opens when the fifth person is hit);
+  a candidate that stops firing for ``candidate_grace_minutes`` is dropped unseen;
+* an open dip is *updated* when its severity or affected people changed, at most every
+  ``update_every_minutes``, and *closed* once no detector held it for
+  ``close_after_minutes`` (hysteresis: holding needs less than firing).
+
+One scope has at most one dip at a time; the detector that opened it names it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from statistics import median
+
+from xlapulse.streams.dips.buckets import MINUTE_MS, MinuteBucket, Scope
+from xlapulse.streams.dips.causes import likely_cause
+from xlapulse.streams.dips.detectors import (
+    Finding,
+    WindowTotals,
+    burn_rate,
+    peer,
+    seasonal,
+)
+from xlapulse.streams.dips.settings import DipSettings
+from xlapulse.streams.scoring.xla import XlaConfig
+
+WEEK_MS = 7 * 24 * 3_600_000
+HOUR_MS = 3_600_000
+
+
+@dataclass
+class Dip:
+    """One dip (or a candidate) of one scope."""
+
+    dip_id: str
+    scope: Scope
+    detector: str
+    onset_ms: int
+    severity: str = "warning"
+    state: str = "candidate"
+    firing_minutes: int = 0
+    last_firing_ms: int = 0
+    last_holding_ms: int = 0
+    last_update_ms: int = 0
+    affected_users: set[str] = field(default_factory=set)
+    time_lost_ms: int = 0
+    tickets: int = 0
+    likely_cause: str | None = None
+    metric: str = ""
+    value: float = 0.0
+    reference: float = 0.0
+    #: the mean duration of the scope's peers or past when the dip opened, for "+38 s"
+    reference_duration_ms: float | None = None
+    #: event time of this transition
+    event_time_ms: int = 0
+    #: affected people when the last transition was published
+    published_people: int = 0
+
+    @property
+    def affected_people(self) -> int:
+        return len(self.affected_users)
+
+
+def dip_id_for(scope: Scope, detector: str, onset_ms: int) -> str:
+    """Stable for the same scope, detector and onset, so a replay makes the same dip."""
+    digest = hashlib.sha256(f"{scope.key()}|{detector}|{onset_ms}".encode()).hexdigest()
+    return f"dip_{digest[:20]}"
+
+
+@dataclass
+class PersonaSeries:
+    """Everything the detectors keep for one persona (the unit of a partition)."""
+
+    persona: str
+    #: scope key -> minute -> bucket, for the longest window any detector needs
+    buckets: dict[str, dict[int, MinuteBucket]] = field(default_factory=dict)
+    #: scope key -> hour of week -> metric -> past weeks' values (oldest first)
+    seasonal_history: dict[str, dict[int, dict[str, list[float]]]] = field(default_factory=dict)
+    dips: dict[str, Dip] = field(default_factory=dict)
+    clock_ms: int = 0
+    #: the clock's hour when old buckets were last dropped
+    pruned_hour: int = -1
+
+
+@dataclass
+class DipTracker:
+    """Detectors and dip life cycles for every persona fed to it."""
+
+    settings: DipSettings
+    #: persona -> objective id -> (touch point, error budget)
+    budgets: dict[str, dict[str, tuple[str, float]]]
+    personas: dict[str, PersonaSeries] = field(default_factory=dict)
+
+    def add(self, bucket: MinuteBucket) -> list[Dip]:
+        """Store a finished bucket (replacing an earlier copy); transitions it caused."""
+        series = self.personas.setdefault(bucket.scope.persona, PersonaSeries(bucket.scope.persona))
+        series.buckets.setdefault(bucket.scope.key(), {})[bucket.minute_ms] = bucket
+        if bucket.minute_ms <= series.clock_ms:
+            return []
+        previous = series.clock_ms
+        series.clock_ms = bucket.minute_ms
+        if previous and series.clock_ms // HOUR_MS > previous // HOUR_MS:
+            self._remember_hours(series, previous)
+        return self._evaluate(series)
+
+    def finish(self) -> list[Dip]:
+        """Close every open dip at the clock (the end of a back-test); drop candidates."""
+        closed = []
+        for series in self.personas.values():
+            for key, dip in list(series.dips.items()):
+                del series.dips[key]
+                if dip.state in ("opened", "updated"):
+                    dip.state, dip.event_time_ms = "closed", series.clock_ms + MINUTE_MS
+                    closed.append(dip)
+        return closed
+
+    # --- evaluation --------------------------------------------------------
+
+    def _window(
+        self, series: PersonaSeries, key: str, minutes: int, *, counts_only: bool = False
+    ) -> WindowTotals:
+        per_minute = series.buckets.get(key, {})
+        if len(per_minute) < minutes:
+            first = series.clock_ms - (minutes - 1) * MINUTE_MS
+            chosen = (b for minute, b in per_minute.items() if minute >= first)
+        else:
+            wanted = (per_minute.get(series.clock_ms - back * MINUTE_MS) for back in range(minutes))
+            chosen = (bucket for bucket in wanted if bucket is not None)
+        return WindowTotals.of(chosen, counts_only=counts_only)
+
+    def _evaluate(self, series: PersonaSeries) -> list[Dip]:
+        settings = self.settings
+        if series.clock_ms // HOUR_MS != series.pruned_hour:
+            self._prune(series)
+        windows = {
+            key: self._window(series, key, settings.window_minutes) for key in series.buckets
+        }
+        #: the peers' rates are estimated over a longer window, so that a quiet quarter
+        #: hour elsewhere does not make a site's ordinary failures look significant
+        references = {
+            key: self._window(series, key, settings.reference_minutes, counts_only=True)
+            for key in series.buckets
+        }
+        transitions = []
+        for key in sorted(set(windows) | set(series.dips)):
+            totals = windows.get(key) or WindowTotals()
+            if (
+                key not in series.dips
+                and len(totals.affected_users) < settings.min_people_in_window
+            ):
+                continue  # no detector can fire on fewer people: skip the work
+            scope = Scope.from_key(key)
+            findings = [
+                finding
+                for finding in (
+                    self._burn(series, scope),
+                    peer(
+                        totals,
+                        self._peers(windows, scope),
+                        self._peers(references, scope),
+                        settings,
+                    ),
+                    seasonal(totals, self._history(series, key), settings),
+                )
+                if finding is not None
+            ]
+            transition = self._advance(series, scope, findings, totals)
+            if transition is not None:
+                transitions.append(transition)
+        return transitions
+
+    def _peers(self, windows: dict[str, WindowTotals], scope: Scope) -> list[WindowTotals]:
+        return [
+            totals
+            for key, totals in windows.items()
+            if (other := Scope.from_key(key)).touch_point == scope.touch_point
+            and other.site != scope.site
+        ]
+
+    def _burn(self, series: PersonaSeries, scope: Scope) -> Finding | None:
+        budgets = {
+            objective_id: budget
+            for objective_id, (touch_point, budget) in self.budgets.get(scope.persona, {}).items()
+            if touch_point == scope.touch_point
+            and touch_point not in self.settings.burn_rate_skip_touch_points
+        }
+        if not budgets:
+            return None
+        key = scope.key()
+        pairs = []
+        for window in self.settings.burn_rate_windows:
+            short = self._window(series, key, window.short_minutes)
+            # holding needs the short window to burn at least half the rate: skip the
+            # long window's work when no objective does
+            if not any(
+                samples and misses / samples / budgets[objective_id] >= window.burn_rate / 2
+                for objective_id, (samples, misses) in short.objectives.items()
+                if objective_id in budgets and budgets[objective_id] > 0
+            ):
+                continue
+            pairs.append((window, self._window(series, key, window.long_minutes), short))
+        return burn_rate(pairs, budgets, self.settings)
+
+    def _advance(
+        self, series: PersonaSeries, scope: Scope, findings: list[Finding], totals: WindowTotals
+    ) -> Dip | None:
+        settings, now = self.settings, series.clock_ms
+        key = scope.key()
+        firing = [f for f in findings if f.fires]
+        holding = [f for f in findings if f.holds]
+        dip = series.dips.get(key)
+        if dip is None:
+            if not firing:
+                return None
+            first = max(firing, key=lambda f: (f.severity == "critical", f.strength))
+            onset = self._onset(series, key)
+            dip = series.dips[key] = Dip(
+                dip_id_for(scope, first.detector, onset), scope, first.detector, onset
+            )
+            self._describe(dip, first, series)
+        if firing:
+            dip.firing_minutes += 1
+            dip.last_firing_ms = now
+        if holding:
+            dip.last_holding_ms = now
+        self._accumulate(dip, series)
+        severity = self._severity(dip, findings, totals)
+        if dip.state == "candidate":
+            if now - dip.last_firing_ms >= settings.candidate_grace_minutes * MINUTE_MS:
+                del series.dips[key]
+                return None
+            if (
+                dip.firing_minutes >= settings.min_firing_minutes
+                and dip.affected_people >= settings.min_affected_people
+            ):
+                dip.state, dip.severity = "opened", severity
+                return self._emit(dip, now)
+            return None
+        if now - dip.last_holding_ms >= settings.close_after_minutes * MINUTE_MS:
+            del series.dips[key]
+            dip.state = "closed"
+            return self._emit(dip, now)
+        changed = severity != dip.severity or dip.affected_people != dip.published_people
+        if changed and now - dip.last_update_ms >= settings.update_every_minutes * MINUTE_MS:
+            dip.state, dip.severity = "updated", severity
+            return self._emit(dip, now)
+        return None
+
+    def _emit(self, dip: Dip, now: int) -> Dip:
+        dip.last_update_ms = dip.event_time_ms = now
+        dip.published_people = dip.affected_people
+        return replace(dip, affected_users=set(dip.affected_users))
+
+    def _onset(self, series: PersonaSeries, key: str) -> int:
+        """The first minute with a bad sample in the window that fired (the clock if none)."""
+        first = series.clock_ms - (self.settings.window_minutes - 1) * MINUTE_MS
+        bad_minutes = [
+            minute
+            for minute, bucket in series.buckets.get(key, {}).items()
+            if minute >= first and bucket.bad
+        ]
+        return min(bad_minutes, default=series.clock_ms)
+
+    def _describe(self, dip: Dip, finding: Finding, series: PersonaSeries) -> None:
+        dip.metric, dip.value, dip.reference = finding.metric, finding.value, finding.reference
+        durations = []
+        first = series.clock_ms - (self.settings.window_minutes - 1) * MINUTE_MS
+        for key, per_minute in series.buckets.items():
+            other = Scope.from_key(key)
+            if other.touch_point != dip.scope.touch_point or other.site == dip.scope.site:
+                continue
+            total = sum(b.measured_ms_total for m, b in per_minute.items() if m >= first)
+            count = sum(b.measured_count for m, b in per_minute.items() if m >= first)
+            if count:
+                durations.append(total / count)
+        dip.reference_duration_ms = median(durations) if durations else None
+        dip.published_people = 0
+
+    def _accumulate(self, dip: Dip, series: PersonaSeries) -> None:
+        """Affected people, lost time, tickets and likely cause since the onset."""
+        since = [
+            bucket
+            for minute, bucket in series.buckets.get(dip.scope.key(), {}).items()
+            if minute >= dip.onset_ms
+        ]
+        causes: Counter[str] = Counter()
+        details: Counter[str] = Counter()
+        measured_total = measured_count = 0
+        for bucket in since:
+            dip.affected_users |= bucket.affected_users
+            causes.update(bucket.causes)
+            details.update(bucket.details)
+            measured_total += bucket.measured_ms_total
+            measured_count += bucket.measured_count
+        dip.time_lost_ms = sum(bucket.time_lost_ms for bucket in since)
+        dip.tickets = sum(bucket.tickets for bucket in since)
+        extra_s = None
+        if measured_count and dip.reference_duration_ms is not None:
+            extra_s = (measured_total / measured_count - dip.reference_duration_ms) / 1000
+        dip.likely_cause = likely_cause(causes, details, dip.onset_ms, extra_s)
+
+    def _severity(self, dip: Dip, findings: list[Finding], totals: WindowTotals) -> str:
+        settings = self.settings
+        if (
+            any(f.severity == "critical" and f.holds for f in findings)
+            or totals.metric("badness") >= settings.critical_badness
+            or dip.affected_people >= settings.critical_people
+        ):
+            return "critical"
+        return (
+            dip.severity if dip.state != "candidate" and dip.severity == "critical" else "warning"
+        )
+
+    # --- history -----------------------------------------------------------
+
+    def _prune(self, series: PersonaSeries) -> None:
+        series.pruned_hour = series.clock_ms // HOUR_MS
+        keep_from = series.clock_ms - self.settings.history_minutes() * MINUTE_MS
+        for key in list(series.buckets):
+            per_minute = series.buckets[key]
+            for minute in [m for m in per_minute if m < keep_from]:
+                del per_minute[minute]
+            if not per_minute and key not in series.dips:
+                del series.buckets[key]
+
+    def _remember_hours(self, series: PersonaSeries, previous_clock_ms: int) -> None:
+        """At an hour's end, each scope's metrics of that hour join its seasonal history."""
+        hour_start = previous_clock_ms - previous_clock_ms % HOUR_MS
+        hour_of_week = (hour_start % WEEK_MS) // HOUR_MS
+        for key, per_minute in series.buckets.items():
+            totals = WindowTotals.of(
+                b for minute, b in per_minute.items() if hour_start <= minute < hour_start + HOUR_MS
+            )
+            if totals.samples < self.settings.min_samples:
+                continue
+            past = series.seasonal_history.setdefault(key, {}).setdefault(hour_of_week, {})
+            for metric in ("badness", "time_lost_s"):
+                values = past.setdefault(metric, [])
+                values.append(totals.metric(metric))
+                del values[: -self.settings.seasonal_weeks]
+
+    def _history(self, series: PersonaSeries, key: str) -> dict[str, list[float]]:
+        hour_of_week = (series.clock_ms % WEEK_MS) // HOUR_MS
+        return series.seasonal_history.get(key, {}).get(hour_of_week, {})
+
+
+def objective_budgets(config: XlaConfig) -> dict[str, dict[str, tuple[str, float]]]:
+    """Per persona, each sample-based XLA objective's touch point and error budget."""
+    budgets: dict[str, dict[str, tuple[str, float]]] = {}
+    for persona, objectives in config.objectives.items():
+        for objective in objectives:
+            if objective.kind == "share_within":
+                budget = 1 - objective.target
+            elif objective.kind == "frustrating_share_at_most":
+                budget = objective.target
+            else:
+                continue
+            budgets.setdefault(persona, {})[objective.id] = (objective.touch_point, budget)
+    return budgets
