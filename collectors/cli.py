@@ -279,6 +279,30 @@ def dashboards_generate() -> None:
         click.echo(path)
 
 
+@main.command()
+@click.option(
+    "--config",
+    "config_path",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="Notifier YAML (collectors/notifier/config.py documents it).",
+)
+@click.option("--once", is_flag=True, help="Stop when the notices topic is drained.")
+def notify(config_path: str, once: bool) -> None:
+    """Tell the people a dip affects, by e-mail or chat (needs XLAPULSE_PSEUDONYM_KEY)."""
+    from xlapulse.collectors.notifier.config import load_notifier_config
+    from xlapulse.collectors.notifier.directory import DirectoryError
+    from xlapulse.collectors.notifier.run import run
+    from xlapulse.collectors.privacy import PseudonymKeyError
+    from xlapulse.collectors.yamlfile import YamlFileError
+
+    try:
+        counts = run(load_notifier_config(config_path), once=once)
+    except (YamlFileError, DirectoryError, PseudonymKeyError, OSError) as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(" ".join(f"{key}={value}" for key, value in sorted(counts.items())) or "nothing")
+
+
 main.add_command(collector_commands.collector)
 
 if __name__ == "__main__":

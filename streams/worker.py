@@ -20,10 +20,10 @@ from xlapulse.streams.dips.alertmanager import AlertmanagerError
 
 def check_alertmanager(settings: XlapulseSettings) -> None:
     """Fail at start-up, with the reason, when the configured Alertmanager cannot be used."""
-    forwarder = alert_forwarder(settings)
-    if forwarder is None:
-        return
     try:
+        forwarder = alert_forwarder(settings)
+        if forwarder is None:
+            return
         version = asyncio.run(forwarder.client.check())
     except AlertmanagerError as error:
         raise SystemExit(f"xlapulse worker: Alertmanager: {error}") from error

@@ -42,7 +42,9 @@ class DipSettings(BaseModel):
 
     #: a dip opens only once this many distinct people were affected since its onset
     min_affected_people: Annotated[int, Field(ge=5)] = 5
-    #: the rolling window the peer and seasonal detectors compare, in minutes
+    #: the rolling windows the peer and seasonal detectors compare, in minutes: the short
+    #: one sees an acute outage at a busy site at once, the long one a sparse trickle
+    short_window_minutes: Minutes = 5
     window_minutes: Minutes = 15
     #: the peers' pooled rate, for the significance test, is taken over this many minutes
     reference_minutes: Minutes = 60
@@ -92,6 +94,8 @@ class DipSettings(BaseModel):
     def _consistent(self) -> DipSettings:
         if self.hold_z > self.open_z:
             raise ValueError("hold_z must not be above open_z")
+        if self.short_window_minutes > self.window_minutes:
+            raise ValueError("short_window_minutes must not be above window_minutes")
         if self.seasonal_min_weeks > self.seasonal_weeks:
             raise ValueError("seasonal_min_weeks must not be above seasonal_weeks")
         return self

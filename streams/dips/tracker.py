@@ -40,6 +40,9 @@ from xlapulse.streams.dips.settings import DipSettings
 from xlapulse.streams.scoring.xla import XlaConfig
 
 WEEK_MS = 7 * 24 * 3_600_000
+#: a site whose clock is this far behind the evaluated minute is not used as a peer
+#: (its window would be incomplete)
+PEER_LAG_TOLERANCE_MS = 2 * MINUTE_MS
 HOUR_MS = 3_600_000
 
 
@@ -92,7 +95,12 @@ class PersonaSeries:
     #: scope key -> hour of week -> metric -> past weeks' values (oldest first)
     seasonal_history: dict[str, dict[int, dict[str, list[float]]]] = field(default_factory=dict)
     dips: dict[str, Dip] = field(default_factory=dict)
+    #: the latest finished minute of each site: stage 1 finishes a (persona, site)'s
+    #: minutes in order on one partition, so this is that site's event-time watermark
+    site_clock_ms: dict[str, int] = field(default_factory=dict)
+    #: the minute being evaluated (a site's clock), and the latest of all sites
     clock_ms: int = 0
+    latest_ms: int = 0
     #: the clock's hour when old buckets were last dropped
     pruned_hour: int = -1
 
@@ -107,16 +115,22 @@ class DipTracker:
     personas: dict[str, PersonaSeries] = field(default_factory=dict)
 
     def add(self, bucket: MinuteBucket) -> list[Dip]:
-        """Store a finished bucket (replacing an earlier copy); transitions it caused."""
+        """Store a finished bucket (replacing an earlier copy); transitions it caused.
+
+        A bucket that moves its site's clock on evaluates that site's scopes at the new
+        minute; the other sites are their peers as far as their own clocks have come.
+        """
         series = self.personas.setdefault(bucket.scope.persona, PersonaSeries(bucket.scope.persona))
         series.buckets.setdefault(bucket.scope.key(), {})[bucket.minute_ms] = bucket
-        if bucket.minute_ms <= series.clock_ms:
+        site = bucket.scope.site
+        previous = series.site_clock_ms.get(site, 0)
+        if bucket.minute_ms <= previous:
             return []
-        previous = series.clock_ms
-        series.clock_ms = bucket.minute_ms
-        if previous and series.clock_ms // HOUR_MS > previous // HOUR_MS:
-            self._remember_hours(series, previous)
-        return self._evaluate(series)
+        series.site_clock_ms[site] = series.clock_ms = bucket.minute_ms
+        series.latest_ms = max(series.latest_ms, bucket.minute_ms)
+        if previous and bucket.minute_ms // HOUR_MS > previous // HOUR_MS:
+            self._remember_hours(series, previous, site)
+        return self._evaluate(series, site)
 
     def finish(self) -> list[Dip]:
         """Close every open dip at the clock (the end of a back-test); drop candidates."""
@@ -125,7 +139,7 @@ class DipTracker:
             for key, dip in list(series.dips.items()):
                 del series.dips[key]
                 if dip.state in ("opened", "updated"):
-                    dip.state, dip.event_time_ms = "closed", series.clock_ms + MINUTE_MS
+                    dip.state, dip.event_time_ms = "closed", series.latest_ms + MINUTE_MS
                     closed.append(dip)
         return closed
 
@@ -143,43 +157,65 @@ class DipTracker:
             chosen = (bucket for bucket in wanted if bucket is not None)
         return WindowTotals.of(chosen, counts_only=counts_only)
 
-    def _evaluate(self, series: PersonaSeries) -> list[Dip]:
+    def _evaluate(self, series: PersonaSeries, site: str) -> list[Dip]:
         settings = self.settings
-        if series.clock_ms // HOUR_MS != series.pruned_hour:
+        if series.latest_ms // HOUR_MS != series.pruned_hour:
             self._prune(series)
-        windows = {
-            key: self._window(series, key, settings.window_minutes) for key in series.buckets
+        here = {key for key in series.buckets if Scope.from_key(key).site == site}
+        here |= {key for key, dip in series.dips.items() if dip.scope.site == site}
+        windows = {key: self._window(series, key, settings.window_minutes) for key in here}
+        candidates = [
+            key
+            for key in sorted(here)
+            if key in series.dips
+            or len(windows[key].affected_users) >= settings.min_people_in_window
+        ]
+        if not candidates:
+            return []  # no detector can fire on fewer people: skip the work
+        touch_points = {Scope.from_key(key).touch_point for key in candidates}
+        current = {
+            site_name
+            for site_name, clock in series.site_clock_ms.items()
+            if clock >= series.clock_ms - PEER_LAG_TOLERANCE_MS
         }
-        #: the peers' rates are estimated over a longer window, so that a quiet quarter
-        #: hour elsewhere does not make a site's ordinary failures look significant
+        peers_of = [
+            key
+            for key in series.buckets
+            if (scope := Scope.from_key(key)).touch_point in touch_points
+            and scope.site != site
+            and scope.site in current
+        ]
+        windows.update(
+            (key, self._window(series, key, settings.window_minutes)) for key in peers_of
+        )
+        short_windows = {
+            key: self._window(series, key, settings.short_window_minutes)
+            for key in (*candidates, *peers_of)
+        }
         references = {
             key: self._window(series, key, settings.reference_minutes, counts_only=True)
-            for key in series.buckets
+            for key in peers_of
         }
         transitions = []
-        for key in sorted(set(windows) | set(series.dips)):
-            totals = windows.get(key) or WindowTotals()
-            if (
-                key not in series.dips
-                and len(totals.affected_users) < settings.min_people_in_window
-            ):
-                continue  # no detector can fire on fewer people: skip the work
+        for key in candidates:
             scope = Scope.from_key(key)
-            findings = [
-                finding
-                for finding in (
-                    self._burn(series, scope),
+            findings = [self._burn(series, scope)]
+            for window in (short_windows, windows):
+                findings.append(
                     peer(
-                        totals,
-                        self._peers(windows, scope),
+                        window[key],
+                        self._peers(window, scope),
                         self._peers(references, scope),
                         settings,
-                    ),
-                    seasonal(totals, self._history(series, key), settings),
+                    )
                 )
-                if finding is not None
-            ]
-            transition = self._advance(series, scope, findings, totals)
+                findings.append(seasonal(window[key], self._history(series, key), settings))
+            transition = self._advance(
+                series,
+                scope,
+                [finding for finding in findings if finding is not None],
+                windows[key],
+            )
             if transition is not None:
                 transitions.append(transition)
         return transitions
@@ -329,8 +365,8 @@ class DipTracker:
     # --- history -----------------------------------------------------------
 
     def _prune(self, series: PersonaSeries) -> None:
-        series.pruned_hour = series.clock_ms // HOUR_MS
-        keep_from = series.clock_ms - self.settings.history_minutes() * MINUTE_MS
+        series.pruned_hour = series.latest_ms // HOUR_MS
+        keep_from = series.latest_ms - self.settings.history_minutes() * MINUTE_MS
         for key in list(series.buckets):
             per_minute = series.buckets[key]
             for minute in [m for m in per_minute if m < keep_from]:
@@ -338,11 +374,13 @@ class DipTracker:
             if not per_minute and key not in series.dips:
                 del series.buckets[key]
 
-    def _remember_hours(self, series: PersonaSeries, previous_clock_ms: int) -> None:
-        """At an hour's end, each scope's metrics of that hour join its seasonal history."""
+    def _remember_hours(self, series: PersonaSeries, previous_clock_ms: int, site: str) -> None:
+        """At an hour's end, the site's scopes' metrics of that hour join their history."""
         hour_start = previous_clock_ms - previous_clock_ms % HOUR_MS
         hour_of_week = (hour_start % WEEK_MS) // HOUR_MS
         for key, per_minute in series.buckets.items():
+            if Scope.from_key(key).site != site:
+                continue
             totals = WindowTotals.of(
                 b for minute, b in per_minute.items() if hour_start <= minute < hour_start + HOUR_MS
             )

@@ -36,6 +36,11 @@ journey             journey_formula_version     users, mean_score, worst_score,
 user_score          -                           user_id (pseudonym), score, samples
 ==================  ==========================  ========================================
 
+``dip`` (``streams/dips/publish.py``) is tagged ``persona``, ``site``, ``touch_point``,
+``detector``, ``severity`` and ``state`` (no window: one point per transition, at its
+event time) with fields dip_id, affected_people (>= 5), time_lost_s, tickets,
+likely_cause, summary.
+
 The timestamp is the window start (``user_score``: plus a per-user offset
 inside the window). Tags + timestamp identify a cell, so a rewritten cell
 overwrites its point: replays are idempotent.
@@ -55,6 +60,7 @@ TAG_KEYS: dict[str, frozenset[str]] = {
     "sentiment": BASE_TAG_KEYS,
     "journey": BASE_TAG_KEYS | {"journey_formula_version"},
     "user_score": BASE_TAG_KEYS,
+    "dip": frozenset({"persona", "site", "touch_point", "detector", "severity", "state"}),
 }
 
 
