@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from xlapulse.collectors.contract.events import EventBase, event_time_ms
+from xlapulse.collectors.contract.outputs import DipEvent
 from xlapulse.collectors.simulator.fleet import Fleet
 from xlapulse.collectors.simulator.scenario import (
     IncidentBase,
@@ -121,6 +122,8 @@ def run_demo(
         else "xlapulse demo"
     )
     count = _feed(pipeline, stream, console, live, settings.seconds_per_half_day, title)
+    for dip in pipeline.finish_dips().events[len(pipeline.dips.events) :]:
+        console.print(dip_line(dip))
     summary = summarize(pipeline, count)
     console.print(summary)
     report_path = None
@@ -132,6 +135,7 @@ def run_demo(
             dead_letters=pipeline.outcomes["dead_letter"],
             invitations=len(pipeline.invitations),
             incidents=incidents,
+            dips=pipeline.dips.events,
         )
         records, cells = pipeline.records.values(), pipeline.cells.values()
         page = render_report(records, cells, pipeline.config, run)
@@ -155,13 +159,19 @@ def _feed(
             pipeline.feed_event(event)
             count += 1
         pipeline.flush()
+        for dip in pipeline.dips.events:
+            console.print(dip_line(dip))
         console.print(_view(pipeline, title, count))
         return count
     with Live(console=console, auto_refresh=False, vertical_overflow="visible") as view:
         for batch in _half_days(events):
+            shown = len(pipeline.dips.events)
             for event in batch:
                 pipeline.feed_event(event)
             count += len(batch)
+            for dip in pipeline.dips.events[shown:]:
+                if dip.state != "updated":
+                    view.console.print(dip_line(dip))
             pipeline.flush()
             view.update(_view(pipeline, title, count, batch[-1]), refresh=True)
             time.sleep(pause_s)
@@ -182,6 +192,16 @@ def _view(pipeline: InProcessPipeline, title: str, count: int, last: EventBase |
     )
 
 
+def dip_line(dip: DipEvent) -> str:
+    """One line per dip transition, as the demo prints them while it runs."""
+    colour = {"opened": "red", "updated": "yellow", "closed": "green"}[dip.state]
+    cause = f": {dip.likely_cause}" if dip.likely_cause else ""
+    return (
+        f"[{colour}]dip {dip.state}[/] {dip.event_time:%a %H:%M} UTC  {dip.touch_point} for "
+        f"{dip.persona} at {dip.site}, {dip.affected_people} people ({dip.detector}){cause}"
+    )
+
+
 def summarize(pipeline: InProcessPipeline, events: int) -> str:
     """Plain-text findings: where each touch point was worst, and the run's totals."""
     records = list(pipeline.records.values())
@@ -197,6 +217,13 @@ def summarize(pipeline: InProcessPipeline, events: int) -> str:
         lines.append(
             f"    {worst.touch_point:<13} {worst.score:5.1f}  {worst.persona} at {worst.site}, "
             f"{day_label(worst.window_start_ms)} ({worst.samples} samples)"
+        )
+    opened = [dip for dip in pipeline.dips.events if dip.state == "opened"]
+    lines.append(f"  journey dips detected: {len(opened)}")
+    for dip in opened:
+        lines.append(
+            f"    {dip.event_time:%a %H:%M} UTC {dip.touch_point:<8} {dip.persona} at "
+            f"{dip.site}: {dip.affected_people} people, {dip.likely_cause or 'cause unknown'}"
         )
     vpn = site_scores(records, "vpn")
     if vpn:

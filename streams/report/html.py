@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
 
+from xlapulse.collectors.contract.outputs import DipEvent
 from xlapulse.streams.report import plots
 from xlapulse.streams.report.summary import (
     all_personas,
@@ -57,6 +58,61 @@ class RunInfo:
     invitations: int
     #: (name, start ms, end ms) of known incidents, shaded in the score plot
     incidents: Sequence[tuple[str, int, int]] = field(default_factory=tuple)
+    #: the dip events the run published (opened, updated, closed)
+    dips: Sequence[DipEvent] = field(default_factory=tuple)
+
+
+def dip_spans(dips: Sequence[DipEvent]) -> list[tuple[DipEvent, int]]:
+    """Each dip's opening event and when it closed (epoch ms)."""
+    opened = {dip.dip_id: dip for dip in dips if dip.state == "opened"}
+    closed = {dip.dip_id: dip for dip in dips if dip.state == "closed"}
+    spans = []
+    for dip_id, first in opened.items():
+        end = closed.get(dip_id, first)
+        spans.append((first, int(end.event_time.timestamp() * 1000)))
+    return sorted(spans, key=lambda span: span[0].event_time)
+
+
+def dips_section(dips: Sequence[DipEvent]) -> str:
+    spans = dip_spans(dips)
+    if not spans:
+        return _section("dips", "Journey dips", _p("No dip was detected in this run.", "muted"))
+    return _section(
+        "dips",
+        "Journey dips",
+        _p(
+            "Each dip as it opened: where, which detector saw it, how many people it had "
+            "affected (at least 5) and the likely cause the signals name; marked in the "
+            "score plot above."
+        ),
+        _table(
+            (
+                "opened",
+                "closed",
+                "persona",
+                "site",
+                "touch point",
+                "detector",
+                "severity",
+                "people",
+                "likely cause",
+            ),
+            (
+                (
+                    f"{first.event_time:%a %H:%M}",
+                    datetime.fromtimestamp(end_ms / 1000, UTC).strftime("%a %H:%M"),
+                    first.persona,
+                    first.site,
+                    first.touch_point,
+                    first.detector,
+                    first.severity,
+                    first.affected_people,
+                    first.likely_cause or "",
+                )
+                for first, end_ms in spans
+            ),
+        ),
+    )
 
 
 def _day(ms: int) -> str:
@@ -126,7 +182,19 @@ def scores_section(records: list[Record], run: RunInfo) -> str:
     return _section(
         "scores",
         "Scores over time per persona",
-        plots.scores_over_time(hourly_overall(records), run.incidents),
+        plots.scores_over_time(
+            hourly_overall(records),
+            run.incidents,
+            [
+                (
+                    first.persona,
+                    f"{first.touch_point} {first.site}",
+                    int(first.event_time.timestamp() * 1000),
+                    end_ms,
+                )
+                for first, end_ms in dip_spans(run.dips)
+            ],
+        ),
         _p("The lowest day score of each touch point, and where it happened:"),
         _table(
             ("touch point", "persona", "site", "day", "score", "samples"),
@@ -290,6 +358,7 @@ def render_report(
         (
             header,
             scores_section(records, run),
+            dips_section(run.dips),
             journeys_section(cells),
             compliance_section(records),
             tickets_section(records),

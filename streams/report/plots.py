@@ -82,11 +82,13 @@ def _with_gaps(points: Sequence[tuple[int, float]]) -> tuple[list[datetime], lis
 def scores_over_time(
     hourly: dict[str, dict[str, list[tuple[int, float]]]],
     incidents: Sequence[tuple[str, int, int]] = (),
+    dips: Sequence[tuple[str, str, int, int]] = (),
 ) -> str:
-    """One panel per persona, a line per site: hourly overall scores; incidents shaded."""
+    """One panel per persona, a line per site: hourly overall scores; incidents shaded;
+    ``dips`` (persona, label, opened ms, closed ms) marked on their persona's panel."""
     title = (
         "Overall experience score per hour (0-100) per persona and site; "
-        "incidents shaded, 70 = issues line"
+        "incidents shaded, detected dips marked, 70 = issues line"
     )
     if not hourly:
         return _empty(title)
@@ -110,6 +112,19 @@ def scores_over_time(
             for name, start_ms, end_ms in incidents:
                 axis.axvspan(_time_label(start_ms), _time_label(end_ms), color="#ffcdd2", alpha=0.6)
                 axis.annotate(name, (_time_label(start_ms), 104), fontsize=7, color=POOR_COLOUR)
+            marked = [dip for dip in dips if dip[0] == persona]
+            for index, (_, label, opened_ms, closed_ms) in enumerate(marked):
+                height = 8 + (index % 4) * 6
+                axis.hlines(
+                    height,
+                    _time_label(opened_ms),
+                    _time_label(closed_ms),
+                    color="#6a1b9a",
+                    linewidth=3,
+                )
+                axis.annotate(
+                    label, (_time_label(opened_ms), height + 1.5), fontsize=6, color="#6a1b9a"
+                )
             axis.axhline(70, color=POOR_COLOUR, linewidth=0.6, linestyle="--")
             axis.set_title(persona.replace("_", " "), loc="left")
             axis.set_ylim(0, 112)

@@ -9,6 +9,7 @@ developers at Eindhoven are too few to be shown at all.
 from __future__ import annotations
 
 import hashlib
+import uuid
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 
@@ -208,7 +209,7 @@ def test_the_report_has_every_section_and_plot_with_the_pipelines_numbers(
     page = render_report(pipeline.records.values(), pipeline.cells.values(), pipeline.config, run)
     parsed = _Page()
     parsed.feed(page)
-    assert parsed.sections == ["scores", "journeys", "xla", "tickets", "formula"]
+    assert parsed.sections == ["scores", "dips", "journeys", "xla", "tickets", "formula"]
     assert parsed.svg_count == 5
     for title in (
         "Overall experience score per hour",
@@ -247,7 +248,7 @@ def test_an_empty_run_still_renders_every_section_saying_there_is_no_data() -> N
     page = render_report([], [], empty.config, run)
     parsed = _Page()
     parsed.feed(page)
-    assert parsed.sections == ["scores", "journeys", "xla", "tickets", "formula"]
+    assert parsed.sections == ["scores", "dips", "journeys", "xla", "tickets", "formula"]
     assert parsed.svg_count == 5
     assert page.count(plots.NO_DATA) == 5
 
@@ -272,3 +273,49 @@ def test_the_overall_of_all_sites_weights_touch_points_like_the_engine(pipeline)
     )
     assert combined["field_worker", "overall"].score == pytest.approx(expected)
     assert combined["field_worker", "vpn"].score < 100.0
+
+
+def test_dips_are_listed_and_marked_on_the_score_plot(pipeline) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from xlapulse.collectors.contract.outputs import DipEvent
+
+    opened_at = datetime.fromtimestamp(DAY_MS / 1000, UTC) + timedelta(hours=10, minutes=3)
+
+    def dip(state: str, at: datetime) -> DipEvent:
+        return DipEvent(
+            event_id=uuid.uuid4(),
+            event_time=at,
+            dip_id="dip_" + "c" * 20,
+            state=state,
+            persona="field_worker",
+            site="utrecht",
+            touch_point="vpn",
+            detector="burn_rate",
+            severity="critical",
+            onset_time=opened_at - timedelta(minutes=3),
+            affected_people=7,
+            time_lost_s=2100.0,
+            tickets=2,
+            likely_cause="VPN drops (gateway vpn-utr-01) since 10:00 UTC",
+            summary="vpn for field_worker at utrecht",
+            metric="badness",
+            value=1.0,
+            reference=0.0,
+        )
+
+    run = RunInfo(
+        title="test day",
+        description="",
+        events=1,
+        dead_letters=0,
+        invitations=0,
+        dips=[dip("opened", opened_at), dip("closed", opened_at + timedelta(hours=2))],
+    )
+    page = render_report(pipeline.records.values(), pipeline.cells.values(), pipeline.config, run)
+    parsed = _Page()
+    parsed.feed(page)
+    row = next(r for r in parsed.rows["dips"] if r and r[2:5] == ["field_worker", "utrecht", "vpn"])
+    assert row[5:8] == ["burn_rate", "critical", "7"]
+    assert row[8] == "VPN drops (gateway vpn-utr-01) since 10:00 UTC"
+    assert "vpn utrecht" in page, "the dip's label on the score plot"
