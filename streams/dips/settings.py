@@ -64,7 +64,8 @@ class DipSettings(BaseModel):
     #: the least difference from the reference that counts, per metric
     min_badness_delta: Annotated[float, Field(gt=0, le=1)] = 0.2
     min_time_lost_delta_s: Positive = 10.0
-    #: a candidate must fire in this many minutes before it opens (minimum duration)
+    #: a candidate opens only when it still fires this many minutes after its onset
+    #: began (counting the onset's minute: the minimum duration, in event time)
     min_firing_minutes: Minutes = 2
     #: a candidate that has not fired for this long is dropped; an open dip closes
     #: after this many minutes without firing (hysteresis)

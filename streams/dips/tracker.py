@@ -9,7 +9,8 @@ InfluxDB point, alert, notice). Pure: no Faust, Kafka or InfluxDB.
 Rules every dip follows (``DipSettings``):
 
 * a detector *fires* on a scope: a candidate starts, with its onset at that minute;
-* the candidate opens once it fired in ``min_firing_minutes`` minutes and at least
+* the candidate opens when it fires again at least ``min_firing_minutes`` - 1 minutes
+  after its onset (a minimum duration in event time) and at least
   ``min_affected_people`` distinct people had a tolerating or frustrating sample in the
   scope since the onset (so a sparse print outage opens when the fifth person is hit);
   a candidate that stops firing for ``candidate_grace_minutes`` is dropped unseen;
@@ -56,7 +57,6 @@ class Dip:
     onset_ms: int
     severity: str = "warning"
     state: str = "candidate"
-    firing_minutes: int = 0
     last_firing_ms: int = 0
     last_holding_ms: int = 0
     last_update_ms: int = 0
@@ -125,7 +125,12 @@ class DipTracker:
         site = bucket.scope.site
         previous = series.site_clock_ms.get(site, 0)
         if bucket.minute_ms <= previous:
-            return []
+            # A late minute (its observations came from a slower input partition) still
+            # counts while it is inside the window: judge the site again at its clock.
+            if bucket.minute_ms <= previous - self.settings.window_minutes * MINUTE_MS:
+                return []
+            series.clock_ms = previous
+            return self._evaluate(series, site)
         series.site_clock_ms[site] = series.clock_ms = bucket.minute_ms
         series.latest_ms = max(series.latest_ms, bucket.minute_ms)
         if previous and bucket.minute_ms // HOUR_MS > previous // HOUR_MS:
@@ -270,7 +275,6 @@ class DipTracker:
             )
             self._describe(dip, first, series)
         if firing:
-            dip.firing_minutes += 1
             dip.last_firing_ms = now
         if holding:
             dip.last_holding_ms = now
@@ -280,10 +284,8 @@ class DipTracker:
             if now - dip.last_firing_ms >= settings.candidate_grace_minutes * MINUTE_MS:
                 del series.dips[key]
                 return None
-            if (
-                dip.firing_minutes >= settings.min_firing_minutes
-                and dip.affected_people >= settings.min_affected_people
-            ):
+            lasted = now - dip.onset_ms >= (settings.min_firing_minutes - 1) * MINUTE_MS
+            if firing and lasted and dip.affected_people >= settings.min_affected_people:
                 dip.state, dip.severity = "opened", severity
                 return self._emit(dip, now)
             return None

@@ -359,3 +359,20 @@ def test_a_site_whose_minutes_arrive_after_its_peers_is_still_judged() -> None:
     assert [t.state for t in transitions][0] == "opened"
     assert [t.state for t in transitions][-1] == "closed"
     assert transitions[0].event_time_ms - transitions[0].onset_ms <= 3 * MINUTE_MS
+
+
+def test_failures_that_arrive_late_still_open_a_dip_while_in_the_window() -> None:
+    """Observations of one site come from users on several input partitions, so some of
+    a minute's failures can arrive after the site's clock has moved on."""
+    tracker = DipTracker(SETTINGS, {})
+    on_time = [bucket("utrecht", m, 2, 0, 900) for m in range(0, 31)]
+    feed(tracker, calm(range(0, 31)) + on_time)
+    late = []
+    for minute in range(22, 31):
+        replaced = bucket("utrecht", minute, 2, 3, first_user=3 * minute)
+        late += tracker.add(replaced)
+    assert [dip.state for dip in late] == ["opened"]
+    assert late[0].onset_ms == T0 + 22 * MINUTE_MS
+    assert late[0].event_time_ms == T0 + 30 * MINUTE_MS, "judged at the site's clock"
+    stale = bucket("utrecht", 2, 0, 9, first_user=500)
+    assert tracker.add(stale) == [], "older than the window: stored, not judged again"
