@@ -4,7 +4,7 @@ Reads: the endpoint, its seeded RNG for the day and the scenario's incidents.
 Writes: contract events into a list, plus ``Hurt`` records (moments that cost the
 user time) from which the service desk model files tickets and survey answers, and
 into ``DayContext.hits`` who each incident touched when (the scenario's truth).
-Calls are drawn in ``calls.py``, session state changes in ``sessions.py``.
+Calls are drawn in ``calls.py``, the session's state changes in ``sessions.py``.
 
 Baseline draws come from the endpoint-day RNG in a fixed order; incident effects
 draw from a separate RNG per incident, so a scenario changes only what falls
@@ -35,6 +35,7 @@ from xlapulse.collectors.simulator.rhythm import (
     poisson,
 )
 from xlapulse.collectors.simulator.samples import SAMPLE_BITS
+from xlapulse.collectors.simulator.sessions import session_events
 
 LOGON_SPREAD_SIGMA = 0.35  # lognormal sigma of logon duration
 BOOT_MEDIAN_S = 40.0
@@ -87,6 +88,7 @@ def endpoint_day(
     out.append(boot)
     out.append(logon)
     session_start_min = workday.start_min + logon.logon_duration_ms / 60_000
+    session_events(endpoint, ctx, session_start_min, workday.end_min, out)
     offline: list[tuple[float, float]] = []
     if workday.remote:
         offline = _vpn(endpoint, ctx, rng, session_start_min, workday.end_min, out, hurts)
