@@ -18,10 +18,13 @@ incident's window:
 * a pair **left** the calm range when one of its cells was published below its calm
   floor; **first leave** is the event time of the first such publication, in minutes
   after the incident's onset; a pair the calm weeks never published has no floor
-  (``no_calm``) and cannot leave.
+  (``no_calm``) and cannot leave;
+* **twin left**: the pairs whose cells the calm twin published below their floor in
+  the same windows: leaves that happen without the incident (the floor, taken from
+  other weeks, is not a guarantee), so a leave counts for the incident only beyond it.
 
 Rows are made for the incident's own touch point and for every other touch point
-(``overall`` included) whose cells left the calm range.
+(``overall`` included) where more pairs left than in the calm twin.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ class Visibility:
     published_pairs: int  # pairs with at least one published cell in the window
     no_calm_pairs: int  # published now, never in the calm weeks
     left_pairs: int
+    twin_left_pairs: int  # the same cells of the calm twin below their floor
     baseline: float | None
     calm_floor: float | None  # of the pair where the worst score was published
     worst: float | None
@@ -63,7 +67,7 @@ def visibility(
     for touch_point in touch_points:
         for window in SCORE_WINDOWS:
             row = _row(incident, touch_point, window, scores, twin_scores, calm)
-            if touch_point == incident.scope.touch_point or row.left:
+            if touch_point == incident.scope.touch_point or row.left_pairs > row.twin_left_pairs:
                 rows.append(row)
     return rows
 
@@ -77,15 +81,14 @@ def _row(
     calm: RunDigest,
 ) -> Visibility:
     mine = [s for s in scores if s.touch_point == touch_point and s.window == window]
-    pairs = {(s.persona, s.site) for s in mine}
+    twins = [s for s in twin_scores if s.touch_point == touch_point and s.window == window]
     floors = {
-        pair: calm.ranges[key].floor
-        for pair in pairs
-        if (key := (*pair, touch_point, window)) in calm.ranges
+        (persona, site): calm_range.floor
+        for (persona, site, point, size), calm_range in calm.ranges.items()
+        if point == touch_point and size == window and incident.scope.covers(persona, site)
     }
-    below = [
-        s for s in mine if (s.persona, s.site) in floors and s.score < floors[(s.persona, s.site)]
-    ]
+    pairs = {(s.persona, s.site) for s in mine}
+    below = _below(mine, floors)
     worst = min(mine, key=lambda s: s.score, default=None)
     first = min((s.published_ms for s in below), default=None)
     return Visibility(
@@ -94,15 +97,19 @@ def _row(
         window=window,
         scope_pairs=len(incident.scope.personas) * len(incident.scope.sites),
         published_pairs=len(pairs),
-        no_calm_pairs=len(pairs) - len(floors),
+        no_calm_pairs=len(pairs - set(floors)),
         left_pairs=len({(s.persona, s.site) for s in below}),
-        baseline=_final_weighted(
-            [s for s in twin_scores if s.touch_point == touch_point and s.window == window]
-        ),
+        twin_left_pairs=len({(s.persona, s.site) for s in _below(twins, floors)}),
+        baseline=_final_weighted(twins),
         calm_floor=None if worst is None else floors.get((worst.persona, worst.site)),
         worst=None if worst is None else worst.score,
         first_leave_min=None if first is None else (first - incident.onset_ms) / 60_000,
     )
+
+
+def _below(scores: list[CellScore], floors: dict[tuple[str, str], float]) -> list[CellScore]:
+    """The values published below their pair's calm floor (pairs without one never are)."""
+    return [s for s in scores if s.score < floors.get((s.persona, s.site), float("-inf"))]
 
 
 def _final_weighted(scores: list[CellScore]) -> float | None:

@@ -134,6 +134,7 @@ def test_visibility_compares_each_pair_with_its_own_calm_floor() -> None:
             _score("kw", "rotterdam", "logon", "5m", 300_000, 90.0, 2 * minute),
             _score("dev", "rotterdam", "logon", "5m", 0, 30.0, minute),
             _score("kw", "rotterdam", "probe", "5m", 0, 95.0, minute),
+            _score("kw", "rotterdam", "overall", "5m", 0, 50.0, minute),
         ]
     )
     twin = RunDigest((incident,)).add_all(
@@ -141,6 +142,7 @@ def test_visibility_compares_each_pair_with_its_own_calm_floor() -> None:
             _score("kw", "rotterdam", "logon", "5m", ONSET_MS, 70.0, ONSET_MS + minute),
             _score("kw", "rotterdam", "logon", "5m", ONSET_MS, 80.0, ONSET_MS + 2 * minute),
             _score("dev", "rotterdam", "logon", "5m", ONSET_MS, 100.0, ONSET_MS + 2 * minute),
+            _score("kw", "rotterdam", "probe", "5m", ONSET_MS, 94.0, ONSET_MS + minute),
         ]
     )
     run = RunDigest((incident,)).add_all(
@@ -154,20 +156,24 @@ def test_visibility_compares_each_pair_with_its_own_calm_floor() -> None:
             _score("kw", "rotterdam", "probe", "5m", ONSET_MS, 90.0, ONSET_MS + 8 * minute),
             _score("dev", "rotterdam", "probe", "5m", ONSET_MS, 20.0, ONSET_MS + 9 * minute),
             _score("kw", "rotterdam", "logon", "1h", ONSET_MS, 20.0, ONSET_MS + minute),
+            _score("kw", "rotterdam", "overall", "5m", ONSET_MS, 40.0, ONSET_MS + 6 * minute),
         ]
     )
     rows = {(row.touch_point, row.window): row for row in visibility(incident, run, twin, calm)}
-    assert set(rows) == {("logon", "5m"), ("logon", "1h"), ("probe", "5m")}
+    # probe left its floor in the calm twin as well: not the incident's doing, no row
+    assert set(rows) == {("logon", "5m"), ("logon", "1h"), ("overall", "5m")}
     logon = rows[("logon", "5m")]
     # kw fell to 55 < its floor 60 three minutes in; dev's 35 stayed above its floor 30
     assert (logon.worst, logon.calm_floor) == (35.0, 30.0)
     assert (logon.published_pairs, logon.left_pairs, logon.scope_pairs) == (2, 1, 2)
+    assert logon.twin_left_pairs == 0
     assert logon.first_leave_min == 3.0
     assert logon.baseline == pytest.approx((80.0 + 100.0) / 2)  # final values, 10 samples each
     hourly = rows[("logon", "1h")]
     assert hourly.no_calm_pairs == 1 and not hourly.left and hourly.baseline is None
-    probe = rows[("probe", "5m")]  # kw's probe fell below its floor 95; dev has no floor
-    assert (probe.left_pairs, probe.no_calm_pairs, probe.first_leave_min) == (1, 1, 8.0)
+    overall = rows[("overall", "5m")]
+    assert (overall.left_pairs, overall.twin_left_pairs, overall.first_leave_min) == (1, 0, 6.0)
+    assert overall.baseline is None  # the twin published no overall cell
 
 
 def _truth(tickets: tuple[TicketTruth, ...], incident: IncidentTruth) -> ScenarioTruth:
