@@ -240,6 +240,52 @@ def backtest(
     click.echo(format_report(history, baseline_config, changed_config, scores, compliance, window))
 
 
+@main.command()
+@click.option(
+    "--scenario",
+    default="incident-week",
+    show_default=True,
+    help="Incident scenario: a packaged name or a YAML file.",
+)
+@click.option(
+    "--calm",
+    default="calm-weeks",
+    show_default=True,
+    help="Calm scenario giving each cell's calm range: a packaged name or a YAML file.",
+)
+@click.option("--endpoints", default=1000, show_default=True, help="Simulated workplaces.")
+@click.option("--seed", default=7, show_default=True, help="Random seed of the fleet.")
+@click.option(
+    "--first-day",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default="2026-11-23",
+    show_default=True,
+    help="First day of the incident run (a Monday); the calm run starts the Monday after it.",
+)
+@click.option(
+    "--flush-every", default=60, show_default=True, help="Publish every N s of event time."
+)
+def evaluate(
+    scenario: str, calm: str, endpoints: int, seed: int, first_day: datetime, flush_every: int
+) -> None:
+    """Score simulated incidents and calm weeks in-process; print visibility and correlation."""
+    from xlapulse.collectors.yamlfile import YamlFileError
+    from xlapulse.streams.evaluation.harness import RunSettings
+    from xlapulse.streams.evaluation.report import evaluate as run_evaluation
+    from xlapulse.streams.evaluation.report import format_evaluation
+
+    settings = RunSettings(
+        endpoints=endpoints, seed=seed, first_day=first_day.date(), flush_every_s=flush_every
+    )
+    try:
+        evaluation = run_evaluation(
+            scenario, calm, settings, progress=lambda line: click.echo(line, err=True)
+        )
+    except (YamlFileError, FileNotFoundError) as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(format_evaluation(evaluation))
+
+
 @main.group()
 def contract() -> None:
     """The event contract."""

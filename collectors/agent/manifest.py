@@ -23,6 +23,10 @@ EVENT_PURPOSE = {
     "call_quality": "the network quality of Teams call streams",
     "print_job": "whether a print job printed or failed, and on which printer",
     "synthetic_probe": "how fast the work applications answered a test request",
+    "session": (
+        "when you signed in, locked, unlocked and signed out (only to count the hours the "
+        "computer was in use, so problems can be counted per hour of use)"
+    ),
 }
 FIELD_WORDS = {
     "event_id": "a random-looking number that identifies the record",
@@ -31,6 +35,8 @@ FIELD_WORDS = {
     "device_id": "the computer's pseudonym (a keyed code, not its name)",
     "schema_version": "the format version",
     "event_type": "the kind of record",
+    "session_id": "the operating system's number for the sign-in session (not your name)",
+    "active_duration_s": "how long it was unlocked before this lock or sign-out, in seconds",
 }
 
 
@@ -88,11 +94,16 @@ def _field_lines(event_type: str, privacy: PrivacyDecisions) -> list[str]:
     for name in TELEMETRY_MODELS[event_type].model_fields:
         if name in ("schema_version", "event_type"):
             continue
-        words = FIELD_WORDS.get(name, name.replace("_", " ").replace(" ms", " (milliseconds)"))
-        words = words.replace(" s", " (seconds)") if name.endswith("_s") else words
+        words = FIELD_WORDS.get(name) or _words_of(name)
         state = "" if privacy.is_sent(event_type, name) else "  <- switched off"
         lines.append(f"      {name}: {words}{state}")
     return lines
+
+
+def _words_of(name: str) -> str:
+    """``boot_duration_ms`` -> ``boot duration (milliseconds)``; ``_s`` -> ``(seconds)``."""
+    words = name.replace("_", " ").replace(" ms", " (milliseconds)")
+    return words.replace(" s", " (seconds)") if name.endswith("_s") else words
 
 
 def _every(seconds: int) -> str:

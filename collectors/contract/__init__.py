@@ -20,6 +20,7 @@ _EVENT_NAMES = (
     "EventBase",
     "LogonEvent",
     "PrintJobEvent",
+    "SessionEvent",
     "SurveyAnswerEvent",
     "TelemetryEvent",
     "TicketEvent",

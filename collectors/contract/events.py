@@ -13,7 +13,8 @@ Rules that hold for every event:
   ``xlapulse.collectors.privacy``). The patterns below reject raw user names,
   so an identity can never reach Kafka in clear text by accident.
 * ``schema_version`` is ``MAJOR.MINOR``; minor versions only add optional
-  fields, and consumers are upgraded before producers.
+  fields or new event types, and consumers are upgraded before producers (a
+  consumer of an older minor version dead-letters an event type it does not know).
 * Durations carry their unit in the name (``_ms``, ``_s``), ratios are 0..1.
 """
 
@@ -31,8 +32,8 @@ from pydantic import (
     TypeAdapter,
 )
 
-SCHEMA_VERSION = "1.2"  # 1.1 added synthetic_probe, survey_invitation, ticket SLA fields;
-# 1.2 added boot.previous_shutdown_duration_ms
+SCHEMA_VERSION = "1.3"  # 1.1 added synthetic_probe, survey_invitation, ticket SLA fields;
+# 1.2 added boot.previous_shutdown_duration_ms; 1.3 added the session event (exposure)
 SCHEMA_MAJOR = 1
 
 USER_PSEUDONYM_PATTERN = r"^u_[0-9a-f]{32}$"
@@ -173,6 +174,31 @@ class PrintJobEvent(TelemetryEvent):
     page_count: NonNegativeInt | None = None
 
 
+class SessionEvent(TelemetryEvent):
+    """A change of the user's interactive session on a device: the exposure denominator.
+
+    Active time is the time a session is started or unlocked and not yet locked or
+    ended; scores per active hour (crashes and hangs per hour of use, as Microsoft
+    Endpoint Analytics' mean time to failure) divide by it. Sources: Windows Security
+    4624 (interactive, remote interactive and cached logon types), 4800 locked, 4801
+    unlocked, 4647/4634 logoff, or Winlogon 7001/7002; systemd-logind's new and removed
+    sessions and Lock/Unlock; macOS loginwindow. Nothing about what the user does.
+    """
+
+    event_type: Literal["session"] = "session"
+    state: Literal["started", "locked", "unlocked", "ended"]
+    session_id: ShortText | None = Field(
+        default=None,
+        description="The operating system's id of the session (a Windows logon id, a logind "
+        "session id), so the changes of one session can be paired.",
+    )
+    active_duration_s: Annotated[int, Field(ge=0, le=31 * 86_400)] | None = Field(
+        default=None,
+        description="On locked and ended: seconds the session was active (unlocked) since "
+        "it started or was last unlocked, as the collector measured them.",
+    )
+
+
 # --- service desk, sentiment and directory ----------------------------------
 
 
@@ -252,6 +278,7 @@ TELEMETRY_TYPES: tuple[type[TelemetryEvent], ...] = (
     CallQualityEvent,
     PrintJobEvent,
     SyntheticProbeEvent,
+    SessionEvent,
 )
 
 Event = Annotated[
@@ -262,6 +289,7 @@ Event = Annotated[
     | CallQualityEvent
     | PrintJobEvent
     | SyntheticProbeEvent
+    | SessionEvent
     | TicketEvent
     | SurveyAnswerEvent
     | SurveyInvitationEvent

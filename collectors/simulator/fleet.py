@@ -20,8 +20,10 @@ import itertools
 import random
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from operator import attrgetter
+from typing import TYPE_CHECKING
 
 from xlapulse.collectors.contract.events import DirectoryAssignmentEvent, EventBase, LogonEvent
 from xlapulse.collectors.privacy import Pseudonymizer
@@ -47,6 +49,9 @@ from xlapulse.collectors.simulator.servicedesk import (
     ticket_lifecycle,
 )
 from xlapulse.collectors.simulator.telemetry import DayContext, Hurt, endpoint_day, morning
+
+if TYPE_CHECKING:
+    from xlapulse.collectors.simulator.truth import TruthLedger
 
 __all__ = ["PERSONA_PROFILES", "SITES", "Endpoint", "Fleet", "LogonIncident"]
 
@@ -99,17 +104,14 @@ class Fleet:
             )
         return endpoints
 
+    @property
+    def seed(self) -> int:
+        return self._seed
+
     def incidents(self, first_day: date | datetime) -> Incidents:
         """The scenario's incidents at absolute times, plus the legacy logon incidents."""
         resolved = self.scenario.resolve(local_day_of(first_day))
-        return Incidents(
-            logons=resolved.logons + self._logon_incidents,
-            vpn_outages=resolved.vpn_outages,
-            print_outages=resolved.print_outages,
-            app_releases=resolved.app_releases,
-            ticket_waves=resolved.ticket_waves,
-            starts=resolved.starts,
-        )
+        return replace(resolved, logons=resolved.logons + self._logon_incidents)
 
     def directory_events(self, at: datetime) -> Iterator[DirectoryAssignmentEvent]:
         """One assignment per user, as a directory sync at ``at`` would send.
@@ -153,29 +155,41 @@ class Fleet:
                 logons.append(logon)
         return iter(sorted(logons, key=_BY_TIME))
 
-    def events(self, first_day: date | datetime, days: int) -> Iterator[EventBase]:
+    def events(
+        self, first_day: date | datetime, days: int, ledger: TruthLedger | None = None
+    ) -> Iterator[EventBase]:
         """Directory assignments, then every event of ``days`` local days in event-time order.
 
         Ticket steps and survey answers that would fall after the span are not yielded,
-        as in an export cut at its end.
+        as in an export cut at its end. A ``ledger`` (``truth.py``) is told whom each
+        incident touched and why each ticket was filed; the events are the same with or
+        without one.
         """
         first = local_day_of(first_day)
         incidents = self.incidents(first)
         yield from self.directory_events(LocalDay(first).midnight_utc)
-        desk = _ServiceDesk(self._seed, self.endpoints, incidents)
+        desk = _ServiceDesk(self._seed, self.endpoints, incidents, ledger)
         for offset in range(days):
             day = LocalDay(first + timedelta(days=offset))
             with _collector_paused():
-                today = desk.flush(self._one_day(day, incidents, desk), day.end_utc)
+                today = desk.flush(self._one_day(day, incidents, desk, ledger), day.end_utc)
             yield from today
 
-    def _one_day(self, day: LocalDay, incidents: Incidents, desk: _ServiceDesk) -> list[EventBase]:
+    def _one_day(
+        self,
+        day: LocalDay,
+        incidents: Incidents,
+        desk: _ServiceDesk,
+        ledger: TruthLedger | None,
+    ) -> list[EventBase]:
         ctx = self._day_context(day, incidents)
         today: list[EventBase] = []
         for endpoint in self.endpoints:
             hurts = endpoint_day(endpoint, ctx, self._endpoint_rng(endpoint, day), today)
             desk.endpoint_day(endpoint, day, hurts)
         desk.ticket_waves()
+        if ledger is not None:
+            ledger.add_hits(ctx.hits)
         return today
 
     def _day_context(self, day: LocalDay, incidents: Incidents) -> DayContext:
@@ -226,8 +240,15 @@ def _collector_paused() -> Iterator[None]:
 class _ServiceDesk:
     """Turns hurts into tickets and survey answers, and holds events due on later days."""
 
-    def __init__(self, seed: int, endpoints: list[Endpoint], incidents: Incidents) -> None:
+    def __init__(
+        self,
+        seed: int,
+        endpoints: list[Endpoint],
+        incidents: Incidents,
+        ledger: TruthLedger | None = None,
+    ) -> None:
         self._seed, self._endpoints, self._incidents = seed, endpoints, incidents
+        self._ledger = ledger
         self._pending: list[tuple[datetime, int, EventBase]] = []
         self._order = itertools.count()
         self._week_lost_s = [0.0] * len(endpoints)
@@ -256,11 +277,14 @@ class _ServiceDesk:
                     hurt.lost_s,
                     with_device=True,
                 )
+                self._record_ticket(endpoint, request, hurt.category, hurt.incident)
                 ticket_lifecycle(endpoint, request, rng, out)
         if day.is_workday and rng.random() < NO_SIGNAL_TICKETS_PER_WORKDAY:
             ticket_id = f"SIM-{day.date:%Y%m%d}-{endpoint.index:06d}-nosignal"
             at = day.at(rng.uniform(8.5 * 60, 17 * 60))
-            ticket_lifecycle(endpoint, no_signal_request(endpoint, ticket_id, at, rng), rng, out)
+            request = no_signal_request(endpoint, ticket_id, at, rng)
+            self._record_ticket(endpoint, request, None, None)
+            ticket_lifecycle(endpoint, request, rng, out)
         if day.date.weekday() == 4 and rng.random() < PULSE_RESPONSE_CHANCE:
             at = day.at(rng.uniform(15 * 60, 16.5 * 60))
             pulse_answer(endpoint, at, self._week_lost_s[endpoint.index], rng, out)
@@ -296,8 +320,15 @@ class _ServiceDesk:
                     lost_s,
                     with_device=True,
                 )
+                self._record_ticket(endpoint, request, wave.category, wave.follows)
                 ticket_lifecycle(endpoint, request, rng, out)
         self._hold(out)
+
+    def _record_ticket(
+        self, endpoint: Endpoint, request: TicketRequest, cause: str | None, incident: str | None
+    ) -> None:
+        if self._ledger is not None:
+            self._ledger.add_ticket(endpoint, request, cause, incident)
 
     def _hold(self, events: list[EventBase]) -> None:
         for held in events:

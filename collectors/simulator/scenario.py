@@ -13,10 +13,15 @@ day, in Europe/Amsterdam local time, so one file fits any week::
         start: {day: 2, at: "07:00"}
         duration_min: 600
         extra_logon_s: 70
+
+Besides incidents the list holds the everyday noise of a calm week (``NOISE_KINDS``):
+the 9:00 logon storm, slower or quieter sites, harmless releases. Noise is not an
+incident: ``truth.py`` lists incidents only, and no ticket wave may follow noise.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from importlib import resources
 from pathlib import Path
@@ -36,8 +41,11 @@ from xlapulse.collectors.contract.events import TicketChannel
 from xlapulse.collectors.simulator.incidents import (
     ALL_SITES,
     AppRelease,
+    CallDegradation,
     Incidents,
     LogonIncident,
+    LogonStorm,
+    SiteConditions,
     TicketWaveRule,
     Window,
 )
@@ -115,6 +123,51 @@ class AppReleaseHang(IncidentBase):
     affected_share: Ratio
 
 
+class CallQualityDegraded(IncidentBase):
+    """A site's network degrades calls: each call in scope is poor with ``poor_share``."""
+
+    kind: Literal["call_quality_degraded"]
+    site: SiteName
+    personas: list[PersonaName] | None = Field(default=None, min_length=1)
+    poor_share: Ratio = 0.6
+
+
+# --- everyday noise (no incident) ----------------------------------------------------
+
+
+class AppReleaseHarmless(IncidentBase):
+    """Noise: a release that changes only the version its users report."""
+
+    kind: Literal["app_release"]
+    app: AppName
+    version: str = Field(min_length=1, max_length=40)
+    affected_share: Ratio
+
+
+class LogonStormNoise(StrictModel):
+    """Noise: every workday, logons around ``peak_at`` (local) take up to ``extra_logon_s``
+    longer, fading with a standard deviation of ``spread_min`` minutes."""
+
+    kind: Literal["logon_storm"]
+    name: IncidentName
+    site: SiteName | Literal["all"] = ALL_SITES
+    peak_at: str = Field(default="09:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    extra_logon_s: float = Field(gt=0, le=600)
+    spread_min: float = Field(default=15.0, gt=0, le=240)
+
+
+class SiteConditionsNoise(StrictModel):
+    """Noise: a site that is always a bit different (slower logons, a slower link, or
+    fewer remote days, which makes its VPN quiet)."""
+
+    kind: Literal["site_conditions"]
+    name: IncidentName
+    site: SiteName
+    extra_logon_s: float = Field(default=0.0, ge=0, le=600)
+    extra_connect_ms: int = Field(default=0, ge=0, le=10_000)
+    remote_day_factor: float = Field(default=1.0, ge=0, le=3)
+
+
 class TicketWave(StrictModel):
     """Users hit by incident ``follows`` file tickets ``delay_min`` after its start."""
 
@@ -134,22 +187,40 @@ INCIDENT_MODELS = (
     GpoSlowLogons,
     PrintServerDown,
     AppReleaseHang,
+    CallQualityDegraded,
     TicketWave,
+    AppReleaseHarmless,
+    LogonStormNoise,
+    SiteConditionsNoise,
 )
 INCIDENT_KINDS = frozenset(
     model.model_fields["kind"].annotation.__args__[0] for model in INCIDENT_MODELS
 )
+NOISE_KINDS = frozenset({"app_release", "logon_storm", "site_conditions"})
 Incident = Annotated[
-    VpnConcentratorFailure | GpoSlowLogons | PrintServerDown | AppReleaseHang | TicketWave,
+    VpnConcentratorFailure
+    | GpoSlowLogons
+    | PrintServerDown
+    | AppReleaseHang
+    | CallQualityDegraded
+    | TicketWave
+    | AppReleaseHarmless
+    | LogonStormNoise
+    | SiteConditionsNoise,
     Field(discriminator="kind"),
 ]
 
 
 class Scenario(StrictModel):
-    """A named list of incidents plus the probe interval of the synthetic probes."""
+    """A named list of incidents (and noise) plus the probe interval of the synthetic probes.
+
+    ``days`` is the span the scenario is written for (``xlapulse evaluate`` runs it
+    that long); ``None`` leaves the span to the caller.
+    """
 
     name: str = Field(min_length=1, max_length=80)
     description: str = ""
+    days: int | None = Field(default=None, ge=1, le=366)
     probe_interval_min: int = Field(default=30, ge=5, le=240)
     incidents: list[Incident] = Field(default_factory=list)
 
@@ -179,12 +250,17 @@ class Scenario(StrictModel):
         duplicates = sorted({name for name in names if names.count(name) > 1})
         if duplicates:
             raise ValueError(f"incident names must be unique: {', '.join(duplicates)}")
-        followable = {i.name for i in self.incidents if not isinstance(i, TicketWave)}
+        followable = {
+            i.name
+            for i in self.incidents
+            if not isinstance(i, TicketWave) and i.kind not in NOISE_KINDS
+        }
         for wave in self.incidents:
             if isinstance(wave, TicketWave) and wave.follows not in followable:
                 raise ValueError(
                     f"ticket wave {wave.name!r} follows {wave.follows!r}, which is not an "
-                    f"incident of this scenario (known: {', '.join(sorted(followable)) or 'none'})"
+                    f"incident (not noise) of this scenario "
+                    f"(known: {', '.join(sorted(followable)) or 'none'})"
                 )
         return self
 
@@ -195,37 +271,77 @@ class Scenario(StrictModel):
 
     def resolve(self, first_day: date) -> Incidents:
         """The incidents at absolute times, for a run whose first local day is ``first_day``."""
-        logons, vpn, prints, releases, waves = [], [], [], [], []
+        parts: dict[str, list] = {key: [] for key in _RESOLVED_PARTS}
         starts: dict[str, datetime] = {}
+        sites: dict[str, SiteConditions] = {}
         for incident in self.incidents:
             if isinstance(incident, TicketWave):
-                waves.append(_wave_rule(incident))
-                continue
-            start, end = incident.window(first_day)
-            starts[incident.name] = start
-            if isinstance(incident, GpoSlowLogons):
-                logons.append(
-                    LogonIncident(incident.site, start, end, incident.extra_logon_s, incident.name)
-                )
-            elif isinstance(incident, VpnConcentratorFailure):
-                personas = frozenset(incident.personas) if incident.personas else None
-                vpn.append(Window(incident.name, incident.site, start, end, personas))
-            elif isinstance(incident, PrintServerDown):
-                prints.append(Window(incident.name, incident.site, start, end))
+                parts["ticket_waves"].append(_wave_rule(incident))
+            elif isinstance(incident, LogonStormNoise):
+                parts["logon_storms"].append(_storm(incident))
+            elif isinstance(incident, SiteConditionsNoise):
+                sites[incident.site] = _site_conditions(incident, sites.get(incident.site))
             else:
-                releases.append(
-                    AppRelease(
-                        incident.name,
-                        incident.app,
-                        incident.version,
-                        start,
-                        end,
-                        incident.affected_share,
-                    )
-                )
+                start, end = incident.window(first_day)
+                if not isinstance(incident, AppReleaseHarmless):
+                    starts[incident.name] = start
+                part, resolved = _resolve_windowed(incident, start, end)
+                parts[part].append(resolved)
         return Incidents(
-            tuple(logons), tuple(vpn), tuple(prints), tuple(releases), tuple(waves), starts
+            **{key: tuple(values) for key, values in parts.items()}, starts=starts, sites=sites
         )
+
+
+_RESOLVED_PARTS = (
+    "logons",
+    "vpn_outages",
+    "print_outages",
+    "app_releases",
+    "ticket_waves",
+    "call_degradations",
+    "logon_storms",
+)
+
+
+def _resolve_windowed(incident: IncidentBase, start: datetime, end: datetime) -> tuple[str, object]:
+    """(the ``Incidents`` field, the resolved object) of an incident with a time window."""
+    if isinstance(incident, GpoSlowLogons):
+        return "logons", LogonIncident(
+            incident.site, start, end, incident.extra_logon_s, incident.name
+        )
+    if isinstance(incident, VpnConcentratorFailure | CallQualityDegraded):
+        personas = frozenset(incident.personas) if incident.personas else None
+        window = Window(incident.name, incident.site, start, end, personas)
+        if isinstance(incident, VpnConcentratorFailure):
+            return "vpn_outages", window
+        return "call_degradations", CallDegradation(window, incident.poor_share)
+    if isinstance(incident, PrintServerDown):
+        return "print_outages", Window(incident.name, incident.site, start, end)
+    assert isinstance(incident, AppReleaseHang | AppReleaseHarmless)
+    release = AppRelease(
+        incident.name, incident.app, incident.version, start, end, incident.affected_share
+    )
+    if isinstance(incident, AppReleaseHarmless):
+        release = replace(
+            release, hangs_per_hour=0.0, crashes_per_hour=0.0, slow_transactions_per_hour=0.0
+        )
+    return "app_releases", release
+
+
+def _storm(storm: LogonStormNoise) -> LogonStorm:
+    hour, minute = (int(part) for part in storm.peak_at.split(":"))
+    return LogonStorm(storm.site, hour * 60 + minute, storm.extra_logon_s, storm.spread_min)
+
+
+def _site_conditions(noise: SiteConditionsNoise, earlier: SiteConditions | None) -> SiteConditions:
+    """The site's conditions; a second entry for the same site adds to the first."""
+    base = earlier or SiteConditions(noise.site)
+    return SiteConditions(
+        noise.site,
+        base.extra_logon_s + noise.extra_logon_s,
+        base.extra_connect_ms + noise.extra_connect_ms,
+        base.remote_day_factor * noise.remote_day_factor,
+    )
 
 
 def _wave_rule(wave: TicketWave) -> TicketWaveRule:

@@ -2,7 +2,9 @@
 
 Reads: the endpoint, its seeded RNG for the day and the scenario's incidents.
 Writes: contract events into a list, plus ``Hurt`` records (moments that cost the
-user time) from which the service desk model files tickets and survey answers.
+user time) from which the service desk model files tickets and survey answers, and
+into ``DayContext.hits`` who each incident touched when (the scenario's truth).
+Calls are drawn in ``calls.py``, the session's state changes in ``sessions.py``.
 
 Baseline draws come from the endpoint-day RNG in a fixed order; incident effects
 draw from a separate RNG per incident, so a scenario changes only what falls
@@ -13,12 +15,12 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass, field
-from datetime import datetime
 
 from xlapulse.collectors.contract.events import BootEvent, EventBase, LogonEvent
 from xlapulse.collectors.simulator.build import event
-from xlapulse.collectors.simulator.incidents import Incidents, Window
+from xlapulse.collectors.simulator.calls import draw_calls
+from xlapulse.collectors.simulator.day import DayContext, Hurt, Workday
+from xlapulse.collectors.simulator.incidents import Window
 from xlapulse.collectors.simulator.profiles import (
     APPS,
     PERSONA_PROFILES,
@@ -32,7 +34,8 @@ from xlapulse.collectors.simulator.rhythm import (
     activity_minutes,
     poisson,
 )
-from xlapulse.collectors.simulator.samples import SAMPLE_BITS, SampleTables
+from xlapulse.collectors.simulator.samples import SAMPLE_BITS
+from xlapulse.collectors.simulator.sessions import session_events
 
 LOGON_SPREAD_SIGMA = 0.35  # lognormal sigma of logon duration
 BOOT_MEDIAN_S = 40.0
@@ -40,47 +43,13 @@ WEEKEND_SESSION_MIN = (45.0, 180.0)
 VPN_CONNECT_FAILURE_CHANCE = 0.02
 VPN_DROP_CHANCE = 0.05
 PRINT_FAILURE_CHANCE = 0.02
-BAD_CALL_CHANCE = 0.03
 PROBE_TIMEOUT_MS = 15_000
 TCP_CONNECT_TIMEOUT_MS = 21_000
 
 
-@dataclass(frozen=True)
-class Hurt:
-    """A moment that cost the user time; the service desk model may turn it into a ticket."""
-
-    at: datetime
-    category: str
-    lost_s: float
-    ticket_chance: float
-    incident: str | None = None
-
-
-@dataclass(frozen=True)
-class Workday:
-    """When one person works on one day (local minutes after midnight) and from where."""
-
-    start_min: float
-    end_min: float
-    remote: bool
-
-
-@dataclass
-class DayContext:
-    """What every endpoint of one simulated day shares."""
-
-    seed: int
-    day: LocalDay
-    incidents: Incidents
-    probe_interval_min: int
-    samples: SampleTables
-    release_users: dict[str, frozenset[int]] = field(default_factory=dict)
-
-    def incident_rng(self, endpoint: Endpoint, incident: str) -> random.Random:
-        return random.Random(f"{self.seed}:{endpoint.index}:{self.day.date}:{incident}")
-
-
-def plan_workday(endpoint: Endpoint, day: LocalDay, rng: random.Random) -> Workday | None:
+def plan_workday(
+    endpoint: Endpoint, day: LocalDay, rng: random.Random, remote_day_factor: float = 1.0
+) -> Workday | None:
     """The person's hours today: every weekday, rarely a short session at the weekend."""
     behaviour = endpoint.behaviour
     if not day.is_workday:
@@ -91,14 +60,16 @@ def plan_workday(endpoint: Endpoint, day: LocalDay, rng: random.Random) -> Workd
     start_min = behaviour.start_local_h * 60 + rng.gauss(0, behaviour.start_spread_min)
     start_min = min(max(start_min, 6 * 60), 12 * 60)
     length_min = behaviour.workday_h * 60 + rng.gauss(0, 30)
-    return Workday(start_min, start_min + length_min, rng.random() < behaviour.remote_day_share)
+    remote_share = behaviour.remote_day_share * remote_day_factor
+    return Workday(start_min, start_min + length_min, rng.random() < remote_share)
 
 
 def morning(
     endpoint: Endpoint, ctx: DayContext, rng: random.Random, hurts: list[Hurt]
 ) -> tuple[Workday | None, BootEvent | None, LogonEvent | None]:
     """The day plan, the boot and the logon: always the first draws of an endpoint-day."""
-    workday = plan_workday(endpoint, ctx.day, rng)
+    remote_day_factor = ctx.incidents.site(endpoint.site).remote_day_factor
+    workday = plan_workday(endpoint, ctx.day, rng, remote_day_factor)
     if workday is None:
         return None, None, None
     boot = _boot(endpoint, ctx, rng, workday, hurts)
@@ -117,12 +88,13 @@ def endpoint_day(
     out.append(boot)
     out.append(logon)
     session_start_min = workday.start_min + logon.logon_duration_ms / 60_000
+    session_events(endpoint, ctx, session_start_min, workday.end_min, out)
     offline: list[tuple[float, float]] = []
     if workday.remote:
         offline = _vpn(endpoint, ctx, rng, session_start_min, workday.end_min, out, hurts)
     for app_name in endpoint.behaviour.apps:
         _app(endpoint, ctx, rng, app_name, session_start_min, workday.end_min, out, hurts)
-    _calls(endpoint, ctx, rng, workday, session_start_min, out, hurts)
+    draw_calls(endpoint, ctx, rng, workday, session_start_min, out, hurts)
     if not workday.remote:
         _prints(endpoint, ctx, rng, session_start_min, workday.end_min, out, hurts)
     _probes(endpoint, ctx, rng, workday, session_start_min, offline, out)
@@ -167,7 +139,10 @@ def _logon(
 ) -> LogonEvent:
     when = ctx.day.at(workday.start_min)
     median_s = PERSONA_PROFILES[endpoint.persona][1]
-    base_s = median_s * math.exp(rng.gauss(0, LOGON_SPREAD_SIGMA))
+    everyday_s = ctx.incidents.everyday_logon_s(
+        endpoint.site, workday.start_min, ctx.day.is_workday
+    )
+    base_s = median_s * math.exp(rng.gauss(0, LOGON_SPREAD_SIGMA)) + everyday_s
     group_policy_share = rng.uniform(0.2, 0.4)
     extra_s = ctx.incidents.extra_logon_s(endpoint.site, when)
     duration_ms = round((base_s + extra_s) * 1000)
@@ -179,11 +154,11 @@ def _logon(
         "shell_start_duration_ms": round(base_ms * 0.15),
     }
     logon = event("logon", rng, when, endpoint.user_id, endpoint.device_id, fields)
+    incident = next((i.name for i in ctx.incidents.logons if i.extra_at(endpoint.site, when)), None)
+    if incident is not None:
+        ctx.hit(incident, endpoint, when)
     lost_s = base_s + extra_s - 2 * median_s
     if lost_s > 0:
-        incident = next(
-            (i.name for i in ctx.incidents.logons if i.extra_at(endpoint.site, when)), None
-        )
         hurts.append(Hurt(when, "logon", lost_s, 0.03, incident))
     return logon  # type: ignore[return-value]
 
@@ -280,6 +255,7 @@ def _outage_attempts(
         vpn.emit("failed", attempt, "gateway did not respond", 809, None, incident_rng)
         attempt += incident_rng.uniform(2.0, 8.0)
     back_at = max(attempt, outage_end + incident_rng.uniform(2.0, 15.0))
+    ctx.hit(window.name, endpoint, ctx.day.at(down_at))
     offline.append((down_at, back_at))
     hurts.append(Hurt(ctx.day.at(down_at), "vpn", (back_at - down_at) * 60, 0.3, window.name))
     if back_at < end_min:
@@ -366,9 +342,16 @@ def _app(
         for minute in minutes:
             writer.emit(rng, kind, minute, None)
     for release, first, last in releases:
+        if release.harmless:
+            continue
         release_rng = ctx.incident_rng(endpoint, release.name)
         hours_hit = (last - first) / 60
-        for kind, per_hour in (("hang", 3.0), ("crash", 0.8), ("slow_transaction", 2.0)):
+        rates = (
+            ("hang", release.hangs_per_hour),
+            ("crash", release.crashes_per_hour),
+            ("slow_transaction", release.slow_transactions_per_hour),
+        )
+        for kind, per_hour in rates:
             count = poisson(release_rng, per_hour * hours_hit)
             for minute in activity_minutes(release_rng, count, first, last):
                 writer.emit(release_rng, kind, minute, release.name)
@@ -417,69 +400,13 @@ class _AppWriter:
             self._hurts.append(Hurt(when, "application", rng.uniform(120, 600), 0.1, incident))
         if duration_ms is not None:
             fields["duration_ms"] = duration_ms
+        if incident is not None:
+            self._ctx.hit(incident, self._endpoint, when)
         user, device = self._endpoint.user_id, self._endpoint.device_id
         self._out.append(event("app_responsiveness", rng, when, user, device, fields))
 
 
-# --- calls, printing, probes ----------------------------------------------------------
-
-
-def _calls(
-    endpoint: Endpoint,
-    ctx: DayContext,
-    rng: random.Random,
-    workday: Workday,
-    start_min: float,
-    out: list[EventBase],
-    hurts: list[Hurt],
-) -> None:
-    behaviour = endpoint.behaviour
-    share_of_day = (workday.end_min - start_min) / (behaviour.workday_h * 60)
-    count = poisson(rng, behaviour.calls_per_day * share_of_day)
-    bad_chance = BAD_CALL_CHANCE + (0.04 if workday.remote else 0.0)
-    for minute in activity_minutes(rng, count, start_min, workday.end_min):
-        when = ctx.day.at(minute)
-        duration_s = round(rng.uniform(*behaviour.call_minutes) * 60)
-        bad = rng.random() < bad_chance
-        call_id = f"call-{rng.getrandbits(64):016x}"
-        streams = [("audio", "outbound"), ("audio", "inbound")]
-        if rng.random() < behaviour.video_share:
-            streams.append(("video", "inbound"))
-        for media, direction in streams:
-            fields = _stream_quality(rng, ctx.samples.good_streams, bad, workday.remote)
-            fields.update(call_id=call_id, media=media, direction=direction, duration_s=duration_s)
-            out.append(
-                event("call_quality", rng, when, endpoint.user_id, endpoint.device_id, fields)
-            )
-        if bad:
-            hurts.append(Hurt(when, "call_quality", min(duration_s, 300), 0.03))
-
-
-def _stream_quality(
-    rng: random.Random, good_streams: tuple, bad: bool, remote: bool
-) -> dict[str, object]:
-    """Per-stream network figures; a bad stream is poor by every Teams CQD threshold."""
-    if not bad:
-        sample = good_streams[rng.getrandbits(SAMPLE_BITS)]
-        jitter_ms, loss_ratio, round_trip_ms, degradation, mos, concealed_ratio = sample
-        return {
-            "jitter_ms": jitter_ms,
-            "packet_loss_ratio": loss_ratio,
-            "round_trip_ms": round(round_trip_ms + 35, 1) if remote else round_trip_ms,
-            "network_mos_degradation": degradation,
-            "mos": mos,
-            "concealed_sample_ratio": concealed_ratio,
-        }
-    degradation = rng.uniform(1.05, 2.2)
-    return {
-        "jitter_ms": round(rng.uniform(31, 90), 1),
-        "packet_loss_ratio": round(rng.uniform(0.11, 0.18), 4),
-        "round_trip_ms": round(rng.uniform(510, 900), 1),
-        "network_mos_degradation": round(degradation, 2),
-        "mos": round(max(1.0, 4.4 - degradation - rng.uniform(0, 0.5)), 2),
-        "concealed_sample_ratio": round(rng.uniform(0.08, 0.2), 4),
-        "dropped_segment": rng.random() < 0.3,
-    }
+# --- printing, probes ---------------------------------------------------------------
 
 
 def _prints(
@@ -512,6 +439,7 @@ def _prints(
         if outage is not None:
             fields.update(outcome="failed", error_code=1722)  # RPC server unavailable
             hurts.append(Hurt(when, "printing", 600, 0.15, outage.name))
+            ctx.hit(outage.name, endpoint, when)
         elif baseline_failure:
             fields.update(outcome="failed", error_code=error_code)
             hurts.append(Hurt(when, "printing", 300, 0.15))
@@ -532,6 +460,7 @@ def _probes(
     """Every ``probe_interval_min`` during the session, one timed probe per persona app."""
     interval = ctx.probe_interval_min
     vpn_connect_ms = 25 if workday.remote else 0
+    vpn_connect_ms += ctx.incidents.site(endpoint.site).extra_connect_ms
     minute = start_min + rng.uniform(0, interval)
     user, device = endpoint.user_id, endpoint.device_id
     apps = [APPS[name] for name in endpoint.behaviour.apps]

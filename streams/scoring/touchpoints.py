@@ -39,6 +39,7 @@ from xlapulse.collectors.contract.events import (
     CallQualityEvent,
     LogonEvent,
     PrintJobEvent,
+    SessionEvent,
     SyntheticProbeEvent,
     TelemetryEvent,
     VpnSessionEvent,
@@ -198,6 +199,11 @@ def _probe(event: SyntheticProbeEvent, limits: Thresholds) -> Indicator:
     )
 
 
+def _exposure(event: SessionEvent, limits: Thresholds) -> None:
+    """Session changes (contract 1.3) measure exposure, not experience: no sample yet."""
+    return None
+
+
 _INDICATORS = {
     BootEvent: _boot,
     LogonEvent: _logon,
@@ -206,6 +212,7 @@ _INDICATORS = {
     CallQualityEvent: _call,
     PrintJobEvent: _print,
     SyntheticProbeEvent: _probe,
+    SessionEvent: _exposure,
 }
 
 
