@@ -286,6 +286,33 @@ def evaluate(
     click.echo(format_evaluation(evaluation))
 
 
+@main.command("evaluate-dips")
+@click.option("--scenario", default="incident-week", show_default=True, help="Incident scenario.")
+@click.option("--calm", default="calm-weeks", show_default=True, help="Calm scenario.")
+@click.option("--endpoints", default=600, show_default=True, help="Simulated workplaces.")
+@click.option("--seed", default=7, show_default=True, help="Random seed of the fleet.")
+@click.option("--dips-file", default="", help="Dip-detection settings (YAML); empty: the defaults.")
+def evaluate_dips(scenario: str, calm: str, endpoints: int, seed: int, dips_file: str) -> None:
+    """Run incident and calm scenarios in-process; print what dip detection found."""
+    from xlapulse.collectors.yamlfile import YamlFileError
+    from xlapulse.streams.dips.settings import load_dip_settings
+    from xlapulse.streams.evaluation.dips import evaluate_dips as run_dip_evaluation
+    from xlapulse.streams.evaluation.dips import format_dip_evaluation
+    from xlapulse.streams.evaluation.harness import RunSettings
+
+    try:
+        evaluation = run_dip_evaluation(
+            scenario,
+            calm,
+            RunSettings(endpoints=endpoints, seed=seed),
+            load_dip_settings(dips_file),
+            progress=lambda line: click.echo(line, err=True),
+        )
+    except (YamlFileError, FileNotFoundError) as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(format_dip_evaluation(evaluation))
+
+
 @main.group()
 def contract() -> None:
     """The event contract."""
