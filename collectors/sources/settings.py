@@ -61,6 +61,10 @@ class CupsErrorLogSettings(Table):
     enabled: bool = Field(default=True, description="Read the CUPS error_log (Linux, macOS).")
     interval_s: int = Field(default=60, ge=1, description="Seconds between two reads.")
     path: str = Field(default="/var/log/cups/error_log", description="Where cupsd logs.")
+    cupsd_conf: str = Field(
+        default="/etc/cups/cupsd.conf",
+        description="cupsd's configuration, read by 'collector check' for its LogLevel.",
+    )
 
 
 class MacosUnifiedLogSettings(Table):
