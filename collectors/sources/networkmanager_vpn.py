@@ -71,9 +71,11 @@ FAILURE_TEXTS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"^(?:VPN connection: |connect: )?failed to connect(?: interactively)?: ", START_FAILED),
         (r"^(?:VPN connection: )?did not receive valid IP config information", "ip-config-invalid"),
         (r"^starting: timed out waiting for the (?:service|VPN) to", START_TIMEOUT),
+        (r"^Timed out waiting for the service to start", START_TIMEOUT),
         (r"^starting: failure to start VPN service", START_FAILED),
         (r"^Could not launch the VPN service", START_FAILED),
         (r"^failed to acquire dbus proxy for VPN service", START_FAILED),
+        (r"^VPN service disappeared", "service-stopped"),
         (r"^plugin NeedSecrets request #\d+ failed", "no-secrets"),
         (r"^final secrets request failed to provide sufficient secrets", "no-secrets"),
         (r"^sending new secrets to the plugin failed", "no-secrets"),
@@ -83,7 +85,7 @@ FAILURE_TEXTS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 # warnings that describe a failure another line reports (or that NetworkManager survives)
 DETAIL_WARNINGS = re.compile(
     r"^(?:config: |invalid IP. config received|VPN connection: \(IP Config Get\)|"
-    r"failed to look up VPN interface index)"
+    r"failed to look up VPN interface index|Invalid IPv6 VPN gateway address)"
 )
 
 
