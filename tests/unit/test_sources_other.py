@@ -192,3 +192,40 @@ def test_probe_loads_the_ca_store_only_for_https_targets():
         runtime_settings(SyntheticProbeSettings(targets=secure)), IDENTITY
     )
     assert source.ssl_context.verify_mode == ssl.CERT_REQUIRED
+
+
+def test_macos_session_classes_null_suffix_and_stop_reasons():
+    text = (DATA / "os/macos/log-show-nesm-variants.ndjson").read_text()
+    source = MacosUnifiedLogSource(
+        runtime_settings(MacosUnifiedLogSettings()), IDENTITY, lambda argv, timeout_s: text
+    )
+    collected = source.collect(None)
+    outcomes = [
+        (e.state, e.vpn_gateway, e.reason, e.session_duration_s) for e in contract_events(collected)
+    ]
+    assert outcomes == [
+        ("connected", "HQ IKEv2", None, None),  # NESMIKEv2VPNSession[...:(null)]
+        ("dropped", "HQ IKEv2", "Server disconnected", 5400),  # stop reason, was up
+        ("failed", "Office L2TP", "The L2TP-VPN server did not respond.", None),
+        ("connected", "Cisco Secure Client", None, None),
+        ("disconnected", "Cisco Secure Client", None, 1800),  # "User initiated" is normal
+    ]
+    assert collected.unparsed.total == 0  # connecting / disconnecting are steps, not losses
+
+
+def test_macos_status_lines_that_cannot_be_mapped_are_counted():
+    line = json.dumps(
+        {
+            "timestamp": "2026-11-21 08:10:01.100000+0100",
+            "processImagePath": "/usr/libexec/nesessionmanager",
+            "eventMessage": "NESMVPNSession: status changed to connected",  # no bracket
+            "machTimestamp": 1,
+            "traceID": 1,
+        }
+    )
+    source = MacosUnifiedLogSource(
+        runtime_settings(MacosUnifiedLogSettings()), IDENTITY, lambda argv, timeout_s: line
+    )
+    collected = source.collect(None)
+    assert contract_events(collected) == []
+    assert collected.unparsed.counts == {"nesm-session-unrecognised": 1}
