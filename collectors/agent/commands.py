@@ -95,7 +95,13 @@ def once(config_path: Path | None) -> None:
         kept = [e for e in map(privacy.apply, collected.events) if e is not None]
         for event in kept:
             click.echo(encode(event).decode())
-        click.echo(f"{name}: {len(kept)} events", err=True)
+        click.echo(
+            f"{name}: {len(kept)} events, {collected.skipped_records} records skipped, "
+            f"unparsed lines: {collected.unparsed.summary()}",
+            err=True,
+        )
+        for reason, excerpt in sorted(collected.unparsed.excerpts.items()):
+            click.echo(f"{name}: unparsed ({reason}), e.g.: {excerpt}", err=True)
 
 
 @collector.command()
@@ -112,8 +118,10 @@ def check(config_path: Path | None) -> None:
         _fail(EX_CANTCREAT, spool_problem)
     click.echo(f"spool: ok ({config.spool.resolved_directory()})")
     failed_sources = 0
-    for name, problem in check_sources(config).items():
+    for name, (problem, warnings) in check_sources(config).items():
         click.echo(f"source {name}: {problem or 'ok'}")
+        for warning in warnings:
+            click.echo(f"source {name}: warning: {warning}")
         failed_sources += problem is not None
     kafka_problem = check_kafka(config)
     click.echo(f"kafka {config.kafka.bootstrap_servers}: {kafka_problem or 'ok'}")

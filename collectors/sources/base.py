@@ -96,6 +96,11 @@ class Source(ABC):
     event_types: tuple[str, ...] = ()
     description: str = ""
 
+    def prerequisite_warnings(self) -> list[str]:
+        """What the OS's configuration makes this source miss (``collector check``); the
+        sources that depend on a log level or an enabled channel override it."""
+        return []
+
     @abstractmethod
     def collect(self, bookmark: str | None) -> Collected:
         """Read everything after ``bookmark``; raise :class:`SourceError` if the OS input fails."""

@@ -53,6 +53,10 @@ class JournaldSettings(Table):
     journal_file: str = Field(
         default="", description="Read this journal file instead of the system journal."
     )
+    networkmanager_conf_dir: str = Field(
+        default="/etc/NetworkManager",
+        description="NetworkManager's configuration, read by 'collector check' for its log level.",
+    )
 
 
 class CupsErrorLogSettings(Table):
