@@ -118,3 +118,14 @@ def test_a_round_reports_its_unparsed_lines():
     collected = collect(json.dumps(entry) + "\n")
     assert contract_events(collected) == []
     assert collected.unparsed.counts == {"nm-vpn-warning-unrecognised": 1}
+
+
+def test_check_says_when_networkmanager_hides_vpn_sessions(tmp_path):
+    from xlapulse.collectors.sources.journald import nm_log_level_warning
+
+    assert nm_log_level_warning(tmp_path) is None  # no NetworkManager configuration at all
+    (tmp_path / "NetworkManager.conf").write_text("[main]\nplugins=ifupdown,keyfile\n")
+    assert "only at DEBUG" in nm_log_level_warning(tmp_path)
+    (tmp_path / "conf.d").mkdir()
+    (tmp_path / "conf.d" / "90-vpn.conf").write_text("[logging]\ndomains=DEFAULT:INFO,VPN:DEBUG\n")
+    assert nm_log_level_warning(tmp_path) is None
