@@ -82,6 +82,7 @@ class WindowsEventMapper:
     def __init__(self, identity: Identity, state: dict | None = None) -> None:
         self.identity = identity
         self.state = state or {"logon": None, "vpn": {}}
+        self.unparsed = identity.unparsed()
 
     def map(self, records: Iterable[WinEvent]) -> list[dict]:
         ordered = sorted(records, key=lambda record: (record.time_created, record.record_id))
@@ -111,11 +112,7 @@ class WindowsEventMapper:
 
     def _boot(self, record: WinEvent, scans: list, degradations: list[WinEvent]) -> dict:
         boot_ms = record.number("BootTime") or 0
-        start = (
-            parse_windows_time(record.named["BootStartTime"])
-            if record.named.get("BootStartTime")
-            else record.time_created - timedelta(milliseconds=boot_ms)
-        )
+        start = _boot_start(record, boot_ms)
         components = [
             _component_name(d)
             for d in degradations
@@ -165,7 +162,11 @@ class WindowsEventMapper:
 
     def _winlogon(self, record: WinEvent, *_: object) -> dict | None:
         pending, self.state["logon"] = self.state.get("logon"), None
-        if not pending:
+        if not pending:  # no User Profile Service 1 before it: no start to measure from
+            self.unparsed.add(
+                "winlogon-7001-without-profile-start",
+                f"Winlogon 7001 record {record.record_id} TSId {record.named.get('TSId', '?')}",
+            )
             return None
         start = datetime.fromisoformat(pending["start"])
         profile_end = pending.get("profile_end")
@@ -231,11 +232,18 @@ class WindowsEventMapper:
         )
 
     def _print_failed(self, record: WinEvent, *_: object) -> dict | None:
-        """372 (Admin): failed to print; 842: the print processor's Win32 error, if not 0;
-        805 (rendering diagnostics, no printer name) only when logged as error or warning."""
+        """372 (Admin): failed to print, its 11 parameters in the order of its message ("The
+        document %1, owned by %2, failed to print on printer %3. ... Data type: %4. Size of
+        the spool file in bytes: %5. Number of bytes printed: %6. Total number of pages in
+        the document: %7. Number of pages printed: %8. Client computer: %9. Win32 error code
+        returned by the print processor: %10. %11"); 842: the print processor's Win32
+        error, if not 0; 805 (rendering diagnostics, no printer name) only when logged as
+        error or warning."""
         named = record.named
+        owner = None
         if record.event_id == 372:
-            printer, error = named.get("Param3"), _win32_error(named.get("Param6"))
+            printer, error = named.get("Param3"), _win32_error(named.get("Param10"))
+            owner = named.get("Param2")
         elif record.event_id == 842:
             printer, error = named.get("Printer"), _win32_error(named.get("ErrorCode"))
             if not error:
@@ -246,7 +254,7 @@ class WindowsEventMapper:
             printer, error = None, None
         return telemetry_event(
             "print_job",
-            **self._envelope(record),
+            **self._envelope(record, owner),
             outcome="failed",
             printer=_short(printer) or "unknown",
             error_code=error,
@@ -273,6 +281,15 @@ class WindowsEventMapper:
             app_name=_short(_at(values, 0)) or "unknown",
             app_version=_short(_at(values, 1)),
         )
+
+
+def _boot_start(record: WinEvent, boot_ms: int) -> datetime:
+    """When the boot began: ``BootEndTime`` minus ``BootTime``. Not ``BootStartTime``: with
+    Fast Startup it is when the hibernated session began, often hours before a boot of
+    seconds. Without BootEndTime, the record's time minus BootTime."""
+    end_text = record.named.get("BootEndTime")
+    end = parse_windows_time(end_text) if end_text else record.time_created
+    return end - timedelta(milliseconds=boot_ms)
 
 
 def _defender_scans(records: list[WinEvent]) -> list[tuple[datetime, datetime | None]]:
@@ -372,7 +389,9 @@ class WindowsEventLogSource(Source):
         mapper = WindowsEventMapper(self.identity, saved["state"])
         events = mapper.map(records)
         return Collected(
-            events=events, bookmark=json.dumps({"records": last_ids, "state": mapper.state})
+            events=events,
+            bookmark=json.dumps({"records": last_ids, "state": mapper.state}),
+            unparsed=mapper.unparsed,
         )
 
 
