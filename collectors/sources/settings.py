@@ -105,3 +105,7 @@ class GraphCallRecordsSettings(Table):
     enabled: bool = Field(default=False, description="Read Graph callRecord files (central only).")
     interval_s: int = Field(default=300, ge=1, description="Seconds between two folder scans.")
     folder: str = Field(default="", description="Folder that receives callRecord *.json files.")
+    directory_file: str = Field(
+        default="",
+        description="CSV id,userPrincipalName to name participants known only by object id.",
+    )

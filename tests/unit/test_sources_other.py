@@ -229,3 +229,45 @@ def test_macos_status_lines_that_cannot_be_mapped_are_counted():
     collected = source.collect(None)
     assert contract_events(collected) == []
     assert collected.unparsed.counts == {"nesm-session-unrecognised": 1}
+
+
+def test_graph_participant_known_by_object_id_is_named_from_the_directory(tmp_path):
+    """Older records name the participant in identity.user (id, displayName) only."""
+    record = json.loads((DATA / "graph/callrecord-peer-to-peer.json").read_text())
+    endpoints = [
+        endpoint
+        for session in record["sessions"]
+        for holder in [session, *session.get("segments", [])]
+        for endpoint in (holder.get("caller"), holder.get("callee"))
+        if endpoint and "associatedIdentity" in endpoint
+    ]
+    for endpoint in endpoints:
+        associated = endpoint.pop("associatedIdentity")
+        endpoint["identity"] = {"user": {"id": associated["id"], "displayName": "x"}}
+    record["sessions"][0]["caller"]["userFeedback"] = {"rating": "poor", "text": None}
+    record["sessions@odata.nextLink"] = "https://graph.microsoft.com/v1.0/...&$skiptoken=abc"
+    (tmp_path / "calls").mkdir()
+    (tmp_path / "calls" / "call-1.json").write_text(json.dumps(record))
+    directory = tmp_path / "users.csv"
+    directory.write_text(
+        "Id,UserPrincipalName\n821809f5-0000-0000-0000-3b5136c0e777,abbie.wilkins@contoso.com\n"
+    )
+    settings = GraphCallRecordsSettings(
+        folder=str(tmp_path / "calls"), directory_file=str(directory)
+    )
+    collected = GraphCallRecordsSource(runtime_settings(settings), IDENTITY).collect(None)
+    users = {e.user_id for e in contract_events(collected)}
+    assert PSEUDONYMIZER.user("abbie.wilkins@contoso.com") in users  # joins endpoint telemetry
+    assert collected.unparsed.counts == {
+        "graph-user-without-sign-in-name": 2,  # Owen is not in the directory: 2 streams
+        "graph-user-rating-not-mapped": 1,  # "poor": the contract has no field for it
+        "graph-sessions-next-page-missing": 1,
+    }
+
+
+def test_graph_directory_file_errors_name_file_and_line(tmp_path):
+    directory = tmp_path / "users.csv"
+    directory.write_text("id,userPrincipalName\n,nobody@contoso.com\n")
+    settings = GraphCallRecordsSettings(folder=str(tmp_path), directory_file=str(directory))
+    with pytest.raises(SourceError, match=r"users\.csv line 2: needs an id"):
+        GraphCallRecordsSource(runtime_settings(settings), IDENTITY).collect(None)
