@@ -40,36 +40,6 @@ PRINT_OPERATIONAL = "Microsoft-Windows-PrintService/Operational"
 PROFILES = "Microsoft-Windows-User Profiles Service"
 WINLOGON = "Microsoft-Windows-Winlogon"
 
-#: Every record read, as (channel, event ID) -> (provider, mapper method). The System and
-#: Application channels carry the same IDs for other providers (the Service Control
-#: Manager logs 7001/7002 too): where a provider is named, a record counts only from it.
-#: The method of :class:`WindowsEventMapper` turns the record into an event or pending
-#: state; None: the record is only context for another's method (the boot's degrading
-#: components 101-110, the Defender scans 1000/1001 overlapping it).
-RECORDS: dict[tuple[str, int], tuple[str | None, str | None]] = {
-    (DIAGNOSTICS, 100): (None, "_boot"),
-    **{(DIAGNOSTICS, event_id): (None, None) for event_id in range(101, 111)},
-    (DIAGNOSTICS, 200): (None, "_shutdown"),
-    (GROUP_POLICY, 8001): (None, "_group_policy"),
-    (DEFENDER, 1000): (None, None),
-    (DEFENDER, 1001): (None, None),
-    ("Application", 1): (PROFILES, "_profile_start"),
-    ("Application", 2): (PROFILES, "_profile_end"),
-    ("Application", 1000): ("Application Error", "_crash"),
-    ("Application", 1002): ("Application Hang", "_hang"),
-    **{("Application", event_id): ("RasClient", "_vpn") for event_id in (20225, 20226, 20227)},
-    ("System", 7001): (WINLOGON, "_winlogon"),
-    ("System", 7002): (WINLOGON, "_logoff"),
-    (PRINT_ADMIN, 372): (None, "_print_failed"),
-    (PRINT_OPERATIONAL, 307): (None, "_printed"),
-    (PRINT_OPERATIONAL, 805): (None, "_print_failed"),
-    (PRINT_OPERATIONAL, 842): (None, "_print_failed"),
-}
-#: The event IDs of :data:`RECORDS` per channel, in the table's order (one wevtutil query each).
-EVENT_IDS_BY_CHANNEL: dict[str, tuple[int, ...]] = {
-    channel: tuple(event_id for named, event_id in RECORDS if named == channel)
-    for channel in dict.fromkeys(channel for channel, _ in RECORDS)
-}
 FIRST_READ_WINDOW_MS = 24 * 3600 * 1000
 DEGRADATION_PAIRING_WINDOW = timedelta(minutes=10)
 RAS_USER_DISCONNECTED = 631  # ERROR_USER_DISCONNECTION: the user hung up, not a drop
@@ -91,16 +61,16 @@ class WindowsEventMapper:
         events: list[dict] = []
         for record in ordered:
             handler = self._handler(record)
-            built = handler(record, scans, degradations) if handler else None
+            built = handler(self, record, scans, degradations) if handler else None
             if built is not None:
                 events.append(built)
         return events
 
     def _handler(self, record: WinEvent) -> Callable | None:
-        provider, method = RECORDS.get((record.channel, record.event_id), (None, None))
-        if method is None or provider not in (None, record.provider):
+        provider, handler = RECORDS.get((record.channel, record.event_id), (None, None))
+        if handler is None or provider not in (None, record.provider):
             return None
-        return getattr(self, method)
+        return handler
 
     def _envelope(self, record: WinEvent, user: str | None = None) -> dict:
         return {
@@ -281,6 +251,42 @@ class WindowsEventMapper:
             app_name=_short(_at(values, 0)) or "unknown",
             app_version=_short(_at(values, 1)),
         )
+
+
+Handler = Callable[..., dict | None]
+#: Every record read, as (channel, event ID) -> (provider, handler). The System and
+#: Application channels carry the same IDs for other providers (the Service Control
+#: Manager logs 7001/7002 too): where a provider is named, a record counts only from it.
+#: The handler (a method of :class:`WindowsEventMapper`) turns the record into an event or pending
+#: state; None: the record is only context for another's method (the boot's degrading
+#: components 101-110, the Defender scans 1000/1001 overlapping it).
+RECORDS: dict[tuple[str, int], tuple[str | None, Handler | None]] = {
+    (DIAGNOSTICS, 100): (None, WindowsEventMapper._boot),
+    **{(DIAGNOSTICS, event_id): (None, None) for event_id in range(101, 111)},
+    (DIAGNOSTICS, 200): (None, WindowsEventMapper._shutdown),
+    (GROUP_POLICY, 8001): (None, WindowsEventMapper._group_policy),
+    (DEFENDER, 1000): (None, None),
+    (DEFENDER, 1001): (None, None),
+    ("Application", 1): (PROFILES, WindowsEventMapper._profile_start),
+    ("Application", 2): (PROFILES, WindowsEventMapper._profile_end),
+    ("Application", 1000): ("Application Error", WindowsEventMapper._crash),
+    ("Application", 1002): ("Application Hang", WindowsEventMapper._hang),
+    **{
+        ("Application", event_id): ("RasClient", WindowsEventMapper._vpn)
+        for event_id in (20225, 20226, 20227)
+    },
+    ("System", 7001): (WINLOGON, WindowsEventMapper._winlogon),
+    ("System", 7002): (WINLOGON, WindowsEventMapper._logoff),
+    (PRINT_ADMIN, 372): (None, WindowsEventMapper._print_failed),
+    (PRINT_OPERATIONAL, 307): (None, WindowsEventMapper._printed),
+    (PRINT_OPERATIONAL, 805): (None, WindowsEventMapper._print_failed),
+    (PRINT_OPERATIONAL, 842): (None, WindowsEventMapper._print_failed),
+}
+#: The event IDs of :data:`RECORDS` per channel, in the table's order (one wevtutil query each).
+EVENT_IDS_BY_CHANNEL: dict[str, tuple[int, ...]] = {
+    channel: tuple(event_id for named, event_id in RECORDS if named == channel)
+    for channel in dict.fromkeys(channel for channel, _ in RECORDS)
+}
 
 
 def _boot_start(record: WinEvent, boot_ms: int) -> datetime:
