@@ -30,6 +30,7 @@ from xlapulse.collectors.sources.settings import (
     SystemdBootSettings,
     Table,
     WindowsEventLogSettings,
+    WireguardSettings,
 )
 
 KEY_FALLBACK_ENV = "XLAPULSE_PSEUDONYM_KEY"
@@ -125,6 +126,7 @@ class SourcesConfig(Table):
     windows_eventlog: WindowsEventLogSettings = Field(default_factory=WindowsEventLogSettings)
     systemd_boot: SystemdBootSettings = Field(default_factory=SystemdBootSettings)
     journald: JournaldSettings = Field(default_factory=JournaldSettings)
+    wireguard: WireguardSettings = Field(default_factory=WireguardSettings)
     cups_error_log: CupsErrorLogSettings = Field(default_factory=CupsErrorLogSettings)
     macos_unified_log: MacosUnifiedLogSettings = Field(default_factory=MacosUnifiedLogSettings)
     synthetic_probe: SyntheticProbeSettings = Field(default_factory=SyntheticProbeSettings)

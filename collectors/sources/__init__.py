@@ -51,6 +51,7 @@ SOURCES: dict[str, SourceSpec] = {
         ),
         SourceSpec("systemd_boot", "SystemdBootSource", ("linux",)),
         SourceSpec("journald", "JournaldSource", ("linux",)),
+        SourceSpec("wireguard", "WireguardSource", ("linux",)),
         SourceSpec(
             "cups_error_log",
             "CupsErrorLogSource",

@@ -71,6 +71,16 @@ class CupsErrorLogSettings(Table):
     )
 
 
+class WireguardSettings(Table):
+    """WireGuard tunnels, read with wireguard-tools (Linux)."""
+
+    enabled: bool = Field(
+        default=False, description="Read WireGuard tunnels with 'wg show all dump' (needs root)."
+    )
+    interval_s: int = Field(default=60, ge=1, description="Seconds between two reads.")
+    wg: str = Field(default="wg", description="Path of wg (wireguard-tools).")
+
+
 class MacosUnifiedLogSettings(Table):
     """The macOS unified log."""
 

@@ -1,13 +1,16 @@
 """The table of samples per source and variant, and what each source makes of them.
 
 Reads: every OS sample of tests/data (listed in :data:`SAMPLES` with how it was made).
-Writes: the section between the markers of collectors/sources/README.md, with
-``python -m tests.unit.test_sources_outcomes``; the test fails when the committed table
-differs from what the sources now produce (then rerun that command and commit).
+One round each, except WireGuard, whose captured rounds are read in order (its outcomes
+come from comparing rounds). Writes: the section between the markers of
+collectors/sources/README.md, with ``python -m tests.unit.test_sources_outcomes``; the
+test fails when the committed table differs from what the sources now produce (then
+rerun that command and commit).
 """
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import sys
@@ -38,9 +41,11 @@ from xlapulse.collectors.sources.settings import (
     MacosUnifiedLogSettings,
     SystemdBootSettings,
     WindowsEventLogSettings,
+    WireguardSettings,
 )
 from xlapulse.collectors.sources.systemd_boot import SystemdBootSource
 from xlapulse.collectors.sources.windows_eventlog import PRINT_OPERATIONAL, WindowsEventLogSource
+from xlapulse.collectors.sources.wireguard import WireguardSource
 
 README = Path(__file__).resolve().parents[2] / "collectors" / "sources" / "README.md"
 BEGIN, END = "<!-- samples table: begin -->", "<!-- samples table: end -->"
@@ -76,6 +81,27 @@ def _graph(path: str) -> Collected:
         shutil.copy(DATA / path, Path(folder) / "call.json")
         settings = GraphCallRecordsSettings(folder=folder)
         return GraphCallRecordsSource(runtime_settings(settings), IDENTITY).collect(None)
+
+
+def _wireguard_rounds() -> Collected:
+    """The captured rounds one after the other; their events and unparsed lines summed."""
+    folder = LINUX / "wireguard"
+    times = json.loads((folder / "capture-times.json").read_text())
+    total, bookmark = Collected(unparsed=IDENTITY.unparsed()), None
+    for name, captured_at in times.items():
+        text = (folder / name).read_text()
+        source = WireguardSource(
+            runtime_settings(WireguardSettings(enabled=True)),
+            IDENTITY,
+            lambda *_, text=text: text,
+            clock=lambda captured_at=captured_at: captured_at,
+        )
+        collected = source.collect(bookmark)
+        bookmark = collected.bookmark
+        total.events += collected.events
+        for reason, count in collected.unparsed.counts.items():
+            total.unparsed.counts[reason] = total.unparsed.counts.get(reason, 0) + count
+    return total
 
 
 def _systemd_boot(_: str) -> Collected:
@@ -128,6 +154,9 @@ SAMPLES: tuple[Sample, ...] = (
     Sample("graph_call_records", "callRecord with sessions and segments",
            "graph/callrecord-peer-to-peer.json", "documented example, extended",
            lambda: _graph("graph/callrecord-peer-to-peer.json")),
+    Sample("wireguard", "wireguard-go 0.0.20250522 + wg 1.0.20210914, 5 rounds",
+           "os/linux/wireguard/round-*.dump", "captured (private keys removed)",
+           _wireguard_rounds),
     Sample("systemd_boot", "systemd-analyze time/blame, /proc", "os/linux/systemd-analyze-*.txt",
            "reconstructed (man page); /proc captured", lambda: _systemd_boot("")),
 )  # fmt: skip
