@@ -103,6 +103,16 @@ class SpoolConfig(Table):
         return Path("/var/lib/xlapulse/collector")
 
 
+class MetricsConfig(Table):
+    """The service's counters, for Prometheus through node_exporter's textfile collector."""
+
+    textfile: str = Field(
+        default="",
+        description="Write the counters here (Prometheus text format) after every round, "
+        "e.g. /var/lib/node_exporter/textfile/xlapulse_collector.prom; empty: off.",
+    )
+
+
 class PrivacyConfig(Table):
     """What may leave the device."""
 
@@ -142,6 +152,7 @@ class CollectorConfig(Table):
     # validate_default: the key fallback below must also run when [privacy] is absent
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig, validate_default=True)
     sources: SourcesConfig = Field(default_factory=SourcesConfig)
+    metrics: MetricsConfig = Field(default_factory=MetricsConfig)
 
     @field_validator("privacy")
     @classmethod

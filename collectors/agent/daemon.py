@@ -9,7 +9,8 @@ slow or absent broker never delays collection.
 Unparsed lines (``Collected.unparsed``: a line the source's pre-filter selected as
 concerning a touch point but could not map) are summed per source and reason, logged
 as a warning with a pseudonymized excerpt at most once per reason per
-``UNPARSED_LOG_INTERVAL_S``, and listed in the run's summary.
+``UNPARSED_LOG_INTERVAL_S``, listed in the run's summary, and counted in the metrics
+text file when ``[metrics] textfile`` is set (``metrics_textfile.py``).
 
 Error isolation: a source that raises is logged once per distinct error (and once
 when it recovers) and retried on its next turn; the other sources go on. A source that
@@ -31,6 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from xlapulse.collectors.agent import metrics_textfile
 from xlapulse.collectors.agent.privacy_decisions import PrivacyDecisions
 from xlapulse.collectors.agent.shipper import Shipper
 from xlapulse.collectors.agent.spool import Spool, SpoolRecord
@@ -124,6 +126,7 @@ class Collector:
     spool: Spool
     health: dict[str, SourceHealth] = field(default_factory=dict)
     clock: Callable[[], float] = time.monotonic
+    metrics_textfile: Path | None = None
 
     def collect_round(self, name: str) -> int:
         """Run one source once and spool its events with its bookmark; return events stored."""
@@ -145,7 +148,17 @@ class Collector:
         health.events += len(kept)
         health.skipped_records += collected.skipped_records
         health.count_unparsed(name, collected.unparsed, self.clock())
+        self._write_metrics()
         return len(kept)
+
+    def _write_metrics(self) -> None:
+        if self.metrics_textfile is None:
+            return
+        try:
+            metrics_textfile.write(self.metrics_textfile, metrics_textfile.render(self.health))
+        except OSError as error:  # counters are a by-product: never stop collecting for them
+            log.warning("cannot write the metrics file %s: %s", self.metrics_textfile, error)
+            self.metrics_textfile = None
 
 
 class Daemon:
@@ -251,4 +264,8 @@ def build_daemon(document: dict) -> Daemon:
     privacy = PrivacyDecisions.from_document(document["privacy"])
     settings = ProducerSettings(**document["kafka"])
     shipper = Shipper(spool, lambda: EventProducer(settings), settings.request_timeout_ms / 1000)
-    return Daemon(Collector(sources, privacy, spool), intervals, shipper, spool_options["retry_s"])
+    textfile = document.get("metrics", {}).get("textfile")
+    collector = Collector(
+        sources, privacy, spool, metrics_textfile=Path(textfile) if textfile else None
+    )
+    return Daemon(collector, intervals, shipper, spool_options["retry_s"])

@@ -62,7 +62,7 @@ def render_sample_config() -> str:
         }
     )
     lines = [HEADER.rstrip("\n")]
-    for name in ("identity", "kafka", "spool", "privacy"):
+    for name in ("identity", "kafka", "spool", "privacy", "metrics"):
         lines += _table(name, getattr(defaults, name))
     for name in type(defaults.sources).model_fields:
         lines += _table(f"sources.{name}", getattr(defaults.sources, name))

@@ -76,3 +76,37 @@ def test_once_and_check_show_unparsed_lines_and_the_cups_log_level(tmp_path):
         "source cups_error_log: warning: lines not mapped: cups-job-error-unrecognised: 1"
         in check.stdout
     )
+
+
+def test_the_counters_are_written_as_a_prometheus_text_file(tmp_path):
+    textfile = tmp_path / "xlapulse_collector.prom"
+    collector = Collector(
+        {"unmapping": Unmapping()},
+        PrivacyDecisions(),
+        Spool(tmp_path / "spool", 10**6),
+        metrics_textfile=textfile,
+    )
+    collector.collect_round("unmapping")
+    collector.collect_round("unmapping")
+    text = textfile.read_text()
+    assert 'xlapulse_collector_rounds_total{source="unmapping"} 2' in text
+    assert (
+        'xlapulse_collector_unparsed_lines_total{source="unmapping",'
+        'reason="nm-vpn-warning-unrecognised"} 4'
+    ) in text
+    assert "# TYPE xlapulse_collector_unparsed_lines_total counter" in text
+    assert not list(tmp_path.glob(".*.tmp"))  # replaced atomically, nothing left behind
+
+
+def test_an_unwritable_metrics_file_never_stops_collection(tmp_path, caplog):
+    collector = Collector(
+        {"unmapping": Unmapping()},
+        PrivacyDecisions(),
+        Spool(tmp_path / "spool", 10**6),
+        metrics_textfile=tmp_path / "missing-folder" / "x.prom",
+    )
+    with caplog.at_level(logging.WARNING):
+        collector.collect_round("unmapping")
+        collector.collect_round("unmapping")
+    assert collector.health["unmapping"].rounds == 2
+    assert len([r for r in caplog.records if "metrics file" in r.message]) == 1
