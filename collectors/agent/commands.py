@@ -143,16 +143,14 @@ def manifest(config_path: Path | None) -> None:
 @collector.command("sample-config")
 @click.option("--check", "check_only", is_flag=True, help="Fail if the committed sample drifted.")
 def sample_config(check_only: bool) -> None:
-    """Write collectors/agent/sample-config.toml from the configuration models."""
-    from xlapulse.collectors.agent.sample_config import (
-        SAMPLE_CONFIG_PATH,
-        render_sample_config,
-        write_sample_config,
-    )
+    """Write collectors/agent/sample-config.toml and each source's sample.toml from the
+    configuration models."""
+    from xlapulse.collectors.agent.sample_config import stale_files, write_sample_config
 
     if check_only:
-        if SAMPLE_CONFIG_PATH.read_text() != render_sample_config():
-            raise click.ClickException(f"{SAMPLE_CONFIG_PATH} is out of date")
+        stale = stale_files()
+        if stale:
+            raise click.ClickException(f"out of date: {', '.join(map(str, stale))}")
         click.echo("sample config up to date")
         return
     click.echo(write_sample_config())

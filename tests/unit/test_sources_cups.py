@@ -15,9 +15,9 @@ from pathlib import Path
 from tests.unit.helpers import IDENTITY, PSEUDONYMIZER, runtime_settings
 from tests.unit.source_samples import LINUX
 from tests.unit.wire_events import contract_events
-from xlapulse.collectors.sources.cups_error_log import CupsErrorLogSource, log_level_warning
+from xlapulse.collectors.sources.cups_error_log.settings import CupsErrorLogSettings
+from xlapulse.collectors.sources.cups_error_log.source import CupsErrorLogSource, log_level_warning
 from xlapulse.collectors.sources.cups_jobs import UNKNOWN_PRINTER, CupsJobTracker
-from xlapulse.collectors.sources.settings import CupsErrorLogSettings
 from xlapulse.collectors.sources.unparsed import Unparsed
 
 DATA = LINUX / "cups"

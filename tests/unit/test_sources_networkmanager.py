@@ -12,9 +12,9 @@ import json
 from tests.unit.helpers import IDENTITY, runtime_settings
 from tests.unit.source_samples import LINUX
 from tests.unit.wire_events import contract_events
-from xlapulse.collectors.sources.journald import JournaldSource
-from xlapulse.collectors.sources.networkmanager_vpn import PREFIX, NmVpnTracker
-from xlapulse.collectors.sources.settings import JournaldSettings
+from xlapulse.collectors.sources.journald.networkmanager_vpn import PREFIX, NmVpnTracker
+from xlapulse.collectors.sources.journald.settings import JournaldSettings
+from xlapulse.collectors.sources.journald.source import JournaldSource
 from xlapulse.collectors.sources.unparsed import Unparsed
 
 DATA = LINUX / "networkmanager"
@@ -121,7 +121,7 @@ def test_a_round_reports_its_unparsed_lines():
 
 
 def test_check_says_when_networkmanager_hides_vpn_sessions(tmp_path):
-    from xlapulse.collectors.sources.journald import nm_log_level_warning
+    from xlapulse.collectors.sources.journald.source import nm_log_level_warning
 
     assert nm_log_level_warning(tmp_path) is None  # no NetworkManager configuration at all
     (tmp_path / "NetworkManager.conf").write_text("[main]\nplugins=ifupdown,keyfile\n")

@@ -16,18 +16,15 @@ import pytest
 from tests.unit.helpers import IDENTITY, PSEUDONYMIZER, runtime_settings
 from tests.unit.wire_events import contract_events
 from xlapulse.collectors.sources.base import SourceError
-from xlapulse.collectors.sources.graph_call_records import (
+from xlapulse.collectors.sources.graph_call_records.settings import GraphCallRecordsSettings
+from xlapulse.collectors.sources.graph_call_records.source import (
     GraphCallRecordsSource,
     duration_ms,
 )
-from xlapulse.collectors.sources.macos_unified_log import MacosUnifiedLogSource
-from xlapulse.collectors.sources.settings import (
-    GraphCallRecordsSettings,
-    MacosUnifiedLogSettings,
-    ProbeTarget,
-    SyntheticProbeSettings,
-)
-from xlapulse.collectors.sources.synthetic_probe import SyntheticProbeSource
+from xlapulse.collectors.sources.macos_unified_log.settings import MacosUnifiedLogSettings
+from xlapulse.collectors.sources.macos_unified_log.source import MacosUnifiedLogSource
+from xlapulse.collectors.sources.synthetic_probe.settings import ProbeTarget, SyntheticProbeSettings
+from xlapulse.collectors.sources.synthetic_probe.source import SyntheticProbeSource
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 

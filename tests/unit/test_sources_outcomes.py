@@ -3,9 +3,10 @@
 Reads: every OS sample of tests/data (listed in :data:`SAMPLES` with how it was made).
 One round each, except WireGuard, whose captured rounds are read in order (its outcomes
 come from comparing rounds). Writes: the section between the markers of
-collectors/sources/README.md, with ``python -m tests.unit.test_sources_outcomes``; the
-test fails when the committed table differs from what the sources now produce (then
-rerun that command and commit).
+collectors/sources/README.md, and each source's example output in its folder's
+README.md, with ``python -m tests.unit.test_sources_outcomes``; the tests fail when the
+committed text differs from what the sources now produce (then rerun that command and
+commit), or when a source's folder lacks its code, settings, README or sample.toml.
 """
 
 from __future__ import annotations
@@ -29,26 +30,32 @@ from tests.unit.source_samples import (
     captured_systemd_analyze,
 )
 from tests.unit.wire_events import contract_events
+from xlapulse.collectors.agent.sample_config import stale_files
+from xlapulse.collectors.contract.wire import encode
+from xlapulse.collectors.sources import SOURCES
 from xlapulse.collectors.sources.base import Collected
-from xlapulse.collectors.sources.cups_error_log import CupsErrorLogSource
-from xlapulse.collectors.sources.graph_call_records import GraphCallRecordsSource
-from xlapulse.collectors.sources.journald import JournaldSource
-from xlapulse.collectors.sources.macos_unified_log import MacosUnifiedLogSource
-from xlapulse.collectors.sources.settings import (
-    CupsErrorLogSettings,
-    GraphCallRecordsSettings,
-    JournaldSettings,
-    MacosUnifiedLogSettings,
-    SystemdBootSettings,
-    WindowsEventLogSettings,
-    WireguardSettings,
+from xlapulse.collectors.sources.cups_error_log.settings import CupsErrorLogSettings
+from xlapulse.collectors.sources.cups_error_log.source import CupsErrorLogSource
+from xlapulse.collectors.sources.graph_call_records.settings import GraphCallRecordsSettings
+from xlapulse.collectors.sources.graph_call_records.source import GraphCallRecordsSource
+from xlapulse.collectors.sources.journald.settings import JournaldSettings
+from xlapulse.collectors.sources.journald.source import JournaldSource
+from xlapulse.collectors.sources.macos_unified_log.settings import MacosUnifiedLogSettings
+from xlapulse.collectors.sources.macos_unified_log.source import MacosUnifiedLogSource
+from xlapulse.collectors.sources.systemd_boot.settings import SystemdBootSettings
+from xlapulse.collectors.sources.systemd_boot.source import SystemdBootSource
+from xlapulse.collectors.sources.windows_eventlog.settings import WindowsEventLogSettings
+from xlapulse.collectors.sources.windows_eventlog.source import (
+    PRINT_OPERATIONAL,
+    WindowsEventLogSource,
 )
-from xlapulse.collectors.sources.systemd_boot import SystemdBootSource
-from xlapulse.collectors.sources.windows_eventlog import PRINT_OPERATIONAL, WindowsEventLogSource
-from xlapulse.collectors.sources.wireguard import WireguardSource
+from xlapulse.collectors.sources.wireguard.settings import WireguardSettings
+from xlapulse.collectors.sources.wireguard.source import WireguardSource
 
-README = Path(__file__).resolve().parents[2] / "collectors" / "sources" / "README.md"
+SOURCES_FOLDER = Path(__file__).resolve().parents[2] / "collectors" / "sources"
+README = SOURCES_FOLDER / "README.md"
 BEGIN, END = "<!-- samples table: begin -->", "<!-- samples table: end -->"
+EXAMPLE_BEGIN, EXAMPLE_END = "<!-- example output: begin -->", "<!-- example output: end -->"
 
 
 def _journald(path: str) -> Collected:
@@ -188,10 +195,28 @@ def render_table() -> str:
     return "\n".join(rows) + "\n"
 
 
-def _section(text: str) -> str:
-    matched = re.search(re.escape(BEGIN) + r"\n(.*?)" + re.escape(END), text, re.DOTALL)
-    assert matched, f"{README} lacks the markers {BEGIN} ... {END}"
+def render_examples() -> dict[str, str]:
+    """Per source with a sample: its first event on its first sample, as a JSON block."""
+    examples: dict[str, str] = {}
+    for sample in SAMPLES:
+        if sample.source in examples:
+            continue
+        first = sample.read().events[0]
+        text = encode(first).decode()
+        examples[sample.source] = f"From `tests/data/{sample.files}`:\n\n```json\n{text}\n```\n"
+    return examples
+
+
+def _section(text: str, begin: str = BEGIN, end: str = END) -> str:
+    matched = re.search(re.escape(begin) + r"\n(.*?)" + re.escape(end), text, re.DOTALL)
+    assert matched, f"markers {begin} ... {end} missing"
     return matched.group(1)
+
+
+def _replace_section(path: Path, rendered: str, begin: str = BEGIN, end: str = END) -> None:
+    text = path.read_text()
+    start, stop = text.index(begin) + len(begin) + 1, text.index(end)
+    path.write_text(text[:start] + rendered + text[stop:])
 
 
 def test_the_samples_table_in_the_sources_readme_is_current():
@@ -200,12 +225,33 @@ def test_the_samples_table_in_the_sources_readme_is_current():
     )
 
 
-def write_table() -> None:
-    text = README.read_text()
-    start, end = text.index(BEGIN) + len(BEGIN) + 1, text.index(END)
-    README.write_text(text[:start] + render_table() + text[end:])
+def test_each_source_readme_shows_the_example_output_of_its_sample():
+    for source, rendered in render_examples().items():
+        readme = (SOURCES_FOLDER / source / "README.md").read_text()
+        assert _section(readme, EXAMPLE_BEGIN, EXAMPLE_END) == rendered, (
+            f"collectors/sources/{source}/README.md: python -m tests.unit.test_sources_outcomes"
+        )
+
+
+def test_every_source_is_one_folder_with_code_settings_readme_and_sample_config():
+    for name, spec in SOURCES.items():
+        folder = SOURCES_FOLDER / name
+        present = {p.name for p in folder.iterdir()}
+        assert {"__init__.py", "source.py", "settings.py", "README.md", "sample.toml"} <= present
+        readme = (folder / "README.md").read_text()
+        missing = [t for t in spec.source.event_types if t not in readme]
+        assert missing == [], f"{name}/README.md does not list {missing}"
+    assert stale_files() == [], "run `xlapulse collector sample-config` and commit"
+
+
+def write_generated() -> None:
+    _replace_section(README, render_table())
+    for source, rendered in render_examples().items():
+        _replace_section(
+            SOURCES_FOLDER / source / "README.md", rendered, EXAMPLE_BEGIN, EXAMPLE_END
+        )
 
 
 if __name__ == "__main__":
-    write_table()
+    write_generated()
     sys.exit(0)

@@ -12,8 +12,8 @@ from tests.unit.helpers import IDENTITY, PSEUDONYMIZER, runtime_settings
 from tests.unit.source_samples import WINDOWS, WINDOWS_SAMPLES, CapturedWevtutil
 from tests.unit.wire_events import contract_event, contract_events
 from xlapulse.collectors.sources.base import SourceError
-from xlapulse.collectors.sources.settings import WindowsEventLogSettings
-from xlapulse.collectors.sources.windows_eventlog import (
+from xlapulse.collectors.sources.windows_eventlog.settings import WindowsEventLogSettings
+from xlapulse.collectors.sources.windows_eventlog.source import (
     DEFENDER,
     DIAGNOSTICS,
     GROUP_POLICY,
@@ -23,7 +23,7 @@ from xlapulse.collectors.sources.windows_eventlog import (
     WindowsEventMapper,
     channel_query,
 )
-from xlapulse.collectors.sources.windows_xml import parse_events
+from xlapulse.collectors.sources.windows_eventlog.windows_xml import parse_events
 
 
 def collect(samples=WINDOWS_SAMPLES, bookmark=None):

@@ -11,8 +11,8 @@ import json
 from tests.unit.helpers import IDENTITY, runtime_settings
 from tests.unit.source_samples import LINUX
 from tests.unit.wire_events import contract_events
-from xlapulse.collectors.sources.settings import WireguardSettings
-from xlapulse.collectors.sources.wireguard import WireguardSource, parse_dump
+from xlapulse.collectors.sources.wireguard.settings import WireguardSettings
+from xlapulse.collectors.sources.wireguard.source import WireguardSource, parse_dump
 
 DATA = LINUX / "wireguard"
 TIMES = json.loads((DATA / "capture-times.json").read_text())

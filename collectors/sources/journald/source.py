@@ -35,10 +35,10 @@ from xlapulse.collectors.sources.base import (
     run_command,
 )
 from xlapulse.collectors.sources.cups_jobs import CupsJobTracker, FinishedJob, print_job_event
-from xlapulse.collectors.sources.networkmanager_vpn import NmVpnTracker
+from xlapulse.collectors.sources.journald.networkmanager_vpn import NmVpnTracker
 
 if TYPE_CHECKING:
-    from xlapulse.collectors.sources.settings import JournaldSettings
+    from xlapulse.collectors.sources.journald.settings import JournaldSettings
 
 SESSION_NEW = "8d45620c1a4348dbb17410da57c60c66"
 USER_MANAGER_STARTED = "eed00a68ffd84e31882105fd973abdd1"

@@ -23,7 +23,7 @@ from xlapulse.collectors.sources.base import Collected, Identity, Source, Source
 from xlapulse.collectors.sources.cups_jobs import CupsJobTracker, FinishedJob, print_job_event
 
 if TYPE_CHECKING:
-    from xlapulse.collectors.sources.settings import CupsErrorLogSettings
+    from xlapulse.collectors.sources.cups_error_log.settings import CupsErrorLogSettings
 
 LINE = re.compile(r"^(?P<level>[A-Zd]) \[(?P<time>[^\]]+)\] (?P<message>.*)$")
 ERROR_LEVELS = frozenset("XACE")  # emerg, alert, crit, error (scheduler/log.c levels[])

@@ -42,7 +42,7 @@ from xlapulse.collectors.sources.base import Collected, Identity, Source, Source
 from xlapulse.collectors.sources.unparsed import Unparsed
 
 if TYPE_CHECKING:
-    from xlapulse.collectors.sources.settings import GraphCallRecordsSettings
+    from xlapulse.collectors.sources.graph_call_records.settings import GraphCallRecordsSettings
 
 ISO_DURATION = re.compile(r"^PT(?:(?P<h>[\d.]+)H)?(?:(?P<m>[\d.]+)M)?(?:(?P<s>[\d.]+)S)?$")
 MEDIA_BY_LABEL = {

@@ -45,7 +45,7 @@ from xlapulse.collectors.sources.base import (
 )
 
 if TYPE_CHECKING:
-    from xlapulse.collectors.sources.settings import WireguardSettings
+    from xlapulse.collectors.sources.wireguard.settings import WireguardSettings
 
 REJECT_AFTER_S = 180
 PEER_FIELDS = 9

@@ -26,10 +26,14 @@ from xlapulse.collectors.sources.base import (
     Source,
     run_command,
 )
-from xlapulse.collectors.sources.windows_xml import WinEvent, parse_events, parse_windows_time
+from xlapulse.collectors.sources.windows_eventlog.windows_xml import (
+    WinEvent,
+    parse_events,
+    parse_windows_time,
+)
 
 if TYPE_CHECKING:
-    from xlapulse.collectors.sources.settings import WindowsEventLogSettings
+    from xlapulse.collectors.sources.windows_eventlog.settings import WindowsEventLogSettings
 
 DIAGNOSTICS = "Microsoft-Windows-Diagnostics-Performance/Operational"
 GROUP_POLICY = "Microsoft-Windows-GroupPolicy/Operational"

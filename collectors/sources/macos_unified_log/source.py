@@ -50,7 +50,7 @@ VPN_SESSION = re.compile(
 )
 
 if TYPE_CHECKING:
-    from xlapulse.collectors.sources.settings import MacosUnifiedLogSettings
+    from xlapulse.collectors.sources.macos_unified_log.settings import MacosUnifiedLogSettings
 VPN_STATUS = re.compile(
     r"status changed to (?P<status>\w+)(?:,? (?:last stop reason|with reason) (?P<reason>.+))?$"
 )
