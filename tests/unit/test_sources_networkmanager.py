@@ -12,7 +12,11 @@ import json
 from tests.unit.helpers import IDENTITY, runtime_settings
 from tests.unit.source_samples import LINUX
 from tests.unit.wire_events import contract_events
-from xlapulse.collectors.sources.journald.networkmanager_vpn import PREFIX, NmVpnTracker
+from xlapulse.collectors.sources.journald.networkmanager_vpn import (
+    PREFIX,
+    NmVpnTracker,
+    nm_log_level_warning,
+)
 from xlapulse.collectors.sources.journald.settings import JournaldSettings
 from xlapulse.collectors.sources.journald.source import JournaldSource
 from xlapulse.collectors.sources.unparsed import Unparsed
@@ -121,8 +125,6 @@ def test_a_round_reports_its_unparsed_lines():
 
 
 def test_check_says_when_networkmanager_hides_vpn_sessions(tmp_path):
-    from xlapulse.collectors.sources.journald.source import nm_log_level_warning
-
     assert nm_log_level_warning(tmp_path) is None  # no NetworkManager configuration at all
     (tmp_path / "NetworkManager.conf").write_text("[main]\nplugins=ifupdown,keyfile\n")
     assert "only at DEBUG" in nm_log_level_warning(tmp_path)

@@ -32,6 +32,9 @@ What each release logs at NetworkManager's default level (INFO; warnings are ``<
   that is not up by then (``_get_vpn_timeout() + 180`` s, default 60 + 180), so such a
   tunnel must have been up; earlier, it counts as a failure to connect.
 
+``nm_log_level_warning`` reads NetworkManager's configuration for ``collector check``:
+whether VPN state changes are logged (``[logging]`` level or the VPN domain at DEBUG).
+
 A failure ends the attempt at once (``state`` failed or dropped); the lines that follow
 it for the same attempt (``stopped``, ``set state: failed``) are absorbed.
 """
@@ -39,6 +42,7 @@ it for the same attempt (``stopped``, ``set state: failed``) are absorbed.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from xlapulse.collectors.sources.unparsed import Unparsed
 
@@ -48,6 +52,10 @@ PREFIX = re.compile(
     r"(?:,-?\d+)?(?:,if:\d+)?(?:,dev:\d+)?(?::\((?P<iface>[^)]*)\))?\]: (?P<text>.*)$"
 )
 LOOKS_LIKE_VPN = re.compile(r"\bvpn(?:-connection)?\[")
+NM_VPN_DEBUG = re.compile(
+    r"^\s*(?:level\s*=\s*(?:debug|trace)\b|domains\s*=.*\bvpn:(?:debug|trace)\b)",
+    re.IGNORECASE | re.MULTILINE,
+)
 NM_START_LIMIT_S = 240
 MAX_ATTEMPTS = 50
 MAX_NAME_CHARS = 200
@@ -180,3 +188,21 @@ def _was_up(attempt: dict, time_us: int) -> bool:
         return True
     started_us = attempt.get("started_us")
     return started_us is not None and time_us - started_us > NM_START_LIMIT_S * 1_000_000
+
+
+def nm_log_level_warning(conf_dir: Path) -> str | None:
+    """None when NetworkManager logs VPN state changes (``[logging]`` level or the VPN
+    domain at DEBUG/TRACE in NetworkManager.conf or conf.d/*.conf), else what is missed.
+    No NetworkManager configuration at all: nothing to say (no NetworkManager)."""
+    files = [conf_dir / "NetworkManager.conf", *sorted(conf_dir.glob("conf.d/*.conf"))]
+    texts = [f.read_text(errors="replace") for f in files if f.is_file()]
+    if not texts:
+        return None
+    if any(NM_VPN_DEBUG.search(text) for text in texts):
+        return None
+    return (
+        "NetworkManager 1.36 and later log VPN connects and disconnects only at DEBUG: "
+        "with the default level only VPN failures are reported (drops told apart from "
+        "connect failures by time); add '[logging]' 'domains=VPN:DEBUG' to a file in "
+        f"{conf_dir}/conf.d to see every session"
+    )

@@ -19,7 +19,6 @@ print_job events (wire dicts, ``contract/wire.py``).
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,7 +34,10 @@ from xlapulse.collectors.sources.base import (
     run_command,
 )
 from xlapulse.collectors.sources.cups_jobs import CupsJobTracker, FinishedJob, print_job_event
-from xlapulse.collectors.sources.journald.networkmanager_vpn import NmVpnTracker
+from xlapulse.collectors.sources.journald.networkmanager_vpn import (
+    NmVpnTracker,
+    nm_log_level_warning,
+)
 
 if TYPE_CHECKING:
     from xlapulse.collectors.sources.journald.settings import JournaldSettings
@@ -44,10 +46,6 @@ SESSION_NEW = "8d45620c1a4348dbb17410da57c60c66"
 USER_MANAGER_STARTED = "eed00a68ffd84e31882105fd973abdd1"
 IDENTIFIERS = ("systemd-logind", "systemd", "NetworkManager", "cupsd")
 OUTPUT_FIELDS = "MESSAGE,MESSAGE_ID,SYSLOG_IDENTIFIER,USER_ID,SESSION_ID,USERSPACE_USEC,PRIORITY"
-NM_VPN_DEBUG = re.compile(
-    r"^\s*(?:level\s*=\s*(?:debug|trace)\b|domains\s*=.*\bvpn:(?:debug|trace)\b)",
-    re.IGNORECASE | re.MULTILINE,
-)
 SYSLOG_ERROR = 3
 SYSLOG_WARNING = 4
 SYSLOG_INFO = 6
@@ -159,24 +157,6 @@ def _priority(entry: dict, message: str) -> int:
     if priority is not None and str(priority).isdigit():
         return int(priority)
     return SYSLOG_WARNING if message.startswith(("<warn>", "<error>")) else SYSLOG_INFO
-
-
-def nm_log_level_warning(conf_dir: Path) -> str | None:
-    """None when NetworkManager logs VPN state changes (``[logging]`` level or the VPN
-    domain at DEBUG/TRACE in NetworkManager.conf or conf.d/*.conf), else what is missed.
-    No NetworkManager configuration at all: nothing to say (no NetworkManager)."""
-    files = [conf_dir / "NetworkManager.conf", *sorted(conf_dir.glob("conf.d/*.conf"))]
-    texts = [f.read_text(errors="replace") for f in files if f.is_file()]
-    if not texts:
-        return None
-    if any(NM_VPN_DEBUG.search(text) for text in texts):
-        return None
-    return (
-        "NetworkManager 1.36 and later log VPN connects and disconnects only at DEBUG: "
-        "with the default level only VPN failures are reported (drops told apart from "
-        "connect failures by time); add '[logging]' 'domains=VPN:DEBUG' to a file in "
-        f"{conf_dir}/conf.d to see every session"
-    )
 
 
 def _time(entry: dict) -> datetime:
