@@ -27,17 +27,26 @@ def check_spool(config: CollectorConfig) -> str | None:
     return None
 
 
-def check_sources(config: CollectorConfig) -> dict[str, str | None]:
+def check_sources(config: CollectorConfig) -> dict[str, tuple[str | None, list[str]]]:
+    """Per source: its failure (or None) and its warnings: prerequisites that make it
+    miss events (a source's ``prerequisite_warnings()``, e.g. cupsd's LogLevel) and the
+    lines of the test read it could not map."""
     document = {"sources": sources_document(config)}
-    problems: dict[str, str | None] = {}
+    results: dict[str, tuple[str | None, list[str]]] = {}
     identity = identity_from(identity_document(config))
     for name in document["sources"]:
+        warnings: list[str] = []
         try:
-            source_from(document, name, identity).collect(None)
-            problems[name] = None
+            source = source_from(document, name, identity)
+            warnings += source.prerequisite_warnings()
+            collected = source.collect(None)
         except Exception as error:  # report every source, whatever breaks
-            problems[name] = f"FAILED: {error}"
-    return problems
+            results[name] = (f"FAILED: {error}", warnings)
+            continue
+        if collected.unparsed.total:
+            warnings.append(f"lines not mapped: {collected.unparsed.summary()}")
+        results[name] = (None, warnings)
+    return results
 
 
 # most specific first: a refused SASL login also ends in a "KafkaSSLTransport ... socket

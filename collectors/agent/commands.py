@@ -95,7 +95,13 @@ def once(config_path: Path | None) -> None:
         kept = [e for e in map(privacy.apply, collected.events) if e is not None]
         for event in kept:
             click.echo(encode(event).decode())
-        click.echo(f"{name}: {len(kept)} events", err=True)
+        click.echo(
+            f"{name}: {len(kept)} events, {collected.skipped_records} records skipped, "
+            f"unparsed lines: {collected.unparsed.summary()}",
+            err=True,
+        )
+        for reason, excerpt in sorted(collected.unparsed.excerpts.items()):
+            click.echo(f"{name}: unparsed ({reason}), e.g.: {excerpt}", err=True)
 
 
 @collector.command()
@@ -112,8 +118,10 @@ def check(config_path: Path | None) -> None:
         _fail(EX_CANTCREAT, spool_problem)
     click.echo(f"spool: ok ({config.spool.resolved_directory()})")
     failed_sources = 0
-    for name, problem in check_sources(config).items():
+    for name, (problem, warnings) in check_sources(config).items():
         click.echo(f"source {name}: {problem or 'ok'}")
+        for warning in warnings:
+            click.echo(f"source {name}: warning: {warning}")
         failed_sources += problem is not None
     kafka_problem = check_kafka(config)
     click.echo(f"kafka {config.kafka.bootstrap_servers}: {kafka_problem or 'ok'}")
@@ -135,16 +143,14 @@ def manifest(config_path: Path | None) -> None:
 @collector.command("sample-config")
 @click.option("--check", "check_only", is_flag=True, help="Fail if the committed sample drifted.")
 def sample_config(check_only: bool) -> None:
-    """Write collectors/agent/sample-config.toml from the configuration models."""
-    from xlapulse.collectors.agent.sample_config import (
-        SAMPLE_CONFIG_PATH,
-        render_sample_config,
-        write_sample_config,
-    )
+    """Write collectors/agent/sample-config.toml and each source's sample.toml from the
+    configuration models."""
+    from xlapulse.collectors.agent.sample_config import stale_files, write_sample_config
 
     if check_only:
-        if SAMPLE_CONFIG_PATH.read_text() != render_sample_config():
-            raise click.ClickException(f"{SAMPLE_CONFIG_PATH} is out of date")
+        stale = stale_files()
+        if stale:
+            raise click.ClickException(f"out of date: {', '.join(map(str, stale))}")
         click.echo("sample config up to date")
         return
     click.echo(write_sample_config())

@@ -19,18 +19,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, create_model, field_validator
 
-from xlapulse.collectors.sources.settings import (
-    CupsErrorLogSettings,
-    GraphCallRecordsSettings,
-    JournaldSettings,
-    MacosUnifiedLogSettings,
-    SyntheticProbeSettings,
-    SystemdBootSettings,
-    Table,
-    WindowsEventLogSettings,
-)
+from xlapulse.collectors.sources import SOURCES
+from xlapulse.collectors.sources.settings import Table, settings_model
 
 KEY_FALLBACK_ENV = "XLAPULSE_PSEUDONYM_KEY"
 ENV_PREFIX = "XLAPULSE_COLLECTOR_"
@@ -102,6 +94,16 @@ class SpoolConfig(Table):
         return Path("/var/lib/xlapulse/collector")
 
 
+class MetricsConfig(Table):
+    """The service's counters, for Prometheus through node_exporter's textfile collector."""
+
+    textfile: str = Field(
+        default="",
+        description="Write the counters here (Prometheus text format) after every round, "
+        "e.g. /var/lib/node_exporter/textfile/xlapulse_collector.prom; empty: off.",
+    )
+
+
 class PrivacyConfig(Table):
     """What may leave the device."""
 
@@ -119,16 +121,17 @@ class PrivacyConfig(Table):
     )
 
 
-class SourcesConfig(Table):
-    """One table per input; a source for another OS is skipped."""
-
-    windows_eventlog: WindowsEventLogSettings = Field(default_factory=WindowsEventLogSettings)
-    systemd_boot: SystemdBootSettings = Field(default_factory=SystemdBootSettings)
-    journald: JournaldSettings = Field(default_factory=JournaldSettings)
-    cups_error_log: CupsErrorLogSettings = Field(default_factory=CupsErrorLogSettings)
-    macos_unified_log: MacosUnifiedLogSettings = Field(default_factory=MacosUnifiedLogSettings)
-    synthetic_probe: SyntheticProbeSettings = Field(default_factory=SyntheticProbeSettings)
-    graph_call_records: GraphCallRecordsSettings = Field(default_factory=GraphCallRecordsSettings)
+#: One table per registered source, in the registry's order; a source for another OS is
+#: skipped at run time but its table is still validated.
+SourcesConfig: type[Table] = create_model(
+    "SourcesConfig",
+    __base__=Table,
+    __doc__="One table per input; a source for another OS is skipped.",
+    **{
+        name: (settings_model(name), Field(default_factory=settings_model(name)))
+        for name in SOURCES
+    },
+)
 
 
 class CollectorConfig(Table):
@@ -140,6 +143,7 @@ class CollectorConfig(Table):
     # validate_default: the key fallback below must also run when [privacy] is absent
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig, validate_default=True)
     sources: SourcesConfig = Field(default_factory=SourcesConfig)
+    metrics: MetricsConfig = Field(default_factory=MetricsConfig)
 
     @field_validator("privacy")
     @classmethod

@@ -6,6 +6,12 @@ privacy-filtered and encoded, with each source's bookmark into the spool (one
 transaction per round), and from there to Kafka on a separate shipper thread, so a
 slow or absent broker never delays collection.
 
+Unparsed lines (``Collected.unparsed``: a line the source's pre-filter selected as
+concerning a touch point but could not map) are summed per source and reason, logged
+as a warning with a pseudonymized excerpt at most once per reason per
+``UNPARSED_LOG_INTERVAL_S``, listed in the run's summary, and counted in the metrics
+text file when ``[metrics] textfile`` is set (``metrics_textfile.py``).
+
 Error isolation: a source that raises is logged once per distinct error (and once
 when it recovers) and retried on its next turn; the other sources go on. A source that
 cannot even start is logged and left out. The shipper thread logs an unexpected error
@@ -26,6 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from xlapulse.collectors.agent import metrics_textfile
 from xlapulse.collectors.agent.privacy_decisions import PrivacyDecisions
 from xlapulse.collectors.agent.shipper import Shipper
 from xlapulse.collectors.agent.spool import Spool, SpoolRecord
@@ -35,8 +42,10 @@ from xlapulse.collectors.delivery.kafka_producer import EventProducer, ProducerS
 from xlapulse.collectors.privacy import Pseudonymizer
 from xlapulse.collectors.sources import build_source, settings_view
 from xlapulse.collectors.sources.base import Identity, Source
+from xlapulse.collectors.sources.unparsed import Unparsed
 
 log = logging.getLogger(__name__)
+UNPARSED_LOG_INTERVAL_S = 3600.0
 
 
 def identity_from(document: dict) -> Identity:
@@ -88,6 +97,24 @@ class SourceHealth:
     rounds: int = 0
     events: int = 0
     skipped_records: int = 0
+    unparsed: dict[str, int] = field(default_factory=dict)
+    unparsed_logged_at: dict[str, float] = field(default_factory=dict)
+
+    def count_unparsed(self, name: str, unparsed: Unparsed, now: float) -> None:
+        """Add a round's unparsed lines; log each reason at most once per interval."""
+        for reason, count in unparsed.counts.items():
+            self.unparsed[reason] = self.unparsed.get(reason, 0) + count
+            last = self.unparsed_logged_at.get(reason)
+            if last is None or now - last >= UNPARSED_LOG_INTERVAL_S:
+                self.unparsed_logged_at[reason] = now
+                log.warning(
+                    "source %s: %d line(s) not mapped (%s; %d in this run), e.g.: %s",
+                    name,
+                    count,
+                    reason,
+                    self.unparsed[reason],
+                    unparsed.excerpts.get(reason, ""),
+                )
 
 
 @dataclass
@@ -98,6 +125,8 @@ class Collector:
     privacy: PrivacyDecisions
     spool: Spool
     health: dict[str, SourceHealth] = field(default_factory=dict)
+    clock: Callable[[], float] = time.monotonic
+    metrics_textfile: Path | None = None
 
     def collect_round(self, name: str) -> int:
         """Run one source once and spool its events with its bookmark; return events stored."""
@@ -118,7 +147,18 @@ class Collector:
         health.rounds += 1
         health.events += len(kept)
         health.skipped_records += collected.skipped_records
+        health.count_unparsed(name, collected.unparsed, self.clock())
+        self._write_metrics()
         return len(kept)
+
+    def _write_metrics(self) -> None:
+        if self.metrics_textfile is None:
+            return
+        try:
+            metrics_textfile.write(self.metrics_textfile, metrics_textfile.render(self.health))
+        except OSError as error:  # counters are a by-product: never stop collecting for them
+            log.warning("cannot write the metrics file %s: %s", self.metrics_textfile, error)
+            self.metrics_textfile = None
 
 
 class Daemon:
@@ -200,12 +240,14 @@ class Daemon:
     def _log_summary(self) -> None:
         """What this run did, per source and in all, for the operator's last log lines."""
         for name, health in sorted(self.collector.health.items()):
+            unparsed = ", ".join(f"{r}: {n}" for r, n in sorted(health.unparsed.items()))
             log.info(
-                "source %s: %d rounds, %d events spooled, %d records skipped%s",
+                "source %s: %d rounds, %d events spooled, %d records skipped, unparsed lines: %s%s",
                 name,
                 health.rounds,
                 health.events,
                 health.skipped_records,
+                unparsed or "none",
                 f", last error: {health.last_error}" if health.last_error else "",
             )
         log.info("%d records acknowledged by Kafka in this run", self.shipper.sent_records)
@@ -222,4 +264,8 @@ def build_daemon(document: dict) -> Daemon:
     privacy = PrivacyDecisions.from_document(document["privacy"])
     settings = ProducerSettings(**document["kafka"])
     shipper = Shipper(spool, lambda: EventProducer(settings), settings.request_timeout_ms / 1000)
-    return Daemon(Collector(sources, privacy, spool), intervals, shipper, spool_options["retry_s"])
+    textfile = document.get("metrics", {}).get("textfile")
+    collector = Collector(
+        sources, privacy, spool, metrics_textfile=Path(textfile) if textfile else None
+    )
+    return Daemon(collector, intervals, shipper, spool_options["retry_s"])

@@ -102,6 +102,7 @@ def runtime_document(
         "spool": spool_document(config),
         "privacy": privacy.to_document(),
         "sources": sources_document(config, platform),
+        "metrics": {"textfile": config.metrics.textfile},
     }
 
 

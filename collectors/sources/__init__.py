@@ -1,11 +1,16 @@
-"""Collector inputs, one module per source, registered by name (like telegraf's inputs).
+"""Collector inputs, one folder per source, registered by name (like telegraf's inputs).
 
-Each entry of :data:`SOURCES` names a source (its settings, one TOML table
-``[sources.<name>]``, are in ``settings.py``), the module that implements it and the
-platforms it runs on. A source's module is imported only when the source is used
-(built, or described by the manifest), so the daemon does not carry the code of the
-sources of other operating systems. Tests build the source classes directly with a
-fake command runner or a path to captured OS output.
+Each source's folder ``<name>/`` holds its code (``source.py``, and the mappers only it
+uses), its TOML table ``[sources.<name>]`` (``settings.py``), a README listing the events
+and fields it emits with example output, and ``sample.toml``, its part of the sample
+configuration. Each entry of :data:`SOURCES` names a source, its class, its settings
+class and the platforms it runs on; ``agent/config.py``, the sample configuration and
+the manifest are built from it. A source's code is imported only when the source is
+used (built, or described by the manifest), so the daemon does not carry the code of
+the sources of other operating systems. Shared here: ``base.py`` (the interface),
+``unparsed.py`` (lines counted, not dropped), ``cups_jobs.py`` (cupsd's job messages,
+read by three sources). Tests build the source classes directly with a fake command
+runner or a path to captured OS output.
 
 This module imports no pydantic: the collector service (``agent/runtime.py``) builds
 its sources from settings that ``xlapulse collector run`` validated, given to them as
@@ -28,47 +33,46 @@ class SourceSpec:
 
     name: str
     class_name: str
+    settings_class: str
     platforms: tuple[str, ...]
 
     @property
     def source(self) -> type[Source]:
-        """The source class (imports ``xlapulse.collectors.sources.<name>``)."""
-        module = importlib.import_module(f"{__name__}.{self.name}")
-        return getattr(module, self.class_name)
+        """The source class (imports ``xlapulse.collectors.sources.<name>.source``)."""
+        return getattr(self._module(), self.class_name)
 
     def build(self, source_settings: Any, identity: Identity) -> Source:
-        module = importlib.import_module(f"{__name__}.{self.name}")
-        return module.build(source_settings, identity)
+        return self._module().build(source_settings, identity)
+
+    def _module(self) -> Any:
+        return importlib.import_module(f"{__name__}.{self.name}.source")
 
 
 SOURCES: dict[str, SourceSpec] = {
     spec.name: spec
     for spec in (
         SourceSpec(
-            "windows_eventlog",
-            "WindowsEventLogSource",
-            ("win32",),
+            "windows_eventlog", "WindowsEventLogSource", "WindowsEventLogSettings", ("win32",)
         ),
-        SourceSpec("systemd_boot", "SystemdBootSource", ("linux",)),
-        SourceSpec("journald", "JournaldSource", ("linux",)),
+        SourceSpec("systemd_boot", "SystemdBootSource", "SystemdBootSettings", ("linux",)),
+        SourceSpec("journald", "JournaldSource", "JournaldSettings", ("linux",)),
+        SourceSpec("wireguard", "WireguardSource", "WireguardSettings", ("linux",)),
         SourceSpec(
-            "cups_error_log",
-            "CupsErrorLogSource",
-            ("linux", "darwin"),
+            "cups_error_log", "CupsErrorLogSource", "CupsErrorLogSettings", ("linux", "darwin")
         ),
         SourceSpec(
-            "macos_unified_log",
-            "MacosUnifiedLogSource",
-            ("darwin",),
+            "macos_unified_log", "MacosUnifiedLogSource", "MacosUnifiedLogSettings", ("darwin",)
         ),
         SourceSpec(
             "synthetic_probe",
             "SyntheticProbeSource",
+            "SyntheticProbeSettings",
             ("win32", "linux", "darwin"),
         ),
         SourceSpec(
             "graph_call_records",
             "GraphCallRecordsSource",
+            "GraphCallRecordsSettings",
             ("win32", "linux", "darwin"),
         ),
     )

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from xlapulse.collectors.privacy import Pseudonymizer
+from xlapulse.collectors.sources.unparsed import Unparsed
 
 EVENT_ID_NAMESPACE = uuid.UUID("6f1d3c52-8a4e-4f0b-9c57-1f0e3f2b7a10")
 
@@ -65,6 +66,10 @@ class Identity:
         """The pseudonym of a user named in a log record, or the endpoint's user."""
         return self.pseudonymizer.user(identity) if identity else self.user_id
 
+    def unparsed(self) -> Unparsed:
+        """A fresh per-round counter of unmapped lines, pseudonymizing with this identity's key."""
+        return Unparsed(self.pseudonymizer)
+
     def event_id(self, channel: str, record_id: str) -> uuid.UUID:
         """Deterministic per source record, so re-reading a log creates no duplicates."""
         return uuid.uuid5(EVENT_ID_NAMESPACE, f"{self.device_id}|{channel}|{record_id}")
@@ -72,11 +77,16 @@ class Identity:
 
 @dataclass
 class Collected:
-    """One round of a source: events and the bookmark to resume from next time."""
+    """One round of a source: events and the bookmark to resume from next time.
+
+    ``skipped_records`` counts records that are not in the source's format at all (a
+    broken line); ``unparsed`` the records its pre-filter selected as concerning a touch
+    point that it could not map, per reason (see ``unparsed.py``)."""
 
     events: list[dict] = field(default_factory=list)
     bookmark: str | None = None
     skipped_records: int = 0
+    unparsed: Unparsed = field(default_factory=Unparsed)
 
 
 class Source(ABC):
@@ -85,6 +95,11 @@ class Source(ABC):
     name: str = ""
     event_types: tuple[str, ...] = ()
     description: str = ""
+
+    def prerequisite_warnings(self) -> list[str]:
+        """What the OS's configuration makes this source miss (``collector check``); the
+        sources that depend on a log level or an enabled channel override it."""
+        return []
 
     @abstractmethod
     def collect(self, bookmark: str | None) -> Collected:

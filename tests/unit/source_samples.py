@@ -18,20 +18,18 @@ import tempfile
 from pathlib import Path
 
 from tests.unit.helpers import IDENTITY, runtime_settings
-from xlapulse.collectors.sources.cups_error_log import CupsErrorLogSource
-from xlapulse.collectors.sources.graph_call_records import GraphCallRecordsSource
-from xlapulse.collectors.sources.journald import JournaldSource
-from xlapulse.collectors.sources.macos_unified_log import MacosUnifiedLogSource
-from xlapulse.collectors.sources.settings import (
-    CupsErrorLogSettings,
-    GraphCallRecordsSettings,
-    JournaldSettings,
-    MacosUnifiedLogSettings,
-    SystemdBootSettings,
-    WindowsEventLogSettings,
-)
-from xlapulse.collectors.sources.systemd_boot import SystemdBootSource
-from xlapulse.collectors.sources.windows_eventlog import (
+from xlapulse.collectors.sources.cups_error_log.settings import CupsErrorLogSettings
+from xlapulse.collectors.sources.cups_error_log.source import CupsErrorLogSource
+from xlapulse.collectors.sources.graph_call_records.settings import GraphCallRecordsSettings
+from xlapulse.collectors.sources.graph_call_records.source import GraphCallRecordsSource
+from xlapulse.collectors.sources.journald.settings import JournaldSettings
+from xlapulse.collectors.sources.journald.source import JournaldSource
+from xlapulse.collectors.sources.macos_unified_log.settings import MacosUnifiedLogSettings
+from xlapulse.collectors.sources.macos_unified_log.source import MacosUnifiedLogSource
+from xlapulse.collectors.sources.systemd_boot.settings import SystemdBootSettings
+from xlapulse.collectors.sources.systemd_boot.source import SystemdBootSource
+from xlapulse.collectors.sources.windows_eventlog.settings import WindowsEventLogSettings
+from xlapulse.collectors.sources.windows_eventlog.source import (
     DEFENDER,
     DIAGNOSTICS,
     GROUP_POLICY,

@@ -19,6 +19,7 @@ from xlapulse.collectors.gateway.adapters.lifecycle import (
     PayloadError,
     TicketChange,
     ticket_events,
+    unknown_caller,
     vendor_ticket_events,
 )
 from xlapulse.collectors.privacy import Pseudonymizer
@@ -197,7 +198,7 @@ def test_retried_delivery_has_the_same_event_ids() -> None:
     ("source", "document", "reason"),
     [
         ("servicenow", {"operation": "delete", "record": {}}, "operation must be"),
-        ("servicenow", {"operation": "insert", "record": {"number": "INC1"}}, "caller identity"),
+        ("servicenow", {"operation": "insert", "record": {"number": "INC1"}}, "sys_updated_on"),
         ("topdesk", {"trigger": "changed"}, "incident must be a JSON object"),
         ("jira", {"webhookEvent": 7}, "webhookEvent must be a string, got number"),
         ("zendesk", {"detail": {}}, "type must be a string, got null"),
@@ -459,3 +460,38 @@ def test_unexpected_shape_names_the_adapter_not_the_payload() -> None:
     with pytest.raises(PayloadError) as raised:
         vendor_ticket_events("jira", refuses, payload, PSEUDONYMS)
     assert raised.value.reason == "issue.key is missing or empty"  # kept, not wrapped
+
+
+# --- callers the service desk does not know, and Jira Server's priorities ----------
+
+
+def test_topdesk_unregistered_caller_is_the_unknown_caller_not_a_rejection() -> None:
+    document = sample("topdesk_created.json")  # the documented incident, caller unregistered
+    document["incident"]["caller"] = {"id": None, "dynamicName": "Jansen, Jan", "email": ""}
+    source_system, changes = ADAPTERS["topdesk"].map_payload(document)
+    (created, *_) = ticket_events(source_system, changes, PSEUDONYMS)
+    assert created.action == "created"
+    assert created.user_id == PSEUDONYMS.user(unknown_caller("topdesk"))
+    assert created.user_id != PSEUDONYMS.user("Jansen, Jan")  # the name is not an identity
+
+
+def test_servicenow_empty_caller_is_the_unknown_caller() -> None:
+    document = sample("servicenow_insert_assigned.json")
+    record = document["record"]
+    record["caller_id"] = {"display_value": "", "link": "", "value": ""}
+    record["caller_id.email"] = {"display_value": "", "value": ""}
+    events = ticket_events(*ADAPTERS["servicenow"].map_payload(document), PSEUDONYMS)
+    assert summary(events) == [("created", "Network"), ("assigned", "Network")]
+    assert {e.user_id for e in events} == {PSEUDONYMS.user(unknown_caller("servicenow"))}
+    assert unknown_caller("servicenow") != unknown_caller("topdesk")  # one per source
+
+
+@pytest.mark.parametrize(
+    ("name", "priority"),
+    [("Blocker", 1), ("Critical", 2), ("Major", 3), ("Minor", 4), ("Trivial", 5), ("High", 2)],
+)
+def test_jira_server_priority_scheme(name: str, priority: int) -> None:
+    document = sample("jira_issue_created.json")
+    document["issue"]["fields"]["priority"] = {"name": name, "id": "3"}
+    source_system, changes = ADAPTERS["jira"].map_payload(document)
+    assert {e.priority for e in ticket_events(source_system, changes, PSEUDONYMS)} == {priority}

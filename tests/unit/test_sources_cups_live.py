@@ -23,8 +23,8 @@ import pytest
 from tests.shared_helpers import wait_until
 from tests.unit.helpers import IDENTITY, runtime_settings
 from tests.unit.wire_events import contract_events
-from xlapulse.collectors.sources.cups_error_log import CupsErrorLogSource
-from xlapulse.collectors.sources.settings import CupsErrorLogSettings
+from xlapulse.collectors.sources.cups_error_log.settings import CupsErrorLogSettings
+from xlapulse.collectors.sources.cups_error_log.source import CupsErrorLogSource
 
 TOOLS = ("cupsd", "lpadmin", "lp")
 CUPS_LIBRARY = Path("/usr/lib/cups")

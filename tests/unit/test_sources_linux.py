@@ -13,14 +13,12 @@ from tests.unit.source_samples import LINUX as DATA
 from tests.unit.source_samples import captured_systemd_analyze
 from tests.unit.wire_events import contract_events
 from xlapulse.collectors.sources.base import SourceError
-from xlapulse.collectors.sources.cups_error_log import CupsErrorLogSource
-from xlapulse.collectors.sources.journald import JournaldSource
-from xlapulse.collectors.sources.settings import (
-    CupsErrorLogSettings,
-    JournaldSettings,
-    SystemdBootSettings,
-)
-from xlapulse.collectors.sources.systemd_boot import (
+from xlapulse.collectors.sources.cups_error_log.settings import CupsErrorLogSettings
+from xlapulse.collectors.sources.cups_error_log.source import CupsErrorLogSource
+from xlapulse.collectors.sources.journald.settings import JournaldSettings
+from xlapulse.collectors.sources.journald.source import JournaldSource
+from xlapulse.collectors.sources.systemd_boot.settings import SystemdBootSettings
+from xlapulse.collectors.sources.systemd_boot.source import (
     SystemdBootSource,
     parse_analyze_time,
     parse_blame,

@@ -18,9 +18,10 @@ from pathlib import Path
 from tests.unit.helpers import IDENTITY, runtime_settings
 from tests.unit.wire_events import contract_events
 from xlapulse.collectors.sources.base import SourceError, run_command
-from xlapulse.collectors.sources.journald import JournaldSource
-from xlapulse.collectors.sources.settings import JournaldSettings, SystemdBootSettings
-from xlapulse.collectors.sources.systemd_boot import SystemdBootSource
+from xlapulse.collectors.sources.journald.settings import JournaldSettings
+from xlapulse.collectors.sources.journald.source import JournaldSource
+from xlapulse.collectors.sources.systemd_boot.settings import SystemdBootSettings
+from xlapulse.collectors.sources.systemd_boot.source import SystemdBootSource
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "os" / "linux"
 

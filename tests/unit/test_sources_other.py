@@ -16,18 +16,15 @@ import pytest
 from tests.unit.helpers import IDENTITY, PSEUDONYMIZER, runtime_settings
 from tests.unit.wire_events import contract_events
 from xlapulse.collectors.sources.base import SourceError
-from xlapulse.collectors.sources.graph_call_records import (
+from xlapulse.collectors.sources.graph_call_records.settings import GraphCallRecordsSettings
+from xlapulse.collectors.sources.graph_call_records.source import (
     GraphCallRecordsSource,
     duration_ms,
 )
-from xlapulse.collectors.sources.macos_unified_log import MacosUnifiedLogSource
-from xlapulse.collectors.sources.settings import (
-    GraphCallRecordsSettings,
-    MacosUnifiedLogSettings,
-    ProbeTarget,
-    SyntheticProbeSettings,
-)
-from xlapulse.collectors.sources.synthetic_probe import SyntheticProbeSource
+from xlapulse.collectors.sources.macos_unified_log.settings import MacosUnifiedLogSettings
+from xlapulse.collectors.sources.macos_unified_log.source import MacosUnifiedLogSource
+from xlapulse.collectors.sources.synthetic_probe.settings import ProbeTarget, SyntheticProbeSettings
+from xlapulse.collectors.sources.synthetic_probe.source import SyntheticProbeSource
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -192,3 +189,82 @@ def test_probe_loads_the_ca_store_only_for_https_targets():
         runtime_settings(SyntheticProbeSettings(targets=secure)), IDENTITY
     )
     assert source.ssl_context.verify_mode == ssl.CERT_REQUIRED
+
+
+def test_macos_session_classes_null_suffix_and_stop_reasons():
+    text = (DATA / "os/macos/log-show-nesm-variants.ndjson").read_text()
+    source = MacosUnifiedLogSource(
+        runtime_settings(MacosUnifiedLogSettings()), IDENTITY, lambda argv, timeout_s: text
+    )
+    collected = source.collect(None)
+    outcomes = [
+        (e.state, e.vpn_gateway, e.reason, e.session_duration_s) for e in contract_events(collected)
+    ]
+    assert outcomes == [
+        ("connected", "HQ IKEv2", None, None),  # NESMIKEv2VPNSession[...:(null)]
+        ("dropped", "HQ IKEv2", "Server disconnected", 5400),  # stop reason, was up
+        ("failed", "Office L2TP", "The L2TP-VPN server did not respond.", None),
+        ("connected", "Cisco Secure Client", None, None),
+        ("disconnected", "Cisco Secure Client", None, 1800),  # "User initiated" is normal
+    ]
+    assert collected.unparsed.total == 0  # connecting / disconnecting are steps, not losses
+
+
+def test_macos_status_lines_that_cannot_be_mapped_are_counted():
+    line = json.dumps(
+        {
+            "timestamp": "2026-11-21 08:10:01.100000+0100",
+            "processImagePath": "/usr/libexec/nesessionmanager",
+            "eventMessage": "NESMVPNSession: status changed to connected",  # no bracket
+            "machTimestamp": 1,
+            "traceID": 1,
+        }
+    )
+    source = MacosUnifiedLogSource(
+        runtime_settings(MacosUnifiedLogSettings()), IDENTITY, lambda argv, timeout_s: line
+    )
+    collected = source.collect(None)
+    assert contract_events(collected) == []
+    assert collected.unparsed.counts == {"nesm-session-unrecognised": 1}
+
+
+def test_graph_participant_known_by_object_id_is_named_from_the_directory(tmp_path):
+    """Older records name the participant in identity.user (id, displayName) only."""
+    record = json.loads((DATA / "graph/callrecord-peer-to-peer.json").read_text())
+    endpoints = [
+        endpoint
+        for session in record["sessions"]
+        for holder in [session, *session.get("segments", [])]
+        for endpoint in (holder.get("caller"), holder.get("callee"))
+        if endpoint and "associatedIdentity" in endpoint
+    ]
+    for endpoint in endpoints:
+        associated = endpoint.pop("associatedIdentity")
+        endpoint["identity"] = {"user": {"id": associated["id"], "displayName": "x"}}
+    record["sessions"][0]["caller"]["userFeedback"] = {"rating": "poor", "text": None}
+    record["sessions@odata.nextLink"] = "https://graph.microsoft.com/v1.0/...&$skiptoken=abc"
+    (tmp_path / "calls").mkdir()
+    (tmp_path / "calls" / "call-1.json").write_text(json.dumps(record))
+    directory = tmp_path / "users.csv"
+    directory.write_text(
+        "Id,UserPrincipalName\n821809f5-0000-0000-0000-3b5136c0e777,abbie.wilkins@contoso.com\n"
+    )
+    settings = GraphCallRecordsSettings(
+        folder=str(tmp_path / "calls"), directory_file=str(directory)
+    )
+    collected = GraphCallRecordsSource(runtime_settings(settings), IDENTITY).collect(None)
+    users = {e.user_id for e in contract_events(collected)}
+    assert PSEUDONYMIZER.user("abbie.wilkins@contoso.com") in users  # joins endpoint telemetry
+    assert collected.unparsed.counts == {
+        "graph-user-without-sign-in-name": 2,  # Owen is not in the directory: 2 streams
+        "graph-user-rating-not-mapped": 1,  # "poor": the contract has no field for it
+        "graph-sessions-next-page-missing": 1,
+    }
+
+
+def test_graph_directory_file_errors_name_file_and_line(tmp_path):
+    directory = tmp_path / "users.csv"
+    directory.write_text("id,userPrincipalName\n,nobody@contoso.com\n")
+    settings = GraphCallRecordsSettings(folder=str(tmp_path), directory_file=str(directory))
+    with pytest.raises(SourceError, match=r"users\.csv line 2: needs an id"):
+        GraphCallRecordsSource(runtime_settings(settings), IDENTITY).collect(None)

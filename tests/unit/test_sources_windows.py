@@ -8,12 +8,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.unit.helpers import IDENTITY, runtime_settings
+from tests.unit.helpers import IDENTITY, PSEUDONYMIZER, runtime_settings
 from tests.unit.source_samples import WINDOWS, WINDOWS_SAMPLES, CapturedWevtutil
 from tests.unit.wire_events import contract_event, contract_events
 from xlapulse.collectors.sources.base import SourceError
-from xlapulse.collectors.sources.settings import WindowsEventLogSettings
-from xlapulse.collectors.sources.windows_eventlog import (
+from xlapulse.collectors.sources.windows_eventlog.settings import WindowsEventLogSettings
+from xlapulse.collectors.sources.windows_eventlog.source import (
+    DEFENDER,
     DIAGNOSTICS,
     GROUP_POLICY,
     PRINT_OPERATIONAL,
@@ -22,7 +23,7 @@ from xlapulse.collectors.sources.windows_eventlog import (
     WindowsEventMapper,
     channel_query,
 )
-from xlapulse.collectors.sources.windows_xml import parse_events
+from xlapulse.collectors.sources.windows_eventlog.windows_xml import parse_events
 
 
 def collect(samples=WINDOWS_SAMPLES, bookmark=None):
@@ -38,7 +39,8 @@ def by_type(events, event_type):
 def test_boot_event_100_with_degrading_component_and_defender_scan():
     collected, _ = collect()
     (boot,) = by_type(contract_events(collected), "boot")
-    assert boot.event_time == datetime(2015, 6, 1, 6, 2, 36, 734000, UTC)  # BootStartTime
+    # BootEndTime 06:05:31.883670 minus BootTime 165.331 s (not BootStartTime 06:02:36.734)
+    assert boot.event_time == datetime(2015, 6, 1, 6, 2, 46, 552670, UTC)
     assert boot.boot_duration_ms == 165331
     assert boot.main_path_duration_ms == 151680
     assert boot.post_boot_duration_ms == 13651
@@ -78,9 +80,10 @@ def test_print_and_app_events():
     failed, printed = by_type(contract_events(collected), "print_job")
     assert (failed.outcome, failed.printer, failed.error_code) == (
         "failed",
-        "Finance-MFP-3F",
-        0x8007000B,
+        "Microsoft XPS Document Writer",
+        5,  # Param10: the Win32 error (Param6 holds the bytes printed, 0)
     )
+    assert failed.user_id == PSEUDONYMIZER.user("Administrator")  # Param2, the owner
     assert (printed.outcome, printed.printer, printed.page_count) == (
         "printed",
         "Finance-MFP-3F",
@@ -152,6 +155,12 @@ def test_winlogon_7002_abandons_a_pending_logon_and_a_scm_7001_does_not_close_on
     assert (
         by_type(contract_events(later), "logon") == []
     )  # nothing pending pairs with the next 7001
+    # a sign-in without a profile load (cached, fast user switching) has no start to
+    # measure from: not an event, but counted, never dropped silently
+    assert later.unparsed.counts == {"winlogon-7001-without-profile-start": 1}
+    assert later.unparsed.excerpts["winlogon-7001-without-profile-start"] == (
+        "Winlogon 7001 record 91230 TSId 1"
+    )
 
 
 def test_shutdown_200_is_reported_with_the_next_boot():
@@ -171,8 +180,22 @@ def test_shutdown_200_is_reported_with_the_next_boot():
     assert second_boot.boot_duration_ms == 165331
 
 
-def test_every_mapper_method_named_in_records_exists():
-    # a misspelt name would only fail (AttributeError) when that record first arrives
-    named = {method for _, method in RECORDS.values() if method is not None}
-    missing = sorted(m for m in named if not callable(getattr(WindowsEventMapper, m, None)))
-    assert named and missing == []
+def test_records_name_their_handlers_by_reference():
+    # references, not method names in strings: a reader can follow them, a typo fails import
+    handlers = {handler for _, handler in RECORDS.values() if handler is not None}
+    assert handlers
+    assert all(getattr(WindowsEventMapper, h.__name__) is h for h in handlers)
+
+
+def test_a_fast_startup_boot_is_dated_from_its_end_not_from_boot_start_time(tmp_path):
+    """Fast Startup: BootStartTime is when the hibernated session began, hours earlier."""
+    sample = (WINDOWS / "diagnostics-performance.xml").read_text()
+    assert "2015-06-01T06:02:36.734000400Z" in sample
+    fast_startup = tmp_path / "diagnostics-fast-startup.xml"
+    fast_startup.write_text(
+        sample.replace("2015-06-01T06:02:36.734000400Z", "2015-05-31T21:14:02.100000000Z")
+    )
+    collected, _ = collect({DIAGNOSTICS: str(fast_startup), DEFENDER: "defender-operational.xml"})
+    (boot,) = by_type(contract_events(collected), "boot")
+    assert boot.event_time == datetime(2015, 6, 1, 6, 2, 46, 552670, UTC)  # the same day
+    assert boot.antivirus_scan_duration_ms == 72520  # the scan is still found in the boot

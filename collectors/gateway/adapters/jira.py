@@ -33,7 +33,11 @@ ISSUE_CREATED, ISSUE_UPDATED = "jira:issue_created", "jira:issue_updated"
 CLOSED_STATUSES = frozenset({"closed", "canceled", "cancelled", "declined"})
 RESOLVED_STATUSES = frozenset({"resolved", "done", "completed"})
 GROUP_FIELDS = frozenset({"assignment group", "team", "group"})
-PRIORITIES = {"highest": 1, "high": 2, "medium": 3, "low": 4, "lowest": 5}
+# Jira Cloud's default scheme, then Jira Server / Data Center's (Blocker ... Trivial)
+PRIORITIES = {
+    **{"highest": 1, "high": 2, "medium": 3, "low": 4, "lowest": 5},
+    **{"blocker": 1, "critical": 2, "major": 3, "minor": 4, "trivial": 5},
+}
 REQUEST_TYPE_FIELD = "customfield_10010"  # JSM "Customer Request Type" on Jira Cloud
 
 Step = tuple[TicketAction, str | None]

@@ -83,6 +83,14 @@ class TicketChange:
     device_name: str | None = None
 
 
+def unknown_caller(source: str) -> str:
+    """The identity of every ticket of ``source`` whose caller the service desk does not
+    know (an unregistered caller, an empty caller field): such a ticket is kept, under one
+    pseudonym per source (``pseudonymize("unknown caller@<source>")``), which the gateway
+    README documents so per-user correlation can leave it out."""
+    return f"unknown caller@{source}"
+
+
 def stable_event_id(source: str, ticket_id: str, action: str, version: str) -> uuid.UUID:
     """The de-duplication id of one lifecycle step (see the module docstring)."""
     version_part = "" if action in ONCE_PER_TICKET else version

@@ -21,6 +21,7 @@ from xlapulse.collectors.gateway.adapters.lifecycle import (
     assignment_action,
     channel_from,
     optional_text,
+    unknown_caller,
 )
 
 SOURCE = "servicenow"
@@ -103,13 +104,13 @@ def _change(action: TicketAction, record: Mapping[str, Any]) -> TicketChange:
 
 
 def _caller_identity(record: Mapping[str, Any]) -> str:
+    """``caller_id.email`` or ``caller_id.user_name``; an incident with an empty caller
+    (created by an integration, or the caller not in sys_user) is the unknown caller."""
     for key in ("caller_id.email", "caller_id.user_name"):
         identity = value(record, key)
         if identity:
             return identity
-    raise PayloadError(
-        "record has no caller identity (send caller_id.email or caller_id.user_name)"
-    )
+    return unknown_caller(SOURCE)
 
 
 def _sla_breached(record: Mapping[str, Any]) -> bool | None:

@@ -24,6 +24,7 @@ from xlapulse.collectors.gateway.adapters.lifecycle import (
     optional_text,
     parse_time,
     require_text,
+    unknown_caller,
 )
 
 SOURCE = "topdesk"
@@ -117,12 +118,14 @@ def _created_at(incident: Mapping[str, Any]) -> datetime:
 
 
 def _caller_identity(incident: Mapping[str, Any]) -> str:
+    """The caller's email or person id; an unregistered caller (a name only, TOPdesk's
+    ``dynamicName``) or none at all is the source's unknown caller."""
     caller = as_mapping(incident.get("caller"), "incident.caller", optional=True)
     for key in ("email", "id"):
         identity = optional_text(caller.get(key), f"incident.caller.{key}")
         if identity:
             return identity
-    raise PayloadError("incident.caller has neither an email nor a person id")
+    return unknown_caller(SOURCE)
 
 
 def _name(parent: Mapping[str, Any], key: str, what: str) -> str | None:

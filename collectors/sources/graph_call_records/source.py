@@ -8,6 +8,18 @@ Writes: one call_quality event per media stream, attributed to the participant w
 *received* it (a callerToCallee stream is the callee's inbound audio), with the
 participant's user principal name and machine name pseudonymized.
 
+The user is pseudonymized from the sign-in name (``userPrincipalName``), as the endpoints
+pseudonymize theirs, so call quality joins the user's other telemetry. A participant
+known only by its Entra object id (``identity.user.id``, older records) is looked up in
+the optional ``directory_file`` (CSV ``id,userPrincipalName``, e.g. exported with
+``Get-MgUser -All | Select-Object Id,UserPrincipalName``); one not found there is still
+reported under the pseudonym of its object id, which joins nothing else, and counted
+as unparsed (``graph-user-without-sign-in-name``). Also counted, because the contract
+has no place for them or the file lacks them: a participant's own rating of the call
+(``userFeedback.rating`` other than ``notRated``; ``graph-user-rating-not-mapped``) and
+a record whose sessions continue on another page (``sessions@odata.nextLink``: the
+export job must follow it and merge the pages; ``graph-sessions-next-page-missing``).
+
 Graph field -> contract: averageJitter (ISO 8601 duration) -> jitter_ms,
 averagePacketLossRate -> packet_loss_ratio, averageRoundTripTime -> round_trip_ms,
 averageAudioDegradation -> network_mos_degradation, averageRatioOfConcealedSamples ->
@@ -16,18 +28,21 @@ concealed_sample_ratio, a segment with failureInfo -> dropped_segment.
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from xlapulse.collectors.contract.wire import telemetry_event
 from xlapulse.collectors.sources.base import Collected, Identity, Source, SourceError
+from xlapulse.collectors.sources.unparsed import Unparsed
 
 if TYPE_CHECKING:
-    from xlapulse.collectors.sources.settings import GraphCallRecordsSettings
+    from xlapulse.collectors.sources.graph_call_records.settings import GraphCallRecordsSettings
 
 ISO_DURATION = re.compile(r"^PT(?:(?P<h>[\d.]+)H)?(?:(?P<m>[\d.]+)M)?(?:(?P<s>[\d.]+)S)?$")
 MEDIA_BY_LABEL = {
@@ -49,17 +64,56 @@ def duration_ms(text: str | None) -> float | None:
     return round((hours * 3600 + minutes * 60 + seconds) * 1000, 3)
 
 
-def _endpoint_identity(endpoint: dict) -> tuple[str | None, str | None]:
-    identity = endpoint.get("associatedIdentity") or endpoint.get("identity", {}).get("user") or {}
-    return identity.get("userPrincipalName") or identity.get("id"), endpoint.get("name")
+def read_directory(path: str) -> dict[str, str]:
+    """Entra object id -> userPrincipalName from a CSV with those two columns (any case)."""
+    if not path:
+        return {}
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as table:
+            rows = list(csv.DictReader(table))
+    except OSError as error:
+        raise SourceError(f"cannot read the directory file {path}: {error.strerror}") from None
+    directory = {}
+    for number, row in enumerate(rows, start=2):
+        folded = {
+            (key or "").strip().casefold(): (value or "").strip() for key, value in row.items()
+        }
+        if not folded.get("id") or not folded.get("userprincipalname"):
+            raise SourceError(f"{path} line {number}: needs an id and a userPrincipalName")
+        directory[folded["id"].casefold()] = folded["userprincipalname"]
+    return directory
 
 
-def call_quality_events(record: dict, identity: Identity) -> Iterator[dict]:
+@dataclass
+class CallContext:
+    """What mapping a callRecord needs besides the record: pseudonyms, the directory, the
+    round's unparsed counter."""
+
+    identity: Identity
+    directory: dict[str, str]
+    unparsed: Unparsed
+
+    def sign_in_name(self, endpoint: dict) -> str | None:
+        identity = (
+            endpoint.get("associatedIdentity") or endpoint.get("identity", {}).get("user") or {}
+        )
+        object_id = identity.get("id")
+        name = identity.get("userPrincipalName") or self.directory.get((object_id or "").casefold())
+        if name or not object_id:
+            return name
+        self.unparsed.add("graph-user-without-sign-in-name", f"participant {object_id}")
+        return object_id
+
+
+def call_quality_events(record: dict, context: CallContext) -> Iterator[dict]:
     """Every media stream of every segment in one callRecord document."""
     call_id = record.get("id")
     if not call_id:
         raise SourceError("callRecord without an id")
+    if record.get("sessions@odata.nextLink"):
+        context.unparsed.add("graph-sessions-next-page-missing", f"callRecord {call_id}")
     for session in record.get("sessions", []):
+        _count_ratings(session, call_id, context.unparsed)
         for segment in session.get("segments", []):
             dropped = bool(segment.get("failureInfo"))
             for media in segment.get("media", []):
@@ -67,9 +121,7 @@ def call_quality_events(record: dict, identity: Identity) -> Iterator[dict]:
                 if kind is None:
                     continue
                 for stream in media.get("streams", []):
-                    event = _stream_event(
-                        call_id, session, segment, kind, stream, dropped, identity
-                    )
+                    event = _stream_event(call_id, session, segment, kind, stream, dropped, context)
                     if event is not None:
                         yield event
 
@@ -81,11 +133,12 @@ def _stream_event(
     media: str,
     stream: dict,
     dropped: bool,
-    identity: Identity,
+    context: CallContext,
 ) -> dict | None:
     side = "callee" if stream.get("streamDirection") == "callerToCallee" else "caller"
-    receiver = segment.get(side) or session.get(side)
-    user, machine = _endpoint_identity(receiver or {})
+    receiver = segment.get(side) or session.get(side) or {}
+    user, machine = context.sign_in_name(receiver), receiver.get("name")
+    identity = context.identity
     if not user:
         return None  # a PSTN or bot leg: nobody's experience to score
     start = datetime.fromisoformat(stream.get("startDateTime") or segment["startDateTime"])
@@ -111,6 +164,15 @@ def _stream_event(
     )
 
 
+def _count_ratings(session: dict, call_id: str, unparsed: Unparsed) -> None:
+    for side in ("caller", "callee"):
+        feedback = (session.get(side) or {}).get("userFeedback") or {}
+        if feedback.get("rating") not in (None, "notRated", "unknownFutureValue"):
+            unparsed.add(
+                "graph-user-rating-not-mapped", f"callRecord {call_id} {feedback['rating']}"
+            )
+
+
 class GraphCallRecordsSource(Source):
     """Reads new callRecord files from the drop folder."""
 
@@ -122,6 +184,7 @@ class GraphCallRecordsSource(Source):
 
     def __init__(self, settings: GraphCallRecordsSettings, identity: Identity) -> None:
         self.folder = Path(settings.folder)
+        self.directory_file = settings.directory_file
         self.identity = identity
 
     def collect(self, bookmark: str | None) -> Collected:
@@ -129,19 +192,20 @@ class GraphCallRecordsSource(Source):
         if not self.folder.is_dir():
             raise SourceError(f"callRecords folder {self.folder} does not exist")
         seen = set(done)
-        events: list[dict] = []
-        skipped = 0
+        collected = Collected(unparsed=self.identity.unparsed())
+        context = CallContext(
+            self.identity, read_directory(self.directory_file), collected.unparsed
+        )
         for path in sorted(self.folder.glob("*.json")):
             if path.name in seen:
                 continue
             try:
-                events.extend(call_quality_events(json.loads(path.read_text()), self.identity))
+                collected.events.extend(call_quality_events(json.loads(path.read_text()), context))
             except (json.JSONDecodeError, SourceError, ValueError, KeyError):
-                skipped += 1  # a broken export is skipped and counted, never retried forever
+                collected.skipped_records += 1  # a broken export is counted, not retried forever
             done.append(path.name)
-        return Collected(
-            events=events, bookmark=json.dumps(done[-MAX_DONE_FILES:]), skipped_records=skipped
-        )
+        collected.bookmark = json.dumps(done[-MAX_DONE_FILES:])
+        return collected
 
 
 def build(settings: GraphCallRecordsSettings, identity: Identity) -> GraphCallRecordsSource:

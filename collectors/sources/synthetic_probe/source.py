@@ -21,7 +21,10 @@ from xlapulse.collectors.contract.wire import telemetry_event
 from xlapulse.collectors.sources.base import Collected, Identity, Source
 
 if TYPE_CHECKING:
-    from xlapulse.collectors.sources.settings import ProbeTarget, SyntheticProbeSettings
+    from xlapulse.collectors.sources.synthetic_probe.settings import (
+        ProbeTarget,
+        SyntheticProbeSettings,
+    )
 
 MAX_BODY_BYTES = 256 * 1024
 

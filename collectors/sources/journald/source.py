@@ -9,18 +9,19 @@ print_job events (wire dicts, ``contract/wire.py``).
   "Startup finished" (MESSAGE_ID eed00a68..., USERSPACE_USEC) is the sign-in duration;
   the user manager's own start-up is the shell start phase. A sign-in that reuses a
   running user manager has no such record and is not reported.
-* VPN: NetworkManager's ``vpn[<ptr>,<uuid>,"<name>"]`` lines; plugin state ``started``
-  is connected, ``failed: <reason> (<code>)`` then ``stopped`` is failed (never
-  connected) or dropped (was connected), a plain ``stopped`` is disconnected.
+* VPN: NetworkManager's ``vpn[...]`` / ``vpn-connection[...]`` lines of every release
+  still shipped (``networkmanager_vpn.py`` lists the texts and what each release logs at
+  which level). A NetworkManager line that names a VPN but cannot be mapped, or a VPN
+  warning with an unknown text, is counted in ``Collected.unparsed``.
 * Print: cupsd job messages, as in the error_log (see ``cups_jobs``).
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from xlapulse.collectors.contract.wire import telemetry_event
@@ -32,17 +33,22 @@ from xlapulse.collectors.sources.base import (
     SourceError,
     run_command,
 )
-from xlapulse.collectors.sources.cups_jobs import CupsJobTracker, print_job_event
+from xlapulse.collectors.sources.cups_jobs import CupsJobTracker, FinishedJob, print_job_event
+from xlapulse.collectors.sources.journald.networkmanager_vpn import (
+    NmVpnTracker,
+    nm_log_level_warning,
+)
 
 if TYPE_CHECKING:
-    from xlapulse.collectors.sources.settings import JournaldSettings
+    from xlapulse.collectors.sources.journald.settings import JournaldSettings
 
 SESSION_NEW = "8d45620c1a4348dbb17410da57c60c66"
 USER_MANAGER_STARTED = "eed00a68ffd84e31882105fd973abdd1"
 IDENTIFIERS = ("systemd-logind", "systemd", "NetworkManager", "cupsd")
-OUTPUT_FIELDS = "MESSAGE,MESSAGE_ID,SYSLOG_IDENTIFIER,USER_ID,SESSION_ID,USERSPACE_USEC"
-NM_VPN = re.compile(r'vpn\[(?P<ptr>0x[0-9a-f]+),(?P<uuid>[^,]*),"(?P<name>[^"]*)"\]: (?P<text>.*)$')
-NM_FAILED = re.compile(r"VPN plugin: failed: (?P<reason>[\w-]+) \((?P<code>\d+)\)")
+OUTPUT_FIELDS = "MESSAGE,MESSAGE_ID,SYSLOG_IDENTIFIER,USER_ID,SESSION_ID,USERSPACE_USEC,PRIORITY"
+SYSLOG_ERROR = 3
+SYSLOG_WARNING = 4
+SYSLOG_INFO = 6
 MAX_PENDING_LOGONS = 20
 
 
@@ -67,20 +73,27 @@ class JournalMapper:
         self.identity = identity
         self.state = state or {"logons": [], "vpn": {}, "cups": {}}
         self.cups = CupsJobTracker(self.state["cups"])
+        self.vpn = NmVpnTracker(self.state["vpn"])
+        self.unparsed = identity.unparsed()
 
-    def map(self, entry: dict) -> dict | None:
+    def map(self, entry: dict) -> list[dict]:
         identifier = entry.get("SYSLOG_IDENTIFIER")
         message = str(entry.get("MESSAGE", ""))
         if identifier == "systemd-logind" and entry.get("MESSAGE_ID") == SESSION_NEW:
-            return self._session_started(entry)
-        if identifier == "systemd" and entry.get("MESSAGE_ID") == USER_MANAGER_STARTED:
-            return self._user_manager_started(entry)
-        if identifier == "NetworkManager":
-            matched = NM_VPN.search(message)
-            return self._vpn(entry, matched) if matched else None
-        if identifier == "cupsd":
+            self._session_started(entry)
+        elif identifier == "systemd" and entry.get("MESSAGE_ID") == USER_MANAGER_STARTED:
+            return _listed(self._user_manager_started(entry))
+        elif identifier == "NetworkManager":
+            return _listed(self._vpn(entry, message))
+        elif identifier == "cupsd":
             return self._print(entry, message)
-        return None
+        return []
+
+    def finish_round(self) -> list[dict]:
+        """The print failures whose queue line never came; the state to save is in ``state``."""
+        events = [self._print_event(job) for job in self.cups.flush(self.unparsed)]
+        self.state["cups"] = self.cups.state
+        return events
 
     def _envelope(self, entry: dict, user: str | None = None) -> dict:
         return {
@@ -110,43 +123,40 @@ class JournalMapper:
             shell_start_duration_ms=int(userspace_us) // 1000 if userspace_us else None,
         )
 
-    def _vpn(self, entry: dict, matched: re.Match[str]) -> dict | None:
-        attempt = self.state["vpn"].setdefault(matched["ptr"], {})
-        text, gateway = matched["text"], matched["name"][:200] or None
-        failed = NM_FAILED.search(text)
-        if failed:
-            attempt["failure"] = [failed["reason"], int(failed["code"])]
-            return None
-        if "state changed: started" in text:
-            attempt["connected_us"] = int(entry["__REALTIME_TIMESTAMP"])
-            return telemetry_event(
-                "vpn_session", **self._envelope(entry), state="connected", vpn_gateway=gateway
-            )
-        if "state changed: stopped" not in text:
-            return None
-        self.state["vpn"].pop(matched["ptr"], None)
-        connected_us, failure = attempt.get("connected_us"), attempt.get("failure")
-        duration_s = (
-            (int(entry["__REALTIME_TIMESTAMP"]) - connected_us) // 1_000_000
-            if connected_us
-            else None
+    def _vpn(self, entry: dict, message: str) -> dict | None:
+        fields = self.vpn.feed(
+            message,
+            int(entry["__REALTIME_TIMESTAMP"]),
+            _priority(entry, message) <= SYSLOG_WARNING,
+            self.unparsed,
         )
-        state = "disconnected" if not failure else ("dropped" if connected_us else "failed")
-        return telemetry_event(
-            "vpn_session",
-            **self._envelope(entry),
-            state=state,
-            reason=failure[0] if failure else None,
-            error_code=failure[1] if failure else None,
-            session_duration_s=duration_s,
-            vpn_gateway=gateway,
-        )
+        return telemetry_event("vpn_session", **self._envelope(entry), **fields) if fields else None
 
-    def _print(self, entry: dict, message: str) -> dict | None:
-        finished = self.cups.feed(message)
-        if finished is None:
-            return None
-        return print_job_event(self._envelope(entry, finished.user), finished)
+    def _print(self, entry: dict, message: str) -> list[dict]:
+        stamp = {"cursor": entry["__CURSOR"], "time_us": int(entry["__REALTIME_TIMESTAMP"])}
+        error = _priority(entry, message) <= SYSLOG_ERROR
+        return [self._print_event(job) for job in self.cups.feed(message, stamp, error)]
+
+    def _print_event(self, finished: FinishedJob) -> dict:
+        envelope = {
+            "event_id": self.identity.event_id("journald", finished.stamp["cursor"]),
+            "event_time": datetime.fromtimestamp(finished.stamp["time_us"] / 1e6, UTC),
+            "user_id": self.identity.user(finished.user),
+            "device_id": self.identity.device_id,
+        }
+        return print_job_event(envelope, finished)
+
+
+def _listed(event: dict | None) -> list[dict]:
+    return [event] if event is not None else []
+
+
+def _priority(entry: dict, message: str) -> int:
+    """The syslog priority of an entry (PRIORITY), else NetworkManager's ``<warn>`` text."""
+    priority = entry.get("PRIORITY")
+    if priority is not None and str(priority).isdigit():
+        return int(priority)
+    return SYSLOG_WARNING if message.startswith(("<warn>", "<error>")) else SYSLOG_INFO
 
 
 def _time(entry: dict) -> datetime:
@@ -165,6 +175,10 @@ class JournaldSource(Source):
         self.identity = identity
         self.runner = runner
 
+    def prerequisite_warnings(self) -> list[str]:
+        warning = nm_log_level_warning(Path(self.settings.networkmanager_conf_dir))
+        return [warning] if warning else []
+
     def command(self, cursor: str | None) -> list[str]:
         argv = [self.settings.journalctl, "-o", "json", "--no-pager", "-q"]
         argv.append(f"--output-fields={OUTPUT_FIELDS}")
@@ -182,12 +196,12 @@ class JournaldSource(Source):
         cursor = saved["cursor"]
         for entry in parse_journal_json(output):
             cursor = entry.get("__CURSOR", cursor)
-            event = mapper.map(entry)
-            if event is not None:
-                events.append(event)
-        mapper.state["cups"] = mapper.cups.jobs
+            events += mapper.map(entry)
+        events += mapper.finish_round()
         return Collected(
-            events=events, bookmark=json.dumps({"cursor": cursor, "state": mapper.state})
+            events=events,
+            bookmark=json.dumps({"cursor": cursor, "state": mapper.state}),
+            unparsed=mapper.unparsed,
         )
 
 

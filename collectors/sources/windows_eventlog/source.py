@@ -26,10 +26,14 @@ from xlapulse.collectors.sources.base import (
     Source,
     run_command,
 )
-from xlapulse.collectors.sources.windows_xml import WinEvent, parse_events, parse_windows_time
+from xlapulse.collectors.sources.windows_eventlog.windows_xml import (
+    WinEvent,
+    parse_events,
+    parse_windows_time,
+)
 
 if TYPE_CHECKING:
-    from xlapulse.collectors.sources.settings import WindowsEventLogSettings
+    from xlapulse.collectors.sources.windows_eventlog.settings import WindowsEventLogSettings
 
 DIAGNOSTICS = "Microsoft-Windows-Diagnostics-Performance/Operational"
 GROUP_POLICY = "Microsoft-Windows-GroupPolicy/Operational"
@@ -40,36 +44,6 @@ PRINT_OPERATIONAL = "Microsoft-Windows-PrintService/Operational"
 PROFILES = "Microsoft-Windows-User Profiles Service"
 WINLOGON = "Microsoft-Windows-Winlogon"
 
-#: Every record read, as (channel, event ID) -> (provider, mapper method). The System and
-#: Application channels carry the same IDs for other providers (the Service Control
-#: Manager logs 7001/7002 too): where a provider is named, a record counts only from it.
-#: The method of :class:`WindowsEventMapper` turns the record into an event or pending
-#: state; None: the record is only context for another's method (the boot's degrading
-#: components 101-110, the Defender scans 1000/1001 overlapping it).
-RECORDS: dict[tuple[str, int], tuple[str | None, str | None]] = {
-    (DIAGNOSTICS, 100): (None, "_boot"),
-    **{(DIAGNOSTICS, event_id): (None, None) for event_id in range(101, 111)},
-    (DIAGNOSTICS, 200): (None, "_shutdown"),
-    (GROUP_POLICY, 8001): (None, "_group_policy"),
-    (DEFENDER, 1000): (None, None),
-    (DEFENDER, 1001): (None, None),
-    ("Application", 1): (PROFILES, "_profile_start"),
-    ("Application", 2): (PROFILES, "_profile_end"),
-    ("Application", 1000): ("Application Error", "_crash"),
-    ("Application", 1002): ("Application Hang", "_hang"),
-    **{("Application", event_id): ("RasClient", "_vpn") for event_id in (20225, 20226, 20227)},
-    ("System", 7001): (WINLOGON, "_winlogon"),
-    ("System", 7002): (WINLOGON, "_logoff"),
-    (PRINT_ADMIN, 372): (None, "_print_failed"),
-    (PRINT_OPERATIONAL, 307): (None, "_printed"),
-    (PRINT_OPERATIONAL, 805): (None, "_print_failed"),
-    (PRINT_OPERATIONAL, 842): (None, "_print_failed"),
-}
-#: The event IDs of :data:`RECORDS` per channel, in the table's order (one wevtutil query each).
-EVENT_IDS_BY_CHANNEL: dict[str, tuple[int, ...]] = {
-    channel: tuple(event_id for named, event_id in RECORDS if named == channel)
-    for channel in dict.fromkeys(channel for channel, _ in RECORDS)
-}
 FIRST_READ_WINDOW_MS = 24 * 3600 * 1000
 DEGRADATION_PAIRING_WINDOW = timedelta(minutes=10)
 RAS_USER_DISCONNECTED = 631  # ERROR_USER_DISCONNECTION: the user hung up, not a drop
@@ -82,6 +56,7 @@ class WindowsEventMapper:
     def __init__(self, identity: Identity, state: dict | None = None) -> None:
         self.identity = identity
         self.state = state or {"logon": None, "vpn": {}}
+        self.unparsed = identity.unparsed()
 
     def map(self, records: Iterable[WinEvent]) -> list[dict]:
         ordered = sorted(records, key=lambda record: (record.time_created, record.record_id))
@@ -90,16 +65,16 @@ class WindowsEventMapper:
         events: list[dict] = []
         for record in ordered:
             handler = self._handler(record)
-            built = handler(record, scans, degradations) if handler else None
+            built = handler(self, record, scans, degradations) if handler else None
             if built is not None:
                 events.append(built)
         return events
 
     def _handler(self, record: WinEvent) -> Callable | None:
-        provider, method = RECORDS.get((record.channel, record.event_id), (None, None))
-        if method is None or provider not in (None, record.provider):
+        provider, handler = RECORDS.get((record.channel, record.event_id), (None, None))
+        if handler is None or provider not in (None, record.provider):
             return None
-        return getattr(self, method)
+        return handler
 
     def _envelope(self, record: WinEvent, user: str | None = None) -> dict:
         return {
@@ -111,11 +86,7 @@ class WindowsEventMapper:
 
     def _boot(self, record: WinEvent, scans: list, degradations: list[WinEvent]) -> dict:
         boot_ms = record.number("BootTime") or 0
-        start = (
-            parse_windows_time(record.named["BootStartTime"])
-            if record.named.get("BootStartTime")
-            else record.time_created - timedelta(milliseconds=boot_ms)
-        )
+        start = _boot_start(record, boot_ms)
         components = [
             _component_name(d)
             for d in degradations
@@ -165,7 +136,11 @@ class WindowsEventMapper:
 
     def _winlogon(self, record: WinEvent, *_: object) -> dict | None:
         pending, self.state["logon"] = self.state.get("logon"), None
-        if not pending:
+        if not pending:  # no User Profile Service 1 before it: no start to measure from
+            self.unparsed.add(
+                "winlogon-7001-without-profile-start",
+                f"Winlogon 7001 record {record.record_id} TSId {record.named.get('TSId', '?')}",
+            )
             return None
         start = datetime.fromisoformat(pending["start"])
         profile_end = pending.get("profile_end")
@@ -231,11 +206,18 @@ class WindowsEventMapper:
         )
 
     def _print_failed(self, record: WinEvent, *_: object) -> dict | None:
-        """372 (Admin): failed to print; 842: the print processor's Win32 error, if not 0;
-        805 (rendering diagnostics, no printer name) only when logged as error or warning."""
+        """372 (Admin): failed to print, its 11 parameters in the order of its message ("The
+        document %1, owned by %2, failed to print on printer %3. ... Data type: %4. Size of
+        the spool file in bytes: %5. Number of bytes printed: %6. Total number of pages in
+        the document: %7. Number of pages printed: %8. Client computer: %9. Win32 error code
+        returned by the print processor: %10. %11"); 842: the print processor's Win32
+        error, if not 0; 805 (rendering diagnostics, no printer name) only when logged as
+        error or warning."""
         named = record.named
+        owner = None
         if record.event_id == 372:
-            printer, error = named.get("Param3"), _win32_error(named.get("Param6"))
+            printer, error = named.get("Param3"), _win32_error(named.get("Param10"))
+            owner = named.get("Param2")
         elif record.event_id == 842:
             printer, error = named.get("Printer"), _win32_error(named.get("ErrorCode"))
             if not error:
@@ -246,7 +228,7 @@ class WindowsEventMapper:
             printer, error = None, None
         return telemetry_event(
             "print_job",
-            **self._envelope(record),
+            **self._envelope(record, owner),
             outcome="failed",
             printer=_short(printer) or "unknown",
             error_code=error,
@@ -273,6 +255,51 @@ class WindowsEventMapper:
             app_name=_short(_at(values, 0)) or "unknown",
             app_version=_short(_at(values, 1)),
         )
+
+
+Handler = Callable[..., dict | None]
+#: Every record read, as (channel, event ID) -> (provider, handler). The System and
+#: Application channels carry the same IDs for other providers (the Service Control
+#: Manager logs 7001/7002 too): where a provider is named, a record counts only from it.
+#: The handler (a method of :class:`WindowsEventMapper`) turns the record into an event or pending
+#: state; None: the record is only context for another's method (the boot's degrading
+#: components 101-110, the Defender scans 1000/1001 overlapping it).
+RECORDS: dict[tuple[str, int], tuple[str | None, Handler | None]] = {
+    (DIAGNOSTICS, 100): (None, WindowsEventMapper._boot),
+    **{(DIAGNOSTICS, event_id): (None, None) for event_id in range(101, 111)},
+    (DIAGNOSTICS, 200): (None, WindowsEventMapper._shutdown),
+    (GROUP_POLICY, 8001): (None, WindowsEventMapper._group_policy),
+    (DEFENDER, 1000): (None, None),
+    (DEFENDER, 1001): (None, None),
+    ("Application", 1): (PROFILES, WindowsEventMapper._profile_start),
+    ("Application", 2): (PROFILES, WindowsEventMapper._profile_end),
+    ("Application", 1000): ("Application Error", WindowsEventMapper._crash),
+    ("Application", 1002): ("Application Hang", WindowsEventMapper._hang),
+    **{
+        ("Application", event_id): ("RasClient", WindowsEventMapper._vpn)
+        for event_id in (20225, 20226, 20227)
+    },
+    ("System", 7001): (WINLOGON, WindowsEventMapper._winlogon),
+    ("System", 7002): (WINLOGON, WindowsEventMapper._logoff),
+    (PRINT_ADMIN, 372): (None, WindowsEventMapper._print_failed),
+    (PRINT_OPERATIONAL, 307): (None, WindowsEventMapper._printed),
+    (PRINT_OPERATIONAL, 805): (None, WindowsEventMapper._print_failed),
+    (PRINT_OPERATIONAL, 842): (None, WindowsEventMapper._print_failed),
+}
+#: The event IDs of :data:`RECORDS` per channel, in the table's order (one wevtutil query each).
+EVENT_IDS_BY_CHANNEL: dict[str, tuple[int, ...]] = {
+    channel: tuple(event_id for named, event_id in RECORDS if named == channel)
+    for channel in dict.fromkeys(channel for channel, _ in RECORDS)
+}
+
+
+def _boot_start(record: WinEvent, boot_ms: int) -> datetime:
+    """When the boot began: ``BootEndTime`` minus ``BootTime``. Not ``BootStartTime``: with
+    Fast Startup it is when the hibernated session began, often hours before a boot of
+    seconds. Without BootEndTime, the record's time minus BootTime."""
+    end_text = record.named.get("BootEndTime")
+    end = parse_windows_time(end_text) if end_text else record.time_created
+    return end - timedelta(milliseconds=boot_ms)
 
 
 def _defender_scans(records: list[WinEvent]) -> list[tuple[datetime, datetime | None]]:
@@ -372,7 +399,9 @@ class WindowsEventLogSource(Source):
         mapper = WindowsEventMapper(self.identity, saved["state"])
         events = mapper.map(records)
         return Collected(
-            events=events, bookmark=json.dumps({"records": last_ids, "state": mapper.state})
+            events=events,
+            bookmark=json.dumps({"records": last_ids, "state": mapper.state}),
+            unparsed=mapper.unparsed,
         )
 
 

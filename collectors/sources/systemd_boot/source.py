@@ -29,7 +29,7 @@ from xlapulse.collectors.sources.base import (
 )
 
 if TYPE_CHECKING:
-    from xlapulse.collectors.sources.settings import SystemdBootSettings
+    from xlapulse.collectors.sources.systemd_boot.settings import SystemdBootSettings
 
 PHASE = re.compile(r"(?P<span>(?:\d+(?:\.\d+)?(?:h|min|s|ms|us|µs)\s?)+)\((?P<phase>\w+)\)")
 TOTAL = re.compile(r"=\s*(?P<span>(?:\d+(?:\.\d+)?(?:h|min|s|ms|us|µs)\s?)+)")

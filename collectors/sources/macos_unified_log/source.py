@@ -6,9 +6,18 @@ vpn_session and print_job events (wire dicts, ``contract/wire.py``).
 
 * Boot: a new ``bootUUID`` starts a boot at its first entry; loginwindow's
   "Login Window Application Started" ends it.
-* VPN: nesessionmanager ``NESMVPNSession[...:<name>:<uuid>]: status changed to
-  connected|disconnected``; a "Last disconnect error ... changed from ... to "<text>""
-  before a disconnect turns it into failed (never connected) or dropped.
+* VPN: nesessionmanager's session lines, ``<class>[<role>:<name>:<uuid>(:<more>)]:
+  status changed to <status>`` for every session class (``NESMVPNSession``,
+  ``NESMIKEv2VPNSession``, ``NESMLegacySession``, ...; the bracket may end in
+  ``:(null)]``). ``connected`` is a connect; ``disconnected`` ends the session, a
+  failure when a "Last disconnect error ... changed from ... to "<text>"" came before
+  it or the line names a stop reason that is not a normal one (``, last stop reason
+  <reason>`` / ``with reason <reason>``): failed if never connected, dropped if it was.
+  ``connecting``, ``disconnecting`` and ``reasserting`` are steps of a session, not
+  outcomes. A nesessionmanager status line whose session or status is not recognised
+  is counted as unparsed. nesessionmanager is not open source: the texts come from
+  logs published in forums and vendor documentation, and the test samples are
+  reconstructions (tests/data/os/PROVENANCE.md).
 * Print: cupsd job messages, as in the error_log (see ``cups_jobs``).
 """
 
@@ -28,20 +37,42 @@ from xlapulse.collectors.sources.base import (
     SourceError,
     run_command,
 )
-from xlapulse.collectors.sources.cups_jobs import CupsJobTracker, print_job_event
+from xlapulse.collectors.sources.cups_jobs import CupsJobTracker, FinishedJob, print_job_event
 
 PREDICATE = (
     'process == "loginwindow" OR process == "nesessionmanager" OR process == "cupsd" OR '
     '(process == "kernel" AND eventMessage BEGINSWITH "Darwin Kernel Version")'
 )
 VPN_SESSION = re.compile(
-    r"NESMVPNSession\[(?:[^:\]]*:)?(?P<name>[^:\]]+):(?P<uuid>[0-9A-F-]{36})\]"
+    r"(?P<session_class>NESM\w*Session)\[(?:(?:Primary|Secondary) \w+:)?(?P<name>[^\]]*?):"
+    r"(?P<uuid>[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12})"
+    r"(?::[^\]]*)?\]"
 )
 
 if TYPE_CHECKING:
-    from xlapulse.collectors.sources.settings import MacosUnifiedLogSettings
-VPN_STATUS = re.compile(r"status changed to (?P<status>connected|disconnected)")
+    from xlapulse.collectors.sources.macos_unified_log.settings import MacosUnifiedLogSettings
+VPN_STATUS = re.compile(
+    r"status changed to (?P<status>\w+)(?:,? (?:last stop reason|with reason) (?P<reason>.+))?$"
+)
+VPN_STEPS = frozenset({"connecting", "disconnecting", "reasserting", "invalid"})
 VPN_ERROR = re.compile(r'Last disconnect error for .* changed from "[^"]*" to "(?P<error>[^"]+)"')
+NO_ERROR = frozenset({"none", "(null)", ""})
+NORMAL_STOP_REASONS = frozenset(
+    reason.casefold()
+    for reason in (
+        "None",
+        "User initiated",
+        "User logged out",
+        "User switched",
+        "Configuration disabled",
+        "Configuration removed",
+        "Superceded",
+        "Superseded",
+        "Idle timeout",
+        "Sleep",
+        "Stop command received",
+    )
+)
 LOGIN_WINDOW_STARTED = "Login Window Application Started"
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f%z"
 
@@ -73,20 +104,21 @@ class UnifiedLogMapper:
         self.identity = identity
         self.state = state or {"boot": None, "boot_uuid": None, "vpn": {}, "cups": {}}
         self.cups = CupsJobTracker(self.state["cups"])
+        self.unparsed = identity.unparsed()
 
-    def map(self, entry: dict) -> dict | None:
+    def map(self, entry: dict) -> list[dict]:
         process = entry.get("processImagePath", "").rsplit("/", 1)[-1]
         if entry.get("bootUUID") and entry["bootUUID"] != self.state["boot_uuid"]:
             self.state["boot_uuid"] = entry["bootUUID"]
             self.state["boot"] = entry["timestamp"]
         message = entry.get("eventMessage", "")
         if process == "loginwindow" and LOGIN_WINDOW_STARTED in message:
-            return self._boot(entry)
+            return _listed(self._boot(entry))
         if process == "nesessionmanager":
-            return self._vpn(entry, message)
+            return _listed(self._vpn(entry, message))
         if process == "cupsd":
             return self._print(entry, message)
-        return None
+        return []
 
     def _envelope(self, entry: dict, user: str | None = None) -> dict:
         record = f"{entry.get('bootUUID')}|{entry.get('machTimestamp')}|{entry.get('traceID')}"
@@ -109,25 +141,37 @@ class UnifiedLogMapper:
     def _vpn(self, entry: dict, message: str) -> dict | None:
         session = VPN_SESSION.search(message)
         if session is None:
+            if "status changed to" in message or "disconnect error" in message:
+                self.unparsed.add("nesm-session-unrecognised", message)
             return None
-        attempt = self.state["vpn"].setdefault(session["uuid"], {})
+        attempt = self.state["vpn"].setdefault(session["uuid"].upper(), {})
         error = VPN_ERROR.search(message)
         if error:
-            attempt["error"] = error["error"]
+            if error["error"].strip().casefold() not in NO_ERROR:
+                attempt["error"] = error["error"]
             return None
         status = VPN_STATUS.search(message)
-        if status is None:
+        if status is None or status["status"] in VPN_STEPS:
             return None
-        gateway = session["name"][:200]
+        gateway = session["name"][:200] or None
         if status["status"] == "connected":
             attempt["connected"] = entry["timestamp"]
             attempt.pop("error", None)
             return telemetry_event(
                 "vpn_session", **self._envelope(entry), state="connected", vpn_gateway=gateway
             )
-        self.state["vpn"].pop(session["uuid"], None)
+        if status["status"] != "disconnected":
+            self.unparsed.add("nesm-status-unrecognised", message)
+            return None
+        return self._vpn_ended(entry, session["uuid"].upper(), status["reason"], gateway)
+
+    def _vpn_ended(
+        self, entry: dict, uuid: str, stop_reason: str | None, gateway: str | None
+    ) -> dict:
+        attempt = self.state["vpn"].pop(uuid, {})
         connected = attempt.get("connected")
-        failure = attempt.get("error")
+        abnormal_stop = stop_reason and stop_reason.strip().casefold() not in NORMAL_STOP_REASONS
+        failure = attempt.get("error") or (stop_reason.strip() if abnormal_stop else None)
         state = "disconnected" if not failure else ("dropped" if connected else "failed")
         duration = (
             entry_time(entry) - datetime.strptime(connected, TIME_FORMAT) if connected else None
@@ -141,11 +185,30 @@ class UnifiedLogMapper:
             vpn_gateway=gateway,
         )
 
-    def _print(self, entry: dict, message: str) -> dict | None:
-        finished = self.cups.feed(message)
-        if finished is None:
-            return None
-        return print_job_event(self._envelope(entry, finished.user), finished)
+    def _print(self, entry: dict, message: str) -> list[dict]:
+        record = f"{entry.get('bootUUID')}|{entry.get('machTimestamp')}|{entry.get('traceID')}"
+        stamp = {"timestamp": entry["timestamp"], "record": record}
+        error = entry.get("messageType") in ("Error", "Fault")
+        return [self._print_event(job) for job in self.cups.feed(message, stamp, error)]
+
+    def _print_event(self, finished: FinishedJob) -> dict:
+        envelope = {
+            "event_id": self.identity.event_id("unified-log", finished.stamp["record"]),
+            "event_time": datetime.strptime(finished.stamp["timestamp"], TIME_FORMAT),
+            "user_id": self.identity.user(finished.user),
+            "device_id": self.identity.device_id,
+        }
+        return print_job_event(envelope, finished)
+
+    def finish_round(self) -> list[dict]:
+        """The print failures whose queue line never came; the state to save is in ``state``."""
+        events = [self._print_event(job) for job in self.cups.flush(self.unparsed)]
+        self.state["cups"] = self.cups.state
+        return events
+
+
+def _listed(event: dict | None) -> list[dict]:
+    return [event] if event is not None else []
 
 
 def _ms(delta: timedelta) -> int:
@@ -179,16 +242,14 @@ class MacosUnifiedLogSource(Source):
             key = f"{entry.get('machTimestamp')}|{entry.get('traceID')}"
             if key in seen:
                 continue
-            event = mapper.map(entry)
-            if event is not None:
-                events.append(event)
+            events += mapper.map(entry)
             if entry["timestamp"][:19] != (last or "")[:19]:
                 last_second = []
             last = entry["timestamp"]
             last_second.append(key)
-        mapper.state["cups"] = mapper.cups.jobs
+        events += mapper.finish_round()
         bookmark = {"last": last, "seen": last_second or saved["seen"], "state": mapper.state}
-        return Collected(events=events, bookmark=json.dumps(bookmark))
+        return Collected(events=events, bookmark=json.dumps(bookmark), unparsed=mapper.unparsed)
 
 
 def build(settings: MacosUnifiedLogSettings, identity: Identity) -> MacosUnifiedLogSource:

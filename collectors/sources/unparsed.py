@@ -1,0 +1,54 @@
+"""Lines a source's pre-filter selected but could not map: counted, never dropped silently.
+
+Reads: the lines a mapper gives up on. Writes: nothing; :class:`Unparsed` keeps a count
+per reason and the first excerpt of each reason for one round (``Collected.unparsed``),
+which the collector logs (at most once per reason per interval), sums in its summary and
+``collector once`` prints.
+
+An excerpt may hold a user or connection name, so every quoted text and every word with
+an ``@`` in it is replaced by its pseudonym before the excerpt is kept, and it is cut to
+:data:`MAX_EXCERPT_CHARS`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from xlapulse.collectors.privacy import Pseudonymizer
+
+MAX_EXCERPT_CHARS = 160
+QUOTED = re.compile(r"\"[^\"]+\"|'[^']+'")
+MAIL_LIKE = re.compile(r"[^\s\"'\[\](),]+@[^\s\"'\[\](),]+")
+
+
+def excerpt(line: str, pseudonymizer: Pseudonymizer) -> str:
+    """``line`` with quoted texts and mail-like words pseudonymized, at most 160 characters."""
+    hidden = QUOTED.sub(lambda m: f'"{pseudonymizer.user(m.group(0)[1:-1])}"', line.strip())
+    hidden = MAIL_LIKE.sub(lambda m: pseudonymizer.user(m.group(0)), hidden)
+    return hidden[:MAX_EXCERPT_CHARS]
+
+
+@dataclass
+class Unparsed:
+    """Per-reason counts of the lines one round could not map, with one excerpt each."""
+
+    pseudonymizer: Pseudonymizer | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+    excerpts: dict[str, str] = field(default_factory=dict)
+
+    def add(self, reason: str, line: str) -> None:
+        """Count ``line`` under ``reason``; the first line of a reason is kept as its excerpt."""
+        self.counts[reason] = self.counts.get(reason, 0) + 1
+        if reason not in self.excerpts:
+            self.excerpts[reason] = (
+                excerpt(line, self.pseudonymizer) if self.pseudonymizer else "(no excerpt)"
+            )
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def summary(self) -> str:
+        """``reason: count, ...`` sorted by reason, or ``none``."""
+        return ", ".join(f"{r}: {n}" for r, n in sorted(self.counts.items())) or "none"

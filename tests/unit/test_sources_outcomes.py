@@ -1,0 +1,257 @@
+"""The table of samples per source and variant, and what each source makes of them.
+
+Reads: every OS sample of tests/data (listed in :data:`SAMPLES` with how it was made).
+One round each, except WireGuard, whose captured rounds are read in order (its outcomes
+come from comparing rounds). Writes: the section between the markers of
+collectors/sources/README.md, and each source's example output in its folder's
+README.md, with ``python -m tests.unit.test_sources_outcomes``; the tests fail when the
+committed text differs from what the sources now produce (then rerun that command and
+commit), or when a source's folder lacks its code, settings, README or sample.toml.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import sys
+import tempfile
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.unit.helpers import IDENTITY, runtime_settings
+from tests.unit.source_samples import (
+    DATA,
+    LINUX,
+    WINDOWS_SAMPLES,
+    CapturedWevtutil,
+    captured_systemd_analyze,
+)
+from tests.unit.wire_events import contract_events
+from xlapulse.collectors.agent.sample_config import stale_files
+from xlapulse.collectors.contract.wire import encode
+from xlapulse.collectors.sources import SOURCES
+from xlapulse.collectors.sources.base import Collected
+from xlapulse.collectors.sources.cups_error_log.settings import CupsErrorLogSettings
+from xlapulse.collectors.sources.cups_error_log.source import CupsErrorLogSource
+from xlapulse.collectors.sources.graph_call_records.settings import GraphCallRecordsSettings
+from xlapulse.collectors.sources.graph_call_records.source import GraphCallRecordsSource
+from xlapulse.collectors.sources.journald.settings import JournaldSettings
+from xlapulse.collectors.sources.journald.source import JournaldSource
+from xlapulse.collectors.sources.macos_unified_log.settings import MacosUnifiedLogSettings
+from xlapulse.collectors.sources.macos_unified_log.source import MacosUnifiedLogSource
+from xlapulse.collectors.sources.systemd_boot.settings import SystemdBootSettings
+from xlapulse.collectors.sources.systemd_boot.source import SystemdBootSource
+from xlapulse.collectors.sources.windows_eventlog.settings import WindowsEventLogSettings
+from xlapulse.collectors.sources.windows_eventlog.source import (
+    PRINT_OPERATIONAL,
+    WindowsEventLogSource,
+)
+from xlapulse.collectors.sources.wireguard.settings import WireguardSettings
+from xlapulse.collectors.sources.wireguard.source import WireguardSource
+
+SOURCES_FOLDER = Path(__file__).resolve().parents[2] / "collectors" / "sources"
+README = SOURCES_FOLDER / "README.md"
+BEGIN, END = "<!-- samples table: begin -->", "<!-- samples table: end -->"
+EXAMPLE_BEGIN, EXAMPLE_END = "<!-- example output: begin -->", "<!-- example output: end -->"
+
+
+def _journald(path: str) -> Collected:
+    text = (DATA / path).read_text()
+    source = JournaldSource(runtime_settings(JournaldSettings()), IDENTITY, lambda *_: text)
+    return source.collect(None)
+
+
+def _cups(path: str) -> Collected:
+    with tempfile.TemporaryDirectory() as folder:
+        log = Path(folder) / "error_log"
+        shutil.copy(DATA / path, log)
+        settings = CupsErrorLogSettings(path=str(log))
+        return CupsErrorLogSource(runtime_settings(settings), IDENTITY).collect(None)
+
+
+def _macos(path: str) -> Collected:
+    text = (DATA / path).read_text()
+    settings = runtime_settings(MacosUnifiedLogSettings())
+    return MacosUnifiedLogSource(settings, IDENTITY, lambda *_: text).collect(None)
+
+
+def _windows(samples: dict[str, str]) -> Collected:
+    settings = runtime_settings(WindowsEventLogSettings())
+    return WindowsEventLogSource(settings, IDENTITY, CapturedWevtutil(samples)).collect(None)
+
+
+def _graph(path: str) -> Collected:
+    with tempfile.TemporaryDirectory() as folder:
+        shutil.copy(DATA / path, Path(folder) / "call.json")
+        settings = GraphCallRecordsSettings(folder=folder)
+        return GraphCallRecordsSource(runtime_settings(settings), IDENTITY).collect(None)
+
+
+def _wireguard_rounds() -> Collected:
+    """The captured rounds one after the other; their events and unparsed lines summed."""
+    folder = LINUX / "wireguard"
+    times = json.loads((folder / "capture-times.json").read_text())
+    total, bookmark = Collected(unparsed=IDENTITY.unparsed()), None
+    for name, captured_at in times.items():
+        text = (folder / name).read_text()
+        source = WireguardSource(
+            runtime_settings(WireguardSettings(enabled=True)),
+            IDENTITY,
+            lambda *_, text=text: text,
+            clock=lambda captured_at=captured_at: captured_at,
+        )
+        collected = source.collect(bookmark)
+        bookmark = collected.bookmark
+        total.events += collected.events
+        for reason, count in collected.unparsed.counts.items():
+            total.unparsed.counts[reason] = total.unparsed.counts.get(reason, 0) + count
+    return total
+
+
+def _systemd_boot(_: str) -> Collected:
+    settings = runtime_settings(SystemdBootSettings(proc=str(LINUX / "proc")))
+    return SystemdBootSource(settings, IDENTITY, captured_systemd_analyze).collect(None)
+
+
+@dataclass(frozen=True)
+class Sample:
+    source: str
+    variant: str
+    files: str
+    made: str  # captured, real values, reconstructed
+    read: Callable[[], Collected]
+
+
+NM = "os/linux/networkmanager"
+SAMPLES: tuple[Sample, ...] = (
+    Sample("journald", "cupsd (ErrorLog syslog), logind, NetworkManager lines by `logger`",
+           "os/linux/journal.json", "captured journal; NM/logind texts reconstructed",
+           lambda: _journald("os/linux/journal.json")),
+    Sample("journald", "NetworkManager 1.30 (`vpn-connection[...]`), INFO",
+           f"{NM}/nm-1.30-vpn-connection.json", "reconstructed from nm-vpn-connection.c",
+           lambda: _journald(f"{NM}/nm-1.30-vpn-connection.json")),
+    Sample("journald", "NetworkManager 1.42 (`vpn[...]`), INFO (default)",
+           f"{NM}/nm-1.42-vpn-info.json", "reconstructed from nm-vpn-connection.c",
+           lambda: _journald(f"{NM}/nm-1.42-vpn-info.json")),
+    Sample("journald", "NetworkManager 1.42, `domains=VPN:DEBUG`",
+           f"{NM}/nm-1.42-vpn-debug.json", "reconstructed from nm-vpn-connection.c",
+           lambda: _journald(f"{NM}/nm-1.42-vpn-debug.json")),
+    Sample("cups_error_log", "cupsd 2.4.2, `LogLevel info`", "os/linux/cups-error_log",
+           "captured", lambda: _cups("os/linux/cups-error_log")),
+    Sample("cups_error_log", "cupsd 2.4.2, `LogLevel warn` (default)",
+           "os/linux/cups/error_log-loglevel-warn", "captured",
+           lambda: _cups("os/linux/cups/error_log-loglevel-warn")),
+    Sample("cups_error_log", "job.c failure texts not provoked here",
+           "os/linux/cups/error_log-job-c-texts", "reconstructed from job.c",
+           lambda: _cups("os/linux/cups/error_log-job-c-texts")),
+    Sample("macos_unified_log", "boot, `NESMVPNSession`, cupsd", "os/macos/log-show.ndjson",
+           "reconstructed", lambda: _macos("os/macos/log-show.ndjson")),
+    Sample("macos_unified_log", "IKEv2 / Legacy / VPN sessions, `:(null)]`, stop reasons",
+           "os/macos/log-show-nesm-variants.ndjson", "reconstructed",
+           lambda: _macos("os/macos/log-show-nesm-variants.ndjson")),
+    Sample("windows_eventlog", "one channel file each (boot, logon, VPN, print 372/307, apps)",
+           "os/windows/*.xml", "real values (100, 103, 372) and reconstructed",
+           lambda: _windows(WINDOWS_SAMPLES)),
+    Sample("windows_eventlog", "PrintService/Operational 842 and 805",
+           "os/windows/printservice-operational-842-805.xml", "reconstructed",
+           lambda: _windows({PRINT_OPERATIONAL: "printservice-operational-842-805.xml"})),
+    Sample("graph_call_records", "callRecord with sessions and segments",
+           "graph/callrecord-peer-to-peer.json", "documented example, extended",
+           lambda: _graph("graph/callrecord-peer-to-peer.json")),
+    Sample("wireguard", "wireguard-go 0.0.20250522 + wg 1.0.20210914, 5 rounds",
+           "os/linux/wireguard/round-*.dump", "captured (private keys removed)",
+           _wireguard_rounds),
+    Sample("systemd_boot", "systemd-analyze time/blame, /proc", "os/linux/systemd-analyze-*.txt",
+           "reconstructed (man page); /proc captured", lambda: _systemd_boot("")),
+)  # fmt: skip
+
+
+def outcome(collected: Collected) -> str:
+    """``vpn_session connected 2, dropped 1; ...`` plus skipped and unparsed counts."""
+    kinds: Counter[str] = Counter()
+    for event in contract_events(collected):
+        detail = getattr(event, "state", None) or getattr(event, "outcome", None)
+        kinds[f"{event.event_type} {detail}" if detail else event.event_type] += 1
+    parts = [f"{kind} {count}" for kind, count in kinds.items()] or ["no events"]
+    if collected.skipped_records:
+        parts.append(f"skipped {collected.skipped_records}")
+    for reason, count in sorted(collected.unparsed.counts.items()):
+        parts.append(f"unparsed {reason} {count}")
+    return "; ".join(parts)
+
+
+def render_table() -> str:
+    rows = [
+        "| source | variant | file (tests/data/) | how it was made | outcome |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    rows += [
+        f"| {s.source} | {s.variant} | `{s.files}` | {s.made} | {outcome(s.read())} |"
+        for s in SAMPLES
+    ]
+    return "\n".join(rows) + "\n"
+
+
+def render_examples() -> dict[str, str]:
+    """Per source with a sample: its first event on its first sample, as a JSON block."""
+    examples: dict[str, str] = {}
+    for sample in SAMPLES:
+        if sample.source in examples:
+            continue
+        first = sample.read().events[0]
+        text = encode(first).decode()
+        examples[sample.source] = f"From `tests/data/{sample.files}`:\n\n```json\n{text}\n```\n"
+    return examples
+
+
+def _section(text: str, begin: str = BEGIN, end: str = END) -> str:
+    matched = re.search(re.escape(begin) + r"\n(.*?)" + re.escape(end), text, re.DOTALL)
+    assert matched, f"markers {begin} ... {end} missing"
+    return matched.group(1)
+
+
+def _replace_section(path: Path, rendered: str, begin: str = BEGIN, end: str = END) -> None:
+    text = path.read_text()
+    start, stop = text.index(begin) + len(begin) + 1, text.index(end)
+    path.write_text(text[:start] + rendered + text[stop:])
+
+
+def test_the_samples_table_in_the_sources_readme_is_current():
+    assert _section(README.read_text()) == render_table(), (
+        "collectors/sources/README.md is out of date: python -m tests.unit.test_sources_outcomes"
+    )
+
+
+def test_each_source_readme_shows_the_example_output_of_its_sample():
+    for source, rendered in render_examples().items():
+        readme = (SOURCES_FOLDER / source / "README.md").read_text()
+        assert _section(readme, EXAMPLE_BEGIN, EXAMPLE_END) == rendered, (
+            f"collectors/sources/{source}/README.md: python -m tests.unit.test_sources_outcomes"
+        )
+
+
+def test_every_source_is_one_folder_with_code_settings_readme_and_sample_config():
+    for name, spec in SOURCES.items():
+        folder = SOURCES_FOLDER / name
+        present = {p.name for p in folder.iterdir()}
+        assert {"__init__.py", "source.py", "settings.py", "README.md", "sample.toml"} <= present
+        readme = (folder / "README.md").read_text()
+        missing = [t for t in spec.source.event_types if t not in readme]
+        assert missing == [], f"{name}/README.md does not list {missing}"
+    assert stale_files() == [], "run `xlapulse collector sample-config` and commit"
+
+
+def write_generated() -> None:
+    _replace_section(README, render_table())
+    for source, rendered in render_examples().items():
+        _replace_section(
+            SOURCES_FOLDER / source / "README.md", rendered, EXAMPLE_BEGIN, EXAMPLE_END
+        )
+
+
+if __name__ == "__main__":
+    write_generated()
+    sys.exit(0)
