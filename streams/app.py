@@ -355,18 +355,16 @@ def build_app(settings: XlapulseSettings, sink: InfluxSink | None = None) -> fau
             # Cells are decoded once per batch, counted in memory, then written back
             # once each (a table write sends the whole cell to its changelog).
             batch: dict[str, Cell] = {}
-            changed_users: dict[str, set[str]] = {}
             lookup = _batch_lookup(batch, cells)
             for event in events:
                 _record_lag(app, event)
                 observation = observation_from_dict(json.loads(event.value))
                 for cell in update_cells(observation, lookup, config):
                     batch[cell.key()] = cell
-                    changed_users.setdefault(cell.key(), set()).add(observation.user_id)
             points: dict[tuple[Any, ...], Any] = {}
             for key, cell in batch.items():
                 cells[key] = cell.to_dict()
-                for record in cell_records(cell, config, changed_users[key]):
+                for record in cell_records(cell, config):
                     points[record.series_key()] = record_to_point(record)
             for partition in sorted({event.message.partition for event in events}):
                 metrics.STATE_KEYS_EXPIRED.labels("cells").inc(cell_sweeper.maybe_sweep(partition))

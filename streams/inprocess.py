@@ -57,7 +57,7 @@ class InProcessPipeline:
     outcomes: Counter[str] = field(default_factory=Counter)
     dead_letters: list[str] = field(default_factory=list)
     clock_ms: int = 0
-    _dirty: dict[str, set[str]] = field(default_factory=dict)
+    _dirty: set[str] = field(default_factory=set)
 
     def feed_event(self, event: EventBase) -> None:
         """Encode and process one event, as if it came from its topic."""
@@ -98,13 +98,13 @@ class InProcessPipeline:
         for observation in observations:
             for cell in update_cells(observation, self.cells.get, self.config):
                 self.cells[cell.key()] = cell
-                self._dirty.setdefault(cell.key(), set()).add(observation.user_id)
+                self._dirty.add(cell.key())
 
     def flush(self) -> list[Record]:
         """Build the records of every cell changed since the last flush; return them."""
         published = []
-        for key, users in self._dirty.items():
-            published += cell_records(self.cells[key], self.config, users)
+        for key in self._dirty:
+            published += cell_records(self.cells[key], self.config)
         self._dirty.clear()
         for record in published:
             self.records[record.series_key()] = record

@@ -272,25 +272,25 @@ class ServiceDesk:
 
     def add(self, record: Record) -> None:
         fields = record.fields
-        self.tickets_opened += int(fields["tickets_opened"])
-        self.explained += int(fields["explained"])
-        self.without_signal += int(fields["without_signal"])
-        self.silent_sufferers += int(fields["silent_sufferers"])
-        self.users_frustrated += int(fields["users_frustrated"])
-        self.handled += int(fields["handled"])
-        self.no_contact += int(fields["no_contact"])
-        self.reopened += int(fields["reopened"])
-        self.telemetry_time_lost_ms += int(fields["telemetry_time_lost_ms"])
-        self.self_reported_lost_ms += int(fields["self_reported_lost_ms"])
-        self.self_reported_answers += int(fields["self_reported_answers"])
+        self.tickets_opened += int(fields.get("tickets_opened", 0))
+        self.explained += int(fields.get("explained", 0))
+        self.without_signal += int(fields.get("without_signal", 0))
+        self.silent_sufferers += int(fields.get("silent_sufferers", 0))
+        self.users_frustrated += int(fields.get("users_frustrated", 0))
+        self.handled += int(fields.get("handled", 0))
+        self.no_contact += int(fields.get("no_contact", 0))
+        self.reopened += int(fields.get("reopened", 0))
+        self.telemetry_time_lost_ms += int(fields.get("telemetry_time_lost_ms", 0))
+        self.self_reported_lost_ms += int(fields.get("self_reported_lost_ms", 0))
+        self.self_reported_answers += int(fields.get("self_reported_answers", 0))
         for key, value in fields.items():
             if key.startswith("explained_by_"):
                 point = key.removeprefix("explained_by_")
                 self.explained_by[point] = self.explained_by.get(point, 0) + int(value)
-        if "sla_met_ratio" in fields and int(fields["handled"]):
-            self.sla_weighted += float(fields["sla_met_ratio"]) * int(fields["handled"])
-            self.sla_weight += int(fields["handled"])
-        if int(fields["watermelon"]):
+        if "sla_met_ratio" in fields and int(fields.get("handled", 0)):
+            self.sla_weighted += float(fields["sla_met_ratio"]) * int(fields.get("handled", 0))
+            self.sla_weight += int(fields.get("handled", 0))
+        if int(fields.get("watermelon", 0)):
             self.watermelons.append((record.tags["persona"], record.tags["site"], _ms(record)))
 
 

@@ -23,9 +23,9 @@ Formula ``FORMULA_VERSION`` (stored with every record, see README "Scores"):
 
 Cells are idempotent: an event id is counted once, so replays do not double
 count. A ticket is counted as handled once, as it ended: reopening it (or
-resolving it again) retracts its earlier handling. Nothing is published for
-fewer than ``MIN_USERS_PER_AGGREGATE`` people (k-anonymity); the per-user
-record carries only the pseudonym, as a field.
+resolving it again) retracts its earlier handling. No published figure rests on
+fewer than ``MIN_USERS_PER_AGGREGATE`` distinct people (k-anonymity, field by
+field: ``streams/sink/points.py``), and nothing is published per person.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ from xlapulse.streams.scoring.observations import (
     TicketObservation,
 )
 from xlapulse.streams.scoring.personas import SERVICE_DESK, TOUCH_POINTS
-from xlapulse.streams.scoring.xla import ObjectiveStats, XlaConfig, evaluate
+from xlapulse.streams.scoring.xla import OVERALL, Objective, ObjectiveStats, XlaConfig, evaluate
 
 FORMULA_VERSION = "2.2"
 MIN_USERS_PER_AGGREGATE = 5
@@ -61,8 +61,6 @@ WINDOW_SIZES_S = (300, 3600, 86_400)
 #: Only the hourly cell remembers event ids: an observation falls into exactly one
 #: hourly cell, so that cell decides for all window sizes whether it was counted.
 DEDUP_WINDOW_S = 3600
-#: Per-user scores are published in the 5 min and 1 h windows (not per day).
-USER_SCORE_WINDOWS_S = (300, 3600)
 JOURNEY_WINDOW_S = 86_400
 ISSUE_SCORE = 70.0
 SLA_GREEN_RATIO = 0.9
@@ -118,6 +116,7 @@ class Cell:
     survey_users: list[str] = field(default_factory=list)
     self_reported_lost_ms: int = 0
     self_reported_answers: int = 0
+    self_reported_users: list[str] = field(default_factory=list)
     #: the same for answers about a ticket (CSAT and service-desk happiness)
     ticket_survey_scores: list[int] = field(default_factory=lambda: [0] * 11)
     ticket_survey_users: list[str] = field(default_factory=list)
@@ -128,7 +127,9 @@ class Cell:
     #: of those, explained by the telemetry of the device they were raised from
     explained_via_device: int = 0
     signal_time_lost_ms: int = 0
+    #: who has a ticket observation here (any stage), and who opened a ticket here
     ticket_users: list[str] = field(default_factory=list)
+    opened_users: list[str] = field(default_factory=list)
     #: handled tickets per band, and service-desk facts
     handled: list[int] = field(default_factory=lambda: [0, 0, 0])
     no_contact: int = 0
@@ -244,6 +245,8 @@ def _add_ticket(cell: Cell, ticket: TicketObservation, resolution_target_ms: int
         return
     if ticket.user_id not in cell.ticket_users:
         cell.ticket_users.append(ticket.user_id)
+    if ticket.stage == "opened" and ticket.user_id not in cell.opened_users:
+        cell.opened_users.append(ticket.user_id)
     if ticket.stage in ("opened", "explained"):
         cell.tickets_opened += ticket.stage == "opened"
         cell.signal_time_lost_ms += ticket.signal_time_lost_ms
@@ -317,6 +320,8 @@ def _add_survey(cell: Cell, survey: SurveyObservation) -> None:
     if survey.self_reported_lost_ms is not None:
         cell.self_reported_lost_ms += survey.self_reported_lost_ms
         cell.self_reported_answers += 1
+        if survey.user_id not in cell.self_reported_users:
+            cell.self_reported_users.append(survey.user_id)
     if survey.about_ticket:
         cell.ticket_survey_scores[survey.score] += 1
         if survey.user_id not in cell.ticket_survey_users:
@@ -353,21 +358,36 @@ def _weighted(scores: dict[str, float], weights: Any) -> float | None:
     return sum(score * weights.get(point, 0.0) for point, score in scores.items()) / total_weight
 
 
-def user_scores(cell: Cell, config: XlaConfig) -> dict[str, float]:
-    """Each user's persona-weighted score in the cell (users with weighted samples only)."""
+def _users_with(cell: Cell, touch_point: str) -> list[str]:
+    return [user for user, per in cell.user_touch_points.items() if touch_point in per]
+
+
+def user_scores(
+    cell: Cell, config: XlaConfig, touch_points: Iterable[str] = TOUCH_POINTS
+) -> dict[str, float]:
+    """Each user's persona-weighted score over ``touch_points`` (users with weighted
+    samples there only)."""
     weights = config.persona(cell.persona).weights
+    points = set(touch_points)
     scores = {}
     for user, per_point in cell.user_touch_points.items():
-        score = _weighted({point: _score(counts) for point, counts in per_point.items()}, weights)
+        score = _weighted(
+            {point: _score(counts) for point, counts in per_point.items() if point in points},
+            weights,
+        )
         if score is not None:
             scores[user] = score
     return scores
 
 
-def cell_records(cell: Cell, config: XlaConfig, changed_users: Iterable[str] = ()) -> list[Record]:
-    """Every publishable record of the cell, and the scores of the users that changed."""
-    users = cell.users()
-    if len(users) < MIN_USERS_PER_AGGREGATE:
+def cell_records(cell: Cell, config: XlaConfig) -> list[Record]:
+    """Every publishable record of the cell.
+
+    k-anonymity: every figure is computed from at least ``MIN_USERS_PER_AGGREGATE``
+    distinct people, and figures that sum over touch points sum over the published
+    ones only, so no difference of two published figures describes fewer people.
+    """
+    if len(cell.users()) < MIN_USERS_PER_AGGREGATE:
         return []
     tags = {
         "persona": cell.persona,
@@ -376,44 +396,37 @@ def cell_records(cell: Cell, config: XlaConfig, changed_users: Iterable[str] = (
         "formula_version": FORMULA_VERSION,
     }
     time_ns = cell.window_start_ms * 1_000_000
-    journeys = (
-        _journey_records(cell, tags, time_ns)
-        if cell.window_s == JOURNEY_WINDOW_S and len(cell.journeys) >= MIN_USERS_PER_AGGREGATE
-        else []
-    )
-    if not (cell.user_touch_points or cell.survey_users or cell.ticket_users):
-        return journeys
-    records, point_scores = _touch_point_records(cell, tags, time_ns)
-    per_user = user_scores(cell, config)
+    records = []
+    if cell.window_s == JOURNEY_WINDOW_S and len(cell.journeys) >= MIN_USERS_PER_AGGREGATE:
+        records += _journey_records(cell, tags, time_ns)
+    point_records, point_scores = _touch_point_records(cell, tags, time_ns)
+    records += point_records
     overall = _weighted(point_scores, config.persona(cell.persona).weights)
-    happiness_value = _happiness(cell.survey_scores, cell.survey_users)
     if overall is not None:
-        records.append(_overall_record(cell, tags, time_ns, overall, per_user))
+        per_user = user_scores(cell, config, point_scores)
+        records.append(_overall_record(cell, tags, time_ns, overall, point_scores, per_user))
+    happiness_value = _happiness(cell.survey_scores, cell.survey_users)
     records += _compliance_records(
         cell, config, tags, time_ns, point_scores, overall, happiness_value
     )
-    records.append(_service_desk_record(cell, tags, time_ns, overall, happiness_value))
-    records += journeys
+    desk = _service_desk_record(cell, tags, time_ns, point_scores, overall, happiness_value)
+    if desk is not None:
+        records.append(desk)
     if happiness_value is not None:
         records.append(_sentiment_record(cell, tags, time_ns, happiness_value))
-    if cell.window_s in USER_SCORE_WINDOWS_S:
-        records += [
-            _user_record(cell, tags, user, per_user[user])
-            for user in sorted(changed_users)
-            if user in per_user
-        ]
     return records
 
 
 def _touch_point_records(
     cell: Cell, tags: dict[str, str], time_ns: int
 ) -> tuple[list[Record], dict[str, float]]:
+    """The records of the touch points with samples of at least five people, and their scores."""
     records, scores = [], {}
     for point in TOUCH_POINTS:
         counts = cell.touch_points.get(point)
         if counts is None:
             continue
-        point_users = [u for u, per in cell.user_touch_points.items() if point in per]
+        point_users = _users_with(cell, point)
         if len(point_users) < MIN_USERS_PER_AGGREGATE:
             continue
         samples = sum(counts[:3])
@@ -440,9 +453,18 @@ def _touch_point_records(
 
 
 def _overall_record(
-    cell: Cell, tags: dict[str, str], time_ns: int, overall: float, per_user: dict[str, float]
+    cell: Cell,
+    tags: dict[str, str],
+    time_ns: int,
+    overall: float,
+    point_scores: dict[str, float],
+    per_user: dict[str, float],
 ) -> Record:
-    counts = [sum(c[i] for c in cell.touch_points.values()) for i in range(4)]
+    """The persona-weighted overall score; its counts and people are those of the
+    published touch points only (``point_scores``)."""
+    published = [cell.touch_points[point] for point in point_scores]
+    counts = [sum(c[i] for c in published) for i in range(4)]
+    users = {user for point in point_scores for user in _users_with(cell, point)}
     return Record(
         "experience_score",
         {**tags, "touch_point": "overall"},
@@ -453,7 +475,7 @@ def _overall_record(
             "tolerating": counts[1],
             "frustrating": counts[2],
             "samples": sum(counts[:3]),
-            "users": len(cell.user_touch_points),
+            "users": len(users),
             "time_lost_ms": counts[3],
             "users_with_issues": sum(score < ISSUE_SCORE for score in per_user.values()),
             "median_user_score": round(median(per_user.values()), 3) if per_user else 0.0,
@@ -481,6 +503,34 @@ def _answers_for(
     return sum(cell.survey_scores), happiness_of_all
 
 
+def _objective_stats(
+    cell: Cell,
+    objective: Objective,
+    point_scores: dict[str, float],
+    overall: float | None,
+    happiness_value: float | None,
+) -> ObjectiveStats | None:
+    """What the cell counted for one objective; None when the people it rests on are
+    fewer than five (its touch point, or the overall score, is not published)."""
+    if objective.kind == "happiness_at_least":
+        answers, objective_happiness = _answers_for(cell, objective.touch_point, happiness_value)
+        if objective_happiness is None:
+            return None
+        return ObjectiveStats(samples=answers, hits=0, happiness=objective_happiness)
+    if objective.touch_point == OVERALL:
+        if overall is None:
+            return None
+        samples = sum(sum(cell.touch_points[point][:3]) for point in point_scores)
+        return ObjectiveStats(samples=samples, hits=0, score=overall)
+    if objective.touch_point not in point_scores:
+        return None
+    if objective.kind == "score_at_least":
+        samples = sum(cell.touch_points[objective.touch_point][:3])
+        return ObjectiveStats(samples=samples, hits=0, score=point_scores[objective.touch_point])
+    samples, hits = cell.objectives.get(objective.id, [0, 0])
+    return ObjectiveStats(samples=samples, hits=hits)
+
+
 def _compliance_records(
     cell: Cell,
     config: XlaConfig,
@@ -492,29 +542,10 @@ def _compliance_records(
 ) -> list[Record]:
     records = []
     for objective in config.objectives_for(cell.persona):
-        samples, hits = cell.objectives.get(objective.id, [0, 0])
-        score = (
-            overall
-            if objective.touch_point == "overall"
-            else point_scores.get(objective.touch_point)
-        )
-        if objective.kind == "score_at_least" and score is not None:
-            counted = (
-                cell.touch_points.values()
-                if objective.touch_point == "overall"
-                else [cell.touch_points[objective.touch_point]]
-            )
-            samples = sum(sum(counts[:3]) for counts in counted)
-        objective_happiness = None
-        if objective.kind == "happiness_at_least":
-            samples, objective_happiness = _answers_for(
-                cell, objective.touch_point, happiness_value
-            )
-        compliance = evaluate(
-            objective,
-            cell.persona,
-            ObjectiveStats(samples=samples, hits=hits, score=score, happiness=objective_happiness),
-        )
+        stats = _objective_stats(cell, objective, point_scores, overall, happiness_value)
+        if stats is None:
+            continue
+        compliance = evaluate(objective, cell.persona, stats)
         if compliance.value is None:
             continue
         records.append(
@@ -540,60 +571,92 @@ def _compliance_records(
     return records
 
 
-def _service_desk_record(
-    cell: Cell,
-    tags: dict[str, str],
-    time_ns: int,
-    overall: float | None,
-    happiness_value: float | None,
-) -> Record:
+def _telemetry_fields(cell: Cell, point_scores: dict[str, float]) -> dict[str, float | int | str]:
+    """Silent sufferers among the people with telemetry in the cell (five or more), and
+    the time lost in the published touch points."""
+    telemetry_users = {
+        user: per_point
+        for user, per_point in cell.user_touch_points.items()
+        if any(point != SERVICE_DESK for point in per_point)
+    }
+    if len(telemetry_users) < MIN_USERS_PER_AGGREGATE:
+        return {}
     frustrated_users = {
         user
-        for user, per_point in cell.user_touch_points.items()
+        for user, per_point in telemetry_users.items()
         if any(counts[2] for point, counts in per_point.items() if point != SERVICE_DESK)
     }
-    handled = sum(cell.handled)
-    sla_met_ratio = cell.sla_met / cell.sla_known if cell.sla_known else None
-    desk_score = _score(cell.handled) if handled else None
-    fields: dict[str, float | int | str] = {
-        "tickets_opened": cell.tickets_opened,
-        "explained": sum(cell.explained_by.values()),
-        "explained_via_device": cell.explained_via_device,
-        "without_signal": cell.tickets_opened - sum(cell.explained_by.values()),
+    return {
         "silent_sufferers": len(frustrated_users - set(cell.ticket_users)),
         "users_frustrated": len(frustrated_users),
-        "telemetry_time_lost_ms": sum(c[3] for c in cell.touch_points.values()),
+        "telemetry_time_lost_ms": sum(
+            cell.touch_points[point][3] for point in point_scores if point != SERVICE_DESK
+        ),
+    }
+
+
+def _opened_fields(cell: Cell) -> dict[str, float | int | str]:
+    """Tickets opened and what explains them, for five or more people who opened one."""
+    if len(cell.opened_users) < MIN_USERS_PER_AGGREGATE:
+        return {}
+    explained = sum(cell.explained_by.values())
+    return {
+        "tickets_opened": cell.tickets_opened,
+        "explained": explained,
+        "explained_via_device": cell.explained_via_device,
+        "without_signal": cell.tickets_opened - explained,
         "signal_time_lost_ms": cell.signal_time_lost_ms,
+        **{f"explained_by_{point}": n for point, n in sorted(cell.explained_by.items())},
+    }
+
+
+def _self_reported_fields(cell: Cell) -> dict[str, float | int | str]:
+    """Self-reported lost time, for five or more people who reported it."""
+    if len(cell.self_reported_users) < MIN_USERS_PER_AGGREGATE:
+        return {}
+    return {
         "self_reported_lost_ms": cell.self_reported_lost_ms,
         "self_reported_answers": cell.self_reported_answers,
+    }
+
+
+def _handled_fields(
+    cell: Cell, overall: float | None, happiness_value: float | None
+) -> dict[str, float | int | str]:
+    """How the desk handled the tickets of five or more people, and the watermelon check."""
+    if len(_users_with(cell, SERVICE_DESK)) < MIN_USERS_PER_AGGREGATE:
+        return {}
+    handled = sum(cell.handled)
+    sla_met_ratio = cell.sla_met / cell.sla_known if cell.sla_known else None
+    fields: dict[str, float | int | str] = {
         "handled": handled,
         "no_contact": cell.no_contact,
         "reopened": cell.reopened,
+        "mean_reassignments": round(cell.reassignments / handled, 3),
+        "reassigned_twice_ratio": round(cell.reassigned_twice / handled, 5),
     }
-    if handled:
-        fields["mean_reassignments"] = round(cell.reassignments / handled, 3)
-        fields["reassigned_twice_ratio"] = round(cell.reassigned_twice / handled, 5)
-    fields.update({f"explained_by_{point}": n for point, n in sorted(cell.explained_by.items())})
     if cell.first_contact_count:
         fields["mean_first_contact_ms"] = cell.first_contact_ms_total // cell.first_contact_count
     if sla_met_ratio is not None:
         fields["sla_met_ratio"] = round(sla_met_ratio, 5)
-    if handled:
-        service = service_experience_score(
-            csat_ratio=cell.csat_satisfied / cell.csat_answers if cell.csat_answers else None,
-            resolved_in_target_ratio=cell.resolved_in_target / handled,
-            first_assignee_ratio=cell.first_assignee / handled,
-            sla_met_ratio=sla_met_ratio,
-            reopen_ratio=cell.reopened / handled,
+    csat_ratio = (
+        cell.csat_satisfied / cell.csat_answers
+        if cell.csat_answers and len(cell.ticket_survey_users) >= MIN_USERS_PER_AGGREGATE
+        else None
+    )
+    service = service_experience_score(
+        csat_ratio=csat_ratio,
+        resolved_in_target_ratio=cell.resolved_in_target / handled,
+        first_assignee_ratio=cell.first_assignee / handled,
+        sla_met_ratio=sla_met_ratio,
+        reopen_ratio=cell.reopened / handled,
+    )
+    fields["service_experience_score"] = round(service, 3)
+    if overall is not None and happiness_value is not None:
+        fields["dex_score"] = round(
+            servicenow_dex_score(overall, sentiment_score_from_happiness(happiness_value), service),
+            3,
         )
-        fields["service_experience_score"] = round(service, 3)
-        if overall is not None and happiness_value is not None:
-            fields["dex_score"] = round(
-                servicenow_dex_score(
-                    overall, sentiment_score_from_happiness(happiness_value), service
-                ),
-                3,
-            )
     sla_green = (
         sla_met_ratio is not None
         and cell.sla_known >= MIN_TICKETS_FOR_SLA
@@ -601,11 +664,29 @@ def _service_desk_record(
     )
     experience_red = (
         (overall is not None and overall < ISSUE_SCORE)
-        or (desk_score is not None and desk_score < ISSUE_SCORE)
+        or _score(cell.handled) < ISSUE_SCORE
         or (happiness_value is not None and happiness_value < 0)
     )
     fields["watermelon"] = int(sla_green and experience_red)
-    return Record("service_desk", dict(tags), fields, time_ns)
+    return fields
+
+
+def _service_desk_record(
+    cell: Cell,
+    tags: dict[str, str],
+    time_ns: int,
+    point_scores: dict[str, float],
+    overall: float | None,
+    happiness_value: float | None,
+) -> Record | None:
+    """The service-desk figures whose people number five or more; None if no group does."""
+    fields = {
+        **_telemetry_fields(cell, point_scores),
+        **_opened_fields(cell),
+        **_self_reported_fields(cell),
+        **_handled_fields(cell, overall, happiness_value),
+    }
+    return Record("service_desk", dict(tags), fields, time_ns) if fields else None
 
 
 def _sentiment_record(
@@ -616,7 +697,7 @@ def _sentiment_record(
         "answers": sum(cell.survey_scores),
         "users": len(set(cell.survey_users)),
     }
-    if cell.csat_answers:
+    if cell.csat_answers and len(cell.ticket_survey_users) >= MIN_USERS_PER_AGGREGATE:
         fields["csat_ratio"] = round(cell.csat_satisfied / cell.csat_answers, 5)
     return Record("sentiment", dict(tags), fields, time_ns)
 
@@ -630,7 +711,9 @@ def _journey_records(cell: Cell, tags: dict[str, str], time_ns: int) -> list[Rec
             {
                 "users": len(scores),
                 "mean_score": round(sum(scores) / len(scores), 3),
-                "worst_score": round(min(scores), 3),
+                "lowest_five_mean_score": round(
+                    sum(sorted(scores)[:MIN_USERS_PER_AGGREGATE]) / MIN_USERS_PER_AGGREGATE, 3
+                ),
                 "mean_worst_moment": round(
                     sum(j[1] for j in cell.journeys.values()) / len(scores), 3
                 ),
@@ -640,18 +723,3 @@ def _journey_records(cell: Cell, tags: dict[str, str], time_ns: int) -> list[Rec
             time_ns,
         )
     ]
-
-
-def _user_record(cell: Cell, tags: dict[str, str], user_id: str, score: float) -> Record:
-    """A user's score; the timestamp is spread inside the window by the pseudonym's hash,
-    so users of one cell do not overwrite each other while the user id stays a field."""
-    offset_ns = int(hashlib.sha256(user_id.encode()).hexdigest()[:12], 16) % (
-        cell.window_s * 1_000_000_000
-    )
-    samples = sum(sum(c) for c in cell.user_touch_points[user_id].values())
-    return Record(
-        "user_score",
-        dict(tags),
-        {"user_id": user_id, "score": round(score, 3), "samples": samples},
-        cell.window_start_ms * 1_000_000 + offset_ns,
-    )
