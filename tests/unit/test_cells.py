@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from tests.unit.xla_helpers import JUDGE_EVERY_SAMPLE
 from xlapulse.streams.scoring.cells import (
     FORMULA_VERSION,
     Cell,
@@ -199,11 +200,14 @@ def test_user_scores_are_weighted_and_never_published_per_person() -> None:
 
 def test_compliance_records_follow_the_personas_objectives() -> None:
     logons = [sample(n, "logon", Band.GOOD) for n in range(5)]
-    records = cell_records(cell_with(logons), CONFIG)
+    records = cell_records(cell_with(logons), JUDGE_EVERY_SAMPLE)
+    assert not by_measurement(cell_records(cell_with(logons), CONFIG), "xla_compliance"), (
+        "the packaged file judges no objective on five logons (min_samples)"
+    )
     compliance = by_measurement(records, "xla_compliance")
     assert compliance, "the default XLA file has objectives for call-centre agents"
-    assert {r.tags["xla_version"] for r in compliance} == {CONFIG.version}
-    assert {r.fields["xla_digest"] for r in compliance} == {CONFIG.digest}
+    assert {r.tags["xla_version"] for r in compliance} == {JUDGE_EVERY_SAMPLE.version}
+    assert {r.fields["xla_digest"] for r in compliance} == {JUDGE_EVERY_SAMPLE.digest}
 
 
 def test_journeys_are_published_in_day_cells_only() -> None:
@@ -326,7 +330,7 @@ def test_service_desk_happiness_counts_only_answers_about_tickets() -> None:
     cell = Cell("executive", "utrecht", 3600, HOUR_START_MS)
     for n in range(10):
         add_observation(cell, answer(n, 10 if n < 5 else 0, about_ticket=n < 5), TARGET_MS)
-    records = cell_records(cell, CONFIG)
+    records = cell_records(cell, JUDGE_EVERY_SAMPLE)
     [desk] = by_measurement(records, "xla_compliance", objective="service-desk-happiness")
     assert (desk.fields["value"], desk.fields["met"], desk.fields["samples"]) == (100.0, 1, 5)
     assert by_measurement(records, "sentiment")[0].fields["happiness"] == 0.0, "all answers"
@@ -336,7 +340,7 @@ def test_service_desk_happiness_needs_five_people_answering_about_tickets() -> N
     cell = Cell("executive", "utrecht", 3600, HOUR_START_MS)
     for n in range(10):
         add_observation(cell, answer(n, 10, about_ticket=n < 4), TARGET_MS)
-    records = cell_records(cell, CONFIG)
+    records = cell_records(cell, JUDGE_EVERY_SAMPLE)
     assert not by_measurement(records, "xla_compliance", objective="service-desk-happiness")
 
 
@@ -359,6 +363,6 @@ def test_a_compliance_point_needs_five_people_on_its_touch_point() -> None:
         objective_hits=(("vpn-failures", False),),
     )
     add_observation(cell, vpn_drop, TARGET_MS)
-    records = cell_records(cell, CONFIG)
+    records = cell_records(cell, JUDGE_EVERY_SAMPLE)
     assert by_measurement(records, "experience_score", touch_point="app")
     assert not by_measurement(records, "xla_compliance", touch_point="vpn")

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.unit.xla_helpers import JUDGE_EVERY_SAMPLE
 from xlapulse.streams.scoring.cells import (
     MIN_USERS_PER_AGGREGATE,
     Cell,
@@ -30,10 +31,11 @@ from xlapulse.streams.scoring.observations import (
     TicketObservation,
 )
 from xlapulse.streams.scoring.personas import SERVICE_DESK, TELEMETRY_TOUCH_POINTS
-from xlapulse.streams.scoring.xla import OVERALL, SENTIMENT, default_xla_config
+from xlapulse.streams.scoring.xla import OVERALL, SENTIMENT
 from xlapulse.streams.sink.points import TAG_KEYS
 
-CONFIG = default_xla_config()
+#: Every objective judged from its first sample, so compliance points are published often.
+CONFIG = JUDGE_EVERY_SAMPLE
 DAY_START_MS = 1_795_392_000_000  # 2026-11-23 00:00 UTC
 TARGET_MS = 3 * 86_400_000
 PERSONAS = ("call_centre_agent", "executive", "field_worker", "knowledge_worker", "developer")
