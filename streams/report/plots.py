@@ -206,16 +206,16 @@ def ticket_correlation(per_persona: dict[str, ServiceDesk]) -> str:
             names,
             [desk.silent_sufferers for desk in per_persona.values()],
             color=POOR_COLOUR,
-            label="frustrated, no ticket",
+            label="suffering, no ticket",
         )
         right.bar(
             names,
-            [desk.users_frustrated - desk.silent_sufferers for desk in per_persona.values()],
+            [desk.users_suffering - desk.silent_sufferers for desk in per_persona.values()],
             bottom=[desk.silent_sufferers for desk in per_persona.values()],
             color="#9e9e9e",
-            label="frustrated, filed a ticket",
+            label="suffering, filed a ticket",
         )
-        right.set_title("Frustrated people per day window: silent sufferers")
+        right.set_title("Suffering people per day window: silent sufferers")
         right.legend(fontsize=7)
         for axis in (left, right):
             axis.tick_params(axis="x", labelsize=8)

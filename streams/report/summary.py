@@ -254,6 +254,7 @@ class ServiceDesk:
     explained_by: dict[str, int] = field(default_factory=dict)
     without_signal: int = 0
     silent_sufferers: int = 0
+    users_suffering: int = 0
     users_frustrated: int = 0
     handled: int = 0
     no_contact: int = 0
@@ -276,6 +277,7 @@ class ServiceDesk:
         self.explained += int(fields.get("explained", 0))
         self.without_signal += int(fields.get("without_signal", 0))
         self.silent_sufferers += int(fields.get("silent_sufferers", 0))
+        self.users_suffering += int(fields.get("users_suffering", 0))
         self.users_frustrated += int(fields.get("users_frustrated", 0))
         self.handled += int(fields.get("handled", 0))
         self.no_contact += int(fields.get("no_contact", 0))
@@ -312,6 +314,7 @@ def all_personas(per_persona: Mapping[str, ServiceDesk]) -> ServiceDesk:
             "explained",
             "without_signal",
             "silent_sufferers",
+            "users_suffering",
             "users_frustrated",
             "handled",
             "no_contact",

@@ -6,16 +6,20 @@ tumbling window (5 min, 1 h, 1 day, aligned to the epoch). The Faust agent
 pipeline keeps them in a dict. Reads observations; writes nothing: the caller
 stores the cell and sends :func:`cell_records` to the sink.
 
-Formula ``FORMULA_VERSION`` (stored with every record, see README "Scores"):
+Formula ``FORMULA_VERSION`` (stored with every record; ``formula_versions.py`` and
+``streams/scoring/README.md`` "Formula 3.0"):
 
-* touch-point score = 100 x Apdex of its samples (good 1, tolerating 1/2);
+* touch-point score = the mean graded score of its samples (formula 3.0: good 100,
+  tolerating by its time lost, 100 at T down to 0 at 4T, frustrating 0; formula 2.2:
+  100 x Apdex); the ``apdex`` field is 100 x Apdex under both;
 * user score = the persona-weighted mean of the user's touch-point scores;
 * overall score = the persona-weighted mean of the touch-point scores;
 * a user "has issues" below ``ISSUE_SCORE`` (Nexthink's "employees with issues");
 * ticket correlation: a ticket is explained by the touch point that lost its user
   most time in the 4 h before it, else by the one that lost the users of the device
   it was raised from most time (``explained_via_device``), else it has no signal;
-* silent sufferers: users with a frustrating sample and no ticket in the window;
+* silent sufferers: users with a frustrating sample, or (3.0) at least
+  ``SIGNIFICANT_TOLERATING_LOST_MS`` lost in tolerating ones, and no ticket in the window;
 * service desk: per handled ticket, first contact, reassignments, reopen,
   resolution in target, SLA; a blend of them (``service_experience_score``);
 * watermelon: SLA green (>= 90 % met, >= 5 tickets handled) while experience is
@@ -36,6 +40,7 @@ from dataclasses import dataclass, field
 from statistics import median
 from typing import Any
 
+from xlapulse.streams.scoring.formula_versions import CURRENT_FORMULA, Formula
 from xlapulse.streams.scoring.formulas import (
     apdex,
     happiness,
@@ -53,9 +58,10 @@ from xlapulse.streams.scoring.observations import (
     TicketObservation,
 )
 from xlapulse.streams.scoring.personas import SERVICE_DESK, TOUCH_POINTS
+from xlapulse.streams.scoring.touchpoints import SAMPLE_SCORE
 from xlapulse.streams.scoring.xla import OVERALL, Objective, ObjectiveStats, XlaConfig, evaluate
 
-FORMULA_VERSION = "2.2"
+FORMULA_VERSION = CURRENT_FORMULA.version
 MIN_USERS_PER_AGGREGATE = 5
 WINDOW_SIZES_S = (300, 3600, 86_400)
 #: Only the hourly cell remembers event ids: an observation falls into exactly one
@@ -68,6 +74,16 @@ MIN_TICKETS_FOR_SLA = 5
 #: A survey answer of 8 or more counts as a satisfied customer (CSAT).
 CSAT_SATISFIED_SCORE = 8
 _BANDS = (Band.GOOD, Band.TOLERATING, Band.FRUSTRATING)
+#: The counts of a touch point (of a cell, or of one user in it), by position:
+#: samples per band, their time lost, and the sum of their graded scores.
+GOOD, TOLERATING, FRUSTRATING, TIME_LOST_MS, SCORE_SUM = range(5)
+#: Layout of stored counts: 1 (formula 2.x) had no score sum, and per user no time lost.
+COUNTS_LAYOUT = 2
+
+
+def new_counts() -> list[float]:
+    """Zero counts of one touch point (see ``GOOD`` .. ``SCORE_SUM``)."""
+    return [0, 0, 0, 0, 0.0]
 
 
 def window_start_ms(event_time_ms: int, window_s: int) -> int:
@@ -105,10 +121,10 @@ class Cell:
     window_start_ms: int
     #: short event ids counted here (hourly cells only, see ``DEDUP_WINDOW_S``)
     event_ids: set[str] = field(default_factory=set)
-    #: touch point -> [good, tolerating, frustrating, time_lost_ms]
-    touch_points: dict[str, list[int]] = field(default_factory=dict)
-    #: user -> touch point -> [good, tolerating, frustrating]
-    user_touch_points: dict[str, dict[str, list[int]]] = field(default_factory=dict)
+    #: touch point -> [good, tolerating, frustrating, time_lost_ms, graded score sum]
+    touch_points: dict[str, list[float]] = field(default_factory=dict)
+    #: user -> touch point -> the same counts for that user
+    user_touch_points: dict[str, dict[str, list[float]]] = field(default_factory=dict)
     #: objective id -> [samples, hits]
     objectives: dict[str, list[int]] = field(default_factory=dict)
     #: answers per score 0..10, and who answered
@@ -145,6 +161,7 @@ class Cell:
     first_contact_count: int = 0
     #: user -> [journey score, worst, end, event_time_ms] of the latest journey update
     journeys: dict[str, list[float]] = field(default_factory=dict)
+    counts_layout: int = COUNTS_LAYOUT
 
     def key(self) -> str:
         return cell_key(self.persona, self.site, self.window_s, self.window_start_ms)
@@ -164,7 +181,28 @@ class Cell:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Cell:
-        return cls(**{**data, "event_ids": set(data["event_ids"])})
+        cell = cls(**{**data, "event_ids": set(data["event_ids"])})
+        if "counts_layout" not in data:
+            _upgrade_counts(cell)
+        return cell
+
+
+def _upgrade_counts(cell: Cell) -> None:
+    """Counts stored by formula 2.x: score sums from the bands (no tolerating sample was
+    graded then), per-user time lost unknown (0)."""
+    for counts in cell.touch_points.values():
+        counts.append(
+            SAMPLE_SCORE[Band.GOOD] * counts[GOOD]
+            + SAMPLE_SCORE[Band.TOLERATING] * counts[TOLERATING]
+        )
+    for per_point in cell.user_touch_points.values():
+        for counts in per_point.values():
+            counts += [
+                0,
+                SAMPLE_SCORE[Band.GOOD] * counts[GOOD]
+                + SAMPLE_SCORE[Band.TOLERATING] * counts[TOLERATING],
+            ]
+    cell.counts_layout = COUNTS_LAYOUT
 
 
 def short_event_id(event_id: str) -> str:
@@ -223,11 +261,15 @@ def add_observation(cell: Cell, observation: Observation, resolution_target_ms: 
 
 def _add_sample(cell: Cell, sample: SampleObservation) -> None:
     band_index = _BANDS.index(sample.band)
-    counts = cell.touch_points.setdefault(sample.touch_point, [0, 0, 0, 0])
-    counts[band_index] += 1
-    counts[3] += sample.time_lost_ms
+    score = SAMPLE_SCORE[sample.band] if sample.score is None else sample.score
     user = cell.user_touch_points.setdefault(sample.user_id, {})
-    user.setdefault(sample.touch_point, [0, 0, 0])[band_index] += 1
+    for counts in (
+        cell.touch_points.setdefault(sample.touch_point, new_counts()),
+        user.setdefault(sample.touch_point, new_counts()),
+    ):
+        counts[band_index] += 1
+        counts[TIME_LOST_MS] += sample.time_lost_ms
+        counts[SCORE_SUM] += score
     _count_objective_hits(cell, sample.objective_hits, 1)
 
 
@@ -280,11 +322,16 @@ def _count_handling(
     cell: Cell, ticket: TicketObservation, resolution_target_ms: int, sign: int
 ) -> None:
     """Add (sign 1) or take back (sign -1) one handled ticket's service-desk facts."""
-    band_index = _BANDS.index(ticket.band or Band.GOOD)
+    band = ticket.band or Band.GOOD
+    band_index = _BANDS.index(band)
     user = cell.user_touch_points.setdefault(ticket.user_id, {})
-    user.setdefault(SERVICE_DESK, [0, 0, 0])[band_index] += sign
+    for counts in (
+        user.setdefault(SERVICE_DESK, new_counts()),
+        cell.touch_points.setdefault(SERVICE_DESK, new_counts()),
+    ):
+        counts[band_index] += sign
+        counts[SCORE_SUM] += sign * SAMPLE_SCORE[band]
     cell.handled[band_index] += sign
-    cell.touch_points.setdefault(SERVICE_DESK, [0, 0, 0, 0])[band_index] += sign
     _count_objective_hits(cell, ticket.objective_hits, sign)
     cell.no_contact += sign * int(not ticket.contacted_user)
     cell.reopened += sign * int(ticket.reopened)
@@ -347,8 +394,16 @@ class Record:
         return (self.measurement, tuple(sorted(self.tags.items())), self.time_ns)
 
 
-def _score(counts: list[int]) -> float:
-    return 100 * apdex(counts[0], counts[1], sum(counts[:3]))
+def _apdex_score(counts: list[float]) -> float:
+    """100 x Apdex of the counts."""
+    return 100 * apdex(counts[GOOD], counts[TOLERATING], sum(counts[:3]))
+
+
+def _score(counts: list[float], formula: Formula) -> float:
+    """The touch point's score: the mean graded score (formula 3.0) or 100 x Apdex."""
+    if not formula.graded_tolerating:
+        return _apdex_score(counts)
+    return counts[SCORE_SUM] / sum(counts[:3])
 
 
 def _weighted(scores: dict[str, float], weights: Any) -> float | None:
@@ -363,7 +418,10 @@ def _users_with(cell: Cell, touch_point: str) -> list[str]:
 
 
 def user_scores(
-    cell: Cell, config: XlaConfig, touch_points: Iterable[str] = TOUCH_POINTS
+    cell: Cell,
+    config: XlaConfig,
+    touch_points: Iterable[str] = TOUCH_POINTS,
+    formula: Formula = CURRENT_FORMULA,
 ) -> dict[str, float]:
     """Each user's persona-weighted score over ``touch_points`` (users with weighted
     samples there only)."""
@@ -372,7 +430,11 @@ def user_scores(
     scores = {}
     for user, per_point in cell.user_touch_points.items():
         score = _weighted(
-            {point: _score(counts) for point, counts in per_point.items() if point in points},
+            {
+                point: _score(counts, formula)
+                for point, counts in per_point.items()
+                if point in points
+            },
             weights,
         )
         if score is not None:
@@ -380,8 +442,8 @@ def user_scores(
     return scores
 
 
-def cell_records(cell: Cell, config: XlaConfig) -> list[Record]:
-    """Every publishable record of the cell.
+def cell_records(cell: Cell, config: XlaConfig, formula: Formula = CURRENT_FORMULA) -> list[Record]:
+    """Every publishable record of the cell, scored by ``formula``.
 
     k-anonymity: every figure is computed from at least ``MIN_USERS_PER_AGGREGATE``
     distinct people, and figures that sum over touch points sum over the published
@@ -393,23 +455,32 @@ def cell_records(cell: Cell, config: XlaConfig) -> list[Record]:
         "persona": cell.persona,
         "site": cell.site,
         "window": window_label(cell.window_s),
-        "formula_version": FORMULA_VERSION,
+        "formula_version": formula.version,
     }
     time_ns = cell.window_start_ms * 1_000_000
     records = []
     if cell.window_s == JOURNEY_WINDOW_S and len(cell.journeys) >= MIN_USERS_PER_AGGREGATE:
         records += _journey_records(cell, tags, time_ns)
-    point_records, point_scores = _touch_point_records(cell, tags, time_ns)
+    point_records, point_scores = _touch_point_records(cell, tags, time_ns, formula)
     records += point_records
-    overall = _weighted(point_scores, config.persona(cell.persona).weights)
+    weights = config.persona(cell.persona).weights
+    overall = _weighted(point_scores, weights)
     if overall is not None:
-        per_user = user_scores(cell, config, point_scores)
-        records.append(_overall_record(cell, tags, time_ns, overall, point_scores, per_user))
+        per_user = user_scores(cell, config, point_scores, formula)
+        overall_apdex = _weighted(
+            {point: _apdex_score(cell.touch_points[point]) for point in point_scores}, weights
+        )
+        assert overall_apdex is not None  # the same touch points and weights as overall
+        records.append(
+            _overall_record(cell, tags, time_ns, (overall, overall_apdex), point_scores, per_user)
+        )
     happiness_value = _happiness(cell.survey_scores, cell.survey_users)
     records += _compliance_records(
         cell, config, tags, time_ns, point_scores, overall, happiness_value
     )
-    desk = _service_desk_record(cell, tags, time_ns, point_scores, overall, happiness_value)
+    desk = _service_desk_record(
+        cell, tags, time_ns, point_scores, overall, happiness_value, formula
+    )
     if desk is not None:
         records.append(desk)
     if happiness_value is not None:
@@ -418,7 +489,7 @@ def cell_records(cell: Cell, config: XlaConfig) -> list[Record]:
 
 
 def _touch_point_records(
-    cell: Cell, tags: dict[str, str], time_ns: int
+    cell: Cell, tags: dict[str, str], time_ns: int, formula: Formula
 ) -> tuple[list[Record], dict[str, float]]:
     """The records of the touch points with samples of at least five people, and their scores."""
     records, scores = [], {}
@@ -430,7 +501,7 @@ def _touch_point_records(
         if len(point_users) < MIN_USERS_PER_AGGREGATE:
             continue
         samples = sum(counts[:3])
-        score = _score(counts)
+        score = _score(counts, formula)
         scores[point] = score
         records.append(
             Record(
@@ -438,7 +509,7 @@ def _touch_point_records(
                 {**tags, "touch_point": point},
                 {
                     "score": round(score, 3),
-                    "apdex": round(score / 100, 5),
+                    "apdex": round(_apdex_score(counts) / 100, 5),
                     "good": counts[0],
                     "tolerating": counts[1],
                     "frustrating": counts[2],
@@ -456,21 +527,21 @@ def _overall_record(
     cell: Cell,
     tags: dict[str, str],
     time_ns: int,
-    overall: float,
+    overall: tuple[float, float],
     point_scores: dict[str, float],
     per_user: dict[str, float],
 ) -> Record:
-    """The persona-weighted overall score; its counts and people are those of the
-    published touch points only (``point_scores``)."""
+    """The persona-weighted overall score and Apdex (``overall``); its counts and people
+    are those of the published touch points only (``point_scores``)."""
     published = [cell.touch_points[point] for point in point_scores]
-    counts = [sum(c[i] for c in published) for i in range(4)]
+    counts = [sum(c[i] for c in published) for i in range(TIME_LOST_MS + 1)]
     users = {user for point in point_scores for user in _users_with(cell, point)}
     return Record(
         "experience_score",
         {**tags, "touch_point": "overall"},
         {
-            "score": round(overall, 3),
-            "apdex": round(overall / 100, 5),
+            "score": round(overall[0], 3),
+            "apdex": round(overall[1] / 100, 5),
             "good": counts[0],
             "tolerating": counts[1],
             "frustrating": counts[2],
@@ -571,7 +642,19 @@ def _compliance_records(
     return records
 
 
-def _telemetry_fields(cell: Cell, point_scores: dict[str, float]) -> dict[str, float | int | str]:
+def _suffering(per_point: dict[str, list[float]], formula: Formula) -> bool:
+    """Whether a person's telemetry in the window shows significant time lost: a
+    frustrating sample, or (formula 3.0) enough time lost in tolerating ones."""
+    telemetry = [counts for point, counts in per_point.items() if point != SERVICE_DESK]
+    if any(counts[FRUSTRATING] for counts in telemetry):
+        return True
+    significant_ms = formula.significant_tolerating_lost_ms
+    return significant_ms is not None and sum(c[TIME_LOST_MS] for c in telemetry) >= significant_ms
+
+
+def _telemetry_fields(
+    cell: Cell, point_scores: dict[str, float], formula: Formula
+) -> dict[str, float | int | str]:
     """Silent sufferers among the people with telemetry in the cell (five or more), and
     the time lost in the published touch points."""
     telemetry_users = {
@@ -584,13 +667,17 @@ def _telemetry_fields(cell: Cell, point_scores: dict[str, float]) -> dict[str, f
     frustrated_users = {
         user
         for user, per_point in telemetry_users.items()
-        if any(counts[2] for point, counts in per_point.items() if point != SERVICE_DESK)
+        if any(counts[FRUSTRATING] for point, counts in per_point.items() if point != SERVICE_DESK)
     }
+    suffering = {user for user, per in telemetry_users.items() if _suffering(per, formula)}
     return {
-        "silent_sufferers": len(frustrated_users - set(cell.ticket_users)),
+        "silent_sufferers": len(suffering - set(cell.ticket_users)),
+        "users_suffering": len(suffering),
         "users_frustrated": len(frustrated_users),
         "telemetry_time_lost_ms": sum(
-            cell.touch_points[point][3] for point in point_scores if point != SERVICE_DESK
+            cell.touch_points[point][TIME_LOST_MS]
+            for point in point_scores
+            if point != SERVICE_DESK
         ),
     }
 
@@ -664,7 +751,7 @@ def _handled_fields(
     )
     experience_red = (
         (overall is not None and overall < ISSUE_SCORE)
-        or _score(cell.handled) < ISSUE_SCORE
+        or _apdex_score(cell.handled) < ISSUE_SCORE
         or (happiness_value is not None and happiness_value < 0)
     )
     fields["watermelon"] = int(sla_green and experience_red)
@@ -678,10 +765,11 @@ def _service_desk_record(
     point_scores: dict[str, float],
     overall: float | None,
     happiness_value: float | None,
+    formula: Formula,
 ) -> Record | None:
     """The service-desk figures whose people number five or more; None if no group does."""
     fields = {
-        **_telemetry_fields(cell, point_scores),
+        **_telemetry_fields(cell, point_scores, formula),
         **_opened_fields(cell),
         **_self_reported_fields(cell),
         **_handled_fields(cell, overall, happiness_value),

@@ -52,6 +52,9 @@ class SampleObservation(Observation):
     time_lost_ms: int
     measured_ms: int | None = None
     cause: str | None = None
+    #: The graded score (formula 3.0, ``Indicator.graded_score``); None from an engine
+    #: before 3.0, then the band's Apdex score counts.
+    score: float | None = None
     #: (objective id, met) for every sample-based XLA objective of the persona.
     objective_hits: tuple[tuple[str, bool], ...] = ()
 

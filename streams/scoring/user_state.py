@@ -312,6 +312,7 @@ def _telemetry(state: UserState, event: TelemetryEvent, config: XlaConfig) -> Us
         time_lost_ms=indicator.time_lost_ms,
         measured_ms=indicator.measured_ms,
         cause=indicator.cause,
+        score=round(indicator.graded_score, 3),
         objective_hits=hits,
     )
     corrections: list[Observation] = []

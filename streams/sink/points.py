@@ -29,7 +29,8 @@ xla_compliance    objective, kind,   value, target, met (0/1), samples,  those o
                   touch_point,       xla_digest (which file was in       point (overall: as
                   xla_version        force)                              overall; happiness:
                                                                          the answerers)
-service_desk      -                  silent_sufferers, users_frustrated, users with telemetry
+service_desk      -                  silent_sufferers, users_suffering,  users with telemetry
+                                     users_frustrated,
                                      telemetry_time_lost_ms
                                      tickets_opened, explained,          users who opened a
                                      without_signal,                     ticket in the window

@@ -95,7 +95,7 @@ def _objective_people(people: People, record: Record, published: set[str]) -> se
 
 SERVICE_DESK_GROUPS: dict[str, Callable[[People], set[str]]] = {
     **dict.fromkeys(
-        ("silent_sufferers", "users_frustrated", "telemetry_time_lost_ms"),
+        ("silent_sufferers", "users_suffering", "users_frustrated", "telemetry_time_lost_ms"),
         People.telemetry,
     ),
     **dict.fromkeys(
@@ -193,6 +193,7 @@ def _observation(draw: st.DrawFn, kind: str, envelope: dict, number: int) -> Obs
             band=band,
             time_lost_ms=draw(st.integers(0, 600_000)),
             measured_ms=draw(st.none() | st.integers(0, 200_000)),
+            score=draw(st.none() | st.floats(0, 100)),
             objective_hits=tuple(
                 (objective.id, draw(st.booleans()))
                 for objective in CONFIG.objectives_for(envelope["persona"])
