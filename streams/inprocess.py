@@ -32,6 +32,7 @@ from xlapulse.streams.scoring import device_state
 from xlapulse.streams.scoring.cells import Cell, Record, cell_records
 from xlapulse.streams.scoring.device_signals import DeviceSignal
 from xlapulse.streams.scoring.device_state import DeviceState
+from xlapulse.streams.scoring.formula_versions import CURRENT_FORMULA, Formula
 from xlapulse.streams.scoring.observations import Observation
 from xlapulse.streams.scoring.pipeline import read_input_record, update_cells
 from xlapulse.streams.scoring.user_state import (
@@ -48,6 +49,7 @@ class InProcessPipeline:
     """User states and cells in dicts, fed one record at a time."""
 
     config: XlaConfig = field(default_factory=default_xla_config)
+    formula: Formula = CURRENT_FORMULA
     max_event_age_ms: int = DEFAULT_MAX_EVENT_AGE_MS
     users: dict[str, UserState] = field(default_factory=dict)
     devices: dict[str, DeviceState] = field(default_factory=dict)
@@ -77,6 +79,7 @@ class InProcessPipeline:
             self.config,
             self.clock_ms,
             self.max_event_age_ms,
+            self.formula,
         )
         self.users[event.user_id] = result.state
         self.outcomes[result.outcome] += 1
@@ -104,7 +107,7 @@ class InProcessPipeline:
         """Build the records of every cell changed since the last flush; return them."""
         published = []
         for key in self._dirty:
-            published += cell_records(self.cells[key], self.config)
+            published += cell_records(self.cells[key], self.config, self.formula)
         self._dirty.clear()
         for record in published:
             self.records[record.series_key()] = record

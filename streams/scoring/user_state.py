@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import uuid
 from bisect import insort
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, replace
 from operator import itemgetter
 from typing import Any
@@ -57,6 +57,7 @@ from xlapulse.streams.scoring.device_signals import (
     DeviceSignal,
     DeviceTicket,
 )
+from xlapulse.streams.scoring.formula_versions import CURRENT_FORMULA, Formula
 from xlapulse.streams.scoring.indicators import Band
 from xlapulse.streams.scoring.journey import Moment, journey_score
 from xlapulse.streams.scoring.observations import (
@@ -68,6 +69,7 @@ from xlapulse.streams.scoring.observations import (
     observation_from_dict,
 )
 from xlapulse.streams.scoring.personas import SERVICE_DESK, UNASSIGNED, UNKNOWN_SITE, Thresholds
+from xlapulse.streams.scoring.ticket_categories import fitting_touch_points
 from xlapulse.streams.scoring.touchpoints import Indicator, indicate
 from xlapulse.streams.scoring.xla import XlaConfig, sample_meets
 
@@ -108,6 +110,9 @@ class TicketProgress:
     assignments: int = 0
     reopened: bool = False
     sla_breached: bool | None = None
+    #: The touch points whose signals can explain the ticket, from its category
+    #: (``ticket_categories.py``, formula 3.0); None: any touch point.
+    fits: list[str] | None = None
     #: The touch point that explains the ticket and the time its signals lost.
     explained_by: str | None = None
     signal_time_lost_ms: int = 0
@@ -198,8 +203,10 @@ def step(
     config: XlaConfig,
     clock_ms: int,
     max_event_age_ms: int = DEFAULT_MAX_EVENT_AGE_MS,
+    formula: Formula = CURRENT_FORMULA,
 ) -> UserStep:
-    """Apply one event to a user's state (``None`` for a new user).
+    """Apply one event to a user's state (``None`` for a new user), ``formula`` deciding
+    whether a ticket's category limits what explains it.
 
     The state is updated in place and returned in the step, so the caller can
     store it back (Faust table or dict) without copying it per event.
@@ -219,20 +226,20 @@ def step(
     state.last_active_ms = max(state.last_active_ms, clock_ms)
 
     if isinstance(event, DirectoryAssignmentEvent):
-        return _assign(state, event, config)
+        return _assign(state, event, config, formula)
     if state.assigned:
-        return _dispatch(state, event, config)
+        return _dispatch(state, event, config, formula)
     if _hold(state, event, clock_ms):
         return UserStep(state, "held")
-    return _release_held(state, config, _dispatch(state, event, config))
+    return _release_held(state, config, formula, _dispatch(state, event, config, formula))
 
 
-def _dispatch(state: UserState, event: EventBase, config: XlaConfig) -> UserStep:
+def _dispatch(state: UserState, event: EventBase, config: XlaConfig, formula: Formula) -> UserStep:
     """Score one telemetry, ticket or survey event under the user's current persona."""
     if isinstance(event, TelemetryEvent):
         return _telemetry(state, event, config)
     if isinstance(event, TicketEvent):
-        return _ticket(state, event, config)
+        return _ticket(state, event, config, formula)
     if isinstance(event, SurveyAnswerEvent):
         return UserStep(state, "ok", [_survey(state, event)])
     return UserStep(state, "ignored")
@@ -268,14 +275,16 @@ def _hold(state: UserState, event: EventBase, clock_ms: int) -> bool:
     return True
 
 
-def _release_held(state: UserState, config: XlaConfig, current: UserStep) -> UserStep:
+def _release_held(
+    state: UserState, config: XlaConfig, formula: Formula, current: UserStep
+) -> UserStep:
     """Score every held event under the user's current persona, plus the step's outputs."""
     held, state.held = state.held, []
     observations: list[Observation] = []
     invitations: list[SurveyInvitationEvent] = []
     device_signals: list[DeviceSignal] = []
     for _, raw in held:
-        released = _dispatch(state, parse_event(raw.encode()), config)
+        released = _dispatch(state, parse_event(raw.encode()), config, formula)
         observations += released.observations
         invitations += released.invitations
         device_signals += released.device_signals
@@ -288,9 +297,11 @@ def _release_held(state: UserState, config: XlaConfig, current: UserStep) -> Use
     )
 
 
-def _assign(state: UserState, event: DirectoryAssignmentEvent, config: XlaConfig) -> UserStep:
+def _assign(
+    state: UserState, event: DirectoryAssignmentEvent, config: XlaConfig, formula: Formula
+) -> UserStep:
     state.persona, state.site = event.persona, event.site
-    return _release_held(state, config, UserStep(state, "ok"))
+    return _release_held(state, config, formula, UserStep(state, "ok"))
 
 
 def _telemetry(state: UserState, event: TelemetryEvent, config: XlaConfig) -> UserStep:
@@ -421,20 +432,27 @@ def _vpn_invitation(state: UserState, event: TelemetryEvent) -> list[SurveyInvit
     ]
 
 
-def _ticket(state: UserState, event: TicketEvent, config: XlaConfig) -> UserStep:
+def _ticket(state: UserState, event: TicketEvent, config: XlaConfig, formula: Formula) -> UserStep:
     when_ms = event_time_ms(event)
     progress = state.tickets.get(event.ticket_id)
     observations: list[Observation] = []
     device_signals: list[DeviceSignal] = []
     if progress is None:
-        progress = TicketProgress(created_ms=when_ms)
+        fits = fitting_touch_points(event.category) if formula.category_aware else None
+        progress = TicketProgress(created_ms=when_ms, fits=None if fits is None else list(fits))
         kept = len(state.tickets) < MAX_OPEN_TICKETS
         if kept:
             state.tickets[event.ticket_id] = progress
         if event.action == "created":
             observations.append(_opened(state, event, progress, when_ms))
-            # Only a kept ticket without a signal of its own can take its device's.
-            if kept and event.device_id is not None and progress.explained_by is None:
+            # Only a kept ticket without a signal of its own, that a signal could
+            # explain, can take its device's.
+            if (
+                kept
+                and event.device_id is not None
+                and progress.explained_by is None
+                and progress.fits != []
+            ):
                 progress.device_id = event.device_id
                 device_signals.append(
                     _device_ticket(event.user_id, event.ticket_id, progress, release=False)
@@ -483,6 +501,7 @@ def _device_ticket(
         ticket_id=ticket_id,
         created_ms=progress.created_ms,
         release=release,
+        fits=None if progress.fits is None else tuple(progress.fits),
     )
 
 
@@ -513,21 +532,27 @@ def in_correlation_window(at_ms: int, created_ms: int) -> bool:
 
 
 def lost_by_touch_point(
-    problems: Iterable[tuple[int, str, int]], created_ms: int
+    problems: Iterable[tuple[int, str, int]],
+    created_ms: int,
+    fits: Collection[str] | None = None,
 ) -> dict[str, int]:
     """Time lost per touch point by the (time, touch point, lost ms) problems in the window
-    before ``created_ms``, in the order the touch points first appear."""
+    before ``created_ms``, of the touch points in ``fits`` (None: all), in the order the
+    touch points first appear."""
     lost: dict[str, int] = {}
     for at_ms, touch_point, lost_ms in problems:
-        if in_correlation_window(at_ms, created_ms):
+        if in_correlation_window(at_ms, created_ms) and (fits is None or touch_point in fits):
             lost[touch_point] = lost.get(touch_point, 0) + lost_ms
     return lost
 
 
-def _explanation(state: UserState, created_ms: int) -> tuple[str | None, int]:
-    """The touch point that lost the user most time in the window before ``created_ms``
-    (on a tie the one seen first), and the time all signals in that window lost."""
-    lost = lost_by_touch_point(((at, tp, ms) for at, tp, _, ms in state.problems), created_ms)
+def _explanation(
+    state: UserState, created_ms: int, fits: Collection[str] | None
+) -> tuple[str | None, int]:
+    """The touch point of ``fits`` (None: any) that lost the user most time in the window
+    before ``created_ms`` (on a tie the one seen first), and the time all signals of
+    those touch points in that window lost."""
+    lost = lost_by_touch_point(((at, tp, ms) for at, tp, _, ms in state.problems), created_ms, fits)
     if not lost:
         return None, 0
     return max(lost, key=lost.__getitem__), sum(lost.values())
@@ -536,7 +561,9 @@ def _explanation(state: UserState, created_ms: int) -> tuple[str | None, int]:
 def _opened(
     state: UserState, event: TicketEvent, progress: TicketProgress, when_ms: int
 ) -> TicketObservation:
-    progress.explained_by, progress.signal_time_lost_ms = _explanation(state, when_ms)
+    progress.explained_by, progress.signal_time_lost_ms = _explanation(
+        state, when_ms, progress.fits
+    )
     return TicketObservation(
         **_envelope(state, str(event.event_id), event.user_id, when_ms),
         ticket_id=event.ticket_id,
@@ -559,7 +586,8 @@ def _reexplain(
     (``_remember_problem``), so a late signal only adds to what explained it; a ticket
     whose window lost problems to the cap is left as it is. A ticket that the user's
     own signal now explains no longer needs its device's: its release tells the
-    device to stop holding it.
+    device to stop holding it. A signal that does not fit the ticket's category
+    (``TicketProgress.fits``) changes nothing.
     """
     corrections: list[Observation] = []
     releases: list[DeviceSignal] = []
@@ -572,9 +600,9 @@ def _reexplain(
             and state.capped_until_ms >= created_ms - CORRELATION_WINDOW_MS
         ):
             continue
-        # Not None: the new problem is in the window and _remember_problem kept it (or
-        # the cap dropped it, and the guard above skipped the ticket).
-        explained_by, lost_ms = _explanation(state, created_ms)
+        explained_by, lost_ms = _explanation(state, created_ms, progress.fits)
+        if explained_by is None:
+            continue  # the new problem does not fit the ticket: nothing of its own explains it
         if (explained_by, lost_ms, False) == (
             progress.explained_by,
             progress.signal_time_lost_ms,
