@@ -22,6 +22,7 @@ month scores the same as it did live; the Faust workers use the wall clock.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,6 +60,9 @@ class InProcessPipeline:
     outcomes: Counter[str] = field(default_factory=Counter)
     dead_letters: list[str] = field(default_factory=list)
     clock_ms: int = 0
+    #: Called with every observation before it is counted (evaluations: which
+    #: explanation each ticket got).
+    on_observation: Callable[[Observation], None] | None = None
     _dirty: set[str] = field(default_factory=set)
 
     def feed_event(self, event: EventBase) -> None:
@@ -99,6 +103,8 @@ class InProcessPipeline:
 
     def _count(self, observations: list[Observation]) -> None:
         for observation in observations:
+            if self.on_observation is not None:
+                self.on_observation(observation)
             for cell in update_cells(observation, self.cells.get, self.config):
                 self.cells[cell.key()] = cell
                 self._dirty.add(cell.key())
