@@ -209,14 +209,21 @@ def gateway(export_openapi: bool) -> None:
     show_default=True,
     help="The score formula to compare the current one with.",
 )
-@click.option("--window", default="1d", show_default=True, help="Window to compare: 5m, 1h, 1d.")
+@click.option(
+    "--window",
+    "windows",
+    multiple=True,
+    default=["1d"],
+    show_default=True,
+    help="Window to compare: 5m, 1h, 1d; give it again for more.",
+)
 @click.option("--max-records", default=5_000_000, show_default=True, help="Kafka read limit.")
 def backtest(
     events_file: Path | None,
     changed_xla: Path | None,
     baseline_xla: Path | None,
     baseline_formula: str,
-    window: str,
+    windows: tuple[str, ...],
     max_records: int,
 ) -> None:
     """Replay stored history under the current formula and a changed XLA file, beside a
@@ -245,7 +252,7 @@ def backtest(
         raise click.ClickException("no valid events to replay")
     baseline = replay(history, baseline_config, FORMULAS[baseline_formula])
     changed = replay(history, changed_config, CURRENT_FORMULA)
-    click.echo(format_report(history, baseline, changed, window))
+    click.echo(format_report(history, baseline, changed, windows))
 
 
 @main.group()

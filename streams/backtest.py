@@ -16,7 +16,7 @@ reported, never silently skipped.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -200,22 +200,27 @@ def _delta(baseline: float | None, changed: float | None, scale: float = 1.0) ->
     return f"{(changed - baseline) * scale:+6.1f}"
 
 
-def format_report(
-    history: History,
-    baseline: InProcessPipeline,
-    changed: InProcessPipeline,
-    window: str,
-) -> str:
-    """The comparison of two replays of ``history`` as plain text."""
+def missed(pipeline: InProcessPipeline, window: str) -> tuple[int, int]:
+    """Compliance points published in the window size, and how many of them missed their
+    target: what an alert on every missed point would have fired."""
+    points = pipeline.latest("xla_compliance", window=window)
+    return len(points), sum(not int(record.fields["met"]) for record in points)
+
+
+def _window_report(
+    baseline: InProcessPipeline, changed: InProcessPipeline, window: str
+) -> list[str]:
     scores, compliance = compare(baseline, changed, window)
     desk = compare_desk(baseline, changed, window)
+    (base_points, base_missed), (new_points, new_missed) = (
+        missed(baseline, window),
+        missed(changed, window),
+    )
     lines = [
-        f"backtest: {len(history.events)} events, {len(history.rejected)} rejected records, "
-        f"window {window}",
-        f"  baseline formula {baseline.formula.version}, "
-        f"XLA {baseline.config.version} ({baseline.config.digest})",
-        f"  changed  formula {changed.formula.version}, "
-        f"XLA {changed.config.version} ({changed.config.digest})",
+        "",
+        f"=== window {window}",
+        f"compliance points: baseline {base_points} ({base_missed} missed), "
+        f"changed {new_points} ({new_missed} missed)",
         "",
         f"{'persona':<20} {'touch point':<13} {'baseline':>8} {'changed':>8} {'delta':>7}",
     ]
@@ -243,6 +248,25 @@ def format_report(
         f"{row.changed - row.baseline:>+7}"
         for row in desk
     ]
+    return lines
+
+
+def format_report(
+    history: History,
+    baseline: InProcessPipeline,
+    changed: InProcessPipeline,
+    windows: Sequence[str],
+) -> str:
+    """The comparison of two replays of ``history`` as plain text, per window size."""
+    lines = [
+        f"backtest: {len(history.events)} events, {len(history.rejected)} rejected records",
+        f"  baseline formula {baseline.formula.version}, "
+        f"XLA {baseline.config.version} ({baseline.config.digest})",
+        f"  changed  formula {changed.formula.version}, "
+        f"XLA {changed.config.version} ({changed.config.digest})",
+    ]
+    for window in windows:
+        lines += _window_report(baseline, changed, window)
     lines += [f"rejected: {reason}" for reason in history.rejected[:20]]
     if len(history.rejected) > 20:
         lines.append(f"rejected: ... and {len(history.rejected) - 20} more")

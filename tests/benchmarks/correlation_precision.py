@@ -22,6 +22,7 @@ Reads the simulator and the engine; writes a table to stdout.
 from __future__ import annotations
 
 import argparse
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -73,6 +74,8 @@ class Tally:
 class Evaluation:
     formula: str
     groups: dict[str, Tally] = field(default_factory=dict)
+    #: (category, explained by) -> tickets explained wrongly so
+    wrong: Counter[tuple[str, str]] = field(default_factory=Counter)
 
 
 def simulated(endpoints: int, days: int, first_day: date, seed: int) -> list[EventBase]:
@@ -100,9 +103,11 @@ def evaluate(events: list[EventBase], formula: Formula) -> Evaluation:
     evaluation = Evaluation(formula.version)
     for key, category in categories.items():
         group = "background" if _background(key[1]) else "incident"
-        truth = TRUE_TOUCH_POINT[category]
+        truth, explained_by = TRUE_TOUCH_POINT[category], explained.get(key)
         for name in ("all", group):
-            evaluation.groups.setdefault(name, Tally()).add(truth, explained.get(key))
+            evaluation.groups.setdefault(name, Tally()).add(truth, explained_by)
+        if explained_by is not None and explained_by != truth:
+            evaluation.wrong[category, explained_by] += 1
     return evaluation
 
 
@@ -131,15 +136,21 @@ def main() -> None:
         f"{'formula':<8} {'tickets':<11} {'n':>5} {'with cause':>10} {'explained':>9} "
         f"{'right':>6} {'precision':>9} {'recall':>7}"
     )
-    for formula in (FORMULA_2_2, FORMULA_3_0):
-        evaluation = evaluate(events, formula)
+    evaluations = [evaluate(events, formula) for formula in (FORMULA_2_2, FORMULA_3_0)]
+    for evaluation in evaluations:
         for name in ("background", "incident", "all"):
             tally = evaluation.groups.get(name, Tally())
             print(
-                f"{formula.version:<8} {name:<11} {tally.tickets:>5} {tally.with_cause:>10} "
+                f"{evaluation.formula:<8} {name:<11} {tally.tickets:>5} {tally.with_cause:>10} "
                 f"{tally.explained:>9} {tally.explained_right:>6} "
                 f"{_ratio(tally.precision):>9} {_ratio(tally.recall):>7}"
             )
+    for evaluation in evaluations:
+        wrong = ", ".join(
+            f"{category} by {point}: {count}"
+            for (category, point), count in sorted(evaluation.wrong.items())
+        )
+        print(f"wrong explanations, formula {evaluation.formula}: {wrong or 'none'}")
 
 
 if __name__ == "__main__":

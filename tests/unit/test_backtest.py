@@ -108,6 +108,11 @@ def test_the_command_prints_formulas_versions_scores_and_rejections(tmp_path: Pa
          CURRENT_FORMULA.version],
     )  # fmt: skip
     assert f"baseline formula {CURRENT_FORMULA.version}" in same.output
+    windows = CliRunner().invoke(
+        main, ["backtest", "--events", str(path), "--window", "1h", "--window", "1d"]
+    )
+    assert "=== window 1h" in windows.output and "=== window 1d" in windows.output
+    assert "compliance points: baseline " in windows.output
 
 
 def test_the_command_offers_every_formula_version() -> None:
