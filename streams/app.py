@@ -67,11 +67,12 @@ from xlapulse.collectors.contract.topics import (
 from xlapulse.collectors.settings import XlapulseSettings
 from xlapulse.streams import metrics
 from xlapulse.streams.scoring import device_state
-from xlapulse.streams.scoring.cells import Cell, cell_group_key, cell_records
+from xlapulse.streams.scoring.cells import Cell, cell_group_key
 from xlapulse.streams.scoring.device_signals import DeviceExplanation, device_signal_from_dict
 from xlapulse.streams.scoring.device_state import DeviceState
 from xlapulse.streams.scoring.observations import Observation, observation_from_dict
 from xlapulse.streams.scoring.pipeline import read_input_record, update_cells
+from xlapulse.streams.scoring.records import cell_records
 from xlapulse.streams.scoring.user_state import (
     UserState,
     apply_device_explanation,

@@ -25,6 +25,11 @@ from xlapulse.collectors.contract.events import EventBase, event_time_ms
 from xlapulse.collectors.contract.topics import INPUT_TOPICS, topic_for
 from xlapulse.streams.inprocess import InProcessPipeline
 from xlapulse.streams.scoring.formula_versions import CURRENT_FORMULA, Formula
+from xlapulse.streams.scoring.records import (
+    EXPERIENCE_SCORE,
+    SERVICE_DESK_MEASUREMENT,
+    XLA_COMPLIANCE,
+)
 from xlapulse.streams.scoring.xla import XlaConfig
 
 #: Service-desk figures the comparison sums over a window size's records.
@@ -137,7 +142,7 @@ class ComplianceRow:
 
 def _scores(pipeline: InProcessPipeline, window: str) -> dict[tuple[str, str], float]:
     weighted: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0.0])
-    for record in pipeline.latest("experience_score", window=window):
+    for record in pipeline.latest(EXPERIENCE_SCORE, window=window):
         key = (record.tags["persona"], record.tags["touch_point"])
         samples = float(record.fields["samples"])
         weighted[key][0] += float(record.fields["score"]) * samples
@@ -147,7 +152,7 @@ def _scores(pipeline: InProcessPipeline, window: str) -> dict[tuple[str, str], f
 
 def _compliance(pipeline: InProcessPipeline, window: str) -> dict[tuple[str, str], float]:
     met: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
-    for record in pipeline.latest("xla_compliance", window=window):
+    for record in pipeline.latest(XLA_COMPLIANCE, window=window):
         key = (record.tags["persona"], record.tags["objective"])
         met[key][0] += int(record.fields["met"])
         met[key][1] += 1
@@ -156,7 +161,7 @@ def _compliance(pipeline: InProcessPipeline, window: str) -> dict[tuple[str, str
 
 def _desk(pipeline: InProcessPipeline, window: str) -> dict[tuple[str, str], int]:
     totals: dict[tuple[str, str], int] = defaultdict(int)
-    for record in pipeline.latest("service_desk", window=window):
+    for record in pipeline.latest(SERVICE_DESK_MEASUREMENT, window=window):
         for figure in DESK_FIELDS:
             if figure in record.fields:
                 totals[record.tags["persona"], figure] += int(record.fields[figure])
@@ -203,7 +208,7 @@ def _delta(baseline: float | None, changed: float | None, scale: float = 1.0) ->
 def missed(pipeline: InProcessPipeline, window: str) -> tuple[int, int]:
     """Compliance points published in the window size, and how many of them missed their
     target: what an alert on every missed point would have fired."""
-    points = pipeline.latest("xla_compliance", window=window)
+    points = pipeline.latest(XLA_COMPLIANCE, window=window)
     return len(points), sum(not int(record.fields["met"]) for record in points)
 
 

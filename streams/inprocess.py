@@ -30,12 +30,13 @@ from xlapulse.collectors.contract.codec import ContractViolation, encode_event
 from xlapulse.collectors.contract.events import EventBase, SurveyInvitationEvent, event_time_ms
 from xlapulse.collectors.contract.topics import topic_for
 from xlapulse.streams.scoring import device_state
-from xlapulse.streams.scoring.cells import Cell, Record, cell_records
+from xlapulse.streams.scoring.cells import Cell
 from xlapulse.streams.scoring.device_signals import DeviceSignal
 from xlapulse.streams.scoring.device_state import DeviceState
 from xlapulse.streams.scoring.formula_versions import CURRENT_FORMULA, Formula
 from xlapulse.streams.scoring.observations import Observation
 from xlapulse.streams.scoring.pipeline import read_input_record, update_cells
+from xlapulse.streams.scoring.records import Record, cell_records
 from xlapulse.streams.scoring.user_state import (
     DEFAULT_MAX_EVENT_AGE_MS,
     UserState,

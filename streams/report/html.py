@@ -23,13 +23,13 @@ from xlapulse.streams.report.summary import (
     service_desk,
     worst_windows,
 )
-from xlapulse.streams.scoring.cells import (
+from xlapulse.streams.scoring.journey import JOURNEY_FORMULA_VERSION, JOURNEY_WEIGHTS
+from xlapulse.streams.scoring.records import (
     FORMULA_VERSION,
     ISSUE_SCORE,
     MIN_USERS_PER_AGGREGATE,
     Record,
 )
-from xlapulse.streams.scoring.journey import JOURNEY_FORMULA_VERSION, JOURNEY_WEIGHTS
 from xlapulse.streams.scoring.xla import XlaConfig
 
 _STYLE = """

@@ -14,8 +14,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from xlapulse.streams.scoring.cells import Record
 from xlapulse.streams.scoring.personas import TOUCH_POINTS
+from xlapulse.streams.scoring.records import Record
 from xlapulse.streams.scoring.xla import XlaConfig
 
 OVERALL = "overall"

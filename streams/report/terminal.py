@@ -23,8 +23,8 @@ from xlapulse.streams.report.summary import (
     service_desk,
     touch_point_scores,
 )
-from xlapulse.streams.scoring.cells import Record
 from xlapulse.streams.scoring.personas import TOUCH_POINTS
+from xlapulse.streams.scoring.records import Record
 from xlapulse.streams.scoring.xla import XlaConfig
 
 

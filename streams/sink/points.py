@@ -7,7 +7,7 @@ versions of the score formula, the journey formula and the XLA file): never a
 user or device id. Nothing is published per person: there is no per-user
 measurement, so no query can rank individuals.
 
-k-anonymity (``cells.cell_records``): every field is computed from at least
+k-anonymity (``records.cell_records``): every field is computed from at least
 ``MIN_USERS_PER_AGGREGATE`` (5) distinct people; a field whose people are fewer
 is left out, and a record with no field left is not written. The people each
 field rests on are in the last column; ``tests/unit/test_k_anonymity.py``
@@ -63,15 +63,22 @@ from __future__ import annotations
 
 from influxdb_client import Point, WritePrecision
 
-from xlapulse.streams.scoring.cells import Record
+from xlapulse.streams.scoring.records import (
+    EXPERIENCE_SCORE,
+    JOURNEY,
+    SENTIMENT,
+    SERVICE_DESK_MEASUREMENT,
+    XLA_COMPLIANCE,
+    Record,
+)
 
 BASE_TAG_KEYS = frozenset({"persona", "site", "window", "formula_version"})
 TAG_KEYS: dict[str, frozenset[str]] = {
-    "experience_score": BASE_TAG_KEYS | {"touch_point"},
-    "xla_compliance": BASE_TAG_KEYS | {"objective", "kind", "touch_point", "xla_version"},
-    "service_desk": BASE_TAG_KEYS,
-    "sentiment": BASE_TAG_KEYS,
-    "journey": BASE_TAG_KEYS | {"journey_formula_version"},
+    EXPERIENCE_SCORE: BASE_TAG_KEYS | {"touch_point"},
+    XLA_COMPLIANCE: BASE_TAG_KEYS | {"objective", "kind", "touch_point", "xla_version"},
+    SERVICE_DESK_MEASUREMENT: BASE_TAG_KEYS,
+    SENTIMENT: BASE_TAG_KEYS,
+    JOURNEY: BASE_TAG_KEYS | {"journey_formula_version"},
 }
 
 

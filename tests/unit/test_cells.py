@@ -5,14 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from tests.unit.xla_helpers import JUDGE_EVERY_SAMPLE
-from xlapulse.streams.scoring.cells import (
-    FORMULA_VERSION,
-    Cell,
-    add_observation,
-    cell_records,
-    cells_for,
-    user_scores,
-)
+from xlapulse.streams.scoring.cells import Cell, add_observation, cells_for
 from xlapulse.streams.scoring.indicators import Band
 from xlapulse.streams.scoring.journey import JOURNEY_FORMULA_VERSION
 from xlapulse.streams.scoring.observations import (
@@ -21,6 +14,7 @@ from xlapulse.streams.scoring.observations import (
     SurveyObservation,
     TicketObservation,
 )
+from xlapulse.streams.scoring.records import FORMULA_VERSION, cell_records, user_scores
 from xlapulse.streams.scoring.xla import default_xla_config
 from xlapulse.streams.sink.points import record_to_point
 

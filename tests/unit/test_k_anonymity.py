@@ -15,13 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.unit.xla_helpers import JUDGE_EVERY_SAMPLE
-from xlapulse.streams.scoring.cells import (
-    MIN_USERS_PER_AGGREGATE,
-    Cell,
-    Record,
-    add_observation,
-    cell_records,
-)
+from xlapulse.streams.scoring.cells import Cell, add_observation
 from xlapulse.streams.scoring.indicators import Band
 from xlapulse.streams.scoring.observations import (
     JourneyObservation,
@@ -31,6 +25,12 @@ from xlapulse.streams.scoring.observations import (
     TicketObservation,
 )
 from xlapulse.streams.scoring.personas import SERVICE_DESK, TELEMETRY_TOUCH_POINTS
+from xlapulse.streams.scoring.records import (
+    MEASUREMENTS,
+    MIN_USERS_PER_AGGREGATE,
+    Record,
+    cell_records,
+)
 from xlapulse.streams.scoring.xla import OVERALL, SENTIMENT
 from xlapulse.streams.sink.points import TAG_KEYS
 
@@ -151,13 +151,18 @@ def people_of(people: People, record: Record, field: str, published: set[str]) -
 
 
 def test_every_measurement_of_the_sink_has_a_people_rule() -> None:
-    assert set(TAG_KEYS) == {
-        "experience_score",
-        "xla_compliance",
-        "service_desk",
-        "sentiment",
-        "journey",
-    }
+    """people_of knows these five; a new measurement must be added there first."""
+    assert (
+        set(TAG_KEYS)
+        == set(MEASUREMENTS)
+        == {
+            "experience_score",
+            "xla_compliance",
+            "service_desk",
+            "sentiment",
+            "journey",
+        }
+    )
 
 
 # --- observations -------------------------------------------------------------

@@ -26,8 +26,8 @@ from xlapulse.collectors.contract.events import (
 from xlapulse.streams.inprocess import InProcessPipeline
 from xlapulse.streams.report import plots, summary
 from xlapulse.streams.report.html import RunInfo, render_report, write_report
-from xlapulse.streams.scoring.cells import FORMULA_VERSION
 from xlapulse.streams.scoring.journey import JOURNEY_FORMULA_VERSION
+from xlapulse.streams.scoring.records import FORMULA_VERSION
 
 DAY = datetime(2026, 11, 23, tzinfo=UTC)
 DAY_MS = int(DAY.timestamp() * 1000)

@@ -15,13 +15,14 @@ from datetime import UTC, datetime
 from statistics import NormalDist
 
 from xlapulse.collectors.contract.events import LogonEvent
-from xlapulse.streams.scoring.cells import TOLERATING, Cell, add_observation, cell_records
+from xlapulse.streams.scoring.cells import TOLERATING, Cell, add_observation
 from xlapulse.streams.scoring.formula_versions import (
     FORMULA_2_2,
     FORMULA_3_0,
     SIGNIFICANT_TOLERATING_LOST_MS,
 )
 from xlapulse.streams.scoring.observations import SampleObservation
+from xlapulse.streams.scoring.records import cell_records
 from xlapulse.streams.scoring.touchpoints import indicate
 from xlapulse.streams.scoring.xla import default_xla_config
 
