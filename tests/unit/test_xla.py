@@ -174,6 +174,14 @@ def test_unknown_threshold_name() -> None:
     ]
 
 
+def test_unknown_persona() -> None:
+    [problem] = broken("unknown_persona.yaml")
+    assert problem.startswith(
+        f"{BROKEN}/unknown_persona.yaml:4:5: personas.call_center_agent: persona "
+        "call_center_agent: unknown persona 'call_center_agent'"
+    )
+
+
 def test_unknown_touch_point() -> None:
     [problem] = broken("unknown_touch_point.yaml")
     assert problem.startswith(
