@@ -34,19 +34,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from xlapulse.streams.scoring.cells import short_event_id
+from xlapulse.streams.scoring.correlation import (
+    in_correlation_window,
+    lost_by_touch_point,
+    prune_problems,
+    remember_in_time_order,
+)
 from xlapulse.streams.scoring.device_signals import (
     DeviceExplanation,
     DeviceProblem,
     DeviceSignal,
     DeviceTicket,
 )
-from xlapulse.streams.scoring.user_state import (
-    DAY_MS,
-    in_correlation_window,
-    lost_by_touch_point,
-    prune_problems,
-    remember_in_time_order,
-)
+from xlapulse.streams.scoring.user_state import DAY_MS
 
 #: A shared device has more users, hence more problems, than one user (``MAX_PROBLEMS``).
 MAX_DEVICE_PROBLEMS = 200

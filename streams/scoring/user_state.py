@@ -33,10 +33,8 @@ time, and an explanation for a deleted user changes nothing).
 from __future__ import annotations
 
 import uuid
-from bisect import insort
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
-from operator import itemgetter
 from typing import Any
 
 from xlapulse.collectors.contract.codec import encode_event, parse_event
@@ -51,6 +49,13 @@ from xlapulse.collectors.contract.events import (
     event_time_ms,
 )
 from xlapulse.streams.scoring.cells import short_event_id
+from xlapulse.streams.scoring.correlation import (
+    CORRELATION_WINDOW_MS,
+    in_correlation_window,
+    lost_by_touch_point,
+    prune_problems,
+    remember_in_time_order,
+)
 from xlapulse.streams.scoring.device_signals import (
     DeviceExplanation,
     DeviceProblem,
@@ -83,8 +88,6 @@ MAX_FUTURE_SKEW_MS = 5 * MINUTE_MS
 DEFAULT_MAX_EVENT_AGE_MS = 7 * DAY_MS
 MAX_HELD_EVENTS = 50
 MAX_HOLD_MS = 10 * MINUTE_MS
-#: A ticket is explained by the user's frustrating signals in the hours before it.
-CORRELATION_WINDOW_MS = 4 * HOUR_MS
 MAX_PROBLEMS = 100
 MAX_OPEN_TICKETS = 50
 MAX_JOURNEY_MOMENTS = 500
@@ -94,9 +97,6 @@ MIN_MOMENT_MS = 1000
 MAX_MOMENT_MS = 30 * MINUTE_MS
 LAST_MOMENT_MS = MINUTE_MS
 USER_STATE_TTL_MS = 14 * DAY_MS
-
-#: The time (item 0) of a remembered problem, by which both states keep problems sorted.
-_PROBLEM_TIME = itemgetter(0)
 
 _INVITATION_NAMESPACE = uuid.UUID("6f1c1f0e-9f4e-5b0a-9a51-7c2d1b1e0a01")
 
@@ -503,47 +503,6 @@ def _device_ticket(
         release=release,
         fits=None if progress.fits is None else tuple(progress.fits),
     )
-
-
-def remember_in_time_order(problems: list[list[Any]], problem: list[Any]) -> None:
-    """Insert ``problem`` into ``problems``, kept sorted by time (item 0), after those of
-    the same time: the order that appending and a stable sort by time gave, found in
-    O(log n) comparisons. The user's tie-break (the touch point seen first) and both
-    states' caps depend on that order; the device's tie-break (alphabetical) does not."""
-    insort(problems, problem, key=_PROBLEM_TIME)
-
-
-def prune_problems(
-    problems: list[list[Any]], latest_ms: int, created_ms: Iterable[int], cap: int
-) -> tuple[list[list[Any]], int | None]:
-    """The problems (sorted by time, item 0) from ``CORRELATION_WINDOW_MS`` before the
-    earliest of ``latest_ms`` and the held tickets' ``created_ms``, at most the newest
-    ``cap`` of them; and the time of the newest one the cap dropped (None: none). Both
-    states prune their problems so."""
-    horizon = min([latest_ms, *created_ms]) - CORRELATION_WINDOW_MS
-    recent = [problem for problem in problems if problem[0] >= horizon]
-    capped, kept = recent[:-cap], recent[-cap:]
-    return kept, capped[-1][0] if capped else None
-
-
-def in_correlation_window(at_ms: int, created_ms: int) -> bool:
-    """Whether a signal at ``at_ms`` may explain a ticket created at ``created_ms``."""
-    return created_ms - CORRELATION_WINDOW_MS <= at_ms <= created_ms
-
-
-def lost_by_touch_point(
-    problems: Iterable[tuple[int, str, int]],
-    created_ms: int,
-    fits: Collection[str] | None = None,
-) -> dict[str, int]:
-    """Time lost per touch point by the (time, touch point, lost ms) problems in the window
-    before ``created_ms``, of the touch points in ``fits`` (None: all), in the order the
-    touch points first appear."""
-    lost: dict[str, int] = {}
-    for at_ms, touch_point, lost_ms in problems:
-        if in_correlation_window(at_ms, created_ms) and (fits is None or touch_point in fits):
-            lost[touch_point] = lost.get(touch_point, 0) + lost_ms
-    return lost
 
 
 def _explanation(

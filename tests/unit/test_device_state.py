@@ -13,6 +13,7 @@ from xlapulse.collectors.contract.events import (
     event_time_ms,
 )
 from xlapulse.streams.inprocess import InProcessPipeline
+from xlapulse.streams.scoring.correlation import CORRELATION_WINDOW_MS
 from xlapulse.streams.scoring.device_signals import (
     DeviceExplanation,
     DeviceProblem,
@@ -30,11 +31,7 @@ from xlapulse.streams.scoring.device_state import (
 )
 from xlapulse.streams.scoring.observations import TicketObservation
 from xlapulse.streams.scoring.ticket_categories import fitting_touch_points
-from xlapulse.streams.scoring.user_state import (
-    CORRELATION_WINDOW_MS,
-    MAX_OPEN_TICKETS,
-    MINUTE_MS,
-)
+from xlapulse.streams.scoring.user_state import MAX_OPEN_TICKETS, MINUTE_MS
 from xlapulse.streams.scoring.user_state import step as user_step
 from xlapulse.streams.scoring.xla import default_xla_config
 

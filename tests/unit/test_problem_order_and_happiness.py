@@ -16,13 +16,13 @@ from xlapulse.collectors.contract.events import (
 )
 from xlapulse.streams.scoring import device_state, records, user_state
 from xlapulse.streams.scoring.cells import Cell, add_observation
+from xlapulse.streams.scoring.correlation import remember_in_time_order
 from xlapulse.streams.scoring.device_signals import DeviceProblem, DeviceTicket
 from xlapulse.streams.scoring.device_state import MAX_DEVICE_PROBLEMS
 from xlapulse.streams.scoring.formulas import happiness
 from xlapulse.streams.scoring.observations import SurveyObservation
 from xlapulse.streams.scoring.personas import SERVICE_DESK
 from xlapulse.streams.scoring.records import cell_records
-from xlapulse.streams.scoring.user_state import remember_in_time_order
 
 #: The packaged XLA file, every objective judged from its first answer.
 CONFIG = JUDGE_EVERY_SAMPLE
