@@ -98,8 +98,9 @@ def formula_section(config: XlaConfig) -> str:
             f"worst moment + {end_weight:g} x end."
         ),
         _p(
-            "XLA objectives are agreed per persona (e.g. 95 % of logons within 30 s); a window "
-            "meets an objective when its value reaches the target. Tickets are explained when "
+            "XLA objectives are agreed per persona (e.g. 85 % of logons within 45 s); a window "
+            "meets an objective when its value reaches the target, judged only on enough "
+            "samples. Tickets are explained when "
             "the person's own telemetry showed a problem that fits the ticket's category shortly "
             "before; silent sufferers had a frustrating moment, or lost 20 s or more in slow "
             "ones, and filed no ticket. A watermelon is a window "
