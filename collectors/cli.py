@@ -193,8 +193,8 @@ def gateway(export_openapi: bool) -> None:
     "--xla",
     "changed_xla",
     type=EXISTING_FILE,
-    required=True,
-    help="The changed XLA file to score the history with.",
+    default=None,
+    help="The changed XLA file to score the history with [default: the packaged default].",
 )
 @click.option(
     "--baseline-xla",
@@ -202,30 +202,46 @@ def gateway(export_openapi: bool) -> None:
     default=None,
     help="The XLA file to compare with [default: the packaged default].",
 )
-@click.option("--window", default="1d", show_default=True, help="Window to compare: 5m, 1h, 1d.")
+@click.option(
+    "--baseline-formula",
+    type=click.Choice(["2.2", "3.0"]),
+    default="2.2",
+    show_default=True,
+    help="The score formula to compare the current one with.",
+)
+@click.option(
+    "--window",
+    "windows",
+    multiple=True,
+    default=["1d"],
+    show_default=True,
+    help="Window to compare: 5m, 1h, 1d; give it again for more.",
+)
 @click.option("--max-records", default=5_000_000, show_default=True, help="Kafka read limit.")
 def backtest(
     events_file: Path | None,
-    changed_xla: Path,
+    changed_xla: Path | None,
     baseline_xla: Path | None,
-    window: str,
+    baseline_formula: str,
+    windows: tuple[str, ...],
     max_records: int,
 ) -> None:
-    """Replay stored history under a changed XLA file and print the score difference."""
+    """Replay stored history under the current formula and a changed XLA file, beside a
+    baseline formula and XLA file, and print the difference."""
     from xlapulse.collectors.settings import XlapulseSettings
     from xlapulse.collectors.yamlfile import YamlFileError
     from xlapulse.streams.backtest import (
-        compare,
         format_report,
         history_from_file,
         history_from_kafka,
         replay,
     )
+    from xlapulse.streams.scoring.formula_versions import CURRENT_FORMULA, FORMULAS
     from xlapulse.streams.scoring.xla import default_xla_config, load_xla_file
 
     try:
         baseline_config = load_xla_file(baseline_xla) if baseline_xla else default_xla_config()
-        changed_config = load_xla_file(changed_xla)
+        changed_config = load_xla_file(changed_xla) if changed_xla else default_xla_config()
     except YamlFileError as error:
         raise click.ClickException(str(error)) from error
     if events_file is not None:
@@ -234,10 +250,9 @@ def backtest(
         history = history_from_kafka(XlapulseSettings().kafka_bootstrap, max_records)
     if not history.events:
         raise click.ClickException("no valid events to replay")
-    scores, compliance = compare(
-        replay(history, baseline_config), replay(history, changed_config), window
-    )
-    click.echo(format_report(history, baseline_config, changed_config, scores, compliance, window))
+    baseline = replay(history, baseline_config, FORMULAS[baseline_formula])
+    changed = replay(history, changed_config, CURRENT_FORMULA)
+    click.echo(format_report(history, baseline, changed, windows))
 
 
 @main.command()

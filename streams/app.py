@@ -68,11 +68,12 @@ from xlapulse.collectors.settings import XlapulseSettings
 from xlapulse.streams import metrics
 from xlapulse.streams.dips.agents import add_dip_agents
 from xlapulse.streams.scoring import device_state
-from xlapulse.streams.scoring.cells import Cell, cell_group_key, cell_records
+from xlapulse.streams.scoring.cells import Cell, cell_group_key
 from xlapulse.streams.scoring.device_signals import DeviceExplanation, device_signal_from_dict
 from xlapulse.streams.scoring.device_state import DeviceState
 from xlapulse.streams.scoring.observations import Observation, observation_from_dict
 from xlapulse.streams.scoring.pipeline import read_input_record, update_cells
+from xlapulse.streams.scoring.records import cell_records
 from xlapulse.streams.scoring.user_state import (
     UserState,
     apply_device_explanation,
@@ -356,18 +357,16 @@ def build_app(settings: XlapulseSettings, sink: InfluxSink | None = None) -> fau
             # Cells are decoded once per batch, counted in memory, then written back
             # once each (a table write sends the whole cell to its changelog).
             batch: dict[str, Cell] = {}
-            changed_users: dict[str, set[str]] = {}
             lookup = _batch_lookup(batch, cells)
             for event in events:
                 _record_lag(app, event)
                 observation = observation_from_dict(json.loads(event.value))
                 for cell in update_cells(observation, lookup, config):
                     batch[cell.key()] = cell
-                    changed_users.setdefault(cell.key(), set()).add(observation.user_id)
             points: dict[tuple[Any, ...], Any] = {}
             for key, cell in batch.items():
                 cells[key] = cell.to_dict()
-                for record in cell_records(cell, config, changed_users[key]):
+                for record in cell_records(cell, config):
                     points[record.series_key()] = record_to_point(record)
             for partition in sorted({event.message.partition for event in events}):
                 metrics.STATE_KEYS_EXPIRED.labels("cells").inc(cell_sweeper.maybe_sweep(partition))

@@ -1,8 +1,10 @@
-"""``xlapulse backtest``: replay stored history under a changed XLA file and compare.
+"""``xlapulse backtest``: replay stored history under two formulas and XLA files, compare.
 
 Reads: contract events from an NDJSON file (one encoded event per line, as
 ``xlapulse simulate --output`` writes) or from the input topics in Kafka (from
-the beginning up to the end offsets at start), plus two XLA files.
+the beginning up to the end offsets at start), plus two XLA files and two
+formula versions (``formula_versions.py``; by default the previous one, 2.2,
+against the current one, 3.0).
 Writes: a comparison table to stdout; nothing else.
 
 Both runs use the in-process pipeline (the same code as the Faust workers)
@@ -14,7 +16,7 @@ reported, never silently skipped.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,8 +24,16 @@ from xlapulse.collectors.contract.codec import ContractViolation, encode_event, 
 from xlapulse.collectors.contract.events import EventBase, event_time_ms
 from xlapulse.collectors.contract.topics import INPUT_TOPICS, topic_for
 from xlapulse.streams.inprocess import InProcessPipeline
-from xlapulse.streams.scoring.cells import FORMULA_VERSION
+from xlapulse.streams.scoring.formula_versions import CURRENT_FORMULA, Formula
+from xlapulse.streams.scoring.records import (
+    EXPERIENCE_SCORE,
+    SERVICE_DESK_MEASUREMENT,
+    XLA_COMPLIANCE,
+)
 from xlapulse.streams.scoring.xla import XlaConfig
+
+#: Service-desk figures the comparison sums over a window size's records.
+DESK_FIELDS = ("silent_sufferers", "users_suffering", "tickets_opened", "explained")
 
 
 @dataclass
@@ -87,9 +97,13 @@ def history_from_kafka(bootstrap: str, max_records: int) -> History:
         consumer.close()
 
 
-def replay(history: History, config: XlaConfig) -> InProcessPipeline:
-    """Score the history with one XLA configuration."""
-    pipeline = InProcessPipeline(config=config, max_event_age_ms=10 * 365 * 86_400_000)
+def replay(
+    history: History, config: XlaConfig, formula: Formula = CURRENT_FORMULA
+) -> InProcessPipeline:
+    """Score the history with one XLA configuration and formula."""
+    pipeline = InProcessPipeline(
+        config=config, formula=formula, max_event_age_ms=10 * 365 * 86_400_000
+    )
     for event in history.events:
         pipeline.feed_record(encode_event(event), topic_for(event))
     return pipeline
@@ -106,6 +120,17 @@ class ScoreRow:
 
 
 @dataclass(frozen=True)
+class DeskRow:
+    """One service-desk figure of one persona, summed over all cells of a window size
+    (people are counted per window: a person-window)."""
+
+    persona: str
+    figure: str
+    baseline: int
+    changed: int
+
+
+@dataclass(frozen=True)
 class ComplianceRow:
     """Share of windows in which one objective was met."""
 
@@ -117,7 +142,7 @@ class ComplianceRow:
 
 def _scores(pipeline: InProcessPipeline, window: str) -> dict[tuple[str, str], float]:
     weighted: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0.0])
-    for record in pipeline.latest("experience_score", window=window):
+    for record in pipeline.latest(EXPERIENCE_SCORE, window=window):
         key = (record.tags["persona"], record.tags["touch_point"])
         samples = float(record.fields["samples"])
         weighted[key][0] += float(record.fields["score"]) * samples
@@ -127,11 +152,30 @@ def _scores(pipeline: InProcessPipeline, window: str) -> dict[tuple[str, str], f
 
 def _compliance(pipeline: InProcessPipeline, window: str) -> dict[tuple[str, str], float]:
     met: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
-    for record in pipeline.latest("xla_compliance", window=window):
+    for record in pipeline.latest(XLA_COMPLIANCE, window=window):
         key = (record.tags["persona"], record.tags["objective"])
         met[key][0] += int(record.fields["met"])
         met[key][1] += 1
     return {key: hits / windows for key, (hits, windows) in met.items()}
+
+
+def _desk(pipeline: InProcessPipeline, window: str) -> dict[tuple[str, str], int]:
+    totals: dict[tuple[str, str], int] = defaultdict(int)
+    for record in pipeline.latest(SERVICE_DESK_MEASUREMENT, window=window):
+        for figure in DESK_FIELDS:
+            if figure in record.fields:
+                totals[record.tags["persona"], figure] += int(record.fields[figure])
+    return totals
+
+
+def compare_desk(
+    baseline: InProcessPipeline, changed: InProcessPipeline, window: str
+) -> list[DeskRow]:
+    """Rows for every persona and service-desk figure present in either run."""
+    base, new = _desk(baseline, window), _desk(changed, window)
+    return [
+        DeskRow(*key, base.get(key, 0), new.get(key, 0)) for key in sorted(base.keys() | new.keys())
+    ]
 
 
 def compare(
@@ -161,20 +205,27 @@ def _delta(baseline: float | None, changed: float | None, scale: float = 1.0) ->
     return f"{(changed - baseline) * scale:+6.1f}"
 
 
-def format_report(
-    history: History,
-    baseline_config: XlaConfig,
-    changed_config: XlaConfig,
-    scores: list[ScoreRow],
-    compliance: list[ComplianceRow],
-    window: str,
-) -> str:
-    """The comparison as plain text."""
+def missed(pipeline: InProcessPipeline, window: str) -> tuple[int, int]:
+    """Compliance points published in the window size, and how many of them missed their
+    target: what an alert on every missed point would have fired."""
+    points = pipeline.latest(XLA_COMPLIANCE, window=window)
+    return len(points), sum(not int(record.fields["met"]) for record in points)
+
+
+def _window_report(
+    baseline: InProcessPipeline, changed: InProcessPipeline, window: str
+) -> list[str]:
+    scores, compliance = compare(baseline, changed, window)
+    desk = compare_desk(baseline, changed, window)
+    (base_points, base_missed), (new_points, new_missed) = (
+        missed(baseline, window),
+        missed(changed, window),
+    )
     lines = [
-        f"backtest: {len(history.events)} events, {len(history.rejected)} rejected records, "
-        f"formula {FORMULA_VERSION}, window {window}",
-        f"  baseline XLA {baseline_config.version} ({baseline_config.digest})",
-        f"  changed  XLA {changed_config.version} ({changed_config.digest})",
+        "",
+        f"=== window {window}",
+        f"compliance points: baseline {base_points} ({base_missed} missed), "
+        f"changed {new_points} ({new_missed} missed)",
         "",
         f"{'persona':<20} {'touch point':<13} {'baseline':>8} {'changed':>8} {'delta':>7}",
     ]
@@ -192,6 +243,35 @@ def format_report(
         f"{_cell(row.changed, 100):>10} {_delta(row.baseline, row.changed, 100):>7}"
         for row in compliance
     ]
+    lines += [
+        "",
+        f"{'persona':<20} {'person-windows, tickets':<28} {'baseline':>10} {'changed':>10} "
+        f"{'delta':>7}",
+    ]
+    lines += [
+        f"{row.persona:<20} {row.figure:<28} {row.baseline:>10} {row.changed:>10} "
+        f"{row.changed - row.baseline:>+7}"
+        for row in desk
+    ]
+    return lines
+
+
+def format_report(
+    history: History,
+    baseline: InProcessPipeline,
+    changed: InProcessPipeline,
+    windows: Sequence[str],
+) -> str:
+    """The comparison of two replays of ``history`` as plain text, per window size."""
+    lines = [
+        f"backtest: {len(history.events)} events, {len(history.rejected)} rejected records",
+        f"  baseline formula {baseline.formula.version}, "
+        f"XLA {baseline.config.version} ({baseline.config.digest})",
+        f"  changed  formula {changed.formula.version}, "
+        f"XLA {changed.config.version} ({changed.config.digest})",
+    ]
+    for window in windows:
+        lines += _window_report(baseline, changed, window)
     lines += [f"rejected: {reason}" for reason in history.rejected[:20]]
     if len(history.rejected) > 20:
         lines.append(f"rejected: ... and {len(history.rejected) - 20} more")

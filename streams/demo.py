@@ -137,8 +137,7 @@ def run_demo(
             incidents=incidents,
             dips=pipeline.dips.events,
         )
-        records, cells = pipeline.records.values(), pipeline.cells.values()
-        page = render_report(records, cells, pipeline.config, run)
+        page = render_report(pipeline.records.values(), pipeline.config, run)
         report_path = write_report(settings.report_path, page)
         console.print(f"HTML report: {report_path}")
     return DemoResult(pipeline, count, summary, report_path, incidents)
@@ -185,7 +184,6 @@ def _view(pipeline: InProcessPipeline, title: str, count: int, last: EventBase |
     headline = f"[bold]{title}[/]{clock}; {count} events scored"
     return dashboard(
         pipeline.records.values(),
-        pipeline.cells.values(),
         pipeline.config,
         len(pipeline.invitations),
         headline,

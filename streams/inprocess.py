@@ -22,6 +22,7 @@ month scores the same as it did live; the Faust workers use the wall clock.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,11 +32,13 @@ from xlapulse.collectors.contract.topics import topic_for
 from xlapulse.streams.dips.engine import DipEngine, DipOutputs
 from xlapulse.streams.dips.settings import DipSettings
 from xlapulse.streams.scoring import device_state
-from xlapulse.streams.scoring.cells import Cell, Record, cell_records
+from xlapulse.streams.scoring.cells import Cell
 from xlapulse.streams.scoring.device_signals import DeviceSignal
 from xlapulse.streams.scoring.device_state import DeviceState
+from xlapulse.streams.scoring.formula_versions import CURRENT_FORMULA, Formula
 from xlapulse.streams.scoring.observations import Observation
 from xlapulse.streams.scoring.pipeline import read_input_record, update_cells
+from xlapulse.streams.scoring.records import Record, cell_records
 from xlapulse.streams.scoring.user_state import (
     DEFAULT_MAX_EVENT_AGE_MS,
     UserState,
@@ -50,6 +53,7 @@ class InProcessPipeline:
     """User states and cells in dicts, fed one record at a time."""
 
     config: XlaConfig = field(default_factory=default_xla_config)
+    formula: Formula = CURRENT_FORMULA
     max_event_age_ms: int = DEFAULT_MAX_EVENT_AGE_MS
     users: dict[str, UserState] = field(default_factory=dict)
     devices: dict[str, DeviceState] = field(default_factory=dict)
@@ -63,7 +67,10 @@ class InProcessPipeline:
     dip_settings: DipSettings = field(default_factory=DipSettings)
     dip_engine: DipEngine | None = None
     dips: DipOutputs = field(default_factory=DipOutputs)
-    _dirty: dict[str, set[str]] = field(default_factory=dict)
+    #: Called with every observation before it is counted (evaluations: which
+    #: explanation each ticket got).
+    on_observation: Callable[[Observation], None] | None = None
+    _dirty: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         if self.dip_engine is None:
@@ -87,6 +94,7 @@ class InProcessPipeline:
             self.config,
             self.clock_ms,
             self.max_event_age_ms,
+            self.formula,
         )
         self.users[event.user_id] = result.state
         self.outcomes[result.outcome] += 1
@@ -107,15 +115,17 @@ class InProcessPipeline:
     def _count(self, observations: list[Observation]) -> None:
         for observation in observations:
             self.dips.extend(self.dip_engine.add(observation))
+            if self.on_observation is not None:
+                self.on_observation(observation)
             for cell in update_cells(observation, self.cells.get, self.config):
                 self.cells[cell.key()] = cell
-                self._dirty.setdefault(cell.key(), set()).add(observation.user_id)
+                self._dirty.add(cell.key())
 
     def flush(self) -> list[Record]:
         """Build the records of every cell changed since the last flush; return them."""
         published = []
-        for key, users in self._dirty.items():
-            published += cell_records(self.cells[key], self.config, users)
+        for key in self._dirty:
+            published += cell_records(self.cells[key], self.config, self.formula)
         self._dirty.clear()
         for record in published:
             self.records[record.series_key()] = record

@@ -12,10 +12,9 @@ from datetime import UTC, datetime
 
 from xlapulse.collectors.contract.outputs import DipEvent
 from xlapulse.streams.dips.tracker import Dip
-from xlapulse.streams.scoring.cells import Record
+from xlapulse.streams.scoring.records import DIP as DIP_MEASUREMENT
+from xlapulse.streams.scoring.records import Record
 
-#: the InfluxDB measurement of dip transitions (one point per opened, updated, closed)
-DIP_MEASUREMENT = "dip"
 DETECTOR_WORDS = {
     "burn_rate": "XLA error budget burning fast",
     "peer": "far worse than other sites",

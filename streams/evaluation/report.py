@@ -24,7 +24,7 @@ from xlapulse.streams.evaluation.digest import RunDigest
 from xlapulse.streams.evaluation.harness import RunSettings, ScenarioRun, next_monday, start_run
 from xlapulse.streams.evaluation.silent import SilentCount, silent_count
 from xlapulse.streams.evaluation.visibility import Visibility, visibility
-from xlapulse.streams.scoring.cells import FORMULA_VERSION
+from xlapulse.streams.scoring.records import FORMULA_VERSION
 
 Progress = Callable[[str], None]
 

@@ -1,7 +1,7 @@
 """The demo's HTML report: one self-contained page, plots inline as SVG, no JavaScript.
 
-Reads the pipeline's published records and day cells (through ``summary.py``)
-and the XLA configuration; :func:`render_report` returns the page as a string
+Reads the pipeline's published records (through ``summary.py``) and the XLA
+configuration; :func:`render_report` returns the page as a string
 and :func:`write_report` writes it to a file. Nothing is fetched over the
 network when the page is opened: styles and plots are inside the file.
 """
@@ -22,17 +22,15 @@ from xlapulse.streams.report.summary import (
     hourly_overall,
     journey_stats,
     service_desk,
-    worst_journeys,
     worst_windows,
 )
-from xlapulse.streams.scoring.cells import (
+from xlapulse.streams.scoring.journey import JOURNEY_FORMULA_VERSION, JOURNEY_WEIGHTS
+from xlapulse.streams.scoring.records import (
     FORMULA_VERSION,
     ISSUE_SCORE,
     MIN_USERS_PER_AGGREGATE,
-    Cell,
     Record,
 )
-from xlapulse.streams.scoring.journey import JOURNEY_FORMULA_VERSION, JOURNEY_WEIGHTS
 from xlapulse.streams.scoring.xla import XlaConfig
 
 _STYLE = """
@@ -143,8 +141,9 @@ def formula_section(config: XlaConfig) -> str:
         "How to read the scores",
         _p(
             "Each touch point (boot, logon, VPN, apps, calls, printing, synthetic probes, "
-            "service desk) is scored 0-100 as 100 x Apdex: a good moment counts fully, a "
-            "tolerable one half, a frustrating one not at all. A persona's overall score is "
+            "service desk) is scored 0-100: a good moment scores 100, a frustrating one 0, "
+            "and a tolerable one by the time it lost, from 100 just over its target down to 0 "
+            "at four times the target. A persona's overall score is "
             "the mean of its touch-point scores, weighted by how much each touch point "
             "matters to that persona. Below "
             f"{ISSUE_SCORE:g} a person or group 'has issues'."
@@ -155,15 +154,17 @@ def formula_section(config: XlaConfig) -> str:
             f"worst moment + {end_weight:g} x end."
         ),
         _p(
-            "XLA objectives are agreed per persona (e.g. 95 % of logons within 30 s); a window "
-            "meets an objective when its value reaches the target. Tickets are explained when "
-            "the person's own telemetry showed a matching problem shortly before; silent "
-            "sufferers had a frustrating moment and filed no ticket. A watermelon is a window "
+            "XLA objectives are agreed per persona (e.g. 85 % of logons within 45 s); a window "
+            "meets an objective when its value reaches the target, judged only on enough "
+            "samples. Tickets are explained when "
+            "the person's own telemetry showed a problem that fits the ticket's category shortly "
+            "before; silent sufferers had a frustrating moment, or lost 20 s or more in slow "
+            "ones, and filed no ticket. A watermelon is a window "
             "whose SLA is green while the experience is red."
         ),
         _p(
-            f"No figure here describes fewer than {MIN_USERS_PER_AGGREGATE} people; the worst "
-            "journeys show shortened pseudonyms only."
+            f"No figure here describes fewer than {MIN_USERS_PER_AGGREGATE} people, and none "
+            "describes or ranks one person."
         ),
         _table(
             ("what", "version"),
@@ -213,38 +214,33 @@ def scores_section(records: list[Record], run: RunInfo) -> str:
     )
 
 
-def journeys_section(cells: list[Cell]) -> str:
-    worst = worst_journeys(cells)
-    stats = journey_stats(cells)
+def journeys_section(records: list[Record]) -> str:
+    stats = journey_stats(records)
     return _section(
         "journeys",
-        "The worst journeys",
-        plots.worst_journeys(worst),
+        "Journeys as they will be remembered",
+        plots.journeys(stats),
+        _p("Peak-end journeys per persona, site and day (5 people or more):"),
         _table(
-            ("pseudonym", "persona", "site", "day", "journey", "mean", "worst", "end"),
             (
-                (
-                    j.user,
-                    j.persona,
-                    j.site,
-                    _day(j.day_ms),
-                    f"{j.score:.1f}",
-                    f"{j.mean:.1f}",
-                    f"{j.worst:.1f}",
-                    f"{j.end:.1f}",
-                )
-                for j in worst
+                "persona",
+                "site",
+                "day",
+                "people",
+                "mean journey score",
+                "mean worst moment",
+                "mean end",
+                f"journeys below {ISSUE_SCORE:g}",
             ),
-        ),
-        _p("Mean journey score per persona and day:"),
-        _table(
-            ("persona", "day", "people", "mean journey score", f"journeys below {ISSUE_SCORE:g}"),
             (
                 (
                     s.persona,
+                    s.site,
                     _day(s.day_ms),
                     s.users,
                     f"{s.mean_score:.1f}",
+                    f"{s.mean_worst_moment:.1f}",
+                    f"{s.mean_end:.1f}",
                     s.users_below_issue_score,
                 )
                 for s in stats
@@ -341,11 +337,9 @@ def tickets_section(records: list[Record]) -> str:
     )
 
 
-def render_report(
-    records: Iterable[Record], cells: Iterable[Cell], config: XlaConfig, run: RunInfo
-) -> str:
-    """The whole page for the pipeline's records and cells."""
-    records, cells = list(records), list(cells)
+def render_report(records: Iterable[Record], config: XlaConfig, run: RunInfo) -> str:
+    """The whole page for the pipeline's published records."""
+    records = list(records)
     header = (
         f"<h1>{escape(run.title)}</h1>"
         + _p(run.description, "muted")
@@ -359,7 +353,7 @@ def render_report(
             header,
             scores_section(records, run),
             dips_section(run.dips),
-            journeys_section(cells),
+            journeys_section(records),
             compliance_section(records),
             tickets_section(records),
             formula_section(config),

@@ -17,7 +17,7 @@ import matplotlib
 from matplotlib.dates import DateFormatter
 from matplotlib.figure import Figure
 
-from xlapulse.streams.report.summary import Journey, ObjectiveResult, ServiceDesk
+from xlapulse.streams.report.summary import JourneyStats, ObjectiveResult, ServiceDesk
 
 _SVG_STYLE = {"svg.fonttype": "none", "svg.hashsalt": "xlapulse", "font.size": 9}
 GOOD_COLOUR, FAIR_COLOUR, POOR_COLOUR = "#2e7d32", "#f9a825", "#c62828"
@@ -135,39 +135,37 @@ def scores_over_time(
         return to_svg(figure)
 
 
-def worst_journeys(journeys: Sequence[Journey]) -> str:
-    """Horizontal bars of the worst day journeys: score, mean, worst moment and end."""
-    title = "The worst day journeys as they will be remembered (peak-end)"
-    if not journeys:
+def journeys(stats: Sequence[JourneyStats]) -> str:
+    """Bars per persona and site of the latest day: mean journey score, worst moment, end."""
+    title = "Day journeys as they will be remembered (peak-end), means per persona and site"
+    if not stats:
         return _empty(title)
+    latest = max(s.day_ms for s in stats)
+    shown = [s for s in stats if s.day_ms == latest]
     with matplotlib.rc_context(_SVG_STYLE):
-        figure = Figure(figsize=(11, 0.45 * max(len(journeys), 2) + 1.2))
+        figure = Figure(figsize=(11, 0.45 * max(len(shown), 2) + 1.2))
         axis = figure.subplots()
-        labels = [
-            f"{j.user} {j.persona.replace('_', ' ')} @ {j.site} {_time_label(j.day_ms):%a %d %b}"
-            for j in journeys
-        ]
+        labels = [f"{s.persona.replace('_', ' ')} @ {s.site} ({s.users} people)" for s in shown]
         parts = (
-            ("journey score", "score", "#37474f"),
-            ("mean", "mean", "#90a4ae"),
-            ("worst moment", "worst", POOR_COLOUR),
-            ("end", "end", FAIR_COLOUR),
+            ("journey score", "mean_score", "#37474f"),
+            ("worst moment", "mean_worst_moment", POOR_COLOUR),
+            ("end", "mean_end", FAIR_COLOUR),
         )
-        height = 0.2
+        height = 0.25
         for offset, (label, attribute, colour) in enumerate(parts):
             bars = axis.barh(
-                [index + offset * height for index in range(len(journeys))],
-                [getattr(journey, attribute) for journey in journeys],
+                [index + offset * height for index in range(len(shown))],
+                [getattr(s, attribute) for s in shown],
                 height=height,
                 color=colour,
                 label=label,
             )
             axis.bar_label(bars, fmt="%.0f", fontsize=6, padding=2)
-        axis.set_yticks([index + 1.5 * height for index in range(len(journeys))], labels)
+        axis.set_yticks([index + height for index in range(len(shown))], labels)
         axis.invert_yaxis()
         axis.set_xlim(0, 108)
-        axis.set_xlabel("score (0-100)")
-        axis.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncols=4, fontsize=8)
+        axis.set_xlabel(f"mean score (0-100), {_time_label(latest):%a %d %b}")
+        axis.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncols=3, fontsize=8)
         axis.set_title(title)
         return to_svg(figure)
 
@@ -221,16 +219,16 @@ def ticket_correlation(per_persona: dict[str, ServiceDesk]) -> str:
             names,
             [desk.silent_sufferers for desk in per_persona.values()],
             color=POOR_COLOUR,
-            label="frustrated, no ticket",
+            label="suffering, no ticket",
         )
         right.bar(
             names,
-            [desk.users_frustrated - desk.silent_sufferers for desk in per_persona.values()],
+            [desk.users_suffering - desk.silent_sufferers for desk in per_persona.values()],
             bottom=[desk.silent_sufferers for desk in per_persona.values()],
             color="#9e9e9e",
-            label="frustrated, filed a ticket",
+            label="suffering, filed a ticket",
         )
-        right.set_title("Frustrated people per day window: silent sufferers")
+        right.set_title("Suffering people per day window: silent sufferers")
         right.legend(fontsize=7)
         for axis in (left, right):
             axis.tick_params(axis="x", labelsize=8)

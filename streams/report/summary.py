@@ -1,13 +1,11 @@
 """What the demo and its report show, computed from the pipeline's published state.
 
 Reads: the records the pipeline published (``InProcessPipeline.records``, what
-InfluxDB would hold) and, for peak-end journeys only, the day cells
-(``InProcessPipeline.cells``). Writes nothing.
+InfluxDB would hold). Writes nothing.
 
-Privacy: every figure comes from a record (the engine publishes nothing for
-fewer than ``MIN_USERS_PER_AGGREGATE`` people) or from a day cell with at least
-that many journeys. The one per-user list is the worst journeys, shown by a
-shortened pseudonym, never by a name.
+Privacy: every figure comes from a record, and the engine publishes no figure
+about fewer than ``MIN_USERS_PER_AGGREGATE`` people and nothing per person, so
+nothing here describes or ranks individuals.
 """
 
 from __future__ import annotations
@@ -16,16 +14,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from xlapulse.streams.scoring.cells import (
-    ISSUE_SCORE,
-    JOURNEY_WINDOW_S,
-    MIN_USERS_PER_AGGREGATE,
-    Cell,
-    Record,
-)
-from xlapulse.streams.scoring.formulas import apdex
-from xlapulse.streams.scoring.journey import JOURNEY_WEIGHTS
 from xlapulse.streams.scoring.personas import TOUCH_POINTS
+from xlapulse.streams.scoring.records import Record
 from xlapulse.streams.scoring.xla import XlaConfig
 
 OVERALL = "overall"
@@ -52,7 +42,8 @@ def latest_day_ms(records: Iterable[Record]) -> int | None:
 
 @dataclass(frozen=True)
 class Score:
-    """A score recomputed from summed Apdex counts, so sites and days combine exactly."""
+    """A score combined from records, sample-weighted, so sites and days combine exactly
+    (a record's score is the mean sample score of its window)."""
 
     score: float
     samples: int
@@ -60,16 +51,17 @@ class Score:
 
 
 def combine(records: Iterable[Record]) -> Score | None:
-    """One score from experience_score records: 100 x Apdex of their summed counts."""
-    good = tolerating = total = lost_ms = 0
+    """One score from experience_score records: the mean of their scores weighted by samples."""
+    score_sum = 0.0
+    total = lost_ms = 0
     for record in records:
-        good += int(record.fields["good"])
-        tolerating += int(record.fields["tolerating"])
-        total += int(record.fields["samples"])
+        samples = int(record.fields["samples"])
+        score_sum += float(record.fields["score"]) * samples
+        total += samples
         lost_ms += int(record.fields["time_lost_ms"])
     if total == 0:
         return None
-    return Score(100 * apdex(good, tolerating, total), total, lost_ms)
+    return Score(score_sum / total, total, lost_ms)
 
 
 def touch_point_scores(
@@ -77,7 +69,7 @@ def touch_point_scores(
 ) -> dict[tuple[str, str], Score]:
     """(persona, touch point or 'overall') -> score over all sites, one day or the whole run.
 
-    A touch point's score is 100 x Apdex of its summed counts; 'overall' is the
+    A touch point's score is the sample-weighted mean of its records' scores; 'overall' is the
     persona-weighted mean of those scores, as the engine computes it per cell.
     """
     grouped: dict[tuple[str, str], list[Record]] = defaultdict(list)
@@ -254,6 +246,7 @@ class ServiceDesk:
     explained_by: dict[str, int] = field(default_factory=dict)
     without_signal: int = 0
     silent_sufferers: int = 0
+    users_suffering: int = 0
     users_frustrated: int = 0
     handled: int = 0
     no_contact: int = 0
@@ -272,25 +265,26 @@ class ServiceDesk:
 
     def add(self, record: Record) -> None:
         fields = record.fields
-        self.tickets_opened += int(fields["tickets_opened"])
-        self.explained += int(fields["explained"])
-        self.without_signal += int(fields["without_signal"])
-        self.silent_sufferers += int(fields["silent_sufferers"])
-        self.users_frustrated += int(fields["users_frustrated"])
-        self.handled += int(fields["handled"])
-        self.no_contact += int(fields["no_contact"])
-        self.reopened += int(fields["reopened"])
-        self.telemetry_time_lost_ms += int(fields["telemetry_time_lost_ms"])
-        self.self_reported_lost_ms += int(fields["self_reported_lost_ms"])
-        self.self_reported_answers += int(fields["self_reported_answers"])
+        self.tickets_opened += int(fields.get("tickets_opened", 0))
+        self.explained += int(fields.get("explained", 0))
+        self.without_signal += int(fields.get("without_signal", 0))
+        self.silent_sufferers += int(fields.get("silent_sufferers", 0))
+        self.users_suffering += int(fields.get("users_suffering", 0))
+        self.users_frustrated += int(fields.get("users_frustrated", 0))
+        self.handled += int(fields.get("handled", 0))
+        self.no_contact += int(fields.get("no_contact", 0))
+        self.reopened += int(fields.get("reopened", 0))
+        self.telemetry_time_lost_ms += int(fields.get("telemetry_time_lost_ms", 0))
+        self.self_reported_lost_ms += int(fields.get("self_reported_lost_ms", 0))
+        self.self_reported_answers += int(fields.get("self_reported_answers", 0))
         for key, value in fields.items():
             if key.startswith("explained_by_"):
                 point = key.removeprefix("explained_by_")
                 self.explained_by[point] = self.explained_by.get(point, 0) + int(value)
-        if "sla_met_ratio" in fields and int(fields["handled"]):
-            self.sla_weighted += float(fields["sla_met_ratio"]) * int(fields["handled"])
-            self.sla_weight += int(fields["handled"])
-        if int(fields["watermelon"]):
+        if "sla_met_ratio" in fields and int(fields.get("handled", 0)):
+            self.sla_weighted += float(fields["sla_met_ratio"]) * int(fields.get("handled", 0))
+            self.sla_weight += int(fields.get("handled", 0))
+        if int(fields.get("watermelon", 0)):
             self.watermelons.append((record.tags["persona"], record.tags["site"], _ms(record)))
 
 
@@ -312,6 +306,7 @@ def all_personas(per_persona: Mapping[str, ServiceDesk]) -> ServiceDesk:
             "explained",
             "without_signal",
             "silent_sufferers",
+            "users_suffering",
             "users_frustrated",
             "handled",
             "no_contact",
@@ -333,80 +328,33 @@ def all_personas(per_persona: Mapping[str, ServiceDesk]) -> ServiceDesk:
 
 
 @dataclass(frozen=True)
-class Journey:
-    """One user's day as remembered (peak-end), by shortened pseudonym."""
+class JourneyStats:
+    """Peak-end journeys of one persona at one site in one day (a published record:
+    five people or more; no journey of one person is shown)."""
 
-    user: str
     persona: str
     site: str
     day_ms: int
-    score: float
-    mean: float
-    worst: float
-    end: float
-
-
-def short_pseudonym(user_id: str) -> str:
-    """'u_' and the first 8 hex digits: enough to tell journeys apart on one page."""
-    return user_id[:SHORT_PSEUDONYM_LENGTH]
-
-
-def _journey_cells(cells: Iterable[Cell]) -> list[Cell]:
-    return [
-        cell
-        for cell in cells
-        if cell.window_s == JOURNEY_WINDOW_S and len(cell.journeys) >= MIN_USERS_PER_AGGREGATE
-    ]
-
-
-def _mean_of(score: float, worst: float, end: float) -> float:
-    """The journey's mean part, recovered from score = w_mean*mean + w_worst*worst + w_end*end."""
-    mean_weight, worst_weight, end_weight = JOURNEY_WEIGHTS
-    return (score - worst_weight * worst - end_weight * end) / mean_weight
-
-
-def worst_journeys(cells: Iterable[Cell], count: int = 10) -> list[Journey]:
-    """The ``count`` lowest day journeys of the run, worst first."""
-    journeys = [
-        Journey(
-            user=short_pseudonym(user),
-            persona=cell.persona,
-            site=cell.site,
-            day_ms=cell.window_start_ms,
-            score=score,
-            mean=round(_mean_of(score, worst, end), 3),
-            worst=worst,
-            end=end,
-        )
-        for cell in _journey_cells(cells)
-        for user, (score, worst, end, _) in cell.journeys.items()
-    ]
-    return sorted(journeys, key=lambda j: (j.score, j.user, j.day_ms))[:count]
-
-
-@dataclass(frozen=True)
-class JourneyStats:
-    """Peak-end journey scores of one persona in one day (all sites)."""
-
-    persona: str
-    day_ms: int
     users: int
     mean_score: float
+    mean_worst_moment: float
+    mean_end: float
     users_below_issue_score: int
 
 
-def journey_stats(cells: Iterable[Cell]) -> list[JourneyStats]:
-    """Per persona and day: mean journey score and how many journeys fell below 70."""
-    grouped: dict[tuple[str, int], list[float]] = defaultdict(list)
-    for cell in _journey_cells(cells):
-        grouped[cell.persona, cell.window_start_ms] += [j[0] for j in cell.journeys.values()]
-    return [
+def journey_stats(records: Iterable[Record]) -> list[JourneyStats]:
+    """Per persona, site and day: the published journey figures, by persona, day and site."""
+    stats = [
         JourneyStats(
-            persona=persona,
-            day_ms=day_ms,
-            users=len(scores),
-            mean_score=sum(scores) / len(scores),
-            users_below_issue_score=sum(score < ISSUE_SCORE for score in scores),
+            persona=record.tags["persona"],
+            site=record.tags["site"],
+            day_ms=_ms(record),
+            users=int(record.fields["users"]),
+            mean_score=float(record.fields["mean_score"]),
+            mean_worst_moment=float(record.fields["mean_worst_moment"]),
+            mean_end=float(record.fields["mean_end"]),
+            users_below_issue_score=int(record.fields["users_below_issue_score"]),
         )
-        for (persona, day_ms), scores in sorted(grouped.items())
+        for record in of(records, "journey", DAY)
     ]
+    return sorted(stats, key=lambda s: (s.persona, s.day_ms, s.site))

@@ -1,6 +1,6 @@
 """The demo's live terminal view: rich tables built from the pipeline's published state.
 
-Reads the records and day cells (through ``summary.py``); writes nothing: the
+Reads the published records (through ``summary.py``); writes nothing: the
 caller hands the renderable to ``rich.live.Live`` or prints it.
 """
 
@@ -22,10 +22,9 @@ from xlapulse.streams.report.summary import (
     latest_day_ms,
     service_desk,
     touch_point_scores,
-    worst_journeys,
 )
-from xlapulse.streams.scoring.cells import Cell, Record
 from xlapulse.streams.scoring.personas import TOUCH_POINTS
+from xlapulse.streams.scoring.records import Record
 from xlapulse.streams.scoring.xla import XlaConfig
 
 
@@ -129,40 +128,32 @@ def service_desk_table(records: list[Record]) -> Table:
     return table
 
 
-def journeys_table(cells: list[Cell], day_ms: int, count: int = 5) -> Table:
-    table = Table(title="Peak-end journeys", title_justify="left")
-    for column in ("", "who", "score", "worst moment", "end"):
-        right = column in ("score", "worst moment", "end")
+def journeys_table(records: list[Record], day_ms: int) -> Table:
+    table = Table(title="Peak-end journeys today (means of 5 people or more)", title_justify="left")
+    for column in ("persona", "site", "people", "score", "worst moment", "end"):
+        right = column in ("people", "score", "worst moment", "end")
         table.add_column(column, justify="right" if right else "left")
-    for stats in journey_stats(cells):
+    for stats in journey_stats(records):
         if stats.day_ms == day_ms:
             table.add_row(
-                "mean today",
                 stats.persona,
+                stats.site,
+                str(stats.users),
                 coloured(stats.mean_score),
-                "",
-                "",
+                coloured(stats.mean_worst_moment),
+                coloured(stats.mean_end),
             )
-    for journey in worst_journeys(cells, count):
-        table.add_row(
-            f"worst, {day_label(journey.day_ms)}",
-            f"{journey.user} {journey.persona} @ {journey.site}",
-            coloured(journey.score),
-            coloured(journey.worst),
-            coloured(journey.end),
-        )
     return table
 
 
 def dashboard(
     records: Iterable[Record],
-    cells: Iterable[Cell],
     config: XlaConfig,
     invitations: int,
     headline: str,
 ) -> RenderableType:
     """Everything the live view shows, for the latest day window."""
-    records, cells = list(records), list(cells)
+    records = list(records)
     day_ms = latest_day_ms(records)
     if day_ms is None:
         return Group(headline, "[dim]waiting for the first five people in a cell...[/]")
@@ -172,6 +163,6 @@ def dashboard(
         touch_points_table(records, config, day_ms),
         compliance_table(records, day_ms),
         service_desk_table(records),
-        journeys_table(cells, day_ms),
+        journeys_table(records, day_ms),
         f"Survey invitations triggered: {invitations}",
     )

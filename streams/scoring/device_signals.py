@@ -55,6 +55,9 @@ class DeviceTicket:
     #: ``own_explained_by`` instead (None: hold; else: release);
     #: :func:`device_signal_from_dict` still reads it, for a rolling upgrade.
     release: bool
+    #: The touch points that can explain the ticket (its category, formula 3.0);
+    #: None: any (also from an engine before 3.0).
+    fits: tuple[str, ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, **asdict(self)}
@@ -77,6 +80,8 @@ def device_signal_from_dict(data: dict[str, Any]) -> DeviceSignal:
     if kind == DeviceTicket.kind:
         if "own_explained_by" in values:
             values["release"] = values.pop("own_explained_by") is not None
+        if values.get("fits") is not None:
+            values["fits"] = tuple(values["fits"])
         return DeviceTicket(**values)
     raise ValueError(f"unknown device signal kind {kind!r}")
 

@@ -29,23 +29,24 @@ device silent for ``DEVICE_STATE_TTL_MS``.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
 from xlapulse.streams.scoring.cells import short_event_id
+from xlapulse.streams.scoring.correlation import (
+    in_correlation_window,
+    lost_by_touch_point,
+    prune_problems,
+    remember_in_time_order,
+)
 from xlapulse.streams.scoring.device_signals import (
     DeviceExplanation,
     DeviceProblem,
     DeviceSignal,
     DeviceTicket,
 )
-from xlapulse.streams.scoring.user_state import (
-    DAY_MS,
-    in_correlation_window,
-    lost_by_touch_point,
-    prune_problems,
-    remember_in_time_order,
-)
+from xlapulse.streams.scoring.user_state import DAY_MS
 
 #: A shared device has more users, hence more problems, than one user (``MAX_PROBLEMS``).
 MAX_DEVICE_PROBLEMS = 200
@@ -64,6 +65,8 @@ class HeldTicket:
     created_ms: int
     #: The explanation last sent for it (None: none sent yet).
     explained_by: str | None = None
+    #: The touch points that can explain it (its category); None: any.
+    fits: list[str] | None = None
 
 
 @dataclass
@@ -117,10 +120,13 @@ def step(state: DeviceState | None, signal: DeviceSignal, clock_ms: int) -> Devi
     return DeviceStep(state, explanations)
 
 
-def explanation(problems: list[list[Any]], created_ms: int) -> str | None:
-    """The touch point whose problems lost most time in the window before ``created_ms``
-    (on a tie the alphabetically first, so the answer does not depend on arrival order)."""
-    lost = lost_by_touch_point(((at, tp, ms) for at, tp, ms, *_ in problems), created_ms)
+def explanation(
+    problems: list[list[Any]], created_ms: int, fits: Collection[str] | None = None
+) -> str | None:
+    """The touch point of ``fits`` (None: any) whose problems lost most time in the window
+    before ``created_ms`` (on a tie the alphabetically first, so the answer does not
+    depend on arrival order)."""
+    lost = lost_by_touch_point(((at, tp, ms) for at, tp, ms, *_ in problems), created_ms, fits)
     if not lost:
         return None
     return max(sorted(lost), key=lost.__getitem__)
@@ -150,13 +156,14 @@ def _ticket(state: DeviceState, ticket: DeviceTicket) -> list[DeviceExplanation]
         return []
     held = state.tickets.get(key)
     if held is None:
-        held = HeldTicket(ticket.user_id, ticket.ticket_id, ticket.created_ms)
+        fits = None if ticket.fits is None else list(ticket.fits)
+        held = HeldTicket(ticket.user_id, ticket.ticket_id, ticket.created_ms, fits=fits)
         state.tickets[key] = held
     return _explain(state, held)
 
 
 def _explain(state: DeviceState, held: HeldTicket) -> list[DeviceExplanation]:
-    explained_by = explanation(state.problems, held.created_ms)
+    explained_by = explanation(state.problems, held.created_ms, held.fits)
     if explained_by is None or explained_by == held.explained_by:
         return []
     held.explained_by = explained_by

@@ -51,7 +51,7 @@ def update_cells(observation: Observation, lookup: CellLookup, config: XlaConfig
 
     Empty when the hourly cell had already counted the observation (a replay).
     Records are not built here: building them costs O(users) per cell, so callers
-    publish each changed cell once per batch with :func:`cells.cell_records`.
+    publish each changed cell once per batch with :func:`records.cell_records`.
     """
     thresholds = config.persona(observation.persona).thresholds
     changed = []

@@ -25,8 +25,11 @@ probe       a synthetic transaction by Apdex on its total time; an error
             is frustrating and costs ``probe_failure_cost_ms``.
 ==========  =================================================================
 
-The sample score is the Apdex weight times 100: good 100, tolerating 50,
-frustrating 0, so the mean of sample scores is 100 x Apdex.
+The Apdex score of a sample is its Apdex weight times 100: good 100, tolerating
+50, frustrating 0, so the mean of sample scores is 100 x Apdex. Its graded score
+(formula 3.0) follows its time lost instead: 100 up to the threshold, then falling
+linearly to 0 where frustrating begins (4T; boot: the major degradation), so a
+sample just over T scores near 100 and one near 4T near 0.
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ from xlapulse.collectors.contract.events import (
     VpnSessionEvent,
 )
 from xlapulse.streams.scoring.formulas import time_lost_ms
-from xlapulse.streams.scoring.indicators import Band, classify_duration
+from xlapulse.streams.scoring.indicators import APDEX_TOLERATING_FACTOR, Band, classify_duration
 from xlapulse.streams.scoring.personas import Thresholds
 
 SAMPLE_SCORE = {Band.GOOD: 100.0, Band.TOLERATING: 50.0, Band.FRUSTRATING: 0.0}
@@ -68,10 +71,26 @@ class Indicator:
     threshold_ms: int | None
     time_lost_ms: int
     cause: str | None = None
+    #: Where frustrating begins (4T; boot: the major degradation), for a duration.
+    frustrating_above_ms: int | None = None
 
     @property
     def score(self) -> float:
+        """The Apdex score: good 100, tolerating 50, frustrating 0."""
         return SAMPLE_SCORE[self.band]
+
+    @property
+    def graded_score(self) -> float:
+        """The score by time lost: 100 at or under the threshold, linear down to 0 at
+        ``frustrating_above_ms``, 0 when frustrating (formula 3.0)."""
+        if self.band is not Band.TOLERATING:
+            return self.score
+        if None in (self.measured_ms, self.threshold_ms, self.frustrating_above_ms):
+            return self.score
+        assert self.measured_ms is not None and self.threshold_ms is not None
+        assert self.frustrating_above_ms is not None
+        span_ms = self.frustrating_above_ms - self.threshold_ms
+        return 100.0 * (self.frustrating_above_ms - self.measured_ms) / span_ms
 
 
 def _boot(event: BootEvent, limits: Thresholds) -> Indicator:
@@ -93,6 +112,7 @@ def _boot(event: BootEvent, limits: Thresholds) -> Indicator:
         limits.boot_minor_ms,
         time_lost_ms(duration, limits.boot_minor_ms),
         cause,
+        limits.boot_major_ms,
     )
 
 
@@ -108,7 +128,15 @@ def _logon(event: LogonEvent, limits: Thresholds) -> Indicator:
         }
         slowest = max(phases, key=phases.__getitem__)
         cause = slowest if phases[slowest] * 2 >= duration else "slow_logon"
-    return Indicator("logon", band, duration, target, time_lost_ms(duration, target), cause)
+    return Indicator(
+        "logon",
+        band,
+        duration,
+        target,
+        time_lost_ms(duration, target),
+        cause,
+        APDEX_TOLERATING_FACTOR * target,
+    )
 
 
 def _vpn(event: VpnSessionEvent, limits: Thresholds) -> Indicator | None:
@@ -133,7 +161,13 @@ def _app(event: AppResponsivenessEvent, limits: Thresholds) -> Indicator | None:
     band = classify_duration(event.duration_ms, target)
     cause = None if band is Band.GOOD else "slow_app"
     return Indicator(
-        "app", band, event.duration_ms, target, time_lost_ms(event.duration_ms, target), cause
+        "app",
+        band,
+        event.duration_ms,
+        target,
+        time_lost_ms(event.duration_ms, target),
+        cause,
+        APDEX_TOLERATING_FACTOR * target,
     )
 
 
@@ -195,7 +229,13 @@ def _probe(event: SyntheticProbeEvent, limits: Thresholds) -> Indicator:
     band = classify_duration(event.total_ms, target)
     cause = None if band is Band.GOOD else "slow_probe"
     return Indicator(
-        "probe", band, event.total_ms, target, time_lost_ms(event.total_ms, target), cause
+        "probe",
+        band,
+        event.total_ms,
+        target,
+        time_lost_ms(event.total_ms, target),
+        cause,
+        APDEX_TOLERATING_FACTOR * target,
     )
 
 

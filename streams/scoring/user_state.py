@@ -33,10 +33,8 @@ time, and an explanation for a deleted user changes nothing).
 from __future__ import annotations
 
 import uuid
-from bisect import insort
-from collections.abc import Iterable
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
-from operator import itemgetter
 from typing import Any
 
 from xlapulse.collectors.contract.codec import encode_event, parse_event
@@ -51,6 +49,13 @@ from xlapulse.collectors.contract.events import (
     event_time_ms,
 )
 from xlapulse.streams.scoring.cells import short_event_id
+from xlapulse.streams.scoring.correlation import (
+    CORRELATION_WINDOW_MS,
+    in_correlation_window,
+    lost_by_touch_point,
+    prune_problems,
+    remember_in_time_order,
+)
 from xlapulse.streams.scoring.details import sample_detail
 from xlapulse.streams.scoring.device_signals import (
     DeviceExplanation,
@@ -58,6 +63,7 @@ from xlapulse.streams.scoring.device_signals import (
     DeviceSignal,
     DeviceTicket,
 )
+from xlapulse.streams.scoring.formula_versions import CURRENT_FORMULA, Formula
 from xlapulse.streams.scoring.indicators import Band
 from xlapulse.streams.scoring.journey import Moment, journey_score
 from xlapulse.streams.scoring.observations import (
@@ -69,6 +75,7 @@ from xlapulse.streams.scoring.observations import (
     observation_from_dict,
 )
 from xlapulse.streams.scoring.personas import SERVICE_DESK, UNASSIGNED, UNKNOWN_SITE, Thresholds
+from xlapulse.streams.scoring.ticket_categories import fitting_touch_points
 from xlapulse.streams.scoring.touchpoints import Indicator, indicate
 from xlapulse.streams.scoring.xla import XlaConfig, sample_meets
 
@@ -82,8 +89,6 @@ MAX_FUTURE_SKEW_MS = 5 * MINUTE_MS
 DEFAULT_MAX_EVENT_AGE_MS = 7 * DAY_MS
 MAX_HELD_EVENTS = 50
 MAX_HOLD_MS = 10 * MINUTE_MS
-#: A ticket is explained by the user's frustrating signals in the hours before it.
-CORRELATION_WINDOW_MS = 4 * HOUR_MS
 MAX_PROBLEMS = 100
 MAX_OPEN_TICKETS = 50
 MAX_JOURNEY_MOMENTS = 500
@@ -93,9 +98,6 @@ MIN_MOMENT_MS = 1000
 MAX_MOMENT_MS = 30 * MINUTE_MS
 LAST_MOMENT_MS = MINUTE_MS
 USER_STATE_TTL_MS = 14 * DAY_MS
-
-#: The time (item 0) of a remembered problem, by which both states keep problems sorted.
-_PROBLEM_TIME = itemgetter(0)
 
 _INVITATION_NAMESPACE = uuid.UUID("6f1c1f0e-9f4e-5b0a-9a51-7c2d1b1e0a01")
 
@@ -109,6 +111,9 @@ class TicketProgress:
     assignments: int = 0
     reopened: bool = False
     sla_breached: bool | None = None
+    #: The touch points whose signals can explain the ticket, from its category
+    #: (``ticket_categories.py``, formula 3.0); None: any touch point.
+    fits: list[str] | None = None
     #: The touch point that explains the ticket and the time its signals lost.
     explained_by: str | None = None
     signal_time_lost_ms: int = 0
@@ -199,8 +204,10 @@ def step(
     config: XlaConfig,
     clock_ms: int,
     max_event_age_ms: int = DEFAULT_MAX_EVENT_AGE_MS,
+    formula: Formula = CURRENT_FORMULA,
 ) -> UserStep:
-    """Apply one event to a user's state (``None`` for a new user).
+    """Apply one event to a user's state (``None`` for a new user), ``formula`` deciding
+    whether a ticket's category limits what explains it.
 
     The state is updated in place and returned in the step, so the caller can
     store it back (Faust table or dict) without copying it per event.
@@ -220,20 +227,20 @@ def step(
     state.last_active_ms = max(state.last_active_ms, clock_ms)
 
     if isinstance(event, DirectoryAssignmentEvent):
-        return _assign(state, event, config)
+        return _assign(state, event, config, formula)
     if state.assigned:
-        return _dispatch(state, event, config)
+        return _dispatch(state, event, config, formula)
     if _hold(state, event, clock_ms):
         return UserStep(state, "held")
-    return _release_held(state, config, _dispatch(state, event, config))
+    return _release_held(state, config, formula, _dispatch(state, event, config, formula))
 
 
-def _dispatch(state: UserState, event: EventBase, config: XlaConfig) -> UserStep:
+def _dispatch(state: UserState, event: EventBase, config: XlaConfig, formula: Formula) -> UserStep:
     """Score one telemetry, ticket or survey event under the user's current persona."""
     if isinstance(event, TelemetryEvent):
         return _telemetry(state, event, config)
     if isinstance(event, TicketEvent):
-        return _ticket(state, event, config)
+        return _ticket(state, event, config, formula)
     if isinstance(event, SurveyAnswerEvent):
         return UserStep(state, "ok", [_survey(state, event)])
     return UserStep(state, "ignored")
@@ -269,14 +276,16 @@ def _hold(state: UserState, event: EventBase, clock_ms: int) -> bool:
     return True
 
 
-def _release_held(state: UserState, config: XlaConfig, current: UserStep) -> UserStep:
+def _release_held(
+    state: UserState, config: XlaConfig, formula: Formula, current: UserStep
+) -> UserStep:
     """Score every held event under the user's current persona, plus the step's outputs."""
     held, state.held = state.held, []
     observations: list[Observation] = []
     invitations: list[SurveyInvitationEvent] = []
     device_signals: list[DeviceSignal] = []
     for _, raw in held:
-        released = _dispatch(state, parse_event(raw.encode()), config)
+        released = _dispatch(state, parse_event(raw.encode()), config, formula)
         observations += released.observations
         invitations += released.invitations
         device_signals += released.device_signals
@@ -289,9 +298,11 @@ def _release_held(state: UserState, config: XlaConfig, current: UserStep) -> Use
     )
 
 
-def _assign(state: UserState, event: DirectoryAssignmentEvent, config: XlaConfig) -> UserStep:
+def _assign(
+    state: UserState, event: DirectoryAssignmentEvent, config: XlaConfig, formula: Formula
+) -> UserStep:
     state.persona, state.site = event.persona, event.site
-    return _release_held(state, config, UserStep(state, "ok"))
+    return _release_held(state, config, formula, UserStep(state, "ok"))
 
 
 def _telemetry(state: UserState, event: TelemetryEvent, config: XlaConfig) -> UserStep:
@@ -314,6 +325,7 @@ def _telemetry(state: UserState, event: TelemetryEvent, config: XlaConfig) -> Us
         measured_ms=indicator.measured_ms,
         cause=indicator.cause,
         detail=None if indicator.band is Band.GOOD else sample_detail(event),
+        score=round(indicator.graded_score, 3),
         objective_hits=hits,
     )
     corrections: list[Observation] = []
@@ -422,20 +434,27 @@ def _vpn_invitation(state: UserState, event: TelemetryEvent) -> list[SurveyInvit
     ]
 
 
-def _ticket(state: UserState, event: TicketEvent, config: XlaConfig) -> UserStep:
+def _ticket(state: UserState, event: TicketEvent, config: XlaConfig, formula: Formula) -> UserStep:
     when_ms = event_time_ms(event)
     progress = state.tickets.get(event.ticket_id)
     observations: list[Observation] = []
     device_signals: list[DeviceSignal] = []
     if progress is None:
-        progress = TicketProgress(created_ms=when_ms)
+        fits = fitting_touch_points(event.category) if formula.category_aware else None
+        progress = TicketProgress(created_ms=when_ms, fits=None if fits is None else list(fits))
         kept = len(state.tickets) < MAX_OPEN_TICKETS
         if kept:
             state.tickets[event.ticket_id] = progress
         if event.action == "created":
             observations.append(_opened(state, event, progress, when_ms))
-            # Only a kept ticket without a signal of its own can take its device's.
-            if kept and event.device_id is not None and progress.explained_by is None:
+            # Only a kept ticket without a signal of its own, that a signal could
+            # explain, can take its device's.
+            if (
+                kept
+                and event.device_id is not None
+                and progress.explained_by is None
+                and progress.fits != []
+            ):
                 progress.device_id = event.device_id
                 device_signals.append(
                     _device_ticket(event.user_id, event.ticket_id, progress, release=False)
@@ -484,51 +503,17 @@ def _device_ticket(
         ticket_id=ticket_id,
         created_ms=progress.created_ms,
         release=release,
+        fits=None if progress.fits is None else tuple(progress.fits),
     )
 
 
-def remember_in_time_order(problems: list[list[Any]], problem: list[Any]) -> None:
-    """Insert ``problem`` into ``problems``, kept sorted by time (item 0), after those of
-    the same time: the order that appending and a stable sort by time gave, found in
-    O(log n) comparisons. The user's tie-break (the touch point seen first) and both
-    states' caps depend on that order; the device's tie-break (alphabetical) does not."""
-    insort(problems, problem, key=_PROBLEM_TIME)
-
-
-def prune_problems(
-    problems: list[list[Any]], latest_ms: int, created_ms: Iterable[int], cap: int
-) -> tuple[list[list[Any]], int | None]:
-    """The problems (sorted by time, item 0) from ``CORRELATION_WINDOW_MS`` before the
-    earliest of ``latest_ms`` and the held tickets' ``created_ms``, at most the newest
-    ``cap`` of them; and the time of the newest one the cap dropped (None: none). Both
-    states prune their problems so."""
-    horizon = min([latest_ms, *created_ms]) - CORRELATION_WINDOW_MS
-    recent = [problem for problem in problems if problem[0] >= horizon]
-    capped, kept = recent[:-cap], recent[-cap:]
-    return kept, capped[-1][0] if capped else None
-
-
-def in_correlation_window(at_ms: int, created_ms: int) -> bool:
-    """Whether a signal at ``at_ms`` may explain a ticket created at ``created_ms``."""
-    return created_ms - CORRELATION_WINDOW_MS <= at_ms <= created_ms
-
-
-def lost_by_touch_point(
-    problems: Iterable[tuple[int, str, int]], created_ms: int
-) -> dict[str, int]:
-    """Time lost per touch point by the (time, touch point, lost ms) problems in the window
-    before ``created_ms``, in the order the touch points first appear."""
-    lost: dict[str, int] = {}
-    for at_ms, touch_point, lost_ms in problems:
-        if in_correlation_window(at_ms, created_ms):
-            lost[touch_point] = lost.get(touch_point, 0) + lost_ms
-    return lost
-
-
-def _explanation(state: UserState, created_ms: int) -> tuple[str | None, int]:
-    """The touch point that lost the user most time in the window before ``created_ms``
-    (on a tie the one seen first), and the time all signals in that window lost."""
-    lost = lost_by_touch_point(((at, tp, ms) for at, tp, _, ms in state.problems), created_ms)
+def _explanation(
+    state: UserState, created_ms: int, fits: Collection[str] | None
+) -> tuple[str | None, int]:
+    """The touch point of ``fits`` (None: any) that lost the user most time in the window
+    before ``created_ms`` (on a tie the one seen first), and the time all signals of
+    those touch points in that window lost."""
+    lost = lost_by_touch_point(((at, tp, ms) for at, tp, _, ms in state.problems), created_ms, fits)
     if not lost:
         return None, 0
     return max(lost, key=lost.__getitem__), sum(lost.values())
@@ -537,7 +522,9 @@ def _explanation(state: UserState, created_ms: int) -> tuple[str | None, int]:
 def _opened(
     state: UserState, event: TicketEvent, progress: TicketProgress, when_ms: int
 ) -> TicketObservation:
-    progress.explained_by, progress.signal_time_lost_ms = _explanation(state, when_ms)
+    progress.explained_by, progress.signal_time_lost_ms = _explanation(
+        state, when_ms, progress.fits
+    )
     return TicketObservation(
         **_envelope(state, str(event.event_id), event.user_id, when_ms),
         ticket_id=event.ticket_id,
@@ -560,7 +547,8 @@ def _reexplain(
     (``_remember_problem``), so a late signal only adds to what explained it; a ticket
     whose window lost problems to the cap is left as it is. A ticket that the user's
     own signal now explains no longer needs its device's: its release tells the
-    device to stop holding it.
+    device to stop holding it. A signal that does not fit the ticket's category
+    (``TicketProgress.fits``) changes nothing.
     """
     corrections: list[Observation] = []
     releases: list[DeviceSignal] = []
@@ -573,9 +561,9 @@ def _reexplain(
             and state.capped_until_ms >= created_ms - CORRELATION_WINDOW_MS
         ):
             continue
-        # Not None: the new problem is in the window and _remember_problem kept it (or
-        # the cap dropped it, and the guard above skipped the ticket).
-        explained_by, lost_ms = _explanation(state, created_ms)
+        explained_by, lost_ms = _explanation(state, created_ms, progress.fits)
+        if explained_by is None:
+            continue  # the new problem does not fit the ticket: nothing of its own explains it
         if (explained_by, lost_ms, False) == (
             progress.explained_by,
             progress.signal_time_lost_ms,

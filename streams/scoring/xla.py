@@ -8,7 +8,7 @@ persona's thresholds and touch-point weights. The format is documented in
 ``streams/scoring/README.md`` and by the commented example ``xlas/default.yaml``.
 
 Every problem is reported as ``file:line:column: where: what`` (see
-``collectors/yamlfile.py``): unknown keys, threshold names and touch points,
+``collectors/yamlfile.py``): unknown keys, personas, threshold names and touch points,
 targets out of range for their kind, a ``share_within`` objective without
 ``threshold_ms``, duplicate objective ids within a persona.
 
@@ -31,11 +31,13 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationError,
     ValidationInfo,
     create_model,
     field_validator,
     model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from xlapulse.collectors.yamlfile import YamlFileError, parse_yaml_model
 from xlapulse.streams.scoring.personas import (
@@ -60,6 +62,10 @@ ObjectiveKind = Literal[
     "share_within", "frustrating_share_at_most", "score_at_least", "happiness_at_least"
 ]
 SHARE_KINDS = ("share_within", "frustrating_share_at_most")
+#: Samples (answers, for happiness) an objective needs in a window before it is judged,
+#: unless the objective says otherwise (``min_samples``): fewer say little (a 2 % poor-call
+#: objective checked on one call cries wolf) and are not judged.
+DEFAULT_MIN_SAMPLES = 20
 
 #: Touch points whose samples carry a duration (service desk: time to resolve).
 DURATION_TOUCH_POINTS = ("boot", "logon", "app", "probe", SERVICE_DESK)
@@ -96,6 +102,8 @@ class Objective(BaseModel):
     touch_point: ObjectiveTouchPoint
     threshold_ms: Annotated[int, Field(gt=0)] | None = Field(default=None, validate_default=True)
     target: float
+    #: Samples (answers) in a window before the objective is judged.
+    min_samples: Annotated[int, Field(ge=1)] = DEFAULT_MIN_SAMPLES
 
     @field_validator("touch_point")
     @classmethod
@@ -159,6 +167,8 @@ class PersonaSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    #: For a persona that is not a default one: the default persona it starts from.
+    based_on: PersonaName | None = None
     description: str | None = None
     thresholds: ThresholdOverrides = Field(default_factory=ThresholdOverrides)
     weights: WeightOverrides = Field(default_factory=WeightOverrides)
@@ -179,12 +189,34 @@ class PersonaSpec(BaseModel):
 
 
 def _apply(name: str, spec: PersonaSpec) -> Persona:
-    """The persona's defaults (knowledge worker's for a new name) with the file's overrides."""
-    persona = persona_for(name).with_overrides(
+    """The persona's defaults (for a new one: those of ``based_on``) with the file's overrides."""
+    start = DEFAULT_PERSONAS[spec.based_on or name]
+    persona = replace(start, name=name).with_overrides(
         thresholds=spec.thresholds.model_dump(exclude_unset=True),
         weights=spec.weights.model_dump(exclude_unset=True),
     )
     return persona if spec.description is None else replace(persona, description=spec.description)
+
+
+def _persona_problem(name: str, spec: PersonaSpec) -> str | None:
+    """Why the persona cannot be used, if it cannot: an unknown name (a typo, or a new
+    persona without ``based_on``), a ``based_on`` that is not a default persona, or
+    overrides that break the persona's own rules."""
+    defaults = ", ".join(DEFAULT_PERSONAS)
+    if spec.based_on is not None and spec.based_on not in DEFAULT_PERSONAS:
+        return f"based_on: unknown persona {spec.based_on!r}; the default personas are {defaults}"
+    if spec.based_on is not None and name in DEFAULT_PERSONAS:
+        return f"{name} is a default persona; based_on is only for a new persona"
+    if spec.based_on is None and name not in DEFAULT_PERSONAS:
+        return (
+            f"unknown persona {name!r}; the default personas are {defaults} "
+            "(a new persona says which one it starts from: based_on: knowledge_worker)"
+        )
+    try:
+        _apply(name, spec)
+    except ValueError as error:
+        return str(error).removeprefix(f"persona {name}: ")
+    return None
 
 
 class XlaFile(BaseModel):
@@ -198,14 +230,20 @@ class XlaFile(BaseModel):
     @field_validator("personas")
     @classmethod
     def _personas_apply(cls, personas: dict[str, PersonaSpec]) -> dict[str, PersonaSpec]:
-        for name, spec in personas.items():
-            try:
-                _apply(name, spec)
-            except ValueError as error:
-                message = str(error)
-                if not message.startswith(f"persona {name}:"):
-                    message = f"persona {name}: {message}"
-                raise ValueError(message) from error
+        """Every persona must be usable; each problem is reported at its persona's line."""
+        problems = [
+            InitErrorDetails(
+                type=PydanticCustomError(
+                    "persona", "persona {name}: {problem}", {"name": name, "problem": problem}
+                ),
+                loc=(name,),
+                input=name,
+            )
+            for name, spec in personas.items()
+            if (problem := _persona_problem(name, spec)) is not None
+        ]
+        if problems:
+            raise ValidationError.from_exception_data("personas", problems)
         return personas
 
 
@@ -331,11 +369,10 @@ def _value(objective: Objective, stats: ObjectiveStats) -> float | None:
     return stats.happiness
 
 
-def evaluate(
-    objective: Objective, persona: str, stats: ObjectiveStats, min_samples: int = 1
-) -> Compliance:
-    """Compliance of one objective from a window's counts (no data below ``min_samples``)."""
-    value = _value(objective, stats) if stats.samples >= max(1, min_samples) else None
+def evaluate(objective: Objective, persona: str, stats: ObjectiveStats) -> Compliance:
+    """Compliance of one objective from a window's counts; no verdict below the
+    objective's ``min_samples``."""
+    value = _value(objective, stats) if stats.samples >= objective.min_samples else None
     met: bool | None = None
     if value is not None:
         at_most = objective.kind == "frustrating_share_at_most"

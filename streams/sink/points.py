@@ -4,63 +4,88 @@ Every measurement declares its tag keys; a record with other tags, or a key
 that is both tag and field, is refused (a programming error, not data).
 Tags are low-cardinality (persona, site, window, touch point, objective,
 versions of the score formula, the journey formula and the XLA file): never a
-user or device id. The per-user record carries its
-pseudonym as a *field*, which InfluxDB does not index.
+user or device id. Nothing is published per person: there is no per-user
+measurement, so no query can rank individuals.
+
+k-anonymity (``records.cell_records``): every field is computed from at least
+``MIN_USERS_PER_AGGREGATE`` (5) distinct people; a field whose people are fewer
+is left out, and a record with no field left is not written. The people each
+field rests on are in the last column; ``tests/unit/test_k_anonymity.py``
+checks every field of every measurement against it.
 
 Measurements (all tagged ``persona``, ``site``, ``window``, ``formula_version``):
 
-==================  ==========================  ========================================
-measurement         extra tags                  fields
-==================  ==========================  ========================================
-experience_score    touch_point (or overall)    score, apdex, good, tolerating,
-                                                frustrating, samples, users, time_lost_ms
-                                                (+ users_with_issues, median_user_score
-                                                for overall)
-xla_compliance      objective, kind,            value, target, met (0/1), samples,
-                    touch_point, xla_version    xla_digest (which file was in force)
-service_desk        -                           tickets_opened, explained, without_signal,
-                                                explained_by_<touch point>,
-                                                explained_via_device,
-                                                silent_sufferers, users_frustrated,
-                                                telemetry_time_lost_ms, signal_time_lost_ms,
-                                                self_reported_lost_ms, self_reported_answers,
-                                                handled, no_contact, reopened,
-                                                mean_first_contact_ms, mean_reassignments,
-                                                reassigned_twice_ratio, sla_met_ratio,
-                                                service_experience_score, dex_score,
-                                                watermelon (0/1)
-sentiment           -                           happiness, answers, users, csat_ratio
-journey             journey_formula_version     users, mean_score, worst_score,
-                                                mean_worst_moment, mean_end,
-                                                users_below_issue_score
-user_score          -                           user_id (pseudonym), score, samples
-==================  ==========================  ========================================
+================  =================  ==================================  ======================
+measurement       extra tags         fields                              people (each >= 5)
+================  =================  ==================================  ======================
+experience_score  touch_point        score, apdex, good, tolerating,     users with samples of
+                                     frustrating, samples, users,        the touch point
+                                     time_lost_ms
+experience_score  touch_point=       the same, summed over the           users with samples of
+                  overall            published touch points;             those touch points
+                                     users_with_issues,
+                                     median_user_score
+xla_compliance    objective, kind,   value, target, met (0/1), samples,  those of its touch
+                  touch_point,       xla_digest (which file was in       point (overall: as
+                  xla_version        force)                              overall; happiness:
+                                                                         the answerers)
+service_desk      -                  silent_sufferers, users_suffering,  users with telemetry
+                                     users_frustrated,
+                                     telemetry_time_lost_ms
+                                     tickets_opened, explained,          users who opened a
+                                     without_signal,                     ticket in the window
+                                     explained_by_<touch point>,
+                                     explained_via_device,
+                                     signal_time_lost_ms
+                                     self_reported_lost_ms,              users who reported
+                                     self_reported_answers               lost time
+                                     handled, no_contact, reopened,      users with a handled
+                                     mean_first_contact_ms,              ticket (csat part:
+                                     mean_reassignments,                 also >= 5 answering
+                                     reassigned_twice_ratio,             about tickets)
+                                     sla_met_ratio,
+                                     service_experience_score,
+                                     dex_score, watermelon (0/1)
+sentiment         -                  happiness, answers, users           users who answered
+                                     csat_ratio                          users who answered
+                                                                         about a ticket
+journey           journey_formula_   users, mean_score,                  users with a journey
+                  version            lowest_five_mean_score,
+                                     mean_worst_moment, mean_end,
+                                     users_below_issue_score
+================  =================  ==================================  ======================
 
 ``dip`` (``streams/dips/publish.py``) is tagged ``persona``, ``site``, ``touch_point``,
 ``detector``, ``severity`` and ``state`` (no window: one point per transition, at its
 event time) with fields dip_id, affected_people (>= 5), time_lost_s, tickets,
 likely_cause, summary.
 
-The timestamp is the window start (``user_score``: plus a per-user offset
-inside the window). Tags + timestamp identify a cell, so a rewritten cell
-overwrites its point: replays are idempotent.
+The timestamp is the window start. Tags + timestamp identify a cell, so a
+rewritten cell overwrites its point: replays are idempotent.
 """
 
 from __future__ import annotations
 
 from influxdb_client import Point, WritePrecision
 
-from xlapulse.streams.scoring.cells import Record
+from xlapulse.streams.scoring.records import (
+    DIP,
+    EXPERIENCE_SCORE,
+    JOURNEY,
+    SENTIMENT,
+    SERVICE_DESK_MEASUREMENT,
+    XLA_COMPLIANCE,
+    Record,
+)
 
 BASE_TAG_KEYS = frozenset({"persona", "site", "window", "formula_version"})
 TAG_KEYS: dict[str, frozenset[str]] = {
-    "experience_score": BASE_TAG_KEYS | {"touch_point"},
-    "xla_compliance": BASE_TAG_KEYS | {"objective", "kind", "touch_point", "xla_version"},
-    "service_desk": BASE_TAG_KEYS,
-    "sentiment": BASE_TAG_KEYS,
-    "journey": BASE_TAG_KEYS | {"journey_formula_version"},
-    "user_score": BASE_TAG_KEYS,
-    "dip": frozenset({"persona", "site", "touch_point", "detector", "severity", "state"}),
+    EXPERIENCE_SCORE: BASE_TAG_KEYS | {"touch_point"},
+    XLA_COMPLIANCE: BASE_TAG_KEYS | {"objective", "kind", "touch_point", "xla_version"},
+    SERVICE_DESK_MEASUREMENT: BASE_TAG_KEYS,
+    SENTIMENT: BASE_TAG_KEYS,
+    JOURNEY: BASE_TAG_KEYS | {"journey_formula_version"},
+    DIP: frozenset({"persona", "site", "touch_point", "detector", "severity", "state"}),
 }
 
 

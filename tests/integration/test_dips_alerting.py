@@ -38,7 +38,9 @@ from aiosmtpd.controller import Controller
 from kafka import KafkaConsumer
 
 from tests.shared_helpers import free_port, wait_until
+from xlapulse.collectors.contract.events import DirectoryAssignmentEvent
 from xlapulse.collectors.contract.outputs import DIPS_TOPIC, DipEvent
+from xlapulse.collectors.contract.topics import DIRECTORY_TOPIC
 from xlapulse.collectors.delivery.kafka_producer import EventProducer, ProducerSettings
 from xlapulse.collectors.delivery.topics_admin import ensure_topics
 from xlapulse.collectors.simulator.fleet import SIMULATOR_KEY, Fleet
@@ -47,7 +49,7 @@ from xlapulse.collectors.yamlfile import parse_yaml_model
 from xlapulse.streams.dips.alertmanager import AlertForwarder, AlertmanagerClient
 
 from .conftest import SERVICES_SCRIPT, TOPIC_PARTITIONS, Services
-from .helpers import WorkerProcess, engine_env, influxql
+from .helpers import WorkerProcess, engine_env, influxql, read_metric
 
 # The worker scores the morning (about 15,000 events) before the dip closes.
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
@@ -175,7 +177,7 @@ def dip_run(
     ensure_topics(services.kafka_bootstrap, TOPIC_PARTITIONS)
     run_id = uuid.uuid4().hex[:10]
     data_dir = tmp_path_factory.mktemp("dip-engine")
-    env, _, database = engine_env(
+    env, metrics_port, database = engine_env(
         services.kafka_bootstrap, services.influx_url, run_id, data_dir, TOPIC_PARTITIONS
     )
     env["XLAPULSE_ALERTMANAGER_URL"] = alertmanager.url
@@ -192,9 +194,26 @@ def dip_run(
         if event.event_time < until
     ]
     producer = EventProducer(ProducerSettings(bootstrap_servers=services.kafka_bootstrap))
-    sent_at = time.monotonic()
+    directory = [event for event in events if isinstance(event, DirectoryAssignmentEvent)]
     try:
-        producer.send_all(events)
+        # As in production, the directory is known before the day starts and the worker
+        # keeps up: a backlog read at full speed lets one site's observations run far
+        # ahead of another's (see streams/dips/README.md, known gaps).
+        producer.send_all(directory)
+        wait_until(
+            lambda: (
+                read_metric(
+                    metrics_port,
+                    "xlapulse_events_processed_total",
+                    {"topic": DIRECTORY_TOPIC, "outcome": "ok"},
+                )
+                == len(directory)
+            ),
+            120,
+            "the worker read the directory",
+        )
+        sent_at = time.monotonic()
+        producer.send_all([event for event in events if event not in directory])
         worker.assert_running()
         yield {"database": database, "worker": worker, "sent_at": sent_at, "events": events}
     finally:

@@ -31,7 +31,7 @@ from xlapulse.collectors.simulator.fleet import Fleet
 from xlapulse.dashboards.main import GENERATED_DIR
 from xlapulse.streams.app import observations_topic_name
 from xlapulse.streams.inprocess import InProcessPipeline
-from xlapulse.streams.scoring.cells import Record
+from xlapulse.streams.scoring.records import Record
 
 from .conftest import Engine, Services
 from .helpers import (

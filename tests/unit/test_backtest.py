@@ -1,17 +1,25 @@
-"""``xlapulse backtest`` replays a history file under two XLA files and prints the difference."""
+"""``xlapulse backtest`` replays history under two formulas and XLA files and compares."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from tests.unit.engine_events import assignment_event
+from xlapulse.collectors.cli import backtest as backtest_command
 from xlapulse.collectors.cli import main
 from xlapulse.collectors.contract.codec import encode_event
 from xlapulse.collectors.contract.events import LogonEvent
-from xlapulse.streams.backtest import compare, history_from_file, replay
+from xlapulse.streams.backtest import compare, compare_desk, history_from_file, replay
+from xlapulse.streams.scoring.formula_versions import (
+    CURRENT_FORMULA,
+    FORMULA_2_2,
+    FORMULA_3_0,
+    FORMULAS,
+)
 from xlapulse.streams.scoring.xla import DEFAULT_XLA_PATH, default_xla_config, load_xla_file
 
 DAY = datetime(2026, 11, 23, 8, tzinfo=UTC)
@@ -63,19 +71,53 @@ def test_a_looser_threshold_raises_the_logon_score(tmp_path: Path) -> None:
     changed = load_xla_file(looser_call_centre_logons(tmp_path / "changed.yaml"))
     scores, _ = compare(replay(history, baseline), replay(history, changed), "1d")
     logon = next(r for r in scores if r.touch_point == "logon")
-    assert (logon.baseline, logon.changed) == (50.0, 100.0)
+    # 25 s against T = 20 s: tolerating, graded 100 x (80 - 25) / 60 (formula 3.0)
+    assert (logon.baseline, logon.changed) == (pytest.approx(91.667, abs=1e-3), 100.0)
 
 
-def test_the_command_prints_versions_scores_and_rejections(tmp_path: Path) -> None:
+def test_the_old_formula_beside_the_new_one_on_the_same_xla_file(tmp_path: Path) -> None:
+    """Six 25 s logons against T = 20 s: 2.2 scores each 50 (tolerating), 3.0 by its
+    time lost; 2.2 counts nobody as suffering, 3.0 nobody either (5 s lost each)."""
     path = tmp_path / "events.ndjson"
     write_history(path)
-    result = CliRunner().invoke(
-        main, ["backtest", "--events", str(path), "--xla", str(DEFAULT_XLA_PATH)]
-    )
+    history = history_from_file(path)
+    old = replay(history, default_xla_config(), FORMULA_2_2)
+    new = replay(history, default_xla_config(), FORMULA_3_0)
+    scores, _ = compare(old, new, "1d")
+    logon = next(r for r in scores if r.touch_point == "logon")
+    assert (logon.baseline, logon.changed) == (50.0, pytest.approx(91.667, abs=1e-3))
+    assert {r.tags["formula_version"] for r in old.latest("experience_score")} == {"2.2"}
+    desk = {row.figure: row for row in compare_desk(old, new, "1d")}
+    assert (desk["silent_sufferers"].baseline, desk["silent_sufferers"].changed) == (0, 0)
+
+
+def test_the_command_prints_formulas_versions_scores_and_rejections(tmp_path: Path) -> None:
+    path = tmp_path / "events.ndjson"
+    write_history(path)
+    result = CliRunner().invoke(main, ["backtest", "--events", str(path)])
     assert result.exit_code == 0, result.output
     assert "12 events, 1 rejected records" in result.output
+    assert "baseline formula 2.2, XLA" in result.output
+    assert f"changed  formula {CURRENT_FORMULA.version}, XLA" in result.output
     assert "call_centre_agent    logon" in result.output
+    assert "call_centre_agent    silent_sufferers" in result.output
     assert f"{path}:4: " in result.output
+    same = CliRunner().invoke(
+        main,
+        ["backtest", "--events", str(path), "--xla", str(DEFAULT_XLA_PATH), "--baseline-formula",
+         CURRENT_FORMULA.version],
+    )  # fmt: skip
+    assert f"baseline formula {CURRENT_FORMULA.version}" in same.output
+    windows = CliRunner().invoke(
+        main, ["backtest", "--events", str(path), "--window", "1h", "--window", "1d"]
+    )
+    assert "=== window 1h" in windows.output and "=== window 1d" in windows.output
+    assert "compliance points: baseline " in windows.output
+
+
+def test_the_command_offers_every_formula_version() -> None:
+    option = next(p for p in backtest_command.params if p.name == "baseline_formula")
+    assert set(option.type.choices) == set(FORMULAS)
 
 
 def test_an_invalid_xla_file_is_a_clear_error(tmp_path: Path) -> None:

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from xlapulse.streams.scoring.cells import (
-    FORMULA_VERSION,
-    Cell,
-    add_observation,
-    cell_records,
-    cells_for,
-    user_scores,
-)
+from dataclasses import replace
+
+from tests.unit.xla_helpers import JUDGE_EVERY_SAMPLE
+from xlapulse.streams.scoring.cells import Cell, add_observation, cells_for
 from xlapulse.streams.scoring.indicators import Band
 from xlapulse.streams.scoring.journey import JOURNEY_FORMULA_VERSION
 from xlapulse.streams.scoring.observations import (
@@ -18,6 +14,7 @@ from xlapulse.streams.scoring.observations import (
     SurveyObservation,
     TicketObservation,
 )
+from xlapulse.streams.scoring.records import FORMULA_VERSION, cell_records, user_scores
 from xlapulse.streams.scoring.xla import default_xla_config
 from xlapulse.streams.sink.points import record_to_point
 
@@ -100,26 +97,40 @@ def test_a_replayed_observation_is_counted_once() -> None:
     assert cell.touch_points["logon"][:3] == [5, 0, 0]
 
 
-def test_silent_sufferers_are_frustrated_users_without_a_ticket() -> None:
-    frustrated = [sample(n, "vpn", Band.FRUSTRATING, 300_000) for n in range(5)]
-    ticket = TicketObservation(
-        event_id="t-1",
-        user_id=user(0),
+def opened_ticket(n: int, explained_by: str | None = "vpn", lost_ms: int = 300_000):
+    return TicketObservation(
+        event_id=f"t-{n}",
+        user_id=user(n),
         persona="call_centre_agent",
         site="utrecht",
         event_time_ms=HOUR_START_MS + 10_000,
-        ticket_id="INC1",
+        ticket_id=f"INC{n}",
         stage="opened",
-        explained_by="vpn",
-        signal_time_lost_ms=300_000,
+        explained_by=explained_by,
+        signal_time_lost_ms=lost_ms if explained_by else 0,
     )
-    desk = by_measurement(cell_records(cell_with([*frustrated, ticket]), CONFIG), "service_desk")[0]
+
+
+def test_silent_sufferers_are_frustrated_users_without_a_ticket() -> None:
+    frustrated = [sample(n, "vpn", Band.FRUSTRATING, 300_000) for n in range(10)]
+    tickets = [opened_ticket(n) for n in range(5)]
+    desk = by_measurement(cell_records(cell_with([*frustrated, *tickets]), CONFIG), "service_desk")
     assert (
-        desk.fields["silent_sufferers"],
-        desk.fields["explained_by_vpn"],
-        desk.fields["without_signal"],
-    ) == (4, 1, 0)
-    assert desk.fields["telemetry_time_lost_ms"] == 1_500_000
+        desk[0].fields["silent_sufferers"],
+        desk[0].fields["explained_by_vpn"],
+        desk[0].fields["without_signal"],
+    ) == (5, 5, 0)
+    assert desk[0].fields["telemetry_time_lost_ms"] == 3_000_000
+
+
+def test_ticket_figures_need_five_people_who_opened_one() -> None:
+    frustrated = [sample(n, "vpn", Band.FRUSTRATING, 300_000) for n in range(10)]
+    tickets = [opened_ticket(n) for n in range(4)]
+    [desk] = by_measurement(
+        cell_records(cell_with([*frustrated, *tickets]), CONFIG), "service_desk"
+    )
+    assert desk.fields["silent_sufferers"] == 6, "telemetry figures rest on ten people"
+    assert not {"tickets_opened", "explained_by_vpn", "signal_time_lost_ms"} & set(desk.fields)
 
 
 def test_watermelon_when_sla_is_green_but_experience_is_red() -> None:
@@ -169,29 +180,28 @@ def test_happiness_and_csat_from_survey_answers() -> None:
     assert by_measurement(records, "service_desk")[0].fields["self_reported_lost_ms"] == 3_000_000
 
 
-def test_user_scores_are_weighted_and_their_records_do_not_collide() -> None:
+def test_user_scores_are_weighted_and_never_published_per_person() -> None:
     cell = cell_with(
         [*[sample(n, "logon", Band.GOOD) for n in range(5)], sample(1, "call", Band.FRUSTRATING)]
     )
     scores = user_scores(cell, CONFIG)
     assert scores[user(0)] == 100.0 and scores[user(1)] < 50
-    times = {
-        by_measurement(cell_records(cell, CONFIG, [user(n)]), "user_score")[0].time_ns
-        for n in range(5)
-    }
-    assert len(times) == 5
-    assert all(
-        HOUR_START_MS * 1_000_000 <= t < (HOUR_START_MS + 3_600_000) * 1_000_000 for t in times
-    )
+    records = cell_records(cell, CONFIG)
+    assert all(user(1) not in map(str, r.fields.values()) for r in records)
+    overall = by_measurement(records, "experience_score", touch_point="overall")[0]
+    assert overall.fields["users_with_issues"] == 0, "the call (one person) is not published"
 
 
 def test_compliance_records_follow_the_personas_objectives() -> None:
     logons = [sample(n, "logon", Band.GOOD) for n in range(5)]
-    records = cell_records(cell_with(logons), CONFIG)
+    records = cell_records(cell_with(logons), JUDGE_EVERY_SAMPLE)
+    assert not by_measurement(cell_records(cell_with(logons), CONFIG), "xla_compliance"), (
+        "the packaged file judges no objective on five logons (min_samples)"
+    )
     compliance = by_measurement(records, "xla_compliance")
     assert compliance, "the default XLA file has objectives for call-centre agents"
-    assert {r.tags["xla_version"] for r in compliance} == {CONFIG.version}
-    assert {r.fields["xla_digest"] for r in compliance} == {CONFIG.digest}
+    assert {r.tags["xla_version"] for r in compliance} == {JUDGE_EVERY_SAMPLE.version}
+    assert {r.fields["xla_digest"] for r in compliance} == {JUDGE_EVERY_SAMPLE.digest}
 
 
 def test_journeys_are_published_in_day_cells_only() -> None:
@@ -228,9 +238,9 @@ def test_journeys_are_published_in_day_cells_only() -> None:
     )
     assert (
         record.fields["users"],
-        record.fields["worst_score"],
+        record.fields["lowest_five_mean_score"],
         record.fields["users_below_issue_score"],
-    ) == (5, 60.0, 1)
+    ) == (5, 80.0, 1)
 
 
 def test_a_correction_moves_a_ticket_from_without_signal_to_its_explanation() -> None:
@@ -248,22 +258,20 @@ def test_a_correction_moves_a_ticket_from_without_signal_to_its_explanation() ->
         **common,
     )
     frustrated = [sample(n, "vpn", Band.FRUSTRATING, 300_000) for n in range(5)]
-    desk = by_measurement(cell_records(cell_with([*frustrated, opened]), CONFIG), "service_desk")
-    assert desk[0].fields["without_signal"] == 1
+    others = [opened_ticket(n, explained_by=None) for n in range(1, 5)]
     desk = by_measurement(
-        cell_records(cell_with([*frustrated, opened, corrected]), CONFIG), "service_desk"
+        cell_records(cell_with([*frustrated, *others, opened]), CONFIG), "service_desk"
+    )
+    assert desk[0].fields["without_signal"] == 5
+    desk = by_measurement(
+        cell_records(cell_with([*frustrated, *others, opened, corrected]), CONFIG), "service_desk"
     )
     assert (
         desk[0].fields["tickets_opened"],
         desk[0].fields["without_signal"],
         desk[0].fields["explained_by_vpn"],
         desk[0].fields["signal_time_lost_ms"],
-    ) == (
-        1,
-        0,
-        1,
-        300_000,
-    )
+    ) == (5, 4, 1, 300_000)
 
 
 def handled_ticket(n: int, stage: str = "handled", band: Band = Band.GOOD) -> TicketObservation:
@@ -316,7 +324,7 @@ def test_service_desk_happiness_counts_only_answers_about_tickets() -> None:
     cell = Cell("executive", "utrecht", 3600, HOUR_START_MS)
     for n in range(10):
         add_observation(cell, answer(n, 10 if n < 5 else 0, about_ticket=n < 5), TARGET_MS)
-    records = cell_records(cell, CONFIG)
+    records = cell_records(cell, JUDGE_EVERY_SAMPLE)
     [desk] = by_measurement(records, "xla_compliance", objective="service-desk-happiness")
     assert (desk.fields["value"], desk.fields["met"], desk.fields["samples"]) == (100.0, 1, 5)
     assert by_measurement(records, "sentiment")[0].fields["happiness"] == 0.0, "all answers"
@@ -326,26 +334,29 @@ def test_service_desk_happiness_needs_five_people_answering_about_tickets() -> N
     cell = Cell("executive", "utrecht", 3600, HOUR_START_MS)
     for n in range(10):
         add_observation(cell, answer(n, 10, about_ticket=n < 4), TARGET_MS)
-    records = cell_records(cell, CONFIG)
+    records = cell_records(cell, JUDGE_EVERY_SAMPLE)
     assert not by_measurement(records, "xla_compliance", objective="service-desk-happiness")
 
 
-def test_user_scores_in_five_minute_windows_keep_the_pseudonym_a_field() -> None:
-    cell = Cell("call_centre_agent", "utrecht", 300, HOUR_START_MS)
+def test_a_compliance_point_needs_five_people_on_its_touch_point() -> None:
+    """The issue's defect: a field worker's vpn-failures compliance of 1.0 from one sample."""
+    cell = Cell("field_worker", "utrecht", 300, HOUR_START_MS)
     for n in range(5):
-        add_observation(cell, sample(n, "logon", Band.GOOD if n else Band.FRUSTRATING), TARGET_MS)
-    records = by_measurement(cell_records(cell, CONFIG, [user(0), user(1)]), "user_score")
-    assert {r.fields["user_id"]: r.fields["score"] for r in records} == {user(0): 0, user(1): 100}
-    assert all(r.tags["window"] == "5m" and user(0) not in r.tags.values() for r in records)
-    assert all(
-        HOUR_START_MS * 1_000_000 <= r.time_ns < (HOUR_START_MS + 300_000) * 1_000_000
-        for r in records
+        add_observation(
+            cell, replace(sample(n, "app", Band.GOOD), persona="field_worker"), TARGET_MS
+        )
+    vpn_drop = SampleObservation(
+        event_id="v",
+        user_id=user(0),
+        persona="field_worker",
+        site="utrecht",
+        event_time_ms=HOUR_START_MS,
+        touch_point="vpn",
+        band=Band.FRUSTRATING,
+        time_lost_ms=600_000,
+        objective_hits=(("vpn-failures", False),),
     )
-    few = Cell("call_centre_agent", "utrecht", 300, HOUR_START_MS)
-    for n in range(4):
-        add_observation(few, sample(n, "logon", Band.GOOD), TARGET_MS)
-    assert not cell_records(few, CONFIG, [user(0)]), "nothing for fewer than five people"
-    day = Cell("call_centre_agent", "utrecht", 86_400, HOUR_START_MS)
-    for n in range(5):
-        add_observation(day, sample(n, "logon", Band.GOOD), TARGET_MS)
-    assert not by_measurement(cell_records(day, CONFIG, [user(0)]), "user_score")
+    add_observation(cell, vpn_drop, TARGET_MS)
+    records = cell_records(cell, JUDGE_EVERY_SAMPLE)
+    assert by_measurement(records, "experience_score", touch_point="app")
+    assert not by_measurement(records, "xla_compliance", touch_point="vpn")

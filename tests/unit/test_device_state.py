@@ -13,6 +13,7 @@ from xlapulse.collectors.contract.events import (
     event_time_ms,
 )
 from xlapulse.streams.inprocess import InProcessPipeline
+from xlapulse.streams.scoring.correlation import CORRELATION_WINDOW_MS
 from xlapulse.streams.scoring.device_signals import (
     DeviceExplanation,
     DeviceProblem,
@@ -29,11 +30,8 @@ from xlapulse.streams.scoring.device_state import (
     step,
 )
 from xlapulse.streams.scoring.observations import TicketObservation
-from xlapulse.streams.scoring.user_state import (
-    CORRELATION_WINDOW_MS,
-    MAX_OPEN_TICKETS,
-    MINUTE_MS,
-)
+from xlapulse.streams.scoring.ticket_categories import fitting_touch_points
+from xlapulse.streams.scoring.user_state import MAX_OPEN_TICKETS, MINUTE_MS
 from xlapulse.streams.scoring.user_state import step as user_step
 from xlapulse.streams.scoring.xla import default_xla_config
 
@@ -43,6 +41,8 @@ ALICE = "u_" + "a" * 32
 BOB = "u_" + "b" * 32
 KIOSK = "d_" + "e" * 32
 LAPTOP = "d_" + "1" * 32
+#: The touch points a "network" ticket (``ticket_event``'s category) can be explained by.
+NETWORK = fitting_touch_points("network")
 
 
 def at(minutes: float) -> datetime:
@@ -327,8 +327,8 @@ def test_the_users_own_late_signal_releases_the_ticket_its_device_held() -> None
     ]
     tickets = [signal for signal in device_signals_sent(events) if isinstance(signal, DeviceTicket)]
     assert tickets == [
-        DeviceTicket(KIOSK, BOB, "INC7", at_ms(30), release=False),
-        DeviceTicket(KIOSK, BOB, "INC7", at_ms(30), release=True),
+        DeviceTicket(KIOSK, BOB, "INC7", at_ms(30), release=False, fits=NETWORK),
+        DeviceTicket(KIOSK, BOB, "INC7", at_ms(30), release=True, fits=NETWORK),
     ]
     pipeline = feed(events)
     assert pipeline.devices[KIOSK].tickets == {}
@@ -349,7 +349,7 @@ def test_a_closed_ticket_the_users_state_forgets_is_released_by_its_device() -> 
             for signal in device_signals_sent(events)
             if isinstance(signal, DeviceTicket) and signal.release
         ]
-        assert releases == [DeviceTicket(KIOSK, BOB, "INC7", at_ms(30), release=True)]
+        assert releases == [DeviceTicket(KIOSK, BOB, "INC7", at_ms(30), release=True, fits=NETWORK)]
         pipeline = feed(events)
         assert "INC7" not in pipeline.users[BOB].tickets
         assert pipeline.devices[KIOSK].tickets == {}

@@ -356,8 +356,8 @@ def test_a_site_whose_minutes_arrive_after_its_peers_is_still_judged() -> None:
         key=lambda b: b.minute_ms,
     )
     transitions = [t for b in peers_first + late_site for t in tracker.add(b)]
-    assert [t.state for t in transitions][0] == "opened"
-    assert [t.state for t in transitions][-1] == "closed"
+    assert transitions[0].state == "opened"
+    assert transitions[-1].state == "closed"
     assert transitions[0].event_time_ms - transitions[0].onset_ms <= 3 * MINUTE_MS
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from xlapulse.streams.scoring.cells import Record
+from xlapulse.streams.scoring.records import Record
 from xlapulse.streams.sink.points import PointSchemaError, record_to_point
 
 TAGS = {"persona": "developer", "site": "utrecht", "window": "1h", "formula_version": "2.0"}
@@ -26,7 +26,13 @@ def test_record_becomes_line_protocol_with_typed_fields() -> None:
 
 def test_user_ids_are_never_tags() -> None:
     with pytest.raises(PointSchemaError, match="tags"):
-        record_to_point(Record("user_score", {**TAGS, "user_id": "u_1"}, {"score": 1.0}, 0))
+        record_to_point(Record("sentiment", {**TAGS, "user_id": "u_1"}, {"happiness": 1.0}, 0))
+
+
+def test_there_is_no_per_user_measurement() -> None:
+    """A per-user point would let anyone rank individuals; the engine publishes none."""
+    with pytest.raises(PointSchemaError, match="unknown measurement"):
+        record_to_point(Record("user_score", TAGS, {"user_id": "u_1", "score": 1.0}, 0))
 
 
 def test_unknown_measurement_and_tag_field_overlap_are_refused() -> None:

@@ -9,21 +9,23 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.unit.engine_events import assignment_event, ticket_event
+from tests.unit.xla_helpers import JUDGE_EVERY_SAMPLE
 from xlapulse.collectors.contract.events import (
     LogonEvent,
     VpnSessionEvent,
 )
-from xlapulse.streams.scoring import cells, device_state, user_state
-from xlapulse.streams.scoring.cells import Cell, add_observation, cell_records
+from xlapulse.streams.scoring import device_state, records, user_state
+from xlapulse.streams.scoring.cells import Cell, add_observation
+from xlapulse.streams.scoring.correlation import remember_in_time_order
 from xlapulse.streams.scoring.device_signals import DeviceProblem, DeviceTicket
 from xlapulse.streams.scoring.device_state import MAX_DEVICE_PROBLEMS
 from xlapulse.streams.scoring.formulas import happiness
 from xlapulse.streams.scoring.observations import SurveyObservation
 from xlapulse.streams.scoring.personas import SERVICE_DESK
-from xlapulse.streams.scoring.user_state import remember_in_time_order
-from xlapulse.streams.scoring.xla import default_xla_config
+from xlapulse.streams.scoring.records import cell_records
 
-CONFIG = default_xla_config()
+#: The packaged XLA file, every objective judged from its first answer.
+CONFIG = JUDGE_EVERY_SAMPLE
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 T0_MS = int(T0.timestamp() * 1000)
 USER = "u_" + "1" * 32
@@ -122,7 +124,8 @@ def explained_by(first: str, second: str) -> str | None:
             logon_duration_ms=limits.logon_target_ms + limits.vpn_drop_cost_ms,
         ),
     }
-    ticket = ticket_event(USER, "created", at(20))
+    # an unknown category, so that both touch points fit it (ticket_categories.py)
+    ticket = ticket_event(USER, "created", at(20), category="uncategorized")
     events = [*user_events(0)[:1], problems[first], problems[second], ticket]
     _, outputs = run_user(events, T0_MS + 3_600_000)
     [opened] = outputs[-1][1]
@@ -256,7 +259,7 @@ def test_a_cells_happiness_is_computed_once_per_set_of_answers(monkeypatch) -> N
         calls.append(len(scores))
         return happiness(scores)
 
-    monkeypatch.setattr(cells, "happiness", counted)
+    monkeypatch.setattr(records, "happiness", counted)
     for persona in HAPPINESS_PERSONAS:
         cell = survey_cell(persona, [(n, 10 if n < 5 else 0, n < 5) for n in range(10)])
         calls.clear()

@@ -103,11 +103,13 @@ personas:
         touch_point: service_desk
         threshold_ms: 1800000
         target: 0.8
+        min_samples: 5
       - id: few-frustrating-tickets
         description: At most 20 % of tickets are handled frustratingly.
         kind: frustrating_share_at_most
         touch_point: service_desk
         target: 0.2
+        min_samples: 5
 """
 
 

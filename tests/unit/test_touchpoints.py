@@ -143,3 +143,25 @@ def test_persona_overrides_change_the_band() -> None:
     event = BootEvent(**WHO, boot_duration_ms=55_000)
     assert indicate(event, LIMITS).band is Band.GOOD
     assert indicate(event, strict.thresholds).band is Band.FRUSTRATING
+
+
+@pytest.mark.parametrize(
+    ("logon_ms", "graded", "apdex_score"),
+    [
+        (30_000, 100.0, 100.0),  # at T
+        (31_000, pytest.approx(98.889, abs=1e-3), 50.0),  # 1 s over T: almost good
+        (75_000, 50.0, 50.0),  # half-way to 4T
+        (120_000, 0.0, 50.0),  # at 4T
+        (120_001, 0.0, 0.0),  # frustrating
+    ],
+)
+def test_the_graded_score_falls_linearly_with_the_time_lost(logon_ms, graded, apdex_score) -> None:
+    """Formula 3.0: 100 x (4T - duration) / 3T across the tolerating band (T = 30 s)."""
+    indicator = indicate(LogonEvent(**WHO, logon_duration_ms=logon_ms), LIMITS)
+    assert (indicator.graded_score, indicator.score) == (graded, apdex_score)
+
+
+def test_a_boot_grades_between_the_minor_and_the_major_degradation() -> None:
+    assert indicate(BootEvent(**WHO, boot_duration_ms=90_000), LIMITS).graded_score == 50.0
+    hang = indicate(AppResponsivenessEvent(**WHO, app_name="crm", kind="hang"), LIMITS)
+    assert (hang.graded_score, hang.score) == (0.0, 0.0), "outcomes without a duration"
