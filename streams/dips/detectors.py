@@ -202,23 +202,19 @@ def _strongest(
 
 
 def peer(
-    totals: WindowTotals,
-    peer_totals: Sequence[WindowTotals],
-    peer_reference_totals: Sequence[WindowTotals],
-    settings: DipSettings,
+    totals: WindowTotals, peer_totals: Sequence[WindowTotals], settings: DipSettings
 ) -> Finding | None:
-    """The site against the same persona and touch point at the other sites, same window.
-
-    The robust z compares the site with the peers in the same window; the significance
-    test compares the site's samples with the peers' pooled rate over the longer
-    ``reference_minutes``.
+    """The site now against the same persona and touch point at the other sites over the
+    last ``reference_minutes`` (robust z across the peers; significance against their
+    pooled rate). A longer reference keeps sparse touch points judgeable: few people
+    connect to the VPN in any quarter hour, many in an hour.
     """
     peers = [other for other in peer_totals if other.samples >= settings.min_samples]
     if len(peers) < settings.min_peers or not _judgeable(totals, settings):
         return None
     references = {metric: [other.metric(metric) for other in peers] for metric in METRICS}
     pooled = WindowTotals()
-    for other in peer_reference_totals:
+    for other in peers:
         pooled.add(other)
     return _strongest("peer", totals, references, pooled, settings)
 
@@ -236,6 +232,18 @@ def seasonal(
     return _strongest("seasonal", totals, history, typical, settings)
 
 
+def burn_limit(rate: float, budget: float, settings: DipSettings) -> float:
+    """The share of samples missing the objective at which a window burns at ``rate``.
+
+    ``rate`` x budget, as the SRE Workbook has it, but never more than
+    ``burn_rate_max_ratio`` (or halfway from the budget to 1 for a budget above it): an
+    objective that allows 15 % misses can never burn 14.4 times its budget, yet a window
+    where most samples miss it is an incident.
+    """
+    ceiling = max(settings.burn_rate_max_ratio, budget + (1 - budget) / 2)
+    return min(rate * budget, ceiling)
+
+
 def burn_rate(
     long_and_short: Sequence[tuple[BurnRateWindow, WindowTotals, WindowTotals]],
     budgets: dict[str, float],
@@ -251,22 +259,23 @@ def burn_rate(
     best: Finding | None = None
     for window, long_totals, short_totals in long_and_short:
         for objective_id, budget in budgets.items():
+            limit = burn_limit(window.burn_rate, budget, settings)
             long_samples, long_misses = long_totals.objectives.get(objective_id, (0, 0))
             short_samples, short_misses = short_totals.objectives.get(objective_id, (0, 0))
             if long_samples < settings.burn_rate_min_samples or not short_samples or budget <= 0:
                 continue
-            long_burn = long_misses / long_samples / budget
-            short_burn = short_misses / short_samples / budget
+            long_ratio = long_misses / long_samples
+            short_ratio = short_misses / short_samples
             if len(short_totals.affected_users) < settings.min_people_in_window:
                 continue
             finding = Finding(
                 "burn_rate",
-                fires=long_burn >= window.burn_rate and short_burn >= window.burn_rate,
-                holds=long_burn >= window.burn_rate and short_burn >= window.burn_rate / 2,
+                fires=long_ratio >= limit and short_ratio >= limit,
+                holds=long_ratio >= limit and short_ratio >= limit / 2,
                 metric=f"{objective_id} over {window.long_minutes} min",
-                value=long_burn,
-                reference=window.burn_rate,
-                strength=long_burn,
+                value=long_ratio / budget,
+                reference=limit / budget,
+                strength=long_ratio / budget,
                 severity=window.severity,
             )
             if best is None or (finding.fires, finding.holds, finding.severity == "critical") > (

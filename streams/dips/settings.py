@@ -85,6 +85,8 @@ class DipSettings(BaseModel):
     #: only crashes, hangs and slow transactions (no ordinary ones), so its error ratio
     #: has no denominator and would always burn (issue 11, exposure)
     burn_rate_skip_touch_points: tuple[str, ...] = ("app",)
+    #: the miss share at which any window burns, whatever the budget (detectors.burn_limit)
+    burn_rate_max_ratio: Annotated[float, Field(gt=0, le=1)] = 0.5
     #: a burn-rate window needs this many objective samples before it is judged
     burn_rate_min_samples: Annotated[int, Field(ge=1)] = 20
     #: a dip is critical at this badness or this many affected people, else a warning

@@ -33,6 +33,7 @@ from xlapulse.streams.dips.causes import likely_cause
 from xlapulse.streams.dips.detectors import (
     Finding,
     WindowTotals,
+    burn_limit,
     burn_rate,
     peer,
     seasonal,
@@ -190,12 +191,8 @@ class DipTracker:
             and scope.site != site
             and scope.site in current
         ]
-        windows.update(
-            (key, self._window(series, key, settings.window_minutes)) for key in peers_of
-        )
         short_windows = {
-            key: self._window(series, key, settings.short_window_minutes)
-            for key in (*candidates, *peers_of)
+            key: self._window(series, key, settings.short_window_minutes) for key in candidates
         }
         references = {
             key: self._window(series, key, settings.reference_minutes, counts_only=True)
@@ -206,14 +203,7 @@ class DipTracker:
             scope = Scope.from_key(key)
             findings = [self._burn(series, scope)]
             for window in (short_windows, windows):
-                findings.append(
-                    peer(
-                        window[key],
-                        self._peers(window, scope),
-                        self._peers(references, scope),
-                        settings,
-                    )
-                )
+                findings.append(peer(window[key], self._peers(references, scope), settings))
                 findings.append(seasonal(window[key], self._history(series, key), settings))
             transition = self._advance(
                 series,
@@ -249,7 +239,9 @@ class DipTracker:
             # holding needs the short window to burn at least half the rate: skip the
             # long window's work when no objective does
             if not any(
-                samples and misses / samples / budgets[objective_id] >= window.burn_rate / 2
+                samples
+                and misses / samples
+                >= burn_limit(window.burn_rate, budgets[objective_id], self.settings) / 2
                 for objective_id, (samples, misses) in short.objectives.items()
                 if objective_id in budgets and budgets[objective_id] > 0
             ):

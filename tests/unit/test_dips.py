@@ -19,6 +19,7 @@ from xlapulse.streams.dips.causes import likely_cause
 from xlapulse.streams.dips.detectors import (
     WindowTotals,
     binomial_tail,
+    burn_limit,
     burn_rate,
     peer,
     robust_z,
@@ -146,21 +147,21 @@ def totals(good: int, bad: int, first_user: int = 0) -> WindowTotals:
 def test_peer_fires_for_a_site_far_worse_than_the_others() -> None:
     site = totals(10, 10)
     peers = [totals(20, 0), totals(19, 1), totals(20, 0)]
-    finding = peer(site, peers, peers, SETTINGS)
+    finding = peer(site, peers, SETTINGS)
     assert finding is not None and finding.fires and finding.detector == "peer"
     assert finding.metric == "badness" and finding.value == pytest.approx(0.5)
 
 
 def test_peer_stays_quiet_for_a_few_unlucky_samples_and_for_similar_sites() -> None:
-    assert not peer(totals(18, 2), [totals(20, 0)] * 3, [totals(20, 0)] * 3, SETTINGS).fires
+    assert not peer(totals(18, 2), [totals(20, 0)] * 3, SETTINGS).fires
     similar = [totals(15, 5), totals(16, 4), totals(14, 6)]
-    assert not peer(totals(15, 5), similar, similar, SETTINGS).fires
+    assert not peer(totals(15, 5), similar, SETTINGS).fires
 
 
 def test_peer_needs_enough_peers_and_people() -> None:
-    assert peer(totals(0, 10), [totals(20, 0)], [totals(20, 0)], SETTINGS) is None
+    assert peer(totals(0, 10), [totals(20, 0)], SETTINGS) is None
     one_person = WindowTotals.of([bucket("x", 0, 0, 1)] * 5)
-    assert peer(one_person, [totals(20, 0)] * 3, [totals(20, 0)] * 3, SETTINGS) is None
+    assert peer(one_person, [totals(20, 0)] * 3, SETTINGS) is None
 
 
 def test_seasonal_needs_history_then_compares_with_the_same_hour_of_past_weeks() -> None:
@@ -180,6 +181,10 @@ def test_burn_rate_needs_both_windows_to_burn() -> None:
     finding = burn_rate([(window, long_ok, short_ok)], {"vpn-ok": 0.05}, SETTINGS)
     assert finding.fires and finding.severity == "critical"
     assert finding.value == pytest.approx(0.9 / 0.05)
+    # a 15 % budget cannot burn 14.4 times over: most samples missing still fires
+    assert burn_rate([(window, long_ok, short_ok)], {"vpn-ok": 0.15}, SETTINGS).fires
+    assert burn_limit(14.4, 0.15, SETTINGS) == pytest.approx(0.575)
+    assert burn_limit(6, 0.02, SETTINGS) == pytest.approx(0.12)
     recovered = WindowTotals(objectives={"vpn-ok": [10, 0]}, affected_users={user(1), user(2)})
     finding = burn_rate([(window, long_ok, recovered)], {"vpn-ok": 0.05}, SETTINGS)
     assert not finding.fires and not finding.holds, "the short window says it is over"
