@@ -19,6 +19,8 @@ import sysconfig
 import tempfile
 from pathlib import Path
 
+from collector_wheels import host_wheels
+
 REPO = Path(__file__).resolve().parents[2]
 LINUX = Path(__file__).resolve().parent / "linux"
 PACKAGE = "xlapulse-collector"
@@ -31,18 +33,6 @@ def python_dependency() -> str:
     """The system Python the wheels fit: the building interpreter's minor version."""
     minor = f"{sys.version_info.major}.{sys.version_info.minor}"
     return f"python{minor}, python{minor}-venv"
-
-
-def build_wheels(target: Path) -> None:
-    """xlapulse and its dependencies as wheels (binary wheels for dependencies only)."""
-    subprocess.run(
-        [
-            sys.executable, "-m", "pip", "wheel", "--quiet", "--disable-pip-version-check",
-            "--only-binary=:all:", "--no-binary=xlapulse", "--wheel-dir", str(target),
-            str(REPO),
-        ],
-        check=True,
-    )  # fmt: skip
 
 
 def control(version: str, arch: str, installed_kib: int) -> str:
@@ -88,7 +78,7 @@ def build_deb(out: Path, version: str, wheels: Path | None = None) -> Path:
         work = Path(temp)
         if wheels is None:
             wheels = work / "wheels"
-            build_wheels(wheels)
+            host_wheels(wheels)
         root = work / "root"
         stage(root, wheels)
         size_kib = sum(p.stat().st_size for p in root.rglob("*") if p.is_file()) // 1024

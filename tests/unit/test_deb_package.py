@@ -11,7 +11,6 @@ upgrades (spool and edited config kept), removes (spool kept) and purges (all go
 from __future__ import annotations
 
 import configparser
-import importlib.util
 import io
 import os
 import re
@@ -20,30 +19,22 @@ import shutil
 import signal
 import sqlite3
 import subprocess
+import sys
 import tarfile
 import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from tests.shared_helpers import free_port, wait_until
 
-BUILD_DEB = Path(__file__).resolve().parents[2] / "deploy" / "packages" / "build_deb.py"
-
-
-def load_build_deb() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("build_deb", BUILD_DEB)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-build_deb = load_build_deb()
+PACKAGES_DIR = Path(__file__).resolve().parents[2] / "deploy" / "packages"
+sys.path.insert(0, str(PACKAGES_DIR))  # the build scripts import each other as scripts do
+import build_deb  # noqa: E402
+import collector_wheels  # noqa: E402
 
 UNIT = "lib/systemd/system/xlapulse-collector.service"
 SYSTEM_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"  # the system python3, as on a workplace
@@ -61,10 +52,11 @@ class Packages:
 @pytest.fixture(scope="module")
 def packages(tmp_path_factory: pytest.TempPathFactory) -> Packages:
     work = tmp_path_factory.mktemp("deb")
-    wheels = work / "wheels"
-    build_deb.build_wheels(wheels)
+    wheel_dir = work / "wheels"
+    collector_wheels.host_wheels(wheel_dir)
     return Packages(
-        build_deb.build_deb(work, "0.1.0", wheels), build_deb.build_deb(work, "0.1.1", wheels)
+        build_deb.build_deb(work, "0.1.0", wheel_dir),
+        build_deb.build_deb(work, "0.1.1", wheel_dir),
     )
 
 
