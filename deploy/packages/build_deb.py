@@ -29,10 +29,14 @@ CONFFILES = ("/etc/xlapulse/collector.toml",)
 DEB_ARCH = {"x86_64": "amd64", "aarch64": "arm64"}
 
 
+def python_command() -> str:
+    """The system interpreter the postinst makes the venv with."""
+    return f"python{sys.version_info.major}.{sys.version_info.minor}"
+
+
 def python_dependency() -> str:
     """The system Python the wheels fit: the building interpreter's minor version."""
-    minor = f"{sys.version_info.major}.{sys.version_info.minor}"
-    return f"python{minor}, python{minor}-venv"
+    return f"{python_command()}, {python_command()}-venv"
 
 
 def control(version: str, arch: str, installed_kib: int) -> str:
@@ -87,7 +91,8 @@ def build_deb(out: Path, version: str, wheels: Path | None = None) -> Path:
         (debian / "control").write_text(control(version, arch, size_kib))
         (debian / "conffiles").write_text("".join(f"{path}\n" for path in CONFFILES))
         for script in ("postinst", "prerm", "postrm"):
-            shutil.copy2(LINUX / script, debian / script)
+            text = (LINUX / script).read_text().replace("@PYTHON@", python_command())
+            (debian / script).write_text(text)
             (debian / script).chmod(0o755)
         package = out / f"{PACKAGE}_{version}_{arch}.deb"
         subprocess.run(
