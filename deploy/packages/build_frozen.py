@@ -13,6 +13,7 @@ Usage: python deploy/packages/build_frozen.py --out dist
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -23,11 +24,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 ENTRY = Path(__file__).resolve().parent / "frozen" / "xlapulse_collector.py"
 NAME = "xlapulse-collector"
+#: The package data of xlapulse.collectors (pyproject.toml, package-data).
+DATA_SUFFIXES = (".json", ".toml", ".yaml")
 PYINSTALLER_OPTIONS = (
     "--noconfirm", "--log-level=WARN", "--onedir", f"--name={NAME}",
     # The CLI imports subcommands lazily and kafka-python loads its protocol schemas
-    # as package data: PyInstaller's import analysis sees neither.
-    "--collect-submodules=xlapulse.collectors", "--collect-data=xlapulse.collectors",
+    # as package data: PyInstaller's import analysis sees neither (our own data files
+    # are added one by one, data_options).
+    "--collect-submodules=xlapulse.collectors",
     "--collect-submodules=kafka", "--collect-data=kafka",
     "--exclude-module=xlapulse.streams", "--exclude-module=xlapulse.dashboards",
     "--exclude-module=faust", "--exclude-module=aiohttp", "--exclude-module=matplotlib",
@@ -46,6 +50,14 @@ def stage_sources(target: Path) -> Path:
     return target
 
 
+def data_options(source: Path) -> list[str]:
+    """``--add-data`` for every data file of the staged package (JSON Schemas, the sample
+    config, scenarios, the OpenAPI document): ``--collect-data`` cannot see them through
+    the editable install, and the collector validates every event against the schemas."""
+    files = [p for p in (source / "xlapulse").rglob("*") if p.suffix in DATA_SUFFIXES]
+    return [f"--add-data={p}{os.pathsep}{p.parent.relative_to(source)}" for p in sorted(files)]
+
+
 def build_frozen(out: Path) -> Path:
     """Build the folder and its archive; returns the folder."""
     out.mkdir(parents=True, exist_ok=True)
@@ -57,7 +69,7 @@ def build_frozen(out: Path) -> Path:
         source = stage_sources(Path(work) / "src")
         subprocess.run(
             [sys.executable, "-m", "PyInstaller", *PYINSTALLER_OPTIONS, *strip,
-             f"--paths={source}", f"--distpath={out}", f"--workpath={work}",
+             *data_options(source), f"--paths={source}", f"--distpath={out}", f"--workpath={work}",
              f"--specpath={work}", str(ENTRY)],
             check=True,
         )  # fmt: skip

@@ -9,9 +9,13 @@ Kafka unreachable, which takes the lean exec path (the binary re-executes itself
 
 from __future__ import annotations
 
+import http.server
+import json
 import signal
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -48,6 +52,41 @@ def test_the_binary_needs_no_python(binary: Path) -> None:
     assert "logon" in result.stdout
     assert (binary.parent / "_internal").is_dir()
     assert sorted(binary.parent.parent.glob("xlapulse-collector-*.tar.gz"))
+
+
+@pytest.fixture
+def probe_target() -> Iterator[str]:
+    class Answer(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            return
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Answer)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/app"
+    server.shutdown()
+
+
+def test_a_probe_round_yields_a_valid_event(
+    binary: Path, probe_target: str, tmp_path: Path
+) -> None:
+    """The sources validate events against the bundled JSON Schemas: a build without
+    them fails every round (the first build did, found by the footprint benchmark)."""
+    config = tmp_path / "collector.toml"
+    config.write_text(
+        f'[sources.synthetic_probe]\ntargets = [{{ app_name = "crm", url = "{probe_target}" }}]\n'
+    )
+    result = subprocess.run(
+        [binary, "collector", "once", "--config", str(config)],
+        env=bare_env(), capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert "synthetic_probe: 1 events" in result.stderr, result.stderr
+    (line,) = [line for line in result.stdout.splitlines() if '"synthetic_probe"' in line]
+    event = json.loads(line)
+    assert (event["app_name"], event["outcome"], event["status_code"]) == ("crm", "ok", 200)
 
 
 def test_check_reaches_kafka(binary: Path, services: Services, tmp_path: Path) -> None:
