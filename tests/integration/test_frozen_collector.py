@@ -20,8 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import Services
+from tests.integration.conftest import TOPIC_PARTITIONS, Services
 from tests.shared_helpers import free_port, wait_until
+from xlapulse.collectors.delivery.topics_admin import ensure_topics
 
 pytestmark = pytest.mark.integration
 
@@ -90,6 +91,9 @@ def test_a_probe_round_yields_a_valid_event(
 
 
 def test_check_reaches_kafka(binary: Path, services: Services, tmp_path: Path) -> None:
+    # check reads the telemetry topic's partitions: create the topics first, with the
+    # session's partition count, or the broker would auto-create it with its default.
+    ensure_topics(services.kafka_bootstrap, TOPIC_PARTITIONS)
     result = subprocess.run(
         [binary, "collector", "check"],
         env=bare_env(
