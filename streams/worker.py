@@ -8,6 +8,7 @@ and ``XLAPULSE_METRICS_PORT`` (0 disables): ``/metrics`` (Prometheus text) and
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -30,6 +31,12 @@ class _QuietHandler(WSGIRequestHandler):
         return
 
 
+class _ThreadingWSGIServerV6(ThreadingWSGIServer):
+    """For an IPv6 metrics host such as ``::`` (prometheus-client's server chose it too)."""
+
+    address_family = socket.AF_INET6
+
+
 def metrics_and_ready_app() -> WsgiApp:
     """A WSGI app: ``/ready`` answers from the assigned-partitions gauge, the rest is metrics."""
     metrics_app = make_wsgi_app(REGISTRY)
@@ -47,8 +54,9 @@ def metrics_and_ready_app() -> WsgiApp:
 
 def serve_metrics(host: str, port: int) -> WSGIServer:
     """Serve ``/metrics`` and ``/ready`` on a daemon thread; returns the server."""
+    server_class = _ThreadingWSGIServerV6 if ":" in host else ThreadingWSGIServer
     server = make_server(
-        host, port, metrics_and_ready_app(), ThreadingWSGIServer, handler_class=_QuietHandler
+        host, port, metrics_and_ready_app(), server_class, handler_class=_QuietHandler
     )
     threading.Thread(target=server.serve_forever, daemon=True, name="metrics").start()
     return server

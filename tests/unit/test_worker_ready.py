@@ -68,3 +68,12 @@ async def test_the_app_counts_only_input_partitions_on_assignment(tmp_path: Path
     assert REGISTRY.get_sample_value("xlapulse_assigned_partitions") == 2
     await app.on_partitions_assigned.send(set())
     assert REGISTRY.get_sample_value("xlapulse_assigned_partitions") == 0
+
+
+def test_an_ipv6_metrics_host_is_served() -> None:
+    httpd = serve_metrics("::1", 0)
+    try:
+        status, _ = get(f"http://[::1]:{httpd.server_port}/metrics")
+        assert status == 200
+    finally:
+        httpd.shutdown()
