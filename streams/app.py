@@ -202,6 +202,11 @@ def build_app(settings: XlapulseSettings, sink: InfluxSink | None = None) -> fau
     )
     influx = sink or InfluxSink(settings)
 
+    @app.on_partitions_assigned.connect
+    def count_assigned(_sender: Any, assigned: set[Any], **_kwargs: Any) -> None:
+        """Publish how many input partitions the group gave this worker (its readiness)."""
+        metrics.ASSIGNED_PARTITIONS.set(sum(1 for tp in assigned if tp.topic in INPUT_TOPICS))
+
     def raw_topic(*names: str, internal: bool = False) -> faust.TopicT:
         """Topics of raw bytes; ``internal`` ones are the engine's own (Faust creates them)."""
         return app.topic(

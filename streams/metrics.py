@@ -35,3 +35,8 @@ STATE_KEYS = Gauge("xlapulse_state_keys", "Keys in a state table on this worker.
 STATE_KEYS_EXPIRED = Counter(
     "xlapulse_state_keys_expired_total", "State keys deleted by expiry (TTL).", ["table"]
 )
+ASSIGNED_PARTITIONS = Gauge(
+    "xlapulse_assigned_partitions",
+    "Input topic partitions assigned to this worker by the consumer group (0 until it has "
+    "joined); the worker's /ready answers 200 only while this is above 0.",
+)

@@ -18,6 +18,8 @@ RssAnon (its own) and RssFile (shared libraries, shared with other processes).
     deploy/local/services start kafka            # or KAFKA_PORT=... for another port
     .venv/bin/python tests/benchmarks/collector_footprint.py --bootstrap 127.0.0.1:9092
 
+``--executable PATH`` measures another build of the CLI, such as the self-contained one
+(deploy/packages/build_frozen.py), instead of ``python -m xlapulse.collectors.cli``.
 ``--speedup N`` divides every interval by N to shorten the run; CPU seconds and bytes
 are then divided by N again to give figures for the real schedule (an approximation:
 per-round costs scale, fixed costs such as Kafka metadata refreshes do not).
@@ -38,6 +40,7 @@ import time
 from pathlib import Path
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+CLI_MODULE = "xlapulse.collectors.cli"
 HEADER_BYTES_PER_SEGMENT = 52
 DEFAULT_INTERVALS_S = {
     "systemd_boot": 300,
@@ -123,15 +126,8 @@ def measure(args: argparse.Namespace) -> None:
             Path(tmp), args.bootstrap, start_probe_server(), args.speedup, args.https_target
         )
         env = {**os.environ, "XLAPULSE_PSEUDONYM_KEY": "footprint-benchmark-key-0123"}
-        command = [
-            sys.executable,
-            "-m",
-            "xlapulse.collectors.cli",
-            "collector",
-            "run",
-            "--config",
-            str(config),
-        ]
+        program = [args.executable] if args.executable else [sys.executable, "-m", CLI_MODULE]
+        command = [*program, "collector", "run", "--config", str(config)]
         log = Path(tmp) / "collector.log"
         with log.open("wb") as log_file:
             collector = subprocess.Popen(
@@ -193,6 +189,11 @@ def main() -> None:
     parser.add_argument("--speedup", type=float, default=1.0, help="Divide intervals by this.")
     parser.add_argument(
         "--https-target", action="store_true", help="Also probe an https URL (loads the CA store)."
+    )
+    parser.add_argument(
+        "--executable",
+        help="Measure this xlapulse program instead of the venv's, e.g. the self-contained "
+        "build dist/xlapulse-collector/xlapulse-collector (deploy/packages/build_frozen.py).",
     )
     measure(parser.parse_args())
 
