@@ -104,6 +104,10 @@ class IncidentTruth:
     def end_ms(self) -> int:
         return _ms(self.end)
 
+    @property
+    def first_hit_ms(self) -> int | None:
+        return None if self.first_hit is None else _ms(self.first_hit)
+
 
 @dataclass(frozen=True)
 class TicketTruth:

@@ -80,6 +80,10 @@ def _number(value: float | None, digits: int = 1) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
+def _after(minutes: float | None) -> str:
+    return "-" if minutes is None else f"+{minutes:.0f} min"
+
+
 def _ratio(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.0f} %"
 
@@ -97,18 +101,19 @@ def format_evaluation(evaluation: Evaluation) -> str:
         f"{evaluation.cpu_s:.0f} CPU s",
         "",
         "Visibility: scope pairs = persona x site of the incident's scope; left = pairs "
-        "published below their calm floor; twin = pairs the calm twin published below it",
+        "published below their calm floor; twin = pairs the calm twin published below it;",
+        "first hit and first leave in event-time minutes after the incident's onset",
         f"{'incident':<22} {'touch pt':<8} {'win':<3} {'baseline':>8} {'floor':>6} "
         f"{'worst':>6} {'pairs pub/left/scope':>20} {'twin':>4} {'no calm':>7} "
-        f"{'first leave':>11}",
+        f"{'first hit':>9} {'first leave':>11}",
     ]
     for row in evaluation.visibility:
         pairs = f"{row.published_pairs}/{row.left_pairs}/{row.scope_pairs}"
-        leave = "-" if row.first_leave_min is None else f"+{row.first_leave_min:.0f} min"
         lines.append(
             f"{row.incident:<22} {row.touch_point:<8} {row.window:<3} "
             f"{_number(row.baseline):>8} {_number(row.calm_floor):>6} {_number(row.worst):>6} "
-            f"{pairs:>20} {row.twin_left_pairs:>4} {row.no_calm_pairs:>7} {leave:>11}"
+            f"{pairs:>20} {row.twin_left_pairs:>4} {row.no_calm_pairs:>7} "
+            f"{_after(row.first_hit_min):>9} {_after(row.first_leave_min):>11}"
         )
     lines += [
         "",

@@ -15,10 +15,12 @@ incident's window:
 * **baseline**: the calm twin's score of the same cells (final values,
   sample-weighted): what those cells would have shown without the incident;
 * **worst**: the lowest score the incident run published in the cells;
+* **first hit**: the first event the incident changed, in minutes after its onset (a
+  GPO change at 6:30 hits nobody until the first logon);
 * a pair **left** the calm range when one of its cells was published below its calm
   floor; **first leave** is the event time of the first such publication, in minutes
-  after the incident's onset; a pair the calm weeks never published has no floor
-  (``no_calm``) and cannot leave;
+  after the incident's onset (so the latency of a leave is first leave - first hit);
+  a pair the calm weeks never published has no floor (``no_calm``) and cannot leave;
 * **twin left**: the pairs whose cells the calm twin published below their floor in
   the same windows: leaves that happen without the incident (the floor, taken from
   other weeks, is not a guarantee), so a leave counts for the incident only beyond it.
@@ -48,6 +50,7 @@ class Visibility:
     baseline: float | None
     calm_floor: float | None  # of the pair where the worst score was published
     worst: float | None
+    first_hit_min: float | None
     first_leave_min: float | None
 
     @property
@@ -103,8 +106,13 @@ def _row(
         baseline=_final_weighted(twins),
         calm_floor=None if worst is None else floors.get((worst.persona, worst.site)),
         worst=None if worst is None else worst.score,
-        first_leave_min=None if first is None else (first - incident.onset_ms) / 60_000,
+        first_hit_min=_minutes_after_onset(incident, incident.first_hit_ms),
+        first_leave_min=_minutes_after_onset(incident, first),
     )
+
+
+def _minutes_after_onset(incident: IncidentTruth, at_ms: int | None) -> float | None:
+    return None if at_ms is None else (at_ms - incident.onset_ms) / 60_000
 
 
 def _below(scores: list[CellScore], floors: dict[tuple[str, str], float]) -> list[CellScore]:

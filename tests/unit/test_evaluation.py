@@ -126,7 +126,7 @@ def _incident(**changes: object) -> IncidentTruth:
 
 
 def test_visibility_compares_each_pair_with_its_own_calm_floor() -> None:
-    incident = _incident()
+    incident = _incident(first_hit=ONSET)
     minute = 60_000
     calm = RunDigest((incident,)).add_all(
         [
@@ -167,7 +167,7 @@ def test_visibility_compares_each_pair_with_its_own_calm_floor() -> None:
     assert (logon.worst, logon.calm_floor) == (35.0, 30.0)
     assert (logon.published_pairs, logon.left_pairs, logon.scope_pairs) == (2, 1, 2)
     assert logon.twin_left_pairs == 0
-    assert logon.first_leave_min == 3.0
+    assert logon.first_leave_min == 3.0 and logon.first_hit_min == 0.0
     assert logon.baseline == pytest.approx((80.0 + 100.0) / 2)  # final values, 10 samples each
     hourly = rows[("logon", "1h")]
     assert hourly.no_calm_pairs == 1 and not hourly.left and hourly.baseline is None
