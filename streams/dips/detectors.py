@@ -177,19 +177,25 @@ def _strongest(
     settings: DipSettings,
 ) -> Finding | None:
     best: Finding | None = None
+    # Time lost is heavy-tailed (one broken call costs minutes), so a time-lost finding
+    # also needs more bad samples than the reference explains, at the holding level.
+    excess_bad = _significance(totals, pooled, "badness") <= settings.hold_p_value
     for metric in METRICS:
         value = totals.metric(metric)
         z, centre = robust_z(value, references[metric], metric)
         delta = value - centre
         p_value = _significance(totals, pooled, metric)
+        backed = metric == "badness" or excess_bad
         finding = Finding(
             detector,
             fires=z >= settings.open_z
             and delta >= _min_delta(metric, settings)
-            and p_value <= settings.open_p_value,
+            and p_value <= settings.open_p_value
+            and backed,
             holds=z >= settings.hold_z
             and delta >= _min_delta(metric, settings) / 2
-            and p_value <= settings.hold_p_value,
+            and p_value <= settings.hold_p_value
+            and backed,
             metric=metric,
             value=value,
             reference=centre,

@@ -63,7 +63,9 @@ class DipSettings(BaseModel):
     hold_p_value: Annotated[float, Field(gt=0, lt=1)] = 1e-2
     #: the least difference from the reference that counts, per metric
     min_badness_delta: Annotated[float, Field(gt=0, le=1)] = 0.2
-    min_time_lost_delta_s: Positive = 10.0
+    #: 20 s per sample: twice the 10 s limit of attention (Nielsen), the same level at
+    #: which the scores count a silent sufferer
+    min_time_lost_delta_s: Positive = 20.0
     #: a candidate opens only when it still fires this many minutes after its onset
     #: began (counting the onset's minute: the minimum duration, in event time)
     min_firing_minutes: Minutes = 2
