@@ -35,3 +35,18 @@ STATE_KEYS = Gauge("xlapulse_state_keys", "Keys in a state table on this worker.
 STATE_KEYS_EXPIRED = Counter(
     "xlapulse_state_keys_expired_total", "State keys deleted by expiry (TTL).", ["table"]
 )
+AGENT_CRASHES = Counter(
+    "xlapulse_agent_crashes_total",
+    "Agents that raised; each crash stops the worker with exit code 1 (streams/app.py).",
+    ["agent"],
+)
+WORKER_READY = Gauge(
+    "xlapulse_worker_ready",
+    "1 while the worker processes its partitions (tables recovered, no rebalance, no crash, "
+    "not stopping), else 0; /ready answers 200 exactly when it is 1.",
+)
+SINK_LAST_WRITE = Gauge(
+    "xlapulse_sink_last_write_timestamp_seconds",
+    "Unix time of the last batch of points InfluxDB accepted; time() minus it is the age of "
+    "the newest point written, so a stall shows even when nothing crashes.",
+)
