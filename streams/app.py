@@ -396,14 +396,18 @@ def build_app(settings: XlapulseSettings, sink: InfluxSink | None = None) -> fau
                     changed_users.setdefault(cell.key(), set()).add(observation.user_id)
             points: dict[tuple[Any, ...], Any] = {}
             for key, cell in batch.items():
-                cells[key] = cell.to_dict()
                 for record in cell_records(cell, config, changed_users[key]):
                     points[record.series_key()] = record_to_point(record)
-            for partition in sorted({event.message.partition for event in events}):
-                metrics.STATE_KEYS_EXPIRED.labels("cells").inc(cell_sweeper.maybe_sweep(partition))
             await influx.write(list(points.values()))
             if points:
                 metrics.SINK_LAST_WRITE.set_to_current_time()
+            # Cells are stored only once InfluxDB holds their points: a worker that dies
+            # before recounts the redelivered observations and writes the same points; had
+            # it stored them first, the redelivery would find them counted and write none.
+            for key, cell in batch.items():
+                cells[key] = cell.to_dict()
+            for partition in sorted({event.message.partition for event in events}):
+                metrics.STATE_KEYS_EXPIRED.labels("cells").inc(cell_sweeper.maybe_sweep(partition))
             metrics.STATE_KEYS.labels("cells").set(len(cells))
             metrics.EVENTS.labels(observations_name, "ok").inc(len(events))
 
