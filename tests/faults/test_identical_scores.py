@@ -131,6 +131,7 @@ class Engine:
 
     def settled_points(self, day: date) -> dict | None:
         """The day's points once the worker processed nothing new for ``SETTLE_S``."""
+        self.workers[-1].assert_running()
         before = (self.processed(), day_points(self.services, self.database, day))
         time.sleep(SETTLE_S)
         after = (self.processed(), day_points(self.services, self.database, day))
@@ -217,6 +218,7 @@ def wait_for_identical(engine: Engine, day: date, expected: dict) -> None:
     deadline = time.monotonic() + CATCH_UP_S
     found = day_points(engine.services, engine.database, day)
     while found != expected and time.monotonic() < deadline:
+        engine.workers[-1].assert_running()
         time.sleep(2)
         found = day_points(engine.services, engine.database, day)
     assert_identical(found, expected)
