@@ -28,7 +28,8 @@ Four agents:
 
 Processing is ``at_least_once``: an offset is committed only after its record
 was fully handled (points written to InfluxDB included). Replays are harmless
-because cells count an event id once and points overwrite themselves.
+because cells count an event id once and points overwrite themselves. An agent
+that raises ends the worker (``EngineApp``) instead of being restarted in place.
 
 State is bounded: while processing a partition, each agent sweeps that
 partition's keys once a minute and deletes users silent for the TTL and cells
@@ -49,7 +50,8 @@ from typing import Any
 
 import faust
 from aiokafka.partitioner import murmur2
-from faust.types import EventT, StreamT
+from faust.types import AgentT, EventT, StreamT
+from mode import CrashingSupervisor
 
 from xlapulse.collectors.contract.codec import ContractViolation, encode_event
 from xlapulse.collectors.contract.topics import (
@@ -114,6 +116,35 @@ def device_explanations_topic_name(engine_id: str) -> str:
 def partition_of(key: str, partitions: int) -> int:
     """The partition Kafka's default partitioner (murmur2) gives a key."""
     return (murmur2(key.encode()) & 0x7FFFFFFF) % partitions
+
+
+class EngineApp(faust.App):
+    """The engine's Faust app: an agent that raises ends the worker, loudly.
+
+    Faust's default restarts a crashed agent under a one-for-one supervisor, and the
+    restarted agent did not resume: the worker kept consuming and committing the other
+    agents' input while showing healthy metrics (issue 17). Here a crash is logged as
+    CRITICAL, counted in ``xlapulse_agent_crashes_total``, sets ``xlapulse_worker_ready``
+    to 0 and calls ``on_agent_crash``, which the worker sets to exit with code 1
+    (``streams/worker.py``). Every agent runs under ``CrashingSupervisor``, so nothing
+    restarts it meanwhile.
+    """
+
+    #: Called with the exception when an agent crashed, before anything else runs.
+    on_agent_crash: Callable[[BaseException], None] | None = None
+
+    async def _on_agent_error(self, agent: AgentT, exc: BaseException) -> None:
+        name = agent_name(agent)
+        metrics.AGENT_CRASHES.labels(name).inc()
+        metrics.WORKER_READY.set(0)
+        log.critical("agent %s crashed: %r", name, exc, exc_info=exc)
+        if self.on_agent_crash is not None:
+            self.on_agent_crash(exc)
+
+
+def agent_name(agent: AgentT) -> str:
+    """The agent's function name (Faust names agents by their module path)."""
+    return str(agent.name).rsplit(".", 1)[-1]
 
 
 class KeyPartitionedTable(faust.Table):
@@ -187,7 +218,7 @@ def build_app(settings: XlapulseSettings, sink: InfluxSink | None = None) -> fau
     partitions = settings.topic_partitions
     config = load_config(settings)
     max_age_ms = settings.max_event_age_s * 1000
-    app = faust.App(
+    app = EngineApp(
         settings.engine_id,
         broker=f"kafka://{settings.kafka_bootstrap}",
         store=settings.engine_store,
@@ -270,7 +301,7 @@ def build_app(settings: XlapulseSettings, sink: InfluxSink | None = None) -> fau
             },
         )
 
-    @app.agent(inputs)
+    @app.agent(inputs, supervisor_strategy=CrashingSupervisor)
     async def follow_users(stream: StreamT) -> None:
         async for event in stream.events():
             started = time.perf_counter()
@@ -319,7 +350,7 @@ def build_app(settings: XlapulseSettings, sink: InfluxSink | None = None) -> fau
                 value=json.dumps(observation.to_dict()).encode(),
             )
 
-    @app.agent(device_signals_topic)
+    @app.agent(device_signals_topic, supervisor_strategy=CrashingSupervisor)
     async def follow_devices(stream: StreamT) -> None:
         async for event in stream.events():
             _record_lag(app, event)
@@ -340,7 +371,7 @@ def build_app(settings: XlapulseSettings, sink: InfluxSink | None = None) -> fau
             metrics.STATE_KEYS.labels("device-state").set(len(device_states))
             metrics.EVENTS.labels(device_signals_name, "ok").inc()
 
-    @app.agent(device_explanations_topic)
+    @app.agent(device_explanations_topic, supervisor_strategy=CrashingSupervisor)
     async def explain_from_devices(stream: StreamT) -> None:
         async for event in stream.events():
             _record_lag(app, event)
@@ -355,7 +386,7 @@ def build_app(settings: XlapulseSettings, sink: InfluxSink | None = None) -> fau
                 device_explanations_name, "ok" if corrections else "ignored"
             ).inc()
 
-    @app.agent(observations_topic)
+    @app.agent(observations_topic, supervisor_strategy=CrashingSupervisor)
     async def aggregate_cells(stream: StreamT) -> None:
         batches = stream.take_events(settings.sink_batch_size, within=settings.sink_batch_within_s)
         async for events in batches:
@@ -369,20 +400,35 @@ def build_app(settings: XlapulseSettings, sink: InfluxSink | None = None) -> fau
                 for cell in update_cells(observation, lookup, config):
                     batch[cell.key()] = cell
             points: dict[tuple[Any, ...], Any] = {}
-            for key, cell in batch.items():
-                cells[key] = cell.to_dict()
+            for cell in batch.values():
                 for record in cell_records(cell, config):
                     points[record.series_key()] = record_to_point(record)
+            await influx.write(list(points.values()))
+            if points:
+                metrics.SINK_LAST_WRITE.set_to_current_time()
+            # Cells are stored only once InfluxDB holds their points: a worker that dies
+            # before recounts the redelivered observations and writes the same points; had
+            # it stored them first, the redelivery would find them counted and write none.
+            for key, cell in batch.items():
+                cells[key] = cell.to_dict()
             for partition in sorted({event.message.partition for event in events}):
                 metrics.STATE_KEYS_EXPIRED.labels("cells").inc(cell_sweeper.maybe_sweep(partition))
-            await influx.write(list(points.values()))
             metrics.STATE_KEYS.labels("cells").set(len(cells))
             metrics.EVENTS.labels(observations_name, "ok").inc(len(events))
 
     add_dip_agents(app, settings, config, raw_topic, observations_topic, influx)
 
+    @app.on_rebalance_complete.connect  # type: ignore[misc]
+    async def ready(sender: faust.App, **kwargs: Any) -> None:
+        metrics.WORKER_READY.set(1)
+
+    @app.on_partitions_revoked.connect  # type: ignore[misc]
+    async def rebalancing(sender: faust.App, revoked: Any, **kwargs: Any) -> None:
+        metrics.WORKER_READY.set(0)
+
     @app.on_before_shutdown.connect  # type: ignore[misc]
     async def stop_sink(sender: faust.App, **kwargs: Any) -> None:
+        metrics.WORKER_READY.set(0)
         await influx.stop()
 
     return app

@@ -37,6 +37,20 @@ STATE_KEYS_EXPIRED = Counter(
 )
 ASSIGNED_PARTITIONS = Gauge(
     "xlapulse_assigned_partitions",
-    "Input topic partitions assigned to this worker by the consumer group (0 until it has "
-    "joined); the worker's /ready answers 200 only while this is above 0.",
+    "Input topic partitions assigned to this worker by the consumer group (0 until it has joined).",
+)
+AGENT_CRASHES = Counter(
+    "xlapulse_agent_crashes_total",
+    "Agents that raised; each crash stops the worker with exit code 1 (streams/app.py).",
+    ["agent"],
+)
+WORKER_READY = Gauge(
+    "xlapulse_worker_ready",
+    "1 while the worker processes its partitions (tables recovered, no rebalance, no crash, "
+    "not stopping), else 0; /ready answers 200 exactly when it is 1.",
+)
+SINK_LAST_WRITE = Gauge(
+    "xlapulse_sink_last_write_timestamp_seconds",
+    "Unix time of the last batch of points InfluxDB accepted; time() minus it is the age of "
+    "the newest point written, so a stall shows even when nothing crashes.",
 )

@@ -1,29 +1,95 @@
-"""Run one engine worker: the Faust app plus its Prometheus scrape and readiness endpoint.
+"""Run one engine worker: the Faust app plus its metrics and readiness endpoint.
 
-Reads ``XLAPULSE_*`` settings; serves on ``XLAPULSE_METRICS_HOST`` (default 127.0.0.1)
-and ``XLAPULSE_METRICS_PORT`` (0 disables): ``/metrics`` (Prometheus text) and
-``/ready`` (200 while the consumer group has assigned this worker input partitions,
-``xlapulse_assigned_partitions`` > 0, else 503; the Kubernetes readiness probe).
+Reads ``XLAPULSE_*`` settings; serves ``/metrics`` and ``/ready`` (``streams/health.py``)
+on ``XLAPULSE_METRICS_HOST`` (default 127.0.0.1) and ``XLAPULSE_METRICS_PORT`` (0
+disables).
+
+How the worker ends:
+
+* SIGTERM or SIGINT: Faust's graceful stop (leave the group, flush the producer, commit
+  what was processed), exit code 0. If that takes longer than ``STOP_DEADLINE_S`` the
+  process exits with code 1 at once, as kill -9 would: what was committed is done, the
+  rest is redelivered (at least once).
+* An agent raised (``EngineApp``): :func:`exit_after_crash` freezes the worker, so it
+  commits nothing more (the records in hand, the one that crashed included, are
+  redelivered to the next worker), shows the crash on ``/metrics`` and ``/ready`` for
+  ``CRASH_VISIBLE_S``, then exits with code 1 for systemd or Kubernetes to restart it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import socket
+import os
+import signal
 import threading
-from collections.abc import Callable, Iterable
-from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+import time
 
 from faust import Worker
-from prometheus_client import REGISTRY, make_wsgi_app
-from prometheus_client.exposition import ThreadingWSGIServer
 
 from xlapulse.collectors.settings import XlapulseSettings
+from xlapulse.streams import health
 from xlapulse.streams.app import build_app
 from xlapulse.streams.dips.agents import alert_forwarder
 from xlapulse.streams.dips.alertmanager import AlertmanagerError
+
+log = logging.getLogger(__name__)
+
+#: The longest a stop may take before the process exits anyway (under Kubernetes'
+#: default 30 s termination grace period, so the worker, not SIGKILL, ends it).
+STOP_DEADLINE_S = 25.0
+#: How long a crashed worker shows its crash on /metrics and /ready before it exits.
+CRASH_VISIBLE_S = 10.0
+EXIT_FAILURE = 1
+
+
+class EngineWorker(Worker):
+    """A Faust worker that never takes longer than ``STOP_DEADLINE_S`` to stop."""
+
+    def __init__(self, *args: object, stop_deadline_s: float = STOP_DEADLINE_S, **kwargs: object):
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._stop_deadline_s = stop_deadline_s
+        self._deadline: threading.Timer | None = None
+
+    def _schedule_shutdown(self, signal: signal.Signals) -> None:
+        """SIGTERM, SIGINT (mode's handler): stop gracefully, within the deadline."""
+        if self._deadline is None:
+            self._deadline = threading.Timer(self._stop_deadline_s, self._deadline_passed)
+            self._deadline.daemon = True
+            self._deadline.start()
+        super()._schedule_shutdown(signal)
+
+    def _deadline_passed(self) -> None:
+        log.critical(
+            "the worker did not stop within %.0f s; exiting with code %d (what was not "
+            "committed is redelivered to the next worker)",
+            self._stop_deadline_s,
+            EXIT_FAILURE,
+        )
+        _exit_now(EXIT_FAILURE)
+
+
+def exit_after_crash(reason: BaseException) -> None:
+    """Freeze the event loop for ``CRASH_VISIBLE_S`` (no fetch, no commit: Faust would
+    otherwise commit the crashed record as handled once its agent is torn down, and the
+    other agents would go on), while the metrics thread still answers; then exit.
+
+    Called on the event loop by the crashed agent's error handler, before anything else
+    runs there.
+    """
+    log.critical(
+        "exiting with code %d in %.0f s, committing nothing more: %r",
+        EXIT_FAILURE,
+        CRASH_VISIBLE_S,
+        reason,
+    )
+    time.sleep(CRASH_VISIBLE_S)
+    _exit_now(EXIT_FAILURE)
+
+
+def _exit_now(code: int) -> None:
+    logging.shutdown()
+    os._exit(code)
 
 
 def check_alertmanager(settings: XlapulseSettings) -> None:
@@ -38,51 +104,12 @@ def check_alertmanager(settings: XlapulseSettings) -> None:
     logging.getLogger(__name__).info("alertmanager %s at %s", version, settings.alertmanager_url)
 
 
-WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-
-
-class _QuietHandler(WSGIRequestHandler):
-    """No access log line per scrape or probe."""
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
-
-
-class _ThreadingWSGIServerV6(ThreadingWSGIServer):
-    """For an IPv6 metrics host such as ``::`` (prometheus-client's server chose it too)."""
-
-    address_family = socket.AF_INET6
-
-
-def metrics_and_ready_app() -> WsgiApp:
-    """A WSGI app: ``/ready`` answers from the assigned-partitions gauge, the rest is metrics."""
-    metrics_app = make_wsgi_app(REGISTRY)
-
-    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") != "/ready":
-            return metrics_app(environ, start_response)
-        assigned = int(REGISTRY.get_sample_value("xlapulse_assigned_partitions") or 0)
-        status = "200 OK" if assigned > 0 else "503 Service Unavailable"
-        start_response(status, [("Content-Type", "text/plain; charset=utf-8")])
-        return [f"assigned input partitions: {assigned}\n".encode()]
-
-    return app
-
-
-def serve_metrics(host: str, port: int) -> WSGIServer:
-    """Serve ``/metrics`` and ``/ready`` on a daemon thread; returns the server."""
-    server_class = _ThreadingWSGIServerV6 if ":" in host else ThreadingWSGIServer
-    server = make_server(
-        host, port, metrics_and_ready_app(), server_class, handler_class=_QuietHandler
-    )
-    threading.Thread(target=server.serve_forever, daemon=True, name="metrics").start()
-    return server
-
-
 def run_worker(settings: XlapulseSettings) -> None:
-    """Start the worker and block until it is stopped by a signal."""
+    """Start the worker and block until it stops; exit code 0 after a signal, 1 after a
+    crash or a stop that overran its deadline."""
     check_alertmanager(settings)
     if settings.metrics_port:
-        serve_metrics(settings.metrics_host, settings.metrics_port)
+        health.serve(settings.metrics_host, settings.metrics_port)
     app = build_app(settings)
-    Worker(app, loglevel="info").execute_from_commandline()
+    app.on_agent_crash = exit_after_crash
+    EngineWorker(app, loglevel="info").execute_from_commandline()

@@ -8,7 +8,10 @@ stores the cell and publishes ``records.cell_records`` of it.
 
 Cells are idempotent: an event id is counted once, so replays do not double
 count. A ticket is counted as handled once, as it ended: reopening it (or
-resolving it again) retracts its earlier handling.
+resolving it again) retracts its earlier handling. A cell remembers the tickets
+opened in it with the explanation it counted, so a correction moves only a ticket
+the cell holds (one opened under another persona or site, before its user moved,
+changes nothing here) and no count goes negative, whatever the input order.
 """
 
 from __future__ import annotations
@@ -101,6 +104,10 @@ class Cell:
     csat_answers: int = 0
     csat_satisfied: int = 0
     tickets_opened: int = 0
+    #: short ticket key (:func:`short_ticket_key`) -> [explaining touch point or None,
+    #: via device 0/1, signal time lost ms] of every ticket opened here: a correction
+    #: moves only a ticket the cell holds, from what the cell counted for it
+    opened_tickets: dict[str, list[Any]] = field(default_factory=dict)
     explained_by: dict[str, int] = field(default_factory=dict)
     #: of those, explained by the telemetry of the device they were raised from
     explained_via_device: int = 0
@@ -243,28 +250,70 @@ def _count_objective_hits(cell: Cell, hits: tuple[tuple[str, bool], ...], sign: 
         tally[1] += sign * int(met)
 
 
+def short_ticket_key(user_id: str, ticket_id: str) -> str:
+    """A 64-bit hash of the user's ticket: how a cell remembers which tickets it holds."""
+    return short_event_id(f"{user_id}|{ticket_id}")
+
+
 def _add_ticket(cell: Cell, ticket: TicketObservation, resolution_target_ms: int) -> None:
     if ticket.stage == "retracted":
         _take_back_handling(cell, ticket, resolution_target_ms)
         return
-    if ticket.user_id not in cell.ticket_users:
-        cell.ticket_users.append(ticket.user_id)
-    if ticket.stage == "opened" and ticket.user_id not in cell.opened_users:
-        cell.opened_users.append(ticket.user_id)
-    if ticket.stage in ("opened", "explained"):
-        cell.tickets_opened += ticket.stage == "opened"
-        cell.signal_time_lost_ms += ticket.signal_time_lost_ms
-        cell.explained_via_device += int(ticket.via_device) - int(ticket.previous_via_device)
-        if ticket.previous_explained_by is not None:
-            cell.explained_by[ticket.previous_explained_by] -= 1
-            if not cell.explained_by[ticket.previous_explained_by]:
-                del cell.explained_by[ticket.previous_explained_by]
-        if ticket.explained_by is not None:
-            cell.explained_by[ticket.explained_by] = (
-                cell.explained_by.get(ticket.explained_by, 0) + 1
-            )
+    if ticket.stage == "opened":
+        _open_ticket(cell, ticket)
+    elif ticket.stage == "explained":
+        _move_explanation(cell, ticket)
+    else:
+        _note_ticket_user(cell, ticket.user_id)
+        _count_handling(cell, ticket, resolution_target_ms, 1)
+
+
+def _note_ticket_user(cell: Cell, user_id: str) -> None:
+    if user_id not in cell.ticket_users:
+        cell.ticket_users.append(user_id)
+
+
+def _open_ticket(cell: Cell, ticket: TicketObservation) -> None:
+    """Count an opened ticket and its explanation; a ticket the cell holds opens once."""
+    key = short_ticket_key(ticket.user_id, ticket.ticket_id)
+    if key in cell.opened_tickets:
         return
-    _count_handling(cell, ticket, resolution_target_ms, 1)
+    cell.opened_tickets[key] = [ticket.explained_by, 0, ticket.signal_time_lost_ms]
+    _note_ticket_user(cell, ticket.user_id)
+    if ticket.user_id not in cell.opened_users:
+        cell.opened_users.append(ticket.user_id)
+    cell.tickets_opened += 1
+    cell.signal_time_lost_ms += ticket.signal_time_lost_ms
+    _count_explanation(cell, ticket.explained_by, 1)
+
+
+def _move_explanation(cell: Cell, ticket: TicketObservation) -> None:
+    """Move a ticket the cell holds from the explanation the cell counted for it to the
+    correction's. A correction for a ticket the cell does not hold changes nothing: the
+    cell never counted it (e.g. its user moved to another persona or site since, so the
+    correction lands in cells of the new one, or the ticket's opening was never seen)."""
+    held = cell.opened_tickets.get(short_ticket_key(ticket.user_id, ticket.ticket_id))
+    if held is None:
+        return
+    counted_by, counted_via_device, counted_lost_ms = held
+    # The correction carries the change of the ticket's lost time; never below zero.
+    lost_ms = max(0, counted_lost_ms + ticket.signal_time_lost_ms)
+    cell.signal_time_lost_ms += lost_ms - counted_lost_ms
+    cell.explained_via_device += int(ticket.via_device) - counted_via_device
+    _count_explanation(cell, counted_by, -1)
+    _count_explanation(cell, ticket.explained_by, 1)
+    held[:] = [ticket.explained_by, int(ticket.via_device), lost_ms]
+
+
+def _count_explanation(cell: Cell, touch_point: str | None, sign: int) -> None:
+    """Add (sign 1) or take back (sign -1) one ticket explained by ``touch_point``."""
+    if touch_point is None:
+        return
+    count = cell.explained_by.get(touch_point, 0) + sign
+    if count:
+        cell.explained_by[touch_point] = count
+    else:
+        del cell.explained_by[touch_point]
 
 
 def _take_back_handling(cell: Cell, ticket: TicketObservation, resolution_target_ms: int) -> None:

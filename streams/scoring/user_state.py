@@ -91,6 +91,7 @@ MAX_HELD_EVENTS = 50
 MAX_HOLD_MS = 10 * MINUTE_MS
 MAX_PROBLEMS = 100
 MAX_OPEN_TICKETS = 50
+MAX_TICKET_EVENT_IDS = 20
 MAX_JOURNEY_MOMENTS = 500
 #: A journey moment lasts until the next one (at least a second, at most half an hour);
 #: the last lasts one minute. Concurrent samples (the streams of one call) get a second each.
@@ -133,6 +134,10 @@ class TicketProgress:
     counted_handling: dict[str, Any] | None = None
     #: How many handlings were retracted (numbers the retraction events).
     retractions: int = 0
+    #: Short ids of the ticket's events applied (at most ``MAX_TICKET_EVENT_IDS``): a
+    #: replay the user's id memory (``DEDUP_WINDOW_MS``) has forgotten is still a
+    #: duplicate, so it cannot retract a handling the cells would not count again.
+    event_ids: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -232,7 +237,7 @@ def step(
         return _dispatch(state, event, config, formula)
     if _hold(state, event, clock_ms):
         return UserStep(state, "held")
-    return _release_held(state, config, formula, _dispatch(state, event, config, formula))
+    return _release_held(state, config, formula, event)
 
 
 def _dispatch(state: UserState, event: EventBase, config: XlaConfig, formula: Formula) -> UserStep:
@@ -277,32 +282,30 @@ def _hold(state: UserState, event: EventBase, clock_ms: int) -> bool:
 
 
 def _release_held(
-    state: UserState, config: XlaConfig, formula: Formula, current: UserStep
+    state: UserState, config: XlaConfig, formula: Formula, current: EventBase | None
 ) -> UserStep:
-    """Score every held event under the user's current persona, plus the step's outputs."""
+    """Score every held event under the user's current persona, then ``current`` (if
+    any), in the order they arrived: a ticket's steps stay in their order."""
     held, state.held = state.held, []
     observations: list[Observation] = []
     invitations: list[SurveyInvitationEvent] = []
     device_signals: list[DeviceSignal] = []
-    for _, raw in held:
-        released = _dispatch(state, parse_event(raw.encode()), config, formula)
+    outcome = "ok"
+    events = [parse_event(raw.encode()) for _, raw in held]
+    for event in [*events, *([current] if current is not None else [])]:
+        released = _dispatch(state, event, config, formula)
         observations += released.observations
         invitations += released.invitations
         device_signals += released.device_signals
-    return UserStep(
-        state,
-        current.outcome,
-        observations + current.observations,
-        invitations + current.invitations,
-        device_signals + current.device_signals,
-    )
+        outcome = released.outcome if event is current else outcome
+    return UserStep(state, outcome, observations, invitations, device_signals)
 
 
 def _assign(
     state: UserState, event: DirectoryAssignmentEvent, config: XlaConfig, formula: Formula
 ) -> UserStep:
     state.persona, state.site = event.persona, event.site
-    return _release_held(state, config, formula, UserStep(state, "ok"))
+    return _release_held(state, config, formula, None)
 
 
 def _telemetry(state: UserState, event: TelemetryEvent, config: XlaConfig) -> UserStep:
@@ -439,6 +442,9 @@ def _ticket(state: UserState, event: TicketEvent, config: XlaConfig, formula: Fo
     progress = state.tickets.get(event.ticket_id)
     observations: list[Observation] = []
     device_signals: list[DeviceSignal] = []
+    event_id = short_event_id(str(event.event_id))
+    if progress is not None and event_id in progress.event_ids:
+        return UserStep(state, "duplicate")
     if progress is None:
         fits = fitting_touch_points(event.category) if formula.category_aware else None
         progress = TicketProgress(created_ms=when_ms, fits=None if fits is None else list(fits))
@@ -459,6 +465,7 @@ def _ticket(state: UserState, event: TicketEvent, config: XlaConfig, formula: Fo
                 device_signals.append(
                     _device_ticket(event.user_id, event.ticket_id, progress, release=False)
                 )
+    progress.event_ids = [*progress.event_ids, event_id][-MAX_TICKET_EVENT_IDS:]
     if event.sla_breached is not None:
         progress.sla_breached = event.sla_breached
     if event.action in ("assigned", "reassigned"):
@@ -675,7 +682,7 @@ def _handled(
     first_contact_ms = (
         None
         if progress.first_contact_ms is None
-        else progress.first_contact_ms - progress.created_ms
+        else max(0, progress.first_contact_ms - progress.created_ms)
     )
     resolution_ms = max(0, when_ms - progress.created_ms)
     reassignments = max(0, progress.assignments - 1)

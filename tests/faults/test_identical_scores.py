@@ -1,0 +1,264 @@
+"""Identical final scores under a fault: every InfluxDB point equals a run without it.
+
+Real Kafka and InfluxDB (deploy/local/services), Faust workers as subprocesses. One
+simulated Friday (60 workplaces, every signal, a VPN outage at Utrecht with the ticket
+wave that follows, about 5,000 events) is sent once. A baseline worker scores it
+without a fault; then workers of a second engine (its own consumer group, internal
+topics, tables and database) score the same records under a fault. The test compares
+every point of the day in both databases, every field: none lost, none counted twice,
+nothing different.
+
+Scale: 60 workplaces keep each test within a few minutes on a shared machine; at that
+size cells of fewer than five people publish nothing, so sentiment and journey points
+may be missing from both runs alike. Both engines read the shared input topics from
+their start, so in a long-lived development Kafka they also read what earlier runs
+sent; each run's day is its own (a random Friday of 2024, which no other test uses), and
+only that day's points are compared.
+"""
+
+from __future__ import annotations
+
+import random
+import signal
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.integration.conftest import TOPIC_PARTITIONS, Services
+from tests.integration.helpers import (
+    WorkerProcess,
+    end_offsets,
+    engine_env,
+    influxql,
+)
+from tests.integration.test_engine_incident import SCENARIO
+from tests.shared_helpers import wait_until
+from xlapulse.collectors.contract.events import EventBase
+from xlapulse.collectors.contract.topics import (
+    DIRECTORY_TOPIC,
+    SURVEYS_TOPIC,
+    TELEMETRY_TOPIC,
+    TICKETS_TOPIC,
+)
+from xlapulse.collectors.delivery.kafka_producer import EventProducer, ProducerSettings
+from xlapulse.collectors.delivery.topics_admin import ensure_topics
+from xlapulse.collectors.simulator.fleet import Fleet
+from xlapulse.collectors.simulator.scenario import Scenario
+from xlapulse.collectors.yamlfile import parse_yaml_model
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(1800)]
+
+ENDPOINTS = 60
+MEASUREMENTS = (
+    "experience_score",
+    "xla_compliance",
+    "service_desk",
+    "sentiment",
+    "journey",
+    "user_score",
+)
+#: How long a worker may take to score everything in the topics.
+CATCH_UP_S = 480
+#: A worker is settled when it processed nothing new for this long.
+SETTLE_S = 10.0
+
+
+@pytest.fixture(scope="module")
+def sent_day(services: Services) -> tuple[date, list[EventBase]]:
+    """A random day of 2024 and its events, sent to Kafka once."""
+    run_id = uuid.uuid4().hex[:10]
+    # A Friday: the weekly pulse survey is answered on Fridays (sentiment points too).
+    workday = date(2024, 1, 5) + timedelta(weeks=random.Random(run_id).randrange(0, 48))
+    scenario = parse_yaml_model(SCENARIO, Scenario, "vpn-utrecht-field-workers")
+    events = list(
+        Fleet(ENDPOINTS, seed=int(run_id, 16) % 100_000, scenario=scenario).events(workday, 1)
+    )
+    ensure_topics(services.kafka_bootstrap, TOPIC_PARTITIONS)
+    producer = EventProducer(ProducerSettings(bootstrap_servers=services.kafka_bootstrap))
+    try:
+        producer.send_all(events)
+    finally:
+        producer.close()
+    return workday, events
+
+
+@pytest.fixture(scope="module")
+def day(sent_day: tuple[date, list[EventBase]]) -> date:
+    return sent_day[0]
+
+
+class Engine:
+    """Workers of one engine id: its consumer group, internal topics and database."""
+
+    def __init__(self, services: Services, tmp_path: Path) -> None:
+        self.services = services
+        self.run_id = uuid.uuid4().hex[:10]
+        self.env, _, self.database = engine_env(
+            services.kafka_bootstrap, services.influx_url, self.run_id, tmp_path, TOPIC_PARTITIONS
+        )
+        self.engine_id = self.env["XLAPULSE_ENGINE_ID"]
+        self.port = int(self.env["XLAPULSE_METRICS_PORT"])
+        self.tmp_path = tmp_path
+        tmp_path.mkdir(parents=True, exist_ok=True)
+        self.workers: list[WorkerProcess] = []
+
+    def start(self) -> WorkerProcess:
+        worker = WorkerProcess(self.env, self.tmp_path / f"worker-{len(self.workers)}.log")
+        worker.start()
+        self.workers.append(worker)
+        return worker
+
+    def processed(self) -> float:
+        """Records the running worker processed (all topics, all outcomes); 0 when its
+        metrics do not answer."""
+        try:
+            page = urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics", timeout=2)
+        except OSError:
+            return 0.0
+        with page:
+            lines = page.read().decode().splitlines()
+        return sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in lines
+            if line.startswith("xlapulse_events_processed_total{")
+        )
+
+    def settled_points(self, day: date) -> dict | None:
+        """The day's points once the worker processed nothing new for ``SETTLE_S``."""
+        self.workers[-1].assert_running()
+        before = (self.processed(), day_points(self.services, self.database, day))
+        time.sleep(SETTLE_S)
+        after = (self.processed(), day_points(self.services, self.database, day))
+        return after[1] if after == before and after[0] > 0 and after[1] else None
+
+    def stop(self) -> None:
+        for worker in self.workers:
+            worker.stop()
+
+
+@pytest.fixture()
+def engine(services: Services, tmp_path: Path) -> Iterator[Engine]:
+    engine = Engine(services, tmp_path)
+    yield engine
+    engine.stop()
+
+
+def day_points(services: Services, database: str, day: date) -> dict[tuple[Any, ...], Any]:
+    """Every point of the engine's measurements on ``day``: (measurement, tags, time) ->
+    fields."""
+    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    where = (
+        f"time >= '{start:%Y-%m-%dT%H:%M:%SZ}' "
+        f"AND time < '{start + timedelta(days=1):%Y-%m-%dT%H:%M:%SZ}'"
+    )
+    points: dict[tuple[Any, ...], Any] = {}
+    for measurement in MEASUREMENTS:
+        query = f'SELECT * FROM "{measurement}" WHERE {where} GROUP BY *'
+        for series in influxql(services.influx_url, database, query):
+            tags = tuple(sorted(series.get("tags", {}).items()))
+            for row in series["values"]:
+                fields = dict(zip(series["columns"][1:], row[1:], strict=True))
+                points[(measurement, tags, row[0])] = {
+                    name: value for name, value in fields.items() if value is not None
+                }
+    return points
+
+
+def score_without_fault(services: Services, tmp_path: Path, day: date) -> dict:
+    baseline = Engine(services, tmp_path / "baseline")
+    try:
+        baseline.start()
+        return wait_until(
+            lambda: baseline.settled_points(day), CATCH_UP_S, "the baseline to settle"
+        )
+    finally:
+        baseline.stop()
+
+
+@pytest.fixture(scope="module")
+def baseline(services: Services, day: date, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    points = score_without_fault(services, tmp_path_factory.mktemp("faults"), day)
+    published = {key[0] for key in points}
+    assert len(points) > 300, "the day publishes hundreds of points"
+    assert published >= {"experience_score", "xla_compliance", "service_desk", "user_score"}
+    return points
+
+
+def assert_identical(found: dict, expected: dict) -> None:
+    missing = sorted(set(expected) - set(found))
+    extra = sorted(set(found) - set(expected))
+    different = sorted(key for key in expected if key in found and found[key] != expected[key])
+    assert not (missing or extra or different), (
+        f"{len(missing)} points missing (e.g. {missing[:2]}), {len(extra)} extra "
+        f"(e.g. {extra[:2]}), {len(different)} different (e.g. "
+        f"{[(key, found[key], expected[key]) for key in different[:1]]})"
+    )
+
+
+def stop_at(engine: Engine, worker: WorkerProcess, records: float, sig: signal.Signals) -> None:
+    """Send ``sig`` to the worker once it processed ``records`` records."""
+    wait_until(
+        lambda: engine.processed() >= records, CATCH_UP_S, f"{records:.0f} records processed"
+    )
+    process = worker._process
+    assert process is not None
+    process.send_signal(sig)
+    process.wait(timeout=60)
+
+
+def wait_for_identical(engine: Engine, day: date, expected: dict) -> None:
+    """Poll until the engine's points of the day equal ``expected``; show what differs
+    if they never do."""
+    deadline = time.monotonic() + CATCH_UP_S
+    found = day_points(engine.services, engine.database, day)
+    while found != expected and time.monotonic() < deadline:
+        engine.workers[-1].assert_running()
+        time.sleep(2)
+        found = day_points(engine.services, engine.database, day)
+    assert_identical(found, expected)
+
+
+def input_records(services: Services) -> int:
+    return sum(
+        sum(end_offsets(services.kafka_bootstrap, topic).values())
+        for topic in (TELEMETRY_TOPIC, TICKETS_TOPIC, SURVEYS_TOPIC, DIRECTORY_TOPIC)
+    )
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["kill-9", "sigterm"])
+def test_a_worker_stopped_twice_mid_stream_gives_identical_scores(
+    services: Services, day: date, baseline: dict, engine: Engine, sig: signal.Signals
+) -> None:
+    """The worker is stopped after it processed as many records as 30 % of the input,
+    started again, stopped once more after 60 %, and started again: table recovery from
+    the changelogs and redelivery of what was not committed, twice."""
+    total = input_records(services)
+    for share in (0.3, 0.6):
+        stop_at(engine, engine.start(), share * total, sig)
+    engine.start()
+    wait_for_identical(engine, day, baseline)
+
+
+def test_the_same_day_sent_again_gives_identical_scores(
+    services: Services,
+    sent_day: tuple[date, list[EventBase]],
+    baseline: dict,
+    engine: Engine,
+) -> None:
+    """A replay: every event of the day reaches Kafka a second time (a collector or a
+    gateway retrying after a lost acknowledgement). Last in this module: the topics then
+    hold the day twice."""
+    day, events = sent_day
+    producer = EventProducer(ProducerSettings(bootstrap_servers=services.kafka_bootstrap))
+    try:
+        producer.send_all(events)
+    finally:
+        producer.close()
+    engine.start()
+    wait_for_identical(engine, day, baseline)
