@@ -28,11 +28,16 @@ class DeliveryError(RuntimeError):
     pass
 
 
-def send_email(settings: SmtpSettings, person: Person, kind: str, text: str) -> None:
+#: names the dip a message is about, so mail rules and replies can follow one incident
+DIP_HEADER = "X-Xlapulse-Dip"
+
+
+def send_email(settings: SmtpSettings, person: Person, kind: str, dip_id: str, text: str) -> None:
     message = EmailMessage()
     message["From"] = settings.sender
     message["To"] = person.email
     message["Subject"] = SUBJECTS[(kind, person.language)]
+    message[DIP_HEADER] = dip_id
     message.set_content(text)
     try:
         with smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout_s) as smtp:
@@ -50,7 +55,10 @@ def post_chat(settings: ChatWebhookSettings, person: Person, kind: str, text: st
         {"to": person.email, "subject": SUBJECTS[(kind, person.language)], "text": text}
     ).encode()
     request = urllib.request.Request(
-        str(settings.url), data=body, headers={"Content-Type": "application/json"}, method="POST"
+        str(settings.url),
+        data=body.encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
     )
     try:
         with urllib.request.urlopen(request, timeout=settings.timeout_s) as response:

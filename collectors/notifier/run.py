@@ -28,16 +28,17 @@ from xlapulse.collectors.privacy import Pseudonymizer
 
 log = logging.getLogger(__name__)
 
-Deliver = Callable[[Person, str, str], None]
+#: (person, notice kind, dip id, message text)
+Deliver = Callable[[Person, str, str, str], None]
 
 
 def delivery_for(config: NotifierConfig) -> Deliver:
     if config.smtp is not None:
         smtp = config.smtp
-        return lambda person, kind, text: send_email(smtp, person, kind, text)
+        return lambda person, kind, dip_id, text: send_email(smtp, person, kind, dip_id, text)
     chat = config.chat_webhook
     assert chat is not None  # the config allows exactly one channel
-    return lambda person, kind, text: post_chat(chat, person, kind, text)
+    return lambda person, kind, dip_id, text: post_chat(chat, person, kind, dip_id, text)
 
 
 @dataclass
@@ -62,7 +63,7 @@ class Notifier:
             ):
                 self.counts["resolved_not_told_open"] += 1
                 continue
-            self.deliver(person, notice.kind, notice.messages[person.language])
+            self.deliver(person, notice.kind, notice.dip_id, notice.messages[person.language])
             self.ledger.record(notice.dip_id, notice.kind, pseudonym)
             self.counts["told"] += 1
 

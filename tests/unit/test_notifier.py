@@ -80,7 +80,7 @@ def test_nobody_is_told_twice_and_resolved_only_after_being_told(tmp_path: Path)
     notifier = Notifier(
         people,
         Ledger(tmp_path / "ledger.sqlite"),
-        lambda person, kind, text: sent.append((person.email, kind, text)),
+        lambda person, kind, dip_id, text: sent.append((person.email, kind, text)),
     )
     notifier.handle(notice("we_know", "ann", "stranger"))
     notifier.handle(notice("we_know", "ann"))  # redelivered, or an update naming her again
