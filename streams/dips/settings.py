@@ -46,6 +46,9 @@ class DipSettings(BaseModel):
     #: one sees an acute outage at a busy site at once, the long one a sparse trickle
     short_window_minutes: Minutes = 5
     window_minutes: Minutes = 15
+    #: an open dip also holds while this many minutes of the site still stand out (a quiet
+    #: site's outage must not close and reopen between the few people who retry)
+    hold_window_minutes: Minutes = 30
     #: the peers' pooled rate, for the significance test, is taken over this many minutes
     reference_minutes: Minutes = 60
     #: a site needs this many samples in the window to be judged, or to be a peer
@@ -72,7 +75,7 @@ class DipSettings(BaseModel):
     #: a candidate that has not fired for this long is dropped; an open dip closes
     #: after this many minutes without firing (hysteresis)
     candidate_grace_minutes: Minutes = 20
-    close_after_minutes: Minutes = 15
+    close_after_minutes: Minutes = 30
     #: an open dip sends an update at most this often, and only when it changed
     update_every_minutes: Minutes = 5
     #: seasonal baseline: hour of the week over this many past weeks, used from min_weeks on

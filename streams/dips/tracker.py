@@ -205,6 +205,8 @@ class DipTracker:
             for window in (short_windows, windows):
                 findings.append(peer(window[key], self._peers(references, scope), settings))
                 findings.append(seasonal(window[key], self._history(series, key), settings))
+            if key in series.dips:
+                findings.append(self._still_bad(series, scope, references))
             transition = self._advance(
                 series,
                 scope,
@@ -214,6 +216,16 @@ class DipTracker:
             if transition is not None:
                 transitions.append(transition)
         return transitions
+
+    def _still_bad(
+        self, series: PersonaSeries, scope: Scope, references: dict[str, WindowTotals]
+    ) -> Finding | None:
+        """Whether the site's last ``hold_window_minutes`` still hold its dip against the
+        peers: during an outage at a quiet site few people retry in a quarter hour, and
+        the dip must not close and reopen between their attempts. Holds, never fires."""
+        window = self._window(series, scope.key(), self.settings.hold_window_minutes)
+        finding = peer(window, self._peers(references, scope), self.settings)
+        return None if finding is None else replace(finding, fires=False)
 
     def _peers(self, windows: dict[str, WindowTotals], scope: Scope) -> list[WindowTotals]:
         return [

@@ -212,8 +212,8 @@ def test_an_outage_opens_once_updates_and_closes_once() -> None:
     tracker = DipTracker(SETTINGS, {})
     outage = [bucket("utrecht", m, 0, 3, first_user=3 * m) for m in range(10, 40)]
     before = [bucket("utrecht", m, 5, 0, 500) for m in range(0, 10)]
-    after = [bucket("utrecht", m, 5, 0, 500) for m in range(40, 80)]
-    transitions = feed(tracker, calm(range(0, 80)) + before + outage + after)
+    after = [bucket("utrecht", m, 5, 0, 500) for m in range(40, 130)]
+    transitions = feed(tracker, calm(range(0, 130)) + before + outage + after)
     states = [t.state for t in transitions]
     assert states[0] == "opened" and states.count("opened") == 1
     assert states[-1] == "closed" and states.count("closed") == 1
@@ -355,9 +355,9 @@ def test_a_site_whose_minutes_arrive_after_its_peers_is_still_judged() -> None:
     be minutes or hours behind the others, so each site has its own event-time clock."""
     tracker = DipTracker(SETTINGS, {})
     outage = [bucket("utrecht", m, 0, 3, first_user=3 * m) for m in range(10, 40)]
-    peers_first = sorted(calm(range(0, 80)), key=lambda b: b.minute_ms)
+    peers_first = sorted(calm(range(0, 130)), key=lambda b: b.minute_ms)
     late_site = sorted(
-        [bucket("utrecht", m, 5, 0, 500) for m in (*range(0, 10), *range(40, 80))] + outage,
+        [bucket("utrecht", m, 5, 0, 500) for m in (*range(0, 10), *range(40, 130))] + outage,
         key=lambda b: b.minute_ms,
     )
     transitions = [t for b in peers_first + late_site for t in tracker.add(b)]
@@ -381,3 +381,4 @@ def test_failures_that_arrive_late_still_open_a_dip_while_in_the_window() -> Non
     assert late[0].event_time_ms == T0 + 30 * MINUTE_MS, "judged at the site's clock"
     stale = bucket("utrecht", 2, 0, 9, first_user=500)
     assert tracker.add(stale) == [], "older than the window: stored, not judged again"
+
