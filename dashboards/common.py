@@ -39,7 +39,8 @@ SCORE_GOOD_MIN = 85
 #: The knowledge worker's overall-score target in the default XLA file; per persona see
 #: ``overall_score_targets``.
 OVERALL_SCORE_TARGET = 75
-#: The default XLA file's happiness objective (HappySignals scale, -100..+100).
+#: The knowledge worker's happiness target in the default XLA file (HappySignals scale,
+#: -100..+100; most personas have it).
 HAPPINESS_TARGET = 40
 #: Cells are published per hour and per day too; dashboards read the hourly ones.
 HOURLY = "\"window\" = '1h'"

@@ -50,9 +50,10 @@ HOW_TO_READ = (
     "**Service desk experience.** A ticket is *explained* when its user (or device) lost "
     "time on a touch point in the 4 hours before it; *silent sufferers* had a frustrating "
     "moment and raised no ticket. Lost time is shown twice: measured by telemetry and "
-    "reported by people in surveys. Happiness is HappySignals' (-100..+100, target "
-    f"+{HAPPINESS_TARGET}). A **watermelon** is a group whose SLA is green (90 % met, 5+ "
-    "tickets) while its experience is red. Figures describe 5 or more people."
+    "reported by people in surveys. Happiness is HappySignals' (-100..+100, XLA target "
+    f"+{HAPPINESS_TARGET} for most personas). A **watermelon** is a group whose SLA is "
+    "green (90 % met, 5+ tickets) while its experience is red. Figures describe 5 or more "
+    "people."
 )
 
 
@@ -134,7 +135,7 @@ def happiness_panel() -> Timeseries:
     return timeseries(
         "Happiness per persona",
         "HappySignals happiness (% 9-10 minus % 0-6) of survey answers, mean of the hourly "
-        f"cells; dashed line at the XLA target +{HAPPINESS_TARGET}.",
+        f"cells; dashed line at +{HAPPINESS_TARGET}, the XLA target of most personas.",
         [InfluxQL(query, INFLUXDB).alias("$tag_persona")],
         "none",
         steps((None, "red"), (0, "yellow"), (HAPPINESS_TARGET, "green")),
