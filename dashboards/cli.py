@@ -78,3 +78,45 @@ def alert_rules(output: Path | None) -> None:
         return
     output.write_text(text)
     click.echo(output)
+
+
+@dashboards.command("push")
+@click.option(
+    "--url",
+    required=True,
+    envvar="XLAPULSE_GRAFANA_URL",
+    show_envvar=True,
+    help="Grafana's base URL, e.g. http://grafana.example:3000.",
+)
+@click.option(
+    "--token",
+    required=True,
+    envvar="XLAPULSE_GRAFANA_TOKEN",
+    show_envvar=True,
+    help="A Grafana service-account token (Editor; Admin to create the data source).",
+)
+@click.option(
+    "--influx-url",
+    help="Create or update the data source xlapulse-influxdb with "
+    "this InfluxDB URL. Without it, the data source must exist.",
+)
+@click.option(
+    "--database",
+    default="xlapulse",
+    show_default=True,
+    help="The InfluxDB database the engine writes (with --influx-url).",
+)
+def push_command(url: str, token: str, influx_url: str | None, database: str) -> None:
+    """Create the folder 'xlapulse' (and the data source) when missing and write every
+    dashboard into it; running it again changes nothing but the dashboards' versions."""
+    _require_extra()
+    from xlapulse.dashboards.push import PushError, connect, push
+
+    try:
+        report = push(connect(url, token), influx_url, database)
+    except PushError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Grafana {report.grafana_version} at {url}")
+    for created in report.created:
+        click.echo(f"created {created}")
+    click.echo(f"wrote {len(report.dashboards)} dashboards: {', '.join(report.dashboards)}")

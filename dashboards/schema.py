@@ -59,7 +59,7 @@ def schema_problems(document: dict[str, Any]) -> list[str]:
     ):
         if annotation_before.get("datasource", {}).get("type") == "influxdb":
             annotation_before["target"] = annotation_after.get("target")
-    return problems + _differences(original, again, "$")
+    return problems + json_differences(original, again, "$")
 
 
 def _influx_target_problems(document: dict[str, Any]) -> list[str]:
@@ -78,7 +78,7 @@ def _influx_target_problems(document: dict[str, Any]) -> list[str]:
     return problems
 
 
-def _differences(before: Any, after: Any, path: str) -> list[str]:
+def json_differences(before: Any, after: Any, path: str) -> list[str]:
     if isinstance(before, dict) and isinstance(after, dict):
         found = []
         for key in sorted(set(before) | set(after)):
@@ -87,7 +87,7 @@ def _differences(before: Any, after: Any, path: str) -> list[str]:
             elif key not in before:
                 continue  # a default the schema adds
             else:
-                found += _differences(before[key], after[key], f"{path}.{key}")
+                found += json_differences(before[key], after[key], f"{path}.{key}")
         return found
     if isinstance(before, list) and isinstance(after, list):
         if len(before) != len(after):
@@ -95,7 +95,7 @@ def _differences(before: Any, after: Any, path: str) -> list[str]:
         return [
             problem
             for index, (one, two) in enumerate(zip(before, after, strict=True))
-            for problem in _differences(one, two, f"{path}[{index}]")
+            for problem in json_differences(one, two, f"{path}[{index}]")
         ]
     return [] if before == after else [f"{path}: {before!r} became {after!r}"]
 
