@@ -52,7 +52,11 @@ from xlapulse.streams.scoring.observations import (
     SurveyObservation,
     TicketObservation,
 )
-from xlapulse.streams.scoring.personas import SERVICE_DESK, TOUCH_POINTS
+from xlapulse.streams.scoring.personas import (
+    SERVICE_DESK,
+    TELEMETRY_TOUCH_POINTS,
+    TOUCH_POINTS,
+)
 from xlapulse.streams.scoring.xla import ObjectiveStats, XlaConfig, evaluate
 
 FORMULA_VERSION = "2.2"
@@ -573,7 +577,14 @@ def _service_desk_record(
     if handled:
         fields["mean_reassignments"] = round(cell.reassignments / handled, 3)
         fields["reassigned_twice_ratio"] = round(cell.reassigned_twice / handled, 5)
-    fields.update({f"explained_by_{point}": n for point, n in sorted(cell.explained_by.items())})
+    # Every telemetry touch point, 0 included: InfluxDB keeps a field that a rewritten
+    # point leaves out, so a ticket moved to another explanation must zero its old one.
+    fields.update(
+        {
+            f"explained_by_{point}": cell.explained_by.get(point, 0)
+            for point in sorted(set(TELEMETRY_TOUCH_POINTS) | set(cell.explained_by))
+        }
+    )
     if cell.first_contact_count:
         fields["mean_first_contact_ms"] = cell.first_contact_ms_total // cell.first_contact_count
     if sla_met_ratio is not None:

@@ -349,3 +349,39 @@ def test_user_scores_in_five_minute_windows_keep_the_pseudonym_a_field() -> None
     for n in range(5):
         add_observation(day, sample(n, "logon", Band.GOOD), TARGET_MS)
     assert not by_measurement(cell_records(day, CONFIG, [user(0)]), "user_score")
+
+
+def test_a_ticket_moved_to_another_explanation_zeroes_the_old_one() -> None:
+    """InfluxDB keeps a field a rewritten point leaves out: the old touch point's count
+    must be written as 0, or the dashboards keep showing it."""
+    frustrated = [sample(n, "vpn", Band.FRUSTRATING, 300_000) for n in range(5)]
+    opened = TicketObservation(
+        event_id="t-1",
+        user_id=user(0),
+        persona="call_centre_agent",
+        site="utrecht",
+        event_time_ms=HOUR_START_MS + 10_000,
+        ticket_id="INC1",
+        stage="opened",
+        explained_by="boot",
+        signal_time_lost_ms=60_000,
+    )
+    moved = TicketObservation(
+        event_id="t-1-vpn",
+        user_id=user(0),
+        persona="call_centre_agent",
+        site="utrecht",
+        event_time_ms=HOUR_START_MS + 10_000,
+        ticket_id="INC1",
+        stage="explained",
+        explained_by="vpn",
+        previous_explained_by="boot",
+        signal_time_lost_ms=240_000,
+    )
+    cell = cell_with([*frustrated, opened])
+    before = by_measurement(cell_records(cell, CONFIG), "service_desk")[0].fields
+    assert (before["explained_by_boot"], before["explained_by_vpn"]) == (1, 0)
+    add_observation(cell, moved, TARGET_MS)
+    after = by_measurement(cell_records(cell, CONFIG), "service_desk")[0].fields
+    assert (after["explained_by_boot"], after["explained_by_vpn"]) == (0, 1)
+    assert {f"explained_by_{p}" for p in ("boot", "logon", "app", "call", "print")} <= set(after)
