@@ -151,13 +151,28 @@ def _day_filter(day: date) -> str:
 
 
 #: (touch point, site, persona, state, minute of the day, people, time lost s, tickets):
-#: the VPN outage's dip opened, updated and closed; a print dip still open.
+#: the VPN outage's dip opened, updated and closed; a print dip still open, another
+#: closed; and one short dip on every other touch point, so every dashboard's dip
+#: annotations have something to show.
 TEST_DIPS = (
     ("vpn", "utrecht", "field_worker", "opened", 9 * 60 + 40, 12, 1800.0, 2),
     ("vpn", "utrecht", "field_worker", "updated", 10 * 60 + 10, 31, 9300.0, 9),
     ("vpn", "utrecht", "field_worker", "closed", 11 * 60 + 45, 31, 14100.0, 14),
     ("print", "amsterdam", "knowledge_worker", "opened", 14 * 60, 6, 1200.0, 0),
+    ("print", "rotterdam", "knowledge_worker", "opened", 15 * 60, 5, 900.0, 0),
+    ("print", "rotterdam", "knowledge_worker", "closed", 16 * 60, 5, 1500.0, 1),
+    *(
+        (tp, "eindhoven", "developer", state, 13 * 60 + minute, 7, 600.0, 0)
+        for tp in ("boot", "logon", "app", "call", "service_desk")
+        for state, minute in (("opened", 0), ("closed", 30))
+    ),
 )
+#: Panels with no data on the test's workday, and why: no XLA objective of the default
+#: file is about printing; happiness needs 5 people answering surveys in one cell.
+EMPTY_BY_DESIGN = {
+    "xlapulse-print panel 'XLA objectives on this touch point' A",
+    "xlapulse-service_desk panel 'Happiness per persona' A",
+}
 
 
 def _write_test_dips(services: Services, database: str, day: date) -> None:
@@ -285,7 +300,7 @@ def _oracle_has(query: str, records: list[Record], variables: dict[str, str]) ->
 def test_every_dashboard_query_returns_the_published_data(
     services: Services, scored_day: ScoredDay
 ) -> None:
-    checked, empty_as_expected = 0, []
+    checked, empty = 0, []
     for uid, dashboard in sorted(_dashboards().items()):
         variables = _variable_values(services, scored_day.database, dashboard)
         for where, query in _queries(dashboard):
@@ -301,11 +316,10 @@ def test_every_dashboard_query_returns_the_published_data(
             )
             checked += 1
             if not rows:
-                empty_as_expected.append(f"{uid} {where}")
+                empty.append(f"{uid} {where}")
     assert checked >= 90, checked  # 79 panel targets and 20 annotations today
-    # Sparse measurements (sentiment needs 5 answering people in a cell) may be absent
-    # from one workday of 300 workplaces; everything else must show.
-    assert len(empty_as_expected) < checked / 5, empty_as_expected
+    assert set(empty) <= EMPTY_BY_DESIGN, set(empty) - EMPTY_BY_DESIGN
+    assert "xlapulse-print panel 'XLA objectives on this touch point' A" in empty
 
 
 def _series_by_tag(services: Services, scored: ScoredDay, uid: str, title: str, tag: str) -> dict:
@@ -354,10 +368,12 @@ def test_the_open_dips_panel_shows_the_latest_state_of_each_scope(
     for s in series:
         columns = s["columns"]
         (row,) = s["values"]
-        latest[s["tags"]["touch_point"]] = dict(zip(columns, row, strict=True))
-    assert latest["vpn"]["state"] == "closed", "the VPN dip closed: Grafana filters it out"
-    assert latest["print"]["state"] == "opened"
-    assert latest["print"]["summary"] == TEST_DIP_SUMMARY
+        latest[s["tags"]["touch_point"], s["tags"]["site"]] = dict(zip(columns, row, strict=True))
+    assert latest["vpn", "utrecht"]["state"] == "closed", "closed: Grafana filters it out"
+    assert latest["print", "rotterdam"]["state"] == "closed"
+    assert latest["print", "amsterdam"]["state"] == "opened"
+    assert latest["print", "amsterdam"]["summary"] == TEST_DIP_SUMMARY
+    assert len(latest) == len({(dip[0], dip[1]) for dip in TEST_DIPS})
 
 
 def test_the_journey_marks_the_worst_hour_and_the_end_of_the_day(
