@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from xlapulse.collectors.agent import commands as collector_commands
+from xlapulse.dashboards import cli as dashboards_commands
 
 #: A file option that must name an existing file.
 EXISTING_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -353,20 +354,6 @@ def contract_export(check: bool) -> None:
         click.echo(path)
 
 
-@main.group()
-def dashboards() -> None:
-    """Grafana dashboards as code (needs the 'dashboards' extra)."""
-
-
-@dashboards.command("generate")
-def dashboards_generate() -> None:
-    """Write the dashboard JSON files (dashboards/generated/)."""
-    from xlapulse.dashboards.main import write_dashboards
-
-    for path in write_dashboards():
-        click.echo(path)
-
-
 @main.command()
 @click.option(
     "--config",
@@ -392,6 +379,7 @@ def notify(config_path: str, once: bool) -> None:
 
 
 main.add_command(collector_commands.collector)
+main.add_command(dashboards_commands.dashboards)
 
 if __name__ == "__main__":
     main()

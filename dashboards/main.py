@@ -1,7 +1,9 @@
-"""Assemble every dashboard and write ``dashboards/generated/<uid>.json``.
+"""Assemble every dashboard and render it as ``<uid>.json`` text.
 
-The JSON is committed; ``tests/unit/test_dashboards.py`` regenerates and diffs it.
-Sorted keys and a fixed indent keep diffs readable.
+The JSON is committed in ``dashboards/generated/``;
+``tests/unit/test_generated_artifacts.py`` regenerates and diffs it. Sorted keys and
+a fixed indent keep diffs readable. ``xlapulse dashboards build`` writes the files to
+a folder or prints them.
 """
 
 from __future__ import annotations
@@ -11,13 +13,27 @@ from pathlib import Path
 from grafana_foundation_sdk.builders.dashboard import Dashboard
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 
-from xlapulse.dashboards.logon import logon_dashboard
+from xlapulse.dashboards.common import DRILL_DOWNS
+from xlapulse.dashboards.dips import dips_dashboard
+from xlapulse.dashboards.journey import journey_dashboard
+from xlapulse.dashboards.overview import overview_dashboard
+from xlapulse.dashboards.pipeline import pipeline_dashboard
+from xlapulse.dashboards.service_desk import service_desk_dashboard
+from xlapulse.dashboards.touchpoint import touch_point_dashboard
 
+#: The committed copy in the source tree (not the installed package's folder).
 GENERATED_DIR = Path(__file__).parent / "generated"
 
 
 def all_dashboards() -> list[Dashboard]:
-    return [logon_dashboard()]
+    return [
+        overview_dashboard(),
+        journey_dashboard(),
+        *(touch_point_dashboard(touch_point) for touch_point in DRILL_DOWNS),
+        service_desk_dashboard(),
+        dips_dashboard(),
+        pipeline_dashboard(),
+    ]
 
 
 def render_dashboards() -> dict[str, str]:
@@ -30,8 +46,9 @@ def render_dashboards() -> dict[str, str]:
     return rendered
 
 
-def write_dashboards(directory: Path = GENERATED_DIR) -> list[Path]:
-    """Write every dashboard's JSON; return the paths."""
+def write_dashboards(directory: Path) -> list[Path]:
+    """Write every dashboard's JSON into ``directory`` (created if missing); return the
+    paths. Files of dashboards that no longer exist are left alone."""
     directory.mkdir(parents=True, exist_ok=True)
     paths = []
     for file_name, text in render_dashboards().items():

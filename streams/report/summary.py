@@ -278,7 +278,7 @@ class ServiceDesk:
         self.self_reported_lost_ms += int(fields.get("self_reported_lost_ms", 0))
         self.self_reported_answers += int(fields.get("self_reported_answers", 0))
         for key, value in fields.items():
-            if key.startswith("explained_by_"):
+            if key.startswith("explained_by_") and int(value):
                 point = key.removeprefix("explained_by_")
                 self.explained_by[point] = self.explained_by.get(point, 0) + int(value)
         if "sla_met_ratio" in fields and int(fields.get("handled", 0)):

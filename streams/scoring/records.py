@@ -57,7 +57,7 @@ from xlapulse.streams.scoring.formulas import (
     servicenow_dex_score,
 )
 from xlapulse.streams.scoring.journey import JOURNEY_FORMULA_VERSION
-from xlapulse.streams.scoring.personas import SERVICE_DESK, TOUCH_POINTS
+from xlapulse.streams.scoring.personas import SERVICE_DESK, TELEMETRY_TOUCH_POINTS, TOUCH_POINTS
 from xlapulse.streams.scoring.xla import OVERALL, Objective, ObjectiveStats, XlaConfig, evaluate
 
 FORMULA_VERSION = CURRENT_FORMULA.version
@@ -391,7 +391,12 @@ def _opened_fields(cell: Cell) -> dict[str, float | int | str]:
         "explained_via_device": cell.explained_via_device,
         "without_signal": cell.tickets_opened - explained,
         "signal_time_lost_ms": cell.signal_time_lost_ms,
-        **{f"explained_by_{point}": n for point, n in sorted(cell.explained_by.items())},
+        # Every telemetry touch point, 0 included: InfluxDB keeps a field that a rewritten
+        # point leaves out, so a ticket moved to another explanation must zero its old one.
+        **{
+            f"explained_by_{point}": cell.explained_by.get(point, 0)
+            for point in sorted(set(TELEMETRY_TOUCH_POINTS) | set(cell.explained_by))
+        },
     }
 
 

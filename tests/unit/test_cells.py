@@ -360,3 +360,42 @@ def test_a_compliance_point_needs_five_people_on_its_touch_point() -> None:
     records = cell_records(cell, JUDGE_EVERY_SAMPLE)
     assert by_measurement(records, "experience_score", touch_point="app")
     assert not by_measurement(records, "xla_compliance", touch_point="vpn")
+
+
+def test_a_ticket_moved_to_another_explanation_zeroes_the_old_one() -> None:
+    """InfluxDB keeps a field a rewritten point leaves out: the old touch point's count
+    must be written as 0, or the dashboards keep showing it."""
+    frustrated = [sample(n, "vpn", Band.FRUSTRATING, 300_000) for n in range(5)]
+    opened = [
+        TicketObservation(
+            event_id=f"t-{n}",
+            user_id=user(n),
+            persona="call_centre_agent",
+            site="utrecht",
+            event_time_ms=HOUR_START_MS + 10_000,
+            ticket_id=f"INC{n}",
+            stage="opened",
+            explained_by="boot" if n == 0 else "vpn",
+            signal_time_lost_ms=60_000,
+        )
+        for n in range(5)
+    ]
+    moved = TicketObservation(
+        event_id="t-0-vpn",
+        user_id=user(0),
+        persona="call_centre_agent",
+        site="utrecht",
+        event_time_ms=HOUR_START_MS + 10_000,
+        ticket_id="INC0",
+        stage="explained",
+        explained_by="vpn",
+        previous_explained_by="boot",
+        signal_time_lost_ms=240_000,
+    )
+    cell = cell_with([*frustrated, *opened])
+    before = by_measurement(cell_records(cell, CONFIG), "service_desk")[0].fields
+    assert (before["explained_by_boot"], before["explained_by_vpn"]) == (1, 4)
+    add_observation(cell, moved, TARGET_MS)
+    after = by_measurement(cell_records(cell, CONFIG), "service_desk")[0].fields
+    assert (after["explained_by_boot"], after["explained_by_vpn"]) == (0, 5)
+    assert {f"explained_by_{p}" for p in ("boot", "logon", "app", "call", "print")} <= set(after)

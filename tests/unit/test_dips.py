@@ -381,4 +381,3 @@ def test_failures_that_arrive_late_still_open_a_dip_while_in_the_window() -> Non
     assert late[0].event_time_ms == T0 + 30 * MINUTE_MS, "judged at the site's clock"
     stale = bucket("utrecht", 2, 0, 9, first_user=500)
     assert tracker.add(stale) == [], "older than the window: stored, not judged again"
-

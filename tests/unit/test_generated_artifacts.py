@@ -2,27 +2,27 @@
 
 from __future__ import annotations
 
-import json
-import re
 import tomllib
 from pathlib import Path
 
+from xlapulse.dashboards.alerts import render_alerting
 from xlapulse.dashboards.main import GENERATED_DIR, render_dashboards
 
 REPO = Path(__file__).resolve().parents[2]
+ALERTING_FILE = REPO / "deploy" / "grafana" / "provisioning" / "alerting" / "xlapulse.yaml"
 
 
 def test_dashboards_have_not_drifted() -> None:
     committed = {path.name: path.read_text() for path in GENERATED_DIR.glob("*.json")}
-    assert committed == render_dashboards(), "run `xlapulse dashboards generate` and commit"
+    assert committed == render_dashboards(), (
+        "run `xlapulse dashboards build --output dashboards/generated` and commit"
+    )
 
 
-def test_every_dashboard_query_uses_the_time_filter_and_published_cells_only() -> None:
-    for text in render_dashboards().values():
-        for panel in json.loads(text)["panels"]:
-            for target in panel["targets"]:
-                assert "$timeFilter" in target["query"]
-                assert re.search(r'FROM "experience_score"', target["query"])
+def test_grafana_alert_rules_have_not_drifted() -> None:
+    assert ALERTING_FILE.read_text() == render_alerting(), (
+        f"run `xlapulse dashboards alert-rules --output {ALERTING_FILE.relative_to(REPO)}`"
+    )
 
 
 def test_every_python_package_folder_is_packaged() -> None:
