@@ -114,28 +114,30 @@ class Engine:
         self.workers.append(worker)
         return worker
 
-    def processed(self) -> float:
-        """Records the running worker processed (all topics, all outcomes); 0 when its
-        metrics do not answer."""
+    def _metric_sum(self, prefix: str) -> float:
+        """The sum of the running worker's samples whose line starts with ``prefix``; 0
+        when its metrics do not answer."""
         try:
             page = urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics", timeout=2)
         except OSError:
             return 0.0
         with page:
             lines = page.read().decode().splitlines()
-        return sum(
-            float(line.rsplit(" ", 1)[1])
-            for line in lines
-            if line.startswith("xlapulse_events_processed_total{")
-        )
+        return sum(float(line.rsplit(" ", 1)[1]) for line in lines if line.startswith(prefix))
+
+    def processed(self) -> float:
+        """Records the running worker processed (all topics, all outcomes)."""
+        return self._metric_sum("xlapulse_events_processed_total{")
 
     def settled_points(self, day: date) -> dict | None:
-        """The day's points once the worker processed nothing new for ``SETTLE_S``."""
+        """The day's points once the worker is at the end of every partition it read
+        (consumer lag 0) and processed nothing new for ``SETTLE_S``."""
         self.workers[-1].assert_running()
         before = (self.processed(), day_points(self.services, self.database, day))
         time.sleep(SETTLE_S)
         after = (self.processed(), day_points(self.services, self.database, day))
-        return after[1] if after == before and after[0] > 0 and after[1] else None
+        lag = self._metric_sum("xlapulse_consumer_lag_records{")
+        return after[1] if after == before and after[0] > 0 and lag == 0 and after[1] else None
 
     def stop(self) -> None:
         for worker in self.workers:
@@ -185,8 +187,9 @@ def score_without_fault(services: Services, tmp_path: Path, day: date) -> dict:
 def baseline(services: Services, day: date, tmp_path_factory: pytest.TempPathFactory) -> dict:
     points = score_without_fault(services, tmp_path_factory.mktemp("faults"), day)
     published = {key[0] for key in points}
-    assert len(points) > 300, "the day publishes hundreds of points"
-    assert published >= {"experience_score", "xla_compliance", "service_desk", "user_score"}
+    # formula 3.0 publishes nothing per person and every figure only for 5 people or more
+    assert len(points) > 100, "the day publishes a hundred points or more"
+    assert published >= {"experience_score", "xla_compliance", "service_desk"}
     return points
 
 
