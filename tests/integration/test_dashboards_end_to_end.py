@@ -173,10 +173,22 @@ TEST_DIPS = (
     ),
 )
 #: Panels with no data on the test's workday, and why: no XLA objective of the default
-#: file is about printing; happiness needs 5 people answering surveys in one cell.
+#: file is about printing or apps (apps have no denominator until exposure is scored);
+#: happiness needs 5 people answering surveys in one cell; since formula 3.0 every ticket
+#: figure needs 5 people who opened or had handled a ticket in one cell, which no cell
+#: of this 300-workplace day reaches (known gap: these panels are not proven on data
+#: here; a larger fleet or a ticket wave would prove them).
 EMPTY_BY_DESIGN = {
     "xlapulse-print panel 'XLA objectives on this touch point' A",
+    "xlapulse-app panel 'XLA objectives on this touch point' A",
     "xlapulse-service_desk panel 'Happiness per persona' A",
+    "xlapulse-service_desk panel 'Ticket handling per persona and site' A",
+    "xlapulse-service_desk panel 'Tickets explained per touch point' A",
+    "xlapulse-service_desk panel 'Watermelon flag' A",
+    *(
+        f"xlapulse-{tp} panel 'Tickets explained by this touch point' A"
+        for tp in ("app", "boot", "call", "logon", "print", "vpn")
+    ),
 }
 
 
