@@ -14,7 +14,11 @@ from pathlib import Path
 import click
 
 from xlapulse.collectors.agent import commands as collector_commands
-from xlapulse.dashboards import cli as dashboards_commands
+
+try:  # the collector's self-contained build ships without the dashboards package
+    from xlapulse.dashboards import cli as dashboards_commands
+except ImportError:
+    dashboards_commands = None
 
 #: A file option that must name an existing file.
 EXISTING_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -379,7 +383,8 @@ def notify(config_path: str, once: bool) -> None:
 
 
 main.add_command(collector_commands.collector)
-main.add_command(dashboards_commands.dashboards)
+if dashboards_commands is not None:
+    main.add_command(dashboards_commands.dashboards)
 
 if __name__ == "__main__":
     main()
