@@ -27,7 +27,7 @@ from tests.shared_helpers import wait_until
 from xlapulse.collectors.contract.events import DirectoryAssignmentEvent, EventBase, LogonEvent
 from xlapulse.collectors.delivery.kafka_producer import EventProducer, ProducerSettings
 from xlapulse.collectors.delivery.topics_admin import ensure_topics
-from xlapulse.streams.app import device_signals_topic_name
+from xlapulse.streams.tables import device_signals_topic_name
 from xlapulse.streams.worker import CRASH_VISIBLE_S, STOP_DEADLINE_S
 
 from .conftest import TOPIC_PARTITIONS, Services

@@ -22,10 +22,11 @@ from xlapulse.collectors.contract.topics import (
     topic_for,
 )
 from xlapulse.collectors.settings import XlapulseSettings
-from xlapulse.streams.app import PartitionSweeper, build_app, partition_of
+from xlapulse.streams.app import build_app
 from xlapulse.streams.scoring.indicators import Band
 from xlapulse.streams.scoring.observations import SampleObservation
 from xlapulse.streams.scoring.personas import DEFAULT_PERSONAS
+from xlapulse.streams.tables import PartitionSweeper, partition_of
 
 USER = "u_" + "c" * 32
 DEVICE = "d_" + "d" * 32
