@@ -34,73 +34,46 @@ per person.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from statistics import median
 from typing import Any
 
 from xlapulse.streams.scoring.cells import (
-    FRUSTRATING,
-    GOOD,
     JOURNEY_WINDOW_S,
     SCORE_SUM,
     TIME_LOST_MS,
-    TOLERATING,
     Cell,
     window_label,
 )
 from xlapulse.streams.scoring.formula_versions import CURRENT_FORMULA, Formula
 from xlapulse.streams.scoring.formulas import (
-    apdex,
     happiness,
-    sentiment_score_from_happiness,
-    service_experience_score,
-    servicenow_dex_score,
 )
 from xlapulse.streams.scoring.journey import JOURNEY_FORMULA_VERSION
-from xlapulse.streams.scoring.personas import SERVICE_DESK, TELEMETRY_TOUCH_POINTS, TOUCH_POINTS
+from xlapulse.streams.scoring.personas import SERVICE_DESK, TOUCH_POINTS
+from xlapulse.streams.scoring.published import (  # noqa: F401 (re-exported names)
+    DIP,
+    EXPERIENCE_SCORE,
+    ISSUE_SCORE,
+    JOURNEY,
+    MEASUREMENTS,
+    MIN_USERS_PER_AGGREGATE,
+    SENTIMENT,
+    SERVICE_DESK_MEASUREMENT,
+    XLA_COMPLIANCE,
+    Record,
+    apdex_score,
+    users_with,
+)
+from xlapulse.streams.scoring.service_desk_record import service_desk_record
 from xlapulse.streams.scoring.xla import OVERALL, Objective, ObjectiveStats, XlaConfig, evaluate
 
 FORMULA_VERSION = CURRENT_FORMULA.version
-MIN_USERS_PER_AGGREGATE = 5
-ISSUE_SCORE = 70.0
-SLA_GREEN_RATIO = 0.9
-MIN_TICKETS_FOR_SLA = 5
-
-#: The measurements, by name (their tags and fields: ``streams/sink/points.py``).
-EXPERIENCE_SCORE = "experience_score"
-XLA_COMPLIANCE = "xla_compliance"
-SERVICE_DESK_MEASUREMENT = "service_desk"
-SENTIMENT = "sentiment"
-JOURNEY = "journey"
-MEASUREMENTS = (EXPERIENCE_SCORE, XLA_COMPLIANCE, SERVICE_DESK_MEASUREMENT, SENTIMENT, JOURNEY)
-#: not a cell's: one point per dip transition (``streams/dips/publish.py``), describing at
-#: least 5 people by construction (the dip opens only then; the contract enforces it)
-DIP = "dip"
-
-
-@dataclass(frozen=True)
-class Record:
-    """One InfluxDB point, library-free: the sink turns it into line protocol."""
-
-    measurement: str
-    tags: dict[str, str]
-    fields: dict[str, float | int | str]
-    time_ns: int
-
-    def series_key(self) -> tuple[Any, ...]:
-        """Measurement, tags and time: equal keys overwrite each other in InfluxDB."""
-        return (self.measurement, tuple(sorted(self.tags.items())), self.time_ns)
-
-
-def _apdex_score(counts: list[float]) -> float:
-    """100 x Apdex of the counts."""
-    return 100 * apdex(counts[GOOD], counts[TOLERATING], sum(counts[:3]))
 
 
 def _score(counts: list[float], formula: Formula) -> float:
     """The touch point's score: the mean graded score (formula 3.0) or 100 x Apdex."""
     if not formula.graded_tolerating:
-        return _apdex_score(counts)
+        return apdex_score(counts)
     return counts[SCORE_SUM] / sum(counts[:3])
 
 
@@ -109,10 +82,6 @@ def _weighted(scores: dict[str, float], weights: Any) -> float | None:
     if total_weight <= 0:
         return None
     return sum(score * weights.get(point, 0.0) for point, score in scores.items()) / total_weight
-
-
-def _users_with(cell: Cell, touch_point: str) -> list[str]:
-    return [user for user, per in cell.user_touch_points.items() if touch_point in per]
 
 
 def user_scores(
@@ -166,7 +135,7 @@ def cell_records(cell: Cell, config: XlaConfig, formula: Formula = CURRENT_FORMU
     if overall is not None:
         per_user = user_scores(cell, config, point_scores, formula)
         overall_apdex = _weighted(
-            {point: _apdex_score(cell.touch_points[point]) for point in point_scores}, weights
+            {point: apdex_score(cell.touch_points[point]) for point in point_scores}, weights
         )
         assert overall_apdex is not None  # the same touch points and weights as overall
         records.append(
@@ -176,9 +145,7 @@ def cell_records(cell: Cell, config: XlaConfig, formula: Formula = CURRENT_FORMU
     records += _compliance_records(
         cell, config, tags, time_ns, point_scores, overall, happiness_value
     )
-    desk = _service_desk_record(
-        cell, tags, time_ns, point_scores, overall, happiness_value, formula
-    )
+    desk = service_desk_record(cell, tags, time_ns, point_scores, overall, happiness_value, formula)
     if desk is not None:
         records.append(desk)
     if happiness_value is not None:
@@ -195,7 +162,7 @@ def _touch_point_records(
         counts = cell.touch_points.get(point)
         if counts is None:
             continue
-        point_users = _users_with(cell, point)
+        point_users = users_with(cell, point)
         if len(point_users) < MIN_USERS_PER_AGGREGATE:
             continue
         samples = sum(counts[:3])
@@ -207,7 +174,7 @@ def _touch_point_records(
                 {**tags, "touch_point": point},
                 {
                     "score": round(score, 3),
-                    "apdex": round(_apdex_score(counts) / 100, 5),
+                    "apdex": round(apdex_score(counts) / 100, 5),
                     "good": counts[0],
                     "tolerating": counts[1],
                     "frustrating": counts[2],
@@ -233,7 +200,7 @@ def _overall_record(
     are those of the published touch points only (``point_scores``)."""
     published = [cell.touch_points[point] for point in point_scores]
     counts = [sum(c[i] for c in published) for i in range(TIME_LOST_MS + 1)]
-    users = {user for point in point_scores for user in _users_with(cell, point)}
+    users = {user for point in point_scores for user in users_with(cell, point)}
     return Record(
         EXPERIENCE_SCORE,
         {**tags, "touch_point": "overall"},
@@ -338,146 +305,6 @@ def _compliance_records(
             )
         )
     return records
-
-
-def _suffering(per_point: dict[str, list[float]], formula: Formula) -> bool:
-    """Whether a person's telemetry in the window shows significant time lost: a
-    frustrating sample, or (formula 3.0) enough time lost in tolerating ones."""
-    telemetry = [counts for point, counts in per_point.items() if point != SERVICE_DESK]
-    if any(counts[FRUSTRATING] for counts in telemetry):
-        return True
-    significant_ms = formula.significant_tolerating_lost_ms
-    return significant_ms is not None and sum(c[TIME_LOST_MS] for c in telemetry) >= significant_ms
-
-
-def _telemetry_fields(
-    cell: Cell, point_scores: dict[str, float], formula: Formula
-) -> dict[str, float | int | str]:
-    """Silent sufferers among the people with telemetry in the cell (five or more), and
-    the time lost in the published touch points."""
-    telemetry_users = {
-        user: per_point
-        for user, per_point in cell.user_touch_points.items()
-        if any(point != SERVICE_DESK for point in per_point)
-    }
-    if len(telemetry_users) < MIN_USERS_PER_AGGREGATE:
-        return {}
-    frustrated_users = {
-        user
-        for user, per_point in telemetry_users.items()
-        if any(counts[FRUSTRATING] for point, counts in per_point.items() if point != SERVICE_DESK)
-    }
-    suffering = {user for user, per in telemetry_users.items() if _suffering(per, formula)}
-    return {
-        "silent_sufferers": len(suffering - set(cell.ticket_users)),
-        "users_suffering": len(suffering),
-        "users_frustrated": len(frustrated_users),
-        "telemetry_time_lost_ms": sum(
-            cell.touch_points[point][TIME_LOST_MS]
-            for point in point_scores
-            if point != SERVICE_DESK
-        ),
-    }
-
-
-def _opened_fields(cell: Cell) -> dict[str, float | int | str]:
-    """Tickets opened and what explains them, for five or more people who opened one."""
-    if len(cell.opened_users) < MIN_USERS_PER_AGGREGATE:
-        return {}
-    explained = sum(cell.explained_by.values())
-    return {
-        "tickets_opened": cell.tickets_opened,
-        "explained": explained,
-        "explained_via_device": cell.explained_via_device,
-        "without_signal": cell.tickets_opened - explained,
-        "signal_time_lost_ms": cell.signal_time_lost_ms,
-        # Every telemetry touch point, 0 included: InfluxDB keeps a field that a rewritten
-        # point leaves out, so a ticket moved to another explanation must zero its old one.
-        **{
-            f"explained_by_{point}": cell.explained_by.get(point, 0)
-            for point in sorted(set(TELEMETRY_TOUCH_POINTS) | set(cell.explained_by))
-        },
-    }
-
-
-def _self_reported_fields(cell: Cell) -> dict[str, float | int | str]:
-    """Self-reported lost time, for five or more people who reported it."""
-    if len(cell.self_reported_users) < MIN_USERS_PER_AGGREGATE:
-        return {}
-    return {
-        "self_reported_lost_ms": cell.self_reported_lost_ms,
-        "self_reported_answers": cell.self_reported_answers,
-    }
-
-
-def _handled_fields(
-    cell: Cell, overall: float | None, happiness_value: float | None
-) -> dict[str, float | int | str]:
-    """How the desk handled the tickets of five or more people, and the watermelon check."""
-    if len(_users_with(cell, SERVICE_DESK)) < MIN_USERS_PER_AGGREGATE:
-        return {}
-    handled = sum(cell.handled)
-    sla_met_ratio = cell.sla_met / cell.sla_known if cell.sla_known else None
-    fields: dict[str, float | int | str] = {
-        "handled": handled,
-        "no_contact": cell.no_contact,
-        "reopened": cell.reopened,
-        "mean_reassignments": round(cell.reassignments / handled, 3),
-        "reassigned_twice_ratio": round(cell.reassigned_twice / handled, 5),
-    }
-    if cell.first_contact_count:
-        fields["mean_first_contact_ms"] = cell.first_contact_ms_total // cell.first_contact_count
-    if sla_met_ratio is not None:
-        fields["sla_met_ratio"] = round(sla_met_ratio, 5)
-    csat_ratio = (
-        cell.csat_satisfied / cell.csat_answers
-        if cell.csat_answers and len(cell.ticket_survey_users) >= MIN_USERS_PER_AGGREGATE
-        else None
-    )
-    service = service_experience_score(
-        csat_ratio=csat_ratio,
-        resolved_in_target_ratio=cell.resolved_in_target / handled,
-        first_assignee_ratio=cell.first_assignee / handled,
-        sla_met_ratio=sla_met_ratio,
-        reopen_ratio=cell.reopened / handled,
-    )
-    fields["service_experience_score"] = round(service, 3)
-    if overall is not None and happiness_value is not None:
-        fields["dex_score"] = round(
-            servicenow_dex_score(overall, sentiment_score_from_happiness(happiness_value), service),
-            3,
-        )
-    sla_green = (
-        sla_met_ratio is not None
-        and cell.sla_known >= MIN_TICKETS_FOR_SLA
-        and sla_met_ratio >= SLA_GREEN_RATIO
-    )
-    experience_red = (
-        (overall is not None and overall < ISSUE_SCORE)
-        or _apdex_score(cell.handled) < ISSUE_SCORE
-        or (happiness_value is not None and happiness_value < 0)
-    )
-    fields["watermelon"] = int(sla_green and experience_red)
-    return fields
-
-
-def _service_desk_record(
-    cell: Cell,
-    tags: dict[str, str],
-    time_ns: int,
-    point_scores: dict[str, float],
-    overall: float | None,
-    happiness_value: float | None,
-    formula: Formula,
-) -> Record | None:
-    """The service-desk figures whose people number five or more; None if no group does."""
-    fields = {
-        **_telemetry_fields(cell, point_scores, formula),
-        **_opened_fields(cell),
-        **_self_reported_fields(cell),
-        **_handled_fields(cell, overall, happiness_value),
-    }
-    return Record(SERVICE_DESK_MEASUREMENT, dict(tags), fields, time_ns) if fields else None
 
 
 def _sentiment_record(
