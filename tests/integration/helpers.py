@@ -37,6 +37,24 @@ def read_metric(port: int, name: str, labels: dict[str, str]) -> float | None:
     return None
 
 
+def metric_sum(port: int, name: str, labels: dict[str, str]) -> float | None:
+    """The sum of every sample of ``name`` whose labels include ``labels`` (e.g. one
+    topic's events over all outcomes); None when the worker's /metrics does not answer."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as response:
+            page = response.read().decode()
+    except OSError:
+        return None
+    total = 0.0
+    for line in page.splitlines():
+        if not line.startswith(name + "{"):
+            continue
+        found = dict(re.findall(r'(\w+)="([^"]*)"', line.split("}")[0]))
+        if all(found.get(key) == value for key, value in labels.items()):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
 def scrape_metric(port: int, name: str, labels: dict[str, str]) -> float:
     """A counter's value, 0 when absent: a labelled counter appears only once it moved.
 
