@@ -31,6 +31,11 @@ class XlapulseSettings(BaseSettings):
     # Faust table store: memory:// rebuilds tables from their changelogs at start
     # (recovery time measured in README "State"); rocksdb:// would keep them on disk.
     engine_store: str = "memory://"
+    # The user and device agents handle records in batches of at most this many, waiting
+    # at most this long for a batch to fill: a batch's outputs are acknowledged by Kafka
+    # before its changed table keys are stored, once each (streams/outbox.py).
+    engine_batch_size: int = Field(default=500, ge=1)
+    engine_batch_within_s: float = Field(default=0.2, gt=0)
     # XLA file (personas, thresholds, weights, objectives); empty = the packaged default.
     xla_file: str = ""
     # Late-event policy: events older than this (event time) are dead-lettered.

@@ -28,7 +28,10 @@ Four agents:
 
 Processing is ``at_least_once``: an offset is committed only after its record
 was fully handled (points written to InfluxDB included). Replays are harmless
-because cells count an event id once and points overwrite themselves. An agent
+because cells count an event id once and points overwrite themselves. Agents take
+records in batches and store a batch's changed table keys only after Kafka
+acknowledged everything the batch sent (``outbox.py``), so a killed worker never
+keeps a state whose outputs were lost. An agent
 that raises ends the worker (``EngineApp``) instead of being restarted in place.
 
 State is bounded: while processing a partition, each agent sweeps that
@@ -42,9 +45,11 @@ writes (``KeyPartitionedTable``).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -68,6 +73,7 @@ from xlapulse.collectors.contract.topics import (
 from xlapulse.collectors.settings import XlapulseSettings
 from xlapulse.streams import metrics
 from xlapulse.streams.dips.agents import add_dip_agents
+from xlapulse.streams.outbox import Outbox
 from xlapulse.streams.scoring import device_state
 from xlapulse.streams.scoring.cells import Cell, cell_group_key
 from xlapulse.streams.scoring.device_signals import DeviceExplanation, device_signal_from_dict
@@ -207,102 +213,153 @@ def build_app(settings: XlapulseSettings, sink: InfluxSink | None = None) -> fau
         ),
     )
 
-    async def dead_letter(event: EventT, reason: str, source: str) -> None:
+    # follow_users and explain_from_devices both write user states; each holds this lock
+    # from reading a state until it stored it, across the wait for its outputs.
+    user_states_lock = asyncio.Lock()
+
+    async def dead_letter(outbox: Outbox, event: EventT, reason: str, source: str) -> None:
         log.warning("dead-lettering a record from %s: %s", source, reason)
         metrics.DEAD_LETTERS.labels(source).inc()
-        await dead_letter_topic.send(
-            key=event.key,
-            value=event.value,
-            headers={
+        await outbox.send(
+            dead_letter_topic,
+            event.key,
+            event.value,
+            {
                 HEADER_DEAD_LETTER_REASON: reason.encode()[:4000],
                 HEADER_DEAD_LETTER_SOURCE: source.encode(),
             },
         )
 
+    async def send_observations(outbox: Outbox, observations: list[Observation]) -> None:
+        for observation in observations:
+            await outbox.send(
+                observations_topic,
+                observation.group_key().encode(),
+                json.dumps(observation.to_dict()).encode(),
+            )
+
     @app.agent(inputs, supervisor_strategy=CrashingSupervisor)
     async def follow_users(stream: StreamT) -> None:
-        async for event in stream.events():
+        batches = stream.take_events(
+            settings.engine_batch_size, within=settings.engine_batch_within_s
+        )
+        async for events in batches:
+            async with user_states_lock:
+                await follow_users_batch(events)
+
+    async def follow_users_batch(events: list[EventT]) -> None:
+        """Step each record's user, send the outputs, wait for them, then store each
+        changed user once (``streams/outbox.py``)."""
+        outbox = Outbox()
+        changed: dict[str, UserState] = {}
+        outcomes: Counter[tuple[str, str]] = Counter()
+        for event in events:
             started = time.perf_counter()
-            topic, partition = event.message.topic, event.message.partition
+            topic = event.message.topic
             _record_lag(app, event)
             try:
                 parsed = read_input_record(event.value, topic)
             except ContractViolation as violation:
-                metrics.EVENTS.labels(topic, "dead_letter").inc()
-                await dead_letter(event, violation.reason, topic)
+                outcomes[topic, "dead_letter"] += 1
+                await dead_letter(outbox, event, violation.reason, topic)
                 continue
-            stored = user_states.get(parsed.user_id)
-            result = step(
-                UserState.from_dict(stored) if stored else None,
-                parsed,
-                config,
-                wall_clock_ms(),
-                max_age_ms,
-            )
-            metrics.EVENTS.labels(topic, result.outcome).inc()
+            state = changed.get(parsed.user_id)
+            if state is None:
+                stored = user_states.get(parsed.user_id)
+                state = UserState.from_dict(stored) if stored else None
+            result = step(state, parsed, config, wall_clock_ms(), max_age_ms)
+            outcomes[topic, result.outcome] += 1
             if result.outcome in ("late", "future"):
-                await dead_letter(event, f"{result.outcome} event (event_time policy)", topic)
+                await dead_letter(
+                    outbox, event, f"{result.outcome} event (event_time policy)", topic
+                )
                 continue
             if result.outcome == "duplicate":
                 continue
-            user_states[parsed.user_id] = result.state.to_dict()
-            await send_observations(result.observations)
+            changed[parsed.user_id] = result.state
+            await send_observations(outbox, result.observations)
             for signal in result.device_signals:
-                await device_signals_topic.send(
-                    key=signal.device_id.encode(), value=json.dumps(signal.to_dict()).encode()
+                await outbox.send(
+                    device_signals_topic,
+                    signal.device_id.encode(),
+                    json.dumps(signal.to_dict()).encode(),
                 )
             for invitation in result.invitations:
-                await invitations_topic.send(
-                    key=key_for(invitation),
-                    value=encode_event(invitation),
-                    headers=dict(headers_for(invitation)),
+                await outbox.send(
+                    invitations_topic,
+                    key_for(invitation),
+                    encode_event(invitation),
+                    dict(headers_for(invitation)),
                 )
-            metrics.STATE_KEYS_EXPIRED.labels("user-state").inc(user_sweeper.maybe_sweep(partition))
-            metrics.STATE_KEYS.labels("user-state").set(len(user_states))
             metrics.PROCESSING_SECONDS.labels(topic).observe(time.perf_counter() - started)
-
-    async def send_observations(observations: list[Observation]) -> None:
-        for observation in observations:
-            await observations_topic.send(
-                key=observation.group_key().encode(),
-                value=json.dumps(observation.to_dict()).encode(),
-            )
+        await outbox.delivered()
+        for user_id, state in changed.items():
+            user_states[user_id] = state.to_dict()
+        for (topic, outcome), count in outcomes.items():
+            metrics.EVENTS.labels(topic, outcome).inc(count)
+        for partition in sorted({event.message.partition for event in events}):
+            metrics.STATE_KEYS_EXPIRED.labels("user-state").inc(user_sweeper.maybe_sweep(partition))
+        metrics.STATE_KEYS.labels("user-state").set(len(user_states))
 
     @app.agent(device_signals_topic, supervisor_strategy=CrashingSupervisor)
     async def follow_devices(stream: StreamT) -> None:
-        async for event in stream.events():
-            _record_lag(app, event)
-            signal = device_signal_from_dict(json.loads(event.value))
-            stored = device_states.get(signal.device_id)
-            result = device_state.step(
-                DeviceState.from_dict(stored) if stored else None, signal, wall_clock_ms()
-            )
-            device_states[signal.device_id] = result.state.to_dict()
-            for explanation in result.explanations:
-                await device_explanations_topic.send(
-                    key=explanation.user_id.encode(),
-                    value=json.dumps(explanation.to_dict()).encode(),
+        batches = stream.take_events(
+            settings.engine_batch_size, within=settings.engine_batch_within_s
+        )
+        async for events in batches:
+            outbox = Outbox()
+            changed: dict[str, DeviceState] = {}
+            for event in events:
+                _record_lag(app, event)
+                signal = device_signal_from_dict(json.loads(event.value))
+                state = changed.get(signal.device_id)
+                if state is None:
+                    stored = device_states.get(signal.device_id)
+                    state = DeviceState.from_dict(stored) if stored else None
+                result = device_state.step(state, signal, wall_clock_ms())
+                changed[signal.device_id] = result.state
+                for explanation in result.explanations:
+                    await outbox.send(
+                        device_explanations_topic,
+                        explanation.user_id.encode(),
+                        json.dumps(explanation.to_dict()).encode(),
+                    )
+            await outbox.delivered()
+            for device_id, state in changed.items():
+                device_states[device_id] = state.to_dict()
+            for partition in sorted({event.message.partition for event in events}):
+                metrics.STATE_KEYS_EXPIRED.labels("device-state").inc(
+                    device_sweeper.maybe_sweep(partition)
                 )
-            metrics.STATE_KEYS_EXPIRED.labels("device-state").inc(
-                device_sweeper.maybe_sweep(event.message.partition)
-            )
             metrics.STATE_KEYS.labels("device-state").set(len(device_states))
-            metrics.EVENTS.labels(device_signals_name, "ok").inc()
+            metrics.EVENTS.labels(device_signals_name, "ok").inc(len(events))
 
     @app.agent(device_explanations_topic, supervisor_strategy=CrashingSupervisor)
     async def explain_from_devices(stream: StreamT) -> None:
-        async for event in stream.events():
-            _record_lag(app, event)
-            explanation = DeviceExplanation.from_dict(json.loads(event.value))
-            stored = user_states.get(explanation.user_id)
-            state = UserState.from_dict(stored) if stored else None
-            corrections = apply_device_explanation(state, explanation)
-            if state is not None and corrections:
-                user_states[explanation.user_id] = state.to_dict()
-            await send_observations(corrections)
-            metrics.EVENTS.labels(
-                device_explanations_name, "ok" if corrections else "ignored"
-            ).inc()
+        batches = stream.take_events(
+            settings.engine_batch_size, within=settings.engine_batch_within_s
+        )
+        async for events in batches:
+            async with user_states_lock:
+                outbox = Outbox()
+                changed: dict[str, UserState] = {}
+                for event in events:
+                    _record_lag(app, event)
+                    explanation = DeviceExplanation.from_dict(json.loads(event.value))
+                    state = changed.get(explanation.user_id)
+                    if state is None:
+                        stored = user_states.get(explanation.user_id)
+                        state = UserState.from_dict(stored) if stored else None
+                    corrections = apply_device_explanation(state, explanation)
+                    if state is not None and corrections:
+                        changed[explanation.user_id] = state
+                    await send_observations(outbox, corrections)
+                    metrics.EVENTS.labels(
+                        device_explanations_name, "ok" if corrections else "ignored"
+                    ).inc()
+                await outbox.delivered()
+                for user_id, state in changed.items():
+                    user_states[user_id] = state.to_dict()
 
     @app.agent(observations_topic, supervisor_strategy=CrashingSupervisor)
     async def aggregate_cells(stream: StreamT) -> None:

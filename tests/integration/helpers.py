@@ -100,15 +100,16 @@ def influxql(url: str, database: str, query: str) -> list[dict[str, Any]]:
 class WorkerProcess:
     """``xlapulse worker`` in a subprocess with its own settings; logs go to a file."""
 
-    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+    def __init__(self, env: dict[str, str], log_path: Path, python: str = sys.executable) -> None:
         self.env = env
         self.log_path = log_path
+        self.python = python  # another install's interpreter runs another version
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         log = self.log_path.open("ab")
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "xlapulse.collectors.cli", "worker"],
+            [self.python, "-m", "xlapulse.collectors.cli", "worker"],
             env={**os.environ, **self.env},
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
@@ -77,6 +78,9 @@ def sent(monkeypatch) -> list[tuple[str, bytes, bytes, dict]]:
 
     async def record_send(topic, key=None, value=None, headers=None, **options):
         records.append((topic.get_topic_name(), key, value, headers or {}))
+        acknowledged = asyncio.get_running_loop().create_future()  # as the producer's future
+        acknowledged.set_result(None)
+        return acknowledged
 
     monkeypatch.setattr(faust.topics.Topic, "send", record_send)
     return records

@@ -1,0 +1,229 @@
+"""Engine throughput beside its ceilings and Faust's floor, interleaved, on real Kafka.
+
+Sends ``--endpoints`` simulated workplaces x ``--days`` days (default scenario) to the
+four input topics of a Kafka that holds nothing else (start one for the benchmark, see
+below), then runs ``--rounds`` rounds of, in this order:
+
+* ceiling A: a plain aiokafka consumer reading every input record + ``json.loads``;
+* ceiling B: A + the contract parse (``read_input_record``), the engine's first step;
+* Faust's floor: an agent with an empty body, and one with the contract parse
+  (``faust_floor.py``, a subprocess per round);
+* the worker: ``xlapulse worker`` with a fresh engine id (its own consumer group,
+  internal topics, tables and database) over the same records. Its rate is the steady
+  state: from the moment 5 % of the records were processed to the moment 95 % were
+  (start-up, group join and the tail excluded), read from its /metrics every 0.25 s.
+  ``sink settled`` is the time from the last input record processed to the last
+  InfluxDB write (the aggregation's lag).
+
+It prints min / median / max events/s per contender and the ratios of the worker's
+median to ceiling B's and to Faust's floor with parse, and appends the table, dated,
+to ``tests/benchmarks/engine_throughput_history.md``.
+
+    XLAPULSE_SERVICES_DIR=/tmp/xlapulse-bench KAFKA_PORT=29192 INFLUX_PORT=28186 \\
+        deploy/local/services start
+    .venv/bin/python -m tests.benchmarks.engine_throughput \\
+        --kafka 127.0.0.1:29192 --influx http://127.0.0.1:28186 --endpoints 300
+
+Traffic goes only to the given servers (127.0.0.1); every wait is bounded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from pathlib import Path
+from tempfile import mkdtemp
+
+from aiokafka import AIOKafkaConsumer
+
+from xlapulse.collectors.contract.codec import ContractViolation
+from xlapulse.collectors.delivery.kafka_producer import EventProducer, ProducerSettings
+from xlapulse.collectors.delivery.topics_admin import ensure_topics
+from xlapulse.streams.app import INPUT_TOPICS
+from xlapulse.streams.scoring.pipeline import read_input_record
+
+from ..integration.helpers import WorkerProcess, end_offsets, engine_env, metric_sum
+from .engine_state import latest_workday_before, simulated_events
+
+PARTITIONS = 3
+HISTORY = Path(__file__).with_name("engine_throughput_history.md")
+TIMEOUT_S = 1800
+
+
+def records_in_topics(bootstrap: str) -> int:
+    return sum(sum(end_offsets(bootstrap, topic).values()) for topic in INPUT_TOPICS)
+
+
+async def _consume(bootstrap: str, expect: int, handle: Callable[[bytes, str], None]) -> float:
+    consumer = AIOKafkaConsumer(
+        *INPUT_TOPICS,
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    try:
+        seen, started = 0, 0.0
+        deadline = time.monotonic() + TIMEOUT_S
+        while seen < expect and time.monotonic() < deadline:
+            batches = await consumer.getmany(timeout_ms=500, max_records=5000)
+            for partition, records in batches.items():
+                if seen == 0 and records:
+                    started = time.perf_counter()
+                for record in records:
+                    handle(record.value, partition.topic)
+                seen += len(records)
+        return seen / (time.perf_counter() - started)
+    finally:
+        await consumer.stop()
+
+
+def ceiling(bootstrap: str, expect: int, parse: bool) -> float:
+    def decode(value: bytes, topic: str) -> None:
+        json.loads(value)
+
+    def decode_and_parse(value: bytes, topic: str) -> None:
+        json.loads(value)
+        with contextlib.suppress(ContractViolation):
+            read_input_record(value, topic)
+
+    return asyncio.run(_consume(bootstrap, expect, decode_and_parse if parse else decode))
+
+
+def faust_floor(bootstrap: str, expect: int, mode: str) -> float:
+    data_dir = mkdtemp(prefix="xlapulse-floor-")
+    command = [sys.executable, "-m", "tests.benchmarks.faust_floor", "--kafka", bootstrap]
+    command += ["--expect", str(expect), "--mode", mode, "--data-dir", data_dir]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT_S)
+    for line in done.stdout.splitlines():
+        if line.startswith("records="):
+            fields = dict(part.split("=") for part in line.split())
+            return int(fields["records"]) / float(fields["seconds"])
+    raise RuntimeError(f"faust floor ({mode}) printed no result:\n{done.stderr[-2000:]}")
+
+
+def worker_rate(
+    bootstrap: str, influx_url: str, expect: int, python: str = sys.executable
+) -> tuple[float, float]:
+    """(steady-state events/s, seconds from the last input processed to the last write)."""
+    run_id = f"bench-{uuid.uuid4().hex[:8]}"
+    data_dir = Path(mkdtemp(prefix="xlapulse-bench-"))
+    env, port, _ = engine_env(bootstrap, influx_url, run_id, data_dir, PARTITIONS)
+    worker = WorkerProcess(env=env, log_path=data_dir / "worker.log", python=python)
+    worker.start()
+    samples: list[tuple[float, float]] = []
+    try:
+        deadline = time.monotonic() + TIMEOUT_S
+        while time.monotonic() < deadline:
+            worker.assert_running()
+            processed = sum(
+                metric_sum(port, "xlapulse_events_processed_total", {"topic": topic}) or 0
+                for topic in INPUT_TOPICS
+            )
+            samples.append((time.monotonic(), processed))
+            if processed >= expect:
+                break
+            time.sleep(0.25)
+        else:
+            raise RuntimeError(f"worker did not finish:\n{worker.log_tail()}")
+        inputs_done = samples[-1][0]
+        settled = inputs_done
+        last_write = metric_sum(port, "xlapulse_sink_last_write_timestamp_seconds", {})
+        while time.monotonic() < inputs_done + 300:
+            time.sleep(3.0)
+            now_write = metric_sum(port, "xlapulse_sink_last_write_timestamp_seconds", {})
+            if now_write == last_write:
+                break
+            last_write, settled = now_write, time.monotonic()
+    finally:
+        worker.stop()
+    t05 = next(t for t, n in samples if n >= 0.05 * expect)
+    n05 = next(n for t, n in samples if n >= 0.05 * expect)
+    t95, n95 = next((t, n) for t, n in samples if n >= 0.95 * expect)
+    return (n95 - n05) / (t95 - t05), settled - inputs_done
+
+
+def spread(values: list[float]) -> str:
+    return " / ".join(f"{v:,.0f}" for v in (min(values), statistics.median(values), max(values)))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kafka", required=True)
+    parser.add_argument("--influx", required=True)
+    parser.add_argument("--endpoints", type=int, default=300)
+    parser.add_argument("--days", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--note", default="", help="what changed, for the history")
+    parser.add_argument(
+        "--before-python",
+        help="the interpreter of another install (e.g. a worktree of the previous commit): "
+        "its worker is measured in the same rounds, as 'the worker, before'",
+    )
+    args = parser.parse_args()
+
+    ensure_topics(args.kafka, PARTITIONS)
+    if records_in_topics(args.kafka) == 0:
+        first_day = latest_workday_before(datetime.now(UTC).date())
+        events = simulated_events(args.endpoints, args.days, first_day)
+        producer = EventProducer(ProducerSettings(bootstrap_servers=args.kafka))
+        try:
+            producer.send_all(events)
+        finally:
+            producer.close()
+    expect = records_in_topics(args.kafka)
+    print(f"{expect:,} records in the input topics ({PARTITIONS} partitions)")
+
+    results: dict[str, list[float]] = {}
+    sink_lag_s: list[float] = []
+    contenders: dict[str, Callable[[], float]] = {
+        "ceiling A: aiokafka + json.loads": lambda: ceiling(args.kafka, expect, parse=False),
+        "ceiling B: A + contract parse": lambda: ceiling(args.kafka, expect, parse=True),
+        "Faust floor: empty agent": lambda: faust_floor(args.kafka, expect, "empty"),
+        "Faust floor: agent + contract parse": lambda: faust_floor(args.kafka, expect, "parse"),
+    }
+    for round_number in range(1, args.rounds + 1):
+        for name, measure in contenders.items():
+            results.setdefault(name, []).append(measure())
+        if args.before_python:
+            rate, _ = worker_rate(args.kafka, args.influx, expect, args.before_python)
+            results.setdefault("the worker before, steady state", []).append(rate)
+        rate, lag = worker_rate(args.kafka, args.influx, expect)
+        results.setdefault("the worker, steady state", []).append(rate)
+        sink_lag_s.append(lag)
+        print(
+            f"round {round_number}: " + ", ".join(f"{k}: {v[-1]:,.0f}" for k, v in results.items())
+        )
+
+    worker = statistics.median(results["the worker, steady state"])
+    lines = [
+        f"### {date.today().isoformat()}: {expect:,} records, {args.rounds} rounds"
+        + (f" ({args.note})" if args.note else ""),
+        "",
+        "| what | events/s (min / median / max) |",
+        "| --- | --- |",
+        *(f"| {name} | {spread(values)} |" for name, values in results.items()),
+        "",
+        f"worker / ceiling B: {worker / statistics.median(results[list(contenders)[1]]):.1%}; "
+        f"worker / Faust floor with parse: "
+        f"{worker / statistics.median(results[list(contenders)[3]]):.1%}; "
+        f"sink settled after the last input: {spread(sink_lag_s)} s",
+        "",
+    ]
+    print("\n".join(lines))
+    with HISTORY.open("a") as history:
+        history.write("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
