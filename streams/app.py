@@ -185,6 +185,23 @@ def build_app(settings: XlapulseSettings, sink: InfluxSink | None = None) -> fau
     invitations_topic = raw_topic(SURVEY_INVITATIONS_TOPIC)
     dead_letter_topic = raw_topic(DEAD_LETTER_TOPIC)
 
+    async def dead_letter_point(line: str, reason: str) -> None:
+        """A point InfluxDB refused goes to the dead-letter topic, acknowledged."""
+        outbox = Outbox()
+        await outbox.send(
+            dead_letter_topic,
+            b"influxdb",
+            line.encode(),
+            {
+                HEADER_DEAD_LETTER_REASON: reason.encode()[:4000],
+                HEADER_DEAD_LETTER_SOURCE: b"influxdb",
+            },
+        )
+        await outbox.delivered()
+
+    if isinstance(influx, InfluxSink):
+        influx.on_rejected = dead_letter_point
+
     # Changelog partitions equal the source topics' partitions (co-partitioned): a
     # user's state lives in its user id's partition, a device's in its device id's,
     # a cell in its persona|site's.

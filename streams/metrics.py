@@ -26,6 +26,10 @@ PROCESSING_SECONDS = Histogram(
 )
 SINK_POINTS = Counter("xlapulse_sink_points_total", "Points written to InfluxDB.")
 SINK_ERRORS = Counter("xlapulse_sink_errors_total", "Failed InfluxDB write attempts (retried).")
+SINK_REJECTED = Counter(
+    "xlapulse_sink_rejected_points_total",
+    "Points InfluxDB refused (400, 413, 422): set aside to the dead-letter topic, not retried.",
+)
 CONSUMER_LAG = Gauge(
     "xlapulse_consumer_lag_records",
     "Records between the last processed offset and the high-water mark, by topic and partition.",

@@ -226,11 +226,15 @@ def peer(
 
 
 def seasonal(
-    totals: WindowTotals, history: dict[str, Sequence[float]], settings: DipSettings
+    totals: WindowTotals,
+    history: dict[str, Sequence[float]],
+    min_depth: int,
+    settings: DipSettings,
 ) -> Finding | None:
-    """The scope against its own values at this hour of the week in past weeks."""
-    weeks = min((len(values) for values in history.values()), default=0)
-    if weeks < settings.seasonal_min_weeks or not _judgeable(totals, settings):
+    """The scope against its own values at this hour in past periods (weeks, or working
+    days until enough weeks exist); judged once ``min_depth`` periods are known."""
+    depth = min((len(values) for values in history.values()), default=0)
+    if depth < min_depth or not _judgeable(totals, settings):
         return None
     typical = WindowTotals(samples=totals.samples)
     typical.frustrating = round(median(history["badness"]) * totals.samples)

@@ -81,6 +81,10 @@ class DipSettings(BaseModel):
     #: seasonal baseline: hour of the week over this many past weeks, used from min_weeks on
     seasonal_weeks: Annotated[int, Field(ge=2, le=52)] = 8
     seasonal_min_weeks: Annotated[int, Field(ge=2, le=52)] = 3
+    #: until then, on working days: hour of the day over this many past working days,
+    #: used from min_days on (an incident everywhere at once has no peer to stand out from)
+    seasonal_days: Annotated[int, Field(ge=2, le=30)] = 5
+    seasonal_min_days: Annotated[int, Field(ge=2, le=30)] = 3
     #: burn-rate alerting of XLA objectives (Google SRE Workbook, "Alerting on SLOs")
     burn_rate_windows: tuple[BurnRateWindow, ...] = (
         BurnRateWindow(long_minutes=60, short_minutes=5, burn_rate=14.4, severity="critical"),
@@ -106,6 +110,8 @@ class DipSettings(BaseModel):
             raise ValueError("short_window_minutes must not be above window_minutes")
         if self.seasonal_min_weeks > self.seasonal_weeks:
             raise ValueError("seasonal_min_weeks must not be above seasonal_weeks")
+        if self.seasonal_min_days > self.seasonal_days:
+            raise ValueError("seasonal_min_days must not be above seasonal_days")
         return self
 
     def history_minutes(self) -> int:

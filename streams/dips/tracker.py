@@ -42,6 +42,7 @@ from xlapulse.streams.dips.settings import DipSettings
 from xlapulse.streams.scoring.xla import XlaConfig
 
 WEEK_MS = 7 * 24 * 3_600_000
+DAY_MS = 24 * 3_600_000
 #: a site whose clock is this far behind the evaluated minute is not used as a peer
 #: (its window would be incomplete)
 PEER_LAG_TOLERANCE_MS = 2 * MINUTE_MS
@@ -95,6 +96,8 @@ class PersonaSeries:
     buckets: dict[str, dict[int, MinuteBucket]] = field(default_factory=dict)
     #: scope key -> hour of week -> metric -> past weeks' values (oldest first)
     seasonal_history: dict[str, dict[int, dict[str, list[float]]]] = field(default_factory=dict)
+    #: scope key -> hour of the day -> metric -> past working days' values (oldest first)
+    daily_history: dict[str, dict[int, dict[str, list[float]]]] = field(default_factory=dict)
     dips: dict[str, Dip] = field(default_factory=dict)
     #: the latest finished minute of each site: stage 1 finishes a (persona, site)'s
     #: minutes in order on one partition, so this is that site's event-time watermark
@@ -204,7 +207,7 @@ class DipTracker:
             findings = [self._burn(series, scope)]
             for window in (short_windows, windows):
                 findings.append(peer(window[key], self._peers(references, scope), settings))
-                findings.append(seasonal(window[key], self._history(series, key), settings))
+                findings.append(seasonal(window[key], *self._history(series, key), settings))
             if key in series.dips:
                 findings.append(self._still_bad(series, scope, references))
             transition = self._advance(
@@ -393,14 +396,36 @@ class DipTracker:
             if totals.samples < self.settings.min_samples:
                 continue
             past = series.seasonal_history.setdefault(key, {}).setdefault(hour_of_week, {})
-            for metric in ("badness", "time_lost_s"):
-                values = past.setdefault(metric, [])
-                values.append(totals.metric(metric))
-                del values[: -self.settings.seasonal_weeks]
+            _append(past, totals, self.settings.seasonal_weeks)
+            if _working_day(hour_start):
+                hour_of_day = (hour_start % DAY_MS) // HOUR_MS
+                past = series.daily_history.setdefault(key, {}).setdefault(hour_of_day, {})
+                _append(past, totals, self.settings.seasonal_days)
 
-    def _history(self, series: PersonaSeries, key: str) -> dict[str, list[float]]:
+    def _history(self, series: PersonaSeries, key: str) -> tuple[dict[str, list[float]], int]:
+        """The scope's values at this hour of the week in past weeks, or, until there are
+        enough of those, at this hour of the day on past working days (on a working day
+        only); with the depth each needs before it is judged."""
         hour_of_week = (series.clock_ms % WEEK_MS) // HOUR_MS
-        return series.seasonal_history.get(key, {}).get(hour_of_week, {})
+        weekly = series.seasonal_history.get(key, {}).get(hour_of_week, {})
+        weeks = min((len(values) for values in weekly.values()), default=0)
+        if weeks >= self.settings.seasonal_min_weeks or not _working_day(series.clock_ms):
+            return weekly, self.settings.seasonal_min_weeks
+        hour_of_day = (series.clock_ms % DAY_MS) // HOUR_MS
+        daily = series.daily_history.get(key, {}).get(hour_of_day, {})
+        return daily, self.settings.seasonal_min_days
+
+
+def _append(past: dict[str, list[float]], totals: WindowTotals, keep: int) -> None:
+    for metric in ("badness", "time_lost_s"):
+        values = past.setdefault(metric, [])
+        values.append(totals.metric(metric))
+        del values[:-keep]
+
+
+def _working_day(time_ms: int) -> bool:
+    """Monday to Friday (UTC date; 1970-01-01 was a Thursday)."""
+    return (time_ms // DAY_MS + 3) % 7 < 5
 
 
 def objective_budgets(config: XlaConfig) -> dict[str, dict[str, tuple[str, float]]]:

@@ -1,20 +1,34 @@
-"""Asynchronous InfluxDB writer with retry and backpressure (influxdb-client).
+"""Asynchronous InfluxDB writer: transient errors are retried, permanent ones rejected.
 
-Writes: points to ``<database>/<retention policy>`` through ``/api/v2/write``,
-which InfluxDB 1.8 serves for influxdb-client. A failed write is retried with
-capped exponential backoff *until it succeeds*; the calling agent waits, so the
-source offsets are not committed and nothing is dropped while InfluxDB is down.
+Writes: points to ``<database>/<retention policy>`` through ``/api/v2/write``, which
+InfluxDB 1.8 serves for influxdb-client (2.x and 3.x serve it natively). What an
+answer means:
+
+* **transient** (no connection, 5xx, 408, 429): retried with capped exponential backoff,
+  at least ``Retry-After`` when the server sends one, *until it succeeds*; the calling
+  agent waits, so its offsets are not committed and nothing is dropped while InfluxDB is
+  down (backpressure);
+* **a rejected point** (400, e.g. a field type conflict; 413, too large; 422, outside
+  the retention period on 2.x): the batch is
+  split until the points InfluxDB refuses are isolated; the others are written, each
+  refused point is counted in ``xlapulse_sink_rejected_points_total``, logged, and handed
+  to ``on_rejected`` (the engine sends it to the dead-letter topic), so one bad point
+  never stalls a partition;
+* **refused credentials or permissions** (401, 403): :class:`SinkRefused` is raised; the
+  agent crashes and the worker exits 1 with that reason, instead of retrying forever;
+* **database not found** (404): created, then retried.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 import aiohttp
 from influxdb_client import Point
 from influxdb_client.client.influxdb_client_async import InfluxDBClientAsync
-from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
+from influxdb_client.rest import ApiException
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_exponential
 
 from xlapulse.collectors.settings import XlapulseSettings
 from xlapulse.streams import metrics
@@ -22,6 +36,16 @@ from xlapulse.streams import metrics
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_S = 30.0
+#: answers that mean the points themselves are refused: retrying cannot help
+REJECTED_STATUSES = frozenset({400, 413, 422})
+REFUSED_STATUSES = frozenset({401, 403})
+
+#: what the engine does with a point InfluxDB refused: (line protocol, reason)
+RejectedHandler = Callable[[str, str], Awaitable[None]]
+
+
+class SinkRefused(RuntimeError):
+    """InfluxDB refused the credentials or the permission to write: a configuration error."""
 
 
 class InfluxSink:
@@ -34,6 +58,8 @@ class InfluxSink:
         token = f"{settings.influx_username}:{password}" if settings.influx_username else ""
         self._client: InfluxDBClientAsync | None = None
         self._token = token
+        #: set by the engine: where a refused point goes (else it is only logged)
+        self.on_rejected: RejectedHandler | None = None
 
     async def start(self) -> None:
         """Create the database (retrying until InfluxDB answers) and open the client."""
@@ -48,18 +74,54 @@ class InfluxSink:
             self._client = None
 
     async def write(self, points: Sequence[Point]) -> None:
-        """Write the batch, retrying until InfluxDB accepted it."""
+        """Write the batch: retried until InfluxDB answered, refused points set aside."""
         if not points:
             return
         if self._client is None:
             await self.start()
-        await self._retry(self._write_once, points)
-        metrics.SINK_POINTS.inc(len(points))
+        written = await self._write_isolating(list(points))
+        metrics.SINK_POINTS.inc(written)
+
+    async def _write_isolating(self, points: list[Point]) -> int:
+        """Write ``points``; on a rejection, write each half the same way. Returns how
+        many were written."""
+        try:
+            await self._retry(self._write_once, points)
+            return len(points)
+        except ApiException as error:
+            if error.status not in REJECTED_STATUSES:
+                raise
+            if len(points) > 1:
+                half = len(points) // 2
+                return await self._write_isolating(points[:half]) + await self._write_isolating(
+                    points[half:]
+                )
+            await self._reject(points[0], f"InfluxDB answered {error.status}: {_message(error)}")
+            return 0
+
+    async def _reject(self, point: Point, reason: str) -> None:
+        line = point.to_line_protocol()
+        metrics.SINK_REJECTED.inc()
+        log.error("InfluxDB refused a point, set aside: %s: %s", reason, line[:300])
+        if self.on_rejected is not None:
+            await self.on_rejected(line, reason)
 
     async def _write_once(self, points: Sequence[Point]) -> None:
         assert self._client is not None
-        # Each point carries its own (nanosecond) precision, which the client uses.
-        await self._client.write_api().write(bucket=self._bucket, record=list(points))
+        try:
+            # Each point carries its own (nanosecond) precision, which the client uses.
+            await self._client.write_api().write(bucket=self._bucket, record=list(points))
+        except ApiException as error:
+            if error.status in REFUSED_STATUSES:
+                raise SinkRefused(
+                    f"InfluxDB at {self._settings.influx_url} refused to let "
+                    f"{self._settings.influx_username or 'an anonymous client'} write to "
+                    f"{self._bucket}: {error.status} {_message(error)} (check "
+                    "XLAPULSE_INFLUX_USERNAME, XLAPULSE_INFLUX_PASSWORD and the permissions)"
+                ) from None
+            if error.status == 404:
+                await self._create_database()
+            raise
 
     async def _create_database(self) -> None:
         auth = None
@@ -73,6 +135,11 @@ class InfluxSink:
             aiohttp.ClientSession(auth=auth) as session,
             session.post(f"{self._settings.influx_url}/query", data={"q": query}) as response,
         ):
+            if response.status in REFUSED_STATUSES:
+                raise SinkRefused(
+                    f"InfluxDB at {self._settings.influx_url} refused CREATE DATABASE: "
+                    f"{response.status} (check XLAPULSE_INFLUX_USERNAME and _PASSWORD)"
+                )
             if response.status != 200:
                 raise RuntimeError(
                     f"CREATE DATABASE failed: {response.status} {await response.text()}"
@@ -80,8 +147,8 @@ class InfluxSink:
 
     async def _retry(self, operation, *args) -> None:  # type: ignore[no-untyped-def]
         async for attempt in AsyncRetrying(
-            retry=retry_if_exception_type(Exception),
-            wait=wait_exponential(multiplier=0.2, max=MAX_BACKOFF_S),
+            retry=retry_if_exception(_transient),
+            wait=_wait,
             before_sleep=self._log_retry,
             reraise=True,
         ):
@@ -89,7 +156,7 @@ class InfluxSink:
                 await operation(*args)
 
     @staticmethod
-    def _log_retry(state) -> None:  # type: ignore[no-untyped-def]
+    def _log_retry(state: RetryCallState) -> None:
         metrics.SINK_ERRORS.inc()
         log.warning(
             "InfluxDB write failed (attempt %d), retrying in %.1f s: %s",
@@ -97,3 +164,30 @@ class InfluxSink:
             state.next_action.sleep if state.next_action else 0.0,
             state.outcome.exception() if state.outcome else "unknown error",
         )
+
+
+def _transient(error: BaseException) -> bool:
+    """Worth retrying: anything but a refused point and refused credentials."""
+    if isinstance(error, SinkRefused):
+        return False
+    if isinstance(error, ApiException):
+        return error.status not in REJECTED_STATUSES
+    return True
+
+
+_exponential = wait_exponential(multiplier=0.2, max=MAX_BACKOFF_S)
+
+
+def _wait(state: RetryCallState) -> float:
+    """Exponential backoff, but at least the server's ``Retry-After`` (in seconds)."""
+    backoff = _exponential(state)
+    error = state.outcome.exception() if state.outcome else None
+    retry_after = getattr(error, "retry_after", None) if isinstance(error, ApiException) else None
+    try:
+        return max(backoff, min(float(retry_after), 300.0)) if retry_after else backoff
+    except ValueError:  # an HTTP date instead of seconds
+        return backoff
+
+
+def _message(error: ApiException) -> str:
+    return str(getattr(error, "message", None) or error.reason or "")[:500]

@@ -70,6 +70,9 @@ MEASUREMENTS = (
 CATCH_UP_S = 480
 #: A worker is settled when it processed nothing new for this long.
 SETTLE_S = 10.0
+#: After a broker restart, time for a worker that gives up on it to exit before the
+#: test looks (its session timeout is 6 s in tests, ``engine_env``).
+SUPERVISOR_GRACE_S = 10.0
 
 
 @pytest.fixture(scope="module")
@@ -247,8 +250,71 @@ def test_a_worker_stopped_twice_mid_stream_gives_identical_scores(
     total = input_records(services)
     for share in (0.3, 0.6):
         stop_at(engine, engine.start(), share * total, sig)
+    restarted = time.monotonic()
     engine.start()
     wait_for_identical(engine, day, baseline)
+    report(f"{sig.name} twice (30 %, 60 %)", total, "restarted", time.monotonic() - restarted)
+
+
+def restart_if_exited(engine: Engine) -> str:
+    """What a supervisor (systemd ``Restart=on-failure``, Kubernetes) does: start the
+    worker again if it exited. Returns how the worker went through the fault."""
+    process = engine.workers[-1]._process
+    assert process is not None
+    if process.poll() is None:
+        return "survived"
+    code = process.returncode
+    assert code != 0, "a worker that lost its broker or sink must not exit as if it were done"
+    engine.start()
+    return f"exited {code}, restarted"
+
+
+def report(fault: str, records: int, outcome: str, recovery_s: float) -> None:
+    """One row of the README's fault table (printed; `pytest -s` shows it)."""
+    print(f"\nFAULT | {fault} | {records} records | {outcome} | identical after {recovery_s:.0f} s")
+
+
+def test_influxdb_down_mid_stream_gives_identical_scores(
+    services: Services, day: date, baseline: dict, engine: Engine
+) -> None:
+    """InfluxDB stops after 30 % of the input and comes back 30 s later: the sink retries
+    with backoff, the agent waits (backpressure, no offset committed), then catches up."""
+    total = input_records(services)
+    engine.start()
+    wait_until(lambda: engine.processed() >= 0.3 * total, CATCH_UP_S, "30 % processed")
+    services.control("stop", "influxdb")
+    try:
+        wait_until(
+            lambda: engine._metric_sum("xlapulse_sink_errors_total") > 0,
+            120,
+            "the sink to report failed writes",
+        )
+        time.sleep(30)
+    finally:
+        services.control("start", "influxdb")
+    back = time.monotonic()
+    outcome = restart_if_exited(engine)
+    wait_for_identical(engine, day, baseline)
+    report("InfluxDB down 30 s+", total, outcome, time.monotonic() - back)
+
+
+def test_kafka_broker_restarted_mid_stream_gives_identical_scores(
+    services: Services, day: date, baseline: dict, engine: Engine
+) -> None:
+    """The only broker stops after 30 % of the input and starts again 15 s later."""
+    total = input_records(services)
+    engine.start()
+    wait_until(lambda: engine.processed() >= 0.3 * total, CATCH_UP_S, "30 % processed")
+    services.control("stop", "kafka")
+    try:
+        time.sleep(15)
+    finally:
+        services.control("start", "kafka")
+    back = time.monotonic()
+    time.sleep(SUPERVISOR_GRACE_S)
+    outcome = restart_if_exited(engine)
+    wait_for_identical(engine, day, baseline)
+    report("Kafka broker restarted", total, outcome, time.monotonic() - back)
 
 
 def test_the_same_day_sent_again_gives_identical_scores(
@@ -266,5 +332,7 @@ def test_the_same_day_sent_again_gives_identical_scores(
         producer.send_all(events)
     finally:
         producer.close()
+    started = time.monotonic()
     engine.start()
     wait_for_identical(engine, day, baseline)
+    report("the day sent twice", input_records(services), "no fault", time.monotonic() - started)

@@ -141,7 +141,8 @@ def engine_env(
 
     Each run gets its own consumer group, database and metrics port. The test days lie
     in the past (random, so reruns never share data), so the late-event policy is
-    widened to let them be scored rather than dead-lettered.
+    widened to ten years (the fault tests use 2023) to let them be scored rather than
+    dead-lettered.
     """
     metrics_port = free_port()
     database = f"xlapulse_test_{run_id}"
@@ -155,6 +156,6 @@ def engine_env(
         "XLAPULSE_TOPIC_PARTITIONS": str(partitions),
         "XLAPULSE_METRICS_PORT": str(metrics_port),
         "XLAPULSE_SINK_BATCH_WITHIN_S": "0.5",
-        "XLAPULSE_MAX_EVENT_AGE_S": str(3 * 365 * 86_400),
+        "XLAPULSE_MAX_EVENT_AGE_S": str(10 * 365 * 86_400),
     }
     return env, metrics_port, database

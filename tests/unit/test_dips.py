@@ -166,12 +166,37 @@ def test_peer_needs_enough_peers_and_people() -> None:
 
 def test_seasonal_needs_history_then_compares_with_the_same_hour_of_past_weeks() -> None:
     now = totals(10, 10)
-    assert seasonal(now, {"badness": [0.0, 0.05], "time_lost_s": [0, 0]}, SETTINGS) is None
+    weeks = SETTINGS.seasonal_min_weeks
+    assert seasonal(now, {"badness": [0.0, 0.05], "time_lost_s": [0, 0]}, weeks, SETTINGS) is None
     history = {"badness": [0.0, 0.05, 0.02, 0.03], "time_lost_s": [0.0, 0.0, 0.0, 0.0]}
-    finding = seasonal(now, history, SETTINGS)
+    finding = seasonal(now, history, weeks, SETTINGS)
     assert finding is not None and finding.fires and finding.detector == "seasonal"
     usual = {"badness": [0.45, 0.5, 0.55, 0.5], "time_lost_s": [0.0, 0.0, 0.0, 0.0]}
-    assert not seasonal(now, usual, SETTINGS).fires
+    assert not seasonal(now, usual, weeks, SETTINGS).fires
+
+
+def test_an_incident_at_every_site_is_found_against_the_past_working_days() -> None:
+    """No site stands out from its peers when all are hit (an app release everywhere):
+    from the third working day on, the same hour of past working days is the baseline."""
+    sites = ("amsterdam", "rotterdam", "eindhoven", "utrecht")
+    tracker = DipTracker(SETTINGS, {})
+    day = 24 * 60  # minutes; T0 is a Monday 08:00 UTC
+    history = [
+        bucket(site, d * day + m, 6, 0, 100 * (i + 1))
+        for d in range(3)
+        for m in range(0, 66)
+        for i, site in enumerate(sites)
+    ]
+    assert feed(tracker, history) == [], "calm working days open nothing"
+    thursday = [
+        bucket(site, 3 * day + m, 3, 3 if m >= 10 else 0, 100 * (i + 1) + (m % 10) * 6)
+        for m in range(0, 40)
+        for i, site in enumerate(sites)
+    ]
+    opened = [t for t in feed(tracker, thursday) if t.state == "opened"]
+    assert {t.scope.site for t in opened} == set(sites)
+    assert {t.detector for t in opened} == {"seasonal"}
+    assert all(t.onset_ms >= T0 + (3 * day + 10) * MINUTE_MS for t in opened)
 
 
 def test_burn_rate_needs_both_windows_to_burn() -> None:

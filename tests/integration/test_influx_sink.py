@@ -1,0 +1,56 @@
+"""The sink against the real InfluxDB 1.8: a point it refuses never stalls the batch.
+
+A field first written as a float and then sent as a string is a field type conflict;
+InfluxDB answers 400 ("partial write"). The sink isolates that point, hands it to its
+dead-letter handler, and every other point of the batch is stored.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from influxdb_client import Point
+
+from xlapulse.collectors.settings import XlapulseSettings
+from xlapulse.streams.sink.influx import InfluxSink
+
+from .conftest import Services
+from .helpers import influxql
+
+pytestmark = pytest.mark.integration
+
+
+async def test_a_field_type_conflict_is_set_aside_and_the_rest_stored(services: Services) -> None:
+    database = f"xlapulse_test_sink_{uuid.uuid4().hex[:8]}"
+    sink = InfluxSink(XlapulseSettings(influx_url=services.influx_url, influx_database=database))
+    set_aside: list[tuple[str, str]] = []
+
+    async def on_rejected(line: str, reason: str) -> None:
+        set_aside.append((line, reason))
+
+    sink.on_rejected = on_rejected
+
+    def score(site: str, value: object) -> Point:
+        return (
+            Point("experience_score")
+            .tag("site", site)
+            .field("score", value)
+            .time(1_795_420_800, "s")
+        )
+
+    try:
+        await sink.write([score("amsterdam", 71.5)])
+        sites = [f"site{n}" for n in range(7)]
+        batch = [score(site, 60.0 + n) for n, site in enumerate(sites)]
+        batch.insert(4, score("utrecht", "not a number"))
+        await sink.write(batch)
+    finally:
+        await sink.stop()
+    assert [line for line, _ in set_aside] == [batch[4].to_line_protocol()]
+    assert "400" in set_aside[0][1] and "conflict" in set_aside[0][1]
+    series = influxql(
+        services.influx_url, database, 'SELECT "score" FROM "experience_score" GROUP BY "site"'
+    )
+    stored = {item["tags"]["site"]: item["values"][0][1] for item in series}
+    assert stored == {"amsterdam": 71.5, **{site: 60.0 + n for n, site in enumerate(sites)}}
