@@ -46,7 +46,6 @@ writes (``KeyPartitionedTable``).
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections import Counter
@@ -73,12 +72,19 @@ from xlapulse.collectors.contract.topics import (
 from xlapulse.collectors.settings import XlapulseSettings
 from xlapulse.streams import metrics
 from xlapulse.streams.dips.agents import add_dip_agents
+from xlapulse.streams.internal_codec import (
+    decode_device_signal,
+    decode_explanation,
+    decode_observations,
+    encode_device_signal,
+    encode_explanation,
+    encode_observations,
+)
 from xlapulse.streams.outbox import Outbox
 from xlapulse.streams.scoring import device_state
 from xlapulse.streams.scoring.cells import Cell, cell_group_key
-from xlapulse.streams.scoring.device_signals import DeviceExplanation, device_signal_from_dict
 from xlapulse.streams.scoring.device_state import DeviceState
-from xlapulse.streams.scoring.observations import Observation, observation_from_dict
+from xlapulse.streams.scoring.observations import Observation
 from xlapulse.streams.scoring.pipeline import read_input_record, update_cells
 from xlapulse.streams.scoring.records import cell_records
 from xlapulse.streams.scoring.user_state import (
@@ -248,12 +254,12 @@ def build_app(settings: XlapulseSettings, sink: InfluxSink | None = None) -> fau
         )
 
     async def send_observations(outbox: Outbox, observations: list[Observation]) -> None:
+        """One record per persona|site for all of a batch's observations of that key."""
+        by_key: dict[str, list[Observation]] = {}
         for observation in observations:
-            await outbox.send(
-                observations_topic,
-                observation.group_key().encode(),
-                json.dumps(observation.to_dict()).encode(),
-            )
+            by_key.setdefault(observation.group_key(), []).append(observation)
+        for key, grouped in by_key.items():
+            await outbox.send(observations_topic, key.encode(), encode_observations(grouped))
 
     @app.agent(inputs, supervisor_strategy=CrashingSupervisor)
     async def follow_users(stream: StreamT) -> None:
@@ -270,6 +276,7 @@ def build_app(settings: XlapulseSettings, sink: InfluxSink | None = None) -> fau
         outbox = Outbox()
         changed: dict[str, UserState] = {}
         outcomes: Counter[tuple[str, str]] = Counter()
+        observations: list[Observation] = []
         for event in events:
             started = time.perf_counter()
             topic = event.message.topic
@@ -294,12 +301,12 @@ def build_app(settings: XlapulseSettings, sink: InfluxSink | None = None) -> fau
             if result.outcome == "duplicate":
                 continue
             changed[parsed.user_id] = result.state
-            await send_observations(outbox, result.observations)
+            observations.extend(result.observations)
             for signal in result.device_signals:
                 await outbox.send(
                     device_signals_topic,
                     signal.device_id.encode(),
-                    json.dumps(signal.to_dict()).encode(),
+                    encode_device_signal(signal),
                 )
             for invitation in result.invitations:
                 await outbox.send(
@@ -309,6 +316,7 @@ def build_app(settings: XlapulseSettings, sink: InfluxSink | None = None) -> fau
                     dict(headers_for(invitation)),
                 )
             metrics.PROCESSING_SECONDS.labels(topic).observe(time.perf_counter() - started)
+        await send_observations(outbox, observations)
         await outbox.delivered()
         for user_id, state in changed.items():
             user_states[user_id] = state.to_dict()
@@ -328,7 +336,7 @@ def build_app(settings: XlapulseSettings, sink: InfluxSink | None = None) -> fau
             changed: dict[str, DeviceState] = {}
             for event in events:
                 _record_lag(app, event)
-                signal = device_signal_from_dict(json.loads(event.value))
+                signal = decode_device_signal(event.value)
                 state = changed.get(signal.device_id)
                 if state is None:
                     stored = device_states.get(signal.device_id)
@@ -339,7 +347,7 @@ def build_app(settings: XlapulseSettings, sink: InfluxSink | None = None) -> fau
                     await outbox.send(
                         device_explanations_topic,
                         explanation.user_id.encode(),
-                        json.dumps(explanation.to_dict()).encode(),
+                        encode_explanation(explanation),
                     )
             await outbox.delivered()
             for device_id, state in changed.items():
@@ -360,9 +368,10 @@ def build_app(settings: XlapulseSettings, sink: InfluxSink | None = None) -> fau
             async with user_states_lock:
                 outbox = Outbox()
                 changed: dict[str, UserState] = {}
+                all_corrections: list[Observation] = []
                 for event in events:
                     _record_lag(app, event)
-                    explanation = DeviceExplanation.from_dict(json.loads(event.value))
+                    explanation = decode_explanation(event.value)
                     state = changed.get(explanation.user_id)
                     if state is None:
                         stored = user_states.get(explanation.user_id)
@@ -370,10 +379,11 @@ def build_app(settings: XlapulseSettings, sink: InfluxSink | None = None) -> fau
                     corrections = apply_device_explanation(state, explanation)
                     if state is not None and corrections:
                         changed[explanation.user_id] = state
-                    await send_observations(outbox, corrections)
+                    all_corrections.extend(corrections)
                     metrics.EVENTS.labels(
                         device_explanations_name, "ok" if corrections else "ignored"
                     ).inc()
+                await send_observations(outbox, all_corrections)
                 await outbox.delivered()
                 for user_id, state in changed.items():
                     user_states[user_id] = state.to_dict()
@@ -388,9 +398,9 @@ def build_app(settings: XlapulseSettings, sink: InfluxSink | None = None) -> fau
             lookup = _batch_lookup(batch, cells)
             for event in events:
                 _record_lag(app, event)
-                observation = observation_from_dict(json.loads(event.value))
-                for cell in update_cells(observation, lookup, config):
-                    batch[cell.key()] = cell
+                for observation in decode_observations(event.value):
+                    for cell in update_cells(observation, lookup, config):
+                        batch[cell.key()] = cell
             points: dict[tuple[Any, ...], Any] = {}
             for cell in batch.values():
                 for record in cell_records(cell, config):

@@ -15,23 +15,23 @@ the open minutes and the detectors' history).
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from typing import Any
 
 import faust
 from faust.types import StreamT
+from mode import CrashingSupervisor
 
 from xlapulse.collectors.contract.outputs import DIPS_TOPIC, NOTICES_TOPIC
 from xlapulse.collectors.settings import XlapulseSettings
 from xlapulse.streams.dips import metrics
 from xlapulse.streams.dips.alertmanager import AlertForwarder, AlertmanagerClient
-from xlapulse.streams.dips.buckets import BucketBuilder, MinuteBucket
+from xlapulse.streams.dips.buckets import BucketBuilder
 from xlapulse.streams.dips.engine import DipPublisher
 from xlapulse.streams.dips.settings import load_dip_settings
 from xlapulse.streams.dips.tracker import DipTracker, objective_budgets
-from xlapulse.streams.scoring.observations import observation_from_dict
+from xlapulse.streams.internal_codec import decode_bucket, decode_observations, encode_bucket
 from xlapulse.streams.scoring.xla import XlaConfig
 from xlapulse.streams.sink.points import record_to_point
 
@@ -73,19 +73,19 @@ def add_dip_agents(
     publisher = DipPublisher()
     forwarder = alert_forwarder(settings)
 
-    @app.agent(observations_topic)
+    @app.agent(observations_topic, supervisor_strategy=CrashingSupervisor)
     async def bucket_minutes(stream: StreamT) -> None:
         async for event in stream.events():
-            observation = observation_from_dict(json.loads(event.value))
-            for bucket in builder.add(observation):
-                await buckets_topic.send(
-                    key=bucket.scope.persona.encode(), value=json.dumps(bucket.to_dict()).encode()
-                )
+            for observation in decode_observations(event.value):
+                for bucket in builder.add(observation):
+                    await buckets_topic.send(
+                        key=bucket.scope.persona.encode(), value=encode_bucket(bucket)
+                    )
 
-    @app.agent(buckets_topic)
+    @app.agent(buckets_topic, supervisor_strategy=CrashingSupervisor)
     async def track_dips(stream: StreamT) -> None:
         async for event in stream.events():
-            bucket = MinuteBucket.from_dict(json.loads(event.value))
+            bucket = decode_bucket(event.value)
             outputs = publisher.publish(tracker.add(bucket))
             for dip in outputs.events:
                 metrics.DIPS.labels(dip.state, dip.detector, dip.touch_point).inc()

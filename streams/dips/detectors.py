@@ -175,8 +175,10 @@ def _strongest(
     references: dict[str, Sequence[float]],
     pooled: WindowTotals | None,
     settings: DipSettings,
+    open_p_value: float | None = None,
 ) -> Finding | None:
     best: Finding | None = None
+    open_p_value = settings.open_p_value if open_p_value is None else open_p_value
     # Time lost is heavy-tailed (one broken call costs minutes), so a time-lost finding
     # also needs more bad samples than the reference explains, at the holding level.
     excess_bad = _significance(totals, pooled, "badness") <= settings.hold_p_value
@@ -190,7 +192,7 @@ def _strongest(
             detector,
             fires=z >= settings.open_z
             and delta >= _min_delta(metric, settings)
-            and p_value <= settings.open_p_value
+            and p_value <= open_p_value
             and backed,
             holds=z >= settings.hold_z
             and delta >= _min_delta(metric, settings) / 2
@@ -230,16 +232,18 @@ def seasonal(
     history: dict[str, Sequence[float]],
     min_depth: int,
     settings: DipSettings,
+    open_p_value: float | None = None,
 ) -> Finding | None:
     """The scope against its own values at this hour in past periods (weeks, or working
-    days until enough weeks exist); judged once ``min_depth`` periods are known."""
+    days until enough weeks exist); judged once ``min_depth`` periods are known, firing
+    at ``open_p_value`` (default: the settings')."""
     depth = min((len(values) for values in history.values()), default=0)
     if depth < min_depth or not _judgeable(totals, settings):
         return None
     typical = WindowTotals(samples=totals.samples)
     typical.frustrating = round(median(history["badness"]) * totals.samples)
     typical.time_lost_ms = round(median(history["time_lost_s"]) * 1000 * totals.samples)
-    return _strongest("seasonal", totals, history, typical, settings)
+    return _strongest("seasonal", totals, history, typical, settings, open_p_value)
 
 
 def burn_limit(rate: float, budget: float, settings: DipSettings) -> float:

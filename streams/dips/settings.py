@@ -85,6 +85,9 @@ class DipSettings(BaseModel):
     #: used from min_days on (an incident everywhere at once has no peer to stand out from)
     seasonal_days: Annotated[int, Field(ge=2, le=30)] = 5
     seasonal_min_days: Annotated[int, Field(ge=2, le=30)] = 3
+    #: the working-day baseline is thinner and mixes weekdays: it fires only on samples
+    #: this unlikely (instead of open_p_value)
+    seasonal_days_open_p_value: Annotated[float, Field(gt=0, lt=1)] = 1e-9
     #: burn-rate alerting of XLA objectives (Google SRE Workbook, "Alerting on SLOs")
     burn_rate_windows: tuple[BurnRateWindow, ...] = (
         BurnRateWindow(long_minutes=60, short_minutes=5, burn_rate=14.4, severity="critical"),

@@ -207,7 +207,8 @@ class DipTracker:
             findings = [self._burn(series, scope)]
             for window in (short_windows, windows):
                 findings.append(peer(window[key], self._peers(references, scope), settings))
-                findings.append(seasonal(window[key], *self._history(series, key), settings))
+                history, min_depth, open_p_value = self._history(series, key)
+                findings.append(seasonal(window[key], history, min_depth, settings, open_p_value))
             if key in series.dips:
                 findings.append(self._still_bad(series, scope, references))
             transition = self._advance(
@@ -402,18 +403,21 @@ class DipTracker:
                 past = series.daily_history.setdefault(key, {}).setdefault(hour_of_day, {})
                 _append(past, totals, self.settings.seasonal_days)
 
-    def _history(self, series: PersonaSeries, key: str) -> tuple[dict[str, list[float]], int]:
+    def _history(
+        self, series: PersonaSeries, key: str
+    ) -> tuple[dict[str, list[float]], int, float]:
         """The scope's values at this hour of the week in past weeks, or, until there are
         enough of those, at this hour of the day on past working days (on a working day
-        only); with the depth each needs before it is judged."""
+        only); with the depth each needs before it is judged and the p-value it fires at."""
+        settings = self.settings
         hour_of_week = (series.clock_ms % WEEK_MS) // HOUR_MS
         weekly = series.seasonal_history.get(key, {}).get(hour_of_week, {})
         weeks = min((len(values) for values in weekly.values()), default=0)
-        if weeks >= self.settings.seasonal_min_weeks or not _working_day(series.clock_ms):
-            return weekly, self.settings.seasonal_min_weeks
+        if weeks >= settings.seasonal_min_weeks or not _working_day(series.clock_ms):
+            return weekly, settings.seasonal_min_weeks, settings.open_p_value
         hour_of_day = (series.clock_ms % DAY_MS) // HOUR_MS
         daily = series.daily_history.get(key, {}).get(hour_of_day, {})
-        return daily, self.settings.seasonal_min_days
+        return daily, settings.seasonal_min_days, settings.seasonal_days_open_p_value
 
 
 def _append(past: dict[str, list[float]], totals: WindowTotals, keep: int) -> None:

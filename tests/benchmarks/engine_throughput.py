@@ -33,6 +33,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import re
 import statistics
 import subprocess
 import sys
@@ -105,10 +106,10 @@ def faust_floor(bootstrap: str, expect: int, mode: str) -> float:
     command = [sys.executable, "-m", "tests.benchmarks.faust_floor", "--kafka", bootstrap]
     command += ["--expect", str(expect), "--mode", mode, "--data-dir", data_dir]
     done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT_S)
-    for line in done.stdout.splitlines():
-        if line.startswith("records="):
-            fields = dict(part.split("=") for part in line.split())
-            return int(fields["records"]) / float(fields["seconds"])
+    # Faust's worker redirects print to its log (stderr)
+    found = re.search(r"records=(\d+) seconds=([\d.]+)", done.stdout + done.stderr)
+    if found:
+        return int(found[1]) / float(found[2])
     raise RuntimeError(f"faust floor ({mode}) printed no result:\n{done.stderr[-2000:]}")
 
 

@@ -66,7 +66,7 @@ def main() -> None:
                 print(f"records={seen['records']} seconds={elapsed_s:.3f}", flush=True)
                 os._exit(0)  # the measurement is done; no graceful stop to wait for
 
-    sys.argv = [sys.argv[0], "worker", "--loglevel", "warning"]
+    sys.argv = [sys.argv[0], "worker", "--loglevel", "warn"]
     app.main()
 
 

@@ -47,9 +47,9 @@ def metric_sum(port: int, name: str, labels: dict[str, str]) -> float | None:
         return None
     total = 0.0
     for line in page.splitlines():
-        if not line.startswith(name + "{"):
+        if not (line.startswith(name + "{") or line.startswith(name + " ")):
             continue
-        found = dict(re.findall(r'(\w+)="([^"]*)"', line.split("}")[0]))
+        found = dict(re.findall(r'(\w+)="([^"]*)"', line.split("}")[0] if "{" in line else ""))
         if all(found.get(key) == value for key, value in labels.items()):
             total += float(line.rsplit(" ", 1)[1])
     return total

@@ -24,6 +24,7 @@ from xlapulse.collectors.contract.topics import (
 )
 from xlapulse.collectors.settings import XlapulseSettings
 from xlapulse.streams.app import build_app
+from xlapulse.streams.internal_codec import decode_observations
 from xlapulse.streams.scoring.indicators import Band
 from xlapulse.streams.scoring.observations import SampleObservation
 from xlapulse.streams.scoring.personas import DEFAULT_PERSONAS
@@ -115,7 +116,10 @@ async def test_user_agent_keeps_state_and_emits_observations(app, sent) -> None:
     assert state["vpn_down_since_ms"] is not None
     assert len(state["seen_event_ids"]) == 2
     observations = [
-        json.loads(value) for topic, _, value, _ in sent if topic == "xlapulse-engine-observations"
+        observation.to_dict()
+        for topic, _, value, _ in sent
+        if topic == "xlapulse-engine-observations"
+        for observation in decode_observations(value)
     ]
     assert [o["kind"] for o in observations] == ["sample", "journey"], "the duplicate sent nothing"
     assert observations[0]["band"] == "frustrating"
@@ -359,7 +363,12 @@ async def test_the_device_join_through_the_agents_equals_the_in_process_pipeline
             await context.put(value, key=key)
             await context.put(value, key=key)  # a replay moves nothing
     observations = sent_to(sent, "xlapulse-engine-observations")
-    corrections = [json.loads(v) for _, v in observations if b'"explained"' in v]
+    corrections = [
+        o.to_dict()
+        for _, v in observations
+        for o in decode_observations(v)
+        if getattr(o, "stage", None) == "explained"
+    ]
     assert [(c["explained_by"], c["via_device"]) for c in corrections] == [("vpn", True)]
     assert app.tables["user-state"][bob]["tickets"]["INC1"]["via_device"] is True
     async with agents["aggregate_cells"].test_context() as context:

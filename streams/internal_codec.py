@@ -1,0 +1,65 @@
+"""The one codec of the engine's internal topics (orjson; JSON on the wire).
+
+Reads and writes nothing itself; the agents in ``app.py`` and ``dips/agents.py`` encode
+with it what they send and decode what they read:
+
+* ``<engine id>-observations`` (key persona|site): a JSON array of the observations one
+  batch of the user agent produced for that key, so a batch crosses the topic as one
+  record per persona|site instead of one per observation. A single JSON object (one
+  observation, what earlier versions sent) is read too, so a worker upgraded over a
+  topic that still holds such records reads them;
+* ``<engine id>-device-signals`` (key device id) and ``-device-explanations`` (key user
+  id): one object per record;
+* ``<engine id>-dip-buckets`` (key persona): one minute bucket per record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import orjson
+
+from xlapulse.streams.dips.buckets import MinuteBucket
+from xlapulse.streams.scoring.device_signals import (
+    DeviceExplanation,
+    DeviceSignal,
+    device_signal_from_dict,
+)
+from xlapulse.streams.scoring.observations import Observation, observation_from_dict
+
+#: as json.dumps: integer keys (a bucket's minutes) become strings
+_OPTIONS = orjson.OPT_NON_STR_KEYS
+
+
+def encode_observations(observations: Sequence[Observation]) -> bytes:
+    return orjson.dumps([observation.to_dict() for observation in observations], option=_OPTIONS)
+
+
+def decode_observations(value: bytes) -> list[Observation]:
+    data = orjson.loads(value)
+    items = data if isinstance(data, list) else [data]
+    return [observation_from_dict(item) for item in items]
+
+
+def encode_device_signal(signal: DeviceSignal) -> bytes:
+    return orjson.dumps(signal.to_dict(), option=_OPTIONS)
+
+
+def decode_device_signal(value: bytes) -> DeviceSignal:
+    return device_signal_from_dict(orjson.loads(value))
+
+
+def encode_explanation(explanation: DeviceExplanation) -> bytes:
+    return orjson.dumps(explanation.to_dict(), option=_OPTIONS)
+
+
+def decode_explanation(value: bytes) -> DeviceExplanation:
+    return DeviceExplanation.from_dict(orjson.loads(value))
+
+
+def encode_bucket(bucket: MinuteBucket) -> bytes:
+    return orjson.dumps(bucket.to_dict(), option=_OPTIONS)
+
+
+def decode_bucket(value: bytes) -> MinuteBucket:
+    return MinuteBucket.from_dict(orjson.loads(value))
