@@ -19,6 +19,7 @@ import tempfile
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC
 from pathlib import Path
 
 from tests.unit.helpers import IDENTITY, runtime_settings
@@ -36,6 +37,8 @@ from xlapulse.collectors.sources import SOURCES
 from xlapulse.collectors.sources.base import Collected
 from xlapulse.collectors.sources.cups_error_log.settings import CupsErrorLogSettings
 from xlapulse.collectors.sources.cups_error_log.source import CupsErrorLogSource
+from xlapulse.collectors.sources.globalprotect.settings import GlobalProtectSettings
+from xlapulse.collectors.sources.globalprotect.source import GlobalProtectSource
 from xlapulse.collectors.sources.graph_call_records.settings import GraphCallRecordsSettings
 from xlapulse.collectors.sources.graph_call_records.source import GraphCallRecordsSource
 from xlapulse.collectors.sources.journald.settings import JournaldSettings
@@ -90,6 +93,12 @@ def _graph(path: str) -> Collected:
         return GraphCallRecordsSource(runtime_settings(settings), IDENTITY).collect(None)
 
 
+def _vpn_log(source: type, settings: type, path: str) -> Collected:
+    """One round of a source that follows a VPN client's log file, its times read as UTC."""
+    configured = runtime_settings(settings(enabled=True, path=str(DATA / path)))
+    return source(configured, IDENTITY, UTC).collect(None)
+
+
 def _wireguard_rounds() -> Collected:
     """The captured rounds one after the other; their events and unparsed lines summed."""
     folder = LINUX / "wireguard"
@@ -126,6 +135,7 @@ class Sample:
 
 
 NM = "os/linux/networkmanager"
+GP = "os/globalprotect"
 SAMPLES: tuple[Sample, ...] = (
     Sample("journald", "cupsd (ErrorLog syslog), logind, NetworkManager lines by `logger`",
            "os/linux/journal.json", "captured journal; NM/logind texts reconstructed",
@@ -164,6 +174,18 @@ SAMPLES: tuple[Sample, ...] = (
     Sample("wireguard", "wireguard-go 0.0.20250522 + wg 1.0.20210914, 5 rounds",
            "os/linux/wireguard/round-*.dump", "captured (private keys removed)",
            _wireguard_rounds),
+    Sample("globalprotect", "Windows lab portal: auth failure, unreachable gateway, connect",
+           f"{GP}/pan_gp_event-windows-lab.log", "real lines (a parser's test suite)",
+           lambda: _vpn_log(GlobalProtectSource, GlobalProtectSettings,
+                            f"{GP}/pan_gp_event-windows-lab.log")),
+    Sample("globalprotect", "macOS, flapping tunnel (down / restored)",
+           f"{GP}/pan_gp_event-macos-flapping.log", "real lines, hosts normalised",
+           lambda: _vpn_log(GlobalProtectSource, GlobalProtectSettings,
+                            f"{GP}/pan_gp_event-macos-flapping.log")),
+    Sample("globalprotect", "lost without a down line, then unreachable",
+           f"{GP}/pan_gp_event-reconnect-unreachable.log", "real lines, hosts normalised",
+           lambda: _vpn_log(GlobalProtectSource, GlobalProtectSettings,
+                            f"{GP}/pan_gp_event-reconnect-unreachable.log")),
     Sample("systemd_boot", "systemd-analyze time/blame, /proc", "os/linux/systemd-analyze-*.txt",
            "reconstructed (man page); /proc captured", lambda: _systemd_boot("")),
 )  # fmt: skip
