@@ -59,6 +59,12 @@ SOURCES: dict[str, SourceSpec] = {
         SourceSpec("journald", "JournaldSource", "JournaldSettings", ("linux",)),
         SourceSpec("wireguard", "WireguardSource", "WireguardSettings", ("linux",)),
         SourceSpec(
+            "cisco_secure_client",
+            "CiscoSecureClientSource",
+            "CiscoSecureClientSettings",
+            ("linux",),
+        ),
+        SourceSpec(
             "globalprotect",
             "GlobalProtectSource",
             "GlobalProtectSettings",

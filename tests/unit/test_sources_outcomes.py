@@ -35,6 +35,8 @@ from xlapulse.collectors.agent.sample_config import stale_files
 from xlapulse.collectors.contract.wire import encode
 from xlapulse.collectors.sources import SOURCES
 from xlapulse.collectors.sources.base import Collected
+from xlapulse.collectors.sources.cisco_secure_client.settings import CiscoSecureClientSettings
+from xlapulse.collectors.sources.cisco_secure_client.source import CiscoSecureClientSource
 from xlapulse.collectors.sources.cups_error_log.settings import CupsErrorLogSettings
 from xlapulse.collectors.sources.cups_error_log.source import CupsErrorLogSource
 from xlapulse.collectors.sources.globalprotect.settings import GlobalProtectSettings
@@ -99,6 +101,14 @@ def _vpn_log(source: type, settings: type, path: str) -> Collected:
     return source(configured, IDENTITY, UTC).collect(None)
 
 
+def _cisco(path: str) -> Collected:
+    """One round on a syslog capture, its year-less times read as UTC in 2012 (the capture's
+    year)."""
+    configured = runtime_settings(CiscoSecureClientSettings(enabled=True, path=str(DATA / path)))
+    source = CiscoSecureClientSource(configured, IDENTITY, UTC, clock=lambda: CISCO_CLOCK_S)
+    return source.collect(None)
+
+
 def _wireguard_rounds() -> Collected:
     """The captured rounds one after the other; their events and unparsed lines summed."""
     folder = LINUX / "wireguard"
@@ -136,6 +146,8 @@ class Sample:
 
 NM = "os/linux/networkmanager"
 GP = "os/globalprotect"
+CISCO = "os/cisco_secure_client"
+CISCO_CLOCK_S = 1339459200  # 2012-06-12T00:00:00Z
 SAMPLES: tuple[Sample, ...] = (
     Sample("journald", "cupsd (ErrorLog syslog), logind, NetworkManager lines by `logger`",
            "os/linux/journal.json", "captured journal; NM/logind texts reconstructed",
@@ -174,6 +186,12 @@ SAMPLES: tuple[Sample, ...] = (
     Sample("wireguard", "wireguard-go 0.0.20250522 + wg 1.0.20210914, 5 rounds",
            "os/linux/wireguard/round-*.dump", "captured (private keys removed)",
            _wireguard_rounds),
+    Sample("cisco_secure_client", "AnyConnect 2.5 on Ubuntu, connection timed out",
+           f"{CISCO}/syslog-anyconnect-2.5-connect-failed", "real syslog (a forum post)",
+           lambda: _cisco(f"{CISCO}/syslog-anyconnect-2.5-connect-failed")),
+    Sample("cisco_secure_client", "connect, Reconnecting, resume, disconnect",
+           f"{CISCO}/syslog-anyconnect-states", "reconstructed from the real lines' format",
+           lambda: _cisco(f"{CISCO}/syslog-anyconnect-states")),
     Sample("globalprotect", "Windows lab portal: auth failure, unreachable gateway, connect",
            f"{GP}/pan_gp_event-windows-lab.log", "real lines (a parser's test suite)",
            lambda: _vpn_log(GlobalProtectSource, GlobalProtectSettings,
