@@ -65,6 +65,9 @@ SOURCES: dict[str, SourceSpec] = {
             ("linux",),
         ),
         SourceSpec(
+            "forticlient", "FortiClientSource", "FortiClientSettings", ("win32", "linux")
+        ),
+        SourceSpec(
             "globalprotect",
             "GlobalProtectSource",
             "GlobalProtectSettings",

@@ -39,6 +39,8 @@ from xlapulse.collectors.sources.cisco_secure_client.settings import CiscoSecure
 from xlapulse.collectors.sources.cisco_secure_client.source import CiscoSecureClientSource
 from xlapulse.collectors.sources.cups_error_log.settings import CupsErrorLogSettings
 from xlapulse.collectors.sources.cups_error_log.source import CupsErrorLogSource
+from xlapulse.collectors.sources.forticlient.settings import FortiClientSettings
+from xlapulse.collectors.sources.forticlient.source import FortiClientSource
 from xlapulse.collectors.sources.globalprotect.settings import GlobalProtectSettings
 from xlapulse.collectors.sources.globalprotect.source import GlobalProtectSource
 from xlapulse.collectors.sources.graph_call_records.settings import GraphCallRecordsSettings
@@ -101,6 +103,11 @@ def _vpn_log(source: type, settings: type, path: str) -> Collected:
     return source(configured, IDENTITY, UTC).collect(None)
 
 
+def _forticlient(path: str) -> Collected:
+    configured = runtime_settings(FortiClientSettings(enabled=True, paths=[str(DATA / path)]))
+    return FortiClientSource(configured, IDENTITY, UTC).collect(None)
+
+
 def _cisco(path: str) -> Collected:
     """One round on a syslog capture, its year-less times read as UTC in 2012 (the capture's
     year)."""
@@ -147,6 +154,7 @@ class Sample:
 NM = "os/linux/networkmanager"
 GP = "os/globalprotect"
 CISCO = "os/cisco_secure_client"
+FORTI = "os/forticlient"
 CISCO_CLOCK_S = 1339459200  # 2012-06-12T00:00:00Z
 SAMPLES: tuple[Sample, ...] = (
     Sample("journald", "cupsd (ErrorLog syslog), logind, NetworkManager lines by `logger`",
@@ -192,6 +200,12 @@ SAMPLES: tuple[Sample, ...] = (
     Sample("cisco_secure_client", "connect, Reconnecting, resume, disconnect",
            f"{CISCO}/syslog-anyconnect-states", "reconstructed from the real lines' format",
            lambda: _cisco(f"{CISCO}/syslog-anyconnect-states")),
+    Sample("forticlient", "6.0.4 on Windows, SSL VPN connect",
+           f"{FORTI}/forticlient-6.0.4-windows-sslvpn.log", "real lines (an issue report)",
+           lambda: _forticlient(f"{FORTI}/forticlient-6.0.4-windows-sslvpn.log")),
+    Sample("forticlient", "7.4 on Linux, IKEv2 initiation failing, retried",
+           f"{FORTI}/forticlient-7.4-linux-ipsecvpn.log", "real lines (an issue report)",
+           lambda: _forticlient(f"{FORTI}/forticlient-7.4-linux-ipsecvpn.log")),
     Sample("globalprotect", "Windows lab portal: auth failure, unreachable gateway, connect",
            f"{GP}/pan_gp_event-windows-lab.log", "real lines (a parser's test suite)",
            lambda: _vpn_log(GlobalProtectSource, GlobalProtectSettings,
