@@ -64,9 +64,7 @@ SOURCES: dict[str, SourceSpec] = {
             "CiscoSecureClientSettings",
             ("linux",),
         ),
-        SourceSpec(
-            "forticlient", "FortiClientSource", "FortiClientSettings", ("win32", "linux")
-        ),
+        SourceSpec("forticlient", "FortiClientSource", "FortiClientSettings", ("win32", "linux")),
         SourceSpec(
             "globalprotect",
             "GlobalProtectSource",
