@@ -89,6 +89,7 @@ SOURCES: dict[str, SourceSpec] = {
             "GraphCallRecordsSettings",
             ("win32", "linux", "darwin"),
         ),
+        SourceSpec("zoom_qos", "ZoomQosSource", "ZoomQosSettings", ("win32", "linux", "darwin")),
     )
 }
 

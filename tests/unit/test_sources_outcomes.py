@@ -58,6 +58,8 @@ from xlapulse.collectors.sources.windows_eventlog.source import (
 )
 from xlapulse.collectors.sources.wireguard.settings import WireguardSettings
 from xlapulse.collectors.sources.wireguard.source import WireguardSource
+from xlapulse.collectors.sources.zoom_qos.settings import ZoomQosSettings
+from xlapulse.collectors.sources.zoom_qos.source import ZoomQosSource
 
 SOURCES_FOLDER = Path(__file__).resolve().parents[2] / "collectors" / "sources"
 README = SOURCES_FOLDER / "README.md"
@@ -101,6 +103,14 @@ def _vpn_log(source: type, settings: type, path: str) -> Collected:
     """One round of a source that follows a VPN client's log file, its times read as UTC."""
     configured = runtime_settings(settings(enabled=True, path=str(DATA / path)))
     return source(configured, IDENTITY, UTC).collect(None)
+
+
+def _zoom(name: str) -> Collected:
+    with tempfile.TemporaryDirectory() as folder:
+        shutil.copy(DATA / "zoom" / name, Path(folder) / name)
+        directory = str(DATA / "zoom" / "users.csv")
+        settings = ZoomQosSettings(enabled=True, folder=folder, directory_file=directory)
+        return ZoomQosSource(runtime_settings(settings), IDENTITY).collect(None)
 
 
 def _forticlient(path: str) -> Collected:
@@ -191,6 +201,12 @@ SAMPLES: tuple[Sample, ...] = (
     Sample("graph_call_records", "callRecord with sessions and segments",
            "graph/callrecord-peer-to-peer.json", "documented example, extended",
            lambda: _graph("graph/callrecord-peer-to-peer.json")),
+    Sample("zoom_qos", "participants QoS, one participant, six streams",
+           "zoom/85746065432.json", "documented example, extended",
+           lambda: _zoom("85746065432.json")),
+    Sample("zoom_qos", "screen share with 615 / 391 ms jitter, empty streams",
+           "zoom/93817203214.json", "real values, wrapper reconstructed",
+           lambda: _zoom("93817203214.json")),
     Sample("wireguard", "wireguard-go 0.0.20250522 + wg 1.0.20210914, 5 rounds",
            "os/linux/wireguard/round-*.dump", "captured (private keys removed)",
            _wireguard_rounds),
