@@ -114,3 +114,9 @@ def test_year_less_times_never_lie_in_the_future_and_rfc3339_lines_are_read():
         "processState",
     )
     assert modern.text.startswith("VPN state: Connected")
+
+
+def test_collector_check_warns_when_there_is_no_syslog_file(tmp_path):
+    assert source_for(SAMPLES / "syslog-anyconnect-states").prerequisite_warnings() == []
+    (warning,) = source_for(tmp_path / "syslog").prerequisite_warnings()
+    assert "does not exist" in warning and "journal" in warning

@@ -123,3 +123,6 @@ def test_no_configured_or_existing_log_is_a_clear_error(tmp_path):
     empty.paths = []  # as on Windows, where there is no default path
     with pytest.raises(SourceError, match="paths is empty"):
         empty.collect(None)
+    assert "paths is empty" in empty.prerequisite_warnings()[0]
+    assert "is FortiClient installed?" in source_for(tmp_path / "x.log").prerequisite_warnings()[0]
+    assert source_for(WINDOWS).prerequisite_warnings() == []

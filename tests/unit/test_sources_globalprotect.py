@@ -119,3 +119,9 @@ def test_two_digit_years_and_dotted_milliseconds_are_read():
 def test_a_missing_log_names_the_file_and_the_product(tmp_path):
     with pytest.raises(SourceError, match=r"pan_gp_event\.log does not exist.*GlobalProtect"):
         source_for(tmp_path / "pan_gp_event.log").collect(None)
+
+
+def test_collector_check_names_a_missing_event_log(tmp_path):
+    assert source_for(SAMPLES / "pan_gp_event-windows-lab.log").prerequisite_warnings() == []
+    (warning,) = source_for(tmp_path / "pan_gp_event.log").prerequisite_warnings()
+    assert "is GlobalProtect installed?" in warning

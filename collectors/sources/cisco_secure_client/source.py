@@ -196,6 +196,16 @@ class CiscoSecureClientSource(Source):
         self.zone = zone
         self.clock = clock
 
+    def prerequisite_warnings(self) -> list[str]:
+        """A missing syslog file: on a system without rsyslog the client logs to the
+        journal only, which this source does not read."""
+        if self.path.exists():
+            return []
+        return [
+            f"{self.path} does not exist: without rsyslog, vpnagentd and vpnui log to the "
+            "journal only; install rsyslog or set [sources.cisco_secure_client] path"
+        ]
+
     def collect(self, bookmark: str | None) -> Collected:
         saved = json.loads(bookmark) if bookmark else {"position": None, "client": {}}
         new = read_new_lines(self.path, saved["position"], "the syslog file")

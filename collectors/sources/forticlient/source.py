@@ -175,6 +175,15 @@ class FortiClientSource(Source):
         self.identity = identity
         self.zone = zone
 
+    def prerequisite_warnings(self) -> list[str]:
+        """No log named (Windows has no default) or none of the named logs present."""
+        if not self.paths:
+            return ["[sources.forticlient] paths is empty: name FortiClient's log files"]
+        if not any(path.exists() for path in self.paths):
+            names = ", ".join(str(path) for path in self.paths)
+            return [f"none of FortiClient's logs exists ({names}): is FortiClient installed?"]
+        return []
+
     def collect(self, bookmark: str | None) -> Collected:
         if not self.paths:
             raise SourceError("[sources.forticlient] paths is empty: name FortiClient's log files")

@@ -170,6 +170,15 @@ class GlobalProtectSource(Source):
         self.identity = identity
         self.zone = zone
 
+    def prerequisite_warnings(self) -> list[str]:
+        """GlobalProtect's event log where it is expected, or a warning naming the path."""
+        if self.path.exists():
+            return []
+        return [
+            f"{self.path} does not exist: is GlobalProtect installed? Set "
+            "[sources.globalprotect] path where its pan_gp_event.log is written"
+        ]
+
     def collect(self, bookmark: str | None) -> Collected:
         saved = json.loads(bookmark) if bookmark else {"position": None, "tunnel": {}}
         new = read_new_lines(self.path, saved["position"], "GlobalProtect")
