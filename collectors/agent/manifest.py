@@ -20,7 +20,7 @@ EVENT_PURPOSE = {
     "logon": "how long signing in took, split into its phases",
     "vpn_session": "when the VPN connected, dropped or failed, and why",
     "app_responsiveness": "which application crashed or stopped responding",
-    "call_quality": "the network quality of Teams call streams",
+    "call_quality": "the network quality of Teams and Zoom call streams",
     "print_job": "whether a print job printed or failed, and on which printer",
     "synthetic_probe": "how fast the work applications answered a test request",
     "session": (

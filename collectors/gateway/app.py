@@ -25,7 +25,8 @@ from pydantic import ValidationError
 
 from xlapulse.collectors.contract.codec import describe_validation_error
 from xlapulse.collectors.contract.events import EventBase
-from xlapulse.collectors.gateway.adapters import ADAPTERS
+from xlapulse.collectors.gateway.adapters import ADAPTERS, CSAT_ADAPTERS
+from xlapulse.collectors.gateway.adapters.csat import survey_answer_events
 from xlapulse.collectors.gateway.adapters.lifecycle import (
     IgnoredEvent,
     PayloadError,
@@ -118,6 +119,19 @@ class Gateway:
 
         return handle
 
+    def csat_handler(self, source: str) -> Callable[[web.Request], Awaitable[web.Response]]:
+        adapter = CSAT_ADAPTERS[source]
+
+        def process(document: Any) -> list[EventBase]:
+            if not isinstance(document, dict):
+                raise PayloadError(f"expected a JSON object, got {json_type(document)}")
+            return list(survey_answer_events(adapter, document, self.pseudonymizer))
+
+        async def handle(request: web.Request) -> web.Response:
+            return await self._handle(request, source, process)
+
+        return handle
+
     async def survey(self, request: web.Request) -> web.Response:
         def process(document: Any) -> list[EventBase]:
             answer = SurveyAnswerRequest.model_validate(document)
@@ -176,8 +190,9 @@ class Gateway:
             body = await request.read()
         except web.HTTPRequestEntityTooLarge:
             raise Rejected(413, "too_large", f"body above {limit} bytes") from None
+        auth = CSAT_ADAPTERS[source].auth_source if source in CSAT_ADAPTERS else source
         try:
-            authenticate(source, self.settings.source_secret(source), request.headers, body)
+            authenticate(auth, self.settings.source_secret(auth), request.headers, body)
         except Unauthorized as error:
             raise Rejected(401, "unauthorized", error.reason) from None
         wait_s = self._buckets[source].take()
@@ -244,6 +259,8 @@ def build_app(gateway: Gateway) -> web.Application:
 def _handler(gateway: Gateway, route: RouteSpec) -> Callable[[web.Request], Awaitable[Any]]:
     if route.handler == "webhook":
         return gateway.webhook_handler(route.source or "")
+    if route.handler == "csat":
+        return gateway.csat_handler(route.source or "")
     return {
         "survey": gateway.survey,
         "health": gateway.health,

@@ -10,6 +10,8 @@ Schemes (see README.md):
   with ``X-Zendesk-Webhook-Signature-Timestamp``.
 * ``jira``: ``X-Hub-Signature: sha256=<hex HMAC-SHA256(secret, body)>`` (admin webhooks with a
   secret, WebSub style).
+* ``helpscout``: ``X-HelpScout-Signature`` = base64(HMAC-SHA1(secret, body)), Help Scout's
+  webhook signature (its CSAT ratings; the other CSAT endpoints use their vendor's scheme).
 * ``generic``: ``X-Xlapulse-Signature: sha256=<hex HMAC-SHA256(secret, body)>``, or a bearer token.
 * ``servicenow``, ``topdesk``, ``survey``: ``Authorization: Bearer <token>`` (the tools send a
   configured header; neither signs outbound requests).
@@ -26,6 +28,7 @@ ZENDESK_SIGNATURE = "X-Zendesk-Webhook-Signature"
 ZENDESK_TIMESTAMP = "X-Zendesk-Webhook-Signature-Timestamp"
 HUB_SIGNATURE = "X-Hub-Signature"
 XLAPULSE_SIGNATURE = "X-Xlapulse-Signature"
+HELPSCOUT_SIGNATURE = "X-HelpScout-Signature"
 
 
 class Unauthorized(Exception):
@@ -42,6 +45,8 @@ def authenticate(source: str, secret: str, headers: Mapping[str, str], body: byt
         raise Unauthorized("no secret configured for this source")
     if source == "zendesk":
         _check_zendesk(secret, headers, body)
+    elif source == "helpscout":
+        _check_helpscout(secret, headers.get(HELPSCOUT_SIGNATURE), body)
     elif source == "jira":
         _check_hex_signature(secret, headers.get(HUB_SIGNATURE), body)
     elif source == "generic" and XLAPULSE_SIGNATURE in headers:
@@ -59,6 +64,18 @@ def sign_zendesk(secret: str, timestamp: str, body: bytes) -> str:
     """Zendesk's signature of ``timestamp + body``."""
     digest = hmac.new(secret.encode(), timestamp.encode() + body, hashlib.sha256).digest()
     return base64.b64encode(digest).decode()
+
+
+def sign_helpscout(secret: str, body: bytes) -> str:
+    """Help Scout's signature of ``body``: base64(HMAC-SHA1(secret, body))."""
+    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha1).digest()).decode()
+
+
+def _check_helpscout(secret: str, header: str | None, body: bytes) -> None:
+    if not header:
+        raise Unauthorized("missing Help Scout signature header")
+    if not hmac.compare_digest(header.strip().encode(), sign_helpscout(secret, body).encode()):
+        raise Unauthorized("signature mismatch")
 
 
 def _check_zendesk(secret: str, headers: Mapping[str, str], body: bytes) -> None:

@@ -31,6 +31,12 @@ SECURITY_SCHEMES = {
         "description": "base64(HMAC-SHA256(secret, X-Zendesk-Webhook-Signature-Timestamp + "
         "raw body)).",
     },
+    "helpscoutSignature": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-HelpScout-Signature",
+        "description": "base64(HMAC-SHA1(secret, raw body)), Help Scout's webhook secret.",
+    },
     "xlapulseSignature": {
         "type": "apiKey",
         "in": "header",

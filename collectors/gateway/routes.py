@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from xlapulse.collectors.gateway.adapters import ADAPTERS
+from xlapulse.collectors.gateway.adapters import ADAPTERS, CSAT_ADAPTERS
 from xlapulse.collectors.gateway.adapters.generic import GenericTicketChange
 from xlapulse.collectors.gateway.survey import SurveyAnswerRequest
 
@@ -21,7 +21,12 @@ AUTH_BY_SOURCE = {
     "zendesk": "zendeskSignature",
     "generic": "xlapulseSignature",
     "survey": "bearer",
+    "helpscout": "helpscoutSignature",
 }
+# A CSAT endpoint authenticates as its vendor's ticket webhook (same secret and scheme).
+AUTH_BY_SOURCE.update(
+    {name: AUTH_BY_SOURCE[adapter.auth_source] for name, adapter in CSAT_ADAPTERS.items()}
+)
 
 
 @dataclass(frozen=True)
@@ -30,7 +35,7 @@ class RouteSpec:
 
     method: str
     path: str
-    handler: str  # "webhook", "survey", "health", "ready", "metrics", "openapi"
+    handler: str  # "webhook", "csat", "survey", "health", "ready", "metrics", "openapi"
     summary: str
     source: str | None = None  # the authenticated source of a POST endpoint
     body_model: type[BaseModel] | None = None
@@ -52,8 +57,23 @@ def _webhook_routes() -> list[RouteSpec]:
     ]
 
 
+def _csat_routes() -> list[RouteSpec]:
+    return [
+        RouteSpec(
+            "POST",
+            f"/v1/csat/{name}",
+            "csat",
+            f"A satisfaction answer from {name.split('-')[0]}'s own CSAT feature",
+            source=name,
+            body_doc=adapter.payload_doc,
+        )
+        for name, adapter in CSAT_ADAPTERS.items()
+    ]
+
+
 ROUTES: tuple[RouteSpec, ...] = (
     *_webhook_routes(),
+    *_csat_routes(),
     RouteSpec(
         "POST",
         "/v1/surveys/answers",

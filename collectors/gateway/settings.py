@@ -26,6 +26,7 @@ class GatewaySettings(XlapulseSettings):
     gateway_zendesk_secret: SecretStr = SecretStr("")
     gateway_generic_secret: SecretStr = SecretStr("")
     gateway_survey_token: SecretStr = SecretStr("")
+    gateway_helpscout_secret: SecretStr = SecretStr("")  # its CSAT ratings webhook
 
     # Limits.
     gateway_max_body_bytes: int = Field(default=256 * 1024, ge=1024, le=16 * 1024 * 1024)
@@ -50,5 +51,6 @@ class GatewaySettings(XlapulseSettings):
             "zendesk": self.gateway_zendesk_secret,
             "generic": self.gateway_generic_secret,
             "survey": self.gateway_survey_token,
+            "helpscout": self.gateway_helpscout_secret,
         }[source]
         return field.get_secret_value()

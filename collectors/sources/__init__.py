@@ -8,7 +8,8 @@ class and the platforms it runs on; ``agent/config.py``, the sample configuratio
 the manifest are built from it. A source's code is imported only when the source is
 used (built, or described by the manifest), so the daemon does not carry the code of
 the sources of other operating systems. Shared here: ``base.py`` (the interface),
-``unparsed.py`` (lines counted, not dropped), ``cups_jobs.py`` (cupsd's job messages,
+``unparsed.py`` (lines counted, not dropped), ``logfile.py`` (a log file followed
+between rounds), ``cups_jobs.py`` (cupsd's job messages,
 read by three sources). Tests build the source classes directly with a fake command
 runner or a path to captured OS output.
 
@@ -58,6 +59,19 @@ SOURCES: dict[str, SourceSpec] = {
         SourceSpec("journald", "JournaldSource", "JournaldSettings", ("linux",)),
         SourceSpec("wireguard", "WireguardSource", "WireguardSettings", ("linux",)),
         SourceSpec(
+            "cisco_secure_client",
+            "CiscoSecureClientSource",
+            "CiscoSecureClientSettings",
+            ("linux",),
+        ),
+        SourceSpec("forticlient", "FortiClientSource", "FortiClientSettings", ("win32", "linux")),
+        SourceSpec(
+            "globalprotect",
+            "GlobalProtectSource",
+            "GlobalProtectSettings",
+            ("win32", "linux", "darwin"),
+        ),
+        SourceSpec(
             "cups_error_log", "CupsErrorLogSource", "CupsErrorLogSettings", ("linux", "darwin")
         ),
         SourceSpec(
@@ -75,6 +89,7 @@ SOURCES: dict[str, SourceSpec] = {
             "GraphCallRecordsSettings",
             ("win32", "linux", "darwin"),
         ),
+        SourceSpec("zoom_qos", "ZoomQosSource", "ZoomQosSettings", ("win32", "linux", "darwin")),
     )
 }
 

@@ -19,6 +19,7 @@ import tempfile
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC
 from pathlib import Path
 
 from tests.unit.helpers import IDENTITY, runtime_settings
@@ -34,8 +35,14 @@ from xlapulse.collectors.agent.sample_config import stale_files
 from xlapulse.collectors.contract.wire import encode
 from xlapulse.collectors.sources import SOURCES
 from xlapulse.collectors.sources.base import Collected
+from xlapulse.collectors.sources.cisco_secure_client.settings import CiscoSecureClientSettings
+from xlapulse.collectors.sources.cisco_secure_client.source import CiscoSecureClientSource
 from xlapulse.collectors.sources.cups_error_log.settings import CupsErrorLogSettings
 from xlapulse.collectors.sources.cups_error_log.source import CupsErrorLogSource
+from xlapulse.collectors.sources.forticlient.settings import FortiClientSettings
+from xlapulse.collectors.sources.forticlient.source import FortiClientSource
+from xlapulse.collectors.sources.globalprotect.settings import GlobalProtectSettings
+from xlapulse.collectors.sources.globalprotect.source import GlobalProtectSource
 from xlapulse.collectors.sources.graph_call_records.settings import GraphCallRecordsSettings
 from xlapulse.collectors.sources.graph_call_records.source import GraphCallRecordsSource
 from xlapulse.collectors.sources.journald.settings import JournaldSettings
@@ -51,6 +58,8 @@ from xlapulse.collectors.sources.windows_eventlog.source import (
 )
 from xlapulse.collectors.sources.wireguard.settings import WireguardSettings
 from xlapulse.collectors.sources.wireguard.source import WireguardSource
+from xlapulse.collectors.sources.zoom_qos.settings import ZoomQosSettings
+from xlapulse.collectors.sources.zoom_qos.source import ZoomQosSource
 
 SOURCES_FOLDER = Path(__file__).resolve().parents[2] / "collectors" / "sources"
 README = SOURCES_FOLDER / "README.md"
@@ -90,6 +99,33 @@ def _graph(path: str) -> Collected:
         return GraphCallRecordsSource(runtime_settings(settings), IDENTITY).collect(None)
 
 
+def _vpn_log(source: type, settings: type, path: str) -> Collected:
+    """One round of a source that follows a VPN client's log file, its times read as UTC."""
+    configured = runtime_settings(settings(enabled=True, path=str(DATA / path)))
+    return source(configured, IDENTITY, UTC).collect(None)
+
+
+def _zoom(name: str) -> Collected:
+    with tempfile.TemporaryDirectory() as folder:
+        shutil.copy(DATA / "zoom" / name, Path(folder) / name)
+        directory = str(DATA / "zoom" / "users.csv")
+        settings = ZoomQosSettings(enabled=True, folder=folder, directory_file=directory)
+        return ZoomQosSource(runtime_settings(settings), IDENTITY).collect(None)
+
+
+def _forticlient(path: str) -> Collected:
+    configured = runtime_settings(FortiClientSettings(enabled=True, paths=[str(DATA / path)]))
+    return FortiClientSource(configured, IDENTITY, UTC).collect(None)
+
+
+def _cisco(path: str) -> Collected:
+    """One round on a syslog capture, its year-less times read as UTC in 2012 (the capture's
+    year)."""
+    configured = runtime_settings(CiscoSecureClientSettings(enabled=True, path=str(DATA / path)))
+    source = CiscoSecureClientSource(configured, IDENTITY, UTC, clock=lambda: CISCO_CLOCK_S)
+    return source.collect(None)
+
+
 def _wireguard_rounds() -> Collected:
     """The captured rounds one after the other; their events and unparsed lines summed."""
     folder = LINUX / "wireguard"
@@ -126,6 +162,10 @@ class Sample:
 
 
 NM = "os/linux/networkmanager"
+GP = "os/globalprotect"
+CISCO = "os/cisco_secure_client"
+FORTI = "os/forticlient"
+CISCO_CLOCK_S = 1339459200  # 2012-06-12T00:00:00Z
 SAMPLES: tuple[Sample, ...] = (
     Sample("journald", "cupsd (ErrorLog syslog), logind, NetworkManager lines by `logger`",
            "os/linux/journal.json", "captured journal; NM/logind texts reconstructed",
@@ -161,9 +201,39 @@ SAMPLES: tuple[Sample, ...] = (
     Sample("graph_call_records", "callRecord with sessions and segments",
            "graph/callrecord-peer-to-peer.json", "documented example, extended",
            lambda: _graph("graph/callrecord-peer-to-peer.json")),
+    Sample("zoom_qos", "participants QoS, one participant, six streams",
+           "zoom/85746065432.json", "documented example, extended",
+           lambda: _zoom("85746065432.json")),
+    Sample("zoom_qos", "screen share with 615 / 391 ms jitter, empty streams",
+           "zoom/93817203214.json", "real values, wrapper reconstructed",
+           lambda: _zoom("93817203214.json")),
     Sample("wireguard", "wireguard-go 0.0.20250522 + wg 1.0.20210914, 5 rounds",
            "os/linux/wireguard/round-*.dump", "captured (private keys removed)",
            _wireguard_rounds),
+    Sample("cisco_secure_client", "AnyConnect 2.5 on Ubuntu, connection timed out",
+           f"{CISCO}/syslog-anyconnect-2.5-connect-failed", "real syslog (a forum post)",
+           lambda: _cisco(f"{CISCO}/syslog-anyconnect-2.5-connect-failed")),
+    Sample("cisco_secure_client", "connect, Reconnecting, resume, disconnect",
+           f"{CISCO}/syslog-anyconnect-states", "reconstructed from the real lines' format",
+           lambda: _cisco(f"{CISCO}/syslog-anyconnect-states")),
+    Sample("forticlient", "6.0.4 on Windows, SSL VPN connect",
+           f"{FORTI}/forticlient-6.0.4-windows-sslvpn.log", "real lines (an issue report)",
+           lambda: _forticlient(f"{FORTI}/forticlient-6.0.4-windows-sslvpn.log")),
+    Sample("forticlient", "7.4 on Linux, IKEv2 initiation failing, retried",
+           f"{FORTI}/forticlient-7.4-linux-ipsecvpn.log", "real lines (an issue report)",
+           lambda: _forticlient(f"{FORTI}/forticlient-7.4-linux-ipsecvpn.log")),
+    Sample("globalprotect", "Windows lab portal: auth failure, unreachable gateway, connect",
+           f"{GP}/pan_gp_event-windows-lab.log", "real lines (a parser's test suite)",
+           lambda: _vpn_log(GlobalProtectSource, GlobalProtectSettings,
+                            f"{GP}/pan_gp_event-windows-lab.log")),
+    Sample("globalprotect", "macOS, flapping tunnel (down / restored)",
+           f"{GP}/pan_gp_event-macos-flapping.log", "real lines, hosts normalised",
+           lambda: _vpn_log(GlobalProtectSource, GlobalProtectSettings,
+                            f"{GP}/pan_gp_event-macos-flapping.log")),
+    Sample("globalprotect", "lost without a down line, then unreachable",
+           f"{GP}/pan_gp_event-reconnect-unreachable.log", "real lines, hosts normalised",
+           lambda: _vpn_log(GlobalProtectSource, GlobalProtectSettings,
+                            f"{GP}/pan_gp_event-reconnect-unreachable.log")),
     Sample("systemd_boot", "systemd-analyze time/blame, /proc", "os/linux/systemd-analyze-*.txt",
            "reconstructed (man page); /proc captured", lambda: _systemd_boot("")),
 )  # fmt: skip

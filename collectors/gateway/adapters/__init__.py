@@ -1,7 +1,9 @@
 """Webhook adapters by source name: each maps one vendor payload to ticket changes.
 
 Each entry maps a parsed JSON document to ``(source_system, changes)`` or raises
-:class:`~xlapulse.collectors.gateway.adapters.lifecycle.PayloadError`.
+:class:`~xlapulse.collectors.gateway.adapters.lifecycle.PayloadError`. The CSAT adapters
+(:data:`CSAT_ADAPTERS`, ``csat.py``) map a vendor's own satisfaction answer to one
+``survey_answer`` instead; each authenticates as its vendor's ticket webhook.
 """
 
 from __future__ import annotations
@@ -10,7 +12,18 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from xlapulse.collectors.gateway.adapters import generic, jira, servicenow, topdesk, zendesk
+from xlapulse.collectors.gateway.adapters import (
+    generic,
+    helpscout_csat,
+    jira,
+    jsm_csat,
+    servicenow,
+    servicenow_survey,
+    topdesk,
+    zendesk,
+    zendesk_csat,
+)
+from xlapulse.collectors.gateway.adapters.csat import CsatAdapter
 from xlapulse.collectors.gateway.adapters.lifecycle import MapPayload, TicketChange
 
 
@@ -54,5 +67,39 @@ ADAPTERS: dict[str, Adapter] = {
             "Zendesk event webhook (zen:event-type:ticket.*).",
         ),
         Adapter("generic", generic.changes, "The generic JSON format (GenericTicketChange)."),
+    )
+}
+
+
+CSAT_ADAPTERS: dict[str, CsatAdapter] = {
+    adapter.source: adapter
+    for adapter in (
+        CsatAdapter(
+            "zendesk-csat",
+            zendesk_csat.answer,
+            "zendesk",
+            "Zendesk satisfaction rating (legacy CSAT): {satisfaction_rating: {...}} as the API "
+            "returns it, or the bare object. See README.md.",
+        ),
+        CsatAdapter(
+            "jira-csat",
+            jsm_csat.answer,
+            "jira",
+            "Jira Service Management CSAT: {issue, feedback (the request feedback resource), "
+            "timestamp} from an automation rule. See README.md.",
+        ),
+        CsatAdapter(
+            "servicenow-survey",
+            servicenow_survey.answer,
+            "servicenow",
+            "ServiceNow survey answer: {record (asmt_assessment_instance_question, Table API "
+            "form), metric, instance} from a business rule. See README.md.",
+        ),
+        CsatAdapter(
+            "helpscout-csat",
+            helpscout_csat.answer,
+            "helpscout",
+            "Help Scout satisfaction.ratings webhook (the Rating object).",
+        ),
     )
 }

@@ -1,0 +1,5 @@
+"""Palo Alto GlobalProtect source: tunnels connected, dropped, failed (README.md here).
+
+``source.py`` is the source, ``settings.py`` its ``[sources.globalprotect]`` table and
+``sample.toml`` that table as the sample configuration shows it. Importing this package
+loads none of them."""

@@ -1,0 +1,57 @@
+"""Follow a text log file between rounds, like ``tail -F``: the new complete lines only.
+
+Reads: one log file from the byte offset of the last round; a smaller file or a new
+inode means it was rotated (or truncated) and is read from the start. A half-written
+last line waits for the next round; at most :data:`MAX_READ_BYTES` are read a round.
+Writes: nothing; :func:`read_new_lines` returns the lines and the position to store in
+the source's bookmark (``{"inode": ..., "offset": ...}``). Shared by the sources that
+read a VPN client's own log file (``globalprotect``, ``cisco_secure_client``,
+``forticlient``).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from xlapulse.collectors.sources.base import SourceError
+
+MAX_READ_BYTES = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class NewLines:
+    """The complete lines added since ``position`` and the position after them."""
+
+    lines: list[str]
+    position: dict
+    at_end: bool
+
+
+def read_new_lines(path: Path, position: dict | None, what: str) -> NewLines:
+    """The lines of ``path`` after ``position``; ``what`` names the file in errors."""
+    try:
+        status = os.stat(path)
+    except FileNotFoundError:
+        raise SourceError(f"{path} does not exist (is {what} installed?)") from None
+    except PermissionError:
+        raise SourceError(f"{path} is not readable by the collector ({what})") from None
+    saved = position or {"inode": None, "offset": 0}
+    offset = saved.get("offset", 0)
+    if saved.get("inode") != status.st_ino or status.st_size < offset:
+        offset = 0  # rotated or truncated
+    try:
+        with path.open("rb") as log:
+            log.seek(offset)
+            chunk = log.read(MAX_READ_BYTES)
+    except PermissionError:
+        raise SourceError(f"{path} is not readable by the collector ({what})") from None
+    complete = chunk[: chunk.rfind(b"\n") + 1]
+    text = complete.decode("utf-8", errors="replace").lstrip("\ufeff")
+    new_offset = offset + len(complete)
+    return NewLines(
+        lines=text.splitlines(),
+        position={"inode": status.st_ino, "offset": new_offset},
+        at_end=new_offset >= status.st_size,
+    )
