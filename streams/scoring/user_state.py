@@ -56,6 +56,7 @@ from xlapulse.streams.scoring.correlation import (
     prune_problems,
     remember_in_time_order,
 )
+from xlapulse.streams.scoring.day_journey import DayJourney, totals_from_dict
 from xlapulse.streams.scoring.details import sample_detail
 from xlapulse.streams.scoring.device_signals import (
     DeviceExplanation,
@@ -65,7 +66,6 @@ from xlapulse.streams.scoring.device_signals import (
 )
 from xlapulse.streams.scoring.formula_versions import CURRENT_FORMULA, Formula
 from xlapulse.streams.scoring.indicators import Band
-from xlapulse.streams.scoring.journey import Moment, journey_score
 from xlapulse.streams.scoring.observations import (
     JourneyObservation,
     Observation,
@@ -92,12 +92,6 @@ MAX_HOLD_MS = 10 * MINUTE_MS
 MAX_PROBLEMS = 100
 MAX_OPEN_TICKETS = 50
 MAX_TICKET_EVENT_IDS = 20
-MAX_JOURNEY_MOMENTS = 500
-#: A journey moment lasts until the next one (at least a second, at most half an hour);
-#: the last lasts one minute. Concurrent samples (the streams of one call) get a second each.
-MIN_MOMENT_MS = 1000
-MAX_MOMENT_MS = 30 * MINUTE_MS
-LAST_MOMENT_MS = MINUTE_MS
 USER_STATE_TTL_MS = 14 * DAY_MS
 
 _INVITATION_NAMESPACE = uuid.UUID("6f1c1f0e-9f4e-5b0a-9a51-7c2d1b1e0a01")
@@ -156,9 +150,8 @@ class UserState:
     #: whose window reaches back to it may have lost the problems that explain it.
     capped_until_ms: int | None = None
     tickets: dict[str, TicketProgress] = field(default_factory=dict)
-    journey_day_ms: int | None = None
-    #: Today's journey moments: [time_ms, sample score].
-    moments: list[list[float]] = field(default_factory=list)
+    #: The journey of the user's latest day with a sample (``day_journey.py``).
+    journey: DayJourney = field(default_factory=DayJourney)
     vpn_down_since_ms: int | None = None
     #: Telemetry waiting for a directory assignment: [clock_ms when held, encoded event].
     held: list[list[Any]] = field(default_factory=list)
@@ -170,14 +163,39 @@ class UserState:
         return self.persona != UNASSIGNED
 
     def to_dict(self) -> dict[str, Any]:
-        """Shallow JSON-friendly form (the caller serializes it at once)."""
-        tickets = {key: vars(progress) for key, progress in self.tickets.items()}
-        return {**vars(self), "tickets": tickets}
+        """Shallow JSON-friendly form (the caller serializes it at once). The journey is
+        stored flat, as before it was kept incrementally, plus its running totals."""
+        return {
+            "persona": self.persona,
+            "site": self.site,
+            "last_seen_ms": self.last_seen_ms,
+            "last_telemetry_ms": self.last_telemetry_ms,
+            "seen_event_ids": self.seen_event_ids,
+            "problems": self.problems,
+            "capped_until_ms": self.capped_until_ms,
+            "tickets": {key: vars(progress) for key, progress in self.tickets.items()},
+            "journey_day_ms": self.journey.day_start_ms,
+            "moments": self.journey.moments,
+            "journey_settled": self.journey.settled_dict(),
+            "vpn_down_since_ms": self.vpn_down_since_ms,
+            "held": self.held,
+            "last_active_ms": self.last_active_ms,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> UserState:
-        tickets = {key: TicketProgress(**value) for key, value in data["tickets"].items()}
-        return cls(**{**data, "tickets": tickets})
+        """Read :meth:`to_dict` output; a state stored without ``journey_settled`` (before
+        the journey was kept incrementally) recomputes the totals at its next sample."""
+        values = dict(data)
+        values["tickets"] = {
+            key: TicketProgress(**value) for key, value in values["tickets"].items()
+        }
+        values["journey"] = DayJourney(
+            values.pop("journey_day_ms"),
+            values.pop("moments"),
+            totals_from_dict(values.pop("journey_settled", None)),
+        )
+        return cls(**values)
 
 
 @dataclass(frozen=True)
@@ -386,24 +404,12 @@ def _remember_problem(state: UserState, indicator: Indicator, when_ms: int) -> N
 def _add_moment(
     state: UserState, event: EventBase, indicator: Indicator, when_ms: int
 ) -> JourneyObservation:
-    day_ms = when_ms - when_ms % DAY_MS
-    if state.journey_day_ms is None or day_ms > state.journey_day_ms:
-        state.journey_day_ms, state.moments = day_ms, []
-    if day_ms == state.journey_day_ms:
-        out_of_order = bool(state.moments) and when_ms < state.moments[-1][0]
-        state.moments.append([when_ms, indicator.score])
-        if out_of_order:
-            state.moments.sort(key=lambda moment: moment[0])
-        del state.moments[:-MAX_JOURNEY_MOMENTS]
-    moments = [
-        Moment(duration_s=min(max(next_at - at, MIN_MOMENT_MS), MAX_MOMENT_MS) / 1000, score=score)
-        for (at, score), (next_at, _) in zip(state.moments, state.moments[1:], strict=False)
-    ]
-    moments.append(Moment(duration_s=LAST_MOMENT_MS / 1000, score=state.moments[-1][1]))
-    journey = journey_score(moments)
+    """Add the sample to the user's journey of its day; that journey's score so far."""
+    state.journey.add(when_ms, indicator.score)
+    journey = state.journey.score()
     return JourneyObservation(
-        **_envelope(state, f"journey:{event.event_id}", event.user_id, int(state.moments[-1][0])),
-        day_start_ms=state.journey_day_ms,
+        **_envelope(state, f"journey:{event.event_id}", event.user_id, state.journey.last_ms),
+        day_start_ms=state.journey.day_start_ms,
         score=round(journey.score, 3),
         mean=round(journey.mean, 3),
         worst=round(journey.worst, 3),
