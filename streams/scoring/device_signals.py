@@ -7,7 +7,7 @@ per-user step (``user_state.py``) sends these messages, keyed by device id, to
 the engine's internal ``<engine id>-device-signals`` topic; the per-device step
 (``device_state.py``) answers with a :class:`DeviceExplanation`, keyed by user
 id, on ``<engine id>-device-explanations``; the per-user step applies it
-(:func:`user_state.apply_device_explanation`), so a ticket's explanation has a
+(:func:`user_tickets.apply_device_explanation`), so a ticket's explanation has a
 single owner. Reads and writes nothing itself.
 
 Device ids travel only in these internal messages, the ``device-state`` table

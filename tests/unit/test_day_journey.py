@@ -31,7 +31,8 @@ from xlapulse.streams.scoring.day_journey import (
 from xlapulse.streams.scoring.journey import JourneyScore, Moment, journey_score
 from xlapulse.streams.scoring.observations import JourneyObservation
 from xlapulse.streams.scoring.touchpoints import indicate
-from xlapulse.streams.scoring.user_state import UserState, step
+from xlapulse.streams.scoring.user_model import UserState
+from xlapulse.streams.scoring.user_state import step
 from xlapulse.streams.scoring.xla import default_xla_config
 
 CONFIG = default_xla_config()
