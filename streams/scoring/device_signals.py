@@ -18,7 +18,7 @@ device.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 
@@ -35,7 +35,8 @@ class DeviceProblem:
     time_lost_ms: int
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, **asdict(self)}
+        """The kind and every field, shallow (as ``Observation.to_dict``)."""
+        return {"kind": self.kind, **vars(self)}
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,8 @@ class DeviceTicket:
     fits: tuple[str, ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, **asdict(self)}
+        """The kind and every field, shallow (as ``Observation.to_dict``)."""
+        return {"kind": self.kind, **vars(self)}
 
 
 DeviceSignal = DeviceProblem | DeviceTicket
@@ -95,7 +97,7 @@ class DeviceExplanation:
     explained_by: str
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return dict(vars(self))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DeviceExplanation:
