@@ -144,8 +144,16 @@ def _dispatch(state: UserState, event: EventBase, config: XlaConfig, formula: Fo
 
 
 def _forget_old_ids(state: UserState, clock_ms: int) -> None:
+    """Forget ids seen more than ``DEDUP_WINDOW_MS`` ago, then the oldest beyond
+    ``MAX_REMEMBERED_EVENT_IDS``; the dict is rebuilt only when one goes."""
     horizon = clock_ms - DEDUP_WINDOW_MS
-    seen = {key: at for key, at in state.seen_event_ids.items() if at >= horizon}
+    remembered = state.seen_event_ids
+    if (
+        len(remembered) <= MAX_REMEMBERED_EVENT_IDS
+        and min(remembered.values(), default=horizon) >= horizon
+    ):
+        return
+    seen = {key: at for key, at in remembered.items() if at >= horizon}
     if len(seen) > MAX_REMEMBERED_EVENT_IDS:
         newest = sorted(seen.items(), key=lambda item: item[1])[-MAX_REMEMBERED_EVENT_IDS:]
         seen = dict(newest)
