@@ -39,12 +39,9 @@ from xlapulse.streams.scoring.formula_versions import CURRENT_FORMULA, Formula
 from xlapulse.streams.scoring.observations import Observation
 from xlapulse.streams.scoring.pipeline import read_input_record, update_cells
 from xlapulse.streams.scoring.records import Record, cell_records
-from xlapulse.streams.scoring.user_state import (
-    DEFAULT_MAX_EVENT_AGE_MS,
-    UserState,
-    apply_device_explanation,
-    step,
-)
+from xlapulse.streams.scoring.user_model import UserState
+from xlapulse.streams.scoring.user_state import DEFAULT_MAX_EVENT_AGE_MS, step
+from xlapulse.streams.scoring.user_tickets import apply_device_explanation
 from xlapulse.streams.scoring.xla import XlaConfig, default_xla_config
 
 

@@ -2,7 +2,7 @@
 
 Reads and writes nothing. A ticket may be explained by problems (tolerating or
 frustrating samples) in the ``CORRELATION_WINDOW_MS`` before its creation: the
-user's own (``user_state.py``) or those of the device it was raised from
+user's own (``user_state.py``, ``user_tickets.py``) or those of the device it was raised from
 (``device_state.py``). Both keep their problems as lists sorted by time (item 0),
 inserted and pruned by the helpers here.
 """

@@ -7,7 +7,7 @@ per-user step (``user_state.py``) sends these messages, keyed by device id, to
 the engine's internal ``<engine id>-device-signals`` topic; the per-device step
 (``device_state.py``) answers with a :class:`DeviceExplanation`, keyed by user
 id, on ``<engine id>-device-explanations``; the per-user step applies it
-(:func:`user_state.apply_device_explanation`), so a ticket's explanation has a
+(:func:`user_tickets.apply_device_explanation`), so a ticket's explanation has a
 single owner. Reads and writes nothing itself.
 
 Device ids travel only in these internal messages, the ``device-state`` table
@@ -18,7 +18,7 @@ device.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 
@@ -35,7 +35,8 @@ class DeviceProblem:
     time_lost_ms: int
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, **asdict(self)}
+        """The kind and every field, shallow (as ``Observation.to_dict``)."""
+        return {"kind": self.kind, **vars(self)}
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,8 @@ class DeviceTicket:
     fits: tuple[str, ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, **asdict(self)}
+        """The kind and every field, shallow (as ``Observation.to_dict``)."""
+        return {"kind": self.kind, **vars(self)}
 
 
 DeviceSignal = DeviceProblem | DeviceTicket
@@ -95,7 +97,7 @@ class DeviceExplanation:
     explained_by: str
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return dict(vars(self))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DeviceExplanation:

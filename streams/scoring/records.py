@@ -15,7 +15,7 @@ Formula ``FORMULA_VERSION`` (stored with every record; ``formula_versions.py`` a
   published per person);
 * overall score = the persona-weighted mean of the published touch-point scores;
 * a user "has issues" below ``ISSUE_SCORE`` (Nexthink's "employees with issues");
-* ticket correlation (``user_state.py``): a ticket is explained by the fitting touch
+* ticket correlation (``user_tickets.py``): a ticket is explained by the fitting touch
   point that lost its user most time in the 4 h before it, else by the one that lost
   the users of the device it was raised from most time (``explained_via_device``),
   else it has no signal;

@@ -4,7 +4,9 @@ Part 1 (in process, no servers): scores ``--endpoints`` simulated workplaces for
 ``--days`` days of the default scenario with the pure pipeline and reports, per
 active user, the serialized size of the user state (what the ``user-state``
 changelog stores) and the Python heap it takes (tracemalloc), plus the same for
-the window cells; and the pipeline's own throughput.
+the window cells; and the pipeline's own throughput. Then the per-user step alone as
+the Faust agent runs it, with its per-event JSON round trips (the user's state read and
+written, its observations and device signals encoded and decoded).
 
 Part 2 (``--kafka BOOTSTRAP --influx URL``, real servers): sends the same events
 to Kafka, runs an engine worker until every input record is processed, stops it
@@ -33,12 +35,19 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from tempfile import mkdtemp
 
-from xlapulse.collectors.contract.events import LogonEvent
+from xlapulse.collectors.contract.codec import encode_event
+from xlapulse.collectors.contract.events import LogonEvent, event_time_ms
+from xlapulse.collectors.contract.topics import topic_for
 from xlapulse.collectors.delivery.kafka_producer import EventProducer, ProducerSettings
 from xlapulse.collectors.delivery.topics_admin import ensure_topics
 from xlapulse.collectors.simulator.fleet import Fleet
 from xlapulse.collectors.simulator.scenario import default_scenario_path, load_scenario
 from xlapulse.streams.inprocess import InProcessPipeline
+from xlapulse.streams.scoring.device_signals import device_signal_from_dict
+from xlapulse.streams.scoring.observations import observation_from_dict
+from xlapulse.streams.scoring.pipeline import read_input_record
+from xlapulse.streams.scoring.user_state import UserState, step
+from xlapulse.streams.scoring.xla import default_xla_config
 
 from ..integration.helpers import WorkerProcess, engine_env, scrape_metric
 from ..shared_helpers import wait_until
@@ -60,9 +69,10 @@ def _score(events: list) -> InProcessPipeline:
 
 
 def measure_in_process(events: list) -> None:
-    started = time.perf_counter()
+    started, started_cpu = time.perf_counter(), time.process_time()
     _score(events)
-    elapsed_s = time.perf_counter() - started  # without tracemalloc, which slows it down
+    # without tracemalloc, which slows it down
+    elapsed_s, cpu_s = time.perf_counter() - started, time.process_time() - started_cpu
     tracemalloc.start()
     pipeline = _score(events)
     snapshot = tracemalloc.take_snapshot()
@@ -71,7 +81,7 @@ def measure_in_process(events: list) -> None:
     users = len(pipeline.users)
     state_bytes = [len(json.dumps(state.to_dict())) for state in pipeline.users.values()]
     cell_bytes = [len(json.dumps(cell.to_dict())) for cell in pipeline.cells.values()]
-    print(f"events: {len(events):,} in {elapsed_s:.1f} s = {len(events) / elapsed_s:,.0f} events/s")
+    print(f"events: {len(events):,} in {elapsed_s:.1f} s = {_rates(len(events), elapsed_s, cpu_s)}")
     print(f"active users: {users:,}")
     print(
         f"user state, serialized: mean {sum(state_bytes) / users:,.0f} B, "
@@ -85,6 +95,40 @@ def measure_in_process(events: list) -> None:
         f"pipeline heap (tracemalloc, states + cells + published records): "
         f"{heap_bytes / 2**20:,.1f} MiB = {heap_bytes / users / 1024:,.1f} KiB per active user"
     )
+
+
+def measure_agent_step(events: list) -> None:
+    """The per-user step as the ``follow_users`` agent runs it on every event: the record
+    decoded, the user's state read from JSON and written back, its observations and
+    device signals encoded, and decoded again by the agents that read them (stdlib
+    ``json``; no Kafka, no cells)."""
+    config = default_xla_config()
+    records = [(encode_event(event), topic_for(event)) for event in events]
+    states: dict[str, str] = {}
+    clock_ms = 0
+    started, started_cpu = time.perf_counter(), time.process_time()
+    for raw, topic in records:
+        event = read_input_record(raw, topic)
+        clock_ms = max(clock_ms, event_time_ms(event))
+        stored = states.get(event.user_id)
+        state = UserState.from_dict(json.loads(stored)) if stored else None
+        result = step(state, event, config, clock_ms)
+        states[event.user_id] = json.dumps(result.state.to_dict())
+        for observation in result.observations:
+            observation_from_dict(json.loads(json.dumps(observation.to_dict())))
+        for signal in result.device_signals:
+            device_signal_from_dict(json.loads(json.dumps(signal.to_dict())))
+    elapsed_s, cpu_s = time.perf_counter() - started, time.process_time() - started_cpu
+    print(
+        f"per-user step with the agent's JSON round trips: {len(events):,} in {elapsed_s:.1f} s "
+        f"= {_rates(len(events), elapsed_s, cpu_s)}"
+    )
+
+
+def _rates(count: int, elapsed_s: float, cpu_s: float) -> str:
+    """Per wall second and per CPU second of this process (on a shared machine the
+    second is the steadier one)."""
+    return f"{count / elapsed_s:,.0f} events/s, {count / cpu_s:,.0f} per CPU second"
 
 
 def _processed_inputs(port: int) -> float:
@@ -163,6 +207,7 @@ def main() -> None:
     print(f"simulated: {args.endpoints} workplaces x {args.days} day(s) from {first_day}")
     events = simulated_events(args.endpoints, args.days, first_day)
     measure_in_process(events)
+    measure_agent_step(events)
     if args.kafka:
         measure_recovery(events, args.kafka, args.influx)
 

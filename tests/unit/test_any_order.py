@@ -44,7 +44,9 @@ from xlapulse.streams.scoring.device_signals import DeviceExplanation, device_si
 from xlapulse.streams.scoring.device_state import DeviceState
 from xlapulse.streams.scoring.observations import observation_from_dict
 from xlapulse.streams.scoring.pipeline import read_input_record, update_cells
-from xlapulse.streams.scoring.user_state import UserState, apply_device_explanation, step
+from xlapulse.streams.scoring.user_model import UserState
+from xlapulse.streams.scoring.user_state import step
+from xlapulse.streams.scoring.user_tickets import apply_device_explanation
 from xlapulse.streams.scoring.xla import default_xla_config
 
 CONFIG = default_xla_config()

@@ -31,8 +31,9 @@ from xlapulse.streams.scoring.device_state import (
 )
 from xlapulse.streams.scoring.observations import TicketObservation
 from xlapulse.streams.scoring.ticket_categories import fitting_touch_points
-from xlapulse.streams.scoring.user_state import MAX_OPEN_TICKETS, MINUTE_MS
+from xlapulse.streams.scoring.user_state import MINUTE_MS
 from xlapulse.streams.scoring.user_state import step as user_step
+from xlapulse.streams.scoring.user_tickets import MAX_OPEN_TICKETS
 from xlapulse.streams.scoring.xla import default_xla_config
 
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
@@ -283,7 +284,7 @@ def test_an_own_explanation_is_never_overridden_by_the_device() -> None:
 
 
 def test_a_replayed_explanation_changes_nothing() -> None:
-    from xlapulse.streams.scoring.user_state import apply_device_explanation
+    from xlapulse.streams.scoring.user_tickets import apply_device_explanation
 
     pipeline = feed([assign(ALICE), assign(BOB), vpn_drop(ALICE, KIOSK, 5), ticket(BOB, 30, KIOSK)])
     state = pipeline.users[BOB]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from xlapulse.streams.scoring.journey import (
-    END_MOMENTS,
     JOURNEY_WEIGHTS,
     JourneyScore,
     Moment,
@@ -70,7 +69,6 @@ def test_the_same_moments_score_better_when_the_bad_one_is_not_last() -> None:
 
 
 def test_the_end_is_the_last_moment() -> None:
-    assert END_MOMENTS == 1
     result = journey_score([Moment(60, 10), Moment(60, 50), Moment(5, 80)])
     assert result == JourneyScore(
         score=pytest.approx(0.4 * (600 + 3000 + 400) / 125 + 0.3 * 10 + 0.3 * 80),

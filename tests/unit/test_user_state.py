@@ -24,11 +24,11 @@ from xlapulse.streams.scoring.observations import (
     SurveyObservation,
     TicketObservation,
 )
+from xlapulse.streams.scoring.user_model import UserState
 from xlapulse.streams.scoring.user_state import (
     DAY_MS,
     MAX_PROBLEMS,
     USER_STATE_TTL_MS,
-    UserState,
     is_expired,
     step,
 )

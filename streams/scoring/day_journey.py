@@ -1,0 +1,102 @@
+"""A user's journey of the day, scored one moment at a time.
+
+Every scored telemetry sample of a user is a moment of that user's journey of the
+(UTC) day: it lasts until the user's next sample (at least ``MIN_MOMENT_MS``, at
+most ``MAX_MOMENT_MS``; samples of one call get a second each), and the day's last
+moment lasts ``LAST_MOMENT_MS``. :class:`DayJourney` keeps the day's moments and the
+totals of all but the last one (``journey.JourneyTotals``), so a sample in time order
+costs the same however long the day already is: the journey of 24,000 samples no
+longer rebuilds each user's day on every sample. A sample out of time order, a day
+beyond ``MAX_JOURNEY_MOMENTS`` (the oldest moments go) and a state stored before the
+totals were kept recompute the totals from the moments. Either way the score has the
+same bits as ``journey_score`` of the whole day (``tests/unit/test_day_journey.py``).
+
+Reads and writes nothing; the per-user state (``user_model.UserState``) holds one.
+"""
+
+from __future__ import annotations
+
+from bisect import insort_right
+from dataclasses import dataclass, field
+from itertools import pairwise
+from typing import Any
+
+from xlapulse.streams.scoring.journey import JourneyScore, JourneyTotals, Moment
+
+MINUTE_MS = 60_000
+DAY_MS = 24 * 60 * MINUTE_MS
+MAX_JOURNEY_MOMENTS = 500
+MIN_MOMENT_MS = 1000
+MAX_MOMENT_MS = 30 * MINUTE_MS
+LAST_MOMENT_MS = MINUTE_MS
+
+
+@dataclass
+class DayJourney:
+    """The moments of the user's latest day with a sample, and their running totals."""
+
+    day_start_ms: int | None = None
+    #: The day's moments in time order: [time_ms, score] (the latest ``MAX_JOURNEY_MOMENTS``).
+    moments: list[list[float]] = field(default_factory=list)
+    #: Totals of every moment but the last (whose duration the next sample decides);
+    #: None: not known (moments reordered or dropped, or a state stored before they
+    #: were kept), recomputed from ``moments`` when next needed.
+    settled: JourneyTotals | None = None
+
+    def add(self, when_ms: int, score: float) -> None:
+        """Add a sample of ``score`` at ``when_ms``: a later day starts a new journey, an
+        earlier day's journey is over (the sample changes nothing)."""
+        day_ms = when_ms - when_ms % DAY_MS
+        if self.day_start_ms is None or day_ms > self.day_start_ms:
+            self.day_start_ms, self.moments, self.settled = day_ms, [], JourneyTotals()
+        if day_ms != self.day_start_ms:
+            return
+        moments = self.moments
+        if moments and when_ms < moments[-1][0]:
+            # after the samples of the same time, as a stable sort by time puts it
+            insort_right(moments, [when_ms, score], key=_time_ms)
+            self.settled = None
+        else:
+            if moments and self.settled is not None:
+                self.settled = self.settled.plus(_moment(moments[-1], when_ms))
+            moments.append([when_ms, score])
+        if len(moments) > MAX_JOURNEY_MOMENTS:
+            del moments[:-MAX_JOURNEY_MOMENTS]
+            self.settled = None
+
+    def score(self) -> JourneyScore:
+        """The peak-end score of the day so far (at least one moment added)."""
+        if self.settled is None:
+            self.settled = settled_totals(self.moments)
+        return self.settled.ending_with(Moment(LAST_MOMENT_MS / 1000, self.moments[-1][1]))
+
+    @property
+    def last_ms(self) -> int:
+        """The time of the day's latest moment."""
+        return int(self.moments[-1][0])
+
+    def settled_dict(self) -> dict[str, Any] | None:
+        """``settled`` in the JSON-friendly form :func:`totals_from_dict` reads."""
+        return None if self.settled is None else vars(self.settled)
+
+
+def totals_from_dict(data: dict[str, Any] | None) -> JourneyTotals | None:
+    return None if data is None else JourneyTotals(**data)
+
+
+def settled_totals(moments: list[list[float]]) -> JourneyTotals:
+    """The totals of every moment but the last, from the whole list."""
+    totals = JourneyTotals()
+    for moment, (next_ms, _) in pairwise(moments):
+        totals = totals.plus(_moment(moment, next_ms))
+    return totals
+
+
+def _moment(moment: list[float], next_ms: float) -> Moment:
+    """A stored moment, lasting until ``next_ms``."""
+    at_ms, score = moment
+    return Moment(min(max(next_ms - at_ms, MIN_MOMENT_MS), MAX_MOMENT_MS) / 1000, score)
+
+
+def _time_ms(moment: list[float]) -> float:
+    return moment[0]

@@ -1,0 +1,189 @@
+"""The journey kept one moment at a time equals the whole day recomputed at every sample.
+
+The reference is the per-user step's journey as it was before issue 16: append the
+sample to the day's moments, sort them when it came out of time order, keep the latest
+``MAX_JOURNEY_MOMENTS``, rebuild every ``Moment`` and score the list (``formula_1_0``,
+also checked against today's ``journey_score``). The incremental
+journey must give the same day, time and score (to the bit) after every sample, also
+when the state goes through JSON between samples (as the Faust agent stores it) and when
+it was stored before the running totals were kept.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.unit.engine_events import assignment_event
+from xlapulse.collectors.contract.events import LogonEvent, event_time_ms
+from xlapulse.streams.scoring import day_journey
+from xlapulse.streams.scoring.day_journey import (
+    DAY_MS,
+    LAST_MOMENT_MS,
+    MAX_MOMENT_MS,
+    MIN_MOMENT_MS,
+    DayJourney,
+)
+from xlapulse.streams.scoring.journey import JourneyScore, Moment, journey_score
+from xlapulse.streams.scoring.observations import JourneyObservation
+from xlapulse.streams.scoring.touchpoints import indicate
+from xlapulse.streams.scoring.user_model import UserState
+from xlapulse.streams.scoring.user_state import step
+from xlapulse.streams.scoring.xla import default_xla_config
+
+CONFIG = default_xla_config()
+DAY0_MS = 1_795_392_000_000  # 2026-11-23 00:00 UTC
+USER = "u_" + "3" * 32
+DEVICE = "d_" + "4" * 32
+
+
+def formula_1_0(moments: list[Moment]) -> JourneyScore:
+    """``journey_score`` as it was before issue 16, its ``sum()`` written out left to right
+    (what ``sum()`` of floats does up to Python 3.11, the engine's interpreter)."""
+    total_s = weighted_score_s = 0.0
+    for moment in moments:
+        total_s += moment.duration_s
+    for moment in moments:
+        weighted_score_s += moment.score * moment.duration_s
+    mean = weighted_score_s / total_s
+    worst = min(moment.score for moment in moments)
+    last = moments[-1]
+    end = last.score * last.duration_s / last.duration_s
+    return JourneyScore(
+        score=0.4 * mean + 0.3 * worst + 0.3 * end,
+        mean=mean,
+        worst=worst,
+        end=end,
+        moments=len(moments),
+    )
+
+
+class RecomputedJourney:
+    """The journey as the step computed it before issue 16: the whole day at every sample."""
+
+    def __init__(self) -> None:
+        self.day_ms: int | None = None
+        self.moments: list[list[float]] = []
+
+    def add(self, when_ms: int, score: float) -> tuple[int, int, JourneyScore]:
+        day_ms = when_ms - when_ms % DAY_MS
+        if self.day_ms is None or day_ms > self.day_ms:
+            self.day_ms, self.moments = day_ms, []
+        if day_ms == self.day_ms:
+            out_of_order = bool(self.moments) and when_ms < self.moments[-1][0]
+            self.moments.append([when_ms, score])
+            if out_of_order:
+                self.moments.sort(key=lambda moment: moment[0])
+            del self.moments[: -day_journey.MAX_JOURNEY_MOMENTS]
+        moments = [
+            Moment(min(max(next_at - at, MIN_MOMENT_MS), MAX_MOMENT_MS) / 1000, score)
+            for (at, score), (next_at, _) in zip(self.moments, self.moments[1:], strict=False)
+        ]
+        moments.append(Moment(LAST_MOMENT_MS / 1000, self.moments[-1][1]))
+        expected = formula_1_0(moments)
+        assert journey_score(moments) == expected
+        return self.day_ms, int(self.moments[-1][0]), expected
+
+
+def through_json(journey: DayJourney, before_totals: bool) -> DayJourney:
+    """The journey as a stored user state gives it back (``before_totals``: a state
+    stored before the running totals were kept)."""
+    stored = json.loads(json.dumps(UserState(journey=journey).to_dict()))
+    if before_totals:
+        del stored["journey_settled"]
+    return UserState.from_dict(stored).journey
+
+
+#: Mostly in time order (gaps from 0 s, the streams of one call, to hours), sometimes
+#: back in time, now and then into the next day or the one before.
+STEPS_MS = st.one_of(
+    st.integers(0, 3 * MAX_MOMENT_MS),
+    st.sampled_from([0, MIN_MOMENT_MS // 2, 2 * MAX_MOMENT_MS, DAY_MS]),
+    st.integers(-4 * MAX_MOMENT_MS, 0),
+    st.just(-DAY_MS),
+)
+SCORES = st.one_of(st.sampled_from([0.0, 50.0, 100.0]), st.floats(0, 100))
+#: After a sample: keep the state in memory, store it, or store it the old way.
+STORAGE = st.sampled_from(["memory", "memory", "json", "json before totals"])
+SAMPLES = st.lists(st.tuples(STEPS_MS, SCORES, STORAGE), min_size=1, max_size=120)
+
+PROPERTY_SETTINGS = settings(
+    max_examples=300,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+
+
+@pytest.mark.parametrize("cap", [day_journey.MAX_JOURNEY_MOMENTS, 7])
+@PROPERTY_SETTINGS
+@given(samples=SAMPLES, start_ms=st.integers(DAY0_MS, DAY0_MS + DAY_MS))
+def test_the_incremental_journey_equals_the_recomputed_day(
+    cap: int, samples: list[tuple[int, float, str]], start_ms: int
+) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(day_journey, "MAX_JOURNEY_MOMENTS", cap)
+        journey, reference, when_ms = DayJourney(), RecomputedJourney(), start_ms
+        for step_ms, score, storage in samples:
+            when_ms += step_ms
+            journey.add(when_ms, score)
+            got = (journey.day_start_ms, journey.last_ms, journey.score())
+            assert got == reference.add(when_ms, score)
+            assert len(journey.moments) <= cap
+            if storage != "memory":
+                journey = through_json(journey, before_totals=storage == "json before totals")
+
+
+@PROPERTY_SETTINGS
+@given(
+    minutes=st.lists(st.floats(-60, 1500), min_size=1, max_size=60),
+    logons_ms=st.lists(st.sampled_from([8_000, 60_000, 240_000]), min_size=60, max_size=60),
+    stored=st.lists(st.booleans(), min_size=60, max_size=60),
+)
+def test_the_steps_journeys_equal_the_recomputed_day(
+    minutes: list[float], logons_ms: list[int], stored: list[bool]
+) -> None:
+    """Through the per-user step, with the state stored as JSON between some events (as
+    the agent does): every journey observation is the recomputed day's."""
+    start = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
+    events = [
+        LogonEvent(
+            event_time=start + timedelta(minutes=minute),
+            user_id=USER,
+            device_id=DEVICE,
+            logon_duration_ms=logon_ms,
+        )
+        for minute, logon_ms in zip(minutes, logons_ms, strict=False)
+    ]
+    clock_ms = max(event_time_ms(event) for event in events)
+    assignment = assignment_event(USER, start - timedelta(hours=2), "field_worker", "utrecht")
+    state, reference = step(None, assignment, CONFIG, clock_ms).state, RecomputedJourney()
+    thresholds = CONFIG.persona("field_worker").thresholds
+    for event, store in zip(events, stored, strict=False):
+        result = step(state, event, CONFIG, clock_ms)
+        indicator = indicate(event, thresholds)
+        assert indicator is not None
+        day_ms, last_ms, expected = reference.add(event_time_ms(event), indicator.score)
+        [journey] = [o for o in result.observations if isinstance(o, JourneyObservation)]
+        assert (journey.day_start_ms, journey.event_time_ms) == (day_ms, last_ms)
+        assert (journey.score, journey.mean, journey.worst, journey.end, journey.moments) == (
+            round(expected.score, 3),
+            round(expected.mean, 3),
+            round(expected.worst, 3),
+            round(expected.end, 3),
+            expected.moments,
+        )
+        stored_state = json.loads(json.dumps(result.state.to_dict())) if store else None
+        state = result.state if stored_state is None else UserState.from_dict(stored_state)
+
+
+def test_a_sample_of_an_earlier_day_changes_nothing() -> None:
+    journey = DayJourney()
+    journey.add(DAY0_MS + DAY_MS + 60_000, 50.0)
+    before = journey.score()
+    journey.add(DAY0_MS + 60_000, 0.0)
+    assert (journey.day_start_ms, journey.score()) == (DAY0_MS + DAY_MS, before)
