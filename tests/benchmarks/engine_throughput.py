@@ -15,6 +15,10 @@ below), then runs ``--rounds`` rounds of, in this order:
   ``sink settled`` is the time from the last input record processed to the last
   InfluxDB write (the aggregation's lag).
 
+Then, once (``--freshness-s``, default 60): freshness at half the worker's median rate
+(``freshness.py``): p50/p95/p99 seconds from an event's production to its cell point
+being queryable in InfluxDB.
+
 It prints min / median / max events/s per contender and the ratios of the worker's
 median to ceiling B's and to Faust's floor with parse, and appends the table, dated,
 to ``tests/benchmarks/engine_throughput_history.md``.
@@ -47,6 +51,7 @@ from tempfile import mkdtemp
 from aiokafka import AIOKafkaConsumer
 
 from xlapulse.collectors.contract.codec import ContractViolation
+from xlapulse.collectors.contract.events import DirectoryAssignmentEvent
 from xlapulse.collectors.delivery.kafka_producer import EventProducer, ProducerSettings
 from xlapulse.collectors.delivery.topics_admin import ensure_topics
 from xlapulse.streams.app import INPUT_TOPICS
@@ -54,6 +59,7 @@ from xlapulse.streams.scoring.pipeline import read_input_record
 
 from ..integration.helpers import WorkerProcess, end_offsets, engine_env, metric_sum
 from .engine_state import latest_workday_before, simulated_events
+from .freshness import measure_freshness
 
 PARTITIONS = 3
 HISTORY = Path(__file__).with_name("engine_throughput_history.md")
@@ -154,6 +160,36 @@ def worker_rate(
     return (n95 - n05) / (t95 - t05), settled - inputs_done
 
 
+def freshness(bootstrap: str, influx_url: str, expect: int, rate: float, seconds: float) -> dict:
+    """A worker of its own catches up with the topics, then ``freshness.py`` offers
+    ``rate`` events/s for ``seconds`` and times its probes."""
+    run_id = f"bench-{uuid.uuid4().hex[:8]}"
+    data_dir = Path(mkdtemp(prefix="xlapulse-bench-"))
+    env, port, database = engine_env(bootstrap, influx_url, run_id, data_dir, PARTITIONS)
+    worker = WorkerProcess(env=env, log_path=data_dir / "worker.log")
+    worker.start()
+    load = [
+        event
+        for event in simulated_events(300, 1, latest_workday_before(datetime.now(UTC).date()))
+        if not isinstance(event, DirectoryAssignmentEvent)
+    ]
+
+    def caught_up() -> bool:
+        worker.assert_running()
+        return (
+            sum(
+                metric_sum(port, "xlapulse_events_processed_total", {"topic": topic}) or 0
+                for topic in INPUT_TOPICS
+            )
+            >= expect
+        )
+
+    try:
+        return measure_freshness(bootstrap, influx_url, database, load, rate, seconds, caught_up)
+    finally:
+        worker.stop()
+
+
 def spread(values: list[float]) -> str:
     return " / ".join(f"{v:,.0f}" for v in (min(values), statistics.median(values), max(values)))
 
@@ -166,6 +202,13 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--note", default="", help="what changed, for the history")
+    parser.add_argument(
+        "--freshness-s",
+        type=float,
+        default=60.0,
+        help="after the rounds, offer half the worker's median rate for this long and "
+        "time an event's way to its cell point in InfluxDB (0: skip)",
+    )
     parser.add_argument(
         "--before-python",
         help="the interpreter of another install (e.g. a worktree of the previous commit): "
@@ -221,6 +264,16 @@ def main() -> None:
         f"sink settled after the last input: {spread(sink_lag_s)} s",
         "",
     ]
+    if args.freshness_s:
+        rate = worker / 2
+        found = freshness(args.kafka, args.influx, expect, rate, args.freshness_s)
+        lines += [
+            f"freshness at {found['offered events/s']:,.0f} events/s offered (half the "
+            f"worker's median) for {args.freshness_s:.0f} s, {found['seen']} of "
+            f"{found['probes']} probes seen: p50 {found['p50']:.2f} s, p95 {found['p95']:.2f} s, "
+            f"p99 {found['p99']:.2f} s, max {found['max']:.2f} s (target p95 <= 2 s)",
+            "",
+        ]
     print("\n".join(lines))
     with HISTORY.open("a") as history:
         history.write("\n".join(lines) + "\n")
