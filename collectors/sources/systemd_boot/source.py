@@ -9,6 +9,11 @@ Writes: one boot event per boot id; the bookmark is the last boot id reported.
 (main_path_duration_ms, without firmware and loader). A boot above 60 s is a
 degradation (the Windows Diagnostics-Performance threshold); then the slowest units
 of ``blame`` are named as degrading components.
+
+No "Startup finished" line yet (a boot still starting) raises ``SourceError``: the boot
+is read again next round. Once the line is there, a boot the source cannot report
+(spans out of the contract's range, a broken ``blame``) is counted as ``rejected
+(...)`` (``base.one_record``) and its boot id bookmarked: it is not read again.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from xlapulse.collectors.sources.base import (
     Identity,
     Source,
     SourceError,
+    one_record,
     run_command,
 )
 
@@ -87,14 +93,22 @@ class SystemdBootSource(Source):
         boot_id = (self.proc / "sys/kernel/random/boot_id").read_text().strip()
         if boot_id == bookmark:
             return Collected(bookmark=bookmark)
-        phases = parse_analyze_time(self.runner([self.settings.systemd_analyze, "time"], 30.0))
+        time_text = self.runner([self.settings.systemd_analyze, "time"], 30.0)
+        if not any("Startup finished" in line for line in time_text.splitlines()):
+            parse_analyze_time(time_text)  # raises: the boot is not finished, read it again
+        collected = Collected(bookmark=boot_id, unparsed=self.identity.unparsed())
+        with one_record(collected.unparsed, f"boot {boot_id}"):
+            collected.events.append(self._boot_event(boot_id, parse_analyze_time(time_text)))
+        return collected
+
+    def _boot_event(self, boot_id: str, phases: dict[str, int]) -> dict:
         main_path = sum(phases.get(name, 0) for name in ("kernel", "initrd", "userspace"))
         degraded = phases["total"] > DEGRADED_BOOT_MS
         components: list[str] = []
         if degraded:
             blame = parse_blame(self.runner([self.settings.systemd_analyze, "blame"], 30.0))
             components = [unit for unit, ms in blame if ms >= SLOW_UNIT_MS][:MAX_COMPONENTS]
-        event = telemetry_event(
+        return telemetry_event(
             "boot",
             event_id=self.identity.event_id("systemd-boot", boot_id),
             event_time=self._boot_time(),
@@ -105,7 +119,6 @@ class SystemdBootSource(Source):
             is_degradation=degraded,
             degrading_components=components,
         )
-        return Collected(events=[event], bookmark=boot_id)
 
     def _boot_time(self) -> datetime:
         for line in (self.proc / "stat").read_text().splitlines():
