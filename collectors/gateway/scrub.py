@@ -2,7 +2,8 @@
 
 Reads strings and parsed JSON documents; writes scrubbed copies. Nothing here logs.
 
-* Free text (survey comments): e-mail addresses become ``[email]``; phone numbers (9+
+* Free text (survey comments): e-mail addresses become ``[email]``, Windows account
+  names (``CORP\\pjanssen``) ``[person]``; phone numbers (9+
   digits, or 7+ after a ``+``, with the usual separators; dates are kept) become
   ``[phone]``; control characters go; the text is capped at :data:`COMMENT_MAX_CHARS`.
   The words of the answering user's identity become ``[person]`` (:func:`scrub_comment`).
@@ -35,6 +36,7 @@ MIN_KNOWN_CHARS = 3  # shorter values and name parts are not looked for in free 
 # scan is linear (without the look-behind every position of a long word is a start that
 # runs to the word's end: quadratic, minutes for a 200 KB body)
 EMAIL = re.compile(r"(?<![\w.+-])([\w.+-]+)@[\w-]+(?:\.[\w-]+)+")
+ACCOUNT = re.compile(r"(?<![\w.$-])[\w.-]+\\[\w.$-]+")  # DOMAIN\user (linear, as EMAIL)
 PHONE = re.compile(r"(?<![\w])\+?\(?\d[\d ()./-]{5,}\d(?![\w])")
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -120,9 +122,11 @@ KNOWN_VALUE_KEYS = PERSON_VALUE_KEYS | DEVICE_KEYS
 
 
 def scrub_text(text: str, max_chars: int = COMMENT_MAX_CHARS) -> str:
-    """Free text without e-mail addresses, phone numbers and control characters, capped."""
+    """Free text without e-mail addresses, account names, phone numbers and control
+    characters, capped."""
     text = CONTROL.sub("", text)
     text = EMAIL.sub("[email]", text)
+    text = ACCOUNT.sub(PERSON_PLACEHOLDER, text)
     text = PHONE.sub(_phone_or_keep, text)
     return text[:max_chars].strip()
 

@@ -57,11 +57,13 @@ def parse_analyze_time(text: str) -> dict[str, int]:
     """Phases in ms, e.g. ``{"kernel": 2584, "userspace": 47847, "total": 69608}``."""
     first = next((line for line in text.splitlines() if "Startup finished" in line), None)
     if first is None:
-        raise SourceError(f"systemd-analyze time gave no 'Startup finished' line: {text[:120]!r}")
+        raise SourceError(
+            "systemd-analyze time gave no 'Startup finished' line (is the boot finished?)"
+        )
     phases = {m["phase"]: parse_span_ms(m["span"]) for m in PHASE.finditer(first)}
     total = TOTAL.search(first)
     if total is None:
-        raise SourceError(f"no total in systemd-analyze line: {first!r}")
+        raise SourceError("no total in systemd-analyze's 'Startup finished' line")
     phases["total"] = parse_span_ms(total["span"])
     return phases
 
