@@ -36,7 +36,9 @@ MIN_KNOWN_CHARS = 3  # shorter values and name parts are not looked for in free 
 # scan is linear (without the look-behind every position of a long word is a start that
 # runs to the word's end: quadratic, minutes for a 200 KB body)
 EMAIL = re.compile(r"(?<![\w.+-])([\w.+-]+)@[\w-]+(?:\.[\w-]+)+")
-ACCOUNT = re.compile(r"(?<![\w.$-])[\w.-]+\\[\w.$-]+")  # DOMAIN\user (linear, as EMAIL)
+# DOMAIN\user: a word with a backslash, the whole word (also DOMAIN\\user as a repr or
+# JSON escape writes it, or glued to a replaced e-mail address); linear, as EMAIL
+ACCOUNT = re.compile(r"(?<![\w.$\[\]\\-])[\w.$\[\]-]*\\[\w.$\[\]\\-]*")
 PHONE = re.compile(r"(?<![\w])\+?\(?\d[\d ()./-]{5,}\d(?![\w])")
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -189,27 +191,29 @@ class DeadLetterRedactor:
     def _value(self, key: str, value: Any, person_change: bool, depth: int) -> Any:
         folded = key.casefold()
         if folded in DEVICE_KEYS:
-            return _pseudonymize_all(value, self._pseudonymizer.device, depth + 1)
+            return self._pseudonymize_all(value, self._pseudonymizer.device, depth + 1)
         if folded in IDENTITY_KEYS or (person_change and folded in CHANGE_VALUE_KEYS):
-            return _pseudonymize_all(value, self._pseudonymizer.user, depth + 1)
+            return self._pseudonymize_all(value, self._pseudonymizer.user, depth + 1)
         return self._node(value, depth + 1)
+
+    def _pseudonymize_all(self, value: Any, pseudonym: Callable[[str], str], depth: int) -> Any:
+        if depth > MAX_DEPTH:
+            return "[nested too deep]"
+        if isinstance(value, dict):
+            return {
+                self.text(key): self._pseudonymize_all(item, pseudonym, depth + 1)
+                for key, item in value.items()
+            }
+        if isinstance(value, list):
+            return [self._pseudonymize_all(item, pseudonym, depth + 1) for item in value]
+        if isinstance(value, str | int) and not isinstance(value, bool) and str(value).strip():
+            return pseudonym(str(value))
+        return value
 
 
 def _is_person_change(item: dict[str, Any]) -> bool:
     field = item.get("field")
     return isinstance(field, str) and field.casefold() in PERSON_CHANGE_FIELDS
-
-
-def _pseudonymize_all(value: Any, pseudonym: Callable[[str], str], depth: int) -> Any:
-    if depth > MAX_DEPTH:
-        return "[nested too deep]"
-    if isinstance(value, dict):
-        return {key: _pseudonymize_all(item, pseudonym, depth + 1) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_pseudonymize_all(item, pseudonym, depth + 1) for item in value]
-    if isinstance(value, str | int) and not isinstance(value, bool) and str(value).strip():
-        return pseudonym(str(value))
-    return value
 
 
 def _known_pattern(document: Any) -> re.Pattern[str] | None:

@@ -121,11 +121,11 @@ HOSTILE_KEYS = hostile_texts(12)
 HOSTILE_VALUES = hostile_values()
 
 
-def dumps(value: Any) -> str:
-    """JSON as Python writes it: NaN and Infinity literals, ``\\ud800`` escapes kept; a
-    5000-digit integer written out (no 4300-digit conversion limit while writing)."""
+def dumps(value: Any, ascii_only: bool = True) -> str:
+    """JSON as Python writes it: NaN and Infinity literals, ``\\ud800`` escapes kept
+    (with ``ascii_only`` False: U+2028 and lone surrogates written raw)."""
     try:
-        return json.dumps(value)
+        return json.dumps(value, ensure_ascii=ascii_only)
     except ValueError:  # an integer beyond the conversion limit: write it as text
         return json.dumps(str(value))[1:-1]
     except RecursionError:
@@ -196,4 +196,5 @@ def assert_nothing_personal(texts: list[str], where: str) -> None:
     """No identity mark in any of ``texts``."""
     for text in texts:
         for mark in IDENTITY_MARKS:
-            assert mark not in text, f"{mark!r} reached {where}: {text[:300]!r}"
+            at = text.find(mark)
+            assert at < 0, f"{mark!r} reached {where}: ...{text[max(0, at - 150) : at + 60]!r}"

@@ -16,7 +16,10 @@ print_job events (wire dicts, ``contract/wire.py``).
 * Print: cupsd job messages, as in the error_log (see ``cups_jobs``).
 
 Any local user can write a journal entry with any SYSLOG_IDENTIFIER (``logger -t
-NetworkManager ...``), so an entry is hostile input: one that is not JSON is a skipped
+NetworkManager ...``), so an entry is hostile input. An entry of systemd-logind,
+NetworkManager or cupsd that journald did not receive from root (``_UID``, which only
+journald sets) is counted as ``forged-not-from-root`` and not read, so a forged line
+can neither fake nor end another's VPN session. An entry that is not JSON is a skipped
 record, one the mapper raises on is counted as ``rejected (...)`` (``base.one_record``),
 and either way the cursor moves past it and the other entries of the round are kept.
 Entries are split on ``\\n`` only: journalctl writes U+2028 and U+2029 unescaped inside
@@ -53,7 +56,12 @@ if TYPE_CHECKING:
 SESSION_NEW = "8d45620c1a4348dbb17410da57c60c66"
 USER_MANAGER_STARTED = "eed00a68ffd84e31882105fd973abdd1"
 IDENTIFIERS = ("systemd-logind", "systemd", "NetworkManager", "cupsd")
-OUTPUT_FIELDS = "MESSAGE,MESSAGE_ID,SYSLOG_IDENTIFIER,USER_ID,SESSION_ID,USERSPACE_USEC,PRIORITY"
+OUTPUT_FIELDS = (
+    "MESSAGE,MESSAGE_ID,SYSLOG_IDENTIFIER,USER_ID,SESSION_ID,USERSPACE_USEC,PRIORITY,_UID"
+)
+#: These services run as root; journald itself sets ``_UID`` (a trusted field no client
+#: can write), so an entry under their name from another user is forged.
+ROOT_SERVICES = frozenset({"systemd-logind", "NetworkManager", "cupsd"})
 SYSLOG_ERROR = 3
 SYSLOG_WARNING = 4
 SYSLOG_INFO = 6
@@ -111,6 +119,9 @@ class JournalMapper:
     def map(self, entry: dict) -> list[dict]:
         identifier = entry.get("SYSLOG_IDENTIFIER")
         message = str(entry.get("MESSAGE", ""))[:MAX_MESSAGE_CHARS]
+        if identifier in ROOT_SERVICES and entry.get("_UID") != "0":
+            self.unparsed.add("forged-not-from-root", f"{identifier}: {message}")
+            return []
         if identifier == "systemd-logind" and entry.get("MESSAGE_ID") == SESSION_NEW:
             self._session_started(entry)
         elif identifier == "systemd" and entry.get("MESSAGE_ID") == USER_MANAGER_STARTED:

@@ -37,8 +37,12 @@ from xlapulse.collectors.sources.base import (
 if TYPE_CHECKING:
     from xlapulse.collectors.sources.systemd_boot.settings import SystemdBootSettings
 
-PHASE = re.compile(r"(?P<span>(?:\d+(?:\.\d+)?(?:h|min|s|ms|us|µs)\s?)+)\((?P<phase>\w+)\)")
-TOTAL = re.compile(r"=\s*(?P<span>(?:\d+(?:\.\d+)?(?:h|min|s|ms|us|µs)\s?)+)")
+# A number starts only where a run of digits starts (the look-behinds), so the patterns
+# run in linear time: a 5000-digit number would otherwise be tried from each digit.
+SPAN = r"(?:(?<![\d.])\d+(?:\.\d+)?(?:h|min|s|ms|us|µs)\s?)+"
+PHASE = re.compile(rf"(?P<span>{SPAN})\((?P<phase>\w+)\)")
+TOTAL = re.compile(rf"=\s*(?P<span>{SPAN})")
+SPAN_PART = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)(h|min|ms|us|µs|s)")
 UNIT_MS = {"h": 3_600_000, "min": 60_000, "s": 1000, "ms": 1, "us": 0.001, "µs": 0.001}
 DEGRADED_BOOT_MS = 60_000
 SLOW_UNIT_MS = 5_000
@@ -48,7 +52,7 @@ MAX_COMPONENTS = 5
 def parse_span_ms(span: str) -> int:
     """``1min 9.608s`` -> 69608."""
     total = 0.0
-    for number, unit in re.findall(r"(\d+(?:\.\d+)?)(h|min|ms|us|µs|s)", span):
+    for number, unit in SPAN_PART.findall(span):
         total += float(number) * UNIT_MS[unit]
     return round(total)
 

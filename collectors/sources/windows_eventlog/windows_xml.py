@@ -105,6 +105,8 @@ def _event_elements(xml_text: str) -> list[ElementTree.Element]:
         root = ElementTree.fromstring(text)
     except ElementTree.ParseError as error:
         raise SourceError(f"event XML is not well-formed: {error}") from None
+    except UnicodeEncodeError:  # a lone surrogate: no XML character
+        raise SourceError("event XML is not well-formed: not valid Unicode") from None
     return [element for element in root.iter() if _local(element.tag) == "Event"]
 
 
