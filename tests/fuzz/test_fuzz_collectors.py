@@ -98,13 +98,13 @@ GENUINE_JOURNAL_IDS = {
 }
 
 
-@fuzz_settings(900)
+@fuzz_settings(700)
 @given(lines=st.lists(journal_line(), min_size=1, max_size=6))
 def test_journald(lines: list[str], caplog: pytest.LogCaptureFixture) -> None:
     collect_round(journald("\n".join(lines)), caplog)
 
 
-@fuzz_settings(300)
+@fuzz_settings(200)
 @given(data=st.data(), forged=st.integers(min_value=1, max_value=3))
 def test_forged_networkmanager_lines_silence_nothing(
     data: st.DataObject, forged: int, caplog: pytest.LogCaptureFixture
@@ -135,7 +135,7 @@ def unified_log_line(draw: st.DrawFn) -> str:
     return dumps(entry, draw(st.booleans()))
 
 
-@fuzz_settings(800)
+@fuzz_settings(700)
 @given(lines=st.lists(unified_log_line(), min_size=1, max_size=8))
 def test_macos_unified_log(lines: list[str], caplog: pytest.LogCaptureFixture) -> None:
     text = "\n".join(lines)
@@ -162,7 +162,7 @@ def event_xml(draw: st.DrawFn, text: str) -> str:
     return text[: found.start(group)] + escaped + text[found.end(group) :]
 
 
-@fuzz_settings(900)
+@fuzz_settings(600)
 @given(channel=st.sampled_from(sorted(WINDOWS_TEXTS)), data=st.data())
 def test_windows_event_xml(
     channel: str, data: st.DataObject, caplog: pytest.LogCaptureFixture
@@ -185,7 +185,7 @@ CUPS_TEMPLATES = (
 )
 
 
-@fuzz_settings(700)
+@fuzz_settings(500)
 @given(data=st.data())
 def test_cups_error_log(data: st.DataObject, tmp_path_factory, caplog) -> None:
     text = data.draw(mutated_text(CUPS_LOG))
@@ -205,7 +205,7 @@ SPANS = st.one_of(
 )
 
 
-@fuzz_settings(600)
+@fuzz_settings(500)
 @given(data=st.data())
 def test_systemd_analyze(data: st.DataObject, caplog: pytest.LogCaptureFixture) -> None:
     outputs = dict(ANALYZE)
@@ -222,7 +222,7 @@ def test_systemd_analyze(data: st.DataObject, caplog: pytest.LogCaptureFixture) 
     collect_round(source, caplog, whole_failure_allowed=True)  # no finished boot: retried
 
 
-@fuzz_settings(700)
+@fuzz_settings(500)
 @given(data=st.data())
 def test_graph_call_records(data: st.DataObject, tmp_path_factory, caplog) -> None:
     folder = tmp_path_factory.mktemp("callrecords")

@@ -52,7 +52,7 @@ def decode(raw: bytes, topic: str) -> None:
     assert read_input_record(encode_event(event), topic) == event  # valid: round-trips
 
 
-@fuzz_settings(1200)
+@fuzz_settings(1500)
 @given(raw=st.binary(max_size=400), topic=st.sampled_from(TOPICS))
 def test_raw_bytes(raw: bytes, topic: str) -> None:
     decode(raw, topic)
@@ -66,7 +66,7 @@ def test_truncated_json(valid: tuple[str, dict], cut: float) -> None:
     decode(raw[: int(len(raw) * cut)], topic)
 
 
-@fuzz_settings(2000)
+@fuzz_settings(1700)
 @given(valid=st.sampled_from(VALID), data=st.data())
 def test_wrong_types_and_values(valid: tuple[str, dict], data: st.DataObject) -> None:
     topic, document = valid
