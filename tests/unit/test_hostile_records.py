@@ -34,6 +34,8 @@ from xlapulse.collectors.sources.systemd_boot.settings import SystemdBootSetting
 from xlapulse.collectors.sources.systemd_boot.source import SystemdBootSource
 from xlapulse.collectors.sources.windows_eventlog.settings import WindowsEventLogSettings
 from xlapulse.collectors.sources.windows_eventlog.source import WindowsEventLogSource
+from xlapulse.collectors.sources.wireguard.settings import WireguardSettings
+from xlapulse.collectors.sources.wireguard.source import WireguardSource
 
 JOURNAL = (LINUX / "journal.json").read_text()
 CONNECTED = "VPN plugin: state changed: started (4)"
@@ -205,3 +207,23 @@ def test_a_boot_out_of_the_contracts_range_is_rejected_and_bookmarked() -> None:
     boot_id = (LINUX / "proc/sys/kernel/random/boot_id").read_text().strip()
     assert (collected.events, collected.bookmark) == ([], boot_id)
     assert collected.unparsed.counts == {"rejected (WireError)": 1}
+
+
+def test_a_wireguard_peer_out_of_range_is_rejected_and_the_others_reported() -> None:
+    dump = (LINUX / "wireguard/round-2.dump").read_text()
+    peer = dump.splitlines()[1]
+    far_future = peer.replace("1796540563", "9" * 15)  # a handshake no datetime can hold
+    superscript = peer.replace("LPQ76", "XYZ76").replace("1796540563", "\u00b2")
+    text = "\n".join([dump.rstrip("\n"), far_future.replace("LPQ76", "ABC76"), superscript])
+    source = WireguardSource(
+        runtime_settings(WireguardSettings(enabled=True)),
+        IDENTITY,
+        lambda *_: text,
+        clock=lambda: 1796540599,
+    )
+    collected = source.collect(None)
+    assert collected.unparsed.counts == {
+        "rejected (ValueError)": 1,  # year out of range
+        "wg-dump-line-unrecognised": 1,  # isdigit() but no ASCII digit
+    }
+    assert [e["state"] for e in collected.events] == ["connected"]
