@@ -273,6 +273,8 @@ def _parse_json(body: bytes) -> Any:
         json.dumps(document, ensure_ascii=False).encode()
     except UnicodeEncodeError:
         raise PayloadError("not valid Unicode: a \\u escape of a lone surrogate") from None
+    except RecursionError:
+        raise PayloadError("JSON nested too deeply") from None
     return document
 
 
