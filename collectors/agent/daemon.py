@@ -12,8 +12,15 @@ as a warning with a pseudonymized excerpt at most once per reason per
 ``UNPARSED_LOG_INTERVAL_S``, listed in the run's summary, and counted in the metrics
 text file when ``[metrics] textfile`` is set (``metrics_textfile.py``).
 
-Error isolation: a source that raises is logged once per distinct error (and once
-when it recovers) and retried on its next turn; the other sources go on. A source that
+Error isolation: one bad record never stops its source. A record a source cannot read
+or map (hostile or broken input: a forged journal line, a value outside the contract,
+an export with malformed content) is counted per source and reason with the unparsed
+lines, as ``rejected (<error type>)`` (``sources/base.one_record``), and skipped; so is
+an event the privacy filter or the encoder raises on, here. The round's good records
+are spooled and the bookmark moves past the bad one. A source whose OS input fails as a
+whole (``collect`` raises: a command that fails, a missing file) is logged once per
+distinct error (and once when it recovers) and retried from the same bookmark on its
+next turn; the other sources go on. A source that
 cannot even start is logged and left out. The shipper thread logs an unexpected error
 once, drops its producer and retries; records stay spooled meanwhile.
 Stopping (``stop()``, SIGTERM, SIGINT) finishes the current round, then replays the
@@ -41,7 +48,7 @@ from xlapulse.collectors.contract.wire import encode
 from xlapulse.collectors.delivery.kafka_producer import EventProducer, ProducerSettings
 from xlapulse.collectors.privacy import Pseudonymizer
 from xlapulse.collectors.sources import build_source, settings_view
-from xlapulse.collectors.sources.base import Identity, Source
+from xlapulse.collectors.sources.base import Collected, Identity, Source, one_record
 from xlapulse.collectors.sources.unparsed import Unparsed
 
 log = logging.getLogger(__name__)
@@ -133,8 +140,8 @@ class Collector:
         health = self.health.setdefault(name, SourceHealth())
         try:
             collected = self.sources[name].collect(self.spool.bookmark(name))
-            kept = [e for e in map(self.privacy.apply, collected.events) if e is not None]
-            self.spool.store_round(name, [to_record(e) for e in kept], collected.bookmark)
+            kept = self._records(collected)
+            self.spool.store_round(name, kept, collected.bookmark)
         except Exception as error:  # isolation: one broken source never stops the others
             message = f"{type(error).__name__}: {error}"
             if message != health.last_error:
@@ -150,6 +157,17 @@ class Collector:
         health.count_unparsed(name, collected.unparsed, self.clock())
         self._write_metrics()
         return len(kept)
+
+    def _records(self, collected: Collected) -> list[SpoolRecord]:
+        """The round's events that pass the privacy filter, encoded; one that raises is
+        counted as rejected (the excerpt names only its type: it holds pseudonyms)."""
+        records = []
+        for event in collected.events:
+            with one_record(collected.unparsed, f"{event.get('event_type', '?')} event"):
+                filtered = self.privacy.apply(event)
+                if filtered is not None:
+                    records.append(to_record(filtered))
+        return records
 
     def _write_metrics(self) -> None:
         if self.metrics_textfile is None:

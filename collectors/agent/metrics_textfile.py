@@ -9,7 +9,8 @@ publishes the counters. Counters since the service started:
 * ``xlapulse_collector_rounds_total{source}``
 * ``xlapulse_collector_events_total{source}`` (spooled, after the privacy filter)
 * ``xlapulse_collector_skipped_records_total{source}`` (not in the source's format)
-* ``xlapulse_collector_unparsed_lines_total{source,reason}`` (selected, not mapped)
+* ``xlapulse_collector_unparsed_lines_total{source,reason}`` (selected, not mapped;
+  a record the source raised on has the reason ``rejected (<error type>)``)
 """
 
 from __future__ import annotations

@@ -47,9 +47,12 @@ ShortText = Annotated[str, Field(min_length=1, max_length=200)]
 
 
 class ContractModel(BaseModel):
-    """Strict base: unknown fields are a contract violation, models are immutable."""
+    """Strict base: unknown fields are a contract violation, models are immutable, numbers
+    are finite (JSON has no NaN or infinity; Python's parser reads them)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, str_strip_whitespace=True, allow_inf_nan=False
+    )
 
 
 class EventBase(ContractModel):

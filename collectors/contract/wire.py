@@ -16,7 +16,9 @@ nothing; :func:`telemetry_event` returns the event as the dict whose compact JSO
   ``event_time`` RFC 3339, ``Z`` for UTC, microseconds only when not zero;
 * ``None`` left out (``exclude_none``);
 * then checked against the schema: a value the pydantic model would reject raises
-  :class:`WireError` (a ``ValueError``, like pydantic's ``ValidationError``).
+  :class:`WireError` (a ``ValueError``, like pydantic's ``ValidationError``), also a
+  number that is not finite (a NaN passes every bound) and a string with a lone
+  surrogate (it cannot be encoded as UTF-8), as the models reject them.
 
 Why not generated validator code: fastjsonschema's ``compile_to_code`` output imports
 the ``fastjsonschema`` package and ``decimal``, measured at +3.6 MiB of RSS in the
@@ -27,6 +29,7 @@ the ones checked here and a test fails if a schema starts using another.
 from __future__ import annotations
 
 import json
+import math
 import re
 import uuid
 from datetime import datetime
@@ -170,12 +173,24 @@ def _check_type(value: object, spec: dict, where: str) -> None:
     is_bool = isinstance(value, bool)
     if not isinstance(value, expected) or (is_bool and spec.get("type") != "boolean"):
         raise WireError(f"{where}: expected {spec.get('type')}, got {value!r}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise WireError(f"{where}: {value!r} is not a finite number")
+    if isinstance(value, str) and not _is_unicode(value):
+        raise WireError(f"{where}: holds a lone surrogate, not valid Unicode")
     if "const" in spec and value != spec["const"]:
         raise WireError(f"{where}: must be {spec['const']!r}, got {value!r}")
     if "enum" in spec and value not in spec["enum"]:
         raise WireError(f"{where}: must be one of {spec['enum']}, got {value!r}")
     if "pattern" in spec and not re.search(spec["pattern"], value):  # type: ignore[arg-type]
         raise WireError(f"{where}: does not match {spec['pattern']}")
+
+
+def _is_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _check_bounds(value: object, spec: dict, where: str) -> None:

@@ -272,17 +272,31 @@ def _handler(gateway: Gateway, route: RouteSpec) -> Callable[[web.Request], Awai
 
 def _parse_json(body: bytes) -> Any:
     """orjson first (fast); the standard library for what orjson refuses but JSON allows,
-    such as integers beyond 64 bits."""
+    such as integers beyond 64 bits. Not what the standard library reads beyond JSON
+    and Unicode: ``NaN``/``Infinity``, and ``\\ud800`` escapes of lone surrogates, which
+    no UTF-8 encoder (the pseudonymizer's, Kafka's) can write: each is a 400 with its
+    body dead-lettered as size and hash."""
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError:
         pass
     try:
-        return json.loads(body)
+        document = json.loads(body, parse_constant=_no_constant)
     except RecursionError:
         raise PayloadError("JSON nested too deeply") from None
     except ValueError as error:  # also UnicodeDecodeError, and integers of 4300+ digits
         raise PayloadError(f"not UTF-8 JSON: {error}") from None
+    try:
+        json.dumps(document, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        raise PayloadError("not valid Unicode: a \\u escape of a lone surrogate") from None
+    except RecursionError:
+        raise PayloadError("JSON nested too deeply") from None
+    return document
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a JSON number")
 
 
 def _json_response(

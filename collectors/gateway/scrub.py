@@ -2,7 +2,8 @@
 
 Reads strings and parsed JSON documents; writes scrubbed copies. Nothing here logs.
 
-* Free text (survey comments): e-mail addresses become ``[email]``; phone numbers (9+
+* Free text (survey comments): e-mail addresses become ``[email]``, Windows account
+  names (``CORP\\pjanssen``) ``[person]``; phone numbers (9+
   digits, or 7+ after a ``+``, with the usual separators; dates are kept) become
   ``[phone]``; control characters go; the text is capped at :data:`COMMENT_MAX_CHARS`.
   The words of the answering user's identity become ``[person]`` (:func:`scrub_comment`).
@@ -14,9 +15,9 @@ Reads strings and parsed JSON documents; writes scrubbed copies. Nothing here lo
   the same document (ids, e-mail addresses, device names, and the words of person names
   and of e-mail local parts: ``Hi [person]`` when the reporter is Sanne de Vries; all of
   them become ``[person]``) and user ids in URLs
-  (``?accountId=``). The dead-letter reason goes through the same text scrub, as it may
-  quote the payload. The structure stays, so the reason can be debugged; parts nested
-  deeper than :data:`MAX_DEPTH` are dropped.
+  (``?accountId=``); keys are scrubbed the same way. The dead-letter reason goes through
+  the same text scrub, as it may quote the payload. The structure stays, so the reason
+  can be debugged; parts nested deeper than :data:`MAX_DEPTH` are dropped.
 """
 
 from __future__ import annotations
@@ -31,7 +32,13 @@ COMMENT_MAX_CHARS = 1000
 DOCUMENT_TEXT_MAX_CHARS = 2000
 MAX_DEPTH = 32
 MIN_KNOWN_CHARS = 3  # shorter values and name parts are not looked for in free text
-EMAIL = re.compile(r"([\w.+-]+)@[\w-]+(?:\.[\w-]+)+")  # group 1: the local part
+# group 1: the local part; it starts only where a run of its characters starts, so the
+# scan is linear (without the look-behind every position of a long word is a start that
+# runs to the word's end: quadratic, minutes for a 200 KB body)
+EMAIL = re.compile(r"(?<![\w.+-])([\w.+-]+)@[\w-]+(?:\.[\w-]+)+")
+# DOMAIN\user: a word with a backslash, the whole word (also DOMAIN\\user as a repr or
+# JSON escape writes it, or glued to a replaced e-mail address); linear, as EMAIL
+ACCOUNT = re.compile(r"(?<![\w.$\[\]\\-])[\w.$\[\]-]*\\[\w.$\[\]\\-]*")
 PHONE = re.compile(r"(?<![\w])\+?\(?\d[\d ()./-]{5,}\d(?![\w])")
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -117,9 +124,11 @@ KNOWN_VALUE_KEYS = PERSON_VALUE_KEYS | DEVICE_KEYS
 
 
 def scrub_text(text: str, max_chars: int = COMMENT_MAX_CHARS) -> str:
-    """Free text without e-mail addresses, phone numbers and control characters, capped."""
+    """Free text without e-mail addresses, account names, phone numbers and control
+    characters, capped."""
     text = CONTROL.sub("", text)
     text = EMAIL.sub("[email]", text)
+    text = ACCOUNT.sub(PERSON_PLACEHOLDER, text)
     text = PHONE.sub(_phone_or_keep, text)
     return text[:max_chars].strip()
 
@@ -167,8 +176,8 @@ class DeadLetterRedactor:
             return "[nested too deep]"
         if isinstance(document, dict):
             person_change = _is_person_change(document)
-            return {
-                key: self._value(key, value, person_change, depth)
+            return {  # keys are scrubbed like free text too: a sender may put anything there
+                self.text(key): self._value(key, value, person_change, depth)
                 for key, value in document.items()
             }
         if isinstance(document, list):
@@ -182,27 +191,29 @@ class DeadLetterRedactor:
     def _value(self, key: str, value: Any, person_change: bool, depth: int) -> Any:
         folded = key.casefold()
         if folded in DEVICE_KEYS:
-            return _pseudonymize_all(value, self._pseudonymizer.device, depth + 1)
+            return self._pseudonymize_all(value, self._pseudonymizer.device, depth + 1)
         if folded in IDENTITY_KEYS or (person_change and folded in CHANGE_VALUE_KEYS):
-            return _pseudonymize_all(value, self._pseudonymizer.user, depth + 1)
+            return self._pseudonymize_all(value, self._pseudonymizer.user, depth + 1)
         return self._node(value, depth + 1)
+
+    def _pseudonymize_all(self, value: Any, pseudonym: Callable[[str], str], depth: int) -> Any:
+        if depth > MAX_DEPTH:
+            return "[nested too deep]"
+        if isinstance(value, dict):
+            return {
+                self.text(key): self._pseudonymize_all(item, pseudonym, depth + 1)
+                for key, item in value.items()
+            }
+        if isinstance(value, list):
+            return [self._pseudonymize_all(item, pseudonym, depth + 1) for item in value]
+        if isinstance(value, str | int) and not isinstance(value, bool) and str(value).strip():
+            return pseudonym(str(value))
+        return value
 
 
 def _is_person_change(item: dict[str, Any]) -> bool:
     field = item.get("field")
     return isinstance(field, str) and field.casefold() in PERSON_CHANGE_FIELDS
-
-
-def _pseudonymize_all(value: Any, pseudonym: Callable[[str], str], depth: int) -> Any:
-    if depth > MAX_DEPTH:
-        return "[nested too deep]"
-    if isinstance(value, dict):
-        return {key: _pseudonymize_all(item, pseudonym, depth + 1) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_pseudonymize_all(item, pseudonym, depth + 1) for item in value]
-    if isinstance(value, str | int) and not isinstance(value, bool) and str(value).strip():
-        return pseudonym(str(value))
-    return value
 
 
 def _known_pattern(document: Any) -> re.Pattern[str] | None:

@@ -10,6 +10,14 @@ repeats a record.
 
 The OS sits behind two small interfaces so tests feed captured text:
 :class:`CommandRunner` (run a program, get its stdout) and plain file paths.
+
+One bad record never stops a source: each record is read and mapped inside
+:func:`one_record`, which counts a record that raises (any error: a value outside the
+contract, a broken line, a ``SourceError``) in the round's ``unparsed`` counter as
+``rejected (<error type>)`` and lets the source go on, so the round's good records are
+kept and the bookmark moves past the bad one. Only a failure of the OS input as a whole
+(a command that fails, a missing file) raises out of ``collect``: the agent then keeps
+the old bookmark and retries.
 """
 
 from __future__ import annotations
@@ -17,7 +25,8 @@ from __future__ import annotations
 import subprocess
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -87,6 +96,16 @@ class Collected:
     bookmark: str | None = None
     skipped_records: int = 0
     unparsed: Unparsed = field(default_factory=Unparsed)
+
+
+@contextmanager
+def one_record(unparsed: Unparsed, record: object) -> Iterator[None]:
+    """Read or map one record; if it raises, count it in ``unparsed`` (``rejected (<error
+    type>)``, with a pseudonymized excerpt of ``record``) and go on with the next one."""
+    try:
+        yield
+    except Exception as error:  # isolation: one bad record never stops its source
+        unparsed.reject(error, str(record))
 
 
 class Source(ABC):

@@ -116,9 +116,9 @@ def test_journald_resumes_after_the_cursor_with_open_sessions():
     assert dropped.state == "dropped" and dropped.session_duration_s == 2  # connect state kept
 
 
-def test_journald_broken_line_is_a_clear_error():
-    with pytest.raises(SourceError, match="line 1 is not JSON"):
-        journald_source('{"MESSAGE": "cut of').collect(None)
+def test_journald_broken_line_is_skipped_and_counted():
+    collected = journald_source('{"MESSAGE": "cut of').collect(None)
+    assert (collected.events, collected.skipped_records) == ([], 1)
 
 
 def test_cups_error_log_completed_and_failed_jobs(tmp_path):

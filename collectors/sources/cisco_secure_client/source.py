@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from xlapulse.collectors.contract.wire import telemetry_event
-from xlapulse.collectors.sources.base import Collected, Identity, Source
+from xlapulse.collectors.sources.base import Collected, Identity, Source, one_record
 from xlapulse.collectors.sources.logfile import read_new_lines
 
 if TYPE_CHECKING:
@@ -213,12 +213,13 @@ class CiscoSecureClientSource(Source):
         collected = Collected(unparsed=self.identity.unparsed())
         mapper = AnyConnectMapper(self.identity, dict(saved["client"]), collected)
         for text in new.lines:
-            line = parse_line(text, now, self.zone)
-            if line is None:
-                if text.strip():
-                    collected.skipped_records += 1
-            elif line.process in PROCESSES:
-                mapper.feed(line)
+            with one_record(collected.unparsed, text):
+                line = parse_line(text, now, self.zone)
+                if line is None:
+                    if text.strip():
+                        collected.skipped_records += 1
+                elif line.process in PROCESSES:
+                    mapper.feed(line)
         collected.bookmark = json.dumps({"position": new.position, "client": mapper.state})
         return collected
 

@@ -7,7 +7,8 @@ failed ones, some without their printer (``cups_jobs.py`` says why;
 :func:`log_level_warning` reads ``cupsd.conf`` for ``collector check``). Writes:
 print_job events (outcome printed/failed, printer, backend status); a line that is not
 an error_log line is a skipped record, a job error line that names no known failure an
-unparsed one.
+unparsed one, a line or job the source raises on a ``rejected (...)`` one
+(``base.one_record``); the offset moves past all of them.
 """
 
 from __future__ import annotations
@@ -19,7 +20,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from xlapulse.collectors.sources.base import Collected, Identity, Source, SourceError
+from xlapulse.collectors.sources.base import (
+    Collected,
+    Identity,
+    Source,
+    SourceError,
+    one_record,
+)
 from xlapulse.collectors.sources.cups_jobs import CupsJobTracker, FinishedJob, print_job_event
 
 if TYPE_CHECKING:
@@ -91,10 +98,13 @@ class CupsErrorLogSource(Source):
                 collected.skipped_records += 1
                 continue
             stamp = {"time": parsed["time"]}
-            finished += tracker.feed(parsed["message"], stamp, parsed["level"] in ERROR_LEVELS)
+            with one_record(collected.unparsed, line):
+                finished += tracker.feed(parsed["message"], stamp, parsed["level"] in ERROR_LEVELS)
         if offset + len(complete) >= status.st_size:  # read to the end: no queue line will come
             finished += tracker.flush(collected.unparsed)
-        collected.events = [self._event(job) for job in finished]
+        for job in finished:
+            with one_record(collected.unparsed, f"print job {job.job_id} at {job.stamp['time']}"):
+                collected.events.append(self._event(job))
         next_bookmark = {
             "inode": status.st_ino,
             "offset": offset + len(complete),

@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from xlapulse.collectors.contract.wire import telemetry_event
-from xlapulse.collectors.sources.base import Collected, Identity, Source, SourceError
+from xlapulse.collectors.sources.base import Collected, Identity, Source, SourceError, one_record
 from xlapulse.collectors.sources.logfile import read_new_lines
 
 if TYPE_CHECKING:
@@ -200,13 +200,15 @@ class FortiClientSource(Source):
             new = read_new_lines(path, positions.get(str(path)), "FortiClient")
             positions[str(path)] = new.position
             for text in new.lines:
-                parsed = parse_line(text, self.zone)
-                if parsed is None:
-                    collected.skipped_records += bool(text.strip())
-                else:
-                    lines.append(parsed)
+                with one_record(collected.unparsed, text):
+                    parsed = parse_line(text, self.zone)
+                    if parsed is None:
+                        collected.skipped_records += bool(text.strip())
+                    else:
+                        lines.append(parsed)
         for line in sorted(lines, key=lambda parsed: parsed.at):
-            mapper.feed(line)
+            with one_record(collected.unparsed, line.text):
+                mapper.feed(line)
         collected.bookmark = json.dumps({"positions": positions, "vpn": mapper.state})
         return collected
 

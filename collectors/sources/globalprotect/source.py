@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from xlapulse.collectors.contract.wire import telemetry_event
-from xlapulse.collectors.sources.base import Collected, Identity, Source
+from xlapulse.collectors.sources.base import Collected, Identity, Source, one_record
 from xlapulse.collectors.sources.logfile import read_new_lines
 
 if TYPE_CHECKING:
@@ -185,12 +185,13 @@ class GlobalProtectSource(Source):
         collected = Collected(unparsed=self.identity.unparsed())
         mapper = GlobalProtectMapper(self.identity, dict(saved["tunnel"]), collected)
         for text in new.lines:
-            line = parse_line(text, self.zone)
-            if line is None:
-                if text.strip():
-                    collected.skipped_records += 1
-                continue
-            mapper.feed(line)
+            with one_record(collected.unparsed, text):
+                line = parse_line(text, self.zone)
+                if line is None:
+                    if text.strip():
+                        collected.skipped_records += 1
+                    continue
+                mapper.feed(line)
         collected.bookmark = json.dumps({"position": new.position, "tunnel": mapper.state})
         return collected
 

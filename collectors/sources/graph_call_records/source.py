@@ -24,6 +24,14 @@ Graph field -> contract: averageJitter (ISO 8601 duration) -> jitter_ms,
 averagePacketLossRate -> packet_loss_ratio, averageRoundTripTime -> round_trip_ms,
 averageAudioDegradation -> network_mos_degradation, averageRatioOfConcealedSamples ->
 concealed_sample_ratio, a segment with failureInfo -> dropped_segment.
+
+Hostile or broken content never blocks the folder: a stream the contract rejects (a
+NaN or negative loss rate, a bad duration) is counted as ``rejected (...)`` and the
+file's other streams are kept; a file that is not a callRecord (not JSON, wrong types)
+(wrong types, an unreadable file) is counted the same way, with none of its events, one
+that is not JSON as a skipped record, and each is marked done like every file read, so
+later exports are read. The export job should write each file under a
+temporary name and rename it into the folder: a half-written file is rejected too.
 """
 
 from __future__ import annotations
@@ -38,7 +46,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from xlapulse.collectors.contract.wire import telemetry_event
-from xlapulse.collectors.sources.base import Collected, Identity, Source, SourceError
+from xlapulse.collectors.sources.base import (
+    Collected,
+    Identity,
+    Source,
+    SourceError,
+    one_record,
+)
 from xlapulse.collectors.sources.unparsed import Unparsed
 
 if TYPE_CHECKING:
@@ -121,9 +135,12 @@ def call_quality_events(record: dict, context: CallContext) -> Iterator[dict]:
                 if kind is None:
                     continue
                 for stream in media.get("streams", []):
-                    event = _stream_event(call_id, session, segment, kind, stream, dropped, context)
-                    if event is not None:
-                        yield event
+                    with one_record(context.unparsed, f"callRecord {call_id} stream"):
+                        event = _stream_event(
+                            call_id, session, segment, kind, stream, dropped, context
+                        )
+                        if event is not None:
+                            yield event
 
 
 def _stream_event(
@@ -173,6 +190,14 @@ def _count_ratings(session: dict, call_id: str, unparsed: Unparsed) -> None:
             )
 
 
+def _json_document(path: Path) -> object:
+    """The file's JSON document, or None when it is not JSON."""
+    try:
+        return json.loads(path.read_bytes())
+    except (ValueError, RecursionError):
+        return None
+
+
 class GraphCallRecordsSource(Source):
     """Reads new callRecord files from the drop folder."""
 
@@ -199,11 +224,13 @@ class GraphCallRecordsSource(Source):
         for path in sorted(self.folder.glob("*.json")):
             if path.name in seen:
                 continue
-            try:
-                collected.events.extend(call_quality_events(json.loads(path.read_text()), context))
-            except (json.JSONDecodeError, SourceError, ValueError, KeyError):
-                collected.skipped_records += 1  # a broken export is counted, not retried forever
-            done.append(path.name)
+            done.append(path.name)  # a broken export is counted, never retried
+            with one_record(collected.unparsed, f"callRecord file {path.name}"):
+                document = _json_document(path)
+                if document is None:
+                    collected.skipped_records += 1
+                    continue
+                collected.events += list(call_quality_events(document, context))
         collected.bookmark = json.dumps(done[-MAX_DONE_FILES:])
         return collected
 

@@ -14,11 +14,22 @@ print_job events (wire dicts, ``contract/wire.py``).
   which level). A NetworkManager line that names a VPN but cannot be mapped, or a VPN
   warning with an unknown text, is counted in ``Collected.unparsed``.
 * Print: cupsd job messages, as in the error_log (see ``cups_jobs``).
+
+Any local user can write a journal entry with any SYSLOG_IDENTIFIER (``logger -t
+NetworkManager ...``), so an entry is hostile input. An entry of systemd-logind,
+NetworkManager or cupsd that journald did not receive from root (``_UID``, which only
+journald sets) is counted as ``forged-not-from-root`` and not read, so a forged line
+can neither fake nor end another's VPN session. An entry that is not JSON is a skipped
+record, one the mapper raises on is counted as ``rejected (...)`` (``base.one_record``),
+and either way the cursor moves past it and the other entries of the round are kept.
+Entries are split on ``\\n`` only: journalctl writes U+2028 and U+2029 unescaped inside
+a JSON string, and ``str.splitlines`` would cut such an entry in two.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,7 +41,7 @@ from xlapulse.collectors.sources.base import (
     CommandRunner,
     Identity,
     Source,
-    SourceError,
+    one_record,
     run_command,
 )
 from xlapulse.collectors.sources.cups_jobs import CupsJobTracker, FinishedJob, print_job_event
@@ -45,25 +56,54 @@ if TYPE_CHECKING:
 SESSION_NEW = "8d45620c1a4348dbb17410da57c60c66"
 USER_MANAGER_STARTED = "eed00a68ffd84e31882105fd973abdd1"
 IDENTIFIERS = ("systemd-logind", "systemd", "NetworkManager", "cupsd")
-OUTPUT_FIELDS = "MESSAGE,MESSAGE_ID,SYSLOG_IDENTIFIER,USER_ID,SESSION_ID,USERSPACE_USEC,PRIORITY"
+OUTPUT_FIELDS = (
+    "MESSAGE,MESSAGE_ID,SYSLOG_IDENTIFIER,USER_ID,SESSION_ID,USERSPACE_USEC,PRIORITY,_UID"
+)
+#: These services run as root; journald itself sets ``_UID`` (a trusted field no client
+#: can write), so an entry under their name from another user is forged.
+ROOT_SERVICES = frozenset({"systemd-logind", "NetworkManager", "cupsd"})
 SYSLOG_ERROR = 3
 SYSLOG_WARNING = 4
 SYSLOG_INFO = 6
 MAX_PENDING_LOGONS = 20
+MAX_MESSAGE_CHARS = 4096  # of a MESSAGE, so the patterns stay fast on any entry
+CURSOR = re.compile(r'"__CURSOR"\s*:\s*"(?P<cursor>[^"\\]{1,1000})"')
 
 
-def parse_journal_json(text: str) -> Iterator[dict]:
-    """One dict per line of ``journalctl -o json``; a broken line raises SourceError."""
-    for number, line in enumerate(text.splitlines(), start=1):
+def parse_journal_json(text: str) -> Iterator[dict | str]:
+    """One dict per entry of ``journalctl -o json`` (lines split on ``\\n`` only); a line
+    that is no JSON object is given back as its text."""
+    for line in text.split("\n"):
         if not line.strip():
             continue
         try:
             entry = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise SourceError(f"journalctl line {number} is not JSON: {error}") from None
+        except (ValueError, RecursionError):
+            entry = None
+        if not isinstance(entry, dict):
+            yield line
+            continue
         if isinstance(entry.get("MESSAGE"), list):  # non-UTF-8 messages come as byte arrays
-            entry["MESSAGE"] = bytes(entry["MESSAGE"]).decode("utf-8", errors="replace")
+            entry["MESSAGE"] = _byte_array_text(entry["MESSAGE"])
         yield entry
+
+
+def _byte_array_text(values: list) -> str | list:
+    """journalctl's byte array of a non-UTF-8 message as text; another list stays as it is."""
+    try:
+        return bytes(values).decode("utf-8", errors="replace")
+    except (TypeError, ValueError):
+        return values
+
+
+def _is_cursor(value: object) -> bool:
+    """A journald cursor (``s=...;i=...``) can be given back to journalctl as it is."""
+    return (
+        isinstance(value, str)
+        and 0 < len(value) <= 1000
+        and value.isascii()
+        and value.isprintable()
+    )
 
 
 class JournalMapper:
@@ -78,7 +118,10 @@ class JournalMapper:
 
     def map(self, entry: dict) -> list[dict]:
         identifier = entry.get("SYSLOG_IDENTIFIER")
-        message = str(entry.get("MESSAGE", ""))
+        message = str(entry.get("MESSAGE", ""))[:MAX_MESSAGE_CHARS]
+        if identifier in ROOT_SERVICES and entry.get("_UID") != "0":
+            self.unparsed.add("forged-not-from-root", f"{identifier}: {message}")
+            return []
         if identifier == "systemd-logind" and entry.get("MESSAGE_ID") == SESSION_NEW:
             self._session_started(entry)
         elif identifier == "systemd" and entry.get("MESSAGE_ID") == USER_MANAGER_STARTED:
@@ -91,7 +134,10 @@ class JournalMapper:
 
     def finish_round(self) -> list[dict]:
         """The print failures whose queue line never came; the state to save is in ``state``."""
-        events = [self._print_event(job) for job in self.cups.flush(self.unparsed)]
+        events = []
+        for job in self.cups.flush(self.unparsed):
+            with one_record(self.unparsed, f"print job {job.job_id}"):
+                events.append(self._print_event(job))
         self.state["cups"] = self.cups.state
         return events
 
@@ -192,17 +238,21 @@ class JournaldSource(Source):
         saved = json.loads(bookmark) if bookmark else {"cursor": None, "state": None}
         output = self.runner(self.command(saved["cursor"]), 60.0)
         mapper = JournalMapper(self.identity, saved["state"])
-        events: list[dict] = []
+        collected = Collected(unparsed=mapper.unparsed)
         cursor = saved["cursor"]
         for entry in parse_journal_json(output):
-            cursor = entry.get("__CURSOR", cursor)
-            events += mapper.map(entry)
-        events += mapper.finish_round()
-        return Collected(
-            events=events,
-            bookmark=json.dumps({"cursor": cursor, "state": mapper.state}),
-            unparsed=mapper.unparsed,
-        )
+            if isinstance(entry, str):  # not JSON: skipped, and passed if its cursor shows
+                collected.skipped_records += 1
+                found = CURSOR.search(entry)
+                cursor = found["cursor"] if found and _is_cursor(found["cursor"]) else cursor
+                continue
+            if _is_cursor(entry.get("__CURSOR")):
+                cursor = entry["__CURSOR"]
+            with one_record(mapper.unparsed, entry):
+                collected.events += mapper.map(entry)
+        collected.events += mapper.finish_round()
+        collected.bookmark = json.dumps({"cursor": cursor, "state": mapper.state})
+        return collected
 
 
 def build(settings: JournaldSettings, identity: Identity) -> JournaldSource:

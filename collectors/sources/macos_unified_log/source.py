@@ -19,6 +19,11 @@ vpn_session and print_job events (wire dicts, ``contract/wire.py``).
   logs published in forums and vendor documentation, and the test samples are
   reconstructions (tests/data/os/PROVENANCE.md).
 * Print: cupsd job messages, as in the error_log (see ``cups_jobs``).
+
+A line that is no JSON object is a skipped record; an entry the mapper raises on is
+counted as ``rejected (...)`` (``base.one_record``) and passed; only an entry with a
+well-formed timestamp moves the bookmark. Messages are read up to
+:data:`MAX_MESSAGE_CHARS` (the patterns then stay fast on any input).
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ from xlapulse.collectors.sources.base import (
     CommandRunner,
     Identity,
     Source,
-    SourceError,
+    one_record,
     run_command,
 )
 from xlapulse.collectors.sources.cups_jobs import CupsJobTracker, FinishedJob, print_job_event
@@ -75,19 +80,23 @@ NORMAL_STOP_REASONS = frozenset(
 )
 LOGIN_WINDOW_STARTED = "Login Window Application Started"
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f%z"
+MAX_MESSAGE_CHARS = 4096
 
 
-def parse_ndjson(text: str) -> list[dict]:
-    """Entries of ``log show --style ndjson`` (the closing ``{"count":..}`` line dropped)."""
-    entries = []
-    for number, line in enumerate(text.splitlines(), start=1):
+def parse_ndjson(text: str) -> list[dict | str]:
+    """Entries of ``log show --style ndjson`` (lines split on ``\\n`` only; the closing
+    ``{"count":..}`` line dropped); a line that is no JSON object is given back as text."""
+    entries: list[dict | str] = []
+    for line in text.split("\n"):
         if not line.strip():
             continue
         try:
             entry = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise SourceError(f"log show line {number} is not JSON: {error}") from None
-        if "eventMessage" in entry:
+        except (ValueError, RecursionError):
+            entry = None
+        if not isinstance(entry, dict):
+            entries.append(line)
+        elif "eventMessage" in entry:
             entries.append(entry)
     return entries
 
@@ -111,7 +120,7 @@ class UnifiedLogMapper:
         if entry.get("bootUUID") and entry["bootUUID"] != self.state["boot_uuid"]:
             self.state["boot_uuid"] = entry["bootUUID"]
             self.state["boot"] = entry["timestamp"]
-        message = entry.get("eventMessage", "")
+        message = str(entry.get("eventMessage", ""))[:MAX_MESSAGE_CHARS]
         if process == "loginwindow" and LOGIN_WINDOW_STARTED in message:
             return _listed(self._boot(entry))
         if process == "nesessionmanager":
@@ -202,7 +211,10 @@ class UnifiedLogMapper:
 
     def finish_round(self) -> list[dict]:
         """The print failures whose queue line never came; the state to save is in ``state``."""
-        events = [self._print_event(job) for job in self.cups.flush(self.unparsed)]
+        events = []
+        for job in self.cups.flush(self.unparsed):
+            with one_record(self.unparsed, f"print job {job.job_id}"):
+                events.append(self._print_event(job))
         self.state["cups"] = self.cups.state
         return events
 
@@ -236,20 +248,36 @@ class MacosUnifiedLogSource(Source):
         output = self.runner([*argv, "--predicate", PREDICATE], 120.0)
         mapper = UnifiedLogMapper(self.identity, saved["state"])
         seen = set(saved["seen"])  # entries of the last second were read last time too
-        events: list[dict] = []
+        collected = Collected(unparsed=mapper.unparsed)
         last, last_second = saved["last"], []
         for entry in parse_ndjson(output):
+            if isinstance(entry, str):
+                collected.skipped_records += 1
+                continue
             key = f"{entry.get('machTimestamp')}|{entry.get('traceID')}"
             if key in seen:
                 continue
-            events += mapper.map(entry)
+            with one_record(mapper.unparsed, entry):
+                collected.events += mapper.map(entry)
+            if not _has_timestamp(entry):
+                continue
             if entry["timestamp"][:19] != (last or "")[:19]:
                 last_second = []
             last = entry["timestamp"]
             last_second.append(key)
-        events += mapper.finish_round()
+        collected.events += mapper.finish_round()
         bookmark = {"last": last, "seen": last_second or saved["seen"], "state": mapper.state}
-        return Collected(events=events, bookmark=json.dumps(bookmark), unparsed=mapper.unparsed)
+        collected.bookmark = json.dumps(bookmark)
+        return collected
+
+
+def _has_timestamp(entry: dict) -> bool:
+    """Whether the entry's timestamp is one ``log show --start`` can be given back."""
+    try:
+        entry_time(entry)
+    except (TypeError, ValueError, KeyError):
+        return False
+    return True
 
 
 def build(settings: MacosUnifiedLogSettings, identity: Identity) -> MacosUnifiedLogSource:

@@ -4,7 +4,8 @@ Reads: nothing from the OS; sends one GET per configured target per round and ti
 its phases with the standard library: DNS (getaddrinfo), TCP connect, TLS handshake,
 first byte of the response, total including the body (read up to a cap).
 Writes: synthetic_probe events (outcome ok/http_error/timeout/connection_error/tls_error/
-dns_error, status code, the five durations in ms).
+dns_error, status code, the five durations in ms). A target whose answer the contract
+rejects (a status above 599) is counted as ``rejected (...)``; the others are probed.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from xlapulse.collectors.contract.wire import telemetry_event
-from xlapulse.collectors.sources.base import Collected, Identity, Source
+from xlapulse.collectors.sources.base import Collected, Identity, Source, one_record
 
 if TYPE_CHECKING:
     from xlapulse.collectors.sources.synthetic_probe.settings import (
@@ -106,23 +107,23 @@ class SyntheticProbeSource(Source):
         )
 
     def collect(self, bookmark: str | None) -> Collected:
-        events = []
+        collected = Collected(bookmark=bookmark, unparsed=self.identity.unparsed())
         for target in self.settings.targets:
-            started = datetime.now(UTC)
-            fields = probe(target, self.settings.timeout_s, self.ssl_context)
-            events.append(
-                telemetry_event(
-                    "synthetic_probe",
-                    event_id=self.identity.event_id(
-                        "probe", f"{target.app_name}|{started.isoformat()}"
-                    ),
-                    event_time=started,
-                    user_id=self.identity.user_id,
-                    device_id=self.identity.device_id,
-                    **fields,
-                )
-            )
-        return Collected(events=events, bookmark=bookmark)
+            with one_record(collected.unparsed, f"probe of {target.app_name}"):
+                collected.events.append(self._probe(target))  # a status above 599: rejected
+        return collected
+
+    def _probe(self, target: ProbeTarget) -> dict:
+        started = datetime.now(UTC)
+        fields = probe(target, self.settings.timeout_s, self.ssl_context)
+        return telemetry_event(
+            "synthetic_probe",
+            event_id=self.identity.event_id("probe", f"{target.app_name}|{started.isoformat()}"),
+            event_time=started,
+            user_id=self.identity.user_id,
+            device_id=self.identity.device_id,
+            **fields,
+        )
 
 
 def build(settings: SyntheticProbeSettings, identity: Identity) -> SyntheticProbeSource:

@@ -9,6 +9,11 @@ Writes: one boot event per boot id; the bookmark is the last boot id reported.
 (main_path_duration_ms, without firmware and loader). A boot above 60 s is a
 degradation (the Windows Diagnostics-Performance threshold); then the slowest units
 of ``blame`` are named as degrading components.
+
+No "Startup finished" line yet (a boot still starting) raises ``SourceError``: the boot
+is read again next round. Once the line is there, a boot the source cannot report
+(spans out of the contract's range, a broken ``blame``) is counted as ``rejected
+(...)`` (``base.one_record``) and its boot id bookmarked: it is not read again.
 """
 
 from __future__ import annotations
@@ -25,14 +30,19 @@ from xlapulse.collectors.sources.base import (
     Identity,
     Source,
     SourceError,
+    one_record,
     run_command,
 )
 
 if TYPE_CHECKING:
     from xlapulse.collectors.sources.systemd_boot.settings import SystemdBootSettings
 
-PHASE = re.compile(r"(?P<span>(?:\d+(?:\.\d+)?(?:h|min|s|ms|us|µs)\s?)+)\((?P<phase>\w+)\)")
-TOTAL = re.compile(r"=\s*(?P<span>(?:\d+(?:\.\d+)?(?:h|min|s|ms|us|µs)\s?)+)")
+# A number starts only where a run of digits starts (the look-behinds), so the patterns
+# run in linear time: a 5000-digit number would otherwise be tried from each digit.
+SPAN = r"(?:(?<![\d.])\d+(?:\.\d+)?(?:h|min|s|ms|us|µs)\s?)+"
+PHASE = re.compile(rf"(?P<span>{SPAN})\((?P<phase>\w+)\)")
+TOTAL = re.compile(rf"=\s*(?P<span>{SPAN})")
+SPAN_PART = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)(h|min|ms|us|µs|s)")
 UNIT_MS = {"h": 3_600_000, "min": 60_000, "s": 1000, "ms": 1, "us": 0.001, "µs": 0.001}
 DEGRADED_BOOT_MS = 60_000
 SLOW_UNIT_MS = 5_000
@@ -42,7 +52,7 @@ MAX_COMPONENTS = 5
 def parse_span_ms(span: str) -> int:
     """``1min 9.608s`` -> 69608."""
     total = 0.0
-    for number, unit in re.findall(r"(\d+(?:\.\d+)?)(h|min|ms|us|µs|s)", span):
+    for number, unit in SPAN_PART.findall(span):
         total += float(number) * UNIT_MS[unit]
     return round(total)
 
@@ -51,11 +61,13 @@ def parse_analyze_time(text: str) -> dict[str, int]:
     """Phases in ms, e.g. ``{"kernel": 2584, "userspace": 47847, "total": 69608}``."""
     first = next((line for line in text.splitlines() if "Startup finished" in line), None)
     if first is None:
-        raise SourceError(f"systemd-analyze time gave no 'Startup finished' line: {text[:120]!r}")
+        raise SourceError(
+            "systemd-analyze time gave no 'Startup finished' line (is the boot finished?)"
+        )
     phases = {m["phase"]: parse_span_ms(m["span"]) for m in PHASE.finditer(first)}
     total = TOTAL.search(first)
     if total is None:
-        raise SourceError(f"no total in systemd-analyze line: {first!r}")
+        raise SourceError("no total in systemd-analyze's 'Startup finished' line")
     phases["total"] = parse_span_ms(total["span"])
     return phases
 
@@ -87,14 +99,22 @@ class SystemdBootSource(Source):
         boot_id = (self.proc / "sys/kernel/random/boot_id").read_text().strip()
         if boot_id == bookmark:
             return Collected(bookmark=bookmark)
-        phases = parse_analyze_time(self.runner([self.settings.systemd_analyze, "time"], 30.0))
+        time_text = self.runner([self.settings.systemd_analyze, "time"], 30.0)
+        if not any("Startup finished" in line for line in time_text.splitlines()):
+            parse_analyze_time(time_text)  # raises: the boot is not finished, read it again
+        collected = Collected(bookmark=boot_id, unparsed=self.identity.unparsed())
+        with one_record(collected.unparsed, f"boot {boot_id}"):
+            collected.events.append(self._boot_event(boot_id, parse_analyze_time(time_text)))
+        return collected
+
+    def _boot_event(self, boot_id: str, phases: dict[str, int]) -> dict:
         main_path = sum(phases.get(name, 0) for name in ("kernel", "initrd", "userspace"))
         degraded = phases["total"] > DEGRADED_BOOT_MS
         components: list[str] = []
         if degraded:
             blame = parse_blame(self.runner([self.settings.systemd_analyze, "blame"], 30.0))
             components = [unit for unit, ms in blame if ms >= SLOW_UNIT_MS][:MAX_COMPONENTS]
-        event = telemetry_event(
+        return telemetry_event(
             "boot",
             event_id=self.identity.event_id("systemd-boot", boot_id),
             event_time=self._boot_time(),
@@ -105,7 +125,6 @@ class SystemdBootSource(Source):
             is_degradation=degraded,
             degrading_components=components,
         )
-        return Collected(events=[event], bookmark=boot_id)
 
     def _boot_time(self) -> datetime:
         for line in (self.proc / "stat").read_text().splitlines():

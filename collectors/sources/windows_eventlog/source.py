@@ -7,7 +7,9 @@ print_job and app_responsiveness events (wire dicts, ``contract/wire.py``).
 
 The bookmark is JSON: the last EventRecordID per channel, plus the half-finished
 logon and VPN sessions whose closing record has not arrived yet, so a logon that
-spans two rounds (or a restart) is still measured once.
+spans two rounds (or a restart) is still measured once. A record that cannot be read
+or mapped is counted as ``rejected (...)`` and passed (``base.one_record``,
+``windows_xml.read_events``); the other records of the round are kept.
 """
 
 from __future__ import annotations
@@ -24,12 +26,13 @@ from xlapulse.collectors.sources.base import (
     CommandRunner,
     Identity,
     Source,
+    one_record,
     run_command,
 )
 from xlapulse.collectors.sources.windows_eventlog.windows_xml import (
     WinEvent,
-    parse_events,
     parse_windows_time,
+    read_events,
 )
 
 if TYPE_CHECKING:
@@ -65,9 +68,12 @@ class WindowsEventMapper:
         events: list[dict] = []
         for record in ordered:
             handler = self._handler(record)
-            built = handler(self, record, scans, degradations) if handler else None
-            if built is not None:
-                events.append(built)
+            with one_record(
+                self.unparsed, f"{record.channel} {record.event_id} {record.record_id}"
+            ):
+                built = handler(self, record, scans, degradations) if handler else None
+                if built is not None:
+                    events.append(built)
         return events
 
     def _handler(self, record: WinEvent) -> Callable | None:
@@ -386,17 +392,18 @@ class WindowsEventLogSource(Source):
         saved = json.loads(bookmark) if bookmark else {"records": {}, "state": None}
         last_ids: dict[str, int] = saved["records"]
         records: list[WinEvent] = []
+        mapper = WindowsEventMapper(self.identity, saved["state"])
         for channel, event_ids in EVENT_IDS_BY_CHANNEL.items():
             query = channel_query(event_ids, last_ids.get(channel))
             output = self.runner(
                 [self.settings.wevtutil, "qe", channel, f"/q:{query}", "/f:xml", "/e:Events"],
                 60.0,
             )
-            found = [r for r in parse_events(output) if r.channel in ("", channel)]
+            read, highest_id = read_events(output, mapper.unparsed)
+            found = [r for r in read if r.channel in ("", channel)]
             records.extend(_with_channel(found, channel))
-            if found:
-                last_ids[channel] = max(r.record_id for r in found)
-        mapper = WindowsEventMapper(self.identity, saved["state"])
+            if highest_id is not None:
+                last_ids[channel] = max(highest_id, last_ids.get(channel, 0))
         events = mapper.map(records)
         return Collected(
             events=events,

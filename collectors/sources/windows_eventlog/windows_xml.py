@@ -4,17 +4,27 @@ Reads: the XML text of one or many ``<Event>`` elements. Writes: nothing; return
 :class:`WinEvent` records with the System header and the EventData/UserData values.
 Named ``<Data Name="...">`` values are kept by name; unnamed ones (classic providers
 such as Application Hang or RasClient) by position; UserData children by tag.
+
+:func:`parse_events` is strict (text that is not well-formed raises ``SourceError``);
+:func:`read_events`, which the source uses, reads each ``<Event>`` on its own when the
+whole text is not well-formed, counts an event it cannot read as ``rejected (...)`` and
+still reports its EventRecordID, so the bookmark moves past it.
 """
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from xlapulse.collectors.sources.base import SourceError
+from xlapulse.collectors.sources.base import SourceError, one_record
+from xlapulse.collectors.sources.unparsed import Unparsed
 
 NS = "{http://schemas.microsoft.com/win/2004/08/events/event}"
+EVENT_START = re.compile(r"(?=<Event[\s>])")
+RECORD_ID = re.compile(r"<EventRecordID>\s*([0-9]{1,19})\s*</EventRecordID>")
+RECORD_ID_TEXT = re.compile(r"[0-9]{1,19}")
 
 
 @dataclass(frozen=True)
@@ -48,6 +58,44 @@ def parse_windows_time(text: str) -> datetime:
 
 def parse_events(xml_text: str) -> list[WinEvent]:
     """All ``<Event>`` elements in the text, wrapped in ``<Events>`` or not."""
+    return [_event(element) for element in _event_elements(xml_text)]
+
+
+def read_events(xml_text: str, unparsed: Unparsed) -> tuple[list[WinEvent], int | None]:
+    """The events of the text that can be read, and the highest EventRecordID seen in it
+    (also of the events counted in ``unparsed`` as rejected), or None."""
+    try:
+        elements = _event_elements(xml_text)
+    except SourceError:
+        return _read_one_by_one(xml_text, unparsed)
+    events: list[WinEvent] = []
+    record_ids: list[int] = []
+    for element in elements:
+        system = _child(element, "System")
+        record_id = RECORD_ID_TEXT.fullmatch(
+            _text(system, "EventRecordID") if system is not None else ""
+        )
+        record_ids += [int(record_id.group(0))] if record_id else []
+        with one_record(unparsed, f"event record {record_id.group(0) if record_id else '?'}"):
+            events.append(_event(element))
+    return events, max(record_ids, default=None)
+
+
+def _read_one_by_one(xml_text: str, unparsed: Unparsed) -> tuple[list[WinEvent], int | None]:
+    events: list[WinEvent] = []
+    record_ids: list[int] = []
+    for chunk in EVENT_START.split(xml_text.strip().lstrip("\ufeff")):
+        chunk = chunk.strip().removeprefix("<Events>").removesuffix("</Events>").strip()
+        if not chunk.startswith("<Event"):
+            continue
+        record_id = RECORD_ID.search(chunk)
+        record_ids += [int(record_id.group(1))] if record_id else []
+        with one_record(unparsed, f"event record {record_id.group(1) if record_id else '?'}"):
+            events += parse_events(chunk)
+    return events, max(record_ids, default=None)
+
+
+def _event_elements(xml_text: str) -> list[ElementTree.Element]:
     text = xml_text.strip().lstrip("\ufeff")
     if not text:
         return []
@@ -57,7 +105,9 @@ def parse_events(xml_text: str) -> list[WinEvent]:
         root = ElementTree.fromstring(text)
     except ElementTree.ParseError as error:
         raise SourceError(f"event XML is not well-formed: {error}") from None
-    return [_event(element) for element in root.iter() if _local(element.tag) == "Event"]
+    except UnicodeEncodeError:  # a lone surrogate: no XML character
+        raise SourceError("event XML is not well-formed: not valid Unicode") from None
+    return [element for element in root.iter() if _local(element.tag) == "Event"]
 
 
 def _local(tag: str) -> str:

@@ -7,7 +7,8 @@ separated; the private key is skipped at once and never kept) and one per peer
 <latest-handshake> <transfer-rx> <transfer-tx> <persistent-keepalive>``), as
 wireguard-tools' ``dump_print`` writes them for kernel WireGuard and for wireguard-go.
 Writes: vpn_session events; the bookmark keeps, per peer (its public key hashed), whether
-it was up, since when, and its transfer counters.
+it was up, since when, and its transfer counters. A peer the source raises on (a
+handshake time out of range) is counted as ``rejected (...)`` and keeps its state.
 
 WireGuard has no connection, only handshakes: a session is up while its last handshake
 is younger than ``RejectAfterTime`` (180 s, wireguard-go ``device/constants.go``; the
@@ -41,6 +42,7 @@ from xlapulse.collectors.sources.base import (
     CommandRunner,
     Identity,
     Source,
+    one_record,
     run_command,
 )
 
@@ -79,7 +81,7 @@ def parse_dump(text: str, unparsed_lines: list[str]) -> list[Peer]:
         fields = line.split("\t")
         if len(fields) == INTERFACE_FIELDS or not line.strip():
             continue  # an interface line: its private key is not looked at
-        if len(fields) != PEER_FIELDS or not all(f.isdigit() for f in fields[5:8]):
+        if len(fields) != PEER_FIELDS or not all(f.isascii() and f.isdigit() for f in fields[5:8]):
             unparsed_lines.append(f"{len(fields)} fields, interface {fields[0][:20]}")
             continue
         interface, public_key, _, endpoint, _, handshake, rx, tx, keepalive = fields
@@ -128,11 +130,13 @@ class WireguardSource(Source):
         state: dict[str, dict] = {}
         for peer in peers:
             key = f"{peer.interface}|{peer.key_hash}"
-            before = saved.get(key, {})
-            state[key] = self._next(peer, before, now_s, collected.events)
+            state[key] = before = saved.get(key, {})  # kept if the peer cannot be read
+            with one_record(collected.unparsed, f"peer of {peer.interface[:20]}"):
+                state[key] = self._next(peer, before, now_s, collected.events)
         for key, before in saved.items():
             if key not in state and before.get("up_since"):
-                collected.events.append(self._gone(key, before, now_s))
+                with one_record(collected.unparsed, f"peer of {key.split('|')[0][:20]}"):
+                    collected.events.append(self._gone(key, before, now_s))
         collected.bookmark = json.dumps(state)
         return collected
 
