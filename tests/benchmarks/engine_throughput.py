@@ -15,6 +15,10 @@ below), then runs ``--rounds`` rounds of, in this order:
   ``sink settled`` is the time from the last input record processed to the last
   InfluxDB write (the aggregation's lag).
 
+With ``--scale-out``, each round also measures two workers of one engine id sharing the
+partitions (each with its own metrics port and data directory; the benchmark topics have
+3 partitions, so they split 2/1, and this machine has 2 cores for both).
+
 Then, once (``--freshness-s``, default 60): freshness at half the worker's median rate
 (``freshness.py``): p50/p95/p99 seconds from an event's production to its cell point
 being queryable in InfluxDB.
@@ -58,6 +62,7 @@ from xlapulse.streams.app import INPUT_TOPICS
 from xlapulse.streams.scoring.pipeline import read_input_record
 
 from ..integration.helpers import WorkerProcess, end_offsets, engine_env, metric_sum
+from ..shared_helpers import free_port
 from .engine_state import latest_workday_before, simulated_events
 from .freshness import measure_freshness
 
@@ -120,21 +125,40 @@ def faust_floor(bootstrap: str, expect: int, mode: str) -> float:
 
 
 def worker_rate(
-    bootstrap: str, influx_url: str, expect: int, python: str = sys.executable
+    bootstrap: str,
+    influx_url: str,
+    expect: int,
+    python: str = sys.executable,
+    workers: int = 1,
 ) -> tuple[float, float]:
-    """(steady-state events/s, seconds from the last input processed to the last write)."""
+    """(steady-state events/s, seconds from the last input processed to the last write)
+    of ``workers`` workers of one fresh engine id sharing the partitions."""
     run_id = f"bench-{uuid.uuid4().hex[:8]}"
     data_dir = Path(mkdtemp(prefix="xlapulse-bench-"))
     env, port, _ = engine_env(bootstrap, influx_url, run_id, data_dir, PARTITIONS)
-    worker = WorkerProcess(env=env, log_path=data_dir / "worker.log", python=python)
-    worker.start()
+    ports = [port] + [free_port() for _ in range(workers - 1)]
+    processes = []
+    for index, worker_port in enumerate(ports):
+        worker_env = {
+            **env,
+            "XLAPULSE_METRICS_PORT": str(worker_port),
+            "XLAPULSE_ENGINE_DATA_DIR": str(data_dir / f"worker-{index}"),
+        }
+        process = WorkerProcess(worker_env, data_dir / f"worker-{index}.log", python=python)
+        process.start()
+        processes.append(process)
+
+    def metric(name: str, labels: dict[str, str]) -> float:
+        return sum(metric_sum(p, name, labels) or 0 for p in ports)
+
     samples: list[tuple[float, float]] = []
     try:
         deadline = time.monotonic() + TIMEOUT_S
         while time.monotonic() < deadline:
-            worker.assert_running()
+            for process in processes:
+                process.assert_running()
             processed = sum(
-                metric_sum(port, "xlapulse_events_processed_total", {"topic": topic}) or 0
+                metric("xlapulse_events_processed_total", {"topic": topic})
                 for topic in INPUT_TOPICS
             )
             samples.append((time.monotonic(), processed))
@@ -142,20 +166,20 @@ def worker_rate(
                 break
             time.sleep(0.25)
         else:
-            raise RuntimeError(f"worker did not finish:\n{worker.log_tail()}")
+            raise RuntimeError(f"workers did not finish:\n{processes[0].log_tail()}")
         inputs_done = samples[-1][0]
         settled = inputs_done
-        last_write = metric_sum(port, "xlapulse_sink_last_write_timestamp_seconds", {})
+        last_write = metric("xlapulse_sink_last_write_timestamp_seconds", {})
         while time.monotonic() < inputs_done + 300:
             time.sleep(3.0)
-            now_write = metric_sum(port, "xlapulse_sink_last_write_timestamp_seconds", {})
+            now_write = metric("xlapulse_sink_last_write_timestamp_seconds", {})
             if now_write == last_write:
                 break
             last_write, settled = now_write, time.monotonic()
     finally:
-        worker.stop()
-    t05 = next(t for t, n in samples if n >= 0.05 * expect)
-    n05 = next(n for t, n in samples if n >= 0.05 * expect)
+        for process in processes:
+            process.stop()
+    t05, n05 = next((t, n) for t, n in samples if n >= 0.05 * expect)
     t95, n95 = next((t, n) for t, n in samples if n >= 0.95 * expect)
     return (n95 - n05) / (t95 - t05), settled - inputs_done
 
@@ -210,6 +234,11 @@ def main() -> None:
         "time an event's way to its cell point in InfluxDB (0: skip)",
     )
     parser.add_argument(
+        "--scale-out",
+        action="store_true",
+        help="also measure two workers of one engine id sharing the partitions",
+    )
+    parser.add_argument(
         "--before-python",
         help="the interpreter of another install (e.g. a worktree of the previous commit): "
         "its worker is measured in the same rounds, as 'the worker, before'",
@@ -245,6 +274,9 @@ def main() -> None:
         rate, lag = worker_rate(args.kafka, args.influx, expect)
         results.setdefault("the worker, steady state", []).append(rate)
         sink_lag_s.append(lag)
+        if args.scale_out:
+            rate, _ = worker_rate(args.kafka, args.influx, expect, workers=2)
+            results.setdefault("two workers, one engine id, steady state", []).append(rate)
         print(
             f"round {round_number}: " + ", ".join(f"{k}: {v[-1]:,.0f}" for k, v in results.items())
         )
