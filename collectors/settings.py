@@ -32,8 +32,13 @@ class XlapulseSettings(BaseSettings):
     influx_url: str = "http://127.0.0.1:8086"
     influx_database: str = "xlapulse"
     influx_retention_policy: str = "autogen"
+    # InfluxDB 1.x with authentication: a user and its password (sent as the v2-compatible
+    # token "username:password"). InfluxDB 2.x: an API token with write access to the
+    # bucket "<database>/<retention policy>" instead (its /api/v2/write takes no 1.x
+    # user); the bucket and its DBRP mapping must exist (the Helm chart's init Job).
     influx_username: str = ""
     influx_password: SecretStr = SecretStr("")
+    influx_token: SecretStr = SecretStr("")
 
     engine_id: str = "xlapulse-engine"
     engine_session_timeout_s: float = Field(default=30.0, gt=0)
