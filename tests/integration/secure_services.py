@@ -4,7 +4,8 @@ InfluxDB with authentication, each in its own data directory beside the suite's 
 Both are started with ``deploy/local/services`` and its opt-in variables: the Kafka on
 ports 200 above the suite's ``KAFKA_PORT`` (PLAINTEXT, controller, SSL, SASL_SSL with
 PLAIN and SCRAM-SHA-256/512; a throw-away CA made with openssl), the InfluxDB 1.8 on ports
-200 above ``INFLUX_PORT`` with ``auth-enabled`` and an admin user. Registered in
+200 above ``INFLUX_PORT`` with ``auth-enabled`` and an admin user. The contract's topics
+are created on the secure Kafka by ``xlapulse topics`` over SASL_SSL. Registered in
 conftest.py, so every test module shares them (each takes about 45 s to start).
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,6 +28,8 @@ SASL_USER, SASL_PASSWORD = "xlapulse-collector", "tls-test-secret"
 #: the admin user of the InfluxDB with authentication
 INFLUX_USER, INFLUX_PASSWORD = "xlapulse-admin", "influx-test-secret-7fd2"
 PORT_OFFSET = 200
+#: partitions of the contract's topics on the secure Kafka (the suite's count, conftest.py)
+TOPIC_PARTITIONS = 3
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,8 @@ class SecureKafka:
     sasl_ssl: str
     ca_file: Path
     log_file: Path
+    #: what ``xlapulse topics`` said when it created the topics over SASL_SSL
+    topics_log: Path
 
 
 @dataclass(frozen=True)
@@ -78,13 +84,45 @@ def secure_kafka() -> Iterator[SecureKafka]:
         "KAFKA_SASL_PASSWORD": SASL_PASSWORD,
     }
     with _running(env, "kafka", "TLS Kafka"):
-        yield SecureKafka(
+        kafka = SecureKafka(
             f"127.0.0.1:{base}",
             f"127.0.0.1:{base + 2}",
             f"127.0.0.1:{base + 3}",
             Path(services_dir) / "kafka" / "tls" / "ca.pem",
             Path(services_dir) / "kafka" / "kafka.log",
+            Path(services_dir) / "topics.log",
         )
+        create_topics_over_scram(kafka)
+        yield kafka
+
+
+def kafka_security_env(kafka: SecureKafka, mechanism: str, password: str) -> dict[str, str]:
+    """Settings of a platform process that reaches ``kafka`` over SASL_SSL."""
+    return {
+        "XLAPULSE_KAFKA_BOOTSTRAP": kafka.sasl_ssl,
+        "XLAPULSE_KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+        "XLAPULSE_KAFKA_SASL_MECHANISM": mechanism,
+        "XLAPULSE_KAFKA_SASL_USERNAME": SASL_USER,
+        "XLAPULSE_KAFKA_SASL_PASSWORD": password,
+        "XLAPULSE_KAFKA_SSL_CA_FILE": str(kafka.ca_file),
+        "XLAPULSE_TOPIC_PARTITIONS": str(TOPIC_PARTITIONS),
+    }
+
+
+def create_topics_over_scram(kafka: SecureKafka) -> None:
+    """``xlapulse topics`` over SASL_SSL with SCRAM-SHA-512, before any test writes (a
+    topic that a producer's first record creates gets the broker's 6 partitions)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "xlapulse.collectors.cli", "topics"],
+        env={**os.environ, **kafka_security_env(kafka, "SCRAM-SHA-512", SASL_PASSWORD)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    kafka.topics_log.write_text(result.stdout + result.stderr)
+    if result.returncode != 0 or "created: xlapulse.telemetry.v1" not in result.stdout:
+        pytest.fail(f"xlapulse topics over SASL_SSL failed:\n{result.stdout}{result.stderr}")
 
 
 @pytest.fixture(scope="session")

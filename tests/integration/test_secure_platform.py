@@ -37,12 +37,18 @@ from xlapulse.collectors.gateway.auth import sign_hex
 from xlapulse.streams.worker import CRASH_VISIBLE_S
 
 from .helpers import WorkerProcess, engine_env, influxql
-from .secure_services import SASL_PASSWORD, SASL_USER, SecureInflux, SecureKafka
+from .secure_services import (
+    SASL_PASSWORD,
+    SASL_USER,
+    TOPIC_PARTITIONS,
+    SecureInflux,
+    SecureKafka,
+    kafka_security_env,
+)
 from .test_gateway_kafka import GatewayProcess, jira_resolved, read_topic
 
 pytestmark = pytest.mark.integration
 
-PARTITIONS = 3
 PSEUDONYM_KEY = "secure-platform-pseudonym-key-5c1e"
 JIRA_SECRET = "secure-platform-jira-secret-90ab"
 WRONG_KAFKA_PASSWORD = "wrong-kafka-password-3e77"
@@ -64,20 +70,9 @@ class Evidence:
 
 
 @pytest.fixture(scope="module")
-def evidence() -> Evidence:
-    return Evidence()
-
-
-def kafka_security_env(kafka: SecureKafka, mechanism: str, password: str) -> dict[str, str]:
-    return {
-        "XLAPULSE_KAFKA_BOOTSTRAP": kafka.sasl_ssl,
-        "XLAPULSE_KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
-        "XLAPULSE_KAFKA_SASL_MECHANISM": mechanism,
-        "XLAPULSE_KAFKA_SASL_USERNAME": SASL_USER,
-        "XLAPULSE_KAFKA_SASL_PASSWORD": password,
-        "XLAPULSE_KAFKA_SSL_CA_FILE": str(kafka.ca_file),
-        "XLAPULSE_TOPIC_PARTITIONS": str(PARTITIONS),
-    }
+def evidence(secure_kafka: SecureKafka) -> Evidence:
+    """Starts with what ``xlapulse topics`` said when it created the topics over SCRAM."""
+    return Evidence(files=[secure_kafka.topics_log])
 
 
 def run_cli(
@@ -96,19 +91,6 @@ def run_cli(
     output = result.stdout + result.stderr
     log.write_text(output)
     return result.returncode, time.monotonic() - started, output
-
-
-@pytest.fixture(scope="module")
-def secure_topics(
-    secure_kafka: SecureKafka, evidence: Evidence, tmp_path_factory: pytest.TempPathFactory
-) -> None:
-    """The contract's topics, created by ``xlapulse topics`` over SASL_SSL."""
-    log = tmp_path_factory.mktemp("topics") / "topics.log"
-    evidence.files.append(log)
-    env = kafka_security_env(secure_kafka, "SCRAM-SHA-512", SASL_PASSWORD)
-    code, _seconds, output = run_cli("topics", env, log)
-    assert code == 0, output
-    assert "created: " in output
 
 
 def failed_logins(kafka: SecureKafka) -> int:
@@ -179,7 +161,7 @@ def secure_worker(
     influx_password: str = WRONG_INFLUX_PASSWORD,
 ) -> SecureWorker:
     run_id = uuid.uuid4().hex[:10]
-    env, port, database = engine_env(kafka.sasl_ssl, influx.url, run_id, tmp_path, PARTITIONS)
+    env, port, database = engine_env(kafka.sasl_ssl, influx.url, run_id, tmp_path, TOPIC_PARTITIONS)
     env.update(kafka_security_env(kafka, "SCRAM-SHA-512", kafka_password))
     env.update(XLAPULSE_INFLUX_USERNAME=influx.username, XLAPULSE_INFLUX_PASSWORD=influx_password)
     return SecureWorker(WorkerProcess(env, tmp_path / f"worker-{run_id}.log"), port, database)
@@ -188,7 +170,6 @@ def secure_worker(
 def test_worker_scores_over_scram_and_writes_with_influx_credentials(
     secure_kafka: SecureKafka,
     secure_influx: SecureInflux,
-    secure_topics: None,
     evidence: Evidence,
     tmp_path: Path,
 ) -> None:
@@ -224,7 +205,7 @@ def test_worker_scores_over_scram_and_writes_with_influx_credentials(
 
 
 def test_gateway_delivers_a_ticket_over_sasl_plain(
-    secure_kafka: SecureKafka, secure_topics: None, evidence: Evidence, tmp_path: Path
+    secure_kafka: SecureKafka, evidence: Evidence, tmp_path: Path
 ) -> None:
     port = free_port()
     env = {
@@ -255,7 +236,6 @@ def test_a_wrong_kafka_password_ends_the_process_at_once_with_one_login(
     command: str,
     secure_kafka: SecureKafka,
     secure_influx: SecureInflux,
-    secure_topics: None,
     evidence: Evidence,
     tmp_path: Path,
 ) -> None:
@@ -284,7 +264,6 @@ def test_a_wrong_kafka_password_ends_the_process_at_once_with_one_login(
 def test_a_wrong_influx_password_ends_the_worker_with_the_reason(
     secure_kafka: SecureKafka,
     secure_influx: SecureInflux,
-    secure_topics: None,
     evidence: Evidence,
     tmp_path: Path,
 ) -> None:
