@@ -154,12 +154,19 @@ def simulate(
 @main.command()
 def topics() -> None:
     """Create the contract's Kafka topics (one partition count for all inputs)."""
+    from xlapulse.collectors.delivery.kafka_security import kafka_python_security, login_refusal
     from xlapulse.collectors.delivery.topics_admin import ensure_topics
     from xlapulse.collectors.settings import XlapulseSettings
 
     settings = XlapulseSettings()
+    refusal = login_refusal(settings)
+    if refusal is not None:
+        raise SystemExit(f"xlapulse topics: {refusal}")
     created = ensure_topics(
-        settings.kafka_bootstrap, settings.topic_partitions, settings.topic_replication
+        settings.kafka_bootstrap,
+        settings.topic_partitions,
+        settings.topic_replication,
+        kafka_python_security(settings),
     )
     click.echo(f"created: {', '.join(created) or 'nothing (all topics exist)'}")
 

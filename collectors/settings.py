@@ -6,7 +6,9 @@ that match ``deploy/local/services`` (Kafka on 127.0.0.1:9092, InfluxDB on 8086)
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -18,12 +20,25 @@ class XlapulseSettings(BaseSettings):
     kafka_bootstrap: str = "127.0.0.1:9092"
     topic_partitions: int = Field(default=6, ge=1, le=1000)
     topic_replication: int = Field(default=1, ge=1, le=5)
+    # How the worker, the gateway and `xlapulse topics` reach Kafka: the collector's names
+    # and choices (collectors/agent/config.py [kafka]). SSL and SASL_SSL check the brokers'
+    # certificate against the CA file (empty: the system's CAs).
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "SCRAM-SHA-512"
+    kafka_sasl_username: str = ""
+    kafka_sasl_password: SecretStr = SecretStr("")
+    kafka_ssl_ca_file: str = ""
 
     influx_url: str = "http://127.0.0.1:8086"
     influx_database: str = "xlapulse"
     influx_retention_policy: str = "autogen"
+    # InfluxDB 1.x with authentication: a user and its password (sent as the v2-compatible
+    # token "username:password"). InfluxDB 2.x: an API token with write access to the
+    # bucket "<database>/<retention policy>" instead (its /api/v2/write takes no 1.x
+    # user); the bucket and its DBRP mapping must exist (the Helm chart's init Job).
     influx_username: str = ""
     influx_password: SecretStr = SecretStr("")
+    influx_token: SecretStr = SecretStr("")
 
     engine_id: str = "xlapulse-engine"
     engine_session_timeout_s: float = Field(default=30.0, gt=0)
@@ -53,3 +68,25 @@ class XlapulseSettings(BaseSettings):
     alertmanager_username: str = ""
     alertmanager_password: SecretStr = SecretStr("")
     dashboard_url: str = "http://127.0.0.1:3000"
+
+    @model_validator(mode="after")
+    def _kafka_security_complete(self) -> XlapulseSettings:
+        """Refuse at start-up what could only fail later: SASL without a user or password,
+        a CA file that cannot be read."""
+        if self.kafka_security_protocol.startswith("SASL_") and not (
+            self.kafka_sasl_username and self.kafka_sasl_password.get_secret_value()
+        ):
+            raise ValueError(
+                f"XLAPULSE_KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs "
+                "XLAPULSE_KAFKA_SASL_USERNAME and XLAPULSE_KAFKA_SASL_PASSWORD"
+            )
+        if self.kafka_ssl_ca_file:
+            try:
+                with open(self.kafka_ssl_ca_file, "rb"):
+                    pass
+            except OSError as error:
+                raise ValueError(
+                    f"XLAPULSE_KAFKA_SSL_CA_FILE: cannot read {self.kafka_ssl_ca_file}: "
+                    f"{error.strerror}"
+                ) from None
+        return self

@@ -80,6 +80,7 @@ from xlapulse.streams.internal_codec import (
     encode_explanation,
     encode_observations,
 )
+from xlapulse.streams.kafka_auth import broker_credentials
 from xlapulse.streams.outbox import Outbox
 from xlapulse.streams.scoring import device_state
 from xlapulse.streams.scoring.cells import Cell, cell_group_key
@@ -151,6 +152,7 @@ def build_app(settings: XlapulseSettings, sink: InfluxSink | None = None) -> fau
     app = EngineApp(
         settings.engine_id,
         broker=f"kafka://{settings.kafka_bootstrap}",
+        broker_credentials=broker_credentials(settings),
         store=settings.engine_store,
         processing_guarantee="at_least_once",
         topic_partitions=partitions,

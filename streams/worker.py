@@ -27,6 +27,7 @@ import time
 
 from faust import Worker
 
+from xlapulse.collectors.delivery.kafka_security import login_refusal
 from xlapulse.collectors.settings import XlapulseSettings
 from xlapulse.streams import health
 from xlapulse.streams.app import build_app
@@ -104,9 +105,18 @@ def check_alertmanager(settings: XlapulseSettings) -> None:
     logging.getLogger(__name__).info("alertmanager %s at %s", version, settings.alertmanager_url)
 
 
+def check_kafka_login(settings: XlapulseSettings) -> None:
+    """Fail at start-up, with the reason, when the brokers refuse the TLS or SASL
+    settings (Faust would otherwise reconnect for ever, logging each refusal)."""
+    refusal = login_refusal(settings)
+    if refusal is not None:
+        raise SystemExit(f"xlapulse worker: {refusal}")
+
+
 def run_worker(settings: XlapulseSettings) -> None:
     """Start the worker and block until it stops; exit code 0 after a signal, 1 after a
     crash or a stop that overran its deadline."""
+    check_kafka_login(settings)
     check_alertmanager(settings)
     if settings.metrics_port:
         health.serve(settings.metrics_host, settings.metrics_port)

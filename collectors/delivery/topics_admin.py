@@ -6,6 +6,7 @@ Writes: Kafka topic metadata (CreateTopics) for every topic in ``contract.topics
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from kafka.admin import KafkaAdminClient, NewTopic
@@ -21,11 +22,16 @@ from xlapulse.collectors.contract.topics import (
 ALL_TOPICS = (*INPUT_TOPICS, SURVEY_INVITATIONS_TOPIC, DEAD_LETTER_TOPIC, DIPS_TOPIC, NOTICES_TOPIC)
 
 
-def ensure_topics(bootstrap: str, partitions: int, replication: int = 1) -> list[str]:
+def ensure_topics(
+    bootstrap: str, partitions: int, replication: int = 1, security: Mapping[str, Any] | None = None
+) -> list[str]:
     """Create missing topics; return the names created. Existing topics are checked, not
     changed: a partition count that differs from ``partitions`` raises, because it would
-    break co-partitioning of the inputs."""
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap.split(","), client_id="xlapulse-admin")
+    break co-partitioning of the inputs. ``security``: kafka-python's TLS and SASL options
+    (``kafka_security.kafka_python_security``)."""
+    admin = KafkaAdminClient(
+        bootstrap_servers=bootstrap.split(","), client_id="xlapulse-admin", **(security or {})
+    )
     try:
         existing = set(admin.list_topics())
         missing = [name for name in ALL_TOPICS if name not in existing]

@@ -25,7 +25,7 @@ import math
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
@@ -88,14 +88,18 @@ def utf8_cut(text: str, max_bytes: int) -> bytes:
     return text.encode()[:max_bytes].decode(errors="ignore").encode()
 
 
-def producer_settings(bootstrap: str, linger_ms: int) -> ProducerSettings:
-    """Producer tuning for the gateway: short linger (latency) and short blocking."""
+def producer_settings(
+    bootstrap: str, linger_ms: int, security: Mapping[str, Any] | None = None
+) -> ProducerSettings:
+    """Producer tuning for the gateway: short linger (latency) and short blocking;
+    ``security``: TLS and SASL (``kafka_security.security_settings``)."""
     return ProducerSettings(
         bootstrap_servers=bootstrap,
         linger_ms=linger_ms,
         request_timeout_ms=3_000,
         max_block_ms=2_000,
         client_id="xlapulse-gateway",
+        **(security or {}),
     )
 
 

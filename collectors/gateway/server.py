@@ -17,6 +17,7 @@ from functools import partial
 
 from aiohttp import web
 
+from xlapulse.collectors.delivery.kafka_security import login_refusal, security_settings
 from xlapulse.collectors.gateway.app import Gateway, build_app
 from xlapulse.collectors.gateway.dedup import RecentIds
 from xlapulse.collectors.gateway.delivery import (
@@ -52,10 +53,15 @@ def create_gateway(settings: GatewaySettings, producer: GatewayProducer | None =
 def run_gateway(settings: GatewaySettings) -> None:
     """Serve on ``gateway_host:gateway_port`` until interrupted; flush Kafka on the way out."""
     gateway = create_gateway(settings)  # fails on a missing key before serving anything
+    refusal = login_refusal(settings)
+    if refusal is not None:
+        raise SystemExit(f"xlapulse gateway: {refusal}")
     app = build_app(gateway)
     connect = partial(
         GatewayProducer,
-        producer_settings(settings.kafka_bootstrap, settings.gateway_kafka_linger_ms),
+        producer_settings(
+            settings.kafka_bootstrap, settings.gateway_kafka_linger_ms, security_settings(settings)
+        ),
     )
     app.cleanup_ctx.append(partial(kafka_connection, gateway.delivery, connect, settings))
     log.info(

@@ -56,6 +56,7 @@ class InfluxSink:
         self._bucket = f"{settings.influx_database}/{settings.influx_retention_policy}"
         password = settings.influx_password.get_secret_value()
         token = f"{settings.influx_username}:{password}" if settings.influx_username else ""
+        token = settings.influx_token.get_secret_value() or token  # InfluxDB 2.x
         self._client: InfluxDBClientAsync | None = None
         self._token = token
         #: set by the engine: where a refused point goes (else it is only logged)
@@ -117,13 +118,15 @@ class InfluxSink:
                     f"InfluxDB at {self._settings.influx_url} refused to let "
                     f"{self._settings.influx_username or 'an anonymous client'} write to "
                     f"{self._bucket}: {error.status} {_message(error)} (check "
-                    "XLAPULSE_INFLUX_USERNAME, XLAPULSE_INFLUX_PASSWORD and the permissions)"
+                    "XLAPULSE_INFLUX_USERNAME and _PASSWORD, or _TOKEN, and the permissions)"
                 ) from None
             if error.status == 404:
                 await self._create_database()
             raise
 
     async def _create_database(self) -> None:
+        if self._settings.influx_token.get_secret_value():
+            return  # InfluxDB 2.x: no CREATE DATABASE; the bucket is made beforehand
         auth = None
         if self._settings.influx_username:
             auth = aiohttp.BasicAuth(

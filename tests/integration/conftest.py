@@ -22,6 +22,7 @@ import pytest
 from xlapulse.collectors.delivery.topics_admin import ensure_topics
 
 from .helpers import WorkerProcess, engine_env
+from .secure_services import secure_influx, secure_kafka  # noqa: F401 (session fixtures)
 
 REPO = Path(__file__).resolve().parents[2]
 #: All integration tests share one Kafka, so they all create the contract's topics with

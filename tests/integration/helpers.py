@@ -6,6 +6,7 @@ tests.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -84,10 +85,18 @@ def committed_offsets(bootstrap: str, group_id: str, topic: str) -> dict[int, in
     return {tp.partition: meta.offset for tp, meta in offsets.items() if tp.topic == topic}
 
 
-def influxql(url: str, database: str, query: str) -> list[dict[str, Any]]:
-    """Run an InfluxQL query over HTTP; return the series of the first statement."""
+def influxql(
+    url: str, database: str, query: str, auth: tuple[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """Run an InfluxQL query over HTTP (``auth``: user name and password, sent with HTTP
+    basic authentication); return the series of the first statement."""
     params = urllib.parse.urlencode({"db": database, "q": query, "epoch": "ms"})
-    with urllib.request.urlopen(f"{url}/query?{params}", timeout=10) as response:
+    request = urllib.request.Request(f"{url}/query?{params}")
+    if auth is not None:
+        request.add_header(
+            "Authorization", "Basic " + base64.b64encode(":".join(auth).encode()).decode()
+        )
+    with urllib.request.urlopen(request, timeout=10) as response:
         body = json.loads(response.read())
     statement = body["results"][0]
     if "database not found" in statement.get("error", ""):

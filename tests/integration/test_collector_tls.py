@@ -1,24 +1,22 @@
 """The collector's Kafka connection over TLS and SASL_SSL (PLAIN, SCRAM) against a real broker.
 
-This module starts its own Kafka (``deploy/local/services`` with the opt-in
-``KAFKA_TLS_PORT`` and ``KAFKA_SASL_SSL_PORT`` listeners, a throw-away CA made with
-openssl) in its own data directory, on ports 200 above the suite's ``KAFKA_PORT``.
+The Kafka with TLS and SASL listeners is the session's ``secure_kafka``
+(``secure_services.py``: ``deploy/local/services`` with the opt-in ``KAFKA_TLS_PORT`` and
+``KAFKA_SASL_SSL_PORT`` listeners, a throw-away CA made with openssl, in its own data
+directory on ports 200 above the suite's ``KAFKA_PORT``).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from kafka import KafkaConsumer
 
-from tests.integration.conftest import REPO, SERVICES_SCRIPT
+from tests.integration.secure_services import SASL_PASSWORD, SASL_USER
 from tests.shared_helpers import run_collector
 from xlapulse.collectors.contract.events import LogonEvent
 from xlapulse.collectors.contract.topics import TELEMETRY_TOPIC
@@ -27,47 +25,7 @@ from xlapulse.collectors.privacy import Pseudonymizer
 
 pytestmark = pytest.mark.integration
 
-SASL_USER, SASL_PASSWORD = "xlapulse-collector", "tls-test-secret"
 KEY = "integration-test-key-0123456789"
-
-
-@dataclass(frozen=True)
-class SecureKafka:
-    plaintext: str
-    tls: str
-    sasl_ssl: str
-    ca_file: Path
-
-
-@pytest.fixture(scope="module")
-def secure_kafka() -> Iterator[SecureKafka]:
-    base = int(os.environ.get("KAFKA_PORT", "19092")) + 200
-    services_dir = os.environ.get(
-        "XLAPULSE_SERVICES_DIR", str(REPO / ".xlapulse" / "test-services")
-    )
-    env = {
-        **os.environ,
-        "XLAPULSE_SERVICES_DIR": f"{services_dir}-tls",
-        "KAFKA_PORT": str(base),
-        "KAFKA_CONTROLLER_PORT": str(base + 1),
-        "KAFKA_TLS_PORT": str(base + 2),
-        "KAFKA_SASL_SSL_PORT": str(base + 3),
-        "KAFKA_SASL_USER": SASL_USER,
-        "KAFKA_SASL_PASSWORD": SASL_PASSWORD,
-    }
-    subprocess.run([SERVICES_SCRIPT, "reset"], env=env, check=True)
-    started = subprocess.run([SERVICES_SCRIPT, "start", "kafka"], env=env, check=False)
-    try:
-        if started.returncode != 0:
-            pytest.fail(f"TLS Kafka did not start (exit {started.returncode})")
-        yield SecureKafka(
-            f"127.0.0.1:{base}",
-            f"127.0.0.1:{base + 2}",
-            f"127.0.0.1:{base + 3}",
-            Path(f"{services_dir}-tls") / "kafka" / "tls" / "ca.pem",
-        )
-    finally:
-        subprocess.run([SERVICES_SCRIPT, "stop", "kafka"], env=env, check=False)
 
 
 def logon(number: int) -> LogonEvent:

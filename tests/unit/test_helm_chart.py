@@ -29,15 +29,10 @@ SERVICES = REPO / "deploy" / "local" / "services"
 CI_VALUES = sorted((CHART / "ci").glob("*-values.yaml"))
 KUBERNETES_VERSIONS = ("1.25.0", kubernetes_validate.utils.latest_version())
 CRD_KINDS = {"KafkaTopic", "ServiceMonitor", "PrometheusRule"}
-#: Settings the chart sets that no settings class reads yet: Kafka security (known gap,
-#: helm/README.md), the engine's alerting settings (added by the alerting work in
-#: parallel) and the image's health check URL (deploy/container/healthcheck.py).
+#: Settings the chart sets that no settings class reads yet: the engine's alerting
+#: settings (added by the alerting work in parallel) and the image's health check URL
+#: (deploy/container/healthcheck.py).
 NOT_SETTINGS = {
-    "XLAPULSE_KAFKA_SECURITY_PROTOCOL",
-    "XLAPULSE_KAFKA_SASL_MECHANISM",
-    "XLAPULSE_KAFKA_SASL_USERNAME",
-    "XLAPULSE_KAFKA_SASL_PASSWORD",
-    "XLAPULSE_KAFKA_SSL_CA_FILE",
     "XLAPULSE_ALERTMANAGER_URL",
     "XLAPULSE_DASHBOARD_URL",
     "XLAPULSE_HEALTHCHECK_URL",

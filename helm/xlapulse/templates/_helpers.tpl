@@ -138,6 +138,12 @@ app.kubernetes.io/component: {{ .component }}
       name: {{ . }}
       key: password
       optional: true
+- name: XLAPULSE_INFLUX_TOKEN
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: token
+      optional: true
 {{- end }}
 {{- end }}
 
