@@ -181,6 +181,10 @@ TEST_DIPS = (
 EMPTY_BY_DESIGN = {
     "xlapulse-print panel 'XLA objectives on this touch point' A",
     "xlapulse-app panel 'XLA objectives on this touch point' A",
+    # The boot objective (developers) is judged from 10 boots at a site in a window: whether
+    # this small fleet's random Thursday has that many depends on the day (the first
+    # assertion still requires rows wherever the in-process pipeline published them).
+    "xlapulse-boot panel 'XLA objectives on this touch point' A",
     "xlapulse-service_desk panel 'Happiness per persona' A",
     "xlapulse-service_desk panel 'Ticket handling per persona and site' A",
     "xlapulse-service_desk panel 'Tickets explained per touch point' A",

@@ -269,7 +269,8 @@ def test_bad_records_are_dead_lettered_and_the_worker_keeps_running(
         f"{run_id}-clock-ahead".encode(): _logon_at(
             fleet, logon_day, datetime.now(UTC) + timedelta(days=1)
         ),
-        f"{run_id}-too-old".encode(): _logon_at(fleet, logon_day, datetime(2019, 1, 7, tzinfo=UTC)),
+        # older than the test workers' 10-year late-event horizon (helpers.engine_env)
+        f"{run_id}-too-old".encode(): _logon_at(fleet, logon_day, datetime(2009, 1, 5, tzinfo=UTC)),
     }
     ok_before = _processed(metrics_port, TELEMETRY_TOPIC)
     dead_before = _processed(metrics_port, TELEMETRY_TOPIC, "dead_letter")
