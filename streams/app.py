@@ -275,6 +275,7 @@ def build_app(settings: XlapulseSettings, sink: InfluxSink | None = None) -> fau
     async def follow_users_batch(events: list[EventT]) -> None:
         """Step each record's user, send the outputs, wait for them, then store each
         changed user once (``streams/outbox.py``)."""
+        _record_lag(app, events)
         outbox = Outbox()
         changed: dict[str, UserState] = {}
         outcomes: Counter[tuple[str, str]] = Counter()
@@ -282,7 +283,6 @@ def build_app(settings: XlapulseSettings, sink: InfluxSink | None = None) -> fau
         for event in events:
             started = time.perf_counter()
             topic = event.message.topic
-            _record_lag(app, event)
             try:
                 parsed = read_input_record(event.value, topic)
             except ContractViolation as violation:
@@ -334,10 +334,10 @@ def build_app(settings: XlapulseSettings, sink: InfluxSink | None = None) -> fau
             settings.engine_batch_size, within=settings.engine_batch_within_s
         )
         async for events in batches:
+            _record_lag(app, events)
             outbox = Outbox()
             changed: dict[str, DeviceState] = {}
             for event in events:
-                _record_lag(app, event)
                 signal = decode_device_signal(event.value)
                 state = changed.get(signal.device_id)
                 if state is None:
@@ -368,11 +368,11 @@ def build_app(settings: XlapulseSettings, sink: InfluxSink | None = None) -> fau
         )
         async for events in batches:
             async with user_states_lock:
+                _record_lag(app, events)
                 outbox = Outbox()
                 changed: dict[str, UserState] = {}
                 all_corrections: list[Observation] = []
                 for event in events:
-                    _record_lag(app, event)
                     explanation = decode_explanation(event.value)
                     state = changed.get(explanation.user_id)
                     if state is None:
@@ -396,10 +396,10 @@ def build_app(settings: XlapulseSettings, sink: InfluxSink | None = None) -> fau
         async for events in batches:
             # Cells are decoded once per batch, counted in memory, then written back
             # once each (a table write sends the whole cell to its changelog).
+            _record_lag(app, events)
             batch: dict[str, Cell] = {}
             lookup = _batch_lookup(batch, cells)
             for event in events:
-                _record_lag(app, event)
                 for observation in decode_observations(event.value):
                     for cell in update_cells(observation, lookup, config):
                         batch[cell.key()] = cell
@@ -450,13 +450,17 @@ def _batch_lookup(batch: dict[str, Cell], table: Any) -> Callable[[str], Cell | 
     return lookup
 
 
-def _record_lag(app: faust.App, event: EventT) -> None:
-    """Consumer lag of the event's partition: records behind the high-water mark."""
-    tp = event.message.tp
-    try:
-        highwater = app.consumer.highwater(tp)
-    except Exception:  # the consumer may be rebalancing; the next event updates the gauge
-        return
-    if highwater is not None and highwater >= 0:
-        lag = max(0, highwater - event.message.offset - 1)
-        metrics.CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(lag)
+def _record_lag(app: faust.App, events: list[EventT]) -> None:
+    """Consumer lag of each partition in the batch: records behind the high-water mark
+    after the batch's last record of that partition."""
+    last: dict[Any, EventT] = {}
+    for event in events:
+        last[event.message.tp] = event
+    for tp, event in last.items():
+        try:
+            highwater = app.consumer.highwater(tp)
+        except Exception:  # the consumer may be rebalancing; the next batch updates the gauge
+            continue
+        if highwater is not None and highwater >= 0:
+            lag = max(0, highwater - event.message.offset - 1)
+            metrics.CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(lag)
