@@ -7,8 +7,9 @@ traffic) and, once a second, a *probe*: a logon of one of six probe people at th
 site. The probes' daily logon cell (``experience_score``, window 1d) counts one sample
 more per probe; a thread polls InfluxDB every 50 ms for that count, and a probe's
 freshness is the first poll that shows it minus the moment it was produced. The first
-five probes are sent before timing starts: a cell of fewer than 5 people publishes
-nothing.
+five probes are sent before timing starts (a cell of fewer than 5 people publishes
+nothing), and the count is taken once the cell stopped moving (the topics may hold probes
+of an earlier run of the same day).
 
 Reads the given Kafka and InfluxDB (127.0.0.1 only); writes probe and load events to the
 input topics. Every wait is bounded.
@@ -113,9 +114,15 @@ def measure_freshness(
             time.sleep(0.1)
         if 5 not in watcher.first_seen:
             raise RuntimeError("the probes' cell never appeared in InfluxDB")
+        # The topics may hold probes of earlier runs of the same day: count from where
+        # the cell stands once it stopped moving.
+        base = -1
+        while base != max(watcher.first_seen) and time.monotonic() < deadline:
+            base = max(watcher.first_seen)
+            time.sleep(3)
         produced: dict[int, float] = {}
         started = time.monotonic()
-        sent, probes, position = 0, 5, 0
+        sent, probes, position = 0, base, 0
         while time.monotonic() - started < duration_s:
             tick = time.monotonic()
             due = int((tick - started) * rate) - sent
@@ -126,9 +133,9 @@ def measure_freshness(
             if chunk:
                 producer.send_all(chunk)
                 sent += len(chunk)
-            if tick - started >= probes - 5:
+            if tick - started >= probes - base:
                 probes += 1
-                producer.send_all([_probe(probes - 1)])
+                producer.send_all([_probe(probes)])
                 produced[probes] = time.monotonic()
             time.sleep(max(0.0, 0.05 - (time.monotonic() - tick)))
         settle = time.monotonic() + 60
