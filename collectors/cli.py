@@ -14,6 +14,9 @@ from pathlib import Path
 import click
 
 from xlapulse.collectors.agent import commands as collector_commands
+from xlapulse.collectors.gateway.settings import GatewaySettings
+from xlapulse.collectors.settings import XlapulseSettings
+from xlapulse.collectors.settings_help import settings_epilog, settings_lines
 
 try:  # the collector's self-contained build ships without the dashboards package
     from xlapulse.dashboards import cli as dashboards_commands
@@ -24,7 +27,20 @@ except ImportError:
 EXISTING_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
-@click.group()
+MAIN_EPILOG = (
+    settings_epilog(
+        "Settings are environment variables (default in brackets); topics, worker, "
+        "simulate, backtest and gateway read these:",
+        settings_lines(XlapulseSettings),
+    )
+    + "\n\n'xlapulse gateway --help' lists the gateway's own (XLAPULSE_PSEUDONYM_KEY, "
+    "XLAPULSE_GATEWAY_*); the collector reads a TOML file and XLAPULSE_COLLECTOR_* "
+    "('xlapulse collector --help')."
+)
+
+
+@click.group(epilog=MAIN_EPILOG)
+@click.version_option(package_name="xlapulse", message="xlapulse %(version)s")
 @click.option("-v", "--verbose", is_flag=True, help="Log at DEBUG level to stderr.")
 def main(verbose: bool) -> None:
     """xlapulse: digital employee experience, measured in real time."""
@@ -138,7 +154,6 @@ def simulate(
     if output is not None:
         total, target = write_ndjson(events, output), str(output)
     else:
-        from xlapulse.collectors.settings import XlapulseSettings
 
         target = XlapulseSettings().kafka_bootstrap
         total = send_to_kafka(events, target)
@@ -155,7 +170,6 @@ def simulate(
 def topics() -> None:
     """Create the contract's Kafka topics (one partition count for all inputs)."""
     from xlapulse.collectors.delivery.topics_admin import ensure_topics
-    from xlapulse.collectors.settings import XlapulseSettings
 
     settings = XlapulseSettings()
     created = ensure_topics(
@@ -167,19 +181,23 @@ def topics() -> None:
 @main.command()
 def worker() -> None:
     """Run a Faust engine worker (needs the 'engine' extra)."""
-    from xlapulse.collectors.settings import XlapulseSettings
     from xlapulse.streams.worker import run_worker
 
     run_worker(XlapulseSettings())
 
 
-@main.command()
+@main.command(
+    epilog=settings_epilog(
+        "Settings of the gateway, besides those 'xlapulse --help' lists (environment "
+        "variables, default in brackets):",
+        settings_lines(GatewaySettings, skip=XlapulseSettings),
+    )
+)
 @click.option("--export-openapi", is_flag=True, help="Write the gateway's openapi.json and exit.")
 def gateway(export_openapi: bool) -> None:
     """Run the ITSM and survey gateway (webhooks and survey answers to Kafka)."""
     from xlapulse.collectors.gateway.openapi import write_openapi
     from xlapulse.collectors.gateway.server import run_gateway
-    from xlapulse.collectors.gateway.settings import GatewaySettings
 
     if export_openapi:
         click.echo(write_openapi())
@@ -233,7 +251,6 @@ def backtest(
 ) -> None:
     """Replay stored history under the current formula and a changed XLA file, beside a
     baseline formula and XLA file, and print the difference."""
-    from xlapulse.collectors.settings import XlapulseSettings
     from xlapulse.collectors.yamlfile import YamlFileError
     from xlapulse.streams.backtest import (
         format_report,

@@ -59,7 +59,13 @@ def _load(config_path: Path | None) -> tuple[CollectorConfig, PrivacyDecisions]:
     return config, privacy
 
 
-@click.group()
+@click.group(
+    epilog="Settings: a TOML file (--config or XLAPULSE_COLLECTOR_CONFIG; 'xlapulse "
+    "collector sample-config' prints every key with its default), overridden by "
+    "XLAPULSE_COLLECTOR_<TABLE>__<KEY> environment variables, e.g. "
+    "XLAPULSE_COLLECTOR_KAFKA__BOOTSTRAP_SERVERS; XLAPULSE_PSEUDONYM_KEY is "
+    "privacy.pseudonym_key."
+)
 def collector() -> None:
     """The workplace collector: OS signals -> pseudonymized events -> Kafka."""
 
