@@ -14,7 +14,16 @@ from pathlib import Path
 import click
 
 from xlapulse.collectors.agent import commands as collector_commands
+from xlapulse.collectors.cli_errors import (
+    EX_CONFIG,
+    CommandFailed,
+    load_settings,
+    one_line_errors,
+    require_free_port,
+    require_kafka,
+)
 from xlapulse.collectors.gateway.settings import GatewaySettings
+from xlapulse.collectors.privacy import Pseudonymizer
 from xlapulse.collectors.settings import XlapulseSettings
 from xlapulse.collectors.settings_help import settings_epilog, settings_lines
 
@@ -152,11 +161,13 @@ def simulate(
     )
     started = time.monotonic()
     if output is not None:
-        total, target = write_ndjson(events, output), str(output)
+        with one_line_errors("simulate"):
+            total, target = write_ndjson(events, output), str(output)
     else:
-
-        target = XlapulseSettings().kafka_bootstrap
-        total = send_to_kafka(events, target)
+        target = load_settings("simulate", XlapulseSettings).kafka_bootstrap
+        require_kafka("simulate", target)
+        with one_line_errors("simulate", target):
+            total = send_to_kafka(events, target)
     elapsed_s = time.monotonic() - started
     for event_type, count in sorted(counts.items()):
         click.echo(f"{event_type:<22}{count:>12,}")
@@ -169,21 +180,31 @@ def simulate(
 @main.command()
 def topics() -> None:
     """Create the contract's Kafka topics (one partition count for all inputs)."""
-    from xlapulse.collectors.delivery.topics_admin import ensure_topics
+    from xlapulse.collectors.delivery.topics_admin import TopicLayoutError, ensure_topics
 
-    settings = XlapulseSettings()
-    created = ensure_topics(
-        settings.kafka_bootstrap, settings.topic_partitions, settings.topic_replication
-    )
+    settings = load_settings("topics", XlapulseSettings)
+    require_kafka("topics", settings.kafka_bootstrap)
+    try:
+        with one_line_errors("topics", settings.kafka_bootstrap):
+            created = ensure_topics(
+                settings.kafka_bootstrap, settings.topic_partitions, settings.topic_replication
+            )
+    except TopicLayoutError as error:
+        raise CommandFailed("topics", str(error), EX_CONFIG) from None
     click.echo(f"created: {', '.join(created) or 'nothing (all topics exist)'}")
 
 
 @main.command()
 def worker() -> None:
     """Run a Faust engine worker (needs the 'engine' extra)."""
-    from xlapulse.streams.worker import run_worker
-
-    run_worker(XlapulseSettings())
+    settings = load_settings("worker", XlapulseSettings)
+    try:
+        from xlapulse.streams.worker import run_worker
+    except ImportError as error:
+        message = f"{error}; the worker needs the 'engine' extra: pip install 'xlapulse[engine]'"
+        raise CommandFailed("worker", message, EX_CONFIG) from None
+    require_kafka("worker", settings.kafka_bootstrap)
+    run_worker(settings)
 
 
 @main.command(
@@ -202,7 +223,12 @@ def gateway(export_openapi: bool) -> None:
     if export_openapi:
         click.echo(write_openapi())
         return
-    run_gateway(GatewaySettings())
+    settings = load_settings("gateway", GatewaySettings)
+    with one_line_errors("gateway"):
+        Pseudonymizer(settings.pseudonym_key.get_secret_value().encode())
+    require_free_port("gateway", settings.gateway_host, settings.gateway_port)
+    with one_line_errors("gateway", settings.kafka_bootstrap):
+        run_gateway(settings)
 
 
 @main.command()
@@ -269,7 +295,10 @@ def backtest(
     if events_file is not None:
         history = history_from_file(events_file)
     else:
-        history = history_from_kafka(XlapulseSettings().kafka_bootstrap, max_records)
+        bootstrap = load_settings("backtest", XlapulseSettings).kafka_bootstrap
+        require_kafka("backtest", bootstrap)
+        with one_line_errors("backtest", bootstrap):
+            history = history_from_kafka(bootstrap, max_records)
     if not history.events:
         raise click.ClickException("no valid events to replay")
     baseline = replay(history, baseline_config, FORMULAS[baseline_formula])
