@@ -16,6 +16,7 @@ import click
 from xlapulse.collectors.agent import commands as collector_commands
 from xlapulse.collectors.cli_errors import (
     EX_CONFIG,
+    EX_DATAERR,
     CommandFailed,
     load_settings,
     one_line_errors,
@@ -264,7 +265,8 @@ def gateway(export_openapi: bool) -> None:
     multiple=True,
     default=["1d"],
     show_default=True,
-    help="Window to compare: 5m, 1h, 1d; give it again for more.",
+    type=click.Choice(["5m", "1h", "1d"]),
+    help="Window size to compare; give it again for more.",
 )
 @click.option("--max-records", default=5_000_000, show_default=True, help="Kafka read limit.")
 def backtest(
@@ -282,6 +284,7 @@ def backtest(
         format_report,
         history_from_file,
         history_from_kafka,
+        nothing_published,
         replay,
     )
     from xlapulse.streams.scoring.formula_versions import CURRENT_FORMULA, FORMULAS
@@ -304,6 +307,13 @@ def backtest(
     baseline = replay(history, baseline_config, FORMULAS[baseline_formula])
     changed = replay(history, changed_config, CURRENT_FORMULA)
     click.echo(format_report(history, baseline, changed, windows))
+    if all(nothing_published(baseline, changed, window) for window in windows):
+        raise CommandFailed(
+            "backtest",
+            f"nothing to compare in window {', '.join(windows)}: {len(history.events)} events "
+            "gave no published figure; replay a larger or longer history",
+            EX_DATAERR,
+        )
 
 
 @main.command()

@@ -3,7 +3,8 @@
 ``simulate``, ``topics``, ``worker``, ``backtest`` and ``gateway`` call these, as the
 collector commands do (``agent/commands.py``): no traceback for a Kafka that is down, a
 missing pseudonymization key or a bad ``XLAPULSE_*`` value (``-v`` logs the traceback at
-DEBUG level). Exit codes (sysexits.h): 69 (EX_UNAVAILABLE) Kafka cannot be reached,
+DEBUG level). Exit codes (sysexits.h): 65 (EX_DATAERR) the input gave nothing to show,
+69 (EX_UNAVAILABLE) Kafka cannot be reached,
 71 (EX_OSERR) the gateway cannot listen on its address, 78 (EX_CONFIG) a setting is wrong
 or missing. Reads the settings models and the network; writes stderr.
 """
@@ -22,6 +23,7 @@ from pydantic_settings import BaseSettings
 
 from xlapulse.collectors.privacy import PseudonymKeyError
 
+EX_DATAERR = 65
 EX_UNAVAILABLE = 69
 EX_OSERR = 71
 EX_CONFIG = 78

@@ -1,8 +1,8 @@
 """The environment-variable settings as help text, for ``xlapulse --help`` and its commands.
 
 Reads the pydantic settings models (field names, descriptions and defaults); writes
-nothing. Secrets and empty defaults show no default. Generated from the models, so a new setting is listed
-as soon as it exists.
+nothing. Secrets and empty defaults show no default. Generated from the models, so a new
+setting is listed as soon as it exists.
 """
 
 from __future__ import annotations
