@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
@@ -63,9 +63,29 @@ def main(verbose: bool) -> None:
         logging.getLogger("kafka").setLevel(logging.WARNING)
 
 
+def scenario_file(name_or_path: str) -> Path:
+    """A packaged scenario's file by name (default, baseline, ...), or the file given."""
+    from xlapulse.collectors.simulator.scenario import packaged_scenarios
+
+    packaged = packaged_scenarios()
+    path = packaged.get(name_or_path, Path(name_or_path))
+    if not path.is_file():
+        names = ", ".join(sorted(packaged))
+        raise click.BadParameter(
+            f"neither a packaged scenario ({names}) nor a file", param_hint="--scenario"
+        )
+    return path
+
+
+#: A count that must be at least 1 (workplaces, days).
+AT_LEAST_ONE = click.IntRange(min=1)
+
+
 @main.command()
-@click.option("--endpoints", default=400, show_default=True, help="Simulated workplaces.")
-@click.option("--days", default=5, show_default=True, help="Simulated workdays.")
+@click.option(
+    "--endpoints", default=400, show_default=True, type=AT_LEAST_ONE, help="Simulated workplaces."
+)
+@click.option("--days", default=5, show_default=True, type=AT_LEAST_ONE, help="Simulated workdays.")
 @click.option("--seed", default=7, show_default=True, help="Random seed (same seed, same run).")
 @click.option(
     "--scenario",
@@ -85,17 +105,10 @@ def demo(
     endpoints: int, days: int, seed: int, scenario: str, report_path: str, no_live: bool
 ) -> None:
     """Score a simulated fleet in-process, show it live, write an HTML report; no servers."""
-    from xlapulse.collectors.simulator.scenario import packaged_scenarios
     from xlapulse.collectors.yamlfile import YamlFileError
     from xlapulse.streams.demo import DemoSettings, run_demo
 
-    packaged = packaged_scenarios()
-    scenario_path = packaged.get(scenario, Path(scenario))
-    if not scenario_path.is_file():
-        names = ", ".join(sorted(packaged))
-        raise click.BadParameter(
-            f"neither a packaged scenario ({names}) nor a file", param_hint="--scenario"
-        )
+    scenario_path = scenario_file(scenario)
     settings = DemoSettings(
         endpoints=endpoints,
         days=days,
@@ -110,8 +123,12 @@ def demo(
 
 
 @main.command()
-@click.option("--endpoints", default=100, show_default=True, help="Simulated workplaces.")
-@click.option("--days", default=1, show_default=True, help="Local days to simulate.")
+@click.option(
+    "--endpoints", default=100, show_default=True, type=AT_LEAST_ONE, help="Simulated workplaces."
+)
+@click.option(
+    "--days", default=1, show_default=True, type=AT_LEAST_ONE, help="Local days to simulate."
+)
 @click.option("--seed", default=1, show_default=True, help="Random seed (same seed, same events).")
 @click.option(
     "--first-day",
@@ -121,10 +138,9 @@ def demo(
 )
 @click.option(
     "--scenario",
-    "scenario_path",
-    type=EXISTING_FILE,
-    default=None,
-    help="Scenario YAML file [default: the packaged default scenario].",
+    default="default",
+    show_default=True,
+    help="A packaged scenario name (default, baseline, ...) or a scenario YAML file.",
 )
 @click.option(
     "--output",
@@ -138,7 +154,7 @@ def simulate(
     days: int,
     seed: int,
     first_day: datetime | None,
-    scenario_path: Path | None,
+    scenario: str,
     output: Path | None,
     rate: float | None,
 ) -> None:
@@ -148,17 +164,23 @@ def simulate(
 
     from xlapulse.collectors.simulator.delivery import counted, paced, send_to_kafka, write_ndjson
     from xlapulse.collectors.simulator.fleet import Fleet
-    from xlapulse.collectors.simulator.scenario import default_scenario_path, load_scenario
+    from xlapulse.collectors.simulator.scenario import load_scenario
     from xlapulse.collectors.yamlfile import YamlFileError
 
     try:
-        scenario = load_scenario(scenario_path or default_scenario_path())
+        loaded = load_scenario(scenario_file(scenario))
     except YamlFileError as error:
         raise click.ClickException(str(error)) from error
     start = (first_day or datetime.now(UTC)).date()
+    if all((start + timedelta(days=day)).weekday() >= 5 for day in range(days)):
+        click.echo(
+            f"note: {start:%a %Y-%m-%d} on is a weekend, when hardly anyone works; "
+            "give --first-day a weekday for a working day's events",
+            err=True,
+        )
     counts: Counter[str] = Counter()
     events = paced(
-        counted(Fleet(endpoints, seed=seed, scenario=scenario).events(start, days), counts), rate
+        counted(Fleet(endpoints, seed=seed, scenario=loaded).events(start, days), counts), rate
     )
     started = time.monotonic()
     if output is not None:
@@ -174,7 +196,7 @@ def simulate(
         click.echo(f"{event_type:<22}{count:>12,}")
     click.echo(
         f"{total:,} events for {endpoints} endpoints over {days} days from {start} "
-        f"(scenario {scenario.name}) to {target} in {elapsed_s:.1f} s"
+        f"(scenario {loaded.name}) to {target} in {elapsed_s:.1f} s"
     )
 
 
