@@ -147,11 +147,28 @@ def manifest(config_path: Path | None) -> None:
 
 
 @collector.command("sample-config")
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    default=None,
+    help="Write the sample to this file instead of printing it.",
+)
 @click.option("--check", "check_only", is_flag=True, help="Fail if the committed sample drifted.")
-def sample_config(check_only: bool) -> None:
-    """Write collectors/agent/sample-config.toml and each source's sample.toml from the
-    configuration models."""
-    from xlapulse.collectors.agent.sample_config import stale_files, write_sample_config
+@click.option(
+    "--update-committed",
+    is_flag=True,
+    help="Developers: rewrite the committed sample and each source's sample.toml in a "
+    "source checkout.",
+)
+def sample_config(output: Path | None, check_only: bool, update_committed: bool) -> None:
+    """Print the commented sample configuration (every key with its default), or write it
+    to --output; generated from the configuration models."""
+    from xlapulse.collectors.agent.sample_config import (
+        NotASourceCheckout,
+        render_sample_config,
+        stale_files,
+        update_committed_files,
+    )
 
     if check_only:
         stale = stale_files()
@@ -159,4 +176,17 @@ def sample_config(check_only: bool) -> None:
             raise click.ClickException(f"out of date: {', '.join(map(str, stale))}")
         click.echo("sample config up to date")
         return
-    click.echo(write_sample_config())
+    if update_committed:
+        try:
+            click.echo(update_committed_files())
+        except NotASourceCheckout as error:
+            raise click.ClickException(str(error)) from None
+        return
+    if output is None:
+        click.echo(render_sample_config(), nl=False)
+        return
+    try:
+        output.write_text(render_sample_config())
+    except OSError as error:
+        _fail(EX_CANTCREAT, f"cannot write {output}: {error.strerror or error}")
+    click.echo(output)
