@@ -139,11 +139,19 @@ def check(config_path: Path | None) -> None:
 
 @collector.command()
 @config_option
-def manifest(config_path: Path | None) -> None:
-    """Print, in plain language, what this collector sends and how often."""
+@click.option(
+    "--language",
+    type=click.Choice(["en", "nl"]),
+    default="en",
+    show_default=True,
+    help="English, or Dutch (Nederlands).",
+)
+def manifest(config_path: Path | None, language: str) -> None:
+    """Print, in plain language, what this collector sends, how often, whom to ask and how
+    long it is kept."""
     from xlapulse.collectors.agent.manifest import render_manifest
 
-    click.echo(render_manifest(*_load(config_path)), nl=False)
+    click.echo(render_manifest(*_load(config_path), language=language), nl=False)
 
 
 @collector.command("sample-config")

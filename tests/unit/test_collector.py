@@ -144,8 +144,12 @@ def test_manifest_lists_sources_fields_and_switches(monkeypatch):
     config = load_config(None)
     privacy = decide_config_privacy(config.privacy)
     text = render_manifest(config, privacy, platform="win32")
-    assert "Windows event log" in text and "every 60 seconds" in text
-    assert "vpn_gateway: vpn gateway  <- switched off" in text
+    flat = " ".join(text.split())
+    assert "the Windows event log: start-up, sign-in" in flat and "every 60 seconds" in flat
+    assert (
+        "vpn_gateway: which of the organisation's VPN servers was used (not your location) "
+        "<- switched off" in flat
+    )
     assert "[print_job] switched off: never sent." in text
     assert "systemd journal" not in text  # a Linux source, not on Windows
     assert KEY not in text
