@@ -19,7 +19,6 @@ from datetime import time as dt_time
 from pathlib import Path
 
 from xlapulse.collectors.contract.events import EventBase, event_time_ms
-from xlapulse.collectors.contract.outputs import DipEvent
 from xlapulse.collectors.simulator.fleet import Fleet
 from xlapulse.collectors.simulator.rhythm import LOCAL_TZ
 from xlapulse.collectors.simulator.scenario import (
@@ -231,16 +230,6 @@ def _view(
         len(pipeline.invitations),
         progress.header(count, last, finished),
         LOCAL_TZ,
-    )
-
-
-def dip_line(dip: DipEvent) -> str:
-    """One line per dip transition, as the demo prints them while it runs."""
-    colour = {"opened": "red", "updated": "yellow", "closed": "green"}[dip.state]
-    cause = f": {dip.likely_cause}" if dip.likely_cause else ""
-    return (
-        f"[{colour}]dip {dip.state}[/] {dip.event_time:%a %H:%M} UTC  {dip.touch_point} for "
-        f"{dip.persona} at {dip.site}, {dip.affected_people} people ({dip.detector}){cause}"
     )
 
 
