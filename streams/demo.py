@@ -22,11 +22,13 @@ from xlapulse.collectors.contract.events import EventBase, event_time_ms
 from xlapulse.collectors.simulator.fleet import Fleet
 from xlapulse.collectors.simulator.rhythm import LOCAL_TZ
 from xlapulse.collectors.simulator.scenario import (
+    NOISE_KINDS,
     IncidentBase,
     Scenario,
     default_scenario_path,
     load_scenario,
 )
+from xlapulse.collectors.simulator.truth import incident_scope
 from xlapulse.streams.inprocess import InProcessPipeline
 from xlapulse.streams.report.summary import site_scores, worst_windows
 
@@ -38,6 +40,7 @@ try:
 
     from xlapulse.streams.report.html import RunInfo, render_report, write_report
     from xlapulse.streams.report.terminal import dashboard, day_label
+    from xlapulse.streams.report.timeline import Span
 except ImportError as missing:  # pragma: no cover - depends on the install
     raise ImportError("the demo needs the 'demo' extra: pip install 'xlapulse[demo]'") from missing
 
@@ -66,20 +69,23 @@ class DemoResult:
     events: int
     summary: str
     report_path: Path | None
-    incidents: list[tuple[str, int, int]] = field(default_factory=list)
+    incidents: list[Span] = field(default_factory=list)
 
 
 def load_demo_scenario(settings: DemoSettings) -> Scenario:
     return load_scenario(settings.scenario_path or default_scenario_path())
 
 
-def incident_windows(scenario: Scenario, first_day: date) -> list[tuple[str, int, int]]:
-    """(name, start ms, end ms) of the scenario's incidents, for the report's shading."""
+def incident_windows(scenario: Scenario, first_day: date) -> list[Span]:
+    """The scenario's incidents (not its everyday noise), each with the sites it hits and
+    its touch point, for the report's shading."""
     windows = []
     for incident in scenario.incidents:
-        if isinstance(incident, IncidentBase):
+        if isinstance(incident, IncidentBase) and incident.kind not in NOISE_KINDS:
             start, end = incident.window(first_day)
-            windows.append((incident.name, _epoch_ms(start), _epoch_ms(end)))
+            scope = incident_scope(incident)
+            label = f"{incident.name} ({scope.touch_point})"
+            windows.append(Span(label, scope.sites, _epoch_ms(start), _epoch_ms(end)))
     return windows
 
 

@@ -74,7 +74,10 @@ def test_the_demo_finds_both_incidents_and_reports_them(tmp_path) -> None:
     page = result.report_path.read_text(encoding="utf-8")
     assert page.count("<svg") == 5
     assert "vpn-utrecht-down" in page and "gpo-drive-mappings" in page
-    assert [name for name, _, _ in result.incidents] == ["gpo-drive-mappings", "vpn-utrecht-down"]
+    assert [(span.label, set(span.sites)) for span in result.incidents] == [
+        ("gpo-drive-mappings (logon)", {"rotterdam"}),
+        ("vpn-utrecht-down (vpn)", {"utrecht"}),
+    ]
 
 
 def test_the_live_view_redraws_per_half_day_with_its_progress() -> None:
