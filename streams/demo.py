@@ -126,8 +126,9 @@ def run_demo(
     incidents = incident_windows(scenario, settings.first_day) if events is None else []
     stream = demo_events(settings, scenario) if events is None else events
     pipeline = InProcessPipeline()
+    days = f"{settings.days} day" + ("s" if settings.days != 1 else "")
     title = (
-        f"xlapulse demo: {settings.endpoints} simulated workplaces, {settings.days} days "
+        f"xlapulse demo: {settings.endpoints} simulated workplaces, {days} "
         f"from {settings.first_day:%a %d %b}, scenario '{scenario.name}'"
         if events is None
         else "xlapulse demo"

@@ -122,7 +122,7 @@ def test_the_live_view_fits_40_by_120_and_leaves_no_copies_in_scrollback(tmp_pat
     run_demo(settings, console=console, live=True)
     scrollback, screen = _screen_after(console)
     everything = scrollback + screen
-    title = "xlapulse demo: 200 simulated workplaces, 1 days from Tue 24 Nov"
+    title = "xlapulse demo: 200 simulated workplaces, 1 day from Tue 24 Nov"
     assert sum(title in line for line in everything) == 1, "a redraw left a copy"
     assert sum(line.startswith("Scores 0-100:") for line in everything) == 1
     # the final view, from its title to the summary, fits one screen
