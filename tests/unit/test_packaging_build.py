@@ -60,10 +60,9 @@ def _fake_checkout(tmp_path: Path, pip_exit_code: int) -> Path:
     bin_folder = checkout / ".venv" / "bin"
     bin_folder.mkdir(parents=True)
     (bin_folder / "python").write_text(
-        "#!/bin/sh\necho 'BuildBackendWarning: Editable installation.' >&2\n"
-        f"exit {pip_exit_code}\n"
+        f"#!/bin/sh\necho 'BuildBackendWarning: Editable installation.' >&2\nexit {pip_exit_code}\n"
     )
-    (bin_folder / "xlapulse").write_text("#!/bin/sh\necho \"demo's first line: $*\"\n")
+    (bin_folder / "xlapulse").write_text('#!/bin/sh\necho "demo\'s first line: $*"\n')
     for script in (*bin_folder.iterdir(), checkout / "deploy" / "dev"):
         script.chmod(0o755)
     return checkout
