@@ -117,9 +117,10 @@ def one_line_errors(command: str, bootstrap: str = "") -> Iterator[None]:
         raise CommandFailed(command, str(error), EX_CONFIG) from None
     except KafkaError as error:
         log.debug("%s failed", command, exc_info=True)
-        raise CommandFailed(
-            command, f"Kafka at {bootstrap}: {type(error).__name__}: {error}", EX_UNAVAILABLE
-        ) from None
+        name = type(error).__name__
+        text = str(error).removeprefix(f"{name}: ")  # kafka-python repeats the class name
+        message = f"Kafka at {bootstrap}: {name}: {text}"
+        raise CommandFailed(command, message, EX_UNAVAILABLE) from None
     except OSError as error:
         log.debug("%s failed", command, exc_info=True)
         raise CommandFailed(command, f"{type(error).__name__}: {error}", EX_OSERR) from None

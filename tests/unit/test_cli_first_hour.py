@@ -16,6 +16,9 @@ from xlapulse.collectors.cli import main
 from xlapulse.collectors.gateway.settings import GatewaySettings
 from xlapulse.collectors.settings import XlapulseSettings
 
+#: A workday: simulate notes a weekend on stderr, which would be a second line.
+MONDAY = "2026-11-23"
+
 
 def test_version_prints_the_installed_version() -> None:
     result = CliRunner().invoke(main, ["--version"])
@@ -59,7 +62,8 @@ def _one_line(result, command: str) -> str:
 
 
 @pytest.mark.parametrize(
-    "arguments", [["simulate", "--endpoints", "5"], ["topics"], ["worker"], ["backtest"]]
+    "arguments",
+    [["simulate", "--endpoints", "5", "--first-day", MONDAY], ["topics"], ["worker"], ["backtest"]],
 )
 def test_kafka_down_gives_one_line_and_exit_69(monkeypatch, arguments) -> None:
     port = _closed_port()
@@ -74,7 +78,7 @@ def test_kafka_down_gives_one_line_and_exit_69(monkeypatch, arguments) -> None:
 def test_the_real_process_prints_no_traceback_when_kafka_is_down() -> None:
     environment = {**os.environ, "XLAPULSE_KAFKA_BOOTSTRAP": f"127.0.0.1:{_closed_port()}"}
     done = subprocess.run(
-        [sys.executable, "-m", "xlapulse.collectors.cli", "simulate", "--endpoints", "5"],
+        [sys.executable, "-m", "xlapulse.collectors.cli", "simulate", "--first-day", MONDAY],
         env=environment,
         capture_output=True,
         text=True,
@@ -100,9 +104,12 @@ def test_a_kafka_client_error_after_connecting_is_one_line(monkeypatch) -> None:
             raise KafkaTimeoutError(f"Unable to bootstrap from {servers}")
 
         monkeypatch.setattr(delivery, "send_to_kafka", no_broker)
-        result = CliRunner().invoke(main, ["simulate", "--endpoints", "5"])
+        result = CliRunner().invoke(main, ["simulate", "--first-day", MONDAY])
     assert result.exit_code == 69
-    assert f"Kafka at {bootstrap}: KafkaTimeoutError" in _one_line(result, "simulate")
+    line = _one_line(result, "simulate")
+    assert line.endswith(
+        f"Kafka at {bootstrap}: KafkaTimeoutError: Unable to bootstrap from {bootstrap}"
+    )
 
 
 def test_gateway_without_a_key_or_port_gives_one_line(monkeypatch) -> None:
