@@ -176,6 +176,7 @@ def dips_table(dips: Sequence[DipEvent], zone: tzinfo) -> Table:
     """Two lines per dip: when, where and how many people; then its likely cause."""
     table = _table(f"Journey dips ({MIN_USERS_PER_AGGREGATE}+ people each)", "", show_header=False)
     table.columns[0].overflow = "ellipsis"
+    table.columns[0].min_width = 40  # the title stays on one line while there is no dip
     table.columns[0].max_width = 66
     rows = dip_rows(dips)
     if not rows:

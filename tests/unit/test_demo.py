@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date
+from datetime import UTC, date
 
 import pyte
 from click.testing import CliRunner
@@ -152,3 +152,14 @@ def test_the_cli_writes_the_report_and_rejects_an_unknown_scenario(tmp_path) -> 
     bad = runner.invoke(main, ["demo", "--scenario", "no-such-scenario", "--no-live"])
     assert bad.exit_code == 2
     assert "neither a packaged scenario" in bad.output
+
+
+def test_the_dips_panel_keeps_its_title_on_one_line_before_the_first_dip() -> None:
+    from xlapulse.streams.report.terminal import dips_table
+
+    console = Console(file=io.StringIO(), width=120)
+    console.print(dips_table([], UTC))
+    assert [line.rstrip() for line in console.file.getvalue().splitlines()[:2]] == [
+        "Journey dips (5+ people each)",
+        "none yet",
+    ]
