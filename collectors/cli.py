@@ -8,12 +8,25 @@ from __future__ import annotations
 
 import logging
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
 
 from xlapulse.collectors.agent import commands as collector_commands
+from xlapulse.collectors.cli_errors import (
+    EX_CONFIG,
+    EX_DATAERR,
+    CommandFailed,
+    load_settings,
+    one_line_errors,
+    require_free_port,
+    require_kafka,
+)
+from xlapulse.collectors.gateway.settings import GatewaySettings
+from xlapulse.collectors.privacy import Pseudonymizer
+from xlapulse.collectors.settings import XlapulseSettings
+from xlapulse.collectors.settings_help import settings_epilog, settings_lines
 
 try:  # the collector's self-contained build ships without the dashboards package
     from xlapulse.dashboards import cli as dashboards_commands
@@ -24,7 +37,20 @@ except ImportError:
 EXISTING_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
-@click.group()
+MAIN_EPILOG = (
+    settings_epilog(
+        "Settings are environment variables (default in brackets); topics, worker, "
+        "simulate, backtest and gateway read these:",
+        settings_lines(XlapulseSettings),
+    )
+    + "\n\n'xlapulse gateway --help' lists the gateway's own (XLAPULSE_PSEUDONYM_KEY, "
+    "XLAPULSE_GATEWAY_*); the collector reads a TOML file and XLAPULSE_COLLECTOR_* "
+    "('xlapulse collector --help')."
+)
+
+
+@click.group(epilog=MAIN_EPILOG)
+@click.version_option(package_name="xlapulse", message="xlapulse %(version)s")
 @click.option("-v", "--verbose", is_flag=True, help="Log at DEBUG level to stderr.")
 def main(verbose: bool) -> None:
     """xlapulse: digital employee experience, measured in real time."""
@@ -37,9 +63,29 @@ def main(verbose: bool) -> None:
         logging.getLogger("kafka").setLevel(logging.WARNING)
 
 
+def scenario_file(name_or_path: str) -> Path:
+    """A packaged scenario's file by name (default, baseline, ...), or the file given."""
+    from xlapulse.collectors.simulator.scenario import packaged_scenarios
+
+    packaged = packaged_scenarios()
+    path = packaged.get(name_or_path, Path(name_or_path))
+    if not path.is_file():
+        names = ", ".join(sorted(packaged))
+        raise click.BadParameter(
+            f"neither a packaged scenario ({names}) nor a file", param_hint="--scenario"
+        )
+    return path
+
+
+#: A count that must be at least 1 (workplaces, days).
+AT_LEAST_ONE = click.IntRange(min=1)
+
+
 @main.command()
-@click.option("--endpoints", default=400, show_default=True, help="Simulated workplaces.")
-@click.option("--days", default=5, show_default=True, help="Simulated workdays.")
+@click.option(
+    "--endpoints", default=400, show_default=True, type=AT_LEAST_ONE, help="Simulated workplaces."
+)
+@click.option("--days", default=5, show_default=True, type=AT_LEAST_ONE, help="Simulated workdays.")
 @click.option("--seed", default=7, show_default=True, help="Random seed (same seed, same run).")
 @click.option(
     "--scenario",
@@ -59,17 +105,10 @@ def demo(
     endpoints: int, days: int, seed: int, scenario: str, report_path: str, no_live: bool
 ) -> None:
     """Score a simulated fleet in-process, show it live, write an HTML report; no servers."""
-    from xlapulse.collectors.simulator.scenario import packaged_scenarios
     from xlapulse.collectors.yamlfile import YamlFileError
     from xlapulse.streams.demo import DemoSettings, run_demo
 
-    packaged = packaged_scenarios()
-    scenario_path = packaged.get(scenario, Path(scenario))
-    if not scenario_path.is_file():
-        names = ", ".join(sorted(packaged))
-        raise click.BadParameter(
-            f"neither a packaged scenario ({names}) nor a file", param_hint="--scenario"
-        )
+    scenario_path = scenario_file(scenario)
     settings = DemoSettings(
         endpoints=endpoints,
         days=days,
@@ -84,8 +123,12 @@ def demo(
 
 
 @main.command()
-@click.option("--endpoints", default=100, show_default=True, help="Simulated workplaces.")
-@click.option("--days", default=1, show_default=True, help="Local days to simulate.")
+@click.option(
+    "--endpoints", default=100, show_default=True, type=AT_LEAST_ONE, help="Simulated workplaces."
+)
+@click.option(
+    "--days", default=1, show_default=True, type=AT_LEAST_ONE, help="Local days to simulate."
+)
 @click.option("--seed", default=1, show_default=True, help="Random seed (same seed, same events).")
 @click.option(
     "--first-day",
@@ -95,10 +138,9 @@ def demo(
 )
 @click.option(
     "--scenario",
-    "scenario_path",
-    type=EXISTING_FILE,
-    default=None,
-    help="Scenario YAML file [default: the packaged default scenario].",
+    default="default",
+    show_default=True,
+    help="A packaged scenario name (default, baseline, ...) or a scenario YAML file.",
 )
 @click.option(
     "--output",
@@ -112,7 +154,7 @@ def simulate(
     days: int,
     seed: int,
     first_day: datetime | None,
-    scenario_path: Path | None,
+    scenario: str,
     output: Path | None,
     rate: float | None,
 ) -> None:
@@ -122,32 +164,39 @@ def simulate(
 
     from xlapulse.collectors.simulator.delivery import counted, paced, send_to_kafka, write_ndjson
     from xlapulse.collectors.simulator.fleet import Fleet
-    from xlapulse.collectors.simulator.scenario import default_scenario_path, load_scenario
+    from xlapulse.collectors.simulator.scenario import load_scenario
     from xlapulse.collectors.yamlfile import YamlFileError
 
     try:
-        scenario = load_scenario(scenario_path or default_scenario_path())
+        loaded = load_scenario(scenario_file(scenario))
     except YamlFileError as error:
         raise click.ClickException(str(error)) from error
     start = (first_day or datetime.now(UTC)).date()
+    if all((start + timedelta(days=day)).weekday() >= 5 for day in range(days)):
+        click.echo(
+            f"note: {start:%a %Y-%m-%d} on is a weekend, when hardly anyone works; "
+            "give --first-day a weekday for a working day's events",
+            err=True,
+        )
     counts: Counter[str] = Counter()
     events = paced(
-        counted(Fleet(endpoints, seed=seed, scenario=scenario).events(start, days), counts), rate
+        counted(Fleet(endpoints, seed=seed, scenario=loaded).events(start, days), counts), rate
     )
     started = time.monotonic()
     if output is not None:
-        total, target = write_ndjson(events, output), str(output)
+        with one_line_errors("simulate"):
+            total, target = write_ndjson(events, output), str(output)
     else:
-        from xlapulse.collectors.settings import XlapulseSettings
-
-        target = XlapulseSettings().kafka_bootstrap
-        total = send_to_kafka(events, target)
+        target = load_settings("simulate", XlapulseSettings).kafka_bootstrap
+        require_kafka("simulate", target)
+        with one_line_errors("simulate", target):
+            total = send_to_kafka(events, target)
     elapsed_s = time.monotonic() - started
     for event_type, count in sorted(counts.items()):
         click.echo(f"{event_type:<22}{count:>12,}")
     click.echo(
         f"{total:,} events for {endpoints} endpoints over {days} days from {start} "
-        f"(scenario {scenario.name}) to {target} in {elapsed_s:.1f} s"
+        f"(scenario {loaded.name}) to {target} in {elapsed_s:.1f} s"
     )
 
 
@@ -155,43 +204,61 @@ def simulate(
 def topics() -> None:
     """Create the contract's Kafka topics (one partition count for all inputs)."""
     from xlapulse.collectors.delivery.kafka_security import kafka_python_security, login_refusal
-    from xlapulse.collectors.delivery.topics_admin import ensure_topics
-    from xlapulse.collectors.settings import XlapulseSettings
+    from xlapulse.collectors.delivery.topics_admin import TopicLayoutError, ensure_topics
 
-    settings = XlapulseSettings()
+    settings = load_settings("topics", XlapulseSettings)
+    require_kafka("topics", settings.kafka_bootstrap)
     refusal = login_refusal(settings)
     if refusal is not None:
         raise SystemExit(f"xlapulse topics: {refusal}")
-    created = ensure_topics(
-        settings.kafka_bootstrap,
-        settings.topic_partitions,
-        settings.topic_replication,
-        kafka_python_security(settings),
-    )
+    try:
+        with one_line_errors("topics", settings.kafka_bootstrap):
+            created = ensure_topics(
+                settings.kafka_bootstrap,
+                settings.topic_partitions,
+                settings.topic_replication,
+                kafka_python_security(settings),
+            )
+    except TopicLayoutError as error:
+        raise CommandFailed("topics", str(error), EX_CONFIG) from None
     click.echo(f"created: {', '.join(created) or 'nothing (all topics exist)'}")
 
 
 @main.command()
 def worker() -> None:
     """Run a Faust engine worker (needs the 'engine' extra)."""
-    from xlapulse.collectors.settings import XlapulseSettings
-    from xlapulse.streams.worker import run_worker
+    settings = load_settings("worker", XlapulseSettings)
+    try:
+        from xlapulse.streams.worker import run_worker
+    except ImportError as error:
+        message = f"{error}; the worker needs the 'engine' extra: pip install 'xlapulse[engine]'"
+        raise CommandFailed("worker", message, EX_CONFIG) from None
+    require_kafka("worker", settings.kafka_bootstrap)
+    run_worker(settings)
 
-    run_worker(XlapulseSettings())
 
-
-@main.command()
+@main.command(
+    epilog=settings_epilog(
+        "Settings of the gateway, besides those 'xlapulse --help' lists (environment "
+        "variables, default in brackets):",
+        settings_lines(GatewaySettings, skip=XlapulseSettings),
+    )
+)
 @click.option("--export-openapi", is_flag=True, help="Write the gateway's openapi.json and exit.")
 def gateway(export_openapi: bool) -> None:
     """Run the ITSM and survey gateway (webhooks and survey answers to Kafka)."""
     from xlapulse.collectors.gateway.openapi import write_openapi
     from xlapulse.collectors.gateway.server import run_gateway
-    from xlapulse.collectors.gateway.settings import GatewaySettings
 
     if export_openapi:
         click.echo(write_openapi())
         return
-    run_gateway(GatewaySettings())
+    settings = load_settings("gateway", GatewaySettings)
+    with one_line_errors("gateway"):
+        Pseudonymizer(settings.pseudonym_key.get_secret_value().encode())
+    require_free_port("gateway", settings.gateway_host, settings.gateway_port)
+    with one_line_errors("gateway", settings.kafka_bootstrap):
+        run_gateway(settings)
 
 
 @main.command()
@@ -227,7 +294,8 @@ def gateway(export_openapi: bool) -> None:
     multiple=True,
     default=["1d"],
     show_default=True,
-    help="Window to compare: 5m, 1h, 1d; give it again for more.",
+    type=click.Choice(["5m", "1h", "1d"]),
+    help="Window size to compare; give it again for more.",
 )
 @click.option("--max-records", default=5_000_000, show_default=True, help="Kafka read limit.")
 def backtest(
@@ -240,12 +308,12 @@ def backtest(
 ) -> None:
     """Replay stored history under the current formula and a changed XLA file, beside a
     baseline formula and XLA file, and print the difference."""
-    from xlapulse.collectors.settings import XlapulseSettings
     from xlapulse.collectors.yamlfile import YamlFileError
     from xlapulse.streams.backtest import (
         format_report,
         history_from_file,
         history_from_kafka,
+        nothing_published,
         replay,
     )
     from xlapulse.streams.scoring.formula_versions import CURRENT_FORMULA, FORMULAS
@@ -259,12 +327,22 @@ def backtest(
     if events_file is not None:
         history = history_from_file(events_file)
     else:
-        history = history_from_kafka(XlapulseSettings().kafka_bootstrap, max_records)
+        bootstrap = load_settings("backtest", XlapulseSettings).kafka_bootstrap
+        require_kafka("backtest", bootstrap)
+        with one_line_errors("backtest", bootstrap):
+            history = history_from_kafka(bootstrap, max_records)
     if not history.events:
         raise click.ClickException("no valid events to replay")
     baseline = replay(history, baseline_config, FORMULAS[baseline_formula])
     changed = replay(history, changed_config, CURRENT_FORMULA)
     click.echo(format_report(history, baseline, changed, windows))
+    if all(nothing_published(baseline, changed, window) for window in windows):
+        raise CommandFailed(
+            "backtest",
+            f"nothing to compare in window {', '.join(windows)}: {len(history.events)} events "
+            "gave no published figure; replay a larger or longer history",
+            EX_DATAERR,
+        )
 
 
 @main.command()

@@ -24,9 +24,11 @@ from xlapulse.collectors.contract.codec import ContractViolation, encode_event, 
 from xlapulse.collectors.contract.events import EventBase, event_time_ms
 from xlapulse.collectors.contract.topics import INPUT_TOPICS, topic_for
 from xlapulse.streams.inprocess import InProcessPipeline
+from xlapulse.streams.scoring.cells import WINDOW_SIZES_S, window_label
 from xlapulse.streams.scoring.formula_versions import CURRENT_FORMULA, Formula
 from xlapulse.streams.scoring.records import (
     EXPERIENCE_SCORE,
+    MIN_USERS_PER_AGGREGATE,
     SERVICE_DESK_MEASUREMENT,
     XLA_COMPLIANCE,
 )
@@ -195,6 +197,14 @@ def compare(
     return scores, compliance
 
 
+#: The window sizes the engine publishes, as labels: 5m, 1h, 1d.
+WINDOWS = tuple(window_label(size) for size in WINDOW_SIZES_S)
+NOTHING_PUBLISHED = (
+    f"nothing published: no persona x site group had {MIN_USERS_PER_AGGREGATE} or more "
+    "people with samples in any window of this size (figures about fewer are never published)"
+)
+
+
 def _cell(value: float | None, scale: float = 1.0) -> str:
     return "-" if value is None else f"{value * scale:6.1f}"
 
@@ -212,9 +222,19 @@ def missed(pipeline: InProcessPipeline, window: str) -> tuple[int, int]:
     return len(points), sum(not int(record.fields["met"]) for record in points)
 
 
+def nothing_published(baseline: InProcessPipeline, changed: InProcessPipeline, window: str) -> bool:
+    """True when neither replay published a score, compliance or service-desk figure in
+    the window size (every group had fewer than 5 people): a comparison would be empty."""
+    return not any(compare(baseline, changed, window)) and not compare_desk(
+        baseline, changed, window
+    )
+
+
 def _window_report(
     baseline: InProcessPipeline, changed: InProcessPipeline, window: str
 ) -> list[str]:
+    if nothing_published(baseline, changed, window):
+        return ["", f"=== window {window}", NOTHING_PUBLISHED]
     scores, compliance = compare(baseline, changed, window)
     desk = compare_desk(baseline, changed, window)
     (base_points, base_missed), (new_points, new_missed) = (

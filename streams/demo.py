@@ -4,7 +4,9 @@ Reads: events from the fleet simulator (``collectors/simulator``) running a
 scenario file (the packaged ``default.yaml`` unless told otherwise). Writes:
 the terminal, and one self-contained HTML report (``streams/report/html.py``).
 Runs the same scoring code as the Faust workers through ``InProcessPipeline``;
-the live view is refreshed once per simulated half day.
+the live view (``streams/report/terminal.py``) is redrawn in place once per simulated
+half day, with the simulated clock (Europe/Amsterdam, the fleet's time), the share of
+the run done and the events scored.
 """
 
 from __future__ import annotations
@@ -12,27 +14,33 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime, timedelta
+from datetime import time as dt_time
 from pathlib import Path
 
 from xlapulse.collectors.contract.events import EventBase, event_time_ms
-from xlapulse.collectors.contract.outputs import DipEvent
 from xlapulse.collectors.simulator.fleet import Fleet
+from xlapulse.collectors.simulator.rhythm import LOCAL_TZ
 from xlapulse.collectors.simulator.scenario import (
+    NOISE_KINDS,
     IncidentBase,
     Scenario,
     default_scenario_path,
     load_scenario,
 )
+from xlapulse.collectors.simulator.truth import incident_scope
 from xlapulse.streams.inprocess import InProcessPipeline
 from xlapulse.streams.report.summary import site_scores, worst_windows
 
 try:
-    from rich.console import Console
+    from rich.console import Console, RenderableType
     from rich.live import Live
+    from rich.progress_bar import ProgressBar
+    from rich.table import Table
 
     from xlapulse.streams.report.html import RunInfo, render_report, write_report
     from xlapulse.streams.report.terminal import dashboard, day_label
+    from xlapulse.streams.report.timeline import Span
 except ImportError as missing:  # pragma: no cover - depends on the install
     raise ImportError("the demo needs the 'demo' extra: pip install 'xlapulse[demo]'") from missing
 
@@ -61,20 +69,23 @@ class DemoResult:
     events: int
     summary: str
     report_path: Path | None
-    incidents: list[tuple[str, int, int]] = field(default_factory=list)
+    incidents: list[Span] = field(default_factory=list)
 
 
 def load_demo_scenario(settings: DemoSettings) -> Scenario:
     return load_scenario(settings.scenario_path or default_scenario_path())
 
 
-def incident_windows(scenario: Scenario, first_day: date) -> list[tuple[str, int, int]]:
-    """(name, start ms, end ms) of the scenario's incidents, for the report's shading."""
+def incident_windows(scenario: Scenario, first_day: date) -> list[Span]:
+    """The scenario's incidents (not its everyday noise), each with the sites it hits and
+    its touch point, for the report's shading."""
     windows = []
     for incident in scenario.incidents:
-        if isinstance(incident, IncidentBase):
+        if isinstance(incident, IncidentBase) and incident.kind not in NOISE_KINDS:
             start, end = incident.window(first_day)
-            windows.append((incident.name, _epoch_ms(start), _epoch_ms(end)))
+            scope = incident_scope(incident)
+            label = f"{incident.name} ({scope.touch_point})"
+            windows.append(Span(label, scope.sites, _epoch_ms(start), _epoch_ms(end)))
     return windows
 
 
@@ -115,15 +126,16 @@ def run_demo(
     incidents = incident_windows(scenario, settings.first_day) if events is None else []
     stream = demo_events(settings, scenario) if events is None else events
     pipeline = InProcessPipeline()
+    days = f"{settings.days} day" + ("s" if settings.days != 1 else "")
     title = (
-        f"xlapulse demo: {settings.endpoints} simulated workplaces, {settings.days} days, "
-        f"scenario '{scenario.name}'"
+        f"xlapulse demo: {settings.endpoints} simulated workplaces, {days} "
+        f"from {settings.first_day:%a %d %b}, scenario '{scenario.name}'"
         if events is None
         else "xlapulse demo"
     )
-    count = _feed(pipeline, stream, console, live, settings.seconds_per_half_day, title)
-    for dip in pipeline.finish_dips().events[len(pipeline.dips.events) :]:
-        console.print(dip_line(dip))
+    progress = Progress(title, run_span_ms(settings) if events is None else None)
+    count = _feed(pipeline, stream, console, live, settings.seconds_per_half_day, progress)
+    pipeline.finish_dips()
     summary = summarize(pipeline, count)
     console.print(summary)
     report_path = None
@@ -143,60 +155,88 @@ def run_demo(
     return DemoResult(pipeline, count, summary, report_path, incidents)
 
 
+def run_span_ms(settings: DemoSettings) -> tuple[int, int]:
+    """The simulated run from the first local midnight to the last (epoch ms)."""
+    start = datetime.combine(settings.first_day, dt_time(), LOCAL_TZ)
+    end = datetime.combine(settings.first_day + timedelta(days=settings.days), dt_time(), LOCAL_TZ)
+    return _epoch_ms(start), _epoch_ms(end)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """The view's header: what runs, and how far the simulated clock has come."""
+
+    title: str
+    span_ms: tuple[int, int] | None
+
+    def header(self, events: int, last: EventBase | None, finished: bool) -> RenderableType:
+        grid = Table.grid(padding=(0, 2))
+        grid.add_row(f"[bold]{self.title}[/]")
+        if last is None:
+            grid.add_row(f"{events:,} events scored")
+            return grid
+        clock = last.event_time.astimezone(LOCAL_TZ)
+        line = Table.grid(padding=(0, 2))
+        parts: list[RenderableType] = [f"simulated clock {clock:%a %d %b %H:%M %Z}"]
+        if self.span_ms is not None:
+            start_ms, end_ms = self.span_ms
+            done = (event_time_ms(last) - start_ms) / (end_ms - start_ms)
+            done = 1.0 if finished else min(1.0, max(0.0, done))
+            parts += [ProgressBar(total=1.0, completed=done, width=30), f"{done:4.0%}"]
+        parts.append(f"{events:,} events scored")
+        line.add_row(*parts)
+        grid.add_row(line)
+        return grid
+
+
 def _feed(
     pipeline: InProcessPipeline,
     events: Iterable[EventBase],
     console: Console,
     live: bool,
     pause_s: float,
-    title: str,
+    progress: Progress,
 ) -> int:
-    """Feed every event; with ``live``, redraw the view after each half day."""
+    """Feed every event; with ``live``, redraw the view in place after each half day (it
+    fits a 40-row terminal; anything taller would be cropped, never scrolled)."""
     count = 0
     if not live:
+        last = None
         for event in events:
             pipeline.feed_event(event)
             count += 1
+            last = event
         pipeline.flush()
-        for dip in pipeline.dips.events:
-            console.print(dip_line(dip))
-        console.print(_view(pipeline, title, count))
+        console.print(_view(pipeline, progress, count, last, finished=True))
         return count
-    with Live(console=console, auto_refresh=False, vertical_overflow="visible") as view:
+    last = None
+    with Live(console=console, auto_refresh=False, vertical_overflow="crop") as view:
         for batch in _half_days(events):
-            shown = len(pipeline.dips.events)
             for event in batch:
                 pipeline.feed_event(event)
             count += len(batch)
-            for dip in pipeline.dips.events[shown:]:
-                if dip.state != "updated":
-                    view.console.print(dip_line(dip))
+            last = batch[-1]
             pipeline.flush()
-            view.update(_view(pipeline, title, count, batch[-1]), refresh=True)
+            view.update(_view(pipeline, progress, count, last, finished=False), refresh=True)
             time.sleep(pause_s)
+        view.update(_view(pipeline, progress, count, last, finished=True), refresh=True)
     return count
 
 
-def _view(pipeline: InProcessPipeline, title: str, count: int, last: EventBase | None = None):
-    clock = ""
-    if last is not None:
-        clock = f", simulated clock {last.event_time.astimezone(UTC):%a %d %b %H:%M} UTC"
-    headline = f"[bold]{title}[/]{clock}; {count} events scored"
+def _view(
+    pipeline: InProcessPipeline,
+    progress: Progress,
+    count: int,
+    last: EventBase | None,
+    finished: bool,
+) -> RenderableType:
     return dashboard(
         pipeline.records.values(),
         pipeline.config,
+        pipeline.dips.events,
         len(pipeline.invitations),
-        headline,
-    )
-
-
-def dip_line(dip: DipEvent) -> str:
-    """One line per dip transition, as the demo prints them while it runs."""
-    colour = {"opened": "red", "updated": "yellow", "closed": "green"}[dip.state]
-    cause = f": {dip.likely_cause}" if dip.likely_cause else ""
-    return (
-        f"[{colour}]dip {dip.state}[/] {dip.event_time:%a %H:%M} UTC  {dip.touch_point} for "
-        f"{dip.persona} at {dip.site}, {dip.affected_people} people ({dip.detector}){cause}"
+        progress.header(count, last, finished),
+        LOCAL_TZ,
     )
 
 

@@ -59,7 +59,13 @@ def _load(config_path: Path | None) -> tuple[CollectorConfig, PrivacyDecisions]:
     return config, privacy
 
 
-@click.group()
+@click.group(
+    epilog="Settings: a TOML file (--config or XLAPULSE_COLLECTOR_CONFIG; 'xlapulse "
+    "collector sample-config' prints every key with its default), overridden by "
+    "XLAPULSE_COLLECTOR_<TABLE>__<KEY> environment variables, e.g. "
+    "XLAPULSE_COLLECTOR_KAFKA__BOOTSTRAP_SERVERS; XLAPULSE_PSEUDONYM_KEY is "
+    "privacy.pseudonym_key."
+)
 def collector() -> None:
     """The workplace collector: OS signals -> pseudonymized events -> Kafka."""
 
@@ -133,19 +139,44 @@ def check(config_path: Path | None) -> None:
 
 @collector.command()
 @config_option
-def manifest(config_path: Path | None) -> None:
-    """Print, in plain language, what this collector sends and how often."""
+@click.option(
+    "--language",
+    type=click.Choice(["en", "nl"]),
+    default="en",
+    show_default=True,
+    help="English, or Dutch (Nederlands).",
+)
+def manifest(config_path: Path | None, language: str) -> None:
+    """Print, in plain language, what this collector sends, how often, whom to ask and how
+    long it is kept."""
     from xlapulse.collectors.agent.manifest import render_manifest
 
-    click.echo(render_manifest(*_load(config_path)), nl=False)
+    click.echo(render_manifest(*_load(config_path), language=language), nl=False)
 
 
 @collector.command("sample-config")
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    default=None,
+    help="Write the sample to this file instead of printing it.",
+)
 @click.option("--check", "check_only", is_flag=True, help="Fail if the committed sample drifted.")
-def sample_config(check_only: bool) -> None:
-    """Write collectors/agent/sample-config.toml and each source's sample.toml from the
-    configuration models."""
-    from xlapulse.collectors.agent.sample_config import stale_files, write_sample_config
+@click.option(
+    "--update-committed",
+    is_flag=True,
+    help="Developers: rewrite the committed sample and each source's sample.toml in a "
+    "source checkout.",
+)
+def sample_config(output: Path | None, check_only: bool, update_committed: bool) -> None:
+    """Print the commented sample configuration (every key with its default), or write it
+    to --output; generated from the configuration models."""
+    from xlapulse.collectors.agent.sample_config import (
+        NotASourceCheckout,
+        render_sample_config,
+        stale_files,
+        update_committed_files,
+    )
 
     if check_only:
         stale = stale_files()
@@ -153,4 +184,17 @@ def sample_config(check_only: bool) -> None:
             raise click.ClickException(f"out of date: {', '.join(map(str, stale))}")
         click.echo("sample config up to date")
         return
-    click.echo(write_sample_config())
+    if update_committed:
+        try:
+            click.echo(update_committed_files())
+        except NotASourceCheckout as error:
+            raise click.ClickException(str(error)) from None
+        return
+    if output is None:
+        click.echo(render_sample_config(), nl=False)
+        return
+    try:
+        output.write_text(render_sample_config())
+    except OSError as error:
+        _fail(EX_CANTCREAT, f"cannot write {output}: {error.strerror or error}")
+    click.echo(output)

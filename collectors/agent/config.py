@@ -119,6 +119,18 @@ class PrivacyConfig(Table):
         default_factory=list,
         description='Fields never sent, "<event type>.<field>", e.g. ["vpn_session.vpn_gateway"].',
     )
+    contact: str = Field(
+        default="",
+        max_length=500,
+        description="Whom employees ask about this collector, shown by `xlapulse collector "
+        'manifest`, e.g. "privacy@example.org or the works council".',
+    )
+    retention: str = Field(
+        default="",
+        max_length=500,
+        description="How long the organisation keeps what the collector sends, in plain words, "
+        'shown by the manifest, e.g. "raw records 7 days, group scores 13 months".',
+    )
 
 
 #: One table per registered source, in the registry's order; a source for another OS is

@@ -1,9 +1,10 @@
 """Generate the commented sample configuration from the configuration models.
 
-Reads: :class:`CollectorConfig` (field descriptions and defaults). Writes:
-``collectors/agent/sample-config.toml`` and each source's part of it,
-``collectors/sources/<name>/sample.toml`` (committed; unit tests regenerate them and
-fail on drift). Style as in telegraf: ``##`` lines are sentences, ``# key = value``
+Reads: :class:`CollectorConfig` (field descriptions and defaults). Renders the sample
+for ``xlapulse collector sample-config`` (stdout or ``--output``); in a source checkout,
+``--update-committed`` writes ``collectors/agent/sample-config.toml`` and each source's
+part of it, ``collectors/sources/<name>/sample.toml`` (committed; unit tests regenerate
+them and fail on drift). Style as in telegraf: ``##`` lines are sentences, ``# key = value``
 lines show the default, so uncommenting a line changes nothing until it is edited.
 """
 
@@ -91,9 +92,19 @@ def stale_files() -> list[Path]:
     ]
 
 
-def write_sample_config(path: Path = SAMPLE_CONFIG_PATH) -> Path:
-    """Write the sample (at ``path``) and every source's fragment in its folder."""
-    path.write_text(render_sample_config())
+class NotASourceCheckout(RuntimeError):
+    """The package is installed, not a source checkout: its folder is not to be written."""
+
+
+def update_committed_files() -> Path:
+    """Rewrite the committed sample and every source's fragment; only in a source checkout
+    (an installed package's folder is never written)."""
+    if not (SOURCES_FOLDER.parents[1] / "pyproject.toml").is_file():
+        raise NotASourceCheckout(
+            f"{SAMPLE_CONFIG_PATH.parent} is an installed package, not a source checkout; "
+            "print the sample instead (xlapulse collector sample-config [--output FILE])"
+        )
+    SAMPLE_CONFIG_PATH.write_text(render_sample_config())
     for name in SOURCES:
         source_fragment_path(name).write_text(render_source_fragment(name))
-    return path
+    return SAMPLE_CONFIG_PATH

@@ -15,6 +15,7 @@ from html import escape
 from pathlib import Path
 
 from xlapulse.collectors.contract.outputs import DipEvent
+from xlapulse.collectors.simulator.rhythm import LOCAL_TZ
 from xlapulse.streams.report import plots
 from xlapulse.streams.report.summary import (
     all_personas,
@@ -24,6 +25,7 @@ from xlapulse.streams.report.summary import (
     service_desk,
     worst_windows,
 )
+from xlapulse.streams.report.timeline import Span, scores_over_time, zone_names
 from xlapulse.streams.scoring.journey import JOURNEY_FORMULA_VERSION, JOURNEY_WEIGHTS
 from xlapulse.streams.scoring.records import (
     FORMULA_VERSION,
@@ -54,8 +56,8 @@ class RunInfo:
     events: int
     dead_letters: int
     invitations: int
-    #: (name, start ms, end ms) of known incidents, shaded in the score plot
-    incidents: Sequence[tuple[str, int, int]] = field(default_factory=tuple)
+    #: the scenario's incidents, shaded in the score plot on the sites they hit
+    incidents: Sequence[Span] = field(default_factory=tuple)
     #: the dip events the run published (opened, updated, closed)
     dips: Sequence[DipEvent] = field(default_factory=tuple)
 
@@ -67,8 +69,25 @@ def dip_spans(dips: Sequence[DipEvent]) -> list[tuple[DipEvent, int]]:
     spans = []
     for dip_id, first in opened.items():
         end = closed.get(dip_id, first)
-        spans.append((first, int(end.event_time.timestamp() * 1000)))
+        spans.append((first, _epoch_ms(end)))
     return sorted(spans, key=lambda span: span[0].event_time)
+
+
+def _epoch_ms(dip: DipEvent) -> int:
+    return int(dip.event_time.timestamp() * 1000)
+
+
+def dip_marks(dips: Sequence[DipEvent]) -> list[Span]:
+    """Each dip as a mark on its site's panel: touch point and persona, opened to closed."""
+    return [
+        Span(
+            f"{first.touch_point} · {first.persona.replace('_', ' ')}",
+            frozenset({first.site}),
+            _epoch_ms(first),
+            end_ms,
+        )
+        for first, end_ms in dip_spans(dips)
+    ]
 
 
 def dips_section(dips: Sequence[DipEvent]) -> str:
@@ -80,12 +99,12 @@ def dips_section(dips: Sequence[DipEvent]) -> str:
         "Journey dips",
         _p(
             "Each dip as it opened: where, which detector saw it, how many people it had "
-            "affected (at least 5) and the likely cause the signals name; marked in the "
-            "score plot above."
+            "affected (at least 5) and the likely cause the signals name; marked on its "
+            "site's panel in the plot above."
         ),
         _table(
             (
-                "opened",
+                f"opened ({zone_names([_epoch_ms(spans[0][0]), spans[-1][1]])})",
                 "closed",
                 "persona",
                 "site",
@@ -97,8 +116,8 @@ def dips_section(dips: Sequence[DipEvent]) -> str:
             ),
             (
                 (
-                    f"{first.event_time:%a %H:%M}",
-                    datetime.fromtimestamp(end_ms / 1000, UTC).strftime("%a %H:%M"),
+                    f"{first.event_time.astimezone(LOCAL_TZ):%a %H:%M}",
+                    datetime.fromtimestamp(end_ms / 1000, LOCAL_TZ).strftime("%a %H:%M"),
                     first.persona,
                     first.site,
                     first.touch_point,
@@ -138,7 +157,12 @@ def formula_section(config: XlaConfig) -> str:
     mean_weight, worst_weight, end_weight = JOURNEY_WEIGHTS
     return _section(
         "formula",
-        "How to read the scores",
+        "How to read this report",
+        _p(
+            "Each section answers one question and starts with its plot. Times are "
+            "Europe/Amsterdam, the fleet's time zone (the plots name CET or CEST), except where "
+            "marked UTC; a day window is a UTC day."
+        ),
         _p(
             "Each touch point (boot, logon, VPN, apps, calls, printing, synthetic probes, "
             "service desk) is scored 0-100: a good moment scores 100, a frustrating one 0, "
@@ -182,21 +206,15 @@ def scores_section(records: list[Record], run: RunInfo) -> str:
     worst = worst_windows(records)
     return _section(
         "scores",
-        "Scores over time per persona",
-        plots.scores_over_time(
-            hourly_overall(records),
-            run.incidents,
-            [
-                (
-                    first.persona,
-                    f"{first.touch_point} {first.site}",
-                    int(first.event_time.timestamp() * 1000),
-                    end_ms,
-                )
-                for first, end_ms in dip_spans(run.dips)
-            ],
+        "Where and when did the experience drop?",
+        _p(
+            "One panel per site, one line per persona: the hourly overall score. A shaded "
+            "band is an incident the scenario injected, on the sites it hit only; a purple "
+            "bar is a dip the detectors found (touch point and persona). Nights and weekends "
+            "have no line: too few people work then to publish a figure."
         ),
-        _p("The lowest day score of each touch point, and where it happened:"),
+        scores_over_time(hourly_overall(records), run.incidents, dip_marks(run.dips)),
+        _p("The lowest day score of each touch point, and the persona and site it was for:"),
         _table(
             ("touch point", "persona", "site", "day", "score", "samples"),
             (
@@ -218,7 +236,7 @@ def journeys_section(records: list[Record]) -> str:
     stats = journey_stats(records)
     return _section(
         "journeys",
-        "Journeys as they will be remembered",
+        "How will people remember their day?",
         plots.journeys(stats),
         _p("Peak-end journeys per persona, site and day (5 people or more):"),
         _table(
@@ -253,7 +271,7 @@ def compliance_section(records: list[Record]) -> str:
     results = compliance(records, window="1h")
     return _section(
         "xla",
-        "XLA compliance",
+        "Which XLA objectives do we miss, and for whom?",
         plots.compliance_heatmap(results),
         _table(
             ("persona", "objective", "touch point", "target", "hourly windows", "met"),
@@ -285,7 +303,7 @@ def tickets_section(records: list[Record]) -> str:
     sla = "n/a" if total.sla_met_ratio is None else f"{total.sla_met_ratio:.0%}"
     return _section(
         "tickets",
-        "Ticket correlation and the watermelon check",
+        "What drives tickets, who suffers silently, and is the SLA a watermelon?",
         plots.ticket_correlation(per_persona),
         _table(
             (
@@ -351,12 +369,12 @@ def render_report(records: Iterable[Record], config: XlaConfig, run: RunInfo) ->
     body = "".join(
         (
             header,
+            formula_section(config),
             scores_section(records, run),
             dips_section(run.dips),
             journeys_section(records),
             compliance_section(records),
             tickets_section(records),
-            formula_section(config),
         )
     )
     return (

@@ -21,8 +21,6 @@ from xlapulse.streams.scoring.xla import XlaConfig
 OVERALL = "overall"
 DAY = "1d"
 HOUR = "1h"
-#: Characters of a pseudonym shown for a journey: "u_" plus 8 hex digits.
-SHORT_PSEUDONYM_LENGTH = 10
 
 
 def _ms(record: Record) -> int:

@@ -12,11 +12,16 @@ nothing), and the count is taken once the cell stopped moving (the topics may ho
 of an earlier run of the same day).
 
 Reads the given Kafka and InfluxDB (127.0.0.1 only); writes probe and load events to the
-input topics. Every wait is bounded.
+input topics. Every wait is bounded. On its own, against a worker that is already
+running (its database given)::
+
+    .venv/bin/python -m tests.benchmarks.freshness --kafka 127.0.0.1:29192 \
+        --influx http://127.0.0.1:28186 --database xlapulse --rate 500 --seconds 60
 """
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import threading
 import time
@@ -159,3 +164,29 @@ def measure_freshness(
         "p99": quantiles[98],
         "max": delays[-1],
     }
+
+
+def main() -> None:
+    from .engine_state import latest_workday_before, simulated_events
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kafka", required=True)
+    parser.add_argument("--influx", required=True)
+    parser.add_argument("--database", required=True, help="the running worker's database")
+    parser.add_argument("--rate", type=float, default=500.0, help="events/s offered")
+    parser.add_argument("--seconds", type=float, default=60.0)
+    args = parser.parse_args()
+    day = latest_workday_before(datetime.now(UTC).date())
+    load = [
+        event
+        for event in simulated_events(300, 1, day)
+        if not isinstance(event, DirectoryAssignmentEvent)
+    ]
+    found = measure_freshness(
+        args.kafka, args.influx, args.database, load, args.rate, args.seconds, lambda: True
+    )
+    print(found)
+
+
+if __name__ == "__main__":
+    main()

@@ -13,7 +13,13 @@ from xlapulse.collectors.cli import backtest as backtest_command
 from xlapulse.collectors.cli import main
 from xlapulse.collectors.contract.codec import encode_event
 from xlapulse.collectors.contract.events import LogonEvent
-from xlapulse.streams.backtest import compare, compare_desk, history_from_file, replay
+from xlapulse.streams.backtest import (
+    WINDOWS,
+    compare,
+    compare_desk,
+    history_from_file,
+    replay,
+)
 from xlapulse.streams.scoring.formula_versions import (
     CURRENT_FORMULA,
     FORMULA_2_2,
@@ -128,3 +134,26 @@ def test_an_invalid_xla_file_is_a_clear_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["backtest", "--events", str(path), "--xla", str(broken)])
     assert result.exit_code != 0
     assert f"{broken}:" in result.output
+
+
+def test_a_window_with_nothing_published_says_so_and_fails(tmp_path: Path) -> None:
+    path = tmp_path / "small.ndjson"
+    made = CliRunner().invoke(
+        main, ["simulate", "--endpoints", "20", "--first-day", "2026-11-24", "--output", str(path)]
+    )
+    assert made.exit_code == 0, made.output
+    result = CliRunner().invoke(
+        main, ["backtest", "--events", str(path), "--window", "1d", "--window", "1h"]
+    )
+    assert result.exit_code == 65
+    assert result.output.count("nothing published: no persona x site group had 5 or more") == 2
+    assert "xlapulse backtest: nothing to compare in window 1d, 1h" in result.output
+    assert "persona              touch point" not in result.output  # no empty tables
+
+
+def test_an_unknown_window_size_is_refused() -> None:
+    option = next(p for p in backtest_command.params if p.name == "windows")
+    assert tuple(option.type.choices) == WINDOWS
+    result = CliRunner().invoke(main, ["backtest", "--window", "2h"])
+    assert result.exit_code == 2
+    assert "'2h' is not one of '5m', '1h', '1d'" in result.output

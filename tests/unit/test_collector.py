@@ -102,7 +102,7 @@ def test_bad_configuration_names_the_key(tmp_path, text, message):
 
 def test_committed_sample_config_matches_the_code():
     assert SAMPLE_CONFIG_PATH.read_text() == render_sample_config(), (
-        "run `xlapulse collector sample-config` and commit the result"
+        "run `xlapulse collector sample-config --update-committed` and commit the result"
     )
 
 
@@ -144,8 +144,12 @@ def test_manifest_lists_sources_fields_and_switches(monkeypatch):
     config = load_config(None)
     privacy = decide_config_privacy(config.privacy)
     text = render_manifest(config, privacy, platform="win32")
-    assert "Windows event log" in text and "every 60 seconds" in text
-    assert "vpn_gateway: vpn gateway  <- switched off" in text
+    flat = " ".join(text.split())
+    assert "the Windows event log: start-up, sign-in" in flat and "every 60 seconds" in flat
+    assert (
+        "vpn_gateway: which of the organisation's VPN servers was used (not your location) "
+        "<- switched off" in flat
+    )
     assert "[print_job] switched off: never sent." in text
     assert "systemd journal" not in text  # a Linux source, not on Windows
     assert KEY not in text
@@ -283,3 +287,31 @@ def test_check_names_the_likely_sasl_cause_when_only_a_disconnect_was_logged():
     refused_connection = "[Errno 111] ECONNREFUSED"
     assert _sasl_hint(sasl, refused_connection) == ""  # no broker: the login was never tried
     assert _sasl_hint(sasl, "") == ""
+
+
+def test_sample_config_prints_or_writes_where_told_never_into_the_package(
+    tmp_path, monkeypatch
+) -> None:
+    from click.testing import CliRunner
+
+    from xlapulse.collectors.agent import sample_config
+    from xlapulse.collectors.cli import main
+
+    before = SAMPLE_CONFIG_PATH.stat().st_mtime_ns
+    printed = CliRunner().invoke(main, ["collector", "sample-config"])
+    assert printed.exit_code == 0, printed.output
+    assert printed.output == render_sample_config()
+    target = tmp_path / "collector.toml"
+    written = CliRunner().invoke(main, ["collector", "sample-config", "--output", str(target)])
+    assert written.exit_code == 0 and written.output.strip() == str(target)
+    assert target.read_text() == render_sample_config()
+    assert SAMPLE_CONFIG_PATH.stat().st_mtime_ns == before
+    unwritable = CliRunner().invoke(
+        main, ["collector", "sample-config", "--output", str(tmp_path / "no" / "x.toml")]
+    )
+    assert unwritable.exit_code == 73 and "cannot write" in unwritable.output
+    # an installed package (no pyproject.toml two folders up) is never rewritten
+    monkeypatch.setattr(sample_config, "SOURCES_FOLDER", tmp_path / "site" / "xlapulse" / "src")
+    refused = CliRunner().invoke(main, ["collector", "sample-config", "--update-committed"])
+    assert refused.exit_code == 1 and "not a source checkout" in refused.output
+    assert SAMPLE_CONFIG_PATH.stat().st_mtime_ns == before

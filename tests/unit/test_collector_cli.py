@@ -54,12 +54,13 @@ def test_manifest_names_every_field_of_what_is_enabled_and_what_is_switched_off(
     done = run_collector("manifest", "--config", str(config), pseudonym_key=KEY)
     assert done.returncode == 0, done.stderr
     sent, _, switched_off = done.stdout.partition("Switched off by your organisation:")
-    assert "CUPS error_log: print jobs that completed or failed: every 1 seconds" in sent
+    assert "the printing system's log (CUPS): print jobs that printed or failed: every 1 " in sent
     assert "NOT encrypted" in sent
     print_job = sent[sent.index("[print_job]") :].split("\n  [")[0]
     for field in ("event_time", "user_id", "device_id", "outcome", "printer", "error_code"):
         assert f"      {field}:" in print_job
-    assert "      page_count: page count  <- switched off" in print_job
+    page_count = "      page_count: how many pages (never the document's name or content)"
+    assert f"{page_count}  <- switched off" in print_job
     assert "print_job.page_count" in switched_off
 
 

@@ -27,6 +27,7 @@ from xlapulse.collectors.contract.events import (
 from xlapulse.streams.inprocess import InProcessPipeline
 from xlapulse.streams.report import plots, summary
 from xlapulse.streams.report.html import RunInfo, render_report, write_report
+from xlapulse.streams.report.timeline import Span
 from xlapulse.streams.scoring.journey import JOURNEY_FORMULA_VERSION
 from xlapulse.streams.scoring.records import FORMULA_VERSION
 
@@ -200,20 +201,30 @@ def test_the_report_has_every_section_and_plot_with_the_pipelines_numbers(
         events=sum(pipeline.outcomes.values()),
         dead_letters=pipeline.outcomes["dead_letter"],
         invitations=len(pipeline.invitations),
-        incidents=[("vpn-utrecht-down", DAY_MS + 10 * 3_600_000, DAY_MS + 13 * 3_600_000)],
+        incidents=[
+            Span(
+                "vpn-utrecht-down",
+                frozenset({"utrecht"}),
+                DAY_MS + 10 * 3_600_000,
+                DAY_MS + 13 * 3_600_000,
+            )
+        ],
     )
     page = render_report(pipeline.records.values(), pipeline.config, run)
     parsed = _Page()
     parsed.feed(page)
-    assert parsed.sections == ["scores", "dips", "journeys", "xla", "tickets", "formula"]
+    # "how to read" comes first
+    assert parsed.sections == ["formula", "scores", "dips", "journeys", "xla", "tickets"]
     assert parsed.svg_count == 5
     for title in (
-        "Overall experience score per hour",
-        "Day journeys as they will be remembered",
-        "XLA compliance: share of windows",
-        "Tickets opened, by the signal",
-        "Time lost: telemetry against",
+        "How to read this report",
+        "Where and when did the experience drop?",
+        "How will people remember each day?",
+        "Which XLA objectives do we miss, and for whom?",
+        "Which problems drive tickets, and who suffers without calling?",
+        "How much time did people lose?",
         "vpn-utrecht-down",
+        "time (Europe/Amsterdam, CET)",
     ):
         assert title in page
     config = pipeline.config
@@ -243,7 +254,7 @@ def test_an_empty_run_still_renders_every_section_saying_there_is_no_data() -> N
     page = render_report([], empty.config, run)
     parsed = _Page()
     parsed.feed(page)
-    assert parsed.sections == ["scores", "dips", "journeys", "xla", "tickets", "formula"]
+    assert parsed.sections == ["formula", "scores", "dips", "journeys", "xla", "tickets"]
     assert parsed.svg_count == 5
     assert page.count(plots.NO_DATA) == 5
 
@@ -313,4 +324,4 @@ def test_dips_are_listed_and_marked_on_the_score_plot(pipeline) -> None:
     row = next(r for r in parsed.rows["dips"] if r and r[2:5] == ["field_worker", "utrecht", "vpn"])
     assert row[5:8] == ["burn_rate", "critical", "7"]
     assert row[8] == "VPN drops (gateway vpn-utr-01) since 10:00 UTC"
-    assert "vpn utrecht" in page, "the dip's label on the score plot"
+    assert "vpn · field worker" in page, "the dip's label on its site's panel"

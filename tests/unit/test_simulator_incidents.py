@@ -229,3 +229,34 @@ def test_rate_paces_the_stream_and_loses_nothing() -> None:
     passed = list(paced(iter(events), events_per_s=10_000))
     assert passed == list(events)
     assert time.monotonic() - started >= 0.09  # 1000 events at 10k/s take at least 0.1 s
+
+
+def test_simulate_takes_a_packaged_scenario_by_name_as_demo_does(tmp_path) -> None:
+    output = tmp_path / "baseline.ndjson"
+    arguments = ["simulate", "--endpoints", "20", "--first-day", "2026-11-23"]
+    result = CliRunner().invoke(
+        main, [*arguments, "--scenario", "baseline", "--output", str(output)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "(scenario baseline)" in result.output
+    unknown = CliRunner().invoke(main, [*arguments, "--scenario", "no-such-scenario"])
+    assert unknown.exit_code == 2
+    assert "neither a packaged scenario (app-release-hang, baseline," in unknown.output
+
+
+@pytest.mark.parametrize("option", ["--days", "--endpoints"])
+@pytest.mark.parametrize("command", ["simulate", "demo"])
+def test_negative_or_zero_counts_are_refused(command, option) -> None:
+    for value in ("-1", "0"):
+        result = CliRunner().invoke(main, [command, option, value])
+        assert result.exit_code == 2
+        assert f"Invalid value for '{option}': {value} is not in the range x>=1" in result.output
+
+
+def test_simulate_warns_when_every_day_is_a_weekend(tmp_path) -> None:
+    output = tmp_path / "weekend.ndjson"
+    arguments = ["simulate", "--endpoints", "5", "--output", str(output)]
+    weekend = CliRunner().invoke(main, [*arguments, "--first-day", "2026-11-28", "--days", "2"])
+    assert "note: Sat 2026-11-28 on is a weekend" in weekend.output
+    workday = CliRunner().invoke(main, [*arguments, "--first-day", "2026-11-28", "--days", "3"])
+    assert "note:" not in workday.output

@@ -311,7 +311,9 @@ def test_every_source_is_one_folder_with_code_settings_readme_and_sample_config(
         readme = (folder / "README.md").read_text()
         missing = [t for t in spec.source.event_types if t not in readme]
         assert missing == [], f"{name}/README.md does not list {missing}"
-    assert stale_files() == [], "run `xlapulse collector sample-config` and commit"
+    assert stale_files() == [], (
+        "run `xlapulse collector sample-config --update-committed` and commit"
+    )
 
 
 def write_generated() -> None:
