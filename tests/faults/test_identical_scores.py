@@ -36,6 +36,7 @@ import pytest
 from tests.integration.conftest import TOPIC_PARTITIONS, Services
 from tests.integration.helpers import (
     WorkerProcess,
+    committed_offsets,
     end_offsets,
     engine_env,
     influxql,
@@ -138,6 +139,12 @@ class Engine:
             lines = page.read().decode().splitlines()
         return sum(float(line.rsplit(" ", 1)[1]) for line in lines if line.startswith(prefix))
 
+    def committed_inputs(self) -> int:
+        """Input records whose offsets the engine's consumer group committed."""
+        inputs = {TELEMETRY_TOPIC, TICKETS_TOPIC, SURVEYS_TOPIC, DIRECTORY_TOPIC}
+        committed = committed_offsets(self.services.kafka_bootstrap, self.engine_id)
+        return sum(offset for (topic, _), offset in committed.items() if topic in inputs)
+
     def processed(self) -> float:
         """Records the running worker processed (all topics, all outcomes)."""
         return self._metric_sum("xlapulse_events_processed_total{")
@@ -218,9 +225,15 @@ def assert_identical(found: dict, expected: dict) -> None:
 
 
 def stop_at(engine: Engine, worker: WorkerProcess, records: float, sig: signal.Signals) -> None:
-    """Send ``sig`` to the worker once it processed ``records`` records."""
+    """Send ``sig`` to the worker once the engine's progress reached ``records`` input
+    records: the offsets its consumer group committed (what earlier workers finished)
+    plus what the running worker processed. Counting only the running worker would wait
+    for ever when an earlier one went further than asked before it stopped (a worker
+    handles records in batches, and a graceful stop finishes the batch in hand)."""
     wait_until(
-        lambda: engine.processed() >= records, CATCH_UP_S, f"{records:.0f} records processed"
+        lambda: engine.committed_inputs() + engine.processed() >= records,
+        CATCH_UP_S,
+        f"{records:.0f} records processed",
     )
     process = worker._process
     assert process is not None

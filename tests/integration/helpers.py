@@ -75,13 +75,16 @@ def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
         consumer.close()
 
 
-def committed_offsets(bootstrap: str, group_id: str, topic: str) -> dict[int, int]:
-    """The offsets a consumer group committed (acknowledged) per partition of ``topic``."""
+def committed_offsets(bootstrap: str, group_id: str, topic: str | None = None) -> dict:
+    """The offsets a consumer group committed (acknowledged): per partition of ``topic``,
+    or, without a topic, per (topic, partition) of every topic the group committed."""
     admin = KafkaAdminClient(bootstrap_servers=bootstrap)
     try:
-        offsets = admin.list_group_offsets(group_id)[group_id]
+        offsets = admin.list_group_offsets(group_id).get(group_id, {})
     finally:
         admin.close()
+    if topic is None:
+        return {(tp.topic, tp.partition): meta.offset for tp, meta in offsets.items()}
     return {tp.partition: meta.offset for tp, meta in offsets.items() if tp.topic == topic}
 
 
