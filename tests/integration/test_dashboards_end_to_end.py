@@ -181,10 +181,6 @@ TEST_DIPS = (
 EMPTY_BY_DESIGN = {
     "xlapulse-print panel 'XLA objectives on this touch point' A",
     "xlapulse-app panel 'XLA objectives on this touch point' A",
-    # The boot objective (developers) is judged from 10 boots at a site in a window: whether
-    # this small fleet's random Thursday has that many depends on the day (the first
-    # assertion still requires rows wherever the in-process pipeline published them).
-    "xlapulse-boot panel 'XLA objectives on this touch point' A",
     "xlapulse-service_desk panel 'Happiness per persona' A",
     "xlapulse-service_desk panel 'Ticket handling per persona and site' A",
     "xlapulse-service_desk panel 'Tickets explained per touch point' A",
@@ -193,6 +189,19 @@ EMPTY_BY_DESIGN = {
         f"xlapulse-{tp} panel 'Tickets explained by this touch point' A"
         for tp in ("app", "boot", "call", "logon", "print", "vpn")
     ),
+}
+
+
+#: XLA objectives are judged only from ``min_samples`` samples in a window (10 developer
+#: boots at a site, 20 logons, ...): whether this small fleet's random Thursday reaches
+#: them depends on the day. These panels may then be empty, but only where the in-process
+#: pipeline published nothing either (the first assertion requires rows wherever it did).
+EMPTY_ON_SOME_DAYS = {
+    *(
+        f"xlapulse-{tp} panel 'XLA objectives on this touch point' A"
+        for tp in ("boot", "call", "logon", "vpn")
+    ),
+    "xlapulse-overview panel 'Error budget left' A",
 }
 
 
@@ -339,7 +348,9 @@ def test_every_dashboard_query_returns_the_published_data(
             if not rows:
                 empty.append(f"{uid} {where}")
     assert checked >= 90, checked  # 79 panel targets and 20 annotations today
-    assert set(empty) <= EMPTY_BY_DESIGN, set(empty) - EMPTY_BY_DESIGN
+    assert set(empty) <= EMPTY_BY_DESIGN | EMPTY_ON_SOME_DAYS, (
+        set(empty) - EMPTY_BY_DESIGN - EMPTY_ON_SOME_DAYS
+    )
     assert "xlapulse-print panel 'XLA objectives on this touch point' A" in empty
 
 
