@@ -29,6 +29,9 @@ from xlapulse.collectors.contract.events import (
 DIPS_TOPIC = "xlapulse.dips.v1"
 NOTICES_TOPIC = "xlapulse.notices.v1"
 MIN_PEOPLE_PER_DIP = 5
+#: Record header naming the engine (XLAPULSE_ENGINE_ID) that sent a dip or a notice, so a
+#: consumer can tell two engines that share a Kafka apart.
+HEADER_ENGINE_ID = "xlapulse-engine-id"
 
 DipState = Literal["opened", "updated", "closed"]
 Detector = Literal["burn_rate", "peer", "seasonal"]

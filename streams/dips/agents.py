@@ -23,7 +23,7 @@ import faust
 from faust.types import StreamT
 from mode import CrashingSupervisor
 
-from xlapulse.collectors.contract.outputs import DIPS_TOPIC, NOTICES_TOPIC
+from xlapulse.collectors.contract.outputs import DIPS_TOPIC, HEADER_ENGINE_ID, NOTICES_TOPIC
 from xlapulse.collectors.settings import XlapulseSettings
 from xlapulse.streams.dips import metrics
 from xlapulse.streams.dips.alertmanager import AlertForwarder, AlertmanagerClient
@@ -72,6 +72,7 @@ def add_dip_agents(
     tracker = DipTracker(dip_settings, objective_budgets(config))
     publisher = DipPublisher()
     forwarder = alert_forwarder(settings)
+    origin = {HEADER_ENGINE_ID: settings.engine_id.encode()}
 
     @app.agent(observations_topic, supervisor_strategy=CrashingSupervisor)
     async def bucket_minutes(stream: StreamT) -> None:
@@ -89,12 +90,16 @@ def add_dip_agents(
             outputs = publisher.publish(tracker.add(bucket))
             for dip in outputs.events:
                 metrics.DIPS.labels(dip.state, dip.detector, dip.touch_point).inc()
-                await dips_topic.send(key=dip.dip_id.encode(), value=dip.model_dump_json().encode())
+                await dips_topic.send(
+                    key=dip.dip_id.encode(), value=dip.model_dump_json().encode(), headers=origin
+                )
                 if forwarder is not None:
                     forwarder.add(dip)
             for notice in outputs.notices:
                 await notices_topic.send(
-                    key=notice.dip_id.encode(), value=notice.model_dump_json().encode()
+                    key=notice.dip_id.encode(),
+                    value=notice.model_dump_json().encode(),
+                    headers=origin,
                 )
             if outputs.records:
                 await influx.write([record_to_point(record) for record in outputs.records])

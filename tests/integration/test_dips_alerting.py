@@ -40,7 +40,7 @@ from kafka import KafkaConsumer
 
 from tests.shared_helpers import free_port, wait_until
 from xlapulse.collectors.contract.events import DirectoryAssignmentEvent
-from xlapulse.collectors.contract.outputs import DIPS_TOPIC, DipEvent
+from xlapulse.collectors.contract.outputs import DIPS_TOPIC, HEADER_ENGINE_ID, DipEvent
 from xlapulse.collectors.contract.topics import (
     DIRECTORY_TOPIC,
     SURVEYS_TOPIC,
@@ -224,14 +224,22 @@ def dip_run(
         sent_at = time.monotonic()
         producer.send_all([event for event in events if event not in directory])
         worker.assert_running()
-        yield {"database": database, "worker": worker, "sent_at": sent_at, "events": events}
+        yield {
+            "database": database,
+            "worker": worker,
+            "sent_at": sent_at,
+            "events": events,
+            "engine_id": env["XLAPULSE_ENGINE_ID"],
+        }
     finally:
         producer.close()
         code = worker.stop()
         assert code in (0, -15), f"worker exit code {code}:\n{worker.log_tail()}"
 
 
-def _dip_events(bootstrap: str, workday: date) -> list[DipEvent]:
+def _dip_events(bootstrap: str, workday: date, engine_id: str) -> list[DipEvent]:
+    """The day's dip events the test's own worker sent (the session's shared engine, which
+    reads the same input topics, sends its own to the same topic)."""
     consumer = KafkaConsumer(
         DIPS_TOPIC,
         bootstrap_servers=bootstrap,
@@ -240,10 +248,18 @@ def _dip_events(bootstrap: str, workday: date) -> list[DipEvent]:
         consumer_timeout_ms=2_000,
     )
     try:
-        found = [DipEvent.model_validate_json(record.value) for record in consumer]
+        found = [
+            DipEvent.model_validate_json(record.value)
+            for record in consumer
+            if (HEADER_ENGINE_ID, engine_id.encode()) in (record.headers or [])
+        ]
     finally:
         consumer.close()
     return [event for event in found if event.event_time.date() == workday]
+
+
+def _dips_of(services: Services, dip_run: dict[str, Any], workday: date) -> list[DipEvent]:
+    return _dip_events(services.kafka_bootstrap, workday, dip_run["engine_id"])
 
 
 def _ours(event: DipEvent) -> bool:
@@ -254,7 +270,7 @@ def test_vpn_outage_opens_and_closes_one_dip(
     services: Services, dip_run: dict[str, Any], workday: date
 ) -> None:
     def closed() -> list[DipEvent] | None:
-        events = [event for event in _dip_events(services.kafka_bootstrap, workday) if _ours(event)]
+        events = [event for event in _dips_of(services, dip_run, workday) if _ours(event)]
         return events if any(event.state == "closed" for event in events) else None
 
     events = wait_until(closed, 600, "the Utrecht VPN dip opened and closed on xlapulse.dips.v1")
@@ -277,7 +293,7 @@ def test_vpn_outage_opens_and_closes_one_dip(
     assert timedelta(0) <= latency <= timedelta(minutes=60), latency
     assert opened.affected_people >= 5
     assert opened.likely_cause and "VPN" in opened.likely_cause
-    others = [e for e in _dip_events(services.kafka_bootstrap, workday) if not _ours(e)]
+    others = [e for e in _dips_of(services, dip_run, workday) if not _ours(e)]
     assert not [e for e in others if e.touch_point == "vpn"], "no VPN dip elsewhere"
 
     query = (
@@ -339,9 +355,7 @@ def test_notify_tells_each_affected_person_once_in_their_language(
     services: Services, dip_run: dict[str, Any], tmp_path: Path, workday: date
 ) -> None:
     wait_until(
-        lambda: any(
-            e.state == "closed" for e in _dip_events(services.kafka_bootstrap, workday) if _ours(e)
-        ),
+        lambda: any(e.state == "closed" for e in _dips_of(services, dip_run, workday) if _ours(e)),
         600,
         "the dip closed",
     )
