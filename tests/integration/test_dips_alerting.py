@@ -343,8 +343,18 @@ def test_alertmanager_delivers_the_dip_firing_then_resolved_to_its_webhook(
     dip_id = alert["labels"]["dip_id"]
 
     def resolved_alert() -> dict[str, Any] | None:
-        alerts = [a for payload in ours("resolved") for a in payload["alerts"]]
-        return next((a for a in alerts if a["labels"]["dip_id"] == dip_id), None)
+        # A notification is "resolved" only when its whole group is; while another dip of
+        # the scope fires, this one's resolution arrives inside a "firing" notification.
+        alerts = [
+            a
+            for status in ("firing", "resolved")
+            for payload in ours(status)
+            for a in payload["alerts"]
+        ]
+        return next(
+            (a for a in alerts if a["labels"]["dip_id"] == dip_id and a["status"] == "resolved"),
+            None,
+        )
 
     resolved = wait_until(resolved_alert, 600, "the same alert resolved at the webhook")
     assert resolved["status"] == "resolved"
