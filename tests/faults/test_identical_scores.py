@@ -40,10 +40,9 @@ from tests.integration.helpers import (
     end_offsets,
     engine_env,
     influxql,
-    read_metric,
 )
 from tests.integration.test_engine_incident import SCENARIO
-from tests.shared_helpers import free_port, wait_until
+from tests.shared_helpers import wait_until
 from xlapulse.collectors.contract.events import EventBase
 from xlapulse.collectors.contract.topics import (
     DIRECTORY_TOPIC,
@@ -274,52 +273,6 @@ def test_a_worker_stopped_twice_mid_stream_gives_identical_scores(
     engine.start()
     wait_for_identical(engine, day, baseline)
     report(f"{sig.name} twice (30 %, 60 %)", total, "restarted", time.monotonic() - restarted)
-
-
-def test_one_of_two_workers_killed_mid_stream_gives_identical_scores(
-    services: Services, day: date, baseline: dict, engine: Engine
-) -> None:
-    """Two workers share the partitions; one is killed with SIGKILL after 30 % of the
-    input. The group rebalances, the survivor rebuilds the dead worker's tables from
-    their changelogs and takes over its partitions: a rebalance under load."""
-    total = input_records(services)
-    engine.start()
-    second_port = free_port()
-    victim = engine.start(
-        {
-            "XLAPULSE_METRICS_PORT": str(second_port),
-            "XLAPULSE_ENGINE_DATA_DIR": str(engine.tmp_path / "second"),
-        }
-    )
-    wait_until(
-        lambda: (
-            (read_metric(second_port, "xlapulse_assigned_partitions", {}) or 0) > 0
-            and (read_metric(engine.port, "xlapulse_assigned_partitions", {}) or 0) > 0
-        ),
-        CATCH_UP_S,
-        "both workers to have partitions",
-    )
-    wait_until(
-        lambda: (
-            engine.processed() + engine._metric_sum("xlapulse_events_processed_total{", second_port)
-            >= 0.3 * total
-        ),
-        CATCH_UP_S,
-        "30 % processed by the two",
-    )
-    process = victim._process
-    assert process is not None
-    killed = time.monotonic()
-    process.send_signal(signal.SIGKILL)
-    process.wait(timeout=60)
-    engine.workers.remove(victim)
-    wait_for_identical(engine, day, baseline)
-    report(
-        "one of two workers SIGKILLed (rebalance)",
-        total,
-        "the other took over",
-        time.monotonic() - killed,
-    )
 
 
 def restart_if_exited(engine: Engine) -> str:
