@@ -115,23 +115,17 @@ class Engine:
         tmp_path.mkdir(parents=True, exist_ok=True)
         self.workers: list[WorkerProcess] = []
 
-    def start(self, env: dict[str, str] | None = None) -> WorkerProcess:
-        """Start a worker of this engine; ``env`` overrides settings (a second worker
-        running beside the first needs its own metrics port and data directory)."""
-        worker = WorkerProcess(
-            {**self.env, **(env or {})}, self.tmp_path / f"worker-{len(self.workers)}.log"
-        )
+    def start(self) -> WorkerProcess:
+        worker = WorkerProcess(self.env, self.tmp_path / f"worker-{len(self.workers)}.log")
         worker.start()
         self.workers.append(worker)
         return worker
 
-    def _metric_sum(self, prefix: str, port: int | None = None) -> float:
+    def _metric_sum(self, prefix: str) -> float:
         """The sum of the running worker's samples whose line starts with ``prefix``; 0
-        when its metrics do not answer. ``port``: another worker's metrics port."""
+        when its metrics do not answer."""
         try:
-            page = urllib.request.urlopen(
-                f"http://127.0.0.1:{port or self.port}/metrics", timeout=2
-            )
+            page = urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics", timeout=2)
         except OSError:
             return 0.0
         with page:
