@@ -76,10 +76,6 @@ class DipSettings(BaseModel):
     #: after this many minutes without firing (hysteresis)
     candidate_grace_minutes: Minutes = 20
     close_after_minutes: Minutes = 30
-    #: ... and once the scope shows it has recovered: at least min_samples samples in those
-    #: minutes. Silence is no recovery (at a quiet site people stop retrying a broken VPN):
-    #: a dip without samples closes only after this many minutes without holding
-    close_silent_after_minutes: Minutes = 240
     #: an open dip sends an update at most this often, and only when it changed
     update_every_minutes: Minutes = 5
     #: seasonal baseline: hour of the week over this many past weeks, used from min_weeks on

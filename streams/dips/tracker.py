@@ -16,9 +16,7 @@ Rules every dip follows (``DipSettings``):
   a candidate that stops firing for ``candidate_grace_minutes`` is dropped unseen;
 * an open dip is *updated* when its severity or affected people changed, at most every
   ``update_every_minutes``, and *closed* once no detector held it for
-  ``close_after_minutes`` (hysteresis: holding needs less than firing) while the scope
-  shows recovery (``min_samples`` samples in those minutes), or after
-  ``close_silent_after_minutes`` without holding: silence at a quiet site is no recovery.
+  ``close_after_minutes`` (hysteresis: holding needs less than firing).
 
 One scope has at most one dip at a time; the detector that opened it names it.
 """
@@ -299,14 +297,7 @@ class DipTracker:
                 dip.state, dip.severity = "opened", severity
                 return self._emit(dip, now)
             return None
-        quiet_ms = now - dip.last_holding_ms
-        recovered = (
-            self._window(series, key, settings.close_after_minutes).samples
-            >= settings.min_samples
-        )
-        if (quiet_ms >= settings.close_after_minutes * MINUTE_MS and recovered) or (
-            quiet_ms >= settings.close_silent_after_minutes * MINUTE_MS
-        ):
+        if now - dip.last_holding_ms >= settings.close_after_minutes * MINUTE_MS:
             del series.dips[key]
             dip.state = "closed"
             return self._emit(dip, now)
