@@ -45,7 +45,7 @@ ASSIGNED_PARTITIONS = Gauge(
 )
 AGENT_CRASHES = Counter(
     "xlapulse_agent_crashes_total",
-    "Agents that raised; each crash stops the worker with exit code 1 (streams/app.py).",
+    "Agents that raised; each crash stops the worker with exit code 1 (streams/engine_app.py).",
     ["agent"],
 )
 WORKER_READY = Gauge(

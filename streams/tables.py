@@ -3,7 +3,7 @@
 The internal topic names (one set per engine id), the partition Kafka's default
 partitioner gives a key, tables whose changelog partition follows the key alone, and
 the sweeper that deletes expired keys partition by partition. Used by ``streams/app.py``
-(the Faust app) and by the tests; reads and writes nothing itself.
+and ``streams/engine_app.py`` (the Faust app) and by the tests; reads and writes nothing itself.
 """
 
 from __future__ import annotations

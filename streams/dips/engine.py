@@ -1,6 +1,6 @@
 """Dip detection end to end in one object: observations in; dip events, InfluxDB points
 and notices out. The in-process pipeline (demo, back-test, evaluation) feeds it every
-observation; the Faust worker splits it across its two agents (``streams/app.py``):
+observation; the Faust worker splits it across its two agents (``dips/agents.py``):
 stage 1 (:class:`BucketBuilder`) next to the cells, stage 2 (:class:`DipTracker`) keyed
 by persona so the peer detector sees every site.
 """

@@ -100,7 +100,7 @@ def app(tmp_path):
 
 
 async def test_user_agent_keeps_state_and_emits_observations(app, sent) -> None:
-    agent = app.agents["xlapulse.streams.app.follow_users"]
+    agent = app.agents["xlapulse.streams.state_agents.follow_users"]
     table = app.tables["user-state"]
     now = datetime.now(UTC)
     assignment = assignment_event(
@@ -155,7 +155,7 @@ def dead_letters(sent) -> list[tuple[bytes, bytes, str, str]]:
 
 
 async def test_an_out_of_contract_record_is_dead_lettered_with_its_reason(app, sent) -> None:
-    agent = app.agents["xlapulse.streams.app.follow_users"]
+    agent = app.agents["xlapulse.streams.state_agents.follow_users"]
     dead_before = counter("xlapulse_dead_letters_total", topic=TELEMETRY_TOPIC)
     outcome_before = counter(
         "xlapulse_events_processed_total", topic=TELEMETRY_TOPIC, outcome="dead_letter"
@@ -179,7 +179,7 @@ async def test_an_out_of_contract_record_is_dead_lettered_with_its_reason(app, s
 async def test_late_and_future_events_are_dead_lettered_by_the_time_policy(
     app, sent, outcome: str, shift: timedelta
 ) -> None:
-    agent = app.agents["xlapulse.streams.app.follow_users"]
+    agent = app.agents["xlapulse.streams.state_agents.follow_users"]
     event = VpnSessionEvent(
         event_time=datetime.now(UTC) - shift, user_id=USER, device_id=DEVICE, state="dropped"
     )
@@ -198,7 +198,7 @@ async def test_late_and_future_events_are_dead_lettered_by_the_time_policy(
 
 
 async def test_a_duplicate_is_counted_and_dropped_not_dead_lettered(app, sent) -> None:
-    agent = app.agents["xlapulse.streams.app.follow_users"]
+    agent = app.agents["xlapulse.streams.state_agents.follow_users"]
     drop = VpnSessionEvent(
         event_time=datetime.now(UTC), user_id=USER, device_id=DEVICE, state="dropped"
     )
@@ -219,7 +219,7 @@ async def test_a_duplicate_is_counted_and_dropped_not_dead_lettered(app, sent) -
 
 
 async def test_aggregate_agent_writes_a_published_cell_once(app) -> None:
-    agent = app.agents["xlapulse.streams.app.aggregate_cells"]
+    agent = app.agents["xlapulse.streams.cell_agent.aggregate_cells"]
     sink = app.recording_sink
     observations = [
         logon_sample(n, "developer", "utrecht", 1_795_420_800_000 + n * 1000) for n in range(5)
@@ -278,7 +278,7 @@ async def test_a_swept_cell_is_tombstoned_in_the_changelog_partition_of_its_writ
     sent = record_changelog(app.tables["cells"])
     month_ago_ms = int((datetime.now(UTC) - timedelta(days=30)).timestamp() * 1000)
     groups = [(persona, f"site{n}") for persona in DEFAULT_PERSONAS for n in range(6)]
-    agent = app.agents["xlapulse.streams.app.aggregate_cells"]
+    agent = app.agents["xlapulse.streams.cell_agent.aggregate_cells"]
     async with agent.test_context() as context:
         for index, (persona, site) in enumerate(groups):
             observation = logon_sample(index, persona, site, month_ago_ms + index * 1000)

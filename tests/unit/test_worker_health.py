@@ -44,7 +44,7 @@ async def test_a_crashed_agent_is_counted_logged_and_handed_to_the_worker(app, c
     app.on_agent_crash = crashes.append
     metrics.WORKER_READY.set(1)
     before = sample("xlapulse_agent_crashes_total", agent="follow_devices") or 0.0
-    agent = app.agents["xlapulse.streams.app.follow_devices"]
+    agent = app.agents["xlapulse.streams.state_agents.follow_devices"]
     with caplog.at_level(logging.CRITICAL, logger="xlapulse.streams.app"):
         # The test context replaces the agent's error handler; give it the app's back
         # (Faust's app.agent wires it so in the worker; the integration test shows that).
@@ -62,7 +62,7 @@ async def test_a_crashed_agent_is_counted_logged_and_handed_to_the_worker(app, c
 
 
 async def test_the_last_write_to_influxdb_is_timed(app) -> None:
-    agent = app.agents["xlapulse.streams.app.aggregate_cells"]
+    agent = app.agents["xlapulse.streams.cell_agent.aggregate_cells"]
     metrics.SINK_LAST_WRITE.set(0)
     started_s = time.time()
     async with agent.test_context() as context:

@@ -1,0 +1,65 @@
+"""``aggregate_cells``: observations counted in persona x site window cells, then InfluxDB.
+
+Reads ``<engine id>-observations`` (keyed by persona|site, JSON arrays from
+``internal_codec.py``); writes the cells' published records to InfluxDB through the
+sink and the cells to the ``cells`` table (``scoring/cells.py``, ``scoring/records.py``).
+Cells are decoded once per batch, counted in memory and written back once each, and
+only after InfluxDB accepted their points: a worker that dies before recounts the
+redelivered observations and writes the same points; had it stored the cells first, the
+redelivery would find them counted and write none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from faust.types import StreamT
+from mode import CrashingSupervisor
+
+from xlapulse.streams import metrics
+from xlapulse.streams.engine_app import EngineParts, sweep
+from xlapulse.streams.internal_codec import decode_observations
+from xlapulse.streams.scoring.cells import Cell
+from xlapulse.streams.scoring.pipeline import update_cells
+from xlapulse.streams.scoring.records import cell_records
+from xlapulse.streams.sink.points import record_to_point
+
+
+def add_cell_agent(parts: EngineParts) -> None:
+    settings, config = parts.settings, parts.config
+    observations_name = parts.observations_topic.get_topic_name()
+
+    @parts.app.agent(parts.observations_topic, supervisor_strategy=CrashingSupervisor)
+    async def aggregate_cells(stream: StreamT) -> None:
+        batches = parts.batches(stream, settings.sink_batch_size, settings.sink_batch_within_s)
+        async for events in batches:
+            batch: dict[str, Cell] = {}
+            lookup = _batch_lookup(batch, parts.cells)
+            for event in events:
+                for observation in decode_observations(event.value):
+                    for cell in update_cells(observation, lookup, config):
+                        batch[cell.key()] = cell
+            points: dict[tuple[Any, ...], Any] = {}
+            for cell in batch.values():
+                for record in cell_records(cell, config):
+                    points[record.series_key()] = record_to_point(record)
+            await parts.influx.write(list(points.values()))
+            if points:
+                metrics.SINK_LAST_WRITE.set_to_current_time()
+            for key, cell in batch.items():
+                parts.cells[key] = cell.to_dict()
+            sweep("cells", parts.cell_sweeper, parts.cells, events)
+            metrics.EVENTS.labels(observations_name, "ok").inc(len(events))
+
+
+def _batch_lookup(batch: dict[str, Cell], table: Any) -> Callable[[str], Cell | None]:
+    """Find a cell in this batch first, then in the table."""
+
+    def lookup(key: str) -> Cell | None:
+        if key in batch:
+            return batch[key]
+        stored = table.get(key)
+        return Cell.from_dict(stored) if stored else None
+
+    return lookup

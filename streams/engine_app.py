@@ -1,0 +1,149 @@
+"""The engine's Faust app and what its agents share: topics, tables and small helpers.
+
+:class:`EngineApp` ends the worker loudly when an agent raises. :class:`EngineParts`
+holds what ``build_app`` (``app.py``) creates once and the agents in
+``state_agents.py``, ``cell_agent.py`` and ``dips/agents.py`` use: the settings and XLA
+configuration, the internal topics, the three tables and their sweepers, the InfluxDB
+sink, and the helpers every batch needs (a dead letter, observations grouped per
+persona|site, consumer lag, a partition sweep). Reads and writes nothing itself; the
+agents send through the topics and write the tables it names.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import faust
+from faust.types import AgentT, EventT, StreamT
+
+from xlapulse.collectors.contract.topics import (
+    HEADER_DEAD_LETTER_REASON,
+    HEADER_DEAD_LETTER_SOURCE,
+)
+from xlapulse.collectors.settings import XlapulseSettings
+from xlapulse.streams import metrics
+from xlapulse.streams.internal_codec import encode_observations
+from xlapulse.streams.outbox import Outbox
+from xlapulse.streams.scoring.observations import Observation
+from xlapulse.streams.scoring.xla import XlaConfig
+from xlapulse.streams.sink.influx import InfluxSink
+from xlapulse.streams.tables import KeyPartitionedTable, PartitionSweeper
+
+log = logging.getLogger(__name__)
+
+
+class EngineApp(faust.App):
+    """The engine's Faust app: an agent that raises ends the worker, loudly.
+
+    Faust's default restarts a crashed agent under a one-for-one supervisor, and the
+    restarted agent did not resume: the worker kept consuming and committing the other
+    agents' input while showing healthy metrics (issue 17). Here a crash is logged as
+    CRITICAL, counted in ``xlapulse_agent_crashes_total``, sets ``xlapulse_worker_ready``
+    to 0 and calls ``on_agent_crash``, which the worker sets to exit with code 1
+    (``streams/worker.py``). Every agent runs under ``CrashingSupervisor``, so nothing
+    restarts it meanwhile.
+    """
+
+    #: Called with the exception when an agent crashed, before anything else runs.
+    on_agent_crash: Callable[[BaseException], None] | None = None
+
+    async def _on_agent_error(self, agent: AgentT, exc: BaseException) -> None:
+        name = agent_name(agent)
+        metrics.AGENT_CRASHES.labels(name).inc()
+        metrics.WORKER_READY.set(0)
+        log.critical("agent %s crashed: %r", name, exc, exc_info=exc)
+        if self.on_agent_crash is not None:
+            self.on_agent_crash(exc)
+
+
+def agent_name(agent: AgentT) -> str:
+    """The agent's function name (Faust names agents by their module path)."""
+    return str(agent.name).rsplit(".", 1)[-1]
+
+
+def wall_clock_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def dead_letter_headers(reason: str, source: str) -> dict[str, bytes]:
+    """The dead-letter topic's headers: why, and from which topic (or ``influxdb``)."""
+    return {
+        HEADER_DEAD_LETTER_REASON: reason.encode()[:4000],
+        HEADER_DEAD_LETTER_SOURCE: source.encode(),
+    }
+
+
+@dataclass
+class EngineParts:
+    """What ``build_app`` creates once and the agents share."""
+
+    app: EngineApp
+    settings: XlapulseSettings
+    config: XlaConfig
+    max_age_ms: int
+    influx: InfluxSink
+    observations_topic: faust.TopicT
+    device_signals_topic: faust.TopicT
+    device_explanations_topic: faust.TopicT
+    invitations_topic: faust.TopicT
+    dead_letter_topic: faust.TopicT
+    user_states: KeyPartitionedTable
+    device_states: KeyPartitionedTable
+    cells: KeyPartitionedTable
+    user_sweeper: PartitionSweeper
+    device_sweeper: PartitionSweeper
+    cell_sweeper: PartitionSweeper
+
+    def batches(self, stream: StreamT, size: int, within_s: float) -> AsyncIterator[list[EventT]]:
+        """The stream in batches of at most ``size`` records, or what came within
+        ``within_s``; each batch's consumer lag is recorded first."""
+
+        async def recorded() -> AsyncIterator[list[EventT]]:
+            async for events in stream.take_events(size, within=within_s):
+                record_lag(self.app, events)
+                yield events
+
+        return recorded()
+
+    async def dead_letter(
+        self, outbox: Outbox, key: bytes | None, value: bytes, reason: str, source: str
+    ) -> None:
+        log.warning("dead-lettering a record from %s: %s", source, reason)
+        metrics.DEAD_LETTERS.labels(source).inc()
+        await outbox.send(self.dead_letter_topic, key, value, dead_letter_headers(reason, source))
+
+    async def send_observations(self, outbox: Outbox, observations: list[Observation]) -> None:
+        """One record per persona|site for all of a batch's observations of that key."""
+        by_key: dict[str, list[Observation]] = {}
+        for observation in observations:
+            by_key.setdefault(observation.group_key(), []).append(observation)
+        for key, grouped in by_key.items():
+            await outbox.send(self.observations_topic, key.encode(), encode_observations(grouped))
+
+
+def sweep(name: str, sweeper: PartitionSweeper, table: Any, events: list[EventT]) -> None:
+    """Sweep the expired keys of the batch's partitions of ``table`` (at most once a
+    minute each) and publish the table's size."""
+    for partition in sorted({event.message.partition for event in events}):
+        metrics.STATE_KEYS_EXPIRED.labels(name).inc(sweeper.maybe_sweep(partition))
+    metrics.STATE_KEYS.labels(name).set(len(table))
+
+
+def record_lag(app: faust.App, events: list[EventT]) -> None:
+    """Consumer lag of each partition in the batch: records behind the high-water mark
+    after the batch's last record of that partition."""
+    last: dict[Any, EventT] = {}
+    for event in events:
+        last[event.message.tp] = event
+    for tp, event in last.items():
+        try:
+            highwater = app.consumer.highwater(tp)
+        except Exception:  # the consumer may be rebalancing; the next batch updates the gauge
+            continue
+        if highwater is not None and highwater >= 0:
+            lag = max(0, highwater - event.message.offset - 1)
+            metrics.CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(lag)
