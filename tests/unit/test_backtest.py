@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from tests.unit.engine_events import assignment_event
-from xlapulse.collectors.cli import backtest as backtest_command
 from xlapulse.collectors.cli import main
+from xlapulse.collectors.cli_evaluation import backtest as backtest_command
 from xlapulse.collectors.contract.codec import encode_event
 from xlapulse.collectors.contract.events import LogonEvent
 from xlapulse.streams.backtest import (
