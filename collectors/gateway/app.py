@@ -34,13 +34,11 @@ from xlapulse.collectors.gateway.adapters.lifecycle import (
     vendor_ticket_events,
 )
 from xlapulse.collectors.gateway.auth import Unauthorized, authenticate
-from xlapulse.collectors.gateway.delivery import (
-    AsyncDelivery,
-    KafkaUnavailable,
-    bootstrap_reachable,
-)
+from xlapulse.collectors.gateway.connect import bootstrap_reachable
+from xlapulse.collectors.gateway.delivery import AsyncDelivery
 from xlapulse.collectors.gateway.metrics import GatewayMetrics
 from xlapulse.collectors.gateway.openapi import OPENAPI_PATH
+from xlapulse.collectors.gateway.producer import KafkaUnavailable
 from xlapulse.collectors.gateway.ratelimit import TokenBucket
 from xlapulse.collectors.gateway.routes import ROUTES, RouteSpec
 from xlapulse.collectors.gateway.scrub import DeadLetterRedactor
@@ -55,7 +53,7 @@ from xlapulse.collectors.privacy import Pseudonymizer
 log = logging.getLogger(__name__)
 JSON_CONTENT_TYPE = "application/json"
 READY_CONNECT_TIMEOUT_S = 1.0
-MAX_REASON_CHARS = 1000  # the redacted reason; its header is capped in bytes (delivery.py)
+MAX_REASON_CHARS = 1000  # the redacted reason; its header is capped in bytes (producer.py)
 NOTHING_STORED = {"stored": 0, "duplicates": 0, "event_ids": []}
 
 Process = Callable[[Any], list[EventBase]]

@@ -2,7 +2,7 @@
 
 Reads :class:`GatewaySettings`; writes to Kafka through one :class:`GatewayProducer`.
 The event loop is uvloop's. The gateway serves from the start, also while Kafka is
-unreachable: the producer is built in the background (``delivery.connect_when_reachable``)
+unreachable: the producer is built in the background (``connect.connect_when_reachable``)
 and until then every POST answers 503 with ``Retry-After`` and ``/ready`` answers 503.
 """
 
@@ -19,14 +19,11 @@ from aiohttp import web
 
 from xlapulse.collectors.delivery.kafka_security import login_refusal, security_settings
 from xlapulse.collectors.gateway.app import Gateway, build_app
+from xlapulse.collectors.gateway.connect import connect_when_reachable
 from xlapulse.collectors.gateway.dedup import RecentIds
-from xlapulse.collectors.gateway.delivery import (
-    AsyncDelivery,
-    GatewayProducer,
-    connect_when_reachable,
-    producer_settings,
-)
+from xlapulse.collectors.gateway.delivery import AsyncDelivery
 from xlapulse.collectors.gateway.metrics import GatewayMetrics
+from xlapulse.collectors.gateway.producer import GatewayProducer, producer_settings
 from xlapulse.collectors.gateway.settings import GatewaySettings
 from xlapulse.collectors.privacy import Pseudonymizer
 

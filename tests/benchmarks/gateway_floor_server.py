@@ -2,7 +2,7 @@
 
 A stand-in for ``xlapulse gateway`` in ``gateway_load.py --server floor``: each POST's body
 is written as one record, keyed by its user as the gateway keys its events, through the
-gateway's own producer (``EventProducer`` with ``delivery.producer_settings``: ``acks=all``,
+gateway's own producer (``EventProducer`` with ``producer.producer_settings``: ``acks=all``,
 idempotence, lz4, 64 KiB batches, 5 ms linger, the remembered-key partitioner, the C
 CRC-32C) to a benchmark topic and answered ``{}`` once Kafka acknowledged it; no
 authentication, parsing, contract event, de-duplication or metrics beyond the one counter
@@ -24,7 +24,7 @@ import uvloop
 from aiohttp import web
 
 from xlapulse.collectors.delivery.kafka_producer import EventProducer
-from xlapulse.collectors.gateway.delivery import producer_settings
+from xlapulse.collectors.gateway.producer import producer_settings
 from xlapulse.collectors.gateway.settings import GatewaySettings
 
 TOPIC = "xlapulse.benchmark-floor.v1"

@@ -2,7 +2,7 @@
 the dead-letter reason header is cut between characters.
 
 The HTTP-level consequences (503, the circuit, a late ack still counting for dedup) are
-in test_gateway_http.py; this checks the timing bound the delivery module promises.
+in test_gateway_http.py; this checks the timing bound acks.py promises.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from xlapulse.collectors.gateway.delivery import AckDeadlines, _RequestAcks, utf8_cut
+from xlapulse.collectors.gateway.acks import AckDeadlines, _RequestAcks
+from xlapulse.collectors.gateway.producer import utf8_cut
 
 TIMEOUT_S = 0.2
 SLOT_S = 0.1

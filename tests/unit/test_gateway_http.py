@@ -26,7 +26,7 @@ from xlapulse.collectors.contract.topics import topic_for
 from xlapulse.collectors.gateway.adapters.lifecycle import GATEWAY_NAMESPACE
 from xlapulse.collectors.gateway.app import build_app
 from xlapulse.collectors.gateway.auth import sign_hex, sign_zendesk
-from xlapulse.collectors.gateway.delivery import connect_when_reachable
+from xlapulse.collectors.gateway.connect import connect_when_reachable
 from xlapulse.collectors.gateway.routes import ROUTES
 from xlapulse.collectors.gateway.server import create_gateway
 from xlapulse.collectors.gateway.settings import GatewaySettings

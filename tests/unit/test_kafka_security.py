@@ -27,7 +27,7 @@ from xlapulse.collectors.delivery.kafka_security import (
     login_refusal,
     security_settings,
 )
-from xlapulse.collectors.gateway.delivery import producer_settings
+from xlapulse.collectors.gateway.producer import producer_settings
 from xlapulse.collectors.settings import XlapulseSettings
 from xlapulse.streams.kafka_auth import broker_credentials
 
