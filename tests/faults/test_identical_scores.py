@@ -24,7 +24,6 @@ from __future__ import annotations
 import random
 import signal
 import time
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -40,6 +39,7 @@ from tests.integration.helpers import (
     end_offsets,
     engine_env,
     influxql,
+    metric_sum,
 )
 from tests.integration.test_engine_incident import SCENARIO
 from tests.shared_helpers import wait_until
@@ -121,16 +121,10 @@ class Engine:
         self.workers.append(worker)
         return worker
 
-    def _metric_sum(self, prefix: str) -> float:
-        """The sum of the running worker's samples whose line starts with ``prefix``; 0
-        when its metrics do not answer."""
-        try:
-            page = urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics", timeout=2)
-        except OSError:
-            return 0.0
-        with page:
-            lines = page.read().decode().splitlines()
-        return sum(float(line.rsplit(" ", 1)[1]) for line in lines if line.startswith(prefix))
+    def metric(self, name: str) -> float:
+        """The sum of the running worker's samples of ``name``; 0 when its metrics do not
+        answer."""
+        return metric_sum(self.port, name, {}) or 0.0
 
     def committed_inputs(self) -> int:
         """Input records whose offsets the engine's consumer group committed."""
@@ -140,7 +134,7 @@ class Engine:
 
     def processed(self) -> float:
         """Records the running worker processed (all topics, all outcomes)."""
-        return self._metric_sum("xlapulse_events_processed_total{")
+        return self.metric("xlapulse_events_processed_total")
 
     def settled_points(self, day: date) -> dict | None:
         """The day's points once the worker is at the end of every partition it read
@@ -149,7 +143,7 @@ class Engine:
         before = (self.processed(), day_points(self.services, self.database, day))
         time.sleep(SETTLE_S)
         after = (self.processed(), day_points(self.services, self.database, day))
-        lag = self._metric_sum("xlapulse_consumer_lag_records{")
+        lag = self.metric("xlapulse_consumer_lag_records")
         return after[1] if after == before and after[0] > 0 and lag == 0 and after[1] else None
 
     def stop(self) -> None:
@@ -298,7 +292,7 @@ def test_influxdb_down_mid_stream_gives_identical_scores(
     services.control("stop", "influxdb")
     try:
         wait_until(
-            lambda: engine._metric_sum("xlapulse_sink_errors_total") > 0,
+            lambda: engine.metric("xlapulse_sink_errors_total") > 0,
             120,
             "the sink to report failed writes",
         )
