@@ -49,10 +49,12 @@ from xlapulse.streams.scoring.pipeline import read_input_record
 from xlapulse.streams.scoring.user_state import UserState, step
 from xlapulse.streams.scoring.xla import default_xla_config
 
-from ..integration.helpers import WorkerProcess, engine_env, scrape_metric
+from ..integration.helpers import WorkerProcess, engine_env, processed_inputs
 from ..shared_helpers import wait_until
 
 PARTITIONS = 3
+#: the outcomes the recovery waits for (not dead-lettered, late or future)
+SCORED = ("ok", "held", "duplicate")
 
 
 def simulated_events(endpoints: int, days: int, first_day: date) -> list:
@@ -131,19 +133,6 @@ def _rates(count: int, elapsed_s: float, cpu_s: float) -> str:
     return f"{count / elapsed_s:,.0f} events/s, {count / cpu_s:,.0f} per CPU second"
 
 
-def _processed_inputs(port: int) -> float:
-    return sum(
-        scrape_metric(port, "xlapulse_events_processed_total", {"topic": topic, "outcome": outcome})
-        for topic in (
-            "xlapulse.telemetry.v1",
-            "xlapulse.tickets.v1",
-            "xlapulse.surveys.v1",
-            "xlapulse.directory.v1",
-        )
-        for outcome in ("ok", "held", "duplicate")
-    )
-
-
 def measure_recovery(events: list, bootstrap: str, influx_url: str) -> None:
     run_id = uuid.uuid4().hex[:8]
     data_dir = Path(mkdtemp(prefix="xlapulse-bench-"))
@@ -155,7 +144,7 @@ def measure_recovery(events: list, bootstrap: str, influx_url: str) -> None:
     started = time.monotonic()
     worker.start()
     try:
-        wait_until(lambda: _processed_inputs(port) >= len(events), 900, "the first run")
+        wait_until(lambda: processed_inputs(port, SCORED) >= len(events), 900, "the first run")
         print(f"first run: {len(events):,} input records in {time.monotonic() - started:.1f} s")
     finally:
         worker.stop()
@@ -171,7 +160,7 @@ def measure_recovery(events: list, bootstrap: str, influx_url: str) -> None:
     restarted.start()
     try:
         producer.send_all([probe])
-        wait_until(lambda: _processed_inputs(port) >= 1, 900, "the restarted worker")
+        wait_until(lambda: processed_inputs(port, SCORED) >= 1, 900, "the restarted worker")
         print(
             f"recovery: restart to first processed event {time.monotonic() - started:.1f} s "
             f"(store memory://, tables rebuilt from their changelogs)"

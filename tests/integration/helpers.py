@@ -14,12 +14,14 @@ import subprocess
 import sys
 import urllib.parse
 import urllib.request
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 
 from tests.shared_helpers import free_port
+from xlapulse.collectors.contract.topics import INPUT_TOPICS
 
 
 def metric_samples(port: int, name: str) -> list[tuple[dict[str, str], float]] | None:
@@ -56,6 +58,21 @@ def metric_sum(port: int, name: str, labels: dict[str, str]) -> float | None:
     topic's events over all outcomes); None when the worker's /metrics does not answer."""
     samples = metric_samples(port, name)
     return None if samples is None else sum(_matching(samples, labels), 0.0)
+
+
+def processed_inputs(port: int, outcomes: Collection[str] | None = None) -> float:
+    """Input records (the four input topics) the worker processed, of ``outcomes`` (every
+    outcome by default), from one scrape; 0 when its /metrics does not answer."""
+    samples = metric_samples(port, "xlapulse_events_processed_total") or []
+    return sum(
+        (
+            value
+            for labels, value in samples
+            if labels.get("topic") in INPUT_TOPICS
+            and (outcomes is None or labels.get("outcome") in outcomes)
+        ),
+        0.0,
+    )
 
 
 def scrape_metric(port: int, name: str, labels: dict[str, str]) -> float:
