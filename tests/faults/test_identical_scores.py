@@ -44,12 +44,7 @@ from tests.integration.helpers import (
 from tests.integration.test_engine_incident import SCENARIO
 from tests.shared_helpers import wait_until
 from xlapulse.collectors.contract.events import EventBase
-from xlapulse.collectors.contract.topics import (
-    DIRECTORY_TOPIC,
-    SURVEYS_TOPIC,
-    TELEMETRY_TOPIC,
-    TICKETS_TOPIC,
-)
+from xlapulse.collectors.contract.topics import INPUT_TOPICS
 from xlapulse.collectors.delivery.kafka_producer import EventProducer, ProducerSettings
 from xlapulse.collectors.delivery.topics_admin import ensure_topics
 from xlapulse.collectors.simulator.fleet import Fleet
@@ -128,9 +123,8 @@ class Engine:
 
     def committed_inputs(self) -> int:
         """Input records whose offsets the engine's consumer group committed."""
-        inputs = {TELEMETRY_TOPIC, TICKETS_TOPIC, SURVEYS_TOPIC, DIRECTORY_TOPIC}
         committed = committed_offsets(self.services.kafka_bootstrap, self.engine_id)
-        return sum(offset for (topic, _), offset in committed.items() if topic in inputs)
+        return sum(offset for (topic, _), offset in committed.items() if topic in INPUT_TOPICS)
 
     def processed(self) -> float:
         """Records the running worker processed (all topics, all outcomes)."""
@@ -241,10 +235,7 @@ def wait_for_identical(engine: Engine, day: date, expected: dict) -> None:
 
 
 def input_records(services: Services) -> int:
-    return sum(
-        sum(end_offsets(services.kafka_bootstrap, topic).values())
-        for topic in (TELEMETRY_TOPIC, TICKETS_TOPIC, SURVEYS_TOPIC, DIRECTORY_TOPIC)
-    )
+    return sum(sum(end_offsets(services.kafka_bootstrap, topic).values()) for topic in INPUT_TOPICS)
 
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["kill-9", "sigterm"])
