@@ -205,9 +205,10 @@ class DipTracker:
         for key in candidates:
             scope = Scope.from_key(key)
             findings = [self._burn(series, scope)]
+            peers = self._peers(references, scope)
+            history, min_depth, open_p_value = self._history(series, key)
             for window in (short_windows, windows):
-                findings.append(peer(window[key], self._peers(references, scope), settings))
-                history, min_depth, open_p_value = self._history(series, key)
+                findings.append(peer(window[key], peers, settings))
                 findings.append(seasonal(window[key], history, min_depth, settings, open_p_value))
             if key in series.dips:
                 findings.append(self._still_bad(series, scope, references))

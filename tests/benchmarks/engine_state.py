@@ -5,8 +5,8 @@ Part 1 (in process, no servers): scores ``--endpoints`` simulated workplaces for
 active user, the serialized size of the user state (what the ``user-state``
 changelog stores) and the Python heap it takes (tracemalloc), plus the same for
 the window cells; and the pipeline's own throughput. Then the per-user step alone as
-the Faust agent runs it, with its per-event JSON round trips (the user's state read and
-written, its observations and device signals encoded and decoded).
+the Faust agent runs it, with its round trips per event (the user's state read and
+written as JSON, its observations and device signals encoded and decoded).
 
 Part 2 (``--kafka BOOTSTRAP --influx URL``, real servers): sends the same events
 to Kafka, runs an engine worker until every input record is processed, stops it
@@ -35,6 +35,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from tempfile import mkdtemp
 
+from faust.utils import json as table_json
+
 from xlapulse.collectors.contract.codec import encode_event
 from xlapulse.collectors.contract.events import LogonEvent, event_time_ms
 from xlapulse.collectors.contract.topics import topic_for
@@ -43,16 +45,22 @@ from xlapulse.collectors.delivery.topics_admin import ensure_topics
 from xlapulse.collectors.simulator.fleet import Fleet
 from xlapulse.collectors.simulator.scenario import default_scenario_path, load_scenario
 from xlapulse.streams.inprocess import InProcessPipeline
-from xlapulse.streams.scoring.device_signals import device_signal_from_dict
-from xlapulse.streams.scoring.observations import observation_from_dict
+from xlapulse.streams.internal_codec import (
+    decode_device_signal,
+    decode_observations,
+    encode_device_signal,
+    encode_observations,
+)
 from xlapulse.streams.scoring.pipeline import read_input_record
 from xlapulse.streams.scoring.user_state import UserState, step
 from xlapulse.streams.scoring.xla import default_xla_config
 
-from ..integration.helpers import WorkerProcess, engine_env, scrape_metric
+from ..integration.helpers import WorkerProcess, engine_env, processed_inputs
 from ..shared_helpers import wait_until
 
 PARTITIONS = 3
+#: the outcomes the recovery waits for (not dead-lettered, late or future)
+SCORED = ("ok", "held", "duplicate")
 
 
 def simulated_events(endpoints: int, days: int, first_day: date) -> list:
@@ -98,26 +106,28 @@ def measure_in_process(events: list) -> None:
 
 
 def measure_agent_step(events: list) -> None:
-    """The per-user step as the ``follow_users`` agent runs it on every event: the record
-    decoded, the user's state read from JSON and written back, its observations and
-    device signals encoded, and decoded again by the agents that read them (stdlib
-    ``json``; no Kafka, no cells)."""
+    """The per-user step as the ``follow_users`` agent runs it, in batches of one event:
+    the record decoded, the user's state read from JSON and written back (the table's
+    codec, Faust's ``json``; the agent does it once per user and batch), the event's
+    observations and device signals encoded and decoded again through the internal
+    topics' codec (``streams/internal_codec.py``; the agent sends a batch's observations
+    as one record per persona|site). No Kafka, no cells."""
     config = default_xla_config()
     records = [(encode_event(event), topic_for(event)) for event in events]
-    states: dict[str, str] = {}
+    states: dict[str, str | bytes] = {}
     clock_ms = 0
     started, started_cpu = time.perf_counter(), time.process_time()
     for raw, topic in records:
         event = read_input_record(raw, topic)
         clock_ms = max(clock_ms, event_time_ms(event))
         stored = states.get(event.user_id)
-        state = UserState.from_dict(json.loads(stored)) if stored else None
+        state = UserState.from_dict(table_json.loads(stored)) if stored else None
         result = step(state, event, config, clock_ms)
-        states[event.user_id] = json.dumps(result.state.to_dict())
-        for observation in result.observations:
-            observation_from_dict(json.loads(json.dumps(observation.to_dict())))
+        states[event.user_id] = table_json.dumps(result.state.to_dict())
+        if result.observations:
+            decode_observations(encode_observations(result.observations))
         for signal in result.device_signals:
-            device_signal_from_dict(json.loads(json.dumps(signal.to_dict())))
+            decode_device_signal(encode_device_signal(signal))
     elapsed_s, cpu_s = time.perf_counter() - started, time.process_time() - started_cpu
     print(
         f"per-user step with the agent's JSON round trips: {len(events):,} in {elapsed_s:.1f} s "
@@ -131,19 +141,6 @@ def _rates(count: int, elapsed_s: float, cpu_s: float) -> str:
     return f"{count / elapsed_s:,.0f} events/s, {count / cpu_s:,.0f} per CPU second"
 
 
-def _processed_inputs(port: int) -> float:
-    return sum(
-        scrape_metric(port, "xlapulse_events_processed_total", {"topic": topic, "outcome": outcome})
-        for topic in (
-            "xlapulse.telemetry.v1",
-            "xlapulse.tickets.v1",
-            "xlapulse.surveys.v1",
-            "xlapulse.directory.v1",
-        )
-        for outcome in ("ok", "held", "duplicate")
-    )
-
-
 def measure_recovery(events: list, bootstrap: str, influx_url: str) -> None:
     run_id = uuid.uuid4().hex[:8]
     data_dir = Path(mkdtemp(prefix="xlapulse-bench-"))
@@ -155,7 +152,7 @@ def measure_recovery(events: list, bootstrap: str, influx_url: str) -> None:
     started = time.monotonic()
     worker.start()
     try:
-        wait_until(lambda: _processed_inputs(port) >= len(events), 900, "the first run")
+        wait_until(lambda: processed_inputs(port, SCORED) >= len(events), 900, "the first run")
         print(f"first run: {len(events):,} input records in {time.monotonic() - started:.1f} s")
     finally:
         worker.stop()
@@ -171,7 +168,7 @@ def measure_recovery(events: list, bootstrap: str, influx_url: str) -> None:
     restarted.start()
     try:
         producer.send_all([probe])
-        wait_until(lambda: _processed_inputs(port) >= 1, 900, "the restarted worker")
+        wait_until(lambda: processed_inputs(port, SCORED) >= 1, 900, "the restarted worker")
         print(
             f"recovery: restart to first processed event {time.monotonic() - started:.1f} s "
             f"(store memory://, tables rebuilt from their changelogs)"

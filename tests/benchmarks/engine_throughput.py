@@ -56,12 +56,18 @@ from aiokafka import AIOKafkaConsumer
 
 from xlapulse.collectors.contract.codec import ContractViolation
 from xlapulse.collectors.contract.events import DirectoryAssignmentEvent
+from xlapulse.collectors.contract.topics import INPUT_TOPICS
 from xlapulse.collectors.delivery.kafka_producer import EventProducer, ProducerSettings
 from xlapulse.collectors.delivery.topics_admin import ensure_topics
-from xlapulse.streams.app import INPUT_TOPICS
 from xlapulse.streams.scoring.pipeline import read_input_record
 
-from ..integration.helpers import WorkerProcess, end_offsets, engine_env, metric_sum
+from ..integration.helpers import (
+    WorkerProcess,
+    end_offsets,
+    engine_env,
+    metric_sum,
+    processed_inputs,
+)
 from ..shared_helpers import free_port
 from .engine_state import latest_workday_before, simulated_events
 from .freshness import measure_freshness
@@ -157,10 +163,7 @@ def worker_rate(
         while time.monotonic() < deadline:
             for process in processes:
                 process.assert_running()
-            processed = sum(
-                metric("xlapulse_events_processed_total", {"topic": topic})
-                for topic in INPUT_TOPICS
-            )
+            processed = sum(processed_inputs(p) for p in ports)
             samples.append((time.monotonic(), processed))
             if processed >= expect:
                 break
@@ -200,13 +203,7 @@ def freshness(bootstrap: str, influx_url: str, expect: int, rate: float, seconds
 
     def caught_up() -> bool:
         worker.assert_running()
-        return (
-            sum(
-                metric_sum(port, "xlapulse_events_processed_total", {"topic": topic}) or 0
-                for topic in INPUT_TOPICS
-            )
-            >= expect
-        )
+        return processed_inputs(port) >= expect
 
     try:
         return measure_freshness(bootstrap, influx_url, database, load, rate, seconds, caught_up)

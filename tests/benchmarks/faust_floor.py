@@ -22,7 +22,7 @@ import uuid
 import faust
 
 from xlapulse.collectors.contract.codec import ContractViolation
-from xlapulse.streams.app import INPUT_TOPICS
+from xlapulse.collectors.contract.topics import INPUT_TOPICS
 from xlapulse.streams.scoring.pipeline import read_input_record
 
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 import random
 import signal
 import time
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -40,16 +39,12 @@ from tests.integration.helpers import (
     end_offsets,
     engine_env,
     influxql,
+    metric_sum,
 )
 from tests.integration.test_engine_incident import SCENARIO as INCIDENT_SCENARIO
 from tests.shared_helpers import wait_until
 from xlapulse.collectors.contract.events import EventBase
-from xlapulse.collectors.contract.topics import (
-    DIRECTORY_TOPIC,
-    SURVEYS_TOPIC,
-    TELEMETRY_TOPIC,
-    TICKETS_TOPIC,
-)
+from xlapulse.collectors.contract.topics import INPUT_TOPICS
 from xlapulse.collectors.delivery.kafka_producer import EventProducer, ProducerSettings
 from xlapulse.collectors.delivery.topics_admin import ensure_topics
 from xlapulse.collectors.simulator.fleet import Fleet
@@ -128,26 +123,19 @@ class Engine:
         self.workers.append(worker)
         return worker
 
-    def _metric_sum(self, prefix: str) -> float:
-        """The sum of the running worker's samples whose line starts with ``prefix``; 0
-        when its metrics do not answer."""
-        try:
-            page = urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics", timeout=2)
-        except OSError:
-            return 0.0
-        with page:
-            lines = page.read().decode().splitlines()
-        return sum(float(line.rsplit(" ", 1)[1]) for line in lines if line.startswith(prefix))
+    def metric(self, name: str) -> float:
+        """The sum of the running worker's samples of ``name``; 0 when its metrics do not
+        answer."""
+        return metric_sum(self.port, name, {}) or 0.0
 
     def committed_inputs(self) -> int:
         """Input records whose offsets the engine's consumer group committed."""
-        inputs = {TELEMETRY_TOPIC, TICKETS_TOPIC, SURVEYS_TOPIC, DIRECTORY_TOPIC}
         committed = committed_offsets(self.services.kafka_bootstrap, self.engine_id)
-        return sum(offset for (topic, _), offset in committed.items() if topic in inputs)
+        return sum(offset for (topic, _), offset in committed.items() if topic in INPUT_TOPICS)
 
     def processed(self) -> float:
         """Records the running worker processed (all topics, all outcomes)."""
-        return self._metric_sum("xlapulse_events_processed_total{")
+        return self.metric("xlapulse_events_processed_total")
 
     def settled_points(self, day: date) -> dict | None:
         """The day's points once the worker is at the end of every partition it read
@@ -156,7 +144,7 @@ class Engine:
         before = (self.processed(), day_points(self.services, self.database, day))
         time.sleep(SETTLE_S)
         after = (self.processed(), day_points(self.services, self.database, day))
-        lag = self._metric_sum("xlapulse_consumer_lag_records{")
+        lag = self.metric("xlapulse_consumer_lag_records")
         return after[1] if after == before and after[0] > 0 and lag == 0 and after[1] else None
 
     def stop(self) -> None:
@@ -254,10 +242,7 @@ def wait_for_identical(engine: Engine, day: date, expected: dict) -> None:
 
 
 def input_records(services: Services) -> int:
-    return sum(
-        sum(end_offsets(services.kafka_bootstrap, topic).values())
-        for topic in (TELEMETRY_TOPIC, TICKETS_TOPIC, SURVEYS_TOPIC, DIRECTORY_TOPIC)
-    )
+    return sum(sum(end_offsets(services.kafka_bootstrap, topic).values()) for topic in INPUT_TOPICS)
 
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["kill-9", "sigterm"])
@@ -305,7 +290,7 @@ def test_influxdb_down_mid_stream_gives_identical_scores(
     services.control("stop", "influxdb")
     try:
         wait_until(
-            lambda: engine._metric_sum("xlapulse_sink_errors_total") > 0,
+            lambda: engine.metric("xlapulse_sink_errors_total") > 0,
             120,
             "the sink to report failed writes",
         )

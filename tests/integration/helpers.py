@@ -14,46 +14,65 @@ import subprocess
 import sys
 import urllib.parse
 import urllib.request
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 
 from tests.shared_helpers import free_port
+from xlapulse.collectors.contract.topics import INPUT_TOPICS
 
 
-def read_metric(port: int, name: str, labels: dict[str, str]) -> float | None:
-    """Value of one sample on a worker's /metrics page; None when absent or unreachable."""
+def metric_samples(port: int, name: str) -> list[tuple[dict[str, str], float]] | None:
+    """Every sample of ``name`` on a worker's /metrics page, as (labels, value), from one
+    scrape; None when the page does not answer."""
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as response:
             page = response.read().decode()
     except OSError:
         return None
+    samples = []
     for line in page.splitlines():
         if not (line.startswith(name + "{") or line.startswith(name + " ")):
             continue
         found = dict(re.findall(r'(\w+)="([^"]*)"', line.split("}")[0] if "{" in line else ""))
-        if all(found.get(key) == value for key, value in labels.items()):
-            return float(line.rsplit(" ", 1)[1])
-    return None
+        samples.append((found, float(line.rsplit(" ", 1)[1])))
+    return samples
+
+
+def _matching(samples: list[tuple[dict[str, str], float]], labels: dict[str, str]) -> list[float]:
+    """The values of the samples whose labels include ``labels``."""
+    return [value for found, value in samples if labels.items() <= found.items()]
+
+
+def read_metric(port: int, name: str, labels: dict[str, str]) -> float | None:
+    """Value of one sample on a worker's /metrics page; None when absent or unreachable."""
+    samples = metric_samples(port, name)
+    values = _matching(samples, labels) if samples is not None else []
+    return values[0] if values else None
 
 
 def metric_sum(port: int, name: str, labels: dict[str, str]) -> float | None:
     """The sum of every sample of ``name`` whose labels include ``labels`` (e.g. one
     topic's events over all outcomes); None when the worker's /metrics does not answer."""
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as response:
-            page = response.read().decode()
-    except OSError:
-        return None
-    total = 0.0
-    for line in page.splitlines():
-        if not (line.startswith(name + "{") or line.startswith(name + " ")):
-            continue
-        found = dict(re.findall(r'(\w+)="([^"]*)"', line.split("}")[0] if "{" in line else ""))
-        if all(found.get(key) == value for key, value in labels.items()):
-            total += float(line.rsplit(" ", 1)[1])
-    return total
+    samples = metric_samples(port, name)
+    return None if samples is None else sum(_matching(samples, labels), 0.0)
+
+
+def processed_inputs(port: int, outcomes: Collection[str] | None = None) -> float:
+    """Input records (the four input topics) the worker processed, of ``outcomes`` (every
+    outcome by default), from one scrape; 0 when its /metrics does not answer."""
+    samples = metric_samples(port, "xlapulse_events_processed_total") or []
+    return sum(
+        (
+            value
+            for labels, value in samples
+            if labels.get("topic") in INPUT_TOPICS
+            and (outcomes is None or labels.get("outcome") in outcomes)
+        ),
+        0.0,
+    )
 
 
 def scrape_metric(port: int, name: str, labels: dict[str, str]) -> float:

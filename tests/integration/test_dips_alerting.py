@@ -41,12 +41,7 @@ from kafka import KafkaConsumer
 from tests.shared_helpers import free_port, wait_until
 from xlapulse.collectors.contract.events import DirectoryAssignmentEvent
 from xlapulse.collectors.contract.outputs import DIPS_TOPIC, HEADER_ENGINE_ID, DipEvent
-from xlapulse.collectors.contract.topics import (
-    DIRECTORY_TOPIC,
-    SURVEYS_TOPIC,
-    TELEMETRY_TOPIC,
-    TICKETS_TOPIC,
-)
+from xlapulse.collectors.contract.topics import INPUT_TOPICS
 from xlapulse.collectors.delivery.kafka_producer import EventProducer, ProducerSettings
 from xlapulse.collectors.delivery.topics_admin import ensure_topics
 from xlapulse.collectors.simulator.fleet import SIMULATOR_KEY, Fleet
@@ -208,9 +203,9 @@ def dip_run(
         producer.send_all(directory)
         # The worker reads the topics from the start: it first catches up with what
         # earlier tests sent, then the day is sent to a worker that keeps up.
-        inputs = (DIRECTORY_TOPIC, TELEMETRY_TOPIC, TICKETS_TOPIC, SURVEYS_TOPIC)
         in_topics = {
-            topic: sum(end_offsets(services.kafka_bootstrap, topic).values()) for topic in inputs
+            topic: sum(end_offsets(services.kafka_bootstrap, topic).values())
+            for topic in INPUT_TOPICS
         }
         wait_until(
             lambda: all(

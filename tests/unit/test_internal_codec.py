@@ -1,0 +1,37 @@
+"""The internal topics' codec (``streams/internal_codec.py``) on every message kind the
+steps produce over random days, and on a record an earlier version sent.
+
+Observations cross ``<engine id>-observations`` as one JSON array per persona|site; a
+single JSON object, one observation as versions before the batching sent it, must still
+be read, so a worker upgraded over a topic that holds such records loses none.
+"""
+
+from __future__ import annotations
+
+import json
+
+from tests.unit.test_message_dicts import messages
+from xlapulse.streams.internal_codec import (
+    decode_device_signal,
+    decode_explanation,
+    decode_observations,
+    encode_device_signal,
+    encode_explanation,
+    encode_observations,
+)
+
+
+def test_every_message_reads_back_through_the_codec() -> None:
+    observations, signals, explanations = messages()
+    assert decode_observations(encode_observations(observations)) == observations
+    for signal in signals:
+        assert decode_device_signal(encode_device_signal(signal)) == signal
+    for explanation in explanations:
+        assert decode_explanation(encode_explanation(explanation)) == explanation
+
+
+def test_an_observation_sent_alone_by_an_earlier_version_is_read() -> None:
+    observations, _, _ = messages()
+    for observation in observations:
+        earlier = json.dumps(observation.to_dict()).encode()  # what app.py sent before
+        assert decode_observations(earlier) == [observation]
