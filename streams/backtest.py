@@ -26,7 +26,7 @@ from xlapulse.collectors.contract.topics import INPUT_TOPICS, topic_for
 from xlapulse.streams.inprocess import InProcessPipeline
 from xlapulse.streams.scoring.cells import WINDOW_SIZES_S, window_label
 from xlapulse.streams.scoring.formula_versions import CURRENT_FORMULA, Formula
-from xlapulse.streams.scoring.records import (
+from xlapulse.streams.scoring.published import (
     EXPERIENCE_SCORE,
     MIN_USERS_PER_AGGREGATE,
     SERVICE_DESK_MEASUREMENT,

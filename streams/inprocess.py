@@ -38,7 +38,8 @@ from xlapulse.streams.scoring.device_state import DeviceState
 from xlapulse.streams.scoring.formula_versions import CURRENT_FORMULA, Formula
 from xlapulse.streams.scoring.observations import Observation
 from xlapulse.streams.scoring.pipeline import read_input_record, update_cells
-from xlapulse.streams.scoring.records import Record, cell_records
+from xlapulse.streams.scoring.published import Record
+from xlapulse.streams.scoring.records import cell_records
 from xlapulse.streams.scoring.user_model import UserState
 from xlapulse.streams.scoring.user_state import DEFAULT_MAX_EVENT_AGE_MS, step
 from xlapulse.streams.scoring.user_tickets import apply_device_explanation

@@ -16,7 +16,7 @@ from xlapulse.streams.dips.publish import dip_event, dip_record
 from xlapulse.streams.dips.settings import DipSettings
 from xlapulse.streams.dips.tracker import Dip, DipTracker, objective_budgets
 from xlapulse.streams.scoring.observations import Observation
-from xlapulse.streams.scoring.records import Record
+from xlapulse.streams.scoring.published import Record
 from xlapulse.streams.scoring.xla import XlaConfig
 
 

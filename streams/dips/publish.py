@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 
 from xlapulse.collectors.contract.outputs import DipEvent
 from xlapulse.streams.dips.tracker import Dip
-from xlapulse.streams.scoring.records import DIP as DIP_MEASUREMENT
-from xlapulse.streams.scoring.records import Record
+from xlapulse.streams.scoring.published import DIP as DIP_MEASUREMENT
+from xlapulse.streams.scoring.published import Record
 
 DETECTOR_WORDS = {
     "burn_rate": "XLA error budget burning fast",

@@ -37,7 +37,7 @@ from xlapulse.collectors.simulator.scenario import (
 from xlapulse.collectors.simulator.truth import ScenarioTruth, scenario_truth
 from xlapulse.streams.inprocess import InProcessPipeline
 from xlapulse.streams.scoring.observations import Observation, TicketObservation
-from xlapulse.streams.scoring.records import Record
+from xlapulse.streams.scoring.published import Record
 
 DEFAULT_FIRST_DAY = date(2026, 11, 23)  # a Monday
 #: a replay never drops an event as late: the clock is event time

@@ -27,12 +27,8 @@ from xlapulse.streams.report.summary import (
 )
 from xlapulse.streams.report.timeline import Span, scores_over_time, zone_names
 from xlapulse.streams.scoring.journey import JOURNEY_FORMULA_VERSION, JOURNEY_WEIGHTS
-from xlapulse.streams.scoring.records import (
-    FORMULA_VERSION,
-    ISSUE_SCORE,
-    MIN_USERS_PER_AGGREGATE,
-    Record,
-)
+from xlapulse.streams.scoring.published import ISSUE_SCORE, MIN_USERS_PER_AGGREGATE, Record
+from xlapulse.streams.scoring.records import FORMULA_VERSION
 from xlapulse.streams.scoring.xla import XlaConfig
 
 _STYLE = """

@@ -17,7 +17,7 @@ import matplotlib
 from matplotlib.figure import Figure
 
 from xlapulse.streams.report.summary import JourneyStats, ObjectiveResult, ServiceDesk
-from xlapulse.streams.scoring.records import MIN_USERS_PER_AGGREGATE
+from xlapulse.streams.scoring.published import MIN_USERS_PER_AGGREGATE
 
 SVG_STYLE = {"svg.fonttype": "none", "svg.hashsalt": "xlapulse", "font.size": 10}
 GOOD_COLOUR, FAIR_COLOUR, POOR_COLOUR = "#2e7d32", "#f9a825", "#c62828"

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from xlapulse.streams.scoring.personas import TOUCH_POINTS
-from xlapulse.streams.scoring.records import Record
+from xlapulse.streams.scoring.published import Record
 from xlapulse.streams.scoring.xla import XlaConfig
 
 OVERALL = "overall"

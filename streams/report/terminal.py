@@ -31,7 +31,7 @@ from xlapulse.streams.report.summary import (
     touch_point_scores,
 )
 from xlapulse.streams.scoring.personas import SERVICE_DESK, TOUCH_POINTS
-from xlapulse.streams.scoring.records import ISSUE_SCORE, MIN_USERS_PER_AGGREGATE, Record
+from xlapulse.streams.scoring.published import ISSUE_SCORE, MIN_USERS_PER_AGGREGATE, Record
 from xlapulse.streams.scoring.xla import XlaConfig
 
 GOOD_SCORE = 85

@@ -23,7 +23,7 @@ from matplotlib.patches import Patch
 
 from xlapulse.collectors.simulator.rhythm import LOCAL_TZ
 from xlapulse.streams.report.plots import POOR_COLOUR, SVG_STYLE, empty_figure, to_svg
-from xlapulse.streams.scoring.records import ISSUE_SCORE
+from xlapulse.streams.scoring.published import ISSUE_SCORE
 
 HOUR_MS = 3_600_000
 INCIDENT_COLOUR, DIP_COLOUR = "#ef9a9a", "#6a1b9a"

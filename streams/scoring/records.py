@@ -50,15 +50,12 @@ from xlapulse.streams.scoring.formulas import (
 )
 from xlapulse.streams.scoring.journey import JOURNEY_FORMULA_VERSION
 from xlapulse.streams.scoring.personas import SERVICE_DESK, TOUCH_POINTS
-from xlapulse.streams.scoring.published import (  # noqa: F401 (re-exported names)
-    DIP,
+from xlapulse.streams.scoring.published import (
     EXPERIENCE_SCORE,
     ISSUE_SCORE,
     JOURNEY,
-    MEASUREMENTS,
     MIN_USERS_PER_AGGREGATE,
     SENTIMENT,
-    SERVICE_DESK_MEASUREMENT,
     XLA_COMPLIANCE,
     Record,
     apdex_score,

@@ -9,8 +9,7 @@ Writes: nothing; the caller stores the new state and sends the outputs
 the device join, ``device_state.py``). The step scores telemetry (a sample, the
 journey of its day, ``day_journey.py``) and survey answers itself and hands ticket
 events to ``user_tickets.py``, whose ``apply_device_explanation`` applies what a
-device's telemetry says of one of the user's tickets (re-exported here for the
-engine app).
+device's telemetry says of one of the user's tickets.
 
 Policies (each outcome is counted by the caller):
 
@@ -62,9 +61,6 @@ from xlapulse.streams.scoring.observations import (
 )
 from xlapulse.streams.scoring.touchpoints import Indicator, indicate
 from xlapulse.streams.scoring.user_model import UserState, UserStep, envelope, objective_hits
-from xlapulse.streams.scoring.user_tickets import (
-    apply_device_explanation as apply_device_explanation,  # re-exported for streams/app.py
-)
 from xlapulse.streams.scoring.user_tickets import forget_closed_tickets, reexplain, ticket_step
 from xlapulse.streams.scoring.xla import XlaConfig
 

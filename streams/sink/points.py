@@ -68,7 +68,7 @@ from __future__ import annotations
 
 from influxdb_client import Point, WritePrecision
 
-from xlapulse.streams.scoring.records import (
+from xlapulse.streams.scoring.published import (
     DIP,
     EXPERIENCE_SCORE,
     JOURNEY,

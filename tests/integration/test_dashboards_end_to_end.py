@@ -42,7 +42,7 @@ from xlapulse.collectors.simulator.scenario import Scenario
 from xlapulse.collectors.yamlfile import parse_yaml_model
 from xlapulse.dashboards.main import GENERATED_DIR
 from xlapulse.streams.inprocess import InProcessPipeline
-from xlapulse.streams.scoring.records import Record
+from xlapulse.streams.scoring.published import Record
 
 from .conftest import Engine, Services
 from .helpers import influxql

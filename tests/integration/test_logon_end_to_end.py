@@ -30,7 +30,7 @@ from xlapulse.collectors.delivery.topics_admin import ensure_topics
 from xlapulse.collectors.simulator.fleet import Fleet
 from xlapulse.dashboards.main import GENERATED_DIR
 from xlapulse.streams.inprocess import InProcessPipeline
-from xlapulse.streams.scoring.records import Record
+from xlapulse.streams.scoring.published import Record
 from xlapulse.streams.tables import observations_topic_name
 
 from .conftest import Engine, Services

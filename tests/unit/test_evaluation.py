@@ -36,7 +36,7 @@ from xlapulse.streams.evaluation.harness import (
 from xlapulse.streams.evaluation.silent import silent_count
 from xlapulse.streams.evaluation.visibility import visibility
 from xlapulse.streams.inprocess import InProcessPipeline
-from xlapulse.streams.scoring.records import Record
+from xlapulse.streams.scoring.published import Record
 
 MONDAY = date(2026, 11, 23)
 SMALL = """

@@ -25,13 +25,8 @@ from xlapulse.streams.scoring.observations import (
     TicketObservation,
 )
 from xlapulse.streams.scoring.personas import SERVICE_DESK, TELEMETRY_TOUCH_POINTS
-from xlapulse.streams.scoring.records import (
-    DIP,
-    MEASUREMENTS,
-    MIN_USERS_PER_AGGREGATE,
-    Record,
-    cell_records,
-)
+from xlapulse.streams.scoring.published import DIP, MEASUREMENTS, MIN_USERS_PER_AGGREGATE, Record
+from xlapulse.streams.scoring.records import cell_records
 from xlapulse.streams.scoring.xla import OVERALL, SENTIMENT
 from xlapulse.streams.sink.points import TAG_KEYS
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from xlapulse.streams.scoring.records import Record
+from xlapulse.streams.scoring.published import Record
 from xlapulse.streams.sink.points import PointSchemaError, record_to_point
 
 TAGS = {"persona": "developer", "site": "utrecht", "window": "1h", "formula_version": "2.0"}
