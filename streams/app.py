@@ -53,11 +53,8 @@ import faust
 
 from xlapulse.collectors.contract.topics import (
     DEAD_LETTER_TOPIC,
-    DIRECTORY_TOPIC,
+    INPUT_TOPICS,
     SURVEY_INVITATIONS_TOPIC,
-    SURVEYS_TOPIC,
-    TELEMETRY_TOPIC,
-    TICKETS_TOPIC,
 )
 from xlapulse.collectors.settings import XlapulseSettings
 from xlapulse.streams import metrics
@@ -86,8 +83,6 @@ from xlapulse.streams.tables import (
     key_partitioned_table,
     observations_topic_name,
 )
-
-INPUT_TOPICS = (TELEMETRY_TOPIC, TICKETS_TOPIC, SURVEYS_TOPIC, DIRECTORY_TOPIC)
 
 
 def load_config(settings: XlapulseSettings) -> XlaConfig:

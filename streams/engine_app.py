@@ -125,6 +125,14 @@ class EngineParts:
             await outbox.send(self.observations_topic, key.encode(), encode_observations(grouped))
 
 
+async def store_when_delivered(outbox: Outbox, table: Any, changed: dict[str, Any]) -> None:
+    """Wait until Kafka acknowledged everything the batch sent, then store each changed
+    state once (``outbox.py``: outputs first, state second)."""
+    await outbox.delivered()
+    for key, state in changed.items():
+        table[key] = state.to_dict()
+
+
 def sweep(name: str, sweeper: PartitionSweeper, table: Any, events: list[EventT]) -> None:
     """Sweep the expired keys of the batch's partitions of ``table`` (at most once a
     minute each) and publish the table's size."""

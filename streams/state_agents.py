@@ -30,7 +30,12 @@ from mode import CrashingSupervisor
 from xlapulse.collectors.contract.codec import ContractViolation, encode_event
 from xlapulse.collectors.contract.topics import headers_for, key_for
 from xlapulse.streams import metrics
-from xlapulse.streams.engine_app import EngineParts, sweep, wall_clock_ms
+from xlapulse.streams.engine_app import (
+    EngineParts,
+    store_when_delivered,
+    sweep,
+    wall_clock_ms,
+)
 from xlapulse.streams.internal_codec import (
     decode_device_signal,
     decode_explanation,
@@ -106,9 +111,7 @@ def add_state_agents(parts: EngineParts, inputs: faust.TopicT) -> None:
                 )
             metrics.PROCESSING_SECONDS.labels(topic).observe(time.perf_counter() - started)
         await parts.send_observations(outbox, observations)
-        await outbox.delivered()
-        for user_id, state in changed.items():
-            parts.user_states[user_id] = state.to_dict()
+        await store_when_delivered(outbox, parts.user_states, changed)
         for (topic, outcome), count in outcomes.items():
             metrics.EVENTS.labels(topic, outcome).inc(count)
         sweep("user-state", parts.user_sweeper, parts.user_states, events)
@@ -133,9 +136,7 @@ def add_state_agents(parts: EngineParts, inputs: faust.TopicT) -> None:
                         explanation.user_id.encode(),
                         encode_explanation(explanation),
                     )
-            await outbox.delivered()
-            for device_id, state in changed.items():
-                parts.device_states[device_id] = state.to_dict()
+            await store_when_delivered(outbox, parts.device_states, changed)
             sweep("device-state", parts.device_sweeper, parts.device_states, events)
             metrics.EVENTS.labels(signals_topic, "ok").inc(len(events))
 
@@ -147,6 +148,7 @@ def add_state_agents(parts: EngineParts, inputs: faust.TopicT) -> None:
                 outbox = Outbox()
                 changed: dict[str, UserState] = {}
                 corrections: list[Observation] = []
+                outcomes: Counter[str] = Counter()
                 for event in events:
                     explanation = decode_explanation(event.value)
                     state = changed.get(explanation.user_id)
@@ -157,8 +159,8 @@ def add_state_agents(parts: EngineParts, inputs: faust.TopicT) -> None:
                     if state is not None and made:
                         changed[explanation.user_id] = state
                     corrections.extend(made)
-                    metrics.EVENTS.labels(explanations_topic, "ok" if made else "ignored").inc()
+                    outcomes["ok" if made else "ignored"] += 1
                 await parts.send_observations(outbox, corrections)
-                await outbox.delivered()
-                for user_id, state in changed.items():
-                    parts.user_states[user_id] = state.to_dict()
+                await store_when_delivered(outbox, parts.user_states, changed)
+                for outcome, count in outcomes.items():
+                    metrics.EVENTS.labels(explanations_topic, outcome).inc(count)
