@@ -27,11 +27,11 @@ concealed_sample_ratio, a segment with failureInfo -> dropped_segment.
 
 Hostile or broken content never blocks the folder: a stream the contract rejects (a
 NaN or negative loss rate, a bad duration) is counted as ``rejected (...)`` and the
-file's other streams are kept; a file that is not a callRecord (not JSON, wrong types)
-(wrong types, an unreadable file) is counted the same way, with none of its events, one
-that is not JSON as a skipped record, and each is marked done like every file read, so
-later exports are read. The export job should write each file under a
-temporary name and rename it into the folder: a half-written file is rejected too.
+file's other streams are kept; a file that is not a callRecord (wrong types, an
+unreadable file) is counted the same way, with none of its events, one that is not JSON
+as a skipped record, and each is marked done like every file read, so later exports
+are read. The export job should write each file under a temporary name and rename it
+into the folder: a half-written file is rejected too.
 """
 
 from __future__ import annotations
