@@ -24,6 +24,7 @@ import socket
 from kafka.errors import KafkaError
 from kafka.producer import KafkaProducer
 
+from xlapulse.collectors.delivery.kafka_producer import ProducerSettings
 from xlapulse.collectors.settings import XlapulseSettings
 
 log = logging.getLogger(__name__)
@@ -46,17 +47,9 @@ def security_settings(settings: XlapulseSettings) -> dict[str, object]:
 
 
 def kafka_python_security(settings: XlapulseSettings) -> dict[str, object]:
-    """kafka-python client keyword arguments (admin client, consumer) for TLS and SASL."""
-    options: dict[str, object] = {"security_protocol": settings.kafka_security_protocol}
-    if settings.kafka_security_protocol in ("SSL", "SASL_SSL"):
-        options["ssl_cafile"] = settings.kafka_ssl_ca_file or None
-    if settings.kafka_security_protocol.startswith("SASL_"):
-        options.update(
-            sasl_mechanism=settings.kafka_sasl_mechanism,
-            sasl_plain_username=settings.kafka_sasl_username,
-            sasl_plain_password=settings.kafka_sasl_password.get_secret_value(),
-        )
-    return options
+    """kafka-python client keyword arguments (admin client, consumer) for TLS and SASL:
+    the producer's own (:meth:`ProducerSettings.security_options`)."""
+    return ProducerSettings(**security_settings(settings)).security_options()
 
 
 class _ClientLog(logging.Handler):

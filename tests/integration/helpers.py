@@ -14,13 +14,16 @@ import subprocess
 import sys
 import urllib.parse
 import urllib.request
+import uuid
 from collections.abc import Collection
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 
 from tests.shared_helpers import free_port
+from xlapulse.collectors.contract.events import DirectoryAssignmentEvent, EventBase, LogonEvent
 from xlapulse.collectors.contract.topics import INPUT_TOPICS
 
 
@@ -190,3 +193,25 @@ def engine_env(
         "XLAPULSE_MAX_EVENT_AGE_S": str(10 * 365 * 86_400),
     }
     return env, metrics_port, database
+
+
+def five_logons(at: datetime, site: str) -> list[EventBase]:
+    """Five users assigned to one persona and a site of their own, then a logon each:
+    enough people for the cells to publish (and so write to InfluxDB)."""
+    users = [f"u_{uuid.uuid4().hex}" for _ in range(5)]
+    assignments = [
+        DirectoryAssignmentEvent(
+            event_time=at, user_id=user, persona="developer", site=site, department="it"
+        )
+        for user in users
+    ]
+    logons = [
+        LogonEvent(
+            event_time=at + timedelta(seconds=n + 1),
+            user_id=user,
+            device_id=f"d_{uuid.uuid4().hex}",
+            logon_duration_ms=12_000,
+        )
+        for n, user in enumerate(users)
+    ]
+    return [*assignments, *logons]

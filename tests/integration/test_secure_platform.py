@@ -30,13 +30,13 @@ from pathlib import Path
 import pytest
 
 from tests.shared_helpers import free_port, run_collector, wait_until
-from xlapulse.collectors.contract.events import DirectoryAssignmentEvent, EventBase, LogonEvent
+from xlapulse.collectors.contract.events import EventBase
 from xlapulse.collectors.contract.topics import TICKETS_TOPIC
 from xlapulse.collectors.delivery.kafka_producer import EventProducer, ProducerSettings
 from xlapulse.collectors.gateway.auth import sign_hex
 from xlapulse.streams.worker import CRASH_VISIBLE_S
 
-from .helpers import WorkerProcess, engine_env, influxql
+from .helpers import WorkerProcess, engine_env, five_logons, influxql
 from .secure_services import (
     SASL_PASSWORD,
     SASL_USER,
@@ -106,29 +106,6 @@ def ready(port: int) -> bool:
         return False
 
 
-def five_logons(site: str) -> list[EventBase]:
-    """Five users of one persona at ``site``, then a logon each: enough people for the
-    cells to publish, so the worker writes to InfluxDB."""
-    at = datetime.now(UTC) - timedelta(minutes=5)
-    users = [f"u_{uuid.uuid4().hex}" for _ in range(5)]
-    assignments: list[EventBase] = [
-        DirectoryAssignmentEvent(
-            event_time=at, user_id=user, persona="developer", site=site, department="it"
-        )
-        for user in users
-    ]
-    logons: list[EventBase] = [
-        LogonEvent(
-            event_time=at + timedelta(seconds=n + 1),
-            user_id=user,
-            device_id=f"d_{uuid.uuid4().hex}",
-            logon_duration_ms=12_000,
-        )
-        for n, user in enumerate(users)
-    ]
-    return assignments + logons
-
-
 def send_over_scram(kafka: SecureKafka, events: list[EventBase]) -> None:
     producer = EventProducer(
         ProducerSettings(
@@ -181,7 +158,7 @@ def test_worker_scores_over_scram_and_writes_with_influx_credentials(
     worker.process.start()
     try:
         wait_until(lambda: ready(worker.metrics_port), 90, "the worker to be ready over SASL_SSL")
-        send_over_scram(secure_kafka, five_logons(site))
+        send_over_scram(secure_kafka, five_logons(datetime.now(UTC) - timedelta(minutes=5), site))
         query = (
             'SELECT "samples" FROM "experience_score" WHERE "touch_point" = \'logon\' '
             f"AND \"window\" = '1h' AND \"site\" = '{site}'"
@@ -272,7 +249,10 @@ def test_a_wrong_influx_password_ends_the_worker_with_the_reason(
     worker.process.start()
     try:
         wait_until(lambda: ready(worker.metrics_port), 90, "the worker to be ready")
-        send_over_scram(secure_kafka, five_logons(f"site-{uuid.uuid4().hex[:8]}"))
+        send_over_scram(
+            secure_kafka,
+            five_logons(datetime.now(UTC) - timedelta(minutes=5), f"site-{uuid.uuid4().hex[:8]}"),
+        )
         evidence.scrape("worker refused by InfluxDB", worker.metrics_port)
         process = worker.process._process
         assert process is not None

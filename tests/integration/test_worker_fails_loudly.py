@@ -24,7 +24,6 @@ import pytest
 from kafka import KafkaProducer
 
 from tests.shared_helpers import wait_until
-from xlapulse.collectors.contract.events import DirectoryAssignmentEvent, EventBase, LogonEvent
 from xlapulse.collectors.delivery.kafka_producer import EventProducer, ProducerSettings
 from xlapulse.collectors.delivery.topics_admin import ensure_topics
 from xlapulse.streams.tables import device_signals_topic_name
@@ -35,6 +34,7 @@ from .helpers import (
     WorkerProcess,
     committed_offsets,
     engine_env,
+    five_logons,
     influxql,
     read_metric,
     scrape_metric,
@@ -68,28 +68,6 @@ def _wait_for_exit(worker: WorkerProcess, timeout_s: float) -> int:
     assert process is not None
     wait_until(lambda: process.poll() is not None, timeout_s, "the worker to exit")
     return process.returncode
-
-
-def _five_logons(at: datetime, site: str) -> list[EventBase]:
-    """Five users assigned to one persona and a site of their own, then a logon each:
-    enough people for the cells to publish (and so write to InfluxDB)."""
-    users = [f"u_{uuid.uuid4().hex}" for _ in range(5)]
-    assignments = [
-        DirectoryAssignmentEvent(
-            event_time=at, user_id=user, persona="developer", site=site, department="it"
-        )
-        for user in users
-    ]
-    logons = [
-        LogonEvent(
-            event_time=at + timedelta(seconds=n + 1),
-            user_id=user,
-            device_id=f"d_{uuid.uuid4().hex}",
-            logon_duration_ms=12_000,
-        )
-        for n, user in enumerate(users)
-    ]
-    return [*assignments, *logons]
 
 
 def test_an_agent_crash_is_loud_and_commits_nothing(services: Services, tmp_path: Path) -> None:
@@ -136,7 +114,7 @@ def test_sigterm_while_influxdb_is_down_ends_in_time_and_loses_nothing(
     run_id = uuid.uuid4().hex[:10]
     worker, port = _start_worker(services, tmp_path, run_id)
     site = f"site-{run_id}"
-    events = _five_logons(datetime.now(UTC) - timedelta(minutes=5), site)
+    events = five_logons(datetime.now(UTC) - timedelta(minutes=5), site)
     producer = EventProducer(ProducerSettings(bootstrap_servers=services.kafka_bootstrap))
     services.control("stop", "influxdb")
     try:

@@ -4,7 +4,7 @@ every wrong-typed variant of them."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -324,13 +324,9 @@ def container(document: Any, path: tuple[Any, ...]) -> Any:
     return document
 
 
-@pytest.mark.parametrize("name", VENDOR_SAMPLES)
-def test_every_wrong_typed_value_is_a_payload_error(name: str) -> None:
-    """Each value of the sample, replaced in turn by each wrong-typed value, maps or raises
-    PayloadError (or a contract ValidationError, or IgnoredEvent for another webhookEvent):
-    the adapter's own readers catch it, without the net of vendor_ticket_events."""
-    source = name.split("_")[0]
-    document = sample(name)
+def wrong_value_crashes(document: Any, mapping: Callable[[Any], object]) -> list[str]:
+    """``mapping`` run on ``document`` with each value replaced in turn by each wrong-typed
+    value; what it raised other than PayloadError, ValidationError or IgnoredEvent."""
     crashes = []
     for path in list(paths(document)):
         parent = container(document, path)
@@ -338,12 +334,24 @@ def test_every_wrong_typed_value_is_a_payload_error(name: str) -> None:
         for wrong in WRONG_VALUES:
             parent[path[-1]] = wrong
             try:
-                ticket_events(*ADAPTERS[source].map_payload(document), PSEUDONYMS)
+                mapping(document)
             except (PayloadError, ValidationError, IgnoredEvent):
                 pass
             except Exception as error:  # every other error is the finding
                 crashes.append(f"{path} = {wrong!r}: {type(error).__name__}: {error}")
         parent[path[-1]] = original
+    return crashes
+
+
+@pytest.mark.parametrize("name", VENDOR_SAMPLES)
+def test_every_wrong_typed_value_is_a_payload_error(name: str) -> None:
+    """Each value of the sample, replaced in turn by each wrong-typed value, maps or raises
+    PayloadError (or a contract ValidationError, or IgnoredEvent for another webhookEvent):
+    the adapter's own readers catch it, without the net of vendor_ticket_events."""
+    adapter = ADAPTERS[name.split("_")[0]]
+    crashes = wrong_value_crashes(
+        sample(name), lambda document: ticket_events(*adapter.map_payload(document), PSEUDONYMS)
+    )
     assert not crashes, "\n".join(crashes[:20])
 
 

@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient, TestServer
-from pydantic import ValidationError
 
-from tests.unit.test_gateway_adapters import WRONG_VALUES, container, paths
+from tests.unit.test_gateway_adapters import wrong_value_crashes
 from tests.unit.test_gateway_http import (
     KEY,
     SECRET,
@@ -132,20 +132,10 @@ def test_answers_off_the_scale_or_not_given_are_rejected_or_ignored():
 def test_every_wrong_typed_value_is_a_payload_error(source: str) -> None:
     """Each value of the sample, replaced in turn by each wrong-typed value, maps or is
     rejected (PayloadError, a contract ValidationError, IgnoredEvent): never a crash."""
-    document = sample(source)
-    crashes = []
-    for path in list(paths(document)):
-        parent = container(document, path)
-        original = parent[path[-1]]
-        for wrong in WRONG_VALUES:
-            parent[path[-1]] = wrong
-            try:
-                survey_answer_events(CSAT_ADAPTERS[source], document, PSEUDONYMS)
-            except (PayloadError, ValidationError, IgnoredEvent):
-                pass
-            except Exception as error:  # every other error is the finding
-                crashes.append(f"{path} = {wrong!r}: {type(error).__name__}: {error}")
-        parent[path[-1]] = original
+    crashes = wrong_value_crashes(
+        sample(source),
+        lambda document: survey_answer_events(CSAT_ADAPTERS[source], document, PSEUDONYMS),
+    )
     assert not crashes, "\n".join(crashes[:20])
 
 
@@ -174,15 +164,18 @@ def headers_for(source: str, payload: bytes) -> dict[str, str]:
     return authenticated(CSAT_ADAPTERS[source].auth_source, payload)
 
 
+async def post_signed(http: TestClient, source: str, payload: bytes) -> ClientResponse:
+    """``payload`` posted to ``source``'s CSAT endpoint with its vendor's authentication."""
+    return await http.post(f"/v1/csat/{source}", data=payload, headers=headers_for(source, payload))
+
+
 @pytest.mark.parametrize("source", sorted(SAMPLES))
 async def test_each_endpoint_stores_a_survey_answer_after_its_vendors_authentication(
     client, source: str
 ) -> None:
     http, producer = client
     payload = (CSAT / SAMPLES[source]).read_bytes()
-    response = await http.post(
-        f"/v1/csat/{source}", data=payload, headers=headers_for(source, payload)
-    )
+    response = await post_signed(http, source, payload)
     assert response.status == 200, await response.text()
     ((topic, value),) = producer.stored
     assert topic == "xlapulse.surveys.v1"
@@ -209,10 +202,7 @@ async def test_a_malformed_answer_is_400_and_a_redacted_dead_letter(client) -> N
     http, producer = client
     document = sample("jira-csat")
     document["feedback"]["rating"] = "four"
-    payload = json.dumps(document).encode()
-    response = await http.post(
-        "/v1/csat/jira-csat", data=payload, headers=headers_for("jira-csat", payload)
-    )
+    response = await post_signed(http, "jira-csat", json.dumps(document).encode())
     assert response.status == 400
     assert "feedback.rating must be a whole number" in (await response.json())["error"]
     ((topic, value),) = producer.stored
@@ -225,10 +215,7 @@ async def test_a_rating_not_answered_yet_is_ignored_not_stored(client) -> None:
     http, producer = client
     document = sample("zendesk-csat")
     document["satisfaction_rating"]["score"] = "unoffered"
-    payload = json.dumps(document).encode()
-    response = await http.post(
-        "/v1/csat/zendesk-csat", data=payload, headers=headers_for("zendesk-csat", payload)
-    )
+    response = await post_signed(http, "zendesk-csat", json.dumps(document).encode())
     assert response.status == 200
     assert "not answered yet" in (await response.json())["ignored"]
     assert producer.stored == []

@@ -99,10 +99,10 @@ def _graph(path: str) -> Collected:
         return GraphCallRecordsSource(runtime_settings(settings), IDENTITY).collect(None)
 
 
-def _vpn_log(source: type, settings: type, path: str) -> Collected:
-    """One round of a source that follows a VPN client's log file, its times read as UTC."""
-    configured = runtime_settings(settings(enabled=True, path=str(DATA / path)))
-    return source(configured, IDENTITY, UTC).collect(None)
+def _globalprotect(path: str) -> Collected:
+    """One round on an event log capture, its times read as UTC."""
+    configured = runtime_settings(GlobalProtectSettings(enabled=True, path=str(DATA / path)))
+    return GlobalProtectSource(configured, IDENTITY, UTC).collect(None)
 
 
 def _zoom(name: str) -> Collected:
@@ -224,16 +224,13 @@ SAMPLES: tuple[Sample, ...] = (
            lambda: _forticlient(f"{FORTI}/forticlient-7.4-linux-ipsecvpn.log")),
     Sample("globalprotect", "Windows lab portal: auth failure, unreachable gateway, connect",
            f"{GP}/pan_gp_event-windows-lab.log", "real lines (a parser's test suite)",
-           lambda: _vpn_log(GlobalProtectSource, GlobalProtectSettings,
-                            f"{GP}/pan_gp_event-windows-lab.log")),
+           lambda: _globalprotect(f"{GP}/pan_gp_event-windows-lab.log")),
     Sample("globalprotect", "macOS, flapping tunnel (down / restored)",
            f"{GP}/pan_gp_event-macos-flapping.log", "real lines, hosts normalised",
-           lambda: _vpn_log(GlobalProtectSource, GlobalProtectSettings,
-                            f"{GP}/pan_gp_event-macos-flapping.log")),
+           lambda: _globalprotect(f"{GP}/pan_gp_event-macos-flapping.log")),
     Sample("globalprotect", "lost without a down line, then unreachable",
            f"{GP}/pan_gp_event-reconnect-unreachable.log", "real lines, hosts normalised",
-           lambda: _vpn_log(GlobalProtectSource, GlobalProtectSettings,
-                            f"{GP}/pan_gp_event-reconnect-unreachable.log")),
+           lambda: _globalprotect(f"{GP}/pan_gp_event-reconnect-unreachable.log")),
     Sample("systemd_boot", "systemd-analyze time/blame, /proc", "os/linux/systemd-analyze-*.txt",
            "reconstructed (man page); /proc captured", lambda: _systemd_boot("")),
 )  # fmt: skip

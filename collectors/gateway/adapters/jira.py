@@ -147,7 +147,7 @@ def _change(
     return TicketChange(
         action=action,
         ticket_id=require_text(issue, "key", "issue"),
-        user_identity=_reporter_identity(fields),
+        user_identity=reporter_identity(fields),
         occurred_at=occurred_at,
         version=version,
         channel="portal" if fields.get(REQUEST_TYPE_FIELD) else "other",
@@ -159,7 +159,8 @@ def _change(
     )
 
 
-def _reporter_identity(fields: Mapping[str, Any]) -> str:
+def reporter_identity(fields: Mapping[str, Any]) -> str:
+    """The reporter of an issue as the adapters name it: e-mail, else account id, else name."""
     reporter = as_mapping(fields.get("reporter"), "issue.fields.reporter", optional=True)
     for key in ("emailAddress", "accountId", "name"):
         identity = optional_text(reporter.get(key), f"issue.fields.reporter.{key}")

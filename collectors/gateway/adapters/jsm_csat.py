@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from xlapulse.collectors.gateway.adapters.csat import CsatAnswer, scaled
+from xlapulse.collectors.gateway.adapters.jira import reporter_identity
 from xlapulse.collectors.gateway.adapters.lifecycle import (
     PayloadError,
     as_mapping,
@@ -41,17 +42,8 @@ def answer(document: Mapping[str, Any]) -> CsatAnswer:
     comment = as_mapping(feedback.get("comment"), "feedback.comment", optional=True)
     return CsatAnswer(
         ticket_id=require_text(issue, "key", "issue"),
-        user_identity=_reporter(as_mapping(issue.get("fields"), "issue.fields")),
+        user_identity=reporter_identity(as_mapping(issue.get("fields"), "issue.fields")),
         score=scaled(rating, LOWEST, HIGHEST, "feedback.rating"),
         answered_at=parse_time(document.get("timestamp"), "timestamp"),
         comment=optional_text(comment.get("body"), "feedback.comment.body"),
     )
-
-
-def _reporter(fields: Mapping[str, Any]) -> str:
-    reporter = as_mapping(fields.get("reporter"), "issue.fields.reporter", optional=True)
-    for key in ("emailAddress", "accountId", "name"):
-        identity = optional_text(reporter.get(key), f"issue.fields.reporter.{key}")
-        if identity:
-            return identity
-    raise PayloadError("issue.fields.reporter has no emailAddress, accountId or name")

@@ -38,9 +38,9 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from xlapulse.collectors.contract.wire import telemetry_event
-from xlapulse.collectors.sources.base import Collected, Identity, Source, one_record
-from xlapulse.collectors.sources.logfile import read_new_lines
+from xlapulse.collectors.sources.base import Collected, Identity, Source
+from xlapulse.collectors.sources.logfile import map_lines, read_new_lines
+from xlapulse.collectors.sources.vpn_session import vpn_session_event
 
 if TYPE_CHECKING:
     from xlapulse.collectors.sources.cisco_secure_client.settings import (
@@ -67,7 +67,6 @@ PRE_FILTER = re.compile(
     r"VPN state:|Connection failed|\bterminat(?:ed|ion)\b|\bdisconnect", re.IGNORECASE
 )
 QUIET_STATES = frozenset({"Connecting", "Disconnecting", "Disconnected"})
-MAX_TEXT = 200
 
 
 @dataclass(frozen=True)
@@ -158,21 +157,17 @@ class AnyConnectMapper:
         error_code: int | None = None,
         duration: int | None = None,
     ) -> None:
-        gateway = self.state.get("gateway")
         self.collected.events.append(
-            telemetry_event(
-                "vpn_session",
-                event_id=self.identity.event_id(
-                    "cisco-secure-client", f"{line.at.isoformat()}|{state}|{line.text}"
-                ),
-                event_time=line.at,
-                user_id=self.identity.user_id,
-                device_id=self.identity.device_id,
-                state=state,
-                reason=reason[:MAX_TEXT] if reason else None,
+            vpn_session_event(
+                self.identity,
+                "cisco-secure-client",
+                line.at,
+                line.text,
+                state,
+                reason=reason,
                 error_code=error_code,
-                session_duration_s=duration,
-                vpn_gateway=gateway[:MAX_TEXT] if gateway else None,
+                duration_s=duration,
+                gateway=self.state.get("gateway"),
             )
         )
 
@@ -212,14 +207,14 @@ class CiscoSecureClientSource(Source):
         now = datetime.fromtimestamp(self.clock()).astimezone(self.zone)
         collected = Collected(unparsed=self.identity.unparsed())
         mapper = AnyConnectMapper(self.identity, dict(saved["client"]), collected)
-        for text in new.lines:
-            with one_record(collected.unparsed, text):
-                line = parse_line(text, now, self.zone)
-                if line is None:
-                    if text.strip():
-                        collected.skipped_records += 1
-                elif line.process in PROCESSES:
-                    mapper.feed(line)
+
+        def feed_client_line(line: ClientLine) -> None:
+            if line.process in PROCESSES:
+                mapper.feed(line)
+
+        map_lines(
+            new.lines, collected, lambda text: parse_line(text, now, self.zone), feed_client_line
+        )
         collected.bookmark = json.dumps({"position": new.position, "client": mapper.state})
         return collected
 

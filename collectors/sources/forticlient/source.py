@@ -41,9 +41,9 @@ from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from xlapulse.collectors.contract.wire import telemetry_event
 from xlapulse.collectors.sources.base import Collected, Identity, Source, SourceError, one_record
-from xlapulse.collectors.sources.logfile import read_new_lines
+from xlapulse.collectors.sources.logfile import map_lines, read_new_lines
+from xlapulse.collectors.sources.vpn_session import MAX_TEXT_CHARS, vpn_session_event
 
 if TYPE_CHECKING:
     from xlapulse.collectors.sources.forticlient.settings import FortiClientSettings
@@ -65,7 +65,6 @@ USER_FIELD = re.compile(r"\b(user|username|vpnuser)=(\"[^\"]*\"|\S+)")
 WARNING_OR_WORSE_WINDOWS = 4  # syslog levels: 0 emerg .. 4 warning
 #: The captures show DEBG and INFO; these four-letter forms of the worse levels are assumed.
 WARNING_OR_WORSE_LINUX = frozenset({"EMRG", "ALRT", "CRIT", "ERR", "EROR", "ERRO", "WARN"})
-MAX_TEXT = 200
 QUOTE = '"'
 
 
@@ -143,17 +142,14 @@ class FortiClientMapper:
 
     def _emit(self, line: FortiLine, state: str, reason: str | None, gateway: str | None) -> None:
         self.collected.events.append(
-            telemetry_event(
-                "vpn_session",
-                event_id=self.identity.event_id(
-                    "forticlient", f"{line.at.isoformat()}|{state}|{line.text[:MAX_TEXT]}"
-                ),
-                event_time=line.at,
-                user_id=self.identity.user_id,
-                device_id=self.identity.device_id,
-                state=state,
+            vpn_session_event(
+                self.identity,
+                "forticlient",
+                line.at,
+                line.text[:MAX_TEXT_CHARS],
+                state,
                 reason=reason,
-                vpn_gateway=gateway[:MAX_TEXT] if gateway and gateway != "N/A" else None,
+                gateway=gateway if gateway != "N/A" else None,
             )
         )
 
@@ -199,13 +195,7 @@ class FortiClientSource(Source):
         for path in existing:
             new = read_new_lines(path, positions.get(str(path)), "FortiClient")
             positions[str(path)] = new.position
-            for text in new.lines:
-                with one_record(collected.unparsed, text):
-                    parsed = parse_line(text, self.zone)
-                    if parsed is None:
-                        collected.skipped_records += bool(text.strip())
-                    else:
-                        lines.append(parsed)
+            map_lines(new.lines, collected, lambda text: parse_line(text, self.zone), lines.append)
         for line in sorted(lines, key=lambda parsed: parsed.at):
             with one_record(collected.unparsed, line.text):
                 mapper.feed(line)

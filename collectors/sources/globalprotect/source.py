@@ -36,9 +36,9 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from xlapulse.collectors.contract.wire import telemetry_event
-from xlapulse.collectors.sources.base import Collected, Identity, Source, one_record
-from xlapulse.collectors.sources.logfile import read_new_lines
+from xlapulse.collectors.sources.base import Collected, Identity, Source
+from xlapulse.collectors.sources.logfile import map_lines, read_new_lines
+from xlapulse.collectors.sources.vpn_session import vpn_session_event
 
 if TYPE_CHECKING:
     from xlapulse.collectors.sources.globalprotect.settings import GlobalProtectSettings
@@ -65,7 +65,6 @@ STEPS = (
     re.compile(r"^Trying to create tunnel with gateway "),
     re.compile(r"^Auth failed for portal"),  # its "portal status is ..." line follows
 )
-MAX_GATEWAY_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -138,20 +137,16 @@ class GlobalProtectMapper:
     def _emit(
         self, line: GpLine, state: str, reason: str | None = None, duration_s: int | None = None
     ) -> None:
-        gateway = self.state.get("gateway")
         self.collected.events.append(
-            telemetry_event(
-                "vpn_session",
-                event_id=self.identity.event_id(
-                    "globalprotect", f"{line.at.isoformat()}|{state}|{line.message}"
-                ),
-                event_time=line.at,
-                user_id=self.identity.user_id,
-                device_id=self.identity.device_id,
-                state=state,
-                reason=reason[:MAX_GATEWAY_CHARS] if reason else None,
-                session_duration_s=max(0, duration_s) if duration_s is not None else None,
-                vpn_gateway=gateway[:MAX_GATEWAY_CHARS] if gateway else None,
+            vpn_session_event(
+                self.identity,
+                "globalprotect",
+                line.at,
+                line.message,
+                state,
+                reason=reason,
+                duration_s=duration_s,
+                gateway=self.state.get("gateway"),
             )
         )
 
@@ -184,14 +179,7 @@ class GlobalProtectSource(Source):
         new = read_new_lines(self.path, saved["position"], "GlobalProtect")
         collected = Collected(unparsed=self.identity.unparsed())
         mapper = GlobalProtectMapper(self.identity, dict(saved["tunnel"]), collected)
-        for text in new.lines:
-            with one_record(collected.unparsed, text):
-                line = parse_line(text, self.zone)
-                if line is None:
-                    if text.strip():
-                        collected.skipped_records += 1
-                    continue
-                mapper.feed(line)
+        map_lines(new.lines, collected, lambda text: parse_line(text, self.zone), mapper.feed)
         collected.bookmark = json.dumps({"position": new.position, "tunnel": mapper.state})
         return collected
 

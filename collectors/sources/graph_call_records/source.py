@@ -3,7 +3,7 @@
 Reads: callRecord JSON documents as Graph returns them for
 ``GET /communications/callRecords/{id}?$expand=sessions($expand=segments)``, dropped
 as ``*.json`` files into a folder by the Graph subscription/export job; a file is
-read once (the bookmark lists the file names done, newest 5000).
+read once (the bookmark lists the file names done, newest 5000; ``drop_folder.py``).
 Writes: one call_quality event per media stream, attributed to the participant who
 *received* it (a callerToCallee stream is the callee's inbound audio), with the
 participant's user principal name and machine name pseudonymized.
@@ -27,16 +27,15 @@ concealed_sample_ratio, a segment with failureInfo -> dropped_segment.
 
 Hostile or broken content never blocks the folder: a stream the contract rejects (a
 NaN or negative loss rate, a bad duration) is counted as ``rejected (...)`` and the
-file's other streams are kept; a file that is not a callRecord (not JSON, wrong types)
-(wrong types, an unreadable file) is counted the same way, with none of its events, one
-that is not JSON as a skipped record, and each is marked done like every file read, so
-later exports are read. The export job should write each file under a
-temporary name and rename it into the folder: a half-written file is rejected too.
+file's other streams are kept; a file that is not a callRecord (wrong types, an
+unreadable file) is counted the same way, with none of its events, one that is not JSON
+as a skipped record, and each is marked done like every file read, so later exports
+are read. The export job should write each file under a temporary name and rename it
+into the folder: a half-written file is rejected too.
 """
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 from collections.abc import Iterator
@@ -53,6 +52,7 @@ from xlapulse.collectors.sources.base import (
     SourceError,
     one_record,
 )
+from xlapulse.collectors.sources.drop_folder import DropFolder, read_directory
 from xlapulse.collectors.sources.unparsed import Unparsed
 
 if TYPE_CHECKING:
@@ -64,7 +64,6 @@ MEDIA_BY_LABEL = {
     "main-video": "video",
     "applicationsharing-video": "screen_share",
 }
-MAX_DONE_FILES = 5000
 
 
 def duration_ms(text: str | None) -> float | None:
@@ -76,26 +75,6 @@ def duration_ms(text: str | None) -> float | None:
         raise SourceError(f"not an ISO 8601 duration: {text!r}")
     hours, minutes, seconds = (float(parsed[g] or 0) for g in ("h", "m", "s"))
     return round((hours * 3600 + minutes * 60 + seconds) * 1000, 3)
-
-
-def read_directory(path: str) -> dict[str, str]:
-    """Entra object id -> userPrincipalName from a CSV with those two columns (any case)."""
-    if not path:
-        return {}
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as table:
-            rows = list(csv.DictReader(table))
-    except OSError as error:
-        raise SourceError(f"cannot read the directory file {path}: {error.strerror}") from None
-    directory = {}
-    for number, row in enumerate(rows, start=2):
-        folded = {
-            (key or "").strip().casefold(): (value or "").strip() for key, value in row.items()
-        }
-        if not folded.get("id") or not folded.get("userprincipalname"):
-            raise SourceError(f"{path} line {number}: needs an id and a userPrincipalName")
-        directory[folded["id"].casefold()] = folded["userprincipalname"]
-    return directory
 
 
 @dataclass
@@ -213,25 +192,22 @@ class GraphCallRecordsSource(Source):
         self.identity = identity
 
     def collect(self, bookmark: str | None) -> Collected:
-        done: list[str] = json.loads(bookmark) if bookmark else []
-        if not self.folder.is_dir():
-            raise SourceError(f"callRecords folder {self.folder} does not exist")
-        seen = set(done)
+        folder = DropFolder(self.folder, "callRecords", bookmark)
         collected = Collected(unparsed=self.identity.unparsed())
+        directory = read_directory(self.directory_file, "userPrincipalName")
         context = CallContext(
-            self.identity, read_directory(self.directory_file), collected.unparsed
+            self.identity,
+            {object_id.casefold(): name for object_id, name in directory.items()},
+            collected.unparsed,
         )
-        for path in sorted(self.folder.glob("*.json")):
-            if path.name in seen:
-                continue
-            done.append(path.name)  # a broken export is counted, never retried
+        for path in folder.new_files():
             with one_record(collected.unparsed, f"callRecord file {path.name}"):
                 document = _json_document(path)
                 if document is None:
                     collected.skipped_records += 1
                     continue
                 collected.events += list(call_quality_events(document, context))
-        collected.bookmark = json.dumps(done[-MAX_DONE_FILES:])
+        collected.bookmark = folder.bookmark()
         return collected
 
 

@@ -4,7 +4,7 @@ Reads: responses of Zoom's Dashboard API ``GET /metrics/meetings/{meetingId}/par
 (``type=past``), dropped as JSON files into a folder by the export job, one page a file
 named ``<meetingId>.json`` or ``<meetingId>.<page>.json`` (the meeting id or URL-encoded
 UUID: the response itself does not name the meeting); each file is read once (the
-bookmark lists the names done, newest 5000).
+bookmark lists the names done, newest 5000; ``drop_folder.py``).
 Writes: call_quality events, the same event Microsoft Graph call records give
 (``graph_call_records``), so the same Teams-CQD poor-stream rules score both
 (``streams/scoring/touchpoints.py``: jitter > 30 ms, packet loss > 10 %, round trip
@@ -33,7 +33,6 @@ folder (``zoom-participants-next-page-missing``).
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 from dataclasses import dataclass, field
@@ -44,6 +43,7 @@ from urllib.parse import unquote
 
 from xlapulse.collectors.contract.wire import telemetry_event
 from xlapulse.collectors.sources.base import Collected, Identity, Source, SourceError
+from xlapulse.collectors.sources.drop_folder import DropFolder, read_directory
 from xlapulse.collectors.sources.unparsed import Unparsed
 
 if TYPE_CHECKING:
@@ -60,26 +60,7 @@ STREAMS = {
 MILLISECONDS = re.compile(r"^(?P<value>\d+(?:\.\d+)?) ?ms$")
 PERCENT = re.compile(r"^(?P<value>\d+(?:\.\d+)?) ?%$")
 SAMPLE_S = 60
-MAX_DONE_FILES = 5000
 MAX_TEXT = 200
-
-
-def read_directory(path: str) -> dict[str, str]:
-    """Zoom user id -> sign-in name (e-mail) from a CSV with ``id`` and ``email`` columns."""
-    if not path:
-        return {}
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as table:
-            rows = list(csv.DictReader(table))
-    except OSError as error:
-        raise SourceError(f"cannot read the directory file {path}: {error.strerror}") from None
-    directory = {}
-    for number, row in enumerate(rows, start=2):
-        folded = {(k or "").strip().casefold(): (v or "").strip() for k, v in row.items()}
-        if not folded.get("id") or not folded.get("email"):
-            raise SourceError(f"{path} line {number}: needs an id and an email")
-        directory[folded["id"]] = folded["email"]
-    return directory
 
 
 @dataclass
@@ -213,18 +194,12 @@ class ZoomQosSource(Source):
         self.identity = identity
 
     def collect(self, bookmark: str | None) -> Collected:
-        done: list[str] = json.loads(bookmark) if bookmark else []
-        if not self.folder.is_dir():
-            raise SourceError(f"Zoom QoS folder {self.folder} does not exist")
-        seen = set(done)
+        folder = DropFolder(self.folder, "Zoom QoS", bookmark)
         collected = Collected(unparsed=self.identity.unparsed())
         context = MeetingContext(
-            self.identity, read_directory(self.directory_file), collected.unparsed
+            self.identity, read_directory(self.directory_file, "email"), collected.unparsed
         )
-        pages = sorted(self.folder.glob("*.json"))
-        for path in pages:
-            if path.name in seen:
-                continue
+        for path in folder.new_files():
             meeting_id = meeting_of(path)
             try:
                 page = json.loads(path.read_text())
@@ -232,9 +207,8 @@ class ZoomQosSource(Source):
             except (json.JSONDecodeError, SourceError, ValueError, KeyError, TypeError):
                 collected.skipped_records += 1  # a broken export is counted, not retried
             else:
-                self._check_paging(path, page, pages, collected.unparsed)
-            done.append(path.name)
-        collected.bookmark = json.dumps(done[-MAX_DONE_FILES:])
+                self._check_paging(path, page, folder.files, collected.unparsed)
+        collected.bookmark = folder.bookmark()
         return collected
 
     @staticmethod
