@@ -152,8 +152,8 @@ def main() -> None:
         sites = max(sites_measured, fleet // args.people_per_site)
         points = len(records) / SIMULATED_SITES * sites
         disk = (
-            f"{points * bytes_per_point * 30 / 2**30:,.1f} GiB / "
-            f"{points * bytes_per_point * 400 / 2**30:,.1f} GiB"
+            f"{points * bytes_per_point * 30 / 2**30:,.2f} GiB / "
+            f"{points * bytes_per_point * 400 / 2**30:,.2f} GiB"
             if bytes_per_point
             else "(not measured)"
         )
