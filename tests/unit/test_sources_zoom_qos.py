@@ -108,6 +108,16 @@ def test_guests_odd_values_missing_pages_and_broken_files_are_counted(tmp_path):
     assert [(e.jitter_ms, e.round_trip_ms) for e in audio_sent] == [(None, 126.0)]
 
 
+def test_an_export_of_an_unexpected_shape_is_rejected_and_the_folder_goes_on(tmp_path):
+    folder = folder_with(tmp_path, DOCUMENTED)
+    (tmp_path / "000.json").write_text("[1]")
+    source = source_for(folder)
+    collected = source.collect(None)
+    assert collected.unparsed.counts == {"rejected (AttributeError)": 1}
+    assert len(collected.events) == 6, "the good export is read"
+    assert source.collect(collected.bookmark).events == [], "and neither is read again"
+
+
 def test_the_second_page_of_a_meeting_answers_its_first_pages_token(tmp_path):
     page = json.loads((SAMPLES / DOCUMENTED).read_text())
     page["next_page_token"] = "more"

@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 from xlapulse.collectors.contract.wire import telemetry_event
-from xlapulse.collectors.sources.base import Collected, Identity, Source, SourceError
+from xlapulse.collectors.sources.base import Collected, Identity, Source, SourceError, one_record
 from xlapulse.collectors.sources.drop_folder import DropFolder, read_directory
 from xlapulse.collectors.sources.unparsed import Unparsed
 
@@ -200,14 +200,17 @@ class ZoomQosSource(Source):
             self.identity, read_directory(self.directory_file, "email"), collected.unparsed
         )
         for path in folder.new_files():
-            meeting_id = meeting_of(path)
-            try:
-                page = json.loads(path.read_text())
-                collected.events.extend(call_quality_events(meeting_id, page, context))
-            except (json.JSONDecodeError, SourceError, ValueError, KeyError, TypeError):
-                collected.skipped_records += 1  # a broken export is counted, not retried
-            else:
-                self._check_paging(path, page, folder.files, collected.unparsed)
+            # any other error in an export (e.g. a page that is a JSON list) is counted
+            # as rejected and passed, so one odd file never blocks the folder
+            with one_record(collected.unparsed, f"Zoom QoS export {path.name}"):
+                meeting_id = meeting_of(path)
+                try:
+                    page = json.loads(path.read_text())
+                    collected.events.extend(call_quality_events(meeting_id, page, context))
+                except (json.JSONDecodeError, SourceError, ValueError, KeyError, TypeError):
+                    collected.skipped_records += 1  # a broken export is counted, not retried
+                else:
+                    self._check_paging(path, page, folder.files, collected.unparsed)
         collected.bookmark = folder.bookmark()
         return collected
 
