@@ -2,7 +2,8 @@
 
 Reads ``<engine id>-observations`` (keyed by persona|site, JSON arrays from
 ``internal_codec.py``); writes the cells' published records to InfluxDB through the
-sink and the cells to the ``cells`` table (``scoring/cells.py``, ``scoring/records.py``).
+sink and the cells to the ``cells`` table (``scoring/cells.py``, ``scoring/records.py``),
+with each persona and site's exposure clock (``scoring/exposure_clock.py``).
 Cells are decoded once per batch, counted in memory and written back once each, and
 only after InfluxDB accepted their points: a worker that dies before recounts the
 redelivered observations and writes the same points; had it stored the cells first, the
@@ -21,6 +22,7 @@ from xlapulse.streams import metrics
 from xlapulse.streams.engine_app import EngineParts, sweep
 from xlapulse.streams.internal_codec import decode_observations
 from xlapulse.streams.scoring.cells import Cell
+from xlapulse.streams.scoring.exposure_clock import ExposureClock, stored_cell
 from xlapulse.streams.scoring.pipeline import update_cells
 from xlapulse.streams.scoring.records import cell_records
 from xlapulse.streams.sink.points import record_to_point
@@ -34,7 +36,7 @@ def add_cell_agent(parts: EngineParts) -> None:
     async def aggregate_cells(stream: StreamT) -> None:
         batches = parts.batches(stream, settings.sink_batch_size, settings.sink_batch_within_s)
         async for events in batches:
-            batch: dict[str, Cell] = {}
+            batch: dict[str, Cell | ExposureClock] = {}
             lookup = _batch_lookup(batch, parts.cells)
             for event in events:
                 for observation in decode_observations(event.value):
@@ -53,13 +55,15 @@ def add_cell_agent(parts: EngineParts) -> None:
             metrics.EVENTS.labels(observations_name, "ok").inc(len(events))
 
 
-def _batch_lookup(batch: dict[str, Cell], table: Any) -> Callable[[str], Cell | None]:
-    """Find a cell in this batch first, then in the table."""
+def _batch_lookup(
+    batch: dict[str, Cell | ExposureClock], table: Any
+) -> Callable[[str], Cell | ExposureClock | None]:
+    """Find a cell (or a group's exposure clock) in this batch first, then in the table."""
 
-    def lookup(key: str) -> Cell | None:
+    def lookup(key: str) -> Cell | ExposureClock | None:
         if key in batch:
             return batch[key]
         stored = table.get(key)
-        return Cell.from_dict(stored) if stored else None
+        return stored_cell(stored) if stored else None
 
     return lookup

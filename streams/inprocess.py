@@ -35,6 +35,7 @@ from xlapulse.streams.scoring import device_state
 from xlapulse.streams.scoring.cells import Cell
 from xlapulse.streams.scoring.device_signals import DeviceSignal
 from xlapulse.streams.scoring.device_state import DeviceState
+from xlapulse.streams.scoring.exposure_clock import ExposureClock
 from xlapulse.streams.scoring.formula_versions import CURRENT_FORMULA, Formula
 from xlapulse.streams.scoring.observations import Observation
 from xlapulse.streams.scoring.pipeline import read_input_record, update_cells
@@ -56,6 +57,8 @@ class InProcessPipeline:
     users: dict[str, UserState] = field(default_factory=dict)
     devices: dict[str, DeviceState] = field(default_factory=dict)
     cells: dict[str, Cell] = field(default_factory=dict)
+    #: each persona and site's exposure clock (``scoring/exposure_clock.py``)
+    exposure_clocks: dict[str, ExposureClock] = field(default_factory=dict)
     records: dict[tuple[Any, ...], Record] = field(default_factory=dict)
     invitations: list[SurveyInvitationEvent] = field(default_factory=list)
     outcomes: Counter[str] = field(default_factory=Counter)
@@ -115,9 +118,15 @@ class InProcessPipeline:
             self.dips.extend(self.dip_engine.add(observation))
             if self.on_observation is not None:
                 self.on_observation(observation)
-            for cell in update_cells(observation, self.cells.get, self.config):
+            for cell in update_cells(observation, self._lookup, self.config):
+                if isinstance(cell, ExposureClock):
+                    self.exposure_clocks[cell.key()] = cell
+                    continue
                 self.cells[cell.key()] = cell
                 self._dirty.add(cell.key())
+
+    def _lookup(self, key: str) -> Cell | ExposureClock | None:
+        return self.cells.get(key) or self.exposure_clocks.get(key)
 
     def flush(self) -> list[Record]:
         """Build the records of every cell changed since the last flush; return them."""

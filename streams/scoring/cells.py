@@ -20,8 +20,10 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from xlapulse.streams.scoring.exposure import is_failure
 from xlapulse.streams.scoring.indicators import Band
 from xlapulse.streams.scoring.observations import (
+    ExposureObservation,
     JourneyObservation,
     Observation,
     SampleObservation,
@@ -130,6 +132,11 @@ class Cell:
     first_contact_count: int = 0
     #: user -> [journey score, worst, end, event_time_ms] of the latest journey update
     journeys: dict[str, list[float]] = field(default_factory=dict)
+    #: exposure (``exposure.py``) -> user -> exposed ms in this window
+    #: (``exposure_clock.py`` credits it)
+    exposure_ms: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: touch point -> samples that are failures its exposure divides (``exposure.py``)
+    failures: dict[str, int] = field(default_factory=dict)
     counts_layout: int = COUNTS_LAYOUT
 
     def key(self) -> str:
@@ -141,6 +148,7 @@ class Cell:
             | set(self.survey_users)
             | set(self.ticket_users)
             | set(self.journeys)
+            | {user for per_user in self.exposure_ms.values() for user in per_user}
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -181,11 +189,13 @@ def short_event_id(event_id: str) -> str:
 
 def cells_for(observation: Observation) -> list[tuple[str, int, int]]:
     """(key, window_s, start_ms) of every cell the observation falls into, hourly cell first."""
-    sizes = (
-        (JOURNEY_WINDOW_S,)
-        if isinstance(observation, JourneyObservation)
-        else (DEDUP_WINDOW_S, *(size for size in WINDOW_SIZES_S if size != DEDUP_WINDOW_S))
-    )
+    if isinstance(observation, JourneyObservation):
+        sizes: tuple[int, ...] = (JOURNEY_WINDOW_S,)
+    elif isinstance(observation, ExposureObservation):
+        # Only de-duplicated here; ``exposure_clock.py`` credits its time.
+        sizes = (DEDUP_WINDOW_S,)
+    else:
+        sizes = (DEDUP_WINDOW_S, *(size for size in WINDOW_SIZES_S if size != DEDUP_WINDOW_S))
     return [
         (
             cell_key(observation.persona, observation.site, size, start),
@@ -239,6 +249,8 @@ def _add_sample(cell: Cell, sample: SampleObservation) -> None:
         counts[band_index] += 1
         counts[TIME_LOST_MS] += sample.time_lost_ms
         counts[SCORE_SUM] += score
+    if is_failure(sample.touch_point, sample.cause):
+        cell.failures[sample.touch_point] = cell.failures.get(sample.touch_point, 0) + 1
     _count_objective_hits(cell, sample.objective_hits, 1)
 
 

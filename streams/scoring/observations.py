@@ -12,7 +12,9 @@ Kinds:
   anew (by a late signal of the user or of the device it was raised from) or
   handled (how the service desk did);
 * ``survey``: a 0-10 answer, with self-reported lost time;
-* ``journey``: the user's peak-end journey score of the day so far.
+* ``journey``: the user's peak-end journey score of the day so far;
+* ``exposure``: a user's session or VPN tunnel opened or closed (``exposure.py``): the
+  time the failures of a touch point are divided by.
 """
 
 from __future__ import annotations
@@ -124,9 +126,32 @@ class JourneyObservation(Observation):
     moments: int
 
 
+@dataclass(frozen=True)
+class ExposureObservation(Observation):
+    """One of the user's exposure intervals opened or closed on one device (``holder``):
+    an interactive session active (``exposure='active'``), a VPN tunnel connected
+    (``'vpn_connected'``) or down after a drop or failure (``'vpn_down'``)."""
+
+    kind: ClassVar[str] = "exposure"
+    exposure: str
+    opened: bool
+    #: the user's device whose interval this is (a user may be signed in on two)
+    holder: str
+    #: closed: the interval's length as the collector measured it (a session's
+    #: ``active_duration_s``, a tunnel's ``session_duration_s``), used when the engine
+    #: never saw it open
+    measured_ms: int | None = None
+
+
 OBSERVATION_KINDS: dict[str, type[Observation]] = {
     kind.kind: kind
-    for kind in (SampleObservation, TicketObservation, SurveyObservation, JourneyObservation)
+    for kind in (
+        SampleObservation,
+        TicketObservation,
+        SurveyObservation,
+        JourneyObservation,
+        ExposureObservation,
+    )
 }
 
 

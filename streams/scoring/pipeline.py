@@ -8,6 +8,7 @@ Reads: encoded contract records and observation dicts. Writes: nothing.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from xlapulse.collectors.contract.codec import ContractViolation, parse_event
 from xlapulse.collectors.contract.events import (
@@ -24,7 +25,8 @@ from xlapulse.collectors.contract.topics import (
     TICKETS_TOPIC,
 )
 from xlapulse.streams.scoring.cells import Cell, add_observation, cells_for
-from xlapulse.streams.scoring.observations import Observation
+from xlapulse.streams.scoring.exposure_clock import ExposureClock, advance, apply, clock_key
+from xlapulse.streams.scoring.observations import ExposureObservation, Observation
 from xlapulse.streams.scoring.xla import XlaConfig
 
 _EXPECTED_TYPE: dict[str, type[EventBase]] = {
@@ -34,7 +36,7 @@ _EXPECTED_TYPE: dict[str, type[EventBase]] = {
     DIRECTORY_TOPIC: DirectoryAssignmentEvent,
 }
 
-CellLookup = Callable[[str], Cell | None]
+CellLookup = Callable[[str], Cell | ExposureClock | None]
 
 
 def read_input_record(raw: bytes, topic: str) -> EventBase:
@@ -46,18 +48,39 @@ def read_input_record(raw: bytes, topic: str) -> EventBase:
     return event
 
 
-def update_cells(observation: Observation, lookup: CellLookup, config: XlaConfig) -> list[Cell]:
-    """Count the observation in each of its window cells; the cells that changed.
+def update_cells(
+    observation: Observation, lookup: CellLookup, config: XlaConfig
+) -> list[Cell | ExposureClock]:
+    """Count the observation in each of its window cells and move the group's exposure
+    clock (``exposure_clock.py``); the cells and the clock that changed.
 
-    Empty when the hourly cell had already counted the observation (a replay).
-    Records are not built here: building them costs O(users) per cell, so callers
-    publish each changed cell once per batch with :func:`records.cell_records`.
+    A replay (the hourly cell counted the observation already) counts nothing, but still
+    moves the clock, which is idempotent. Records are not built here: building them costs
+    O(users) per cell, so callers publish each changed cell once per batch with
+    :func:`records.cell_records` (a clock publishes nothing).
     """
     thresholds = config.persona(observation.persona).thresholds
-    changed = []
+    changed: dict[str, Cell | ExposureClock] = {}
+
+    def get(key: str) -> Any:
+        return changed.get(key) or lookup(key)
+
+    counted = True
     for key, window_s, start_ms in cells_for(observation):
-        cell = lookup(key) or Cell(observation.persona, observation.site, window_s, start_ms)
+        cell = get(key) or Cell(observation.persona, observation.site, window_s, start_ms)
         if not add_observation(cell, observation, thresholds.ticket_resolution_target_ms):
+            counted = False
             break
-        changed.append(cell)
-    return changed
+        changed[key] = cell
+    key = clock_key(observation.persona, observation.site)
+    clock = get(key) or ExposureClock(observation.persona, observation.site)
+    clock_was_ms = clock.window_start_ms
+    credited = advance(clock, observation, get)
+    if counted and isinstance(observation, ExposureObservation):
+        credited += apply(clock, observation, get)
+        changed[key] = clock
+    elif clock.window_start_ms != clock_was_ms:
+        changed[key] = clock
+    for cell in credited:
+        changed[cell.key()] = cell
+    return list(changed.values())

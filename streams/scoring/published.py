@@ -24,7 +24,15 @@ XLA_COMPLIANCE = "xla_compliance"
 SERVICE_DESK_MEASUREMENT = "service_desk"
 SENTIMENT = "sentiment"
 JOURNEY = "journey"
-MEASUREMENTS = (EXPERIENCE_SCORE, XLA_COMPLIANCE, SERVICE_DESK_MEASUREMENT, SENTIMENT, JOURNEY)
+RELIABILITY = "reliability"
+MEASUREMENTS = (
+    EXPERIENCE_SCORE,
+    XLA_COMPLIANCE,
+    SERVICE_DESK_MEASUREMENT,
+    SENTIMENT,
+    JOURNEY,
+    RELIABILITY,
+)
 #: not a cell's: one point per dip transition (``streams/dips/publish.py``), describing at
 #: least 5 people by construction (the dip opens only then; the contract enforces it)
 DIP = "dip"

@@ -44,6 +44,7 @@ from xlapulse.streams.scoring.cells import (
     Cell,
     window_label,
 )
+from xlapulse.streams.scoring.exposure_clock import ExposureClock
 from xlapulse.streams.scoring.formula_versions import CURRENT_FORMULA, Formula
 from xlapulse.streams.scoring.formulas import (
     happiness,
@@ -61,6 +62,7 @@ from xlapulse.streams.scoring.published import (
     apdex_score,
     users_with,
 )
+from xlapulse.streams.scoring.reliability_record import reliability_records
 from xlapulse.streams.scoring.service_desk_record import service_desk_record
 from xlapulse.streams.scoring.xla import OVERALL, Objective, ObjectiveStats, XlaConfig, evaluate
 
@@ -106,14 +108,17 @@ def user_scores(
     return scores
 
 
-def cell_records(cell: Cell, config: XlaConfig, formula: Formula = CURRENT_FORMULA) -> list[Record]:
-    """Every publishable record of the cell, scored by ``formula``.
+def cell_records(
+    cell: Cell | ExposureClock, config: XlaConfig, formula: Formula = CURRENT_FORMULA
+) -> list[Record]:
+    """Every publishable record of the cell, scored by ``formula`` (an exposure clock,
+    stored beside the cells, has none).
 
     k-anonymity: every figure is computed from at least ``MIN_USERS_PER_AGGREGATE``
     distinct people, and figures that sum over touch points sum over the published
     ones only, so no difference of two published figures describes fewer people.
     """
-    if len(cell.users()) < MIN_USERS_PER_AGGREGATE:
+    if isinstance(cell, ExposureClock) or len(cell.users()) < MIN_USERS_PER_AGGREGATE:
         return []
     tags = {
         "persona": cell.persona,
@@ -127,6 +132,7 @@ def cell_records(cell: Cell, config: XlaConfig, formula: Formula = CURRENT_FORMU
         records += _journey_records(cell, tags, time_ns)
     point_records, point_scores = _touch_point_records(cell, tags, time_ns, formula)
     records += point_records
+    records += reliability_records(cell, tags, time_ns)
     weights = config.persona(cell.persona).weights
     overall = _weighted(point_scores, weights)
     if overall is not None:

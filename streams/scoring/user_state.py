@@ -51,6 +51,7 @@ from xlapulse.streams.scoring.cells import short_event_id
 from xlapulse.streams.scoring.correlation import prune_problems, remember_in_time_order
 from xlapulse.streams.scoring.details import sample_detail
 from xlapulse.streams.scoring.device_signals import DeviceProblem, DeviceSignal
+from xlapulse.streams.scoring.exposure import exposure_observations
 from xlapulse.streams.scoring.formula_versions import CURRENT_FORMULA, Formula
 from xlapulse.streams.scoring.indicators import Band
 from xlapulse.streams.scoring.observations import (
@@ -200,8 +201,11 @@ def _telemetry(state: UserState, event: TelemetryEvent, config: XlaConfig) -> Us
     when_ms = event_time_ms(event)
     state.last_telemetry_ms = max(state.last_telemetry_ms, when_ms)
     device_signals = forget_closed_tickets(state, event.user_id)
+    exposures: list[Observation] = list(
+        exposure_observations(event, envelope(state, "", event.user_id, when_ms))
+    )
     if indicator is None:
-        return UserStep(state, "ok", [], invitations, device_signals)
+        return UserStep(state, "ok", exposures, invitations, device_signals)
     hits = objective_hits(
         config, state.persona, indicator.touch_point, indicator.measured_ms, indicator.band
     )
@@ -232,7 +236,9 @@ def _telemetry(state: UserState, event: TelemetryEvent, config: XlaConfig) -> Us
             )
         )
     journey = _add_moment(state, event, indicator, when_ms)
-    return UserStep(state, "ok", [sample, journey, *corrections], invitations, device_signals)
+    return UserStep(
+        state, "ok", [sample, journey, *corrections, *exposures], invitations, device_signals
+    )
 
 
 def _remember_problem(state: UserState, indicator: Indicator, when_ms: int) -> None:

@@ -53,6 +53,11 @@ journey           journey_formula_   users, mean_score,                  users w
                   version            lowest_five_mean_score,
                                      mean_worst_moment, mean_end,
                                      users_below_issue_score
+reliability       touch_point=app,   exposure_hours, failures,           users exposed (active
+                  vpn                failures_per_hour, users;           or VPN connected or
+                                     vpn: down_hours, down_ratio         down)
+reliability       touch_point=print  attempts, failures, failure_ratio,  users who printed
+                                     users
 ================  =================  ==================================  ======================
 
 ``dip`` (``streams/dips/publish.py``) is tagged ``persona``, ``site``, ``touch_point``,
@@ -72,6 +77,7 @@ from xlapulse.streams.scoring.published import (
     DIP,
     EXPERIENCE_SCORE,
     JOURNEY,
+    RELIABILITY,
     SENTIMENT,
     SERVICE_DESK_MEASUREMENT,
     XLA_COMPLIANCE,
@@ -85,6 +91,7 @@ TAG_KEYS: dict[str, frozenset[str]] = {
     SERVICE_DESK_MEASUREMENT: BASE_TAG_KEYS,
     SENTIMENT: BASE_TAG_KEYS,
     JOURNEY: BASE_TAG_KEYS | {"journey_formula_version"},
+    RELIABILITY: BASE_TAG_KEYS | {"touch_point"},
     DIP: frozenset({"persona", "site", "touch_point", "detector", "severity", "state"}),
 }
 

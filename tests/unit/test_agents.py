@@ -99,6 +99,12 @@ def app(tmp_path):
     return app
 
 
+def cells_table(pipeline) -> dict[str, dict]:
+    """The in-process pipeline's cells and exposure clocks as the cells table stores them."""
+    stored = [*pipeline.cells.items(), *pipeline.exposure_clocks.items()]
+    return {key: json.loads(json.dumps(cell.to_dict())) for key, cell in stored}
+
+
 async def test_user_agent_keeps_state_and_emits_observations(app, sent) -> None:
     agent = app.agents["xlapulse.streams.state_agents.follow_users"]
     table = app.tables["user-state"]
@@ -121,7 +127,16 @@ async def test_user_agent_keeps_state_and_emits_observations(app, sent) -> None:
         if topic == "xlapulse-engine-observations"
         for observation in decode_observations(value)
     ]
-    assert [o["kind"] for o in observations] == ["sample", "journey"], "the duplicate sent nothing"
+    assert [o["kind"] for o in observations] == [
+        "sample",
+        "journey",
+        "exposure",
+        "exposure",
+    ], "the duplicate sent nothing"
+    assert [(o["exposure"], o["opened"]) for o in observations[2:]] == [
+        ("vpn_connected", False),
+        ("vpn_down", True),
+    ], "a drop closes the tunnel's connected time and opens its down time"
     assert observations[0]["band"] == "frustrating"
 
 
@@ -291,7 +306,7 @@ async def test_a_swept_cell_is_tombstoned_in_the_changelog_partition_of_its_writ
     writes = {(partition, key) for partition, key, value in sent if value is not None}
     tombstones = {(partition, key) for partition, key, value in sent if value is None}
     assert {partition for partition, _ in writes} == set(range(partitions))
-    assert len(writes) == 3 * len(groups), "a 5 min, 1 h and 1 day cell per group"
+    assert len(writes) == 4 * len(groups), "a 5 min, 1 h, 1 day cell and exposure clock per group"
     assert tombstones == writes, "every expired cell is deleted where it was written"
     assert all(
         partition == partition_of(key.rsplit("|", 2)[0], partitions)
@@ -376,11 +391,9 @@ async def test_the_device_join_through_the_agents_equals_the_in_process_pipeline
             await context.put(value, key=key)
 
     pipeline = feed(events)
-    in_process = {
-        key: json.loads(json.dumps(cell.to_dict())) for key, cell in pipeline.cells.items()
-    }
+    in_process = cells_table(pipeline)
     assert dict(app.tables["cells"]) == in_process
-    hourly = [cell for cell in in_process.values() if cell["tickets_opened"]]
+    hourly = [cell for cell in in_process.values() if cell.get("tickets_opened")]
     assert {
         (cell["explained_via_device"], json.dumps(cell["explained_by"])) for cell in hourly
     } == {(1, '{"vpn": 1}')}
@@ -430,6 +443,4 @@ async def test_a_late_own_signal_releases_the_ticket_through_the_agents(app, sen
 
     await put("aggregate_cells", sent_to(sent, "xlapulse-engine-observations"))
     pipeline = feed([*events, late])
-    assert dict(app.tables["cells"]) == {
-        key: json.loads(json.dumps(cell.to_dict())) for key, cell in pipeline.cells.items()
-    }
+    assert dict(app.tables["cells"]) == cells_table(pipeline)

@@ -42,6 +42,7 @@ from xlapulse.streams.scoring import device_state
 from xlapulse.streams.scoring.cells import Cell
 from xlapulse.streams.scoring.device_signals import DeviceExplanation, device_signal_from_dict
 from xlapulse.streams.scoring.device_state import DeviceState
+from xlapulse.streams.scoring.exposure_clock import ExposureClock, stored_cell
 from xlapulse.streams.scoring.observations import observation_from_dict
 from xlapulse.streams.scoring.pipeline import read_input_record, update_cells
 from xlapulse.streams.scoring.user_model import UserState
@@ -200,9 +201,9 @@ class AgentSteps:
         self._send("observations", [o.to_dict() for o in corrections])
 
     def aggregate_cells(self, raw: bytes) -> None:
-        def lookup(key: str) -> Cell | None:
+        def lookup(key: str) -> Cell | ExposureClock | None:
             stored = self.cells.get(key)
-            return Cell.from_dict(json.loads(stored)) if stored else None
+            return stored_cell(json.loads(stored)) if stored else None
 
         for cell in update_cells(observation_from_dict(json.loads(raw)), lookup, CONFIG):
             self.cells[cell.key()] = json.dumps(cell.to_dict())
@@ -227,7 +228,8 @@ class AgentSteps:
                 agents[name](self.queues[name].popleft())
 
     def decoded_cells(self) -> dict[str, Cell]:
-        return {key: Cell.from_dict(json.loads(raw)) for key, raw in self.cells.items()}
+        stored = {key: stored_cell(json.loads(raw)) for key, raw in self.cells.items()}
+        return {key: cell for key, cell in stored.items() if isinstance(cell, Cell)}
 
 
 @PROPERTY_SETTINGS

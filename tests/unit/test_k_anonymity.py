@@ -16,8 +16,11 @@ from hypothesis import strategies as st
 
 from tests.unit.xla_helpers import JUDGE_EVERY_SAMPLE
 from xlapulse.streams.scoring.cells import Cell, add_observation
+from xlapulse.streams.scoring.exposure import ACTIVE, EXPOSURES, VPN_CONNECTED, VPN_DOWN
+from xlapulse.streams.scoring.exposure_clock import ExposureClock, apply
 from xlapulse.streams.scoring.indicators import Band
 from xlapulse.streams.scoring.observations import (
+    ExposureObservation,
     JourneyObservation,
     Observation,
     SampleObservation,
@@ -73,6 +76,11 @@ class People:
 
     def journeys(self) -> set[str]:
         return self._who(lambda o: isinstance(o, JourneyObservation))
+
+    def exposed(self, touch_point: str) -> set[str]:
+        """Who opened an exposure interval the touch point's failures are divided by."""
+        kinds = {"app": {ACTIVE}, "vpn": {VPN_CONNECTED, VPN_DOWN}}[touch_point]
+        return self._who(lambda o: isinstance(o, ExposureObservation) and o.exposure in kinds)
 
 
 def _overall_people(people: People, published: set[str]) -> set[str]:
@@ -143,6 +151,9 @@ def people_of(people: People, record: Record, field: str, published: set[str]) -
         return people.answerers(about_ticket=field == "csat_ratio")
     if measurement == "journey":
         return people.journeys()
+    if measurement == "reliability":
+        point = record.tags["touch_point"]
+        return people.of_touch_point(point) if point == "print" else people.exposed(point)
     raise AssertionError(f"measurement {measurement} has no people rule in this test")
 
 
@@ -156,6 +167,7 @@ def test_every_measurement_of_the_sink_has_a_people_rule() -> None:
         "service_desk",
         "sentiment",
         "journey",
+        "reliability",
     }
 
 
@@ -177,7 +189,9 @@ def observations(draw: st.DrawFn) -> tuple[str, list[Observation]]:
             "site": "utrecht",
             "event_time_ms": DAY_START_MS + number * 60_000,
         }
-        kind = draw(st.sampled_from(("sample", "sample", "opened", "handled", "survey", "day")))
+        kind = draw(
+            st.sampled_from(("sample", "sample", "opened", "handled", "survey", "day", "exposure"))
+        )
         made.append(_observation(draw, kind, envelope, number))
     return persona, made
 
@@ -221,6 +235,14 @@ def _observation(draw: st.DrawFn, kind: str, envelope: dict, number: int) -> Obs
             reopened=draw(st.booleans()),
             sla_breached=draw(st.none() | st.booleans()),
         )
+    if kind == "exposure":
+        return ExposureObservation(
+            **envelope,
+            exposure=draw(st.sampled_from(EXPOSURES)),
+            opened=False,
+            holder="d_1",
+            measured_ms=draw(st.integers(1, 3_600_000)),
+        )
     if kind == "survey":
         return SurveyObservation(
             **envelope,
@@ -240,9 +262,15 @@ def _observation(draw: st.DrawFn, kind: str, envelope: dict, number: int) -> Obs
 
 
 def records_of(persona: str, made: list[Observation]) -> list[Record]:
+    """The records of the day's cell; exposure (a closed interval of the measured length)
+    is credited by the group's exposure clock, as the engine does."""
     cell = Cell(persona, "utrecht", 86_400, DAY_START_MS)
+    clock = ExposureClock(persona, "utrecht")
     for observation in made:
-        add_observation(cell, observation, TARGET_MS)
+        if isinstance(observation, ExposureObservation):
+            apply(clock, observation, lambda key: cell if key == cell.key() else None)
+        else:
+            add_observation(cell, observation, TARGET_MS)
     return cell_records(cell, CONFIG)
 
 
@@ -322,6 +350,10 @@ def test_with_five_people_in_every_group_every_measurement_and_field_group_is_pu
             JourneyObservation(
                 **envelope, event_id=f"journey:{n}", event_time_ms=at, day_start_ms=DAY_START_MS,
                 score=60.0, mean=60.0, worst=20.0, end=80.0, moments=2,
+            ),
+            ExposureObservation(
+                **envelope, event_id=f"x{n}", event_time_ms=at + 3_600_000, exposure=ACTIVE,
+                opened=False, holder="d_1", measured_ms=3_600_000,
             ),
         ]  # fmt: skip
     records = records_of(persona, made)

@@ -1,0 +1,172 @@
+"""The exposure clock of one persona at one site: open intervals turned into exposed time.
+
+Reads: every observation of the persona and site (its event time moves the clock) and
+the exposure observations (``exposure.py``) that open and close intervals. Writes:
+exposed milliseconds per exposure and user into the group's window cells
+(``Cell.exposure_ms``), and the clock itself, which the caller stores beside the cells
+(same table, key ``persona|site|0|0``, ``window_s`` 0).
+
+How time is credited, so that a live 5-minute cell has its denominator when its window
+ends and the final figures do not depend on the order observations arrive in:
+
+* The clock stands on a 5-minute boundary. An observation whose window starts past it
+  credits every open interval up to that window's start and moves the clock there, so
+  the work is one pass over the open intervals per 5 minutes, not per observation.
+* An interval opened before the clock (a late observation) is credited back to its
+  opening at once; one closed before the clock takes back what it was credited past
+  its close. Each interval thus ends credited exactly from its opening to its close,
+  whatever the clock did meanwhile: replays and another arrival order give the same
+  cells.
+* An interval counts for at most ``MAX_OPEN_MS`` (a device that died with its session
+  unlocked); it is forgotten ``FORGET_OPEN_MS`` after its opening.
+* A close without an open (the engine started after the session did, or the user moved
+  from another persona or site) credits the length the collector measured, if any.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from xlapulse.streams.scoring.cells import WINDOW_SIZES_S, Cell, cell_key, window_start_ms
+from xlapulse.streams.scoring.observations import ExposureObservation, Observation
+
+HOUR_MS = 3_600_000
+MAX_OPEN_MS = 12 * HOUR_MS
+FORGET_OPEN_MS = 2 * MAX_OPEN_MS
+#: The clock's step: the shortest window.
+STEP_S = min(WINDOW_SIZES_S)
+#: ``window_s`` of a stored clock: it tells a clock from a cell in the cells table.
+CLOCK_WINDOW_S = 0
+
+CellGetter = Callable[[str], Any]
+
+
+@dataclass
+class ExposureClock:
+    """Open exposure intervals of one persona at one site, and how far they are credited."""
+
+    persona: str
+    site: str
+    window_s: int = CLOCK_WINDOW_S
+    #: the clock: open intervals are credited up to here (a 5-minute boundary). Named as
+    #: a cell's window start so the cells table's sweeper forgets an idle clock.
+    window_start_ms: int = 0
+    #: exposure -> "user|device" -> [user id, opened at ms]
+    open: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
+
+    def key(self) -> str:
+        return clock_key(self.persona, self.site)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(vars(self))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ExposureClock:
+        return cls(**data)
+
+
+def clock_key(persona: str, site: str) -> str:
+    return cell_key(persona, site, CLOCK_WINDOW_S, 0)
+
+
+def stored_cell(stored: dict[str, Any]) -> Cell | ExposureClock:
+    """A cell or a clock from the cells table's value (``to_dict`` output)."""
+    if stored["window_s"] == CLOCK_WINDOW_S:
+        return ExposureClock.from_dict(stored)
+    return Cell.from_dict(stored)
+
+
+def advance(clock: ExposureClock, observation: Observation, get: CellGetter) -> list[Cell]:
+    """Credit every open interval up to the start of the observation's 5-minute window;
+    the cells credited (the caller stores the clock when this or :func:`apply` changed it)."""
+    boundary_ms = window_start_ms(observation.event_time_ms, STEP_S)
+    if boundary_ms <= clock.window_start_ms:
+        return []
+    credited: dict[str, Cell] = {}
+    for exposure, holders in clock.open.items():
+        for holder, (user, opened_ms) in list(holders.items()):
+            start_ms = max(clock.window_start_ms, opened_ms)
+            end_ms = min(boundary_ms, opened_ms + MAX_OPEN_MS)
+            _credit(credited, get, clock, exposure, user, start_ms, end_ms)
+            if boundary_ms - opened_ms > FORGET_OPEN_MS:
+                del holders[holder]
+    clock.window_start_ms = boundary_ms
+    return list(credited.values())
+
+
+def apply(clock: ExposureClock, change: ExposureObservation, get: CellGetter) -> list[Cell]:
+    """Open or close one interval; the cells credited or corrected."""
+    credited: dict[str, Cell] = {}
+    holders = clock.open.setdefault(change.exposure, {})
+    holder = f"{change.user_id}|{change.holder}"
+    at_ms = change.event_time_ms
+    if holder in holders:
+        _close(credited, get, clock, change.exposure, *holders.pop(holder), at_ms)
+    elif not change.opened and change.measured_ms:
+        start_ms = at_ms - min(change.measured_ms, MAX_OPEN_MS)
+        _credit(credited, get, clock, change.exposure, change.user_id, start_ms, at_ms)
+    if change.opened:
+        holders[holder] = [change.user_id, at_ms]
+        # Opened before the clock: credit what the clock has passed already.
+        caught_up_ms = min(clock.window_start_ms, at_ms + MAX_OPEN_MS)
+        _credit(credited, get, clock, change.exposure, change.user_id, at_ms, caught_up_ms)
+    if not holders:
+        del clock.open[change.exposure]
+    return list(credited.values())
+
+
+def _close(
+    credited: dict[str, Cell],
+    get: CellGetter,
+    clock: ExposureClock,
+    exposure: str,
+    user: str,
+    opened_ms: int,
+    closed_ms: int,
+) -> None:
+    """Bring an interval's credit from [opened, clock) to [opened, closed), both capped."""
+    cap_ms = opened_ms + MAX_OPEN_MS
+    credited_to_ms = min(max(clock.window_start_ms, opened_ms), cap_ms)
+    closed_ms = min(max(closed_ms, opened_ms), cap_ms)
+    if closed_ms >= credited_to_ms:
+        _credit(credited, get, clock, exposure, user, credited_to_ms, closed_ms)
+    else:
+        _credit(credited, get, clock, exposure, user, closed_ms, credited_to_ms, sign=-1)
+
+
+def _credit(
+    credited: dict[str, Cell],
+    get: CellGetter,
+    clock: ExposureClock,
+    exposure: str,
+    user: str,
+    start_ms: int,
+    end_ms: int,
+    sign: int = 1,
+) -> None:
+    """Add (or take back) [start, end) of the user's exposure to every window cell it spans."""
+    if end_ms <= start_ms:
+        return
+    for window_s in WINDOW_SIZES_S:
+        size_ms = window_s * 1000
+        window_ms = window_start_ms(start_ms, window_s)
+        while window_ms < end_ms:
+            overlap_ms = min(end_ms, window_ms + size_ms) - max(start_ms, window_ms)
+            key = cell_key(clock.persona, clock.site, window_s, window_ms)
+            cell = (
+                credited.get(key)
+                or get(key)
+                or Cell(clock.persona, clock.site, window_s, window_ms)
+            )
+            per_user = cell.exposure_ms.setdefault(exposure, {})
+            total_ms = per_user.get(user, 0) + sign * overlap_ms
+            if total_ms > 0:
+                per_user[user] = total_ms
+            else:
+                per_user.pop(user, None)
+                if not per_user:
+                    del cell.exposure_ms[exposure]
+            credited[key] = cell
+            window_ms += size_ms

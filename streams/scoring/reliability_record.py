@@ -1,0 +1,78 @@
+"""The ``reliability`` records of a cell: failures over the time people were exposed.
+
+Reads a :class:`~xlapulse.streams.scoring.cells.Cell`'s failure counts and exposed time
+(``exposure.py``, ``exposure_clock.py``); writes nothing: returns the records.
+
+* ``app``: crashes and hangs per active hour (the inverse of Microsoft Endpoint
+  Analytics' mean time to failure), over the active time of the persona at the site;
+* ``vpn``: drops and failed connects per connected hour, and the share of VPN time
+  spent down (dropped or failing until connected again): down / (connected + down);
+* ``print``: failed over attempted jobs (every job reports its outcome).
+
+k-anonymity: a record is published when at least five distinct people were exposed
+(for the VPN: connected or down; for printing: printed); ``users`` counts them and those
+with a sample of the touch point. A calm window publishes zero failures
+per hour: the calm baseline that failure-only telemetry lacked.
+"""
+
+from __future__ import annotations
+
+from xlapulse.streams.scoring.cells import FRUSTRATING, Cell
+from xlapulse.streams.scoring.exposure import FAILURE_EXPOSURE, VPN_CONNECTED, VPN_DOWN
+from xlapulse.streams.scoring.published import (
+    MIN_USERS_PER_AGGREGATE,
+    RELIABILITY,
+    Record,
+    users_with,
+)
+
+HOUR_MS = 3_600_000
+
+
+def exposed_users(cell: Cell, touch_point: str) -> set[str]:
+    """The people whose exposure the touch point's failures are divided by."""
+    exposures = (
+        (VPN_CONNECTED, VPN_DOWN) if touch_point == "vpn" else (FAILURE_EXPOSURE[touch_point],)
+    )
+    return {user for exposure in exposures for user in cell.exposure_ms.get(exposure, {})}
+
+
+def reliability_records(cell: Cell, tags: dict[str, str], time_ns: int) -> list[Record]:
+    """The cell's reliability records, one per touch point with five people or more."""
+    records = []
+    for touch_point, exposure in FAILURE_EXPOSURE.items():
+        exposed = cell.exposure_ms.get(exposure, {})
+        exposed_people = exposed_users(cell, touch_point)
+        exposed_ms = sum(exposed.values())
+        if len(exposed_people) < MIN_USERS_PER_AGGREGATE or not exposed_ms:
+            continue
+        failures = cell.failures.get(touch_point, 0)
+        fields: dict[str, float | int | str] = {
+            "exposure_hours": round(exposed_ms / HOUR_MS, 5),
+            "failures": failures,
+            "failures_per_hour": round(failures * HOUR_MS / exposed_ms, 5),
+            "users": len(exposed_people | set(users_with(cell, touch_point))),
+        }
+        if exposure == VPN_CONNECTED:
+            down_ms = sum(cell.exposure_ms.get(VPN_DOWN, {}).values())
+            fields["down_hours"] = round(down_ms / HOUR_MS, 5)
+            fields["down_ratio"] = round(down_ms / (down_ms + exposed_ms), 5)
+        records.append(Record(RELIABILITY, {**tags, "touch_point": touch_point}, fields, time_ns))
+    printed = cell.touch_points.get("print")
+    printers = users_with(cell, "print")
+    if printed is not None and len(printers) >= MIN_USERS_PER_AGGREGATE:
+        attempts = sum(printed[:3])
+        records.append(
+            Record(
+                RELIABILITY,
+                {**tags, "touch_point": "print"},
+                {
+                    "attempts": attempts,
+                    "failures": printed[FRUSTRATING],
+                    "failure_ratio": round(printed[FRUSTRATING] / attempts, 5),
+                    "users": len(printers),
+                },
+                time_ns,
+            )
+        )
+    return records

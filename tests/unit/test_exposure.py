@@ -1,0 +1,190 @@
+"""Exposure (issue 11): failures divided by the time people were exposed to them.
+
+Contract events go through the in-process pipeline (the same steps as the Faust agents);
+the tests read the cells' exposed time and the published ``reliability`` records. That
+the credited time does not depend on how the users' observations interleave is the
+any-order property test's job (``test_any_order.py``: its fleet days carry sessions).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from tests.unit.engine_events import assignment_event, feed
+from xlapulse.collectors.contract.events import (
+    AppResponsivenessEvent,
+    EventBase,
+    SessionEvent,
+    VpnSessionEvent,
+)
+from xlapulse.streams.scoring.exposure import ACTIVE, VPN_CONNECTED, VPN_DOWN
+from xlapulse.streams.scoring.exposure_clock import MAX_OPEN_MS
+from xlapulse.streams.scoring.published import RELIABILITY
+
+DAY = datetime(2026, 11, 24, tzinfo=UTC)  # a Tuesday
+PERSONA, SITE = "knowledge_worker", "utrecht"
+HOUR_MS = 3_600_000
+
+
+def at(hours: float) -> datetime:
+    return DAY + timedelta(hours=hours)
+
+
+def user(n: int) -> str:
+    return f"u_{n:032x}"
+
+
+def device(n: int) -> str:
+    return f"d_{n:032x}"
+
+
+def session(n: int, state: str, hours: float, active_s: int | None = None) -> SessionEvent:
+    return SessionEvent(
+        event_time=at(hours),
+        user_id=user(n),
+        device_id=device(n),
+        state=state,
+        session_id="0x3e7",
+        active_duration_s=active_s,
+    )
+
+
+def vpn(n: int, state: str, hours: float) -> VpnSessionEvent:
+    return VpnSessionEvent(event_time=at(hours), user_id=user(n), device_id=device(n), state=state)
+
+
+def crash(n: int, hours: float) -> AppResponsivenessEvent:
+    return AppResponsivenessEvent(
+        event_time=at(hours),
+        user_id=user(n),
+        device_id=device(n),
+        kind="crash",
+        app_name="excel.exe",
+    )
+
+
+def assigned(people: int) -> list[EventBase]:
+    return [assignment_event(user(n), at(0), PERSONA, SITE) for n in range(people)]
+
+
+def workday(n: int) -> list[EventBase]:
+    """09:00 to 17:00 with a lunch lock 12:00-12:30: 7.5 active hours."""
+    return [
+        session(n, "started", 9),
+        session(n, "locked", 12, 3 * 3600),
+        session(n, "unlocked", 12.5),
+        session(n, "ended", 17, int(4.5 * 3600)),
+    ]
+
+
+def exposed_ms(pipeline, window_s: int, hours: float, exposure: str = ACTIVE) -> int:
+    start_ms = int(at(hours).timestamp() * 1000)
+    cell = pipeline.cells.get(f"{PERSONA}|{SITE}|{window_s}|{start_ms}")
+    return 0 if cell is None else sum(cell.exposure_ms.get(exposure, {}).values())
+
+
+def reliability(pipeline, touch_point: str, window: str = "1d") -> dict:
+    [record] = pipeline.latest(RELIABILITY, touch_point=touch_point, window=window)
+    return record.fields
+
+
+def test_a_workday_is_credited_to_every_window_it_spans() -> None:
+    pipeline = feed([*assigned(1), *workday(0)])
+    assert exposed_ms(pipeline, 86_400, 0) == 7.5 * HOUR_MS
+    assert exposed_ms(pipeline, 3600, 9) == HOUR_MS
+    assert exposed_ms(pipeline, 3600, 12) == HOUR_MS / 2, "locked over lunch"
+    assert exposed_ms(pipeline, 300, 12.25) == 0
+    assert exposed_ms(pipeline, 300, 16.75) == 300_000
+    assert exposed_ms(pipeline, 3600, 17) == 0
+    assert not pipeline.exposure_clocks[f"{PERSONA}|{SITE}|0|0"].open, "all closed"
+
+
+def test_an_open_session_is_credited_when_its_5_minute_window_has_passed() -> None:
+    """The live denominator: any observation of the group past the window credits it,
+    without waiting for the session to lock."""
+    pipeline = feed([*assigned(2), session(0, "started", 9), session(1, "started", 9.1)])
+    assert exposed_ms(pipeline, 300, 9) == 300_000, "user 1's start moved the clock to 09:05"
+    assert exposed_ms(pipeline, 300, 9 + 5 / 60) == 0, "09:05-09:10 has not passed yet"
+    pipeline.feed_event(crash(1, 9.2))  # 09:12
+    assert exposed_ms(pipeline, 300, 9 + 5 / 60) == 300_000 + 240_000, "user 1 since 09:06"
+    assert exposed_ms(pipeline, 3600, 9) == 300_000 + 300_000 + 240_000
+
+
+def test_a_close_without_an_open_credits_the_length_the_collector_measured() -> None:
+    """The engine started after the session did: the lock says how long it was active."""
+    pipeline = feed([*assigned(1), session(0, "locked", 12, 3 * 3600)])
+    assert exposed_ms(pipeline, 86_400, 0) == 3 * HOUR_MS
+    assert exposed_ms(pipeline, 3600, 9) == HOUR_MS
+
+
+def test_a_session_never_closed_counts_for_at_most_twelve_hours() -> None:
+    """A device that died unlocked must not count as active for days: user 0 from 01:00
+    and user 1 from 08:00 are credited 12 h each, though the clock moves on to 06:00 the
+    next day (user 1 starting again, which also ends the first session)."""
+    later = [session(1, "started", hours) for hours in (8, 30)]
+    pipeline = feed([*assigned(2), session(0, "started", 1), *later])
+    assert exposed_ms(pipeline, 86_400, 0) == 2 * MAX_OPEN_MS
+    assert exposed_ms(pipeline, 86_400, 24) == 0
+
+
+def test_app_failures_per_active_hour_with_a_calm_baseline() -> None:
+    """Five people, 37.5 active hours: two crashes are 0.05333 per hour; a calm day
+    publishes 0 per hour (a baseline failure-only telemetry never had)."""
+    people = [event for n in range(5) for event in workday(n)]
+    calm = feed([*assigned(5), *people])
+    assert reliability(calm, "app") == {
+        "exposure_hours": 37.5,
+        "failures": 0,
+        "failures_per_hour": 0.0,
+        "users": 5,
+    }
+    crashed = feed([*assigned(5), *people, crash(0, 10), crash(3, 15)])
+    fields = reliability(crashed, "app")
+    assert (fields["failures"], fields["failures_per_hour"]) == (2, round(2 / 37.5, 5))
+
+
+def test_four_exposed_people_publish_no_reliability() -> None:
+    pipeline = feed([*assigned(4), *[event for n in range(4) for event in workday(n)]])
+    assert pipeline.latest(RELIABILITY) == []
+
+
+def test_vpn_drops_per_connected_hour_and_the_share_of_time_down() -> None:
+    """Each of five: connected 09:00, dropped 10:00, back 10:30, disconnected 12:00."""
+    tunnel = [
+        event
+        for n in range(5)
+        for event in (
+            vpn(n, "connected", 9),
+            vpn(n, "dropped", 10),
+            vpn(n, "connected", 10.5),
+            vpn(n, "disconnected", 12),
+        )
+    ]
+    pipeline = feed([*assigned(5), *tunnel])
+    assert exposed_ms(pipeline, 86_400, 0, VPN_CONNECTED) == 5 * 2.5 * HOUR_MS
+    assert exposed_ms(pipeline, 86_400, 0, VPN_DOWN) == 5 * 0.5 * HOUR_MS
+    assert reliability(pipeline, "vpn") == {
+        "exposure_hours": 12.5,
+        "failures": 5,
+        "failures_per_hour": 0.4,
+        "users": 5,
+        "down_hours": 2.5,
+        "down_ratio": round(2.5 / 15, 5),
+    }
+
+
+def test_print_failures_over_attempted_jobs() -> None:
+    from xlapulse.collectors.contract.events import PrintJobEvent
+
+    jobs = [
+        PrintJobEvent(
+            event_time=at(9 + n / 10),
+            user_id=user(n % 5),
+            device_id=device(n % 5),
+            outcome="failed" if n < 2 else "printed",
+            printer="floor-2",
+        )
+        for n in range(8)
+    ]
+    fields = reliability(feed([*assigned(5), *jobs]), "print")
+    assert fields == {"attempts": 8, "failures": 2, "failure_ratio": 0.25, "users": 5}
