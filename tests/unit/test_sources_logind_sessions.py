@@ -56,3 +56,17 @@ def test_a_bookmark_of_the_release_before_sessions_still_resumes():
     old = json.dumps({"cursor": "s=1;i=1", "state": {"logons": [], "vpn": {}, "cups": {}}})
     collected = collect((LOGIND / "sessions-reconstructed.json").read_text(), old)
     assert [e.state for e in sessions(collected)] == ["started", "ended"]
+
+
+def test_a_session_longer_than_31_days_ends_without_a_duration_and_bad_ids_are_rejected():
+    lines = (LOGIND / "sessions-reconstructed.json").read_text().splitlines()
+    entries = [json.loads(line) for line in lines]
+    entries[-1]["__REALTIME_TIMESTAMP"] = str(1763028417356088 + 40 * 86_400 * 10**6)
+    collected = collect("\n".join(json.dumps(e) for e in entries))
+    assert [(e.state, e.active_duration_s) for e in sessions(collected)] == [
+        ("started", None),
+        ("ended", None),
+    ]
+    entries[1]["SESSION_ID"] = "21; rm -rf"
+    collected = collect("\n".join(json.dumps(e) for e in entries))
+    assert collected.unparsed.counts["rejected (ValueError)"] == 1

@@ -127,3 +127,27 @@ def test_the_open_sessions_kept_are_bounded():
     tracker.open["0xnew"] = {"active_since": None}
     sessions._drop_oldest(tracker.open, tracker.linked)
     assert "0x0" not in tracker.open and tracker.linked == {}
+
+
+def test_a_logon_id_that_is_no_luid_is_rejected_and_the_round_goes_on():
+    text = (WINDOWS / DAY).read_text().replace(">0x759a9<", ">0x759a9 or anything<", 1)
+    collected = collect(SecurityRounds([text]))
+    assert collected.unparsed.counts == {"rejected (ValueError)": 1}  # the 4624 of 0x759a9
+    # its UAC twin 0x759c2 now starts the session (its linked id was never opened) and
+    # the lock, unlock and logoff of 0x759a9 are read without a start
+    assert [(e.state, e.session_id) for e in session_events(collected)] == [
+        ("started", "0x759c2"),
+        ("locked", "0x759a9"),
+        ("unlocked", "0x759a9"),
+        ("ended", "0x759a9"),
+        ("ended", "0x759c2"),  # its 4634
+    ]
+
+
+def test_an_active_span_beyond_the_contracts_31_days_is_sent_as_unknown():
+    day = (WINDOWS / DAY).read_text()
+    text = day.replace("2015-09-10T08:02:11.104514700Z", "2015-08-01T08:02:11.000000000Z")
+    collected = collect(SecurityRounds([text]))
+    started, locked, _, _ = session_events(collected)
+    assert started.event_time == datetime(2015, 8, 1, 8, 2, 11, tzinfo=UTC)
+    assert locked.active_duration_s is None  # 40 days: the event is sent, without a duration

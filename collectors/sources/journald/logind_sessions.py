@@ -7,6 +7,7 @@ src/login/logind-session.c) and "Removed session <id>." (MESSAGE_ID 33549394...,
 ``USER_ID`` (user name) fields. Writes: the fields of ``session`` events (contract 1.3)
 and the open sessions into ``state`` (session id -> start in µs since the epoch), which
 the source keeps in its bookmark, so a session is measured across rounds and restarts.
+A session longer than the contract's 31 days ends with ``active_duration_s`` unknown.
 
 What logind does not log, and so is not measured here:
 
@@ -24,9 +25,14 @@ own system user before a person signs in; those users are in
 
 from __future__ import annotations
 
+import re
+
 SESSION_STARTED = "8d45620c1a4348dbb17410da57c60c66"
 SESSION_REMOVED = "3354939424b4456d9802ca8333ed424a"
 GREETER_USERS = frozenset({"gdm", "gdm-greeter", "lightdm", "sddm"})
+SESSION_ID = re.compile(r"[A-Za-z0-9]{1,64}")  # logind's ids: "7", "c1"
+#: The contract's bound on active_duration_s (31 days); a longer session is sent as unknown.
+MAX_ACTIVE_S = 31 * 86_400
 #: Open sessions kept at most (a bookmark must not grow without bound on a shared host).
 MAX_OPEN_SESSIONS = 200
 
@@ -55,17 +61,16 @@ class LogindSessions:
             return None
         started_us = self.open.pop(session_id, None)
         ended_us = int(entry["__REALTIME_TIMESTAMP"])
+        active_s = max(0, ended_us - started_us) // 1_000_000 if started_us is not None else None
         return {
             "state": "ended",
             "session_id": session_id,
-            "active_duration_s": max(0, ended_us - started_us) // 1_000_000
-            if started_us is not None
-            else None,
+            "active_duration_s": active_s if active_s is None or active_s <= MAX_ACTIVE_S else None,
         }
 
 
 def _session_id(entry: dict) -> str:
     session_id = str(entry.get("SESSION_ID") or "").strip()
-    if not session_id:
-        raise ValueError("logind session entry without SESSION_ID")
+    if not SESSION_ID.fullmatch(session_id):
+        raise ValueError("logind session entry without a valid SESSION_ID")
     return session_id

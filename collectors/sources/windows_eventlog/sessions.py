@@ -15,7 +15,8 @@ session that spans rounds or a collector restart is still measured from its star
   TargetLinkedLogonId: the second is the same session and starts nothing.
 * ``active_duration_s`` on locked and ended: whole seconds from the start or the last
   unlock to this record; 0 when the session ends while locked; None when the collector
-  never saw the session start or unlock (it began before the first read).
+  never saw the session start or unlock (it began before the first read), or when the
+  span exceeds the contract's 31 days.
 * A logoff ends a session once. 4647 (a person's logoff) always ends one, also a
   session that began before the first read; 4634 (the logon session is gone, after
   4647 or without it at a forced logoff) ends only a session still open, and only of
@@ -24,6 +25,7 @@ session that spans rounds or a collector restart is still measured from its star
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from xlapulse.collectors.sources.windows_eventlog.windows_xml import WinEvent
@@ -32,6 +34,9 @@ INTERACTIVE_LOGON_TYPES = frozenset({2, 10, 11})
 #: SID prefixes of the virtual accounts Windows signs in with type 2 beside each user.
 MACHINE_SID_PREFIXES = ("S-1-5-90-", "S-1-5-96-")
 NO_LINKED_LOGON = "0x0"
+LOGON_ID = re.compile(r"0x[0-9a-f]{1,16}")  # a LUID as the Security log prints it
+#: The contract's bound on active_duration_s (31 days); a longer span is sent as unknown.
+MAX_ACTIVE_S = 31 * 86_400
 #: Open sessions kept at most (a bookmark must not grow without bound on a terminal server).
 MAX_OPEN_SESSIONS = 200
 
@@ -111,8 +116,8 @@ def _is_machine(record: WinEvent) -> bool:
 
 def _logon_id(record: WinEvent) -> str:
     logon_id = record.named.get("TargetLogonId", "").strip().lower()
-    if not logon_id:
-        raise ValueError(f"Security {record.event_id} without a TargetLogonId")
+    if not LOGON_ID.fullmatch(logon_id):
+        raise ValueError(f"Security {record.event_id} without a hexadecimal TargetLogonId")
     return logon_id
 
 
@@ -123,7 +128,8 @@ def _active_s(session: dict | None, until: datetime) -> int | None:
     since = session["active_since"]
     if since is None:
         return 0
-    return max(0, int((until - datetime.fromisoformat(since)).total_seconds()))
+    active_s = max(0, int((until - datetime.fromisoformat(since)).total_seconds()))
+    return active_s if active_s <= MAX_ACTIVE_S else None
 
 
 def _drop_oldest(open_sessions: dict[str, dict], linked: dict[str, str]) -> None:
