@@ -42,7 +42,7 @@ from xlapulse.collectors.sources.macos_unified_log.source import MacosUnifiedLog
 from xlapulse.collectors.sources.systemd_boot.settings import SystemdBootSettings
 from xlapulse.collectors.sources.systemd_boot.source import SystemdBootSource
 from xlapulse.collectors.sources.windows_eventlog.settings import WindowsEventLogSettings
-from xlapulse.collectors.sources.windows_eventlog.source import WindowsEventLogSource
+from xlapulse.collectors.sources.windows_eventlog.source import SECURITY, WindowsEventLogSource
 
 JOURNAL_LINES = (LINUX / "journal.json").read_text().splitlines()
 UNIFIED_LOG_LINES = (DATA / "os/macos/log-show.ndjson").read_text().splitlines()
@@ -52,7 +52,10 @@ ANALYZE = {
     "blame": (LINUX / "systemd-analyze-blame.txt").read_text(),
 }
 CALL_RECORD = json.loads((DATA / "graph/callrecord-peer-to-peer.json").read_text())
-WINDOWS_TEXTS = {channel: (WINDOWS / name).read_text() for channel, name in WINDOWS_SAMPLES.items()}
+WINDOWS_TEXTS = {
+    **{channel: (WINDOWS / name).read_text() for channel, name in WINDOWS_SAMPLES.items()},
+    SECURITY: (WINDOWS / "security-session-day.xml").read_text(),
+}
 NM_MESSAGES = [json.loads(line)["MESSAGE"] for line in JOURNAL_LINES if '"NetworkManager"' in line]
 
 

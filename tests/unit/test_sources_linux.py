@@ -85,12 +85,14 @@ def test_journald_logind_networkmanager_and_cupsd():
     assert kinds == [
         ("print_job", "printed"),
         ("print_job", "failed"),
+        ("session", "started"),
         ("logon", None),
         ("vpn_session", "connected"),
         ("vpn_session", "dropped"),
         ("vpn_session", "failed"),
+        ("session", "ended"),
     ]
-    _, failed_print, logon, _, dropped, failed_vpn = contract_events(collected)
+    _, failed_print, started, logon, _, dropped, failed_vpn, ended = contract_events(collected)
     assert (failed_print.printer, failed_print.error_code) == ("finance-mfp-3f", 4)
     assert failed_print.user_id == PSEUDONYMIZER.user("root")
     assert logon.user_id == PSEUDONYMIZER.user("alice")
@@ -102,6 +104,9 @@ def test_journald_logind_networkmanager_and_cupsd():
         "Corp VPN",
     )
     assert (failed_vpn.reason, failed_vpn.error_code) == ("login-failed", 0)
+    assert (started.session_id, ended.session_id) == ("7", "7")  # logind's SESSION_ID
+    assert started.user_id == ended.user_id == logon.user_id
+    assert ended.active_duration_s == 4  # "New session 7" 08:10:43.217, removed 08:10:47.659
     assert json.loads(collected.bookmark)["cursor"].startswith("s=")
 
 

@@ -33,7 +33,16 @@ def test_real_journalctl_on_a_captured_journal_file(tmp_path):
     # --since=-24h would drop a capture older than a day: read it from the start instead.
     collected = JournaldSource(settings, IDENTITY, _without_since).collect(None)
     types = sorted(e.event_type for e in contract_events(collected))
-    assert types == ["logon", "print_job", "print_job", "vpn_session", "vpn_session", "vpn_session"]
+    assert types == [
+        "logon",
+        "print_job",
+        "print_job",
+        "session",
+        "session",
+        "vpn_session",
+        "vpn_session",
+        "vpn_session",
+    ]
     again = JournaldSource(settings, IDENTITY, run_command).collect(collected.bookmark)
     assert contract_events(again) == []  # --after-cursor: nothing new in the file
 

@@ -54,6 +54,7 @@ from xlapulse.collectors.sources.systemd_boot.source import SystemdBootSource
 from xlapulse.collectors.sources.windows_eventlog.settings import WindowsEventLogSettings
 from xlapulse.collectors.sources.windows_eventlog.source import (
     PRINT_OPERATIONAL,
+    SECURITY,
     WindowsEventLogSource,
 )
 from xlapulse.collectors.sources.wireguard.settings import WireguardSettings
@@ -179,6 +180,13 @@ SAMPLES: tuple[Sample, ...] = (
     Sample("journald", "NetworkManager 1.42, `domains=VPN:DEBUG`",
            f"{NM}/nm-1.42-vpn-debug.json", "reconstructed from nm-vpn-connection.c",
            lambda: _journald(f"{NM}/nm-1.42-vpn-debug.json")),
+    Sample("journald", "logind \"New session\" entry (systemd >= 254)",
+           "os/linux/logind/new-session-published.json", "real (a project's README)",
+           lambda: _journald("os/linux/logind/new-session-published.json")),
+    Sample("journald", "logind session, gdm greeter, forged removal",
+           "os/linux/logind/sessions-reconstructed.json",
+           "reconstructed around the real entry",
+           lambda: _journald("os/linux/logind/sessions-reconstructed.json")),
     Sample("cups_error_log", "cupsd 2.4.2, `LogLevel info`", "os/linux/cups-error_log",
            "captured", lambda: _cups("os/linux/cups-error_log")),
     Sample("cups_error_log", "cupsd 2.4.2, `LogLevel warn` (default)",
@@ -198,6 +206,12 @@ SAMPLES: tuple[Sample, ...] = (
     Sample("windows_eventlog", "PrintService/Operational 842 and 805",
            "os/windows/printservice-operational-842-805.xml", "reconstructed",
            lambda: _windows({PRINT_OPERATIONAL: "printservice-operational-842-805.xml"})),
+    Sample("windows_eventlog", "Security 4624, 4800, 4801, 4647, 4634 (DWM-1)",
+           "os/windows/security-learn-samples.xml", "real (Microsoft Learn's Event XML)",
+           lambda: _windows({SECURITY: "security-learn-samples.xml"})),
+    Sample("windows_eventlog", "a day: UAC linked logon, DWM, lock, unlock, logoff",
+           "os/windows/security-session-day.xml", "reconstructed around the real 4800/4801",
+           lambda: _windows({SECURITY: "security-session-day.xml"})),
     Sample("graph_call_records", "callRecord with sessions and segments",
            "graph/callrecord-peer-to-peer.json", "documented example, extended",
            lambda: _graph("graph/callrecord-peer-to-peer.json")),

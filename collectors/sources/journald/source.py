@@ -1,14 +1,16 @@
-"""journald source (Linux): logind sign-ins, NetworkManager VPN sessions, CUPS job failures.
+"""journald source (Linux): logind sign-ins and sessions, NetworkManager VPN, CUPS jobs.
 
 Reads: ``journalctl -o json`` for the identifiers systemd-logind, systemd (the user
 manager's "Startup finished"), NetworkManager and cupsd, after the cursor of the last
-round (the last 24 h on first start). Writes: logon, vpn_session and
+round (the last 24 h on first start). Writes: logon, session, vpn_session and
 print_job events (wire dicts, ``contract/wire.py``).
 
 * Logon: logind's "New session" (MESSAGE_ID 8d45620c...) to the user manager's
   "Startup finished" (MESSAGE_ID eed00a68..., USERSPACE_USEC) is the sign-in duration;
   the user manager's own start-up is the shell start phase. A sign-in that reuses a
   running user manager has no such record and is not reported.
+* Session: logind's "New session" and "Removed session" (``logind_sessions.py``; logind
+  logs no lock or unlock, so a session is active from start to end).
 * VPN: NetworkManager's ``vpn[...]`` / ``vpn-connection[...]`` lines of every release
   still shipped (``networkmanager_vpn.py`` lists the texts and what each release logs at
   which level). A NetworkManager line that names a VPN but cannot be mapped, or a VPN
@@ -45,6 +47,11 @@ from xlapulse.collectors.sources.base import (
     run_command,
 )
 from xlapulse.collectors.sources.cups_jobs import CupsJobTracker, FinishedJob, print_job_event
+from xlapulse.collectors.sources.journald.logind_sessions import (
+    SESSION_REMOVED,
+    SESSION_STARTED,
+    LogindSessions,
+)
 from xlapulse.collectors.sources.journald.networkmanager_vpn import (
     NmVpnTracker,
     nm_log_level_warning,
@@ -53,7 +60,6 @@ from xlapulse.collectors.sources.journald.networkmanager_vpn import (
 if TYPE_CHECKING:
     from xlapulse.collectors.sources.journald.settings import JournaldSettings
 
-SESSION_NEW = "8d45620c1a4348dbb17410da57c60c66"
 USER_MANAGER_STARTED = "eed00a68ffd84e31882105fd973abdd1"
 IDENTIFIERS = ("systemd-logind", "systemd", "NetworkManager", "cupsd")
 OUTPUT_FIELDS = (
@@ -114,6 +120,7 @@ class JournalMapper:
         self.state = state or {"logons": [], "vpn": {}, "cups": {}}
         self.cups = CupsJobTracker(self.state["cups"])
         self.vpn = NmVpnTracker(self.state["vpn"])
+        self.sessions = LogindSessions(self.state.setdefault("sessions", {}))
         self.unparsed = identity.unparsed()
 
     def map(self, entry: dict) -> list[dict]:
@@ -122,13 +129,16 @@ class JournalMapper:
         if identifier in ROOT_SERVICES and entry.get("_UID") != "0":
             self.unparsed.add("forged-not-from-root", f"{identifier}: {message}")
             return []
-        if identifier == "systemd-logind" and entry.get("MESSAGE_ID") == SESSION_NEW:
+        if identifier == "systemd-logind" and entry.get("MESSAGE_ID") == SESSION_STARTED:
             self._session_started(entry)
-        elif identifier == "systemd" and entry.get("MESSAGE_ID") == USER_MANAGER_STARTED:
+            return self._session(entry, self.sessions.started(entry))
+        if identifier == "systemd-logind" and entry.get("MESSAGE_ID") == SESSION_REMOVED:
+            return self._session(entry, self.sessions.removed(entry))
+        if identifier == "systemd" and entry.get("MESSAGE_ID") == USER_MANAGER_STARTED:
             return _listed(self._user_manager_started(entry))
-        elif identifier == "NetworkManager":
+        if identifier == "NetworkManager":
             return _listed(self._vpn(entry, message))
-        elif identifier == "cupsd":
+        if identifier == "cupsd":
             return self._print(entry, message)
         return []
 
@@ -153,6 +163,11 @@ class JournalMapper:
         logons = self.state["logons"]
         logons.append({"user": entry.get("USER_ID"), "time_us": int(entry["__REALTIME_TIMESTAMP"])})
         del logons[:-MAX_PENDING_LOGONS]
+
+    def _session(self, entry: dict, fields: dict | None) -> list[dict]:
+        if fields is None:
+            return []
+        return [telemetry_event("session", **self._envelope(entry, entry.get("USER_ID")), **fields)]
 
     def _user_manager_started(self, entry: dict) -> dict | None:
         if not self.state["logons"]:
@@ -213,8 +228,10 @@ class JournaldSource(Source):
     """Runs journalctl after the saved cursor and maps the entries."""
 
     name = "journald"
-    event_types = ("logon", "vpn_session", "print_job")
-    description = "systemd journal: logind sign-ins, NetworkManager VPN, cupsd print failures"
+    event_types = ("logon", "session", "vpn_session", "print_job")
+    description = (
+        "systemd journal: logind sign-ins and sessions, NetworkManager VPN, cupsd print failures"
+    )
 
     def __init__(self, settings: JournaldSettings, identity: Identity, runner: CommandRunner):
         self.settings = settings

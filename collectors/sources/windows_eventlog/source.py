@@ -1,15 +1,17 @@
-"""Windows event log source: boot, logon, antivirus, VPN, print and app events.
+"""Windows event log source: boot, logon, session, antivirus, VPN, print and app events.
 
 Reads: the channels and event IDs in :data:`RECORDS` with
 ``wevtutil qe <channel> /q:<XPath> /f:xml /e:Events`` (one call per channel, events
-after the last EventRecordID seen). Writes: boot, logon, vpn_session,
-print_job and app_responsiveness events (wire dicts, ``contract/wire.py``).
+after the last EventRecordID seen). Writes: boot, logon, session, vpn_session,
+print_job and app_responsiveness events (wire dicts, ``contract/wire.py``); the
+Security log's interactive sessions are tracked by ``sessions.py``.
 
 The bookmark is JSON: the last EventRecordID per channel, plus the half-finished
-logon and VPN sessions whose closing record has not arrived yet, so a logon that
-spans two rounds (or a restart) is still measured once. A record that cannot be read
-or mapped is counted as ``rejected (...)`` and passed (``base.one_record``,
-``windows_xml.read_events``); the other records of the round are kept.
+logon, the open interactive sessions and the VPN sessions whose closing record has
+not arrived yet, so a logon that spans two rounds (or a restart) is still measured
+once. A record that cannot be read or mapped is counted as ``rejected (...)`` and
+passed (``base.one_record``, ``windows_xml.read_events``); the other records of the
+round are kept.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from xlapulse.collectors.sources.base import (
     one_record,
     run_command,
 )
+from xlapulse.collectors.sources.windows_eventlog.sessions import SessionTracker
 from xlapulse.collectors.sources.windows_eventlog.windows_xml import (
     WinEvent,
     parse_windows_time,
@@ -43,9 +46,11 @@ GROUP_POLICY = "Microsoft-Windows-GroupPolicy/Operational"
 DEFENDER = "Microsoft-Windows-Windows Defender/Operational"
 PRINT_ADMIN = "Microsoft-Windows-PrintService/Admin"
 PRINT_OPERATIONAL = "Microsoft-Windows-PrintService/Operational"
+SECURITY = "Security"
 
 PROFILES = "Microsoft-Windows-User Profiles Service"
 WINLOGON = "Microsoft-Windows-Winlogon"
+AUDITING = "Microsoft-Windows-Security-Auditing"
 
 FIRST_READ_WINDOW_MS = 24 * 3600 * 1000
 DEGRADATION_PAIRING_WINDOW = timedelta(minutes=10)
@@ -59,6 +64,8 @@ class WindowsEventMapper:
     def __init__(self, identity: Identity, state: dict | None = None) -> None:
         self.identity = identity
         self.state = state or {"logon": None, "vpn": {}}
+        self.sessions = SessionTracker(self.state.get("sessions"))
+        self.state["sessions"] = self.sessions.state
         self.unparsed = identity.unparsed()
 
     def map(self, records: Iterable[WinEvent]) -> list[dict]:
@@ -168,6 +175,20 @@ class WindowsEventMapper:
             if last_phase_end
             else None,
         )
+
+    def _session(self, record: WinEvent, *_: object) -> dict | None:
+        """Security 4624 / 4800 / 4801 / 4647 / 4634: see ``sessions.py``. The user is
+        the record's TargetUserName, pseudonymized; no name leaves the endpoint."""
+        change = {
+            4624: self.sessions.started,
+            4800: self.sessions.locked,
+            4801: self.sessions.unlocked,
+        }.get(record.event_id, self.sessions.ended)
+        fields = change(record)
+        if fields is None:
+            return None
+        envelope = self._envelope(record, record.named.get("TargetUserName"))
+        return telemetry_event("session", **envelope, **fields)
 
     def _vpn(self, record: WinEvent, *_: object) -> dict:
         connection_id = record.positional[0] if record.positional else ""
@@ -291,6 +312,10 @@ RECORDS: dict[tuple[str, int], tuple[str | None, Handler | None]] = {
     (PRINT_OPERATIONAL, 307): (None, WindowsEventMapper._printed),
     (PRINT_OPERATIONAL, 805): (None, WindowsEventMapper._print_failed),
     (PRINT_OPERATIONAL, 842): (None, WindowsEventMapper._print_failed),
+    **{
+        (SECURITY, event_id): (AUDITING, WindowsEventMapper._session)
+        for event_id in (4624, 4800, 4801, 4647, 4634)
+    },
 }
 #: The event IDs of :data:`RECORDS` per channel, in the table's order (one wevtutil query each).
 EVENT_IDS_BY_CHANNEL: dict[str, tuple[int, ...]] = {
@@ -378,8 +403,11 @@ class WindowsEventLogSource(Source):
     """Reads the event log channels with wevtutil and maps them to contract events."""
 
     name = "windows_eventlog"
-    event_types = ("boot", "logon", "vpn_session", "print_job", "app_responsiveness")
-    description = "Windows event log: boot, logon, antivirus scan, VPN, print, app crash/hang"
+    event_types = ("boot", "logon", "session", "vpn_session", "print_job", "app_responsiveness")
+    description = (
+        "Windows event log: boot, logon, session lock/unlock, antivirus scan, VPN, print, "
+        "app crash/hang"
+    )
 
     def __init__(
         self, settings: WindowsEventLogSettings, identity: Identity, runner: CommandRunner
