@@ -62,7 +62,7 @@ from xlapulse.streams.scoring.published import (
     apdex_score,
     users_with,
 )
-from xlapulse.streams.scoring.reliability_record import reliability_records
+from xlapulse.streams.scoring.reliability_record import reliability_records, reliability_stats
 from xlapulse.streams.scoring.service_desk_record import service_desk_record
 from xlapulse.streams.scoring.xla import OVERALL, Objective, ObjectiveStats, XlaConfig, evaluate
 
@@ -261,6 +261,8 @@ def _objective_stats(
             return None
         samples = sum(sum(cell.touch_points[point][:3]) for point in point_scores)
         return ObjectiveStats(samples=samples, hits=0, score=overall)
+    if objective.kind == "failures_per_hour_at_most":
+        return reliability_stats(cell, objective.touch_point)
     if objective.touch_point not in point_scores:
         return None
     if objective.kind == "score_at_least":

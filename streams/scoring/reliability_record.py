@@ -25,6 +25,7 @@ from xlapulse.streams.scoring.published import (
     Record,
     users_with,
 )
+from xlapulse.streams.scoring.xla import ObjectiveStats
 
 HOUR_MS = 3_600_000
 
@@ -35,6 +36,19 @@ def exposed_users(cell: Cell, touch_point: str) -> set[str]:
         (VPN_CONNECTED, VPN_DOWN) if touch_point == "vpn" else (FAILURE_EXPOSURE[touch_point],)
     )
     return {user for exposure in exposures for user in cell.exposure_ms.get(exposure, {})}
+
+
+def reliability_stats(cell: Cell, touch_point: str) -> ObjectiveStats | None:
+    """What a ``failures_per_hour_at_most`` objective is judged on: failures per exposed
+    hour, on the whole exposed hours as its samples; None below five exposed people."""
+    exposed_ms = sum(cell.exposure_ms.get(FAILURE_EXPOSURE[touch_point], {}).values())
+    if len(exposed_users(cell, touch_point)) < MIN_USERS_PER_AGGREGATE or not exposed_ms:
+        return None
+    return ObjectiveStats(
+        samples=exposed_ms // HOUR_MS,
+        hits=0,
+        failures_per_hour=cell.failures.get(touch_point, 0) * HOUR_MS / exposed_ms,
+    )
 
 
 def reliability_records(cell: Cell, tags: dict[str, str], time_ns: int) -> list[Record]:

@@ -59,7 +59,11 @@ SENTIMENT = "sentiment"
 OBJECTIVE_TOUCH_POINTS = (*TOUCH_POINTS, OVERALL, SENTIMENT)
 ObjectiveTouchPoint = Literal[OBJECTIVE_TOUCH_POINTS]
 ObjectiveKind = Literal[
-    "share_within", "frustrating_share_at_most", "score_at_least", "happiness_at_least"
+    "share_within",
+    "frustrating_share_at_most",
+    "score_at_least",
+    "happiness_at_least",
+    "failures_per_hour_at_most",
 ]
 SHARE_KINDS = ("share_within", "frustrating_share_at_most")
 #: Samples (answers, for happiness) an objective needs in a window before it is judged,
@@ -75,6 +79,8 @@ KIND_TOUCH_POINTS: dict[str, tuple[str, ...]] = {
     "frustrating_share_at_most": TOUCH_POINTS,
     "score_at_least": OBJECTIVE_TOUCH_POINTS,
     "happiness_at_least": (SENTIMENT, SERVICE_DESK),
+    # failures per exposed hour (``exposure.py``): app per active, VPN per connected hour
+    "failures_per_hour_at_most": ("app", "vpn"),
 }
 #: The unit of each kind's target: a ratio, a 0-100 score, or HappySignals happiness.
 TARGET_RANGES: dict[str, tuple[float, float]] = {
@@ -82,7 +88,10 @@ TARGET_RANGES: dict[str, tuple[float, float]] = {
     "frustrating_share_at_most": (0.0, 1.0),
     "score_at_least": (0.0, 100.0),
     "happiness_at_least": (-100.0, 100.0),
+    "failures_per_hour_at_most": (0.0, 60.0),
 }
+#: Kinds met at or below their target (the others at or above it).
+AT_MOST_KINDS = ("frustrating_share_at_most", "failures_per_hour_at_most")
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:[_-][a-z0-9]+)*$")]
 PersonaName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
@@ -327,13 +336,15 @@ class ObjectiveStats:
 
     ``samples``/``hits`` for the share kinds (hits as :func:`sample_meets` says);
     ``score`` (0-100) for score_at_least, ``happiness`` for happiness_at_least,
-    each None when there is nothing to score.
+    ``failures_per_hour`` for failures_per_hour_at_most (whose ``samples`` are the whole
+    exposed hours), each None when there is nothing to score.
     """
 
     samples: int
     hits: int
     score: float | None = None
     happiness: float | None = None
+    failures_per_hour: float | None = None
 
     def __post_init__(self) -> None:
         if not 0 <= self.hits <= self.samples:
@@ -345,7 +356,8 @@ class Compliance:
     """How one objective did in one window; ``met`` is None when there was no data.
 
     ``value`` is in the unit of ``target``: the share within the threshold
-    (share_within), the frustrating share (frustrating_share_at_most), the
+    (share_within), the frustrating share (frustrating_share_at_most), failures per
+    exposed hour (failures_per_hour_at_most), the
     score, or the happiness.
     """
 
@@ -366,6 +378,8 @@ def _value(objective: Objective, stats: ObjectiveStats) -> float | None:
         return (stats.samples - stats.hits) / stats.samples
     if objective.kind == "score_at_least":
         return stats.score
+    if objective.kind == "failures_per_hour_at_most":
+        return stats.failures_per_hour
     return stats.happiness
 
 
@@ -375,7 +389,7 @@ def evaluate(objective: Objective, persona: str, stats: ObjectiveStats) -> Compl
     value = _value(objective, stats) if stats.samples >= objective.min_samples else None
     met: bool | None = None
     if value is not None:
-        at_most = objective.kind == "frustrating_share_at_most"
+        at_most = objective.kind in AT_MOST_KINDS
         met = value <= objective.target if at_most else value >= objective.target
     return Compliance(
         objective_id=objective.id,

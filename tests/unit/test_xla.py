@@ -47,7 +47,7 @@ def objective(**fields: object) -> Objective:
 def test_the_packaged_file_loads_with_all_default_personas() -> None:
     config = default_xla_config()
     assert DEFAULT_XLA_PATH.name == "default.yaml"
-    assert config.version == "2026.12-1"
+    assert config.version == "2026.12-2"
     text = DEFAULT_XLA_PATH.read_text(encoding="utf-8")
     assert config.digest == hashlib.sha256(text.encode()).hexdigest()[:12]
     assert set(DEFAULT_PERSONAS) <= set(config.personas)
@@ -437,3 +437,27 @@ def test_impossible_counts_are_rejected() -> None:
         ObjectiveStats(samples=3, hits=4)
     with pytest.raises(ValueError, match="hits"):
         ObjectiveStats(samples=3, hits=-1)
+
+
+# --- failures per exposed hour (issue 11, exposure) ----------------------------
+
+
+def test_a_rate_objective_is_met_at_or_below_its_target_on_enough_hours() -> None:
+    rate = objective(
+        kind="failures_per_hour_at_most", touch_point="app", target=0.1, min_samples=100
+    )
+    judged = evaluate(rate, "developer", ObjectiveStats(120, 0, failures_per_hour=0.1))
+    assert (judged.value, judged.met) == (0.1, True)
+    assert evaluate(rate, "developer", ObjectiveStats(120, 0, failures_per_hour=0.25)).met is False
+    few_hours = evaluate(rate, "developer", ObjectiveStats(99, 0, failures_per_hour=3.0))
+    assert (few_hours.value, few_hours.met) == (None, None), "judged on 100 active hours"
+
+
+def test_a_rate_objective_only_for_touch_points_with_exposure() -> None:
+    text = one_objective(
+        id="r", description="d", kind="failures_per_hour_at_most", touch_point="logon", target=0.1
+    )
+    assert problems_of(text) == [
+        "x.yaml:5:79: personas.developer.objectives[0].touch_point: Value error, a "
+        "failures_per_hour_at_most objective cannot be about logon; use app, vpn"
+    ]
