@@ -2,7 +2,8 @@
 VPN, apps, calls, printing), scores per persona and site, lost time, exposure, the
 touch point's XLA objectives, the tickets it explains, who is measured, and dips.
 
-Reads ``experience_score`` (touch-point and overall cells), ``xla_compliance``,
+Reads ``experience_score`` (touch-point and overall cells), ``reliability`` (apps, VPN,
+printing: failures over exposure), ``xla_compliance``,
 ``service_desk`` (``explained_by_<touch point>``) and ``dip`` with InfluxQL. Only
 cells of 5+ people exist; a group below that shows as "fewer than 5 people".
 """
@@ -130,6 +131,34 @@ def exposure_panel(touch_point: str) -> Timeseries:
     )
 
 
+#: The ``reliability`` rate each touch point has (``streams/scoring/reliability_record.py``):
+#: (numerator field, denominator field, what it is per, unit label).
+RELIABILITY_RATES = {
+    "app": ("failures", "exposure_hours", "crashes and hangs per active hour"),
+    "vpn": ("failures", "exposure_hours", "drops and failed connects per connected hour"),
+    "print": ("failures", "attempts", "failed share of print jobs"),
+}
+
+
+def reliability_panel(touch_point: str) -> Timeseries:
+    """Failures over exposure per site: zero in a calm hour, not a missing value."""
+    numerator, denominator, what = RELIABILITY_RATES[touch_point]
+    query = (
+        f'SELECT sum("{numerator}") / sum("{denominator}") AS "rate" FROM "reliability" '
+        f'WHERE {_where(touch_point)} GROUP BY time($__interval), "site" fill(none)'
+    )
+    return timeseries(
+        f"Reliability: {what}",
+        "Failures divided by what people were exposed to: the hours they were signed in "
+        "and unlocked (apps), the hours their VPN was connected, or the jobs they sent "
+        "(printing). A calm hour shows 0. Groups of 5 or more exposed people only.",
+        [InfluxQL(query, INFLUXDB).alias("$tag_site")],
+        "percentunit" if touch_point == "print" else "short",
+        steps((None, "text")),
+        (12, 8),
+    )
+
+
 def compliance_panel(touch_point: str) -> PanelBuilder:
     query = (
         'SELECT 100 * mean("met") AS "windows met", mean("value") AS "measured", '
@@ -218,6 +247,7 @@ def touch_point_dashboard(touch_point: str) -> Dashboard:
         hours_lost_panel(touch_point),
         frustrating_share_panel(touch_point),
         exposure_panel(touch_point),
+        *([reliability_panel(touch_point)] if touch_point in RELIABILITY_RATES else []),
         compliance_panel(touch_point),
         explained_tickets_panel(touch_point),
         who_is_measured_panel(touch_point),
