@@ -50,14 +50,22 @@ def send_email(settings: SmtpSettings, person: Person, kind: str, dip_id: str, t
         raise DeliveryError(f"smtp {settings.host}:{settings.port}: {error}") from error
 
 
-def post_chat(settings: ChatWebhookSettings, person: Person, kind: str, text: str) -> None:
+def post_chat(
+    settings: ChatWebhookSettings, person: Person, kind: str, dip_id: str, text: str
+) -> None:
+    """POST one person's message as JSON: to, subject, text and the dip it is about."""
     body = json.dumps(
-        {"to": person.email, "subject": SUBJECTS[(kind, person.language)], "text": text}
+        {
+            "to": person.email,
+            "subject": SUBJECTS[(kind, person.language)],
+            "text": text,
+            "dip_id": dip_id,
+        }
     ).encode()
     request = urllib.request.Request(
         str(settings.url),
-        data=body.encode(),
-        headers={"Content-Type": "application/json"},
+        data=body,
+        headers={"Content-Type": "application/json", DIP_HEADER: dip_id},
         method="POST",
     )
     try:

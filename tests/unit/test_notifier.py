@@ -113,3 +113,64 @@ def test_config_needs_exactly_one_channel_and_says_where(tmp_path: Path) -> None
     path.write_text("directory_csv: d.csv\nledger: l.sqlite\n")
     with pytest.raises(YamlFileError, match="configure exactly one of smtp and chat_webhook"):
         load_notifier_config(path)
+
+
+def test_the_chat_webhook_channel_posts_one_json_message_per_person(tmp_path: Path) -> None:
+    """delivery_for with a chat webhook, to a real HTTP listener on 127.0.0.1: each person
+    gets one POST with their address, the subject in their language, the text and the dip.
+    (Found by mypy: the channel passed five arguments to a four-argument function and
+    encoded bytes, so no chat message was ever sent.)"""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from xlapulse.collectors.notifier.config import ChatWebhookSettings, NotifierConfig
+    from xlapulse.collectors.notifier.deliver import DIP_HEADER
+    from xlapulse.collectors.notifier.directory import Person
+    from xlapulse.collectors.notifier.run import delivery_for
+
+    received: list[tuple[dict, str | None]] = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append((json.loads(body), self.headers.get(DIP_HEADER)))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        config = NotifierConfig(
+            directory_csv=tmp_path / "d.csv",
+            ledger=tmp_path / "l.sqlite",
+            chat_webhook=ChatWebhookSettings(url=f"http://127.0.0.1:{server.server_port}/hook"),
+        )
+        deliver = delivery_for(config)
+        deliver(Person("an@example.org", "nl"), "we_know", "dip_x", "nl we_know")
+        deliver(Person("bo@example.org", "en"), "resolved", "dip_x", "en resolved")
+    finally:
+        server.shutdown()
+    assert received == [
+        (
+            {
+                "to": "an@example.org",
+                "subject": "We weten ervan en werken eraan",
+                "text": "nl we_know",
+                "dip_id": "dip_x",
+            },
+            "dip_x",
+        ),
+        (
+            {
+                "to": "bo@example.org",
+                "subject": "It is solved",
+                "text": "en resolved",
+                "dip_id": "dip_x",
+            },
+            "dip_x",
+        ),
+    ]
