@@ -43,13 +43,14 @@ FAILURE_CAUSES = {
 }
 
 #: (exposure, opened) changes of each session or VPN state.
-_SESSION_CHANGES = {
+Changes = tuple[tuple[str, bool], ...]
+_SESSION_CHANGES: dict[str, Changes] = {
     "started": ((ACTIVE, True),),
     "unlocked": ((ACTIVE, True),),
     "locked": ((ACTIVE, False),),
     "ended": ((ACTIVE, False),),
 }
-_VPN_CHANGES = {
+_VPN_CHANGES: dict[str, Changes] = {
     "connected": ((VPN_DOWN, False), (VPN_CONNECTED, True)),
     "dropped": ((VPN_CONNECTED, False), (VPN_DOWN, True)),
     "failed": ((VPN_CONNECTED, False), (VPN_DOWN, True)),

@@ -103,7 +103,8 @@ def apply(clock: ExposureClock, change: ExposureObservation, get: CellGetter) ->
     holder = f"{change.user_id}|{change.holder}"
     at_ms = change.event_time_ms
     if holder in holders:
-        _close(credited, get, clock, change.exposure, *holders.pop(holder), at_ms)
+        user, opened_ms = holders.pop(holder)
+        _close(credited, get, clock, change.exposure, user, opened_ms, at_ms)
     elif not change.opened and change.measured_ms:
         start_ms = at_ms - min(change.measured_ms, MAX_OPEN_MS)
         _credit(credited, get, clock, change.exposure, change.user_id, start_ms, at_ms)
