@@ -9,8 +9,9 @@ denominator, per touch point:
   hour, the published anchor being Microsoft Endpoint Analytics' mean time to failure;
 * ``vpn_connected``: a tunnel from ``connected`` to ``dropped``, ``failed`` or
   ``disconnected``; VPN drops and failures are counted per connected hour;
-* ``vpn_down``: a tunnel from ``dropped`` or ``failed`` until it connects again or the
-  user disconnects: VPN down time over connected plus down time.
+* ``vpn_down``: a tunnel from ``dropped`` or ``failed`` until it connects again, the
+  user disconnects, or the session locks or ends: VPN down time over connected plus
+  down time.
 
 Printing needs no exposure: every job reports its outcome, so failed over attempted
 jobs is the print score's own denominator.
@@ -47,8 +48,11 @@ Changes = tuple[tuple[str, bool], ...]
 _SESSION_CHANGES: dict[str, Changes] = {
     "started": ((ACTIVE, True),),
     "unlocked": ((ACTIVE, True),),
-    "locked": ((ACTIVE, False),),
-    "ended": ((ACTIVE, False),),
+    # Nobody waits for a dropped tunnel while away: a lock or sign-out ends its down
+    # time (after a drop people often go home, or work on the office network, and no
+    # ``disconnected`` ever comes). A sign-out also ends a connected tunnel.
+    "locked": ((ACTIVE, False), (VPN_DOWN, False)),
+    "ended": ((ACTIVE, False), (VPN_DOWN, False), (VPN_CONNECTED, False)),
 }
 _VPN_CHANGES: dict[str, Changes] = {
     "connected": ((VPN_DOWN, False), (VPN_CONNECTED, True)),
@@ -56,6 +60,10 @@ _VPN_CHANGES: dict[str, Changes] = {
     "failed": ((VPN_CONNECTED, False), (VPN_DOWN, True)),
     "disconnected": ((VPN_CONNECTED, False), (VPN_DOWN, False)),
 }
+
+
+#: What the length an event carries measures.
+_MEASURES = {SessionEvent: ACTIVE, VpnSessionEvent: VPN_CONNECTED}
 
 
 def is_failure(touch_point: str, cause: str | None) -> bool:
@@ -84,11 +92,50 @@ def exposure_observations(
             exposure=exposure,
             opened=opened,
             holder=event.device_id,
-            # A tunnel's length measures its connected time only.
-            measured_ms=None if opened or exposure == VPN_DOWN else measured_ms,
+            # A session's length measures active time, a tunnel's its connected time.
+            measured_ms=measured_ms if not opened and exposure == _MEASURES[type(event)] else None,
         )
         for exposure, opened in changes
     ]
+
+
+def remember_open(open_exposures: dict[str, list[str]], changes: list[ExposureObservation]) -> None:
+    """Keep the user's open intervals (exposure -> devices) up to date with ``changes``."""
+    for change in changes:
+        devices = open_exposures.setdefault(change.exposure, [])
+        if change.opened and change.holder not in devices:
+            devices.append(change.holder)
+        elif not change.opened and change.holder in devices:
+            devices.remove(change.holder)
+        if not devices:
+            del open_exposures[change.exposure]
+
+
+def moved_exposures(
+    open_exposures: dict[str, list[str]],
+    old_envelope: dict[str, object],
+    new_envelope: dict[str, object],
+    event_id: str,
+) -> list[ExposureObservation]:
+    """A user moved to another persona or site (``event_id``: the assignment): close each
+    open interval in the old group and open it in the new one, at the move's time."""
+    moves = []
+    for exposure, devices in sorted(open_exposures.items()):
+        for device in devices:
+            for envelope, opened in ((old_envelope, False), (new_envelope, True)):
+                step = "open" if opened else "close"
+                moves.append(
+                    ExposureObservation(
+                        **{
+                            **envelope,
+                            "event_id": f"exposure:{event_id}:{exposure}:{device}:{step}",
+                        },  # type: ignore[arg-type]
+                        exposure=exposure,
+                        opened=opened,
+                        holder=device,
+                    )
+                )
+    return moves
 
 
 def _ms(seconds: int | None) -> int | None:

@@ -18,7 +18,8 @@ ends and the final figures do not depend on the order observations arrive in:
   whatever the clock did meanwhile: replays and another arrival order give the same
   cells.
 * An interval counts for at most ``MAX_OPEN_MS`` (a device that died with its session
-  unlocked); it is forgotten ``FORGET_OPEN_MS`` after its opening.
+  unlocked); it is forgotten ``FORGET_OPEN_MS`` after its opening, when its close would
+  be too late to score.
 * A close without an open (the engine started after the session did, or the user moved
   from another persona or site) credits the length the collector measured, if any.
 """
@@ -34,7 +35,10 @@ from xlapulse.streams.scoring.observations import ExposureObservation, Observati
 
 HOUR_MS = 3_600_000
 MAX_OPEN_MS = 12 * HOUR_MS
-FORGET_OPEN_MS = 2 * MAX_OPEN_MS
+#: An open interval is forgotten only when its close could no longer be scored (the
+#: engine's default late-event horizon, 7 days, past the cap): a close that found it
+#: forgotten would credit its measured length a second time.
+FORGET_OPEN_MS = MAX_OPEN_MS + 7 * 24 * HOUR_MS
 #: The clock's step: the shortest window.
 STEP_S = min(WINDOW_SIZES_S)
 #: ``window_s`` of a stored clock: it tells a clock from a cell in the cells table.

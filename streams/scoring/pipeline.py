@@ -75,12 +75,14 @@ def update_cells(
     key = clock_key(observation.persona, observation.site)
     clock = get(key) or ExposureClock(observation.persona, observation.site)
     clock_was_ms = clock.window_start_ms
-    credited = advance(clock, observation, get)
+    # Each step's cells go into ``changed`` before the next step looks them up, or the
+    # second step would credit a stale copy and replace the first step's credit.
+    for cell in advance(clock, observation, get):
+        changed[cell.key()] = cell
     if counted and isinstance(observation, ExposureObservation):
-        credited += apply(clock, observation, get)
+        for cell in apply(clock, observation, get):
+            changed[cell.key()] = cell
         changed[key] = clock
     elif clock.window_start_ms != clock_was_ms:
         changed[key] = clock
-    for cell in credited:
-        changed[cell.key()] = cell
     return list(changed.values())

@@ -10,8 +10,10 @@ Reads a :class:`~xlapulse.streams.scoring.cells.Cell`'s failure counts and expos
 * ``print``: failed over attempted jobs (every job reports its outcome).
 
 k-anonymity: a record is published when at least five distinct people were exposed
-(for the VPN: connected or down; for printing: printed); ``users`` counts them and those
-with a sample of the touch point. A calm window publishes zero failures
+(active; VPN connected; for printing: printed), the VPN's down time only when at least
+five were down; ``users`` counts the exposed and those with a sample of the touch point.
+The failure count is the group's: it rests on the five or more exposed people, as a
+calm window's zero does. A calm window publishes zero failures
 per hour: the calm baseline that failure-only telemetry lacked.
 """
 
@@ -30,19 +32,17 @@ from xlapulse.streams.scoring.xla import ObjectiveStats
 HOUR_MS = 3_600_000
 
 
-def exposed_users(cell: Cell, touch_point: str) -> set[str]:
-    """The people whose exposure the touch point's failures are divided by."""
-    exposures = (
-        (VPN_CONNECTED, VPN_DOWN) if touch_point == "vpn" else (FAILURE_EXPOSURE[touch_point],)
-    )
-    return {user for exposure in exposures for user in cell.exposure_ms.get(exposure, {})}
+def exposed_users(cell: Cell, exposure: str) -> set[str]:
+    """The people with exposed time of one kind in the cell."""
+    return set(cell.exposure_ms.get(exposure, {}))
 
 
 def reliability_stats(cell: Cell, touch_point: str) -> ObjectiveStats | None:
     """What a ``failures_per_hour_at_most`` objective is judged on: failures per exposed
     hour, on the whole exposed hours as its samples; None below five exposed people."""
-    exposed_ms = sum(cell.exposure_ms.get(FAILURE_EXPOSURE[touch_point], {}).values())
-    if len(exposed_users(cell, touch_point)) < MIN_USERS_PER_AGGREGATE or not exposed_ms:
+    exposure = FAILURE_EXPOSURE[touch_point]
+    exposed_ms = sum(cell.exposure_ms.get(exposure, {}).values())
+    if len(exposed_users(cell, exposure)) < MIN_USERS_PER_AGGREGATE or not exposed_ms:
         return None
     return ObjectiveStats(
         samples=exposed_ms // HOUR_MS,
@@ -55,9 +55,8 @@ def reliability_records(cell: Cell, tags: dict[str, str], time_ns: int) -> list[
     """The cell's reliability records, one per touch point with five people or more."""
     records = []
     for touch_point, exposure in FAILURE_EXPOSURE.items():
-        exposed = cell.exposure_ms.get(exposure, {})
-        exposed_people = exposed_users(cell, touch_point)
-        exposed_ms = sum(exposed.values())
+        exposed_people = exposed_users(cell, exposure)
+        exposed_ms = sum(cell.exposure_ms.get(exposure, {}).values())
         if len(exposed_people) < MIN_USERS_PER_AGGREGATE or not exposed_ms:
             continue
         failures = cell.failures.get(touch_point, 0)
@@ -67,8 +66,9 @@ def reliability_records(cell: Cell, tags: dict[str, str], time_ns: int) -> list[
             "failures_per_hour": round(failures * HOUR_MS / exposed_ms, 5),
             "users": len(exposed_people | set(users_with(cell, touch_point))),
         }
-        if exposure == VPN_CONNECTED:
-            down_ms = sum(cell.exposure_ms.get(VPN_DOWN, {}).values())
+        down_people = exposed_users(cell, VPN_DOWN)
+        if exposure == VPN_CONNECTED and len(down_people) >= MIN_USERS_PER_AGGREGATE:
+            down_ms = sum(cell.exposure_ms[VPN_DOWN].values())
             fields["down_hours"] = round(down_ms / HOUR_MS, 5)
             fields["down_ratio"] = round(down_ms / (down_ms + exposed_ms), 5)
         records.append(Record(RELIABILITY, {**tags, "touch_point": touch_point}, fields, time_ns))

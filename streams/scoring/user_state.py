@@ -35,6 +35,7 @@ time, and an explanation for a deleted user changes nothing).
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 
 from xlapulse.collectors.contract.codec import encode_event, parse_event
 from xlapulse.collectors.contract.events import (
@@ -51,7 +52,7 @@ from xlapulse.streams.scoring.cells import short_event_id
 from xlapulse.streams.scoring.correlation import prune_problems, remember_in_time_order
 from xlapulse.streams.scoring.details import sample_detail
 from xlapulse.streams.scoring.device_signals import DeviceProblem, DeviceSignal
-from xlapulse.streams.scoring.exposure import exposure_observations
+from xlapulse.streams.scoring.exposure import exposure_observations, moved_exposures, remember_open
 from xlapulse.streams.scoring.formula_versions import CURRENT_FORMULA, Formula
 from xlapulse.streams.scoring.indicators import Band
 from xlapulse.streams.scoring.observations import (
@@ -190,8 +191,15 @@ def _release_held(
 def _assign(
     state: UserState, event: DirectoryAssignmentEvent, config: XlaConfig, formula: Formula
 ) -> UserStep:
+    when_ms = event_time_ms(event)
+    old_envelope = envelope(state, "", event.user_id, when_ms)
     state.persona, state.site = event.persona, event.site
-    return _release_held(state, config, formula, None)
+    released = _release_held(state, config, formula, None)
+    new_envelope = envelope(state, "", event.user_id, when_ms)
+    if old_envelope == new_envelope or not state.open_exposures:
+        return released
+    moves = moved_exposures(state.open_exposures, old_envelope, new_envelope, str(event.event_id))
+    return replace(released, observations=[*moves, *released.observations])
 
 
 def _telemetry(state: UserState, event: TelemetryEvent, config: XlaConfig) -> UserStep:
@@ -201,9 +209,9 @@ def _telemetry(state: UserState, event: TelemetryEvent, config: XlaConfig) -> Us
     when_ms = event_time_ms(event)
     state.last_telemetry_ms = max(state.last_telemetry_ms, when_ms)
     device_signals = forget_closed_tickets(state, event.user_id)
-    exposures: list[Observation] = list(
-        exposure_observations(event, envelope(state, "", event.user_id, when_ms))
-    )
+    changes = exposure_observations(event, envelope(state, "", event.user_id, when_ms))
+    remember_open(state.open_exposures, changes)
+    exposures: list[Observation] = list(changes)
     if indicator is None:
         return UserStep(state, "ok", exposures, invitations, device_signals)
     hits = objective_hits(

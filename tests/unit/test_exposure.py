@@ -1,13 +1,13 @@
 """Exposure (issue 11): failures divided by the time people were exposed to them.
 
 Contract events go through the in-process pipeline (the same steps as the Faust agents);
-the tests read the cells' exposed time and the published ``reliability`` records. That
-the credited time does not depend on how the users' observations interleave is the
-any-order property test's job (``test_any_order.py``: its fleet days carry sessions).
+the tests read the cells' exposed time and the published ``reliability`` records,
+including that no interleaving of users changes what each is credited.
 """
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
 
 from tests.unit.engine_events import assignment_event, feed
@@ -16,6 +16,7 @@ from xlapulse.collectors.contract.events import (
     EventBase,
     SessionEvent,
     VpnSessionEvent,
+    event_time_ms,
 )
 from xlapulse.streams.scoring.exposure import ACTIVE, VPN_CONNECTED, VPN_DOWN
 from xlapulse.streams.scoring.exposure_clock import MAX_OPEN_MS
@@ -188,3 +189,83 @@ def test_print_failures_over_attempted_jobs() -> None:
     ]
     fields = reliability(feed([*assigned(5), *jobs]), "print")
     assert fields == {"attempts": 8, "failures": 2, "failure_ratio": 0.25, "users": 5}
+
+
+def test_a_user_moved_mid_session_is_counted_once_in_each_group() -> None:
+    """Moved to developers at 12:00: 09:00-12:00 counts for knowledge workers, 12:00-15:00
+    for developers, 6 h in all (before, the old group kept the interval open until the
+    12 h cap and the new one credited the measured length again)."""
+    move = assignment_event(user(0), at(12), "developer", SITE)
+    pipeline = feed(
+        [*assigned(1), session(0, "started", 9), move, session(0, "ended", 15, 6 * 3600)]
+    )
+    assert exposed_ms(pipeline, 86_400, 0) == 3 * HOUR_MS
+    day_ms = int(at(0).timestamp() * 1000)
+    developers = pipeline.cells[f"developer|{SITE}|86400|{day_ms}"]
+    assert sum(developers.exposure_ms[ACTIVE].values()) == 3 * HOUR_MS
+
+
+def test_any_interleaving_of_users_gives_the_same_exposure() -> None:
+    """Each user's events in order, users interleaved at random, times off the 5-minute
+    grid: every interleaving credits each user exactly their intervals, in every window
+    size (a cell credited by the clock and by a close in one step kept only one of them)."""
+    rng = random.Random(7)
+    events, truth_ms = [], {}
+    for n in range(6):
+        start = 8 + rng.random() * 2
+        lock = start + 1 + rng.random() * 2
+        unlock = lock + rng.random()
+        end = unlock + 1 + rng.random() * 3
+        events.append(
+            [
+                session(n, "started", start),
+                session(n, "locked", lock, int((lock - start) * 3600)),
+                session(n, "unlocked", unlock),
+                session(n, "ended", end, int((end - unlock) * 3600)),
+            ]
+        )
+        truth_ms[user(n)] = sum(
+            event_time_ms(event) * sign
+            for event, sign in zip(events[-1], (-1, 1, -1, 1), strict=True)
+        )
+    for seed in range(10):
+        queues = [list(queue) for queue in events]
+        order = []
+        shuffle = random.Random(seed)
+        while any(queues):
+            order.append(shuffle.choice([q for q in queues if q]).pop(0))
+        pipeline = feed([*assigned(6), *order])
+        for window_s in (300, 3600, 86_400):
+            credited: dict[str, int] = {}
+            for cell in pipeline.cells.values():
+                if cell.window_s == window_s:
+                    for who, ms in cell.exposure_ms.get(ACTIVE, {}).items():
+                        credited[who] = credited.get(who, 0) + ms
+            assert credited == truth_ms, (seed, window_s)
+
+
+def test_a_lock_or_sign_out_ends_the_vpn_down_time() -> None:
+    """Dropped at 16:00, then home: the lock at 16:30 ends the down time (no disconnect
+    ever comes), so down time is 30 min a person, not the 12 h cap."""
+    evening = [
+        event
+        for n in range(5)
+        for event in (
+            session(n, "started", 9),
+            vpn(n, "connected", 9),
+            vpn(n, "dropped", 16),
+            session(n, "locked", 16.5, int(7.5 * 3600)),
+        )
+    ]
+    fields = reliability(feed([*assigned(5), *evening]), "vpn")
+    assert (fields["exposure_hours"], fields["down_hours"]) == (35.0, 2.5)
+
+
+def test_vpn_down_time_of_fewer_than_five_people_is_not_published() -> None:
+    """Five connected, one of them dropped: connected hours are published, that one
+    person's down time is not."""
+    tunnels = [vpn(n, "connected", 9) for n in range(5)] + [vpn(0, "dropped", 10)]
+    closing = [vpn(n, "disconnected", 12) for n in range(5)]
+    fields = reliability(feed([*assigned(5), *tunnels, *closing]), "vpn")
+    assert "down_hours" not in fields and "down_ratio" not in fields
+    assert fields["exposure_hours"] == 4 * 3 + 1

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from tests.unit.xla_helpers import JUDGE_EVERY_SAMPLE
 from xlapulse.streams.scoring.cells import Cell, add_observation
-from xlapulse.streams.scoring.exposure import ACTIVE, EXPOSURES, VPN_CONNECTED, VPN_DOWN
+from xlapulse.streams.scoring.exposure import ACTIVE, EXPOSURES, FAILURE_EXPOSURE, VPN_DOWN
 from xlapulse.streams.scoring.exposure_clock import ExposureClock, apply
 from xlapulse.streams.scoring.indicators import Band
 from xlapulse.streams.scoring.observations import (
@@ -77,10 +77,9 @@ class People:
     def journeys(self) -> set[str]:
         return self._who(lambda o: isinstance(o, JourneyObservation))
 
-    def exposed(self, touch_point: str) -> set[str]:
-        """Who opened an exposure interval the touch point's failures are divided by."""
-        kinds = {"app": {ACTIVE}, "vpn": {VPN_CONNECTED, VPN_DOWN}}[touch_point]
-        return self._who(lambda o: isinstance(o, ExposureObservation) and o.exposure in kinds)
+    def exposed(self, exposure: str) -> set[str]:
+        """Who had an exposure interval of this kind."""
+        return self._who(lambda o: isinstance(o, ExposureObservation) and o.exposure == exposure)
 
 
 def _overall_people(people: People, published: set[str]) -> set[str]:
@@ -153,7 +152,11 @@ def people_of(people: People, record: Record, field: str, published: set[str]) -
         return people.journeys()
     if measurement == "reliability":
         point = record.tags["touch_point"]
-        return people.of_touch_point(point) if point == "print" else people.exposed(point)
+        if point == "print":
+            return people.of_touch_point(point)
+        if field in ("down_hours", "down_ratio"):
+            return people.exposed(VPN_DOWN)
+        return people.exposed(FAILURE_EXPOSURE[point])
     raise AssertionError(f"measurement {measurement} has no people rule in this test")
 
 
