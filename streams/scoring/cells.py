@@ -31,6 +31,7 @@ from xlapulse.streams.scoring.observations import (
     TicketObservation,
 )
 from xlapulse.streams.scoring.personas import SERVICE_DESK
+from xlapulse.streams.scoring.spans import total_ms
 from xlapulse.streams.scoring.touchpoints import SAMPLE_SCORE
 
 WINDOW_SIZES_S = (300, 3600, 86_400)
@@ -132,9 +133,9 @@ class Cell:
     first_contact_count: int = 0
     #: user -> [journey score, worst, end, event_time_ms] of the latest journey update
     journeys: dict[str, list[float]] = field(default_factory=dict)
-    #: exposure (``exposure.py``) -> user -> exposed ms in this window
-    #: (``exposure_clock.py`` credits it)
-    exposure_ms: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: exposure (``exposure.py``) -> "user|device" -> exposed spans in this window
+    #: (``spans.py``; ``exposure_clock.py`` credits them)
+    exposure_spans: dict[str, dict[str, list[list[int]]]] = field(default_factory=dict)
     #: touch point -> samples that are failures its exposure divides (``exposure.py``)
     failures: dict[str, int] = field(default_factory=dict)
     counts_layout: int = COUNTS_LAYOUT
@@ -148,8 +149,16 @@ class Cell:
             | set(self.survey_users)
             | set(self.ticket_users)
             | set(self.journeys)
-            | {user for per_user in self.exposure_ms.values() for user in per_user}
+            | {holder.split("|")[0] for held in self.exposure_spans.values() for holder in held}
         )
+
+    def exposed_ms(self, exposure: str) -> dict[str, int]:
+        """User -> exposed ms of one exposure in this window (summed over devices)."""
+        per_user: dict[str, int] = {}
+        for holder, spans in self.exposure_spans.get(exposure, {}).items():
+            user = holder.split("|")[0]
+            per_user[user] = per_user.get(user, 0) + total_ms(spans)
+        return per_user
 
     def to_dict(self) -> dict[str, Any]:
         # Shallow on purpose: the caller serializes it at once (dataclasses.asdict's
@@ -192,8 +201,8 @@ def cells_for(observation: Observation) -> list[tuple[str, int, int]]:
     if isinstance(observation, JourneyObservation):
         sizes: tuple[int, ...] = (JOURNEY_WINDOW_S,)
     elif isinstance(observation, ExposureObservation):
-        # Only de-duplicated here; ``exposure_clock.py`` credits its time.
-        sizes = (DEDUP_WINDOW_S,)
+        # In no cell: ``exposure_clock.py`` applies it, idempotently.
+        sizes = ()
     else:
         sizes = (DEDUP_WINDOW_S, *(size for size in WINDOW_SIZES_S if size != DEDUP_WINDOW_S))
     return [

@@ -2,9 +2,9 @@
 
 Reads: every observation of the persona and site (its event time moves the clock) and
 the exposure observations (``exposure.py``) that open and close intervals. Writes:
-exposed milliseconds per exposure and user into the group's window cells
-(``Cell.exposure_ms``), and the clock itself, which the caller stores beside the cells
-(same table, key ``persona|site|0|0``, ``window_s`` 0).
+exposed spans per exposure and user's device into the group's window cells
+(``Cell.exposure_spans``), and the clock itself, which the caller stores beside the
+cells (same table, key ``persona|site|0|0``, ``window_s`` 0).
 
 How time is credited, so that a live 5-minute cell has its denominator when its window
 ends and the final figures do not depend on the order observations arrive in:
@@ -15,8 +15,12 @@ ends and the final figures do not depend on the order observations arrive in:
 * An interval opened before the clock (a late observation) is credited back to its
   opening at once; one closed before the clock takes back what it was credited past
   its close. Each interval thus ends credited exactly from its opening to its close,
-  whatever the clock did meanwhile: replays and another arrival order give the same
-  cells.
+  whatever the clock did meanwhile: another arrival order gives the same cells.
+* Crediting is idempotent: cells keep spans (a union adds, a difference takes back),
+  and the clock remembers each device's last close, so a replayed close, or an open
+  older than it (a replay, or a device's events out of order), changes nothing. A
+  worker killed after storing cells but not the clock credits the same spans again on
+  redelivery: no change.
 * An interval counts for at most ``MAX_OPEN_MS`` (a device that died with its session
   unlocked); it is forgotten ``FORGET_OPEN_MS`` after its opening, when its close would
   be too late to score.
@@ -32,6 +36,7 @@ from typing import Any
 
 from xlapulse.streams.scoring.cells import WINDOW_SIZES_S, Cell, cell_key, window_start_ms
 from xlapulse.streams.scoring.observations import ExposureObservation, Observation
+from xlapulse.streams.scoring.spans import add_span, remove_span
 
 HOUR_MS = 3_600_000
 MAX_OPEN_MS = 12 * HOUR_MS
@@ -59,6 +64,8 @@ class ExposureClock:
     window_start_ms: int = 0
     #: exposure -> "user|device" -> [user id, opened at ms]
     open: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
+    #: exposure -> "user|device" -> when its latest interval closed (ms)
+    closed: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def key(self) -> str:
         return clock_key(self.persona, self.site)
@@ -90,35 +97,48 @@ def advance(clock: ExposureClock, observation: Observation, get: CellGetter) -> 
         return []
     credited: dict[str, Cell] = {}
     for exposure, holders in clock.open.items():
-        for holder, (user, opened_ms) in list(holders.items()):
+        for holder, (_, opened_ms) in list(holders.items()):
             start_ms = max(clock.window_start_ms, opened_ms)
             end_ms = min(boundary_ms, opened_ms + MAX_OPEN_MS)
-            _credit(credited, get, clock, exposure, user, start_ms, end_ms)
+            _credit(credited, get, clock, exposure, holder, start_ms, end_ms)
             if boundary_ms - opened_ms > FORGET_OPEN_MS:
                 del holders[holder]
+    for closes in clock.closed.values():
+        for holder, closed_ms in list(closes.items()):
+            if boundary_ms - closed_ms > FORGET_OPEN_MS:
+                del closes[holder]
     clock.window_start_ms = boundary_ms
     return list(credited.values())
 
 
 def apply(clock: ExposureClock, change: ExposureObservation, get: CellGetter) -> list[Cell]:
-    """Open or close one interval; the cells credited or corrected."""
+    """Open or close one interval; the cells credited or corrected. Idempotent: a change
+    at or before the device's last close, or an open it has already seen, is ignored."""
     credited: dict[str, Cell] = {}
     holders = clock.open.setdefault(change.exposure, {})
+    closes = clock.closed.setdefault(change.exposure, {})
     holder = f"{change.user_id}|{change.holder}"
     at_ms = change.event_time_ms
-    if holder in holders:
-        user, opened_ms = holders.pop(holder)
-        _close(credited, get, clock, change.exposure, user, opened_ms, at_ms)
-    elif not change.opened and change.measured_ms:
-        start_ms = at_ms - min(change.measured_ms, MAX_OPEN_MS)
-        _credit(credited, get, clock, change.exposure, change.user_id, start_ms, at_ms)
-    if change.opened:
-        holders[holder] = [change.user_id, at_ms]
-        # Opened before the clock: credit what the clock has passed already.
-        caught_up_ms = min(clock.window_start_ms, at_ms + MAX_OPEN_MS)
-        _credit(credited, get, clock, change.exposure, change.user_id, at_ms, caught_up_ms)
-    if not holders:
-        del clock.open[change.exposure]
+    stale = closes.get(holder, -1) >= at_ms or (
+        change.opened and holder in holders and holders[holder][1] == at_ms
+    )
+    if not stale:
+        if holder in holders:
+            _, opened_ms = holders.pop(holder)
+            _close(credited, get, clock, change.exposure, holder, opened_ms, at_ms)
+        elif not change.opened and change.measured_ms:
+            start_ms = at_ms - min(change.measured_ms, MAX_OPEN_MS)
+            _credit(credited, get, clock, change.exposure, holder, start_ms, at_ms)
+        if change.opened:
+            holders[holder] = [change.user_id, at_ms]
+            # Opened before the clock: credit what the clock has passed already.
+            caught_up_ms = min(clock.window_start_ms, at_ms + MAX_OPEN_MS)
+            _credit(credited, get, clock, change.exposure, holder, at_ms, caught_up_ms)
+        else:
+            closes[holder] = at_ms
+    for table in (clock.open, clock.closed):
+        if not table[change.exposure]:
+            del table[change.exposure]
     return list(credited.values())
 
 
@@ -127,7 +147,7 @@ def _close(
     get: CellGetter,
     clock: ExposureClock,
     exposure: str,
-    user: str,
+    holder: str,
     opened_ms: int,
     closed_ms: int,
 ) -> None:
@@ -136,9 +156,9 @@ def _close(
     credited_to_ms = min(max(clock.window_start_ms, opened_ms), cap_ms)
     closed_ms = min(max(closed_ms, opened_ms), cap_ms)
     if closed_ms >= credited_to_ms:
-        _credit(credited, get, clock, exposure, user, credited_to_ms, closed_ms)
+        _credit(credited, get, clock, exposure, holder, credited_to_ms, closed_ms)
     else:
-        _credit(credited, get, clock, exposure, user, closed_ms, credited_to_ms, sign=-1)
+        _credit(credited, get, clock, exposure, holder, closed_ms, credited_to_ms, add=False)
 
 
 def _credit(
@@ -146,32 +166,34 @@ def _credit(
     get: CellGetter,
     clock: ExposureClock,
     exposure: str,
-    user: str,
+    holder: str,
     start_ms: int,
     end_ms: int,
-    sign: int = 1,
+    add: bool = True,
 ) -> None:
-    """Add (or take back) [start, end) of the user's exposure to every window cell it spans."""
+    """Add (or take back) [start, end) of the device's exposure in every window cell it
+    spans."""
     if end_ms <= start_ms:
         return
     for window_s in WINDOW_SIZES_S:
         size_ms = window_s * 1000
         window_ms = window_start_ms(start_ms, window_s)
         while window_ms < end_ms:
-            overlap_ms = min(end_ms, window_ms + size_ms) - max(start_ms, window_ms)
             key = cell_key(clock.persona, clock.site, window_s, window_ms)
             cell = (
                 credited.get(key)
                 or get(key)
                 or Cell(clock.persona, clock.site, window_s, window_ms)
             )
-            per_user = cell.exposure_ms.setdefault(exposure, {})
-            total_ms = per_user.get(user, 0) + sign * overlap_ms
-            if total_ms > 0:
-                per_user[user] = total_ms
+            held = cell.exposure_spans.setdefault(exposure, {})
+            low_ms, high_ms = max(start_ms, window_ms), min(end_ms, window_ms + size_ms)
+            spans = held.get(holder, [])
+            spans = add_span(spans, low_ms, high_ms) if add else remove_span(spans, low_ms, high_ms)
+            if spans:
+                held[holder] = spans
             else:
-                per_user.pop(user, None)
-                if not per_user:
-                    del cell.exposure_ms[exposure]
+                held.pop(holder, None)
+                if not held:
+                    del cell.exposure_spans[exposure]
             credited[key] = cell
             window_ms += size_ms

@@ -34,14 +34,14 @@ HOUR_MS = 3_600_000
 
 def exposed_users(cell: Cell, exposure: str) -> set[str]:
     """The people with exposed time of one kind in the cell."""
-    return set(cell.exposure_ms.get(exposure, {}))
+    return set(cell.exposed_ms(exposure))
 
 
 def reliability_stats(cell: Cell, touch_point: str) -> ObjectiveStats | None:
     """What a ``failures_per_hour_at_most`` objective is judged on: failures per exposed
     hour, on the whole exposed hours as its samples; None below five exposed people."""
     exposure = FAILURE_EXPOSURE[touch_point]
-    exposed_ms = sum(cell.exposure_ms.get(exposure, {}).values())
+    exposed_ms = sum(cell.exposed_ms(exposure).values())
     if len(exposed_users(cell, exposure)) < MIN_USERS_PER_AGGREGATE or not exposed_ms:
         return None
     return ObjectiveStats(
@@ -56,7 +56,7 @@ def reliability_records(cell: Cell, tags: dict[str, str], time_ns: int) -> list[
     records = []
     for touch_point, exposure in FAILURE_EXPOSURE.items():
         exposed_people = exposed_users(cell, exposure)
-        exposed_ms = sum(cell.exposure_ms.get(exposure, {}).values())
+        exposed_ms = sum(cell.exposed_ms(exposure).values())
         if len(exposed_people) < MIN_USERS_PER_AGGREGATE or not exposed_ms:
             continue
         failures = cell.failures.get(touch_point, 0)
@@ -68,7 +68,7 @@ def reliability_records(cell: Cell, tags: dict[str, str], time_ns: int) -> list[
         }
         down_people = exposed_users(cell, VPN_DOWN)
         if exposure == VPN_CONNECTED and len(down_people) >= MIN_USERS_PER_AGGREGATE:
-            down_ms = sum(cell.exposure_ms[VPN_DOWN].values())
+            down_ms = sum(cell.exposed_ms(VPN_DOWN).values())
             fields["down_hours"] = round(down_ms / HOUR_MS, 5)
             fields["down_ratio"] = round(down_ms / (down_ms + exposed_ms), 5)
         records.append(Record(RELIABILITY, {**tags, "touch_point": touch_point}, fields, time_ns))
