@@ -26,12 +26,15 @@ while the worker looked healthy (consumer lag 0, ``/ready`` 200):
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Set
 from typing import Any, ClassVar
 
 from aiokafka.structs import TopicPartition
 from faust.transport.drivers import aiokafka as aiokafka_driver
 from faust.types import TP
+
+log = logging.getLogger(__name__)
 
 
 class RebalanceSafeConsumer(aiokafka_driver.Consumer):
@@ -53,16 +56,21 @@ class RebalanceSafeConsumer(aiokafka_driver.Consumer):
         consumer = self._thread._ensure_consumer()
         changelogs = frozenset(self.app.tables.changelog_topics)
 
-        async def seek() -> Mapping[TopicPartition, int | None]:
+        async def seek() -> tuple[Mapping[TP, int], list[TopicPartition]]:
             committed = await consumer.seek_to_committed()
             uncommitted = [
                 tp for tp, offset in committed.items() if not offset and tp.topic not in changelogs
             ]
             if uncommitted:
                 await consumer.seek_to_beginning(*uncommitted)
-            return committed
+            return committed, uncommitted
 
-        committed: Mapping[TP, int] = await self._thread.call_thread(seek)
+        committed, uncommitted = await self._thread.call_thread(seek)
+        if uncommitted:
+            log.info(
+                "no committed offset, reading from the beginning: %s",
+                ", ".join(sorted(f"{tp.topic}[{tp.partition}]" for tp in uncommitted)),
+            )
         return committed
 
 
