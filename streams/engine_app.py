@@ -20,6 +20,7 @@ from typing import Any
 import faust
 from faust.types import AgentT, EventT, StreamT
 from faust.types.transports import TransportT
+from mode.utils.objects import cached_property
 
 from xlapulse.collectors.contract.topics import (
     HEADER_DEAD_LETTER_REASON,
@@ -29,7 +30,7 @@ from xlapulse.collectors.settings import XlapulseSettings
 from xlapulse.streams import metrics
 from xlapulse.streams.internal_codec import encode_observations
 from xlapulse.streams.outbox import Outbox
-from xlapulse.streams.rebalance_consumer import RebalanceSafeTransport
+from xlapulse.streams.rebalance_consumer import DropCountingFlowControl, RebalanceSafeTransport
 from xlapulse.streams.scoring.observations import Observation
 from xlapulse.streams.scoring.xla import XlaConfig
 from xlapulse.streams.sink.influx import InfluxSink
@@ -53,6 +54,11 @@ class EngineApp(faust.App):
 
     #: Called with the exception when an agent crashed, before anything else runs.
     on_agent_crash: Callable[[BaseException], None] | None = None
+
+    @cached_property
+    def flow_control(self) -> DropCountingFlowControl:
+        """Faust's flow control, counting the queued record copies a rebalance drops."""
+        return DropCountingFlowControl(loop=self.loop)
 
     def _new_transport(self) -> TransportT:
         """Kafka through :class:`RebalanceSafeTransport` (``rebalance_consumer.py``):

@@ -22,6 +22,18 @@ while the worker looked healthy (consumer lag 0, ``/ready`` 200):
   A killed worker's partitions are often uncommitted (offsets are committed every few
   seconds), which is why the survivor lost them. Here those stream partitions are sought
   to their beginning, as ``auto_offset_reset=earliest`` does for a new consumer.
+
+Once that was fixed, a third defect hung the survivor in 2 of 20 runs: its revocation
+(Faust's ``wait_empty``) waited for ever, logging ``wait_empty: Waiting for tasks`` with
+observation records. ``<engine id>-observations`` has two readers (``aggregate_cells``
+and the dips' ``bucket_minutes``), so each record is referenced twice. At a rebalance
+Faust clears the stream queues (``flow_control.clear()``): a copy still queued for one
+reader is dropped without a release, while the other reader already took and finished
+its copy, so the record is never acknowledged and stays "in progress" for ever. Here the
+flow control counts the copies it drops (:class:`DropCountingFlowControl`), and the wait
+stops waiting for a record whose every outstanding copy was dropped. Such a record stays
+unacknowledged, so its offset is not committed and the partition's next owner reads it
+again (at least once).
 """
 
 from __future__ import annotations
@@ -29,16 +41,36 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Set
 from typing import Any, ClassVar
+from weakref import WeakKeyDictionary
 
 from aiokafka.structs import TopicPartition
 from faust.transport.drivers import aiokafka as aiokafka_driver
-from faust.types import TP
+from faust.types import TP, Message
+from mode.utils.queues import FlowControlEvent
 
 log = logging.getLogger(__name__)
 
 
+class DropCountingFlowControl(FlowControlEvent):
+    """Faust's flow control of the stream queues, counting the record copies a clear
+    drops (per record, weakly: a record nobody holds any more is forgotten)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.dropped: WeakKeyDictionary[Message, int] = WeakKeyDictionary()
+
+    def clear(self) -> None:
+        for queue in self._queues:
+            for item in list(queue._queue):  # type: ignore[attr-defined]
+                message = getattr(item, "message", None)
+                if isinstance(message, Message):
+                    self.dropped[message] = self.dropped.get(message, 0) + 1
+            queue.clear()
+
+
 class RebalanceSafeConsumer(aiokafka_driver.Consumer):
-    """Faust's aiokafka consumer with a stable fetch set and a complete rewind."""
+    """Faust's aiokafka consumer with a stable fetch set, a complete rewind and a
+    revocation that does not wait for records nobody holds."""
 
     async def _getmany(self, active_partitions: Set[TP] | None, timeout: float) -> Any:
         """Fetch only from the partitions active now, never "all" by accident."""
@@ -72,6 +104,17 @@ class RebalanceSafeConsumer(aiokafka_driver.Consumer):
                 ", ".join(sorted(f"{tp.topic}[{tp.partition}]" for tp in uncommitted)),
             )
         return committed
+
+    def _clean_unacked_messages(self) -> None:
+        """Forget acknowledged records, and records whose every outstanding copy the flow
+        control dropped (left unacknowledged: redelivered, never committed)."""
+        flow_control = self.app.flow_control
+        dropped = getattr(flow_control, "dropped", {})
+        self._unacked_messages -= {
+            message
+            for message in self._unacked_messages
+            if message.acked or message.refcount <= dropped.get(message, 0)
+        }
 
 
 class RebalanceSafeTransport(aiokafka_driver.Transport):

@@ -210,10 +210,49 @@ def baseline(services: Services, day: date, tmp_path_factory: pytest.TempPathFac
     return points
 
 
-def assert_identical(found: dict, expected: dict) -> None:
+#: Fields rounded to 3 decimals from a float sum accumulated in arrival order: a cell's
+#: graded-score sum (``scoring/cells.py`` SCORE_SUM, so ``score`` and
+#: ``median_user_score``) and the journey means (summed over users in insertion order).
+#: Another order of the same observations (a takeover re-reads partitions in another
+#: interleaving) can move such a sum by ~1e-13 and its rounding by 0.001: seen as 62.849
+#: against 62.848 in 5 of 12 two-worker runs of one day. Equal within one rounding unit;
+#: every count stays exact. Reported to the scoring owner (issue 17).
+ORDER_DEPENDENT_FIELDS = frozenset(
+    {
+        "score",
+        "median_user_score",
+        "mean_score",
+        "lowest_five_mean_score",
+        "mean_worst_moment",
+        "mean_end",
+    }
+)
+ROUNDING_UNIT = 0.001
+
+
+def same_fields(found: dict, expected: dict) -> bool:
+    """Every field equal, an order-dependent float within one rounding unit."""
+    if found.keys() != expected.keys():
+        return False
+    return all(
+        found[name] == value
+        or (name in ORDER_DEPENDENT_FIELDS and abs(found[name] - value) <= ROUNDING_UNIT * 1.000001)
+        for name, value in expected.items()
+    )
+
+
+def differences(found: dict, expected: dict) -> tuple[list, list, list]:
+    """Points missing from ``found``, extra in it, and with different fields."""
     missing = sorted(set(expected) - set(found))
     extra = sorted(set(found) - set(expected))
-    different = sorted(key for key in expected if key in found and found[key] != expected[key])
+    different = sorted(
+        key for key in expected if key in found and not same_fields(found[key], expected[key])
+    )
+    return missing, extra, different
+
+
+def assert_identical(found: dict, expected: dict) -> None:
+    missing, extra, different = differences(found, expected)
     assert not (missing or extra or different), (
         f"{len(missing)} points missing (e.g. {missing[:2]}), {len(extra)} extra "
         f"(e.g. {extra[:2]}), {len(different)} different (e.g. "
@@ -245,7 +284,7 @@ def wait_for_identical(
     if they never do."""
     deadline = time.monotonic() + timeout_s
     found = day_points(engine.services, engine.database, day)
-    while found != expected and time.monotonic() < deadline:
+    while any(differences(found, expected)) and time.monotonic() < deadline:
         engine.workers[-1].assert_running()
         time.sleep(2)
         found = day_points(engine.services, engine.database, day)

@@ -1,5 +1,6 @@
-"""streams/rebalance_consumer.py: a fetch never widens to every partition, and a stream
-partition nobody committed is rewound to its beginning after a rebalance.
+"""streams/rebalance_consumer.py: a fetch never widens to every partition, a stream
+partition nobody committed is rewound to its beginning after a rebalance, and a
+revocation does not wait for a record whose queued copies the rebalance dropped.
 
 Test doubles stand in for the consumer thread and aiokafka (the two-worker SIGKILL test in
 tests/faults runs the consumer against real Kafka)."""
@@ -10,12 +11,19 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from types import SimpleNamespace
 from typing import Any
+from weakref import WeakSet
 
 from aiokafka.structs import TopicPartition
+from faust.types import Message
+from mode.utils.queues import FlowControlQueue
 
 from xlapulse.collectors.settings import XlapulseSettings
 from xlapulse.streams.app import build_app
-from xlapulse.streams.rebalance_consumer import RebalanceSafeConsumer, RebalanceSafeTransport
+from xlapulse.streams.rebalance_consumer import (
+    DropCountingFlowControl,
+    RebalanceSafeConsumer,
+    RebalanceSafeTransport,
+)
 
 INPUT_0 = TopicPartition("xlapulse.telemetry.v1", 0)
 INPUT_1 = TopicPartition("xlapulse.telemetry.v1", 1)
@@ -102,3 +110,53 @@ def test_the_engine_app_uses_the_rebalance_safe_consumer() -> None:
     app = build_app(XlapulseSettings())
     assert isinstance(app.transport, RebalanceSafeTransport)
     assert isinstance(app.consumer, RebalanceSafeConsumer)
+
+
+def observation_record(offset: int) -> Message:
+    """An observation record delivered to both of its readers (refcount 2), as Faust's
+    conductor does for a topic two agents read."""
+    message = Message("engine-observations", 0, offset, 0.0, 0, None, b"k", b"v", None)
+    message.incref(2)
+    return message
+
+
+def test_a_clear_counts_the_record_copies_it_drops() -> None:
+    async def scenario() -> tuple[int, int, int]:
+        flow_control = DropCountingFlowControl(initially_suspended=False)
+        cells_queue: FlowControlQueue = FlowControlQueue(
+            maxsize=10, flow_control=flow_control, clear_on_resume=True
+        )
+        dips_queue: FlowControlQueue = FlowControlQueue(
+            maxsize=10, flow_control=flow_control, clear_on_resume=True
+        )
+        taken, queued = observation_record(7), observation_record(8)
+        dips_queue.put_nowait(SimpleNamespace(message=taken))
+        cells_queue.put_nowait(SimpleNamespace(message=queued))
+        dips_queue.put_nowait(SimpleNamespace(message=queued))
+        flow_control.clear()
+        return (
+            flow_control.dropped.get(taken, 0),
+            flow_control.dropped.get(queued, 0),
+            cells_queue.qsize() + dips_queue.qsize(),
+        )
+
+    assert asyncio.run(scenario()) == (1, 2, 0)
+
+
+def test_the_revocation_stops_waiting_only_for_records_nobody_holds() -> None:
+    finished_by_cells = observation_record(215)  # cells released its copy; dips' dropped
+    finished_by_cells.decref()
+    still_in_cells = observation_record(216)  # cells still working on it; dips' dropped
+    acknowledged = observation_record(217)
+    acknowledged.ack(SimpleNamespace(ack=lambda message: True), n=2)
+    acknowledged.acked = True
+    in_progress = observation_record(218)  # nothing dropped: both readers hold it
+    dropped = {finished_by_cells: 1, still_in_cells: 1}
+    consumer = consumer_with(None)
+    consumer.app = SimpleNamespace(flow_control=SimpleNamespace(dropped=dropped))
+    consumer._unacked_messages = WeakSet(
+        [finished_by_cells, still_in_cells, acknowledged, in_progress]
+    )
+    consumer._clean_unacked_messages()
+    assert set(consumer._unacked_messages) == {still_in_cells, in_progress}
+    assert not finished_by_cells.acked, "left unacknowledged: its offset is not committed"
