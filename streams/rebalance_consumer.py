@@ -108,13 +108,19 @@ class RebalanceSafeConsumer(aiokafka_driver.Consumer):
     def _clean_unacked_messages(self) -> None:
         """Forget acknowledged records, and records whose every outstanding copy the flow
         control dropped (left unacknowledged: redelivered, never committed)."""
-        flow_control = self.app.flow_control
-        dropped = getattr(flow_control, "dropped", {})
-        self._unacked_messages -= {
+        dropped = getattr(self.app.flow_control, "dropped", {})
+        released = {
             message
             for message in self._unacked_messages
-            if message.acked or message.refcount <= dropped.get(message, 0)
+            if not message.acked and message.refcount <= dropped.get(message, 0)
         }
+        if released:
+            log.info(
+                "not waiting for %d records the rebalance dropped (redelivered): %s",
+                len(released),
+                ", ".join(sorted({f"{m.topic}[{m.partition}]" for m in released})),
+            )
+        self._unacked_messages -= released | {m for m in self._unacked_messages if m.acked}
 
 
 class RebalanceSafeTransport(aiokafka_driver.Transport):
