@@ -19,6 +19,8 @@ from typing import Any
 
 import faust
 from faust.types import AgentT, EventT, StreamT
+from faust.types.transports import TransportT
+from mode.utils.objects import cached_property
 
 from xlapulse.collectors.contract.topics import (
     HEADER_DEAD_LETTER_REASON,
@@ -28,6 +30,7 @@ from xlapulse.collectors.settings import XlapulseSettings
 from xlapulse.streams import metrics
 from xlapulse.streams.internal_codec import encode_observations
 from xlapulse.streams.outbox import Outbox
+from xlapulse.streams.rebalance_consumer import DropCountingFlowControl, RebalanceSafeTransport
 from xlapulse.streams.scoring.observations import Observation
 from xlapulse.streams.scoring.xla import XlaConfig
 from xlapulse.streams.sink.influx import InfluxSink
@@ -37,7 +40,8 @@ log = logging.getLogger(__name__)
 
 
 class EngineApp(faust.App):
-    """The engine's Faust app: an agent that raises ends the worker, loudly.
+    """The engine's Faust app: an agent that raises ends the worker, loudly; its Kafka
+    consumer is :class:`RebalanceSafeConsumer` (no record lost around a rebalance).
 
     Faust's default restarts a crashed agent under a one-for-one supervisor, and the
     restarted agent did not resume: the worker kept consuming and committing the other
@@ -50,6 +54,16 @@ class EngineApp(faust.App):
 
     #: Called with the exception when an agent crashed, before anything else runs.
     on_agent_crash: Callable[[BaseException], None] | None = None
+
+    @cached_property
+    def flow_control(self) -> DropCountingFlowControl:
+        """Faust's flow control, counting the queued record copies a rebalance drops."""
+        return DropCountingFlowControl(loop=self.loop)
+
+    def _new_transport(self) -> TransportT:
+        """Kafka through :class:`RebalanceSafeTransport` (``rebalance_consumer.py``):
+        Faust's own consumer lost records around a rebalance."""
+        return RebalanceSafeTransport(self.conf.broker_consumer, self)
 
     async def _on_agent_error(self, agent: AgentT, exc: BaseException) -> None:
         name = agent_name(agent)

@@ -41,9 +41,10 @@ from tests.integration.helpers import (
     influxql,
     metric_sum,
     processed_inputs,
+    read_metric,
 )
 from tests.integration.test_engine_incident import SCENARIO as INCIDENT_SCENARIO
-from tests.shared_helpers import wait_until
+from tests.shared_helpers import free_port, wait_until
 from xlapulse.collectors.contract.events import EventBase
 from xlapulse.collectors.contract.topics import INPUT_TOPICS
 from xlapulse.collectors.delivery.kafka_producer import EventProducer, ProducerSettings
@@ -67,6 +68,10 @@ MEASUREMENTS = (
 CATCH_UP_S = 480
 #: A worker is settled when it processed nothing new for this long.
 SETTLE_S = 10.0
+#: How long the survivor of the two-worker test may take after the kill (it took 16-20 s:
+#: a 6 s session timeout, the rebalance, table recovery, and re-reading the dead worker's
+#: uncommitted partitions from their beginning).
+TAKEOVER_S = 120
 #: After a broker restart, time for a worker that gives up on it to exit before the
 #: test looks (its session timeout is 6 s in tests, ``engine_env``).
 SUPERVISOR_GRACE_S = 10.0
@@ -118,16 +123,20 @@ class Engine:
         tmp_path.mkdir(parents=True, exist_ok=True)
         self.workers: list[WorkerProcess] = []
 
-    def start(self) -> WorkerProcess:
-        worker = WorkerProcess(self.env, self.tmp_path / f"worker-{len(self.workers)}.log")
+    def start(self, env: dict[str, str] | None = None) -> WorkerProcess:
+        """Start a worker of this engine; ``env`` overrides settings (a second worker
+        running beside the first needs its own metrics port and data directory)."""
+        worker = WorkerProcess(
+            {**self.env, **(env or {})}, self.tmp_path / f"worker-{len(self.workers)}.log"
+        )
         worker.start()
         self.workers.append(worker)
         return worker
 
-    def metric(self, name: str) -> float:
-        """The sum of the running worker's samples of ``name``; 0 when its metrics do not
-        answer."""
-        return metric_sum(self.port, name, {}) or 0.0
+    def metric(self, name: str, port: int | None = None) -> float:
+        """The sum of the running worker's samples of ``name`` (``port``: another
+        worker's metrics port); 0 when its metrics do not answer."""
+        return metric_sum(port or self.port, name, {}) or 0.0
 
     def committed_inputs(self) -> int:
         """Input records whose offsets the engine's consumer group committed."""
@@ -207,10 +216,49 @@ def baseline(services: Services, day: date, tmp_path_factory: pytest.TempPathFac
     return points
 
 
-def assert_identical(found: dict, expected: dict) -> None:
+#: Fields rounded to 3 decimals from a float sum accumulated in arrival order: a cell's
+#: graded-score sum (``scoring/cells.py`` SCORE_SUM, so ``score`` and
+#: ``median_user_score``) and the journey means (summed over users in insertion order).
+#: Another order of the same observations (a takeover re-reads partitions in another
+#: interleaving) can move such a sum by ~1e-13 and its rounding by 0.001: seen as 62.849
+#: against 62.848 in 5 of 12 two-worker runs of one day. Equal within one rounding unit;
+#: every count stays exact. Reported to the scoring owner (issue 17).
+ORDER_DEPENDENT_FIELDS = frozenset(
+    {
+        "score",
+        "median_user_score",
+        "mean_score",
+        "lowest_five_mean_score",
+        "mean_worst_moment",
+        "mean_end",
+    }
+)
+ROUNDING_UNIT = 0.001
+
+
+def same_fields(found: dict, expected: dict) -> bool:
+    """Every field equal, an order-dependent float within one rounding unit."""
+    if found.keys() != expected.keys():
+        return False
+    return all(
+        found[name] == value
+        or (name in ORDER_DEPENDENT_FIELDS and abs(found[name] - value) <= ROUNDING_UNIT * 1.000001)
+        for name, value in expected.items()
+    )
+
+
+def differences(found: dict, expected: dict) -> tuple[list, list, list]:
+    """Points missing from ``found``, extra in it, and with different fields."""
     missing = sorted(set(expected) - set(found))
     extra = sorted(set(found) - set(expected))
-    different = sorted(key for key in expected if key in found and found[key] != expected[key])
+    different = sorted(
+        key for key in expected if key in found and not same_fields(found[key], expected[key])
+    )
+    return missing, extra, different
+
+
+def assert_identical(found: dict, expected: dict) -> None:
+    missing, extra, different = differences(found, expected)
     assert not (missing or extra or different), (
         f"{len(missing)} points missing (e.g. {missing[:2]}), {len(extra)} extra "
         f"(e.g. {extra[:2]}), {len(different)} different (e.g. "
@@ -235,12 +283,14 @@ def stop_at(engine: Engine, worker: WorkerProcess, records: float, sig: signal.S
     process.wait(timeout=60)
 
 
-def wait_for_identical(engine: Engine, day: date, expected: dict) -> None:
+def wait_for_identical(
+    engine: Engine, day: date, expected: dict, timeout_s: float = CATCH_UP_S
+) -> None:
     """Poll until the engine's points of the day equal ``expected``; show what differs
     if they never do."""
-    deadline = time.monotonic() + CATCH_UP_S
+    deadline = time.monotonic() + timeout_s
     found = day_points(engine.services, engine.database, day)
-    while found != expected and time.monotonic() < deadline:
+    while any(differences(found, expected)) and time.monotonic() < deadline:
         engine.workers[-1].assert_running()
         time.sleep(2)
         found = day_points(engine.services, engine.database, day)
@@ -265,6 +315,52 @@ def test_a_worker_stopped_twice_mid_stream_gives_identical_scores(
     engine.start()
     wait_for_identical(engine, day, baseline)
     report(f"{sig.name} twice (30 %, 60 %)", total, "restarted", time.monotonic() - restarted)
+
+
+def test_one_of_two_workers_killed_mid_stream_gives_identical_scores(
+    services: Services, day: date, baseline: dict, engine: Engine
+) -> None:
+    """Two workers share the partitions; one is killed with SIGKILL once the two
+    processed as many records as 30 % of the input (in practice right after the second
+    rebalance, often before the victim committed anything). The group rebalances after
+    the session timeout, the survivor rebuilds the dead worker's tables from their
+    changelogs and takes over its partitions. Faust's own consumer lost records here in
+    about one run in five (streams/rebalance_consumer.py)."""
+    total = input_records(services)
+    engine.start()
+    second_port = free_port()
+    victim = engine.start(
+        {
+            "XLAPULSE_METRICS_PORT": str(second_port),
+            "XLAPULSE_ENGINE_DATA_DIR": str(engine.tmp_path / "second"),
+        }
+    )
+    wait_until(
+        lambda: all(
+            (read_metric(port, "xlapulse_assigned_partitions", {}) or 0) > 0
+            for port in (engine.port, second_port)
+        ),
+        CATCH_UP_S,
+        "both workers to have partitions",
+    )
+    wait_until(
+        lambda: engine.processed_inputs() + processed_inputs(second_port) >= 0.3 * total,
+        CATCH_UP_S,
+        "30 % processed by the two",
+    )
+    process = victim._process
+    assert process is not None
+    killed = time.monotonic()
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=60)
+    engine.workers.remove(victim)
+    wait_for_identical(engine, day, baseline, TAKEOVER_S)
+    report(
+        "one of two workers SIGKILLed (rebalance)",
+        total,
+        "the other took over",
+        time.monotonic() - killed,
+    )
 
 
 def restart_if_exited(engine: Engine) -> str:
