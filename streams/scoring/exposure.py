@@ -99,29 +99,37 @@ def exposure_observations(
     ]
 
 
-def remember_open(open_exposures: dict[str, list[str]], changes: list[ExposureObservation]) -> None:
-    """Keep the user's open intervals (exposure -> devices) up to date with ``changes``."""
+def remember_open(
+    open_exposures: dict[str, dict[str, int]], changes: list[ExposureObservation]
+) -> None:
+    """Keep the user's open intervals (exposure -> device -> opened at ms) up to date."""
     for change in changes:
-        devices = open_exposures.setdefault(change.exposure, [])
-        if change.opened and change.holder not in devices:
-            devices.append(change.holder)
-        elif not change.opened and change.holder in devices:
-            devices.remove(change.holder)
+        devices = open_exposures.setdefault(change.exposure, {})
+        if change.opened:
+            devices[change.holder] = change.event_time_ms
+        else:
+            devices.pop(change.holder, None)
         if not devices:
             del open_exposures[change.exposure]
 
 
 def moved_exposures(
-    open_exposures: dict[str, list[str]],
+    open_exposures: dict[str, dict[str, int]],
     old_envelope: dict[str, object],
     new_envelope: dict[str, object],
     event_id: str,
+    whole: bool,
 ) -> list[ExposureObservation]:
-    """A user moved to another persona or site (``event_id``: the assignment): close each
-    open interval in the old group and open it in the new one, at the move's time."""
+    """A user moved to another persona or site (``event_id``: the assignment, at the
+    envelopes' time): close each open interval in the old group and open it in the new
+    one, at the move or, if later, the interval's opening; ``whole``: the old group was
+    no real one (the user was scored unassigned while their assignment was late), so
+    each interval moves whole, from its opening."""
     moves = []
+    move_ms = int(new_envelope["event_time_ms"])  # type: ignore[call-overload]
     for exposure, devices in sorted(open_exposures.items()):
-        for device in devices:
+        for device, opened_ms in sorted(devices.items()):
+            at_ms = opened_ms if whole else max(move_ms, opened_ms)
             for envelope, opened in ((old_envelope, False), (new_envelope, True)):
                 step = "open" if opened else "close"
                 moves.append(
@@ -129,6 +137,7 @@ def moved_exposures(
                         **{
                             **envelope,
                             "event_id": f"exposure:{event_id}:{exposure}:{device}:{step}",
+                            "event_time_ms": at_ms,
                         },  # type: ignore[arg-type]
                         exposure=exposure,
                         opened=opened,

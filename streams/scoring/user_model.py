@@ -79,9 +79,9 @@ class UserState:
     #: The journey of the user's latest day with a sample (``day_journey.py``).
     journey: DayJourney = field(default_factory=DayJourney)
     vpn_down_since_ms: int | None = None
-    #: Open exposure intervals (``exposure.py``): exposure -> the devices they are open on,
+    #: Open exposure intervals (``exposure.py``): exposure -> device -> opened at (ms),
     #: closed in the old persona or site and opened in the new one when the user moves.
-    open_exposures: dict[str, list[str]] = field(default_factory=dict)
+    open_exposures: dict[str, dict[str, int]] = field(default_factory=dict)
     #: Telemetry waiting for a directory assignment: [clock_ms when held, encoded event].
     held: list[list[Any]] = field(default_factory=list)
     #: The clock when this user's last event was processed (for the TTL).

@@ -61,6 +61,7 @@ from xlapulse.streams.scoring.observations import (
     SampleObservation,
     SurveyObservation,
 )
+from xlapulse.streams.scoring.personas import UNASSIGNED
 from xlapulse.streams.scoring.touchpoints import Indicator, indicate
 from xlapulse.streams.scoring.user_model import UserState, UserStep, envelope, objective_hits
 from xlapulse.streams.scoring.user_tickets import forget_closed_tickets, reexplain, ticket_step
@@ -198,7 +199,13 @@ def _assign(
     new_envelope = envelope(state, "", event.user_id, when_ms)
     if old_envelope == new_envelope or not state.open_exposures:
         return released
-    moves = moved_exposures(state.open_exposures, old_envelope, new_envelope, str(event.event_id))
+    moves = moved_exposures(
+        state.open_exposures,
+        old_envelope,
+        new_envelope,
+        str(event.event_id),
+        whole=old_envelope["persona"] == UNASSIGNED,
+    )
     return replace(released, observations=[*moves, *released.observations])
 
 
