@@ -326,3 +326,25 @@ def test_a_devices_session_events_out_of_order_count_once() -> None:
     events = [session(0, "locked", 12, 3 * 3600), session(0, "started", 9)]
     pipeline = feed([*assigned(2), *events, session(1, "started", 18)])
     assert exposed_ms(pipeline, 86_400, 0) == 3 * HOUR_MS
+
+
+def test_a_session_scored_unassigned_moves_whole_when_the_assignment_arrives() -> None:
+    """The directory record came late: user 0's start was held, then scored unassigned
+    (held too long). The assignment, stamped 08:00, moves the session whole, from its
+    09:00 opening: 3 h for knowledge workers, none left in 'unassigned', none before 09:00."""
+    late = assignment_event(user(0), at(8), PERSONA, SITE)
+    events = [
+        assignment_event(user(1), at(0), PERSONA, SITE),
+        session(0, "started", 9),
+        session(1, "started", 9 + 20 / 60),
+        crash(0, 9 + 25 / 60),  # the hold gives up: user 0 is scored unassigned
+        late,
+        session(0, "ended", 12, 3 * 3600),
+        session(1, "ended", 12, int((12 - 9 - 20 / 60) * 3600)),
+    ]
+    pipeline = feed(events)
+    day_ms = int(at(0).timestamp() * 1000)
+    ours = pipeline.cells[f"{PERSONA}|{SITE}|86400|{day_ms}"].exposed_ms(ACTIVE)
+    assert ours[user(0)] == 3 * HOUR_MS
+    unassigned = pipeline.cells.get(f"unassigned|unknown|86400|{day_ms}")
+    assert unassigned is None or not unassigned.exposed_ms(ACTIVE).get(user(0))
