@@ -328,6 +328,14 @@ def test_one_of_two_workers_killed_mid_stream_gives_identical_scores(
     about one run in five (streams/rebalance_consumer.py)."""
     total = input_records(services)
     engine.start()
+    # The second worker joins once the first has partitions, so its internal topics exist:
+    # two workers of a new engine id started at the same instant on a fresh broker were
+    # assigned before the broker listed two of those topics, and both stalled (README).
+    wait_until(
+        lambda: (read_metric(engine.port, "xlapulse_assigned_partitions", {}) or 0) > 0,
+        CATCH_UP_S,
+        "the first worker to have partitions",
+    )
     second_port = free_port()
     victim = engine.start(
         {
