@@ -34,6 +34,13 @@ def scenario_file(name_or_path: str) -> Path:
 
 #: A count that must be at least 1 (workplaces, days).
 AT_LEAST_ONE = click.IntRange(min=1)
+#: The scenario option of ``simulate`` and ``demo``.
+SCENARIO_OPTION = click.option(
+    "--scenario",
+    default="default",
+    show_default=True,
+    help="A packaged scenario name (default, baseline, ...) or a scenario YAML file.",
+)
 
 
 @click.command()
@@ -42,12 +49,7 @@ AT_LEAST_ONE = click.IntRange(min=1)
 )
 @click.option("--days", default=5, show_default=True, type=AT_LEAST_ONE, help="Simulated workdays.")
 @click.option("--seed", default=7, show_default=True, help="Random seed (same seed, same run).")
-@click.option(
-    "--scenario",
-    default="default",
-    show_default=True,
-    help="A packaged scenario name (default, baseline, ...) or a scenario YAML file.",
-)
+@SCENARIO_OPTION
 @click.option(
     "--report",
     "report_path",
@@ -91,12 +93,7 @@ def demo(
     default=None,
     help="First simulated Europe/Amsterdam day [default: today].",
 )
-@click.option(
-    "--scenario",
-    default="default",
-    show_default=True,
-    help="A packaged scenario name (default, baseline, ...) or a scenario YAML file.",
-)
+@SCENARIO_OPTION
 @click.option(
     "--output",
     type=click.Path(dir_okay=False, writable=True, path_type=Path),

@@ -139,6 +139,17 @@ class EngineParts:
             await outbox.send(self.observations_topic, key.encode(), encode_observations(grouped))
 
 
+def batch_or_table(
+    changed: dict[str, Any], table: Any, key: str, from_dict: Callable[[Any], Any]
+) -> Any:
+    """A state changed earlier in this batch, else the table's (decoded), else None."""
+    state = changed.get(key)
+    if state is None:
+        stored = table.get(key)
+        state = from_dict(stored) if stored else None
+    return state
+
+
 async def store_when_delivered(outbox: Outbox, table: Any, changed: dict[str, Any]) -> None:
     """Wait until Kafka acknowledged everything the batch sent, then store each changed
     state once (``outbox.py``: outputs first, state second)."""

@@ -32,6 +32,7 @@ from xlapulse.collectors.contract.topics import headers_for, key_for
 from xlapulse.streams import metrics
 from xlapulse.streams.engine_app import (
     EngineParts,
+    batch_or_table,
     store_when_delivered,
     sweep,
     wall_clock_ms,
@@ -82,10 +83,7 @@ def add_state_agents(parts: EngineParts, inputs: faust.TopicT) -> None:
                 outcomes[topic, "dead_letter"] += 1
                 await parts.dead_letter(outbox, event.key, event.value, violation.reason, topic)
                 continue
-            state = changed.get(parsed.user_id)
-            if state is None:
-                stored = parts.user_states.get(parsed.user_id)
-                state = UserState.from_dict(stored) if stored else None
+            state = batch_or_table(changed, parts.user_states, parsed.user_id, UserState.from_dict)
             result = step(state, parsed, parts.config, wall_clock_ms(), parts.max_age_ms)
             outcomes[topic, result.outcome] += 1
             if result.outcome in ("late", "future"):
@@ -124,10 +122,9 @@ def add_state_agents(parts: EngineParts, inputs: faust.TopicT) -> None:
             changed: dict[str, DeviceState] = {}
             for event in events:
                 signal = decode_device_signal(event.value)
-                state = changed.get(signal.device_id)
-                if state is None:
-                    stored = parts.device_states.get(signal.device_id)
-                    state = DeviceState.from_dict(stored) if stored else None
+                state = batch_or_table(
+                    changed, parts.device_states, signal.device_id, DeviceState.from_dict
+                )
                 result = device_state.step(state, signal, wall_clock_ms())
                 changed[signal.device_id] = result.state
                 for explanation in result.explanations:
@@ -151,10 +148,9 @@ def add_state_agents(parts: EngineParts, inputs: faust.TopicT) -> None:
                 outcomes: Counter[str] = Counter()
                 for event in events:
                     explanation = decode_explanation(event.value)
-                    state = changed.get(explanation.user_id)
-                    if state is None:
-                        stored = parts.user_states.get(explanation.user_id)
-                        state = UserState.from_dict(stored) if stored else None
+                    state = batch_or_table(
+                        changed, parts.user_states, explanation.user_id, UserState.from_dict
+                    )
                     made = apply_device_explanation(state, explanation)
                     if state is not None and made:
                         changed[explanation.user_id] = state

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from xlapulse.streams.scoring.cells import FRUSTRATING, Cell
 from xlapulse.streams.scoring.exposure import FAILURE_EXPOSURE, VPN_CONNECTED, VPN_DOWN
+from xlapulse.streams.scoring.exposure_clock import HOUR_MS
 from xlapulse.streams.scoring.published import (
     MIN_USERS_PER_AGGREGATE,
     RELIABILITY,
@@ -28,8 +29,6 @@ from xlapulse.streams.scoring.published import (
     users_with,
 )
 from xlapulse.streams.scoring.xla import ObjectiveStats
-
-HOUR_MS = 3_600_000
 
 
 def exposed_users(cell: Cell, exposure: str) -> set[str]:
