@@ -95,6 +95,8 @@ class IncidentTruth:
     end: datetime
     affected: frozenset[str]  # user pseudonyms
     first_hit: datetime | None  # the earliest event the incident changed
+    #: each affected person's first changed event (pseudonym -> when)
+    hit_at: Mapping[str, datetime] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def onset_ms(self) -> int:
@@ -277,6 +279,7 @@ def _incident_truth(
         end=end,
         affected=frozenset(by_index[index].user_id for index in hits),
         first_hit=min(hits.values(), default=None),
+        hit_at=MappingProxyType({by_index[index].user_id: when for index, when in hits.items()}),
     )
 
 

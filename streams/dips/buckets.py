@@ -4,7 +4,9 @@ A scope is one touch point of one persona at one site. A :class:`MinuteBucket` c
 that scope's samples in one event-time minute: how many, how many were tolerating or
 frustrating, the time they lost, who was affected (pseudonyms; kept in engine state
 and on the internal notices topic only, never published), the causes and details the
-signals name, XLA objective misses, and tickets explained by the touch point.
+signals name, XLA objective misses, tickets explained by the touch point, and for app
+and VPN the failures (crashes, hangs, drops) and the time people were exposed to them
+(``exposure_minutes.py``), which burn-rate checks of failures per hour divide.
 
 :class:`BucketBuilder` reads observations (``streams/scoring/observations.py``) and
 writes finished buckets: a minute is finished once its (persona, site) has seen event
@@ -20,8 +22,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from xlapulse.streams.dips.exposure_minutes import Credit, GroupExposure
+from xlapulse.streams.scoring.exposure import is_failure
 from xlapulse.streams.scoring.indicators import Band
 from xlapulse.streams.scoring.observations import (
+    ExposureObservation,
     Observation,
     SampleObservation,
     TicketObservation,
@@ -72,6 +77,10 @@ class MinuteBucket:
     #: objective id -> [samples, misses] of the persona's sample-based XLA objectives
     objectives: dict[str, list[int]] = field(default_factory=dict)
     tickets: int = 0
+    #: crashes and hangs (app), drops and failed connects (VPN): what exposure divides
+    failures: int = 0
+    #: time people were exposed in this minute (app: active; VPN: connected), in ms
+    exposed_ms: int = 0
     #: event ids counted, so a replayed observation is not counted twice
     event_ids: set[str] = field(default_factory=set)
 
@@ -106,6 +115,7 @@ class MinuteBucket:
         self.users.add(sample.user_id)
         self.time_lost_ms += sample.time_lost_ms
         self.time_lost_sq_s2 += (sample.time_lost_ms / 1000) ** 2
+        self.failures += is_failure(sample.touch_point, sample.cause)
         if sample.measured_ms is not None:
             self.measured_ms_total += sample.measured_ms
             self.measured_count += 1
@@ -141,6 +151,8 @@ class MinuteBucket:
             "details": dict(self.details),
             "objectives": self.objectives,
             "tickets": self.tickets,
+            "failures": self.failures,
+            "exposed_ms": self.exposed_ms,
             "event_ids": sorted(self.event_ids),
         }
 
@@ -162,6 +174,8 @@ class MinuteBucket:
             details=Counter(data["details"]),
             objectives={key: list(value) for key, value in data["objectives"].items()},
             tickets=data["tickets"],
+            failures=data["failures"],
+            exposed_ms=data["exposed_ms"],
             event_ids=set(data["event_ids"]),
         )
 
@@ -189,6 +203,8 @@ class BucketBuilder:
     finished: dict[str, dict[tuple[str, int], MinuteBucket]] = field(default_factory=dict)
     #: the latest event time seen per group
     clock_ms: dict[str, int] = field(default_factory=dict)
+    #: group -> its open exposure intervals (app and VPN failures' denominator)
+    exposure: dict[str, GroupExposure] = field(default_factory=dict)
 
     REMEMBER_MS = 2 * 3_600_000
 
@@ -201,18 +217,45 @@ class BucketBuilder:
         scope = scope_of(observation)
         if scope is not None and observation.event_time_ms > clock - self.REMEMBER_MS:
             minute = observation.event_time_ms - observation.event_time_ms % MINUTE_MS
-            key = (scope.key(), minute)
-            open_here = self.open_buckets.setdefault(group, {})
-            bucket = open_here.get(key) or self.finished.get(group, {}).pop(key, None)
-            if bucket is None:
-                bucket = MinuteBucket(scope, minute)
-            open_here[key] = bucket
-            bucket.add(observation)
+            self._bucket(group, scope, minute).add(observation)
+        elif isinstance(observation, ExposureObservation):
+            exposure = self.exposure.setdefault(group, GroupExposure())
+            self._credit(group, exposure.change(observation))
         if clock // MINUTE_MS == previous_clock // MINUTE_MS and scope is None:
             return []
         return self._finish(group, clock)
 
+    def _bucket(self, group: str, scope: Scope, minute_ms: int) -> MinuteBucket:
+        """The scope's bucket of that minute, reopened if it was finished already."""
+        key = (scope.key(), minute_ms)
+        open_here = self.open_buckets.setdefault(group, {})
+        bucket = open_here.get(key) or self.finished.get(group, {}).pop(key, None)
+        if bucket is None:
+            bucket = MinuteBucket(scope, minute_ms)
+        open_here[key] = bucket
+        return bucket
+
+    def _credit(self, group: str, credits: list[Credit]) -> None:
+        """Add exposed time to the group's buckets, minute by minute (minutes the builder
+        no longer remembers are left out)."""
+        persona, site = group.split("|")
+        oldest_ms = self.clock_ms[group] - self.REMEMBER_MS
+        for credit in credits:
+            scope = Scope(persona, site, credit.touch_point)
+            minute_ms = max(credit.start_ms, oldest_ms) // MINUTE_MS * MINUTE_MS
+            while minute_ms < credit.end_ms:
+                overlap_ms = min(credit.end_ms, minute_ms + MINUTE_MS) - max(
+                    credit.start_ms, minute_ms
+                )
+                bucket = self._bucket(group, scope, minute_ms)
+                bucket.exposed_ms = max(0, bucket.exposed_ms + credit.sign * overlap_ms)
+                minute_ms += MINUTE_MS
+
     def _finish(self, group: str, clock_ms: int) -> list[MinuteBucket]:
+        if group in self.exposure:
+            # minutes up to the first one not finished get their exposed time first
+            first_open_ms = (clock_ms - MINUTE_MS - LATENESS_MS) // MINUTE_MS * MINUTE_MS
+            self._credit(group, self.exposure[group].advance(first_open_ms + MINUTE_MS))
         open_here = self.open_buckets.get(group, {})
         done = [
             key
@@ -230,7 +273,11 @@ class BucketBuilder:
         return emitted
 
     def flush(self) -> list[MinuteBucket]:
-        """Emit every open bucket (the end of a back-test or demo)."""
+        """Emit every open bucket (the end of a back-test or demo), open exposure credited
+        to the end of each group's latest minute."""
+        for group, exposure in self.exposure.items():
+            clock_ms = self.clock_ms[group]
+            self._credit(group, exposure.advance(clock_ms // MINUTE_MS * MINUTE_MS + MINUTE_MS))
         emitted = []
         for group, open_here in self.open_buckets.items():
             finished_here = self.finished.setdefault(group, {})

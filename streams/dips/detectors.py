@@ -26,6 +26,7 @@ from statistics import median
 
 from xlapulse.streams.dips.buckets import MinuteBucket
 from xlapulse.streams.dips.settings import BurnRateWindow, DipSettings
+from xlapulse.streams.scoring.exposure_clock import HOUR_MS
 
 #: MAD x 1.4826 estimates the standard deviation of normally distributed values.
 MAD_TO_SIGMA = 1.4826
@@ -48,6 +49,9 @@ class WindowTotals:
     time_lost_sq_s2: float = 0.0
     affected_users: set[str] = field(default_factory=set)
     objectives: dict[str, list[int]] = field(default_factory=dict)
+    #: failures (crashes, hangs, drops) and the time people were exposed to them
+    failures: int = 0
+    exposed_ms: int = 0
 
     @classmethod
     def of(cls, buckets: Iterable[MinuteBucket], *, counts_only: bool = False) -> WindowTotals:
@@ -61,6 +65,8 @@ class WindowTotals:
             totals.time_lost_sq_s2 += bucket.time_lost_sq_s2
             if counts_only:
                 continue
+            totals.failures += bucket.failures
+            totals.exposed_ms += bucket.exposed_ms
             totals.affected_users |= bucket.affected_users
             for objective_id, (samples, misses) in bucket.objectives.items():
                 tally = totals.objectives.setdefault(objective_id, [0, 0])
@@ -81,6 +87,12 @@ class WindowTotals:
             return 0.0
         mean = self.time_lost_ms / 1000 / self.samples
         return max(0.0, self.time_lost_sq_s2 / self.samples - mean * mean)
+
+    def failures_per_hour(self) -> float | None:
+        """Failures per exposed hour; None without exposed time."""
+        if not self.exposed_ms:
+            return None
+        return self.failures * HOUR_MS / self.exposed_ms
 
     def metric(self, name: str) -> float:
         if not self.samples:
@@ -246,50 +258,76 @@ def seasonal(
     return _strongest("seasonal", totals, history, typical, settings, open_p_value)
 
 
-def burn_limit(rate: float, budget: float, settings: DipSettings) -> float:
-    """The share of samples missing the objective at which a window burns at ``rate``.
+@dataclass(frozen=True)
+class Budget:
+    """An XLA objective's error budget, as the burn-rate detector reads it."""
 
-    ``rate`` x budget, as the SRE Workbook has it, but never more than
-    ``burn_rate_max_ratio`` (or halfway from the budget to 1 for a budget above it): an
-    objective that allows 15 % misses can never burn 14.4 times its budget, yet a window
-    where most samples miss it is an incident.
-    """
-    ceiling = max(settings.burn_rate_max_ratio, budget + (1 - budget) / 2)
-    return min(rate * budget, ceiling)
+    touch_point: str
+    #: the share of samples allowed to miss (1 - target for ``share_within``, the target
+    #: for ``frustrating_share_at_most``), or, ``per_exposed_hour``, the failures allowed
+    #: per exposed hour (``failures_per_hour_at_most``)
+    budget: float
+    per_exposed_hour: bool = False
+
+    def limit(self, rate: float, settings: DipSettings) -> float:
+        """The miss share (or failures per exposed hour) that burns at ``rate``.
+
+        ``rate`` x budget, as the SRE Workbook has it. A share is capped at
+        ``burn_rate_max_ratio`` (or halfway from the budget to 1 for a budget above it):
+        an objective that allows 15 % misses can never burn 14.4 times its budget, yet a
+        window where most samples miss it is an incident.
+        """
+        if self.per_exposed_hour:
+            return rate * self.budget
+        ceiling = max(settings.burn_rate_max_ratio, self.budget + (1 - self.budget) / 2)
+        return min(rate * self.budget, ceiling)
+
+    def ratio(self, totals: WindowTotals, objective_id: str) -> float | None:
+        """The window's miss share or failures per exposed hour; None without data."""
+        if self.per_exposed_hour:
+            return totals.failures_per_hour()
+        samples, misses = totals.objectives.get(objective_id, (0, 0))
+        return misses / samples if samples else None
+
+    def judgeable(self, totals: WindowTotals, objective_id: str, settings: DipSettings) -> bool:
+        """Whether a long window holds enough data to be judged."""
+        if self.per_exposed_hour:
+            return totals.exposed_ms >= settings.burn_rate_min_exposed_hours * HOUR_MS
+        samples, _ = totals.objectives.get(objective_id, (0, 0))
+        return samples >= settings.burn_rate_min_samples
 
 
 def burn_rate(
     long_and_short: Sequence[tuple[BurnRateWindow, WindowTotals, WindowTotals]],
-    budgets: dict[str, float],
+    budgets: dict[str, Budget],
     settings: DipSettings,
 ) -> Finding | None:
     """The fastest-burning objective over each (long, short) window pair.
 
-    ``budgets`` maps objective id to its error budget: the share of samples allowed to
-    miss (1 - target for ``share_within``, the target for ``frustrating_share_at_most``).
-    Fires when both windows burn at least the window's rate; holds while the short one
-    still burns at least half of it.
+    ``budgets`` maps objective id to its :class:`Budget`. Fires when both windows burn
+    at least the window's rate; holds while the short one still burns at least half of
+    it.
     """
     best: Finding | None = None
     for window, long_totals, short_totals in long_and_short:
+        if len(short_totals.affected_users) < settings.min_people_in_window:
+            continue
         for objective_id, budget in budgets.items():
-            limit = burn_limit(window.burn_rate, budget, settings)
-            long_samples, long_misses = long_totals.objectives.get(objective_id, (0, 0))
-            short_samples, short_misses = short_totals.objectives.get(objective_id, (0, 0))
-            if long_samples < settings.burn_rate_min_samples or not short_samples or budget <= 0:
+            if budget.budget <= 0 or not budget.judgeable(long_totals, objective_id, settings):
                 continue
-            long_ratio = long_misses / long_samples
-            short_ratio = short_misses / short_samples
-            if len(short_totals.affected_users) < settings.min_people_in_window:
+            long_ratio = budget.ratio(long_totals, objective_id)
+            short_ratio = budget.ratio(short_totals, objective_id)
+            if long_ratio is None or short_ratio is None:
                 continue
+            limit = budget.limit(window.burn_rate, settings)
             finding = Finding(
                 "burn_rate",
                 fires=long_ratio >= limit and short_ratio >= limit,
                 holds=long_ratio >= limit and short_ratio >= limit / 2,
                 metric=f"{objective_id} over {window.long_minutes} min",
-                value=long_ratio / budget,
-                reference=limit / budget,
-                strength=long_ratio / budget,
+                value=long_ratio / budget.budget,
+                reference=limit / budget.budget,
+                strength=long_ratio / budget.budget,
                 severity=window.severity,
             )
             if best is None or (finding.fires, finding.holds, finding.severity == "critical") > (

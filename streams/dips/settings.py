@@ -93,14 +93,17 @@ class DipSettings(BaseModel):
         BurnRateWindow(long_minutes=60, short_minutes=5, burn_rate=14.4, severity="critical"),
         BurnRateWindow(long_minutes=360, short_minutes=30, burn_rate=6.0, severity="warning"),
     )
-    #: touch points whose objectives are not burn-rate checked: app telemetry reports
-    #: only crashes, hangs and slow transactions (no ordinary ones), so its error ratio
-    #: has no denominator and would always burn (issue 11, exposure)
+    #: touch points whose share-of-samples objectives are not burn-rate checked: app
+    #: telemetry reports only crashes, hangs and slow transactions (no ordinary ones),
+    #: so a share among them has no denominator and would always burn. Their
+    #: ``failures_per_hour_at_most`` objectives divide by exposure and are checked.
     burn_rate_skip_touch_points: tuple[str, ...] = ("app",)
-    #: the miss share at which any window burns, whatever the budget (detectors.burn_limit)
+    #: the miss share at which any window burns, whatever the budget (detectors.Budget)
     burn_rate_max_ratio: Annotated[float, Field(gt=0, le=1)] = 0.5
     #: a burn-rate window needs this many objective samples before it is judged
     burn_rate_min_samples: Annotated[int, Field(ge=1)] = 20
+    #: ... or, for failures per exposed hour, this much exposed time in its long window
+    burn_rate_min_exposed_hours: Annotated[float, Field(gt=0)] = 10.0
     #: a dip is critical at this badness or this many affected people, else a warning
     critical_badness: Annotated[float, Field(gt=0, le=1)] = 0.5
     critical_people: Annotated[int, Field(ge=5)] = 25

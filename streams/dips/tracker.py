@@ -31,9 +31,9 @@ from statistics import median
 from xlapulse.streams.dips.buckets import MINUTE_MS, MinuteBucket, Scope
 from xlapulse.streams.dips.causes import likely_cause
 from xlapulse.streams.dips.detectors import (
+    Budget,
     Finding,
     WindowTotals,
-    burn_limit,
     burn_rate,
     peer,
     seasonal,
@@ -115,7 +115,7 @@ class DipTracker:
 
     settings: DipSettings
     #: persona -> objective id -> (touch point, error budget)
-    budgets: dict[str, dict[str, tuple[str, float]]]
+    budgets: dict[str, dict[str, Budget]]
     personas: dict[str, PersonaSeries] = field(default_factory=dict)
 
     def add(self, bucket: MinuteBucket) -> list[Dip]:
@@ -243,9 +243,12 @@ class DipTracker:
     def _burn(self, series: PersonaSeries, scope: Scope) -> Finding | None:
         budgets = {
             objective_id: budget
-            for objective_id, (touch_point, budget) in self.budgets.get(scope.persona, {}).items()
-            if touch_point == scope.touch_point
-            and touch_point not in self.settings.burn_rate_skip_touch_points
+            for objective_id, budget in self.budgets.get(scope.persona, {}).items()
+            if budget.touch_point == scope.touch_point
+            and (
+                budget.per_exposed_hour
+                or budget.touch_point not in self.settings.burn_rate_skip_touch_points
+            )
         }
         if not budgets:
             return None
@@ -256,11 +259,10 @@ class DipTracker:
             # holding needs the short window to burn at least half the rate: skip the
             # long window's work when no objective does
             if not any(
-                samples
-                and misses / samples
-                >= burn_limit(window.burn_rate, budgets[objective_id], self.settings) / 2
-                for objective_id, (samples, misses) in short.objectives.items()
-                if objective_id in budgets and budgets[objective_id] > 0
+                (ratio := budget.ratio(short, objective_id)) is not None
+                and ratio >= budget.limit(window.burn_rate, self.settings) / 2
+                for objective_id, budget in budgets.items()
+                if budget.budget > 0
             ):
                 continue
             pairs.append((window, self._window(series, key, window.long_minutes), short))
@@ -433,16 +435,19 @@ def _working_day(time_ms: int) -> bool:
     return (time_ms // DAY_MS + 3) % 7 < 5
 
 
-def objective_budgets(config: XlaConfig) -> dict[str, dict[str, tuple[str, float]]]:
-    """Per persona, each sample-based XLA objective's touch point and error budget."""
-    budgets: dict[str, dict[str, tuple[str, float]]] = {}
+def objective_budgets(config: XlaConfig) -> dict[str, dict[str, Budget]]:
+    """Per persona, the error budget of each XLA objective the burn rate can check: the
+    sample-based ones and failures per exposed hour."""
+    budgets: dict[str, dict[str, Budget]] = {}
     for persona, objectives in config.objectives.items():
         for objective in objectives:
             if objective.kind == "share_within":
-                budget = 1 - objective.target
+                budget = Budget(objective.touch_point, 1 - objective.target)
             elif objective.kind == "frustrating_share_at_most":
-                budget = objective.target
+                budget = Budget(objective.touch_point, objective.target)
+            elif objective.kind == "failures_per_hour_at_most":
+                budget = Budget(objective.touch_point, objective.target, per_exposed_hour=True)
             else:
                 continue
-            budgets.setdefault(persona, {})[objective.id] = (objective.touch_point, budget)
+            budgets.setdefault(persona, {})[objective.id] = budget
     return budgets

@@ -17,9 +17,9 @@ from xlapulse.streams.dips.alertmanager import AlertmanagerClient, AlertmanagerE
 from xlapulse.streams.dips.buckets import MINUTE_MS, BucketBuilder, MinuteBucket, Scope
 from xlapulse.streams.dips.causes import likely_cause
 from xlapulse.streams.dips.detectors import (
+    Budget,
     WindowTotals,
     binomial_tail,
-    burn_limit,
     burn_rate,
     peer,
     robust_z,
@@ -203,15 +203,15 @@ def test_burn_rate_needs_both_windows_to_burn() -> None:
     window = BurnRateWindow(long_minutes=60, short_minutes=5, burn_rate=14.4, severity="critical")
     long_ok = WindowTotals(objectives={"vpn-ok": [100, 90]})
     short_ok = WindowTotals(objectives={"vpn-ok": [10, 9]}, affected_users={user(1), user(2)})
-    finding = burn_rate([(window, long_ok, short_ok)], {"vpn-ok": 0.05}, SETTINGS)
+    finding = burn_rate([(window, long_ok, short_ok)], {"vpn-ok": Budget("vpn", 0.05)}, SETTINGS)
     assert finding.fires and finding.severity == "critical"
     assert finding.value == pytest.approx(0.9 / 0.05)
     # a 15 % budget cannot burn 14.4 times over: most samples missing still fires
-    assert burn_rate([(window, long_ok, short_ok)], {"vpn-ok": 0.15}, SETTINGS).fires
-    assert burn_limit(14.4, 0.15, SETTINGS) == pytest.approx(0.575)
-    assert burn_limit(6, 0.02, SETTINGS) == pytest.approx(0.12)
+    assert burn_rate([(window, long_ok, short_ok)], {"vpn-ok": Budget("vpn", 0.15)}, SETTINGS).fires
+    assert Budget("vpn", 0.15).limit(14.4, SETTINGS) == pytest.approx(0.575)
+    assert Budget("vpn", 0.02).limit(6, SETTINGS) == pytest.approx(0.12)
     recovered = WindowTotals(objectives={"vpn-ok": [10, 0]}, affected_users={user(1), user(2)})
-    finding = burn_rate([(window, long_ok, recovered)], {"vpn-ok": 0.05}, SETTINGS)
+    finding = burn_rate([(window, long_ok, recovered)], {"vpn-ok": Budget("vpn", 0.05)}, SETTINGS)
     assert not finding.fires and not finding.holds, "the short window says it is over"
 
 

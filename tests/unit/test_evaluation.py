@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from xlapulse.collectors.cli import main
+from xlapulse.collectors.contract.outputs import DipEvent
 from xlapulse.collectors.simulator.scenario import Scenario
 from xlapulse.collectors.simulator.truth import (
     IncidentTruth,
@@ -25,6 +26,7 @@ from xlapulse.collectors.simulator.truth import (
 from xlapulse.collectors.yamlfile import parse_yaml_model
 from xlapulse.streams.evaluation.correlation import correlation_scores
 from xlapulse.streams.evaluation.digest import RunDigest
+from xlapulse.streams.evaluation.dips import IncidentResult, people_floor
 from xlapulse.streams.evaluation.harness import (
     Publication,
     RunSettings,
@@ -264,3 +266,22 @@ def test_evaluate_prints_every_incident_with_its_visibility_and_correlation(tmp_
     assert "incident tickets" in table and "background tickets" in table
     refused = CliRunner().invoke(main, ["evaluate", "--scenario", "no-such-scenario"])
     assert refused.exit_code == 1 and "neither a packaged scenario" in refused.output
+
+
+def test_dip_latency_splits_into_the_five_people_floor_and_the_time_past_it() -> None:
+    minutes = [0, 3, 4, 9, 12, 20, 25]  # the kw at Rotterdam hit at these minutes
+    people = {f"k{n}": Person(f"k{n}", "kw", "rotterdam", True) for n in range(len(minutes))}
+    people |= {f"d{n}": Person(f"d{n}", "dev", "rotterdam", True) for n in range(4)}
+    hit_at = {f"k{n}": ONSET + timedelta(minutes=m) for n, m in enumerate(minutes)}
+    hit_at |= {f"d{n}": ONSET + timedelta(minutes=1) for n in range(4)}  # only four devs
+    incident = _incident(hit_at=MappingProxyType(hit_at))
+    floor = people_floor(incident, people, 5)
+    assert floor == ONSET + timedelta(minutes=12), "the fifth kw; four devs never make a dip"
+    dip = DipEvent.model_construct(event_time=ONSET + timedelta(minutes=14))
+    result = IncidentResult(incident, floor, dips=[dip])
+    assert (result.latency, result.floor_latency, result.past_floor) == (
+        timedelta(minutes=14),
+        timedelta(minutes=12),
+        timedelta(minutes=2),
+    )
+    assert people_floor(incident, people, 8) is None
