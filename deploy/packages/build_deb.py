@@ -3,8 +3,9 @@
 Reads the repository (the collector install: no extras), deploy/packages/linux/ (systemd
 unit, maintainer scripts) and collectors/agent/sample-config.toml; writes
 ``<out>/xlapulse-collector_<version>_<arch>.deb``. The package carries the wheels of
-xlapulse and its dependencies for the building Python's version and platform; its
-postinst makes a venv from them with the system python3, without network.
+xlapulse and its dependencies for the building Python's version and platform (their
+licences in /usr/share/doc/xlapulse-collector/THIRD_PARTY_LICENSES.txt); its postinst
+makes a venv from them with the system python3, without network.
 
 Usage: python deploy/packages/build_deb.py --out dist [--version 0.1.0] [--wheels DIR]
 """
@@ -20,6 +21,7 @@ import tempfile
 from pathlib import Path
 
 from collector_wheels import host_wheels
+from third_party import NOTICE_NAME, wheel_projects, write_notice
 
 REPO = Path(__file__).resolve().parents[2]
 LINUX = Path(__file__).resolve().parent / "linux"
@@ -72,6 +74,7 @@ def stage(root: Path, wheels: Path) -> None:
     doc_dir.mkdir(parents=True)
     shutil.copy2(REPO / "collectors" / "agent" / "README.md", doc_dir / "README.md")
     shutil.copy2(LINUX / "copyright", doc_dir / "copyright")
+    write_notice(wheel_projects(wheels), PACKAGE, doc_dir / NOTICE_NAME)
 
 
 def build_deb(out: Path, version: str, wheels: Path | None = None) -> Path:

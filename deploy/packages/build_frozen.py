@@ -2,10 +2,11 @@
 
 Reads deploy/packages/frozen/xlapulse_collector.py and the xlapulse collector modules
 installed in the running interpreter (with PyInstaller); writes
-``<out>/xlapulse-collector/`` (the ``xlapulse-collector`` executable and its
-``_internal/`` folder) and ``<out>/xlapulse-collector-<platform>.tar.gz``. PyInstaller
-builds for the platform it runs on: run it on Windows or a Mac for those (not done here).
-The engine, gateway and dashboards stay out (the collector install has none of them).
+``<out>/xlapulse-collector/`` (the ``xlapulse-collector`` executable, its
+``_internal/`` folder and THIRD_PARTY_LICENSES.txt) and
+``<out>/xlapulse-collector-<platform>.tar.gz``. PyInstaller builds for the platform it
+runs on: run it on Windows or a Mac for those (not done here). The engine, gateway and
+dashboards stay out (the collector install has none of them).
 
 Usage: python deploy/packages/build_frozen.py --out dist
 """
@@ -13,6 +14,7 @@ Usage: python deploy/packages/build_frozen.py --out dist
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import os
 import shutil
 import subprocess
@@ -20,6 +22,15 @@ import sys
 import sysconfig
 import tempfile
 from pathlib import Path
+
+from third_party import (
+    NOTICE_NAME,
+    BundledProject,
+    collector_distributions,
+    cpython_project,
+    from_installed,
+    write_notice,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 ENTRY = Path(__file__).resolve().parent / "frozen" / "xlapulse_collector.py"
@@ -58,6 +69,14 @@ def data_options(source: Path) -> list[str]:
     return [f"--add-data={p}{os.pathsep}{p.parent.relative_to(source)}" for p in sorted(files)]
 
 
+def frozen_projects() -> list[BundledProject]:
+    """What the build embeds: the collector's dependencies, CPython and PyInstaller's
+    bootloader (GPL-2.0 with an exception that leaves the bundled program's terms alone)."""
+    bundled = [from_installed(d) for d in collector_distributions()]
+    pyinstaller = from_installed(importlib.metadata.distribution("pyinstaller"))
+    return [*bundled, cpython_project(), pyinstaller]
+
+
 def build_frozen(out: Path) -> Path:
     """Build the folder and its archive; returns the folder."""
     out.mkdir(parents=True, exist_ok=True)
@@ -73,6 +92,7 @@ def build_frozen(out: Path) -> Path:
              f"--specpath={work}", str(ENTRY)],
             check=True,
         )  # fmt: skip
+    write_notice(frozen_projects(), NAME, target / NOTICE_NAME)
     platform = sysconfig.get_platform().replace("-", "_")
     shutil.make_archive(str(out / f"{NAME}-{platform}"), "gztar", out, NAME)
     return target

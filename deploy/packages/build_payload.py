@@ -6,8 +6,10 @@ config (default: the sample); writes ``<out>/xlapulse-collector-<platform>-<vers
 * windows: ``wheels/`` (CPython 3.11, win_amd64, with pywin32 and colorama, which pip
   cannot see that click needs there: it reads markers for this machine), ``xlapulse_service.py``,
   ``install-collector.ps1``, ``uninstall-collector.ps1``, ``intune.json``,
-  ``collector.toml``; and the same as a ``.zip`` for IntuneWinAppUtil or an RMM tool;
-* macos: ``root/`` (the pkg payload: /Library/xlapulse/collector/{wheels,collector.toml},
+  ``collector.toml``, ``THIRD_PARTY_LICENSES.txt``; and the same as a ``.zip`` for
+  IntuneWinAppUtil or an RMM tool;
+* macos: ``root/`` (the pkg payload: /Library/xlapulse/collector/{wheels,collector.toml,
+  THIRD_PARTY_LICENSES.txt},
   /Library/LaunchDaemons/com.xlapulse.collector.plist) for ``macos/build-pkg.sh``, which
   needs pkgbuild on a Mac. Wheels for arm64 and x86_64 (macOS 11+).
 
@@ -23,6 +25,7 @@ import sys
 from pathlib import Path
 
 from collector_wheels import REPO, platform_wheels
+from third_party import NOTICE_NAME, wheel_projects, write_notice
 
 HERE = Path(__file__).resolve().parent
 PYTHON_VERSION = "3.11"
@@ -41,6 +44,7 @@ def windows_payload(folder: Path, config: Path) -> Path:
     for name in WINDOWS_FILES:
         shutil.copy2(HERE / "windows" / name, folder / name)
     shutil.copy2(config, folder / "collector.toml")
+    write_notice(wheel_projects(folder / "wheels"), folder.name, folder / NOTICE_NAME)
     return Path(shutil.make_archive(str(folder), "zip", folder))
 
 
@@ -49,6 +53,7 @@ def macos_payload(folder: Path, config: Path) -> Path:
     for platforms in MACOS_PLATFORMS:
         platform_wheels(app / "wheels", platforms, PYTHON_VERSION)
     shutil.copy2(config, app / "collector.toml")
+    write_notice(wheel_projects(app / "wheels"), folder.name, app / NOTICE_NAME)
     daemons = folder / "root" / "Library" / "LaunchDaemons"
     daemons.mkdir(parents=True)
     shutil.copy2(HERE / "macos" / "com.xlapulse.collector.plist", daemons)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -53,6 +54,13 @@ def test_the_binary_needs_no_python(binary: Path) -> None:
     assert "logon" in result.stdout
     assert (binary.parent / "_internal").is_dir()
     assert sorted(binary.parent.parent.glob("xlapulse-collector-*.tar.gz"))
+
+
+def test_the_build_lists_what_it_embeds_with_licences(binary: Path) -> None:
+    notice = (binary.parent / "THIRD_PARTY_LICENSES.txt").read_text()
+    for row in (r"kafka-python +\S+ +Apache-2\.0", r"CPython +3\.\d+ +PSF-2\.0", r"pyinstaller +"):
+        assert re.search(rf"^{row}", notice, re.M), row
+    assert "Python Software Foundation" in notice and "Apache License" in notice
 
 
 @pytest.fixture

@@ -25,6 +25,8 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
+from tests.unit.licence_helpers import assert_licences_listed
+
 PACKAGES_DIR = Path(__file__).resolve().parents[2] / "deploy" / "packages"
 sys.path.insert(0, str(PACKAGES_DIR))  # the build scripts import each other as scripts do
 import build_payload  # noqa: E402
@@ -91,8 +93,9 @@ def test_windows_payload_is_complete(windows_zip: Path) -> None:
     assert {"xlapulse", "pywin32", "colorama", "pydantic-core"} <= names
     with zipfile.ZipFile(windows_zip) as archive:
         members = set(archive.namelist())
-    for name in (*build_payload.WINDOWS_FILES, "collector.toml"):
+    for name in (*build_payload.WINDOWS_FILES, "collector.toml", "THIRD_PARTY_LICENSES.txt"):
         assert name in members
+    assert_licences_listed(folder / "THIRD_PARTY_LICENSES.txt", wheels)
 
 
 def test_windows_install_script_registers_an_absolute_config_and_recovery() -> None:
@@ -122,6 +125,7 @@ def test_macos_payload_is_complete(macos_folder: Path) -> None:
     assert_complete(intel, {**MACOS_ENV, "platform_machine": "x86_64"}, tags)
     assert len(arm) < len(wheels) and len(intel) < len(wheels)  # both architectures bundled
     assert (app / "collector.toml").is_file()
+    assert_licences_listed(app / "THIRD_PARTY_LICENSES.txt", wheels)
     daemon = macos_folder / "root" / "Library" / "LaunchDaemons" / "com.xlapulse.collector.plist"
     assert daemon.is_file()
 

@@ -30,6 +30,7 @@ from pathlib import Path
 import pytest
 
 from tests.shared_helpers import free_port, wait_until
+from tests.unit.licence_helpers import assert_licences_listed
 
 PACKAGES_DIR = Path(__file__).resolve().parents[2] / "deploy" / "packages"
 sys.path.insert(0, str(PACKAGES_DIR))  # the build scripts import each other as scripts do
@@ -101,6 +102,7 @@ def test_package_metadata_and_contents(packages: Packages) -> None:
         ["dpkg-deb", "--contents", str(packages.first)], capture_output=True, text=True, check=True
     ).stdout
     assert f"./{UNIT}" in contents and "./etc/xlapulse/collector.toml" in contents
+    assert "./usr/share/doc/xlapulse-collector/THIRD_PARTY_LICENSES.txt" in contents
     assert re.search(r"root/root .* ./opt/xlapulse-collector/wheels/xlapulse-0\.1\.0-", contents)
     control = subprocess.run(
         ["dpkg-deb", "--ctrl-tarfile", str(packages.first)], capture_output=True, check=True
@@ -167,6 +169,10 @@ def test_install_run_upgrade_remove_purge(root: Path, packages: Packages) -> Non
     venv_python = root / "opt/xlapulse-collector/venv/bin/python"
     assert os.path.realpath(venv_python).startswith("/usr/bin/python3")  # the system one
     assert (root / "etc/xlapulse/collector.env").stat().st_mode & 0o777 == 0o600
+    assert_licences_listed(
+        root / "usr/share/doc/xlapulse-collector/THIRD_PARTY_LICENSES.txt",
+        sorted((root / "opt/xlapulse-collector/wheels").glob("*.whl")),
+    )
 
     spool = root / "var/lib/xlapulse/collector"  # the StateDirectory, as systemd makes it
     spool.mkdir(mode=0o700)
