@@ -299,6 +299,29 @@ def test_dashboards_and_data_source_for_the_grafana_sidecar(
         assert sources == expected, name
 
 
+def alerting_provisioning(docs: list[dict[str, Any]]) -> dict[str, Any]:
+    (config,) = [
+        c for c in by_kind(docs, "ConfigMap") if c["metadata"]["labels"].get("grafana_alert") == "1"
+    ]
+    return yaml.safe_load(config["data"]["xlapulse-alerting.yaml"])
+
+
+def test_alert_rules_for_the_grafana_sidecar_point_at_the_chart_alertmanager(
+    rendered: dict[str, list[dict[str, Any]]],
+) -> None:
+    generated = yaml.safe_load(
+        (REPO / "deploy/grafana/provisioning/alerting/xlapulse.yaml").read_text()
+    )
+    with_alertmanager = alerting_provisioning(rendered["servicemonitor-values.yaml"])
+    assert with_alertmanager["groups"] == generated["groups"], "the rules, unchanged"
+    assert with_alertmanager["policies"] == generated["policies"]
+    (contact,) = with_alertmanager["contactPoints"]
+    urls = {receiver["settings"]["url"] for receiver in contact["receivers"]}
+    assert urls == {"http://alertmanager-operated.monitoring:9093"}, "the value, not 127.0.0.1"
+    rules_only = alerting_provisioning(rendered["minimal-values.yaml"])
+    assert set(rules_only) == {"apiVersion", "groups"}, "no Alertmanager: Grafana's own policy"
+
+
 def test_influxdb_init_job_runs_the_packaged_script(
     rendered: dict[str, list[dict[str, Any]]],
 ) -> None:
