@@ -3,7 +3,7 @@ VPN, apps, calls, printing), scores per persona and site, lost time, exposure, t
 touch point's XLA objectives, the tickets it explains, who is measured, and dips.
 
 Reads ``experience_score`` (touch-point and overall cells), ``reliability`` (apps, VPN,
-printing: failures over exposure), ``xla_compliance``,
+printing: failures over exposure), ``component`` (``components.py``), ``xla_compliance``,
 ``service_desk`` (``explained_by_<touch point>``) and ``dip`` with InfluxQL. Only
 cells of 5+ people exist; a group below that shows as "fewer than 5 people".
 """
@@ -29,6 +29,7 @@ from xlapulse.dashboards.common import (
     weighted_score_expression,
     windows_met_thresholds,
 )
+from xlapulse.dashboards.components import COMPONENT_PANELS, component_panel
 from xlapulse.dashboards.dips import dip_annotations
 from xlapulse.dashboards.influxql import InfluxQL
 from xlapulse.dashboards.panels import (
@@ -248,6 +249,7 @@ def touch_point_dashboard(touch_point: str) -> Dashboard:
         frustrating_share_panel(touch_point),
         exposure_panel(touch_point),
         *([reliability_panel(touch_point)] if touch_point in RELIABILITY_RATES else []),
+        *([component_panel(touch_point)] if touch_point in COMPONENT_PANELS else []),
         compliance_panel(touch_point),
         explained_tickets_panel(touch_point),
         who_is_measured_panel(touch_point),

@@ -174,8 +174,9 @@ class MinuteBucket:
             details=Counter(data["details"]),
             objectives={key: list(value) for key, value in data["objectives"].items()},
             tickets=data["tickets"],
-            failures=data["failures"],
-            exposed_ms=data["exposed_ms"],
+            # buckets sent before exposure reached dip detection have neither
+            failures=data.get("failures", 0),
+            exposed_ms=data.get("exposed_ms", 0),
             event_ids=set(data["event_ids"]),
         )
 

@@ -32,7 +32,7 @@ from xlapulse.streams.scoring.exposure_clock import HOUR_MS
 MAD_TO_SIGMA = 1.4826
 #: the least spread assumed, per metric, so that identical peers (MAD 0) do not make
 #: every small difference infinitely significant
-MIN_SPREAD = {"badness": 0.05, "time_lost_s": 3.0}
+MIN_SPREAD = {"badness": 0.05, "time_lost_s": 3.0, "failures_per_hour": 0.05}
 #: the least badness a reference is assumed to have (a site with no failures at all
 #: still fails now and then), so one failure against a spotless reference is no dip
 BASELINE_BADNESS_FLOOR = 0.02
@@ -249,7 +249,7 @@ def seasonal(
     """The scope against its own values at this hour in past periods (weeks, or working
     days until enough weeks exist); judged once ``min_depth`` periods are known, firing
     at ``open_p_value`` (default: the settings')."""
-    depth = min((len(values) for values in history.values()), default=0)
+    depth = min(len(history.get(metric, ())) for metric in METRICS)
     if depth < min_depth or not _judgeable(totals, settings):
         return None
     typical = WindowTotals(samples=totals.samples)

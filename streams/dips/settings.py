@@ -69,6 +69,14 @@ class DipSettings(BaseModel):
     #: 20 s per sample: twice the 10 s limit of attention (Nielsen), the same level at
     #: which the scores count a silent sufferer
     min_time_lost_delta_s: Positive = 20.0
+    #: failures per exposed hour (app crashes and hangs, VPN drops; dips/failure_rate.py):
+    #: the least rise over the usual rate that counts (0.5: one more failure every two
+    #: hours of use, ten times the calm maximum of a persona's day), the usual rate
+    #: assumed at least (a spotless past still fails now and then: one per 20 hours),
+    #: and the exposure a window needs to be judged
+    min_failure_rate_delta_per_hour: Positive = 0.5
+    baseline_failures_per_hour: Positive = 0.05
+    min_rate_exposed_hours: Positive = 1.0
     #: a candidate opens only when it still fires this many minutes after its onset
     #: began (counting the onset's minute: the minimum duration, in event time)
     min_firing_minutes: Minutes = 2

@@ -31,6 +31,7 @@ from statistics import median
 from xlapulse.streams.dips.buckets import MINUTE_MS, MinuteBucket, Scope
 from xlapulse.streams.dips.causes import likely_cause
 from xlapulse.streams.dips.detectors import (
+    METRICS,
     Budget,
     Finding,
     WindowTotals,
@@ -38,6 +39,8 @@ from xlapulse.streams.dips.detectors import (
     peer,
     seasonal,
 )
+from xlapulse.streams.dips.failure_rate import METRIC as RATE_METRIC
+from xlapulse.streams.dips.failure_rate import seasonal_rate
 from xlapulse.streams.dips.settings import DipSettings
 from xlapulse.streams.scoring.xla import XlaConfig
 
@@ -207,9 +210,13 @@ class DipTracker:
             findings = [self._burn(series, scope)]
             peers = self._peers(references, scope)
             history, min_depth, open_p_value = self._history(series, key)
+            past_rates = history.get(RATE_METRIC, [])
             for window in (short_windows, windows):
                 findings.append(peer(window[key], peers, settings))
                 findings.append(seasonal(window[key], history, min_depth, settings, open_p_value))
+                findings.append(
+                    seasonal_rate(window[key], past_rates, min_depth, settings, open_p_value)
+                )
             if key in series.dips:
                 findings.append(self._still_bad(series, scope, references))
             transition = self._advance(
@@ -397,14 +404,15 @@ class DipTracker:
             totals = WindowTotals.of(
                 b for minute, b in per_minute.items() if hour_start <= minute < hour_start + HOUR_MS
             )
-            if totals.samples < self.settings.min_samples:
+            values = _hour_values(totals, self.settings)
+            if not values:
                 continue
             past = series.seasonal_history.setdefault(key, {}).setdefault(hour_of_week, {})
-            _append(past, totals, self.settings.seasonal_weeks)
+            _append(past, values, self.settings.seasonal_weeks)
             if _working_day(hour_start):
                 hour_of_day = (hour_start % DAY_MS) // HOUR_MS
                 past = series.daily_history.setdefault(key, {}).setdefault(hour_of_day, {})
-                _append(past, totals, self.settings.seasonal_days)
+                _append(past, values, self.settings.seasonal_days)
 
     def _history(
         self, series: PersonaSeries, key: str
@@ -423,11 +431,24 @@ class DipTracker:
         return daily, settings.seasonal_min_days, settings.seasonal_days_open_p_value
 
 
-def _append(past: dict[str, list[float]], totals: WindowTotals, keep: int) -> None:
-    for metric in ("badness", "time_lost_s"):
-        values = past.setdefault(metric, [])
-        values.append(totals.metric(metric))
-        del values[:-keep]
+def _hour_values(totals: WindowTotals, settings: DipSettings) -> dict[str, float]:
+    """What an hour adds to a scope's history: its badness and time lost when it had
+    ``min_samples``, its failures per exposed hour when it had ``min_rate_exposed_hours``
+    (a calm app hour has exposure but few samples)."""
+    values = {}
+    if totals.samples >= settings.min_samples:
+        values = {metric: totals.metric(metric) for metric in METRICS}
+    rate = totals.failures_per_hour()
+    if rate is not None and totals.exposed_ms >= settings.min_rate_exposed_hours * HOUR_MS:
+        values[RATE_METRIC] = rate
+    return values
+
+
+def _append(past: dict[str, list[float]], values: dict[str, float], keep: int) -> None:
+    for metric, value in values.items():
+        kept = past.setdefault(metric, [])
+        kept.append(value)
+        del kept[:-keep]
 
 
 def _working_day(time_ms: int) -> bool:

@@ -47,6 +47,11 @@ _BANDS = (Band.GOOD, Band.TOLERATING, Band.FRUSTRATING)
 GOOD, TOLERATING, FRUSTRATING, TIME_LOST_MS, SCORE_SUM = range(5)
 #: Layout of stored counts: 1 (formula 2.x) had no score sum, and per user no time lost.
 COUNTS_LAYOUT = 2
+#: Touch points broken down by component, and the positions of a component's counts
+#: (tolerating and frustrating at the same positions as a touch point's).
+COMPONENT_TOUCH_POINTS = ("app", "vpn", "print")
+UNKNOWN_COMPONENT = "unknown"
+COMPONENT_SAMPLES, COMPONENT_FAILURES, COMPONENT_TIME_LOST_MS = 0, 3, 4
 
 
 def new_counts() -> list[float]:
@@ -138,6 +143,11 @@ class Cell:
     exposure_spans: dict[str, dict[str, list[list[int]]]] = field(default_factory=dict)
     #: touch point -> samples that are failures its exposure divides (``exposure.py``)
     failures: dict[str, int] = field(default_factory=dict)
+    #: "touch point|component" (a VPN gateway, an app and version, a printer; "unknown"
+    #: when the event names none) -> [samples, tolerating, frustrating, failures, time
+    #: lost ms], and who had those samples (``component_record.py`` publishes them)
+    component_counts: dict[str, list[int]] = field(default_factory=dict)
+    component_users: dict[str, list[str]] = field(default_factory=dict)
     counts_layout: int = COUNTS_LAYOUT
 
     def key(self) -> str:
@@ -260,7 +270,29 @@ def _add_sample(cell: Cell, sample: SampleObservation) -> None:
         counts[SCORE_SUM] += score
     if is_failure(sample.touch_point, sample.cause):
         cell.failures[sample.touch_point] = cell.failures.get(sample.touch_point, 0) + 1
+    if sample.touch_point in COMPONENT_TOUCH_POINTS:
+        _count_component(cell, sample, band_index)
     _count_objective_hits(cell, sample.objective_hits, 1)
+
+
+def _count_component(cell: Cell, sample: SampleObservation, band_index: int) -> None:
+    key = f"{sample.touch_point}|{sample.component or UNKNOWN_COMPONENT}"
+    counts = cell.component_counts.setdefault(key, [0, 0, 0, 0, 0])
+    counts[COMPONENT_SAMPLES] += 1
+    if band_index != GOOD:
+        counts[band_index] += 1  # TOLERATING and FRUSTRATING share the positions
+    counts[COMPONENT_FAILURES] += is_component_failure(sample.touch_point, sample)
+    counts[COMPONENT_TIME_LOST_MS] += sample.time_lost_ms
+    users = cell.component_users.setdefault(key, [])
+    if sample.user_id not in users:
+        users.append(sample.user_id)
+
+
+def is_component_failure(touch_point: str, sample: SampleObservation) -> bool:
+    """An app crash or hang, a VPN drop or failed connect, a failed print job."""
+    if touch_point == "print":
+        return sample.band is Band.FRUSTRATING
+    return is_failure(touch_point, sample.cause)
 
 
 def _count_objective_hits(cell: Cell, hits: tuple[tuple[str, bool], ...], sign: int) -> None:

@@ -60,6 +60,9 @@ class SampleObservation(Observation):
     #: the component a tolerating or frustrating sample points at (a VPN gateway, an app
     #: and version, a printer), for a dip's likely cause (``streams/dips/causes.py``).
     detail: str | None = None
+    #: the VPN gateway, app and version, or printer of any sample of those touch points,
+    #: for the per-component breakdowns (``component_record.py``)
+    component: str | None = None
     #: The graded score (formula 3.0, ``Indicator.graded_score``); None from an engine
     #: before 3.0, then the band's Apdex score counts.
     score: float | None = None

@@ -25,6 +25,7 @@ SERVICE_DESK_MEASUREMENT = "service_desk"
 SENTIMENT = "sentiment"
 JOURNEY = "journey"
 RELIABILITY = "reliability"
+COMPONENT = "component"
 MEASUREMENTS = (
     EXPERIENCE_SCORE,
     XLA_COMPLIANCE,
@@ -32,6 +33,7 @@ MEASUREMENTS = (
     SENTIMENT,
     JOURNEY,
     RELIABILITY,
+    COMPONENT,
 )
 #: not a cell's: one point per dip transition (``streams/dips/publish.py``), describing at
 #: least 5 people by construction (the dip opens only then; the contract enforces it)

@@ -44,6 +44,7 @@ from xlapulse.streams.scoring.cells import (
     Cell,
     window_label,
 )
+from xlapulse.streams.scoring.component_record import component_records
 from xlapulse.streams.scoring.exposure_clock import ExposureClock
 from xlapulse.streams.scoring.formula_versions import CURRENT_FORMULA, Formula
 from xlapulse.streams.scoring.formulas import (
@@ -133,6 +134,7 @@ def cell_records(
     point_records, point_scores = _touch_point_records(cell, tags, time_ns, formula)
     records += point_records
     records += reliability_records(cell, tags, time_ns)
+    records += component_records(cell, tags, time_ns)
     weights = config.persona(cell.persona).weights
     overall = _weighted(point_scores, weights)
     if overall is not None:

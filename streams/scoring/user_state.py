@@ -50,7 +50,7 @@ from xlapulse.collectors.contract.events import (
 )
 from xlapulse.streams.scoring.cells import short_event_id
 from xlapulse.streams.scoring.correlation import prune_problems, remember_in_time_order
-from xlapulse.streams.scoring.details import sample_detail
+from xlapulse.streams.scoring.details import sample_component, sample_detail
 from xlapulse.streams.scoring.device_signals import DeviceProblem, DeviceSignal
 from xlapulse.streams.scoring.exposure import exposure_observations, moved_exposures, remember_open
 from xlapulse.streams.scoring.formula_versions import CURRENT_FORMULA, Formula
@@ -232,6 +232,7 @@ def _telemetry(state: UserState, event: TelemetryEvent, config: XlaConfig) -> Us
         measured_ms=indicator.measured_ms,
         cause=indicator.cause,
         detail=None if indicator.band is Band.GOOD else sample_detail(event),
+        component=sample_component(event),
         score=round(indicator.graded_score, 3),
         objective_hits=hits,
     )

@@ -3,8 +3,9 @@
 Every measurement declares its tag keys; a record with other tags, or a key
 that is both tag and field, is refused (a programming error, not data).
 Tags are low-cardinality (persona, site, window, touch point, objective,
-versions of the score formula, the journey formula and the XLA file): never a
-user or device id. Nothing is published per person: there is no per-user
+versions of the score formula, the journey formula and the XLA file; the component
+breakdowns add a VPN gateway, an app and version or a printer): never a user or a
+workplace's device id. Nothing is published per person: there is no per-user
 measurement, so no query can rank individuals.
 
 k-anonymity (``records.cell_records``): every field is computed from at least
@@ -58,6 +59,10 @@ reliability       touch_point=app,   exposure_hours, failures,           users e
                                      vpn: down_hours, down_ratio         down)
 reliability       touch_point=print  attempts, failures, failure_ratio,  users who printed
                                      users
+component         touch_point (app,  samples, tolerating, frustrating,   users with a sample
+                  vpn, print),       failures, time_lost_s, users;       of the component (or
+                  component          vpn, print: failure_ratio           of those pooled as
+                                                                         "other")
 ================  =================  ==================================  ======================
 
 ``dip`` (``streams/dips/publish.py``) is tagged ``persona``, ``site``, ``touch_point``,
@@ -74,6 +79,7 @@ from __future__ import annotations
 from influxdb_client import Point, WritePrecision
 
 from xlapulse.streams.scoring.published import (
+    COMPONENT,
     DIP,
     EXPERIENCE_SCORE,
     JOURNEY,
@@ -92,6 +98,7 @@ TAG_KEYS: dict[str, frozenset[str]] = {
     SENTIMENT: BASE_TAG_KEYS,
     JOURNEY: BASE_TAG_KEYS | {"journey_formula_version"},
     RELIABILITY: BASE_TAG_KEYS | {"touch_point"},
+    COMPONENT: BASE_TAG_KEYS | {"touch_point", "component"},
     DIP: frozenset({"persona", "site", "touch_point", "detector", "severity", "state"}),
 }
 

@@ -3,6 +3,7 @@ buckets that carry it, and burn-rate checks of failures per exposed hour."""
 
 from __future__ import annotations
 
+import math
 import random
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from xlapulse.streams.dips.buckets import MINUTE_MS, BucketBuilder
 from xlapulse.streams.dips.detectors import Budget, WindowTotals, burn_rate
 from xlapulse.streams.dips.exposure_minutes import Credit, GroupExposure
+from xlapulse.streams.dips.failure_rate import poisson_tail, seasonal_rate
 from xlapulse.streams.dips.settings import BurnRateWindow, DipSettings
 from xlapulse.streams.dips.tracker import DipTracker, objective_budgets
 from xlapulse.streams.scoring.exposure_clock import MAX_OPEN_MS
@@ -173,3 +175,28 @@ def test_a_release_that_hangs_opens_a_burn_rate_dip_on_the_app_and_a_calm_hour_d
     opened = [dip for dip in dips(3) if dip.state == "opened"]
     assert [(d.scope.touch_point, d.detector) for d in opened] == [("app", "burn_rate")]
     assert dips(0) == []
+
+
+# --- the seasonal detector on failures per exposed hour -------------------------------
+
+
+def test_poisson_tail_matches_the_closed_forms() -> None:
+    assert poisson_tail(0, 3.0) == 1.0
+    assert poisson_tail(1, 0.5) == pytest.approx(1 - math.exp(-0.5))
+    assert poisson_tail(2, 1.0) == pytest.approx(1 - 2 * math.exp(-1))
+    assert poisson_tail(3, 0.0) == 0.0
+    assert poisson_tail(40, 2.0) < 1e-30
+
+
+def test_a_release_that_hangs_everywhere_stands_out_from_the_scopes_own_past() -> None:
+    calm_past = [0.0, 0.03, 0.02, 0.05]  # failures per active hour, this hour, past days
+    # 40 developers active for 5 minutes: 3.3 exposed hours, 9 crashes and hangs
+    release = totals(9, 40 * 5 / 60, people=8)
+    finding = seasonal_rate(release, calm_past, 3, SETTINGS, 1e-9)
+    assert finding.fires and finding.metric == "failures_per_hour"
+    assert finding.value == pytest.approx(9 / (40 * 5 / 60))
+    assert finding.reference == 0.05, "the usual rate, at least the baseline floor"
+    unlucky = totals(2, 40 * 5 / 60, people=2)  # two crashes in the same 5 minutes
+    assert not seasonal_rate(unlucky, calm_past, 3, SETTINGS, 1e-9).fires
+    assert seasonal_rate(release, calm_past[:2], 3, SETTINGS) is None, "two days: no baseline"
+    assert seasonal_rate(totals(9, 0.5), calm_past, 3, SETTINGS) is None, "too little exposure"

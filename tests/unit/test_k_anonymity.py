@@ -15,7 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.unit.xla_helpers import JUDGE_EVERY_SAMPLE
-from xlapulse.streams.scoring.cells import Cell, add_observation
+from xlapulse.streams.scoring.cells import UNKNOWN_COMPONENT, Cell, add_observation
+from xlapulse.streams.scoring.component_record import OTHER_COMPONENT
 from xlapulse.streams.scoring.exposure import ACTIVE, EXPOSURES, FAILURE_EXPOSURE, VPN_DOWN
 from xlapulse.streams.scoring.exposure_clock import ExposureClock, apply
 from xlapulse.streams.scoring.indicators import Band
@@ -77,6 +78,16 @@ class People:
     def journeys(self) -> set[str]:
         return self._who(lambda o: isinstance(o, JourneyObservation))
 
+    def of_component(self, point: str, names: set[str]) -> set[str]:
+        """Who had a sample of the touch point naming one of the components."""
+        return self._who(
+            lambda o: (
+                isinstance(o, SampleObservation)
+                and o.touch_point == point
+                and (o.component or UNKNOWN_COMPONENT) in names
+            )
+        )
+
     def exposed(self, exposure: str) -> set[str]:
         """Who had an exposure interval of this kind."""
         return self._who(lambda o: isinstance(o, ExposureObservation) and o.exposure == exposure)
@@ -130,8 +141,15 @@ SERVICE_DESK_GROUPS: dict[str, Callable[[People], set[str]]] = {
 }
 
 
-def people_of(people: People, record: Record, field: str, published: set[str]) -> set[str]:
-    """The people one published field rests on; AssertionError for an unknown field."""
+def people_of(
+    people: People,
+    record: Record,
+    field: str,
+    published: set[str],
+    named: frozenset[tuple[str, str]] = frozenset(),
+) -> set[str]:
+    """The people one published field rests on; AssertionError for an unknown field.
+    ``named``: the (touch point, component) published by name, for "other"."""
     measurement = record.measurement
     if measurement == "experience_score":
         point = record.tags["touch_point"]
@@ -157,6 +175,16 @@ def people_of(people: People, record: Record, field: str, published: set[str]) -
         if field in ("down_hours", "down_ratio"):
             return people.exposed(VPN_DOWN)
         return people.exposed(FAILURE_EXPOSURE[point])
+    if measurement == "component":
+        point, name = record.tags["touch_point"], record.tags["component"]
+        if name != OTHER_COMPONENT:
+            return people.of_component(point, {name})
+        every = {
+            o.component or UNKNOWN_COMPONENT
+            for o in people.observations
+            if isinstance(o, SampleObservation) and o.touch_point == point
+        }
+        return people.of_component(point, every - {n for p, n in named if p == point})
     raise AssertionError(f"measurement {measurement} has no people rule in this test")
 
 
@@ -171,6 +199,7 @@ def test_every_measurement_of_the_sink_has_a_people_rule() -> None:
         "sentiment",
         "journey",
         "reliability",
+        "component",
     }
 
 
@@ -210,6 +239,7 @@ def _observation(draw: st.DrawFn, kind: str, envelope: dict, number: int) -> Obs
             time_lost_ms=draw(st.integers(0, 600_000)),
             measured_ms=draw(st.none() | st.integers(0, 200_000)),
             score=draw(st.none() | st.floats(0, 100)),
+            component=draw(st.none() | st.sampled_from(("gw-1", "ide 17.14", "prn-2", "x"))),
             objective_hits=tuple(
                 (objective.id, draw(st.booleans()))
                 for objective in CONFIG.objectives_for(envelope["persona"])
@@ -294,10 +324,19 @@ def test_no_published_field_rests_on_fewer_than_five_people(
     people = People(made)
     records = records_of(persona, made)
     published = published_touch_points(records)
+    named = frozenset(
+        (r.tags["touch_point"], r.tags["component"])
+        for r in records
+        if r.measurement == "component" and r.tags["component"] != OTHER_COMPONENT
+    )
     for record in records:
         assert record.fields, f"{record.measurement} written without a field"
+        if record.measurement == "component" and record.fields["users"] == 0:
+            # a retraction (component_record.retractions): zeros, nobody described
+            assert not any(record.fields.values()), record
+            continue
         for field in record.fields:
-            who = people_of(people, record, field, published)
+            who = people_of(people, record, field, published, named)
             assert len(who) >= MIN_USERS_PER_AGGREGATE, (record.measurement, record.tags, field)
 
 
@@ -324,6 +363,31 @@ def test_the_overall_figures_add_up_the_published_touch_points_only(
         assert desk[0].fields["telemetry_time_lost_ms"] == sum(
             int(r.fields["time_lost_ms"]) for r in parts if r.tags["touch_point"] != SERVICE_DESK
         )
+
+
+@settings(max_examples=200, deadline=None)
+@given(observations())
+def test_the_components_of_a_touch_point_add_up_to_its_total_or_none_is_published(
+    drawn: tuple[str, list[Observation]],
+) -> None:
+    """So the total minus the published components reveals no suppressed one."""
+    persona, made = drawn
+    records = records_of(persona, made)
+    totals = {r.tags["touch_point"]: r for r in records if r.measurement == "experience_score"}
+    for point in ("app", "vpn", "print"):
+        parts = [
+            r
+            for r in records
+            if r.measurement == "component"
+            and r.tags["touch_point"] == point
+            and r.fields["users"]  # not a retraction
+        ]
+        if not parts:
+            continue
+        assert point in totals, "a breakdown of a touch point that is not published"
+        assert sum(int(r.fields["samples"]) for r in parts) == totals[point].fields["samples"]
+        for field in ("tolerating", "frustrating"):
+            assert sum(int(r.fields[field]) for r in parts) == totals[point].fields[field]
 
 
 def test_with_five_people_in_every_group_every_measurement_and_field_group_is_published() -> None:
@@ -357,6 +421,10 @@ def test_with_five_people_in_every_group_every_measurement_and_field_group_is_pu
             ExposureObservation(
                 **envelope, event_id=f"x{n}", event_time_ms=at + 3_600_000, exposure=ACTIVE,
                 opened=False, holder="d_1", measured_ms=3_600_000,
+            ),
+            SampleObservation(
+                **envelope, event_id=f"p{n}", event_time_ms=at, touch_point="print",
+                band=Band.GOOD, time_lost_ms=0, component="prn-2",
             ),
         ]  # fmt: skip
     records = records_of(persona, made)

@@ -9,7 +9,9 @@ from datetime import UTC, datetime
 from tests.unit.helpers import IDENTITY, PSEUDONYMIZER, runtime_settings
 from tests.unit.source_samples import WINDOWS, CapturedWevtutil
 from tests.unit.wire_events import contract_events
+from xlapulse.collectors.sources.base import SourceError
 from xlapulse.collectors.sources.windows_eventlog import sessions
+from xlapulse.collectors.sources.windows_eventlog.audit_policy import OTHER_LOGON_LOGOFF_GUID
 from xlapulse.collectors.sources.windows_eventlog.settings import WindowsEventLogSettings
 from xlapulse.collectors.sources.windows_eventlog.source import (
     EVENT_IDS_BY_CHANNEL,
@@ -19,6 +21,7 @@ from xlapulse.collectors.sources.windows_eventlog.source import (
 
 LEARN = "security-learn-samples.xml"  # Microsoft Learn's published Event XML
 DAY = "security-session-day.xml"  # reconstructed around the real 4800 / 4801
+RDP = "security-rdp-learn-samples.xml"  # Microsoft Learn's published 4779 and 4778
 
 
 def collect(runner, bookmark=None):
@@ -44,12 +47,50 @@ class SecurityRounds:
         return self.rounds.pop(0)
 
 
-def test_the_security_channel_is_queried_for_the_five_session_ids():
-    assert EVENT_IDS_BY_CHANNEL[SECURITY] == (4624, 4800, 4801, 4647, 4634)
+def test_the_security_channel_is_queried_for_the_seven_session_ids():
+    assert EVENT_IDS_BY_CHANNEL[SECURITY] == (4624, 4800, 4801, 4779, 4778, 4647, 4634)
     runner = CapturedWevtutil({SECURITY: LEARN})
     collect(runner)
     (query,) = [argv[3] for argv in runner.queries if argv[2] == SECURITY]
-    assert "EventID=4624 or EventID=4800 or EventID=4801 or EventID=4647 or EventID=4634" in query
+    assert (
+        "EventID=4624 or EventID=4800 or EventID=4801 or EventID=4779 or EventID=4778 "
+        "or EventID=4647 or EventID=4634"
+    ) in query
+
+
+def test_a_remote_desktop_disconnect_and_reconnect_pause_the_active_time():
+    """Microsoft Learn's 4779 and 4778 of ladmin's RDP session 0x1e01f6 (LogonID, not
+    TargetLogonId; AccountName, not TargetUserName)."""
+    collected = collect(CapturedWevtutil({SECURITY: RDP}))
+    found = [(e.state, e.session_id, e.active_duration_s) for e in session_events(collected)]
+    assert found == [
+        ("locked", "0x1e01f6", None),  # disconnected; its start was never read
+        ("unlocked", "0x1e01f6", None),  # reconnected 48.7 s later: active again
+    ]
+    assert {e.user_id for e in session_events(collected)} == {PSEUDONYMIZER.user("ladmin")}
+    assert "ladmin" not in json.dumps(collected.events, default=str)
+    day = (WINDOWS / DAY).read_text()
+    rdp = re.findall(r"<Event .*?</Event>", (WINDOWS / RDP).read_text(), re.DOTALL)
+    logon_id = '<Data Name="LogonID">0x759a9</Data>'
+    # the day's session disconnected at 12:00:00 and reconnected at 12:30:00 (times and id
+    # put on the real records): active 08:02:11.1 -> 12:00:00 (14,268 s), none till 12:30,
+    # then active to the lock at 23:47:02.4 (40,622 s)
+    disconnect, reconnect = (
+        re.sub(r'SystemTime="[^"]+"', f'SystemTime="2015-09-10T{at}Z"', event).replace(
+            '<Data Name="LogonID">0x1e01f6</Data>', logon_id
+        )
+        for event, at in zip(rdp, ("12:00:00.000000000", "12:30:00.000000000"), strict=True)
+    )
+    first_lock = day.rindex("<Event ", 0, day.index("<EventID>4800<"))
+    with_rdp = day[:first_lock] + disconnect + reconnect + day[first_lock:]
+    collected = collect(SecurityRounds([with_rdp]))
+    states = [(e.state, e.active_duration_s) for e in session_events(collected)]
+    assert states[:4] == [
+        ("started", None),
+        ("locked", 14268),
+        ("unlocked", None),
+        ("locked", 40622),
+    ]
 
 
 def test_microsoft_learn_samples_each_map_or_are_left_out():
@@ -151,3 +192,37 @@ def test_an_active_span_beyond_the_contracts_31_days_is_sent_as_unknown():
     started, locked, _, _ = session_events(collected)
     assert started.event_time == datetime(2015, 8, 1, 8, 2, 11, tzinfo=UTC)
     assert locked.active_duration_s is None  # 40 days: the event is sent, without a duration
+
+
+AUDITPOL = "auditpol-other-logon-logoff-no-auditing.csv"  # reconstructed report (PROVENANCE)
+
+
+def audit_runner(report: str | Exception):
+    def run(argv, timeout_s):
+        assert argv == ["auditpol", "/get", f"/subcategory:{OTHER_LOGON_LOGOFF_GUID}", "/r"]
+        if isinstance(report, Exception):
+            raise report
+        return report
+
+    return run
+
+
+def source_with(runner) -> WindowsEventLogSource:
+    return WindowsEventLogSource(runtime_settings(WindowsEventLogSettings()), IDENTITY, runner)
+
+
+def test_collector_check_warns_when_locks_and_disconnects_are_not_audited():
+    report = (WINDOWS / AUDITPOL).read_text()
+    (warning,) = source_with(audit_runner(report)).prerequisite_warnings()
+    assert '"No Auditing"' in warning and "4779" in warning
+    assert f"auditpol /set /subcategory:{OTHER_LOGON_LOGOFF_GUID} /success:enable" in warning
+    for audited in ("Success", "Success and Failure"):
+        enabled = report.replace("No Auditing", audited)
+        assert source_with(audit_runner(enabled)).prerequisite_warnings() == []
+    failure_only = report.replace("No Auditing", "Failure")
+    assert '"Failure"' in source_with(audit_runner(failure_only)).prerequisite_warnings()[0]
+    (unknown,) = source_with(audit_runner("Machine Name,Policy Target\r\n")).prerequisite_warnings()
+    assert "cannot tell" in unknown
+    refused = SourceError("auditpol /get exited 5: Error 0x00000522 occurred")
+    (cannot,) = source_with(audit_runner(refused)).prerequisite_warnings()
+    assert cannot.startswith("cannot read the audit policy") and "0x00000522" in cannot

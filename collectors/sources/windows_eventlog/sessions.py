@@ -1,7 +1,8 @@
 """Interactive Windows sessions from the Security log: started, locked, unlocked, ended.
 
-Reads: Security 4624 (logon), 4800 (locked), 4801 (unlocked), 4647 (user-initiated
-logoff) and 4634 (logoff) records, as :class:`WinEvent`. Writes: the fields of
+Reads: Security 4624 (logon), 4800 (locked), 4801 (unlocked), 4779 (disconnected),
+4778 (reconnected), 4647 (user-initiated logoff) and 4634 (logoff) records, as
+:class:`WinEvent`. Writes: the fields of
 ``session`` events (contract 1.3: state, session_id, active_duration_s), and the open
 sessions into ``state`` (a JSON-ready dict the source keeps in its bookmark), so a
 session that spans rounds or a collector restart is still measured from its start.
@@ -17,6 +18,10 @@ session that spans rounds or a collector restart is still measured from its star
   unlock to this record; 0 when the session ends while locked; None when the collector
   never saw the session start or unlock (it began before the first read), or when the
   span exceeds the contract's 31 days.
+* A Remote Desktop disconnect (4779) or a switch away by Fast User Switching leaves the
+  session running with nobody in front of it: it is sent as ``locked``, and the
+  reconnect (4778) as ``unlocked``. Both name the session by ``LogonID`` (4800 and 4801
+  by ``TargetLogonId``); all four need the "Other Logon/Logoff Events" audit policy.
 * A logoff ends a session once. 4647 (a person's logoff) always ends one, also a
   session that began before the first read; 4634 (the logon session is gone, after
   4647 or without it at a forced logoff) ends only a session still open, and only of
@@ -68,7 +73,7 @@ class SessionTracker:
         return {"state": "started", "session_id": logon_id}
 
     def locked(self, record: WinEvent) -> dict:
-        """4800: the session stops being active."""
+        """4800 (locked) or 4779 (disconnected): the session stops being active."""
         session_id = self._session_id(record)
         session = self.open.get(session_id)
         active_s = _active_s(session, record.time_created)
@@ -77,7 +82,8 @@ class SessionTracker:
         return {"state": "locked", "session_id": session_id, "active_duration_s": active_s}
 
     def unlocked(self, record: WinEvent) -> dict:
-        """4801: active again from now (a session first seen here is tracked from now)."""
+        """4801 (unlocked) or 4778 (reconnected): active again from now (a session first
+        seen here is tracked from now)."""
         session_id = self._session_id(record)
         self.open[session_id] = {"active_since": record.time_created.isoformat()}
         _drop_oldest(self.open, self.linked)
@@ -115,9 +121,10 @@ def _is_machine(record: WinEvent) -> bool:
 
 
 def _logon_id(record: WinEvent) -> str:
-    logon_id = record.named.get("TargetLogonId", "").strip().lower()
+    """The session's logon id: TargetLogonId, or LogonID on 4778 and 4779."""
+    logon_id = record.named.get("TargetLogonId", record.named.get("LogonID", "")).strip().lower()
     if not LOGON_ID.fullmatch(logon_id):
-        raise ValueError(f"Security {record.event_id} without a hexadecimal TargetLogonId")
+        raise ValueError(f"Security {record.event_id} without a hexadecimal logon id")
     return logon_id
 
 

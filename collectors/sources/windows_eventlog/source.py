@@ -28,8 +28,13 @@ from xlapulse.collectors.sources.base import (
     CommandRunner,
     Identity,
     Source,
+    SourceError,
     one_record,
     run_command,
+)
+from xlapulse.collectors.sources.windows_eventlog.audit_policy import (
+    auditpol_argv,
+    session_audit_warning,
 )
 from xlapulse.collectors.sources.windows_eventlog.sessions import SessionTracker
 from xlapulse.collectors.sources.windows_eventlog.windows_xml import (
@@ -177,17 +182,21 @@ class WindowsEventMapper:
         )
 
     def _session(self, record: WinEvent, *_: object) -> dict | None:
-        """Security 4624 / 4800 / 4801 / 4647 / 4634: see ``sessions.py``. The user is
-        the record's TargetUserName, pseudonymized; no name leaves the endpoint."""
+        """Security 4624 / 4800 / 4801 / 4779 / 4778 / 4647 / 4634: see ``sessions.py``.
+        The user is the record's TargetUserName (AccountName on 4778 and 4779),
+        pseudonymized; no name leaves the endpoint."""
         change = {
             4624: self.sessions.started,
             4800: self.sessions.locked,
             4801: self.sessions.unlocked,
+            4779: self.sessions.locked,
+            4778: self.sessions.unlocked,
         }.get(record.event_id, self.sessions.ended)
         fields = change(record)
         if fields is None:
             return None
-        envelope = self._envelope(record, record.named.get("TargetUserName"))
+        user = record.named.get("TargetUserName", record.named.get("AccountName"))
+        envelope = self._envelope(record, user)
         return telemetry_event("session", **envelope, **fields)
 
     def _vpn(self, record: WinEvent, *_: object) -> dict:
@@ -314,7 +323,7 @@ RECORDS: dict[tuple[str, int], tuple[str | None, Handler | None]] = {
     (PRINT_OPERATIONAL, 842): (None, WindowsEventMapper._print_failed),
     **{
         (SECURITY, event_id): (AUDITING, WindowsEventMapper._session)
-        for event_id in (4624, 4800, 4801, 4647, 4634)
+        for event_id in (4624, 4800, 4801, 4779, 4778, 4647, 4634)
     },
 }
 #: The event IDs of :data:`RECORDS` per channel, in the table's order (one wevtutil query each).
@@ -415,6 +424,15 @@ class WindowsEventLogSource(Source):
         self.settings = settings
         self.identity = identity
         self.runner = runner
+
+    def prerequisite_warnings(self) -> list[str]:
+        """The audit policy that locks and disconnects need (``audit_policy.py``)."""
+        try:
+            report = self.runner(auditpol_argv(), 30.0)
+        except SourceError as error:
+            return [f"cannot read the audit policy for session events: {error}"]
+        warning = session_audit_warning(report)
+        return [warning] if warning else []
 
     def collect(self, bookmark: str | None) -> Collected:
         saved = json.loads(bookmark) if bookmark else {"records": {}, "state": None}
