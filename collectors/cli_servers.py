@@ -2,14 +2,17 @@
 
 ``topics`` creates the contract's Kafka topics; ``worker`` runs a Faust engine worker
 (reads the input topics, writes InfluxDB); ``gateway`` serves the ITSM webhooks and
-survey answers over HTTP and writes them to Kafka (``--export-openapi`` writes its
-openapi.json instead); ``notify`` reads its YAML file, the notices topic and the
-directory export and sends e-mail or chat messages (``notifier/run.py``). Settings come
+survey answers over HTTP and writes them to Kafka (``--export-openapi [PATH]`` prints its
+OpenAPI document or writes it to PATH instead); ``notify`` reads its YAML file, the
+notices topic and the directory export and sends e-mail or chat messages
+(``notifier/run.py``). Settings come
 from ``XLAPULSE_*`` environment variables; what stops a command at start is one line
 on stderr and a sysexits code (``cli_errors.py``).
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import click
 
@@ -71,14 +74,28 @@ def worker() -> None:
         settings_lines(GatewaySettings, skip=XlapulseSettings),
     )
 )
-@click.option("--export-openapi", is_flag=True, help="Write the gateway's openapi.json and exit.")
-def gateway(export_openapi: bool) -> None:
+@click.option(
+    "--export-openapi",
+    "openapi_to",
+    is_flag=False,
+    flag_value="-",
+    default=None,
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="Print the gateway's OpenAPI document and exit; with a path, write it there "
+    "(collectors/gateway/openapi.json is the committed copy).",
+)
+def gateway(openapi_to: str | None) -> None:
     """Run the ITSM and survey gateway (webhooks and survey answers to Kafka)."""
-    from xlapulse.collectors.gateway.openapi import write_openapi
+    from xlapulse.collectors.gateway.openapi import render_openapi_text
     from xlapulse.collectors.gateway.server import run_gateway
 
-    if export_openapi:
-        click.echo(write_openapi())
+    if openapi_to is not None:
+        text = render_openapi_text()
+        if openapi_to == "-":
+            click.echo(text, nl=False)
+        else:
+            Path(openapi_to).write_text(text)
+            click.echo(openapi_to)
         return
     settings = load_settings("gateway", GatewaySettings)
     with one_line_errors("gateway"):

@@ -3,7 +3,8 @@
 Producers (workplace collectors, the ITSM/survey gateway, the fleet simulator)
 build these models; processors (Faust agents, the embedded demo) parse them with
 :func:`parse_event`. The JSON Schema files in ``schemas/`` are generated from
-these models by ``xlapulse contract export`` and a test fails when they drift.
+these models by ``xlapulse contract export --output collectors/contract/schemas`` and a
+test fails when they drift.
 
 Rules that hold for every event:
 

@@ -1,6 +1,6 @@
 """Export the contract as JSON Schema files (one per event type plus the union).
 
-Writes ``collectors/contract/schemas/*.json``; ``xlapulse contract export``
+Writes ``collectors/contract/schemas/*.json``; ``xlapulse contract export --output``
 regenerates them and ``tests/unit/test_contract_schemas.py`` fails on drift.
 """
 

@@ -1,6 +1,6 @@
 """Build and check telemetry events as plain dicts, without pydantic (the collector runtime).
 
-Reads: the committed JSON Schemas, which ``xlapulse contract export`` generates from the
+Reads: the committed JSON Schemas, which ``xlapulse contract export --output`` generates from the
 pydantic models in ``events.py`` (still the one definition of the contract;
 ``test_contract_schemas`` fails on drift): ``schemas/event.schema.json`` once, for the
 telemetry types, and ``schemas/<event type>.schema.json`` of each type built. Writes:

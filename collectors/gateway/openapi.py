@@ -1,8 +1,8 @@
 """Render the OpenAPI 3.1 description of the gateway from the route table.
 
-Reads ``routes.ROUTES`` and the pydantic request models; writes ``openapi.json`` next to
-this module (``xlapulse gateway --export-openapi``). A unit test fails when the committed
-file differs from the rendering.
+Reads ``routes.ROUTES`` and the pydantic request models; writes nothing: ``xlapulse
+gateway --export-openapi [PATH]`` prints the rendering or writes it to PATH (the committed
+copy is ``openapi.json`` next to this module; a unit test fails when it differs).
 """
 
 from __future__ import annotations
@@ -87,11 +87,6 @@ def render_openapi() -> dict[str, Any]:
 
 def render_openapi_text() -> str:
     return json.dumps(render_openapi(), indent=2, sort_keys=True) + "\n"
-
-
-def write_openapi() -> Path:
-    OPENAPI_PATH.write_text(render_openapi_text())
-    return OPENAPI_PATH
 
 
 def _operation(route: RouteSpec, schemas: dict[str, Any]) -> dict[str, Any]:

@@ -22,7 +22,8 @@ from xlapulse.collectors.gateway.settings import GatewaySettings
 
 def test_committed_openapi_matches_the_code() -> None:
     assert OPENAPI_PATH.read_text() == render_openapi_text(), (
-        "collectors/gateway/openapi.json is stale: run `xlapulse gateway --export-openapi`"
+        "collectors/gateway/openapi.json is stale: run "
+        "`xlapulse gateway --export-openapi collectors/gateway/openapi.json`"
     )
 
 
