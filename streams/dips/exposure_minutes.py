@@ -34,7 +34,13 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from xlapulse.streams.scoring.exposure import FAILURE_EXPOSURE
-from xlapulse.streams.scoring.exposure_clock import FORGET_OPEN_MS, MAX_OPEN_MS
+from xlapulse.streams.scoring.exposure_clock import (
+    FORGET_OPEN_MS,
+    MAX_OPEN_MS,
+    close_correction,
+    forget_closes,
+    open_span,
+)
 from xlapulse.streams.scoring.observations import ExposureObservation
 
 #: exposure kind -> the touch point whose failures it divides (active -> app, ...)
@@ -88,12 +94,7 @@ class GroupExposure:
 
     def _close(self, touch_point: str, opened_ms: int, closed_ms: int) -> list[Credit]:
         """Bring an interval's credit from [opened, credited_to) to [opened, closed)."""
-        cap_ms = opened_ms + MAX_OPEN_MS
-        credited_to_ms = min(max(self.credited_to_ms, opened_ms), cap_ms)
-        closed_ms = min(max(closed_ms, opened_ms), cap_ms)
-        if closed_ms >= credited_to_ms:
-            return [Credit(touch_point, credited_to_ms, closed_ms)]
-        return [Credit(touch_point, closed_ms, credited_to_ms, -1)]
+        return [Credit(touch_point, *close_correction(self.credited_to_ms, opened_ms, closed_ms))]
 
     def advance(self, to_ms: int) -> list[Credit]:
         """Credit every open interval up to ``to_ms``; forget what is too old to close."""
@@ -103,15 +104,11 @@ class GroupExposure:
         for exposure, holders in self.open.items():
             touch_point = TOUCH_POINT_OF_EXPOSURE[exposure]
             for holder, opened_ms in list(holders.items()):
-                start_ms = max(self.credited_to_ms, opened_ms)
-                end_ms = min(to_ms, opened_ms + MAX_OPEN_MS)
+                start_ms, end_ms = open_span(self.credited_to_ms, opened_ms, to_ms)
                 if end_ms > start_ms:
                     credits.append(Credit(touch_point, start_ms, end_ms))
                 if to_ms - opened_ms > FORGET_OPEN_MS:
                     del holders[holder]
-        for closes in self.closed.values():
-            for holder, closed_ms in list(closes.items()):
-                if to_ms - closed_ms > FORGET_OPEN_MS:
-                    del closes[holder]
+        forget_closes(self.closed, to_ms)
         self.credited_to_ms = to_ms
         return credits

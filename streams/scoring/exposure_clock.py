@@ -89,6 +89,31 @@ def stored_cell(stored: dict[str, Any]) -> Cell | ExposureClock:
     return Cell.from_dict(stored)
 
 
+def open_span(credited_to_ms: int, opened_ms: int, to_ms: int) -> tuple[int, int]:
+    """What an interval open since ``opened_ms`` still needs credited, from the point
+    credited so far up to ``to_ms``, capped at ``MAX_OPEN_MS`` (may be empty)."""
+    return max(credited_to_ms, opened_ms), min(to_ms, opened_ms + MAX_OPEN_MS)
+
+
+def close_correction(credited_to_ms: int, opened_ms: int, closed_ms: int) -> tuple[int, int, int]:
+    """(start, end, +1 or -1): what brings an interval's credit from [opened, credited
+    to) to [opened, closed), both capped: credit the rest, or take back the surplus."""
+    cap_ms = opened_ms + MAX_OPEN_MS
+    credited_to_ms = min(max(credited_to_ms, opened_ms), cap_ms)
+    closed_ms = min(max(closed_ms, opened_ms), cap_ms)
+    if closed_ms >= credited_to_ms:
+        return credited_to_ms, closed_ms, 1
+    return closed_ms, credited_to_ms, -1
+
+
+def forget_closes(closed: dict[str, dict[str, int]], now_ms: int) -> None:
+    """Drop the closes too old for a late change to still be scored."""
+    for closes in closed.values():
+        for holder, closed_ms in list(closes.items()):
+            if now_ms - closed_ms > FORGET_OPEN_MS:
+                del closes[holder]
+
+
 def advance(clock: ExposureClock, observation: Observation, get: CellGetter) -> list[Cell]:
     """Credit every open interval up to the start of the observation's 5-minute window;
     the cells credited (the caller stores the clock when this or :func:`apply` changed it)."""
@@ -98,15 +123,11 @@ def advance(clock: ExposureClock, observation: Observation, get: CellGetter) -> 
     credited: dict[str, Cell] = {}
     for exposure, holders in clock.open.items():
         for holder, (_, opened_ms) in list(holders.items()):
-            start_ms = max(clock.window_start_ms, opened_ms)
-            end_ms = min(boundary_ms, opened_ms + MAX_OPEN_MS)
+            start_ms, end_ms = open_span(clock.window_start_ms, opened_ms, boundary_ms)
             _credit(credited, get, clock, exposure, holder, start_ms, end_ms)
             if boundary_ms - opened_ms > FORGET_OPEN_MS:
                 del holders[holder]
-    for closes in clock.closed.values():
-        for holder, closed_ms in list(closes.items()):
-            if boundary_ms - closed_ms > FORGET_OPEN_MS:
-                del closes[holder]
+    forget_closes(clock.closed, boundary_ms)
     clock.window_start_ms = boundary_ms
     return list(credited.values())
 
@@ -152,13 +173,8 @@ def _close(
     closed_ms: int,
 ) -> None:
     """Bring an interval's credit from [opened, clock) to [opened, closed), both capped."""
-    cap_ms = opened_ms + MAX_OPEN_MS
-    credited_to_ms = min(max(clock.window_start_ms, opened_ms), cap_ms)
-    closed_ms = min(max(closed_ms, opened_ms), cap_ms)
-    if closed_ms >= credited_to_ms:
-        _credit(credited, get, clock, exposure, holder, credited_to_ms, closed_ms)
-    else:
-        _credit(credited, get, clock, exposure, holder, closed_ms, credited_to_ms, add=False)
+    start_ms, end_ms, sign = close_correction(clock.window_start_ms, opened_ms, closed_ms)
+    _credit(credited, get, clock, exposure, holder, start_ms, end_ms, add=sign > 0)
 
 
 def _credit(

@@ -47,29 +47,35 @@ def test_a_project_without_a_named_licence_is_refused(fields: dict[str, str]) ->
         third_party.licence_of(metadata(**fields))
 
 
+def write_wheel(path: Path, members: dict[str, str]) -> None:
+    with zipfile.ZipFile(path, "w") as wheel:
+        for name, text in members.items():
+            wheel.writestr(name, text)
+
+
 def test_a_wheel_gives_its_declared_licence_files_and_older_ones_are_found_by_name(
     tmp_path: Path,
 ) -> None:
     # synthetic wheels (only their .dist-info matters): PEP 639 and pre-PEP 639 layouts
-    new = tmp_path / "new-1.0-py3-none-any.whl"
-    with zipfile.ZipFile(new, "w") as wheel:
-        wheel.writestr(
-            "new-1.0.dist-info/METADATA",
-            "Metadata-Version: 2.4\nName: new\nVersion: 1.0\nLicense-Expression: MIT\n"
-            "License-File: LICENSE\n",
-        )
-        wheel.writestr("new-1.0.dist-info/licenses/LICENSE", "MIT text")
-        wheel.writestr("new/__init__.py", "")
-    old = tmp_path / "old-2.0-py3-none-any.whl"
-    with zipfile.ZipFile(old, "w") as wheel:
-        wheel.writestr(
-            "old-2.0.dist-info/METADATA",
-            "Metadata-Version: 2.1\nName: old\nVersion: 2.0\n"
+    write_wheel(
+        tmp_path / "new-1.0-py3-none-any.whl",
+        {
+            "new-1.0.dist-info/METADATA": "Metadata-Version: 2.4\nName: new\nVersion: 1.0\n"
+            "License-Expression: MIT\nLicense-File: LICENSE\n",
+            "new-1.0.dist-info/licenses/LICENSE": "MIT text",
+            "new/__init__.py": "",
+        },
+    )
+    write_wheel(
+        tmp_path / "old-2.0-py3-none-any.whl",
+        {
+            "old-2.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: old\nVersion: 2.0\n"
             "Classifier: License :: OSI Approved :: Apache Software License\n",
-        )
-        wheel.writestr("old-2.0.dist-info/LICENSE.txt", "Apache text")
-        wheel.writestr("old-2.0.dist-info/NOTICE", "notice text")
-        wheel.writestr("old-2.0.dist-info/RECORD", "")
+            "old-2.0.dist-info/LICENSE.txt": "Apache text",
+            "old-2.0.dist-info/NOTICE": "notice text",
+            "old-2.0.dist-info/RECORD": "",
+        },
+    )
     projects = third_party.wheel_projects(tmp_path)
     assert projects == [
         third_party.BundledProject("new", "1.0", "MIT", (("licenses/LICENSE", "MIT text"),)),
