@@ -90,7 +90,7 @@ def load_config(settings: XlapulseSettings) -> XlaConfig:
     return load_xla_file(settings.xla_file) if settings.xla_file else default_xla_config()
 
 
-def build_app(settings: XlapulseSettings, sink: InfluxSink | None = None) -> faust.App:
+def build_app(settings: XlapulseSettings, sink: InfluxSink | None = None) -> EngineApp:
     """Create the engine app with its topics, tables and agents."""
     partitions = settings.topic_partitions
     max_age_ms = settings.max_event_age_s * 1000
@@ -190,20 +190,20 @@ def build_app(settings: XlapulseSettings, sink: InfluxSink | None = None) -> fau
 def _report_readiness(app: faust.App, influx: Any) -> None:
     """``xlapulse_assigned_partitions`` and ``xlapulse_worker_ready`` follow the group."""
 
-    @app.on_partitions_assigned.connect
+    @app.on_partitions_assigned.connect  # type: ignore[arg-type]
     def count_assigned(_sender: Any, assigned: set[Any], **_kwargs: Any) -> None:
         """Publish how many input partitions the group gave this worker (its readiness)."""
         metrics.ASSIGNED_PARTITIONS.set(sum(1 for tp in assigned if tp.topic in INPUT_TOPICS))
 
-    @app.on_rebalance_complete.connect  # type: ignore[misc]
+    @app.on_rebalance_complete.connect  # type: ignore[arg-type]
     async def ready(sender: faust.App, **kwargs: Any) -> None:
         metrics.WORKER_READY.set(1)
 
-    @app.on_partitions_revoked.connect  # type: ignore[misc]
+    @app.on_partitions_revoked.connect  # type: ignore[arg-type]
     async def rebalancing(sender: faust.App, revoked: Any, **kwargs: Any) -> None:
         metrics.WORKER_READY.set(0)
 
-    @app.on_before_shutdown.connect  # type: ignore[misc]
+    @app.on_before_shutdown.connect  # type: ignore[arg-type]
     async def stop_sink(sender: faust.App, **kwargs: Any) -> None:
         metrics.WORKER_READY.set(0)
         await influx.stop()

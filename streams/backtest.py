@@ -42,7 +42,7 @@ DESK_FIELDS = ("silent_sufferers", "users_suffering", "tickets_opened", "explain
 class History:
     """Valid events in event-time order, and the reasons of the records that were not."""
 
-    events: list[EventBase]
+    events: Sequence[EventBase]
     rejected: list[str]
 
 

@@ -15,7 +15,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import faust
 from faust.types import AgentT, EventT, StreamT
@@ -117,9 +117,11 @@ class EngineParts:
         ``within_s``; each batch's consumer lag is recorded first."""
 
         async def recorded() -> AsyncIterator[list[EventT]]:
-            async for events in stream.take_events(size, within=within_s):
-                record_lag(self.app, events)
-                yield events
+            # faust.Stream has take_events; its StreamT protocol does not declare it
+            async for events in cast(faust.Stream, stream).take_events(size, within=within_s):
+                batch = list(events)
+                record_lag(self.app, batch)
+                yield batch
 
         return recorded()
 

@@ -66,7 +66,7 @@ class InProcessPipeline:
     clock_ms: int = 0
     #: dip detection over the same observations (``streams/dips/``); what it published
     dip_settings: DipSettings = field(default_factory=DipSettings)
-    dip_engine: DipEngine | None = None
+    dip_engine: DipEngine = field(init=False)
     dips: DipOutputs = field(default_factory=DipOutputs)
     #: Called with every observation before it is counted (evaluations: which
     #: explanation each ticket got).
@@ -74,8 +74,7 @@ class InProcessPipeline:
     _dirty: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
-        if self.dip_engine is None:
-            self.dip_engine = DipEngine.create(self.config, self.dip_settings)
+        self.dip_engine = DipEngine.create(self.config, self.dip_settings)
 
     def feed_event(self, event: EventBase) -> None:
         """Encode and process one event, as if it came from its topic."""

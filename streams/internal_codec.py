@@ -10,7 +10,9 @@ with it what they send and decode what they read:
   topic that still holds such records reads them;
 * ``<engine id>-device-signals`` (key device id) and ``-device-explanations`` (key user
   id): one object per record;
-* ``<engine id>-dip-buckets`` (key persona): one minute bucket per record.
+* ``<engine id>-dip-buckets`` (key persona): a JSON array of the minute buckets one
+  observations record finished (a single object, what earlier versions sent, is read
+  too).
 """
 
 from __future__ import annotations
@@ -57,9 +59,11 @@ def decode_explanation(value: bytes) -> DeviceExplanation:
     return DeviceExplanation.from_dict(orjson.loads(value))
 
 
-def encode_bucket(bucket: MinuteBucket) -> bytes:
-    return orjson.dumps(bucket.to_dict(), option=_OPTIONS)
+def encode_buckets(buckets: Sequence[MinuteBucket]) -> bytes:
+    return orjson.dumps([bucket.to_dict() for bucket in buckets], option=_OPTIONS)
 
 
-def decode_bucket(value: bytes) -> MinuteBucket:
-    return MinuteBucket.from_dict(orjson.loads(value))
+def decode_buckets(value: bytes) -> list[MinuteBucket]:
+    data = orjson.loads(value)
+    items = data if isinstance(data, list) else [data]
+    return [MinuteBucket.from_dict(item) for item in items]

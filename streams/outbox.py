@@ -35,7 +35,7 @@ class Outbox:
     async def send(
         self,
         topic: faust.TopicT,
-        key: bytes,
+        key: bytes | None,
         value: bytes,
         headers: dict[str, bytes] | None = None,
     ) -> None:

@@ -76,7 +76,7 @@ class RebalanceSafeConsumer(aiokafka_driver.Consumer):
         """Fetch only from the partitions active now, never "all" by accident."""
         if active_partitions is None:
             return await super()._getmany(None, timeout)
-        requested = frozenset(active_partitions)
+        requested = set(active_partitions)
         if not requested:
             return {}
         return await self._thread.getmany(requested, timeout)

@@ -58,6 +58,7 @@ class KeyPartitionedTable(faust.Table):
         super().__init__(app, **kwargs)
 
     def partition_for_key(self, key: str) -> int:
+        assert self.partitions, "created with its partition count (key_partitioned_table)"
         return partition_of(self._partition_key(key), self.partitions)
 
 

@@ -2,7 +2,7 @@
 
 * ``bucket_minutes`` reads the engine's observations topic (keyed by persona|site, the
   same records ``aggregate_cells`` reads) into minute buckets (stage 1) and sends each
-  finished bucket to ``<engine id>-dip-buckets``, keyed by persona.
+  record's finished buckets to ``<engine id>-dip-buckets`` as one record per persona.
 * ``track_dips`` reads those buckets (every site of a persona on one partition, so the
   peer detector sees them all) and runs the detectors and the dip life cycle (stage 2).
   Each transition is sent to ``xlapulse.dips.v1`` (keyed by dip id), written to
@@ -27,11 +27,11 @@ from xlapulse.collectors.contract.outputs import DIPS_TOPIC, HEADER_ENGINE_ID, N
 from xlapulse.collectors.settings import XlapulseSettings
 from xlapulse.streams.dips import metrics
 from xlapulse.streams.dips.alertmanager import AlertForwarder, AlertmanagerClient
-from xlapulse.streams.dips.buckets import BucketBuilder
-from xlapulse.streams.dips.engine import DipPublisher
+from xlapulse.streams.dips.buckets import BucketBuilder, MinuteBucket
+from xlapulse.streams.dips.engine import DipOutputs, DipPublisher
 from xlapulse.streams.dips.settings import load_dip_settings
 from xlapulse.streams.dips.tracker import DipTracker, objective_budgets
-from xlapulse.streams.internal_codec import decode_bucket, decode_observations, encode_bucket
+from xlapulse.streams.internal_codec import decode_buckets, decode_observations, encode_buckets
 from xlapulse.streams.scoring.xla import XlaConfig
 from xlapulse.streams.sink.points import record_to_point
 
@@ -77,17 +77,21 @@ def add_dip_agents(
     @app.agent(observations_topic, supervisor_strategy=CrashingSupervisor)
     async def bucket_minutes(stream: StreamT) -> None:
         async for event in stream.events():
+            # one record per persona for all the buckets this record finished (a minute
+            # boundary finishes every scope of the group at once)
+            finished: dict[str, list[MinuteBucket]] = {}
             for observation in decode_observations(event.value):
                 for bucket in builder.add(observation):
-                    await buckets_topic.send(
-                        key=bucket.scope.persona.encode(), value=encode_bucket(bucket)
-                    )
+                    finished.setdefault(bucket.scope.persona, []).append(bucket)
+            for persona, buckets in finished.items():
+                await buckets_topic.send(key=persona.encode(), value=encode_buckets(buckets))
 
     @app.agent(buckets_topic, supervisor_strategy=CrashingSupervisor)
     async def track_dips(stream: StreamT) -> None:
         async for event in stream.events():
-            bucket = decode_bucket(event.value)
-            outputs = publisher.publish(tracker.add(bucket))
+            outputs = DipOutputs()
+            for bucket in decode_buckets(event.value):
+                outputs.extend(publisher.publish(tracker.add(bucket)))
             for dip in outputs.events:
                 metrics.DIPS.labels(dip.state, dip.detector, dip.touch_point).inc()
                 await dips_topic.send(

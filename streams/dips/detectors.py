@@ -20,7 +20,7 @@ writes nothing.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from statistics import median
 
@@ -184,7 +184,7 @@ def _significance(totals: WindowTotals, reference: WindowTotals | None, metric: 
 def _strongest(
     detector: str,
     totals: WindowTotals,
-    references: dict[str, Sequence[float]],
+    references: Mapping[str, Sequence[float]],
     pooled: WindowTotals | None,
     settings: DipSettings,
     open_p_value: float | None = None,
@@ -241,7 +241,7 @@ def peer(
 
 def seasonal(
     totals: WindowTotals,
-    history: dict[str, Sequence[float]],
+    history: Mapping[str, Sequence[float]],
     min_depth: int,
     settings: DipSettings,
     open_p_value: float | None = None,

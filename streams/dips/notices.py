@@ -70,15 +70,18 @@ def notice_for(dip: Dip, already_told: set[str]) -> NoticeEvent | None:
         return None
     seed = f"{dip.dip_id}|{kind}|{dip.event_time_ms}"
     digest = hashlib.sha256(seed.encode()).hexdigest()
-    return NoticeEvent(
-        event_id=uuid.UUID(digest[:32]),
-        event_time=datetime.fromtimestamp(dip.event_time_ms / 1000, UTC),
-        notice_id=f"notice_{digest[32:52]}",
-        dip_id=dip.dip_id,
-        kind=kind,
-        persona=dip.scope.persona,
-        site=dip.scope.site,
-        touch_point=dip.scope.touch_point,
-        recipients=recipients,
-        messages=messages(kind, dip.scope.touch_point, dip.scope.site),
+    # validated into the contract's literals (kind, touch point, languages)
+    return NoticeEvent.model_validate(
+        dict(
+            event_id=uuid.UUID(digest[:32]),
+            event_time=datetime.fromtimestamp(dip.event_time_ms / 1000, UTC),
+            notice_id=f"notice_{digest[32:52]}",
+            dip_id=dip.dip_id,
+            kind=kind,
+            persona=dip.scope.persona,
+            site=dip.scope.site,
+            touch_point=dip.scope.touch_point,
+            recipients=recipients,
+            messages=messages(kind, dip.scope.touch_point, dip.scope.site),
+        )
     )

@@ -37,25 +37,28 @@ def _time(epoch_ms: int) -> datetime:
 
 def dip_event(dip: Dip) -> DipEvent:
     seed = f"{dip.dip_id}|{dip.state}|{dip.event_time_ms}"
-    return DipEvent(
-        event_id=uuid.UUID(hashlib.sha256(seed.encode()).hexdigest()[:32]),
-        event_time=_time(dip.event_time_ms),
-        dip_id=dip.dip_id,
-        state=dip.state,
-        persona=dip.scope.persona,
-        site=dip.scope.site,
-        touch_point=dip.scope.touch_point,
-        detector=dip.detector,
-        severity=dip.severity,
-        onset_time=_time(dip.onset_ms),
-        affected_people=dip.affected_people,
-        time_lost_s=round(dip.time_lost_ms / 1000, 1),
-        tickets=dip.tickets,
-        likely_cause=(dip.likely_cause or None) and dip.likely_cause[:200],
-        summary=summary(dip),
-        metric=dip.metric[:200] or "badness",
-        value=round(dip.value, 4),
-        reference=round(dip.reference, 4),
+    # validated into the contract's literals (state, touch point, detector, severity)
+    return DipEvent.model_validate(
+        dict(
+            event_id=uuid.UUID(hashlib.sha256(seed.encode()).hexdigest()[:32]),
+            event_time=_time(dip.event_time_ms),
+            dip_id=dip.dip_id,
+            state=dip.state,
+            persona=dip.scope.persona,
+            site=dip.scope.site,
+            touch_point=dip.scope.touch_point,
+            detector=dip.detector,
+            severity=dip.severity,
+            onset_time=_time(dip.onset_ms),
+            affected_people=dip.affected_people,
+            time_lost_s=round(dip.time_lost_ms / 1000, 1),
+            tickets=dip.tickets,
+            likely_cause=(dip.likely_cause or None) and dip.likely_cause[:200],
+            summary=summary(dip),
+            metric=dip.metric[:200] or "badness",
+            value=round(dip.value, 4),
+            reference=round(dip.reference, 4),
+        )
     )
 
 

@@ -187,6 +187,12 @@ def _minutes(value: timedelta | None) -> str:
     return "-" if value is None else f"{round(value.total_seconds() / 60) + 0} min"
 
 
+def _median(values: list[timedelta]) -> timedelta | None:
+    if not values:
+        return None
+    return timedelta(seconds=median(value.total_seconds() for value in values))
+
+
 def _time(value: datetime) -> str:
     return value.strftime("%a %H:%M")
 
@@ -222,11 +228,11 @@ def format_dip_evaluation(evaluation: DipEvaluation) -> str:
         "",
         f"recall {evaluation.recall:.2f} ({sum(1 for r in evaluation.incidents if r.dips)} of "
         f"{len(evaluation.incidents)} incidents); precision {evaluation.precision:.2f}",
-        f"latency median {_minutes(median(latencies) if latencies else None)} "
+        f"latency median {_minutes(_median(latencies))} "
         f"(target <= {_minutes(LATENCY_MEDIAN_TARGET)}), max "
         f"{_minutes(max(latencies) if latencies else None)} (target <= "
         f"{_minutes(LATENCY_MAX_TARGET)}); past the five-people floor: median "
-        f"{_minutes(median(past_floor) if past_floor else None)}, max "
+        f"{_minutes(_median(past_floor))}, max "
         f"{_minutes(max(past_floor) if past_floor else None)}",
         f"false dips: {len(evaluation.false_dips)} in the incident run "
         f"({evaluation.working_weeks:.1f} working weeks), {len(evaluation.calm_false_dips)} in "

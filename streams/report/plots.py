@@ -37,7 +37,7 @@ SIGNAL_COLOURS = {
 def to_svg(figure: Figure) -> str:
     """The figure as an ``<svg>`` element (no XML declaration, no DOCTYPE)."""
     buffer = io.StringIO()
-    with matplotlib.rc_context(SVG_STYLE):
+    with matplotlib.rc_context(SVG_STYLE):  # type: ignore[arg-type]  # rc names are typed as one Literal
         figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
     text = buffer.getvalue()
     return text[text.index("<svg") :]
@@ -48,7 +48,7 @@ NO_DATA = "no data: no group of at least 5 people yet"
 
 def empty_figure(title: str) -> str:
     """A small figure saying there is nothing to plot, so every section keeps its plot."""
-    with matplotlib.rc_context(SVG_STYLE):
+    with matplotlib.rc_context(SVG_STYLE):  # type: ignore[arg-type]  # rc names are typed as one Literal
         figure = Figure(figsize=(11, 1.2))
         axis = figure.subplots()
         axis.set_axis_off()
@@ -70,7 +70,7 @@ def journeys(stats: Sequence[JourneyStats]) -> str:
     scores = [[math.nan] * len(days) for _ in groups]
     for s in stats:
         scores[groups.index((s.persona, s.site))][days.index(s.day_ms)] = s.mean_score
-    with matplotlib.rc_context(SVG_STYLE):
+    with matplotlib.rc_context(SVG_STYLE):  # type: ignore[arg-type]  # rc names are typed as one Literal
         figure = Figure(figsize=(max(6.0, 1.1 * len(days) + 4.5), 0.32 * len(groups) + 1.8))
         axis = figure.subplots()
         image = axis.imshow(scores, cmap="RdYlGn", vmin=40, vmax=100, aspect="auto")
@@ -101,7 +101,7 @@ def compliance_heatmap(results: Sequence[ObjectiveResult]) -> str:
     share = [[math.nan] * len(objectives) for _ in personas]
     for result in results:
         share[personas.index(result.persona)][objectives.index(result.objective)] = result.met_ratio
-    with matplotlib.rc_context(SVG_STYLE):
+    with matplotlib.rc_context(SVG_STYLE):  # type: ignore[arg-type]  # rc names are typed as one Literal
         figure = Figure(figsize=(max(6, 0.75 * len(objectives) + 3), 0.55 * len(personas) + 2.6))
         axis = figure.subplots()
         image = axis.imshow(share, cmap="RdYlGn", vmin=0, vmax=1, aspect="auto")
@@ -125,7 +125,7 @@ def ticket_correlation(per_persona: dict[str, ServiceDesk]) -> str:
         return empty_figure(TICKETS_TITLE)
     personas = list(per_persona)
     signals = sorted({point for desk in per_persona.values() for point in desk.explained_by})
-    with matplotlib.rc_context(SVG_STYLE):
+    with matplotlib.rc_context(SVG_STYLE):  # type: ignore[arg-type]  # rc names are typed as one Literal
         figure = Figure(figsize=(11, 4.0))
         left, right = figure.subplots(1, 2)
         bottoms = [0] * len(personas)
@@ -169,7 +169,7 @@ def lost_time(per_persona: dict[str, ServiceDesk]) -> str:
         return empty_figure(LOST_TIME_TITLE)
     personas = list(per_persona)
     positions = range(len(personas))
-    with matplotlib.rc_context(SVG_STYLE):
+    with matplotlib.rc_context(SVG_STYLE):  # type: ignore[arg-type]  # rc names are typed as one Literal
         figure = Figure(figsize=(11, 3.2))
         axis = figure.subplots()
         axis.bar(

@@ -146,7 +146,9 @@ def worst_windows(records: Iterable[Record], window: str = DAY) -> list[WorstWin
     lowest: dict[str, Record] = {}
     for record in of(records, "experience_score", window):
         point = record.tags["touch_point"]
-        if point not in lowest or record.fields["score"] < lowest[point].fields["score"]:
+        if point not in lowest or float(record.fields["score"]) < float(
+            lowest[point].fields["score"]
+        ):
             lowest[point] = record
     order = [*TOUCH_POINTS, OVERALL]
     return [

@@ -133,7 +133,7 @@ def scores_over_time(
     """The plot as SVG; a 'no data' figure before any group was published."""
     if not any(hourly.values()):
         return empty_figure(TITLE)
-    with matplotlib.rc_context(SVG_STYLE):
+    with matplotlib.rc_context(SVG_STYLE):  # type: ignore[arg-type]  # rc names are typed as one Literal
         return to_svg(score_figure(hourly, incidents, dips))
 
 
@@ -152,7 +152,7 @@ def score_figure(
     first_ms, last_ms = _local_midnight(min(all_ms)), max(all_ms) + HOUR_MS
     ms_per_character = (last_ms - first_ms) / LABEL_CHARACTERS_PER_PANEL
     rows = math.ceil(len(sites) / 2)
-    with matplotlib.rc_context(SVG_STYLE):
+    with matplotlib.rc_context(SVG_STYLE):  # type: ignore[arg-type]  # rc names are typed as one Literal
         figure = Figure(figsize=(11, 3.0 * rows + 1.4))
         axes = list(figure.subplots(rows, 2, sharex=True, sharey=True, squeeze=False).flat)
         for axis in axes[len(sites) :]:

@@ -38,7 +38,7 @@ SERVICE_EXPERIENCE_WEIGHTS = {
 Interval = tuple[int, int]
 
 
-def apdex(satisfied: int, tolerating: int, total: int) -> float:
+def apdex(satisfied: float, tolerating: float, total: float) -> float:
     """Apdex score in 0..1 (Apdex Alliance technical specification, apdex.org).
 
     ``Apdex_T = (satisfied + tolerating / 2) / total``: satisfied samples took at

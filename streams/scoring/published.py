@@ -7,6 +7,7 @@ publisher and the sink; writes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,7 +55,7 @@ class Record:
         return (self.measurement, tuple(sorted(self.tags.items())), self.time_ns)
 
 
-def apdex_score(counts: list[float]) -> float:
+def apdex_score(counts: Sequence[float]) -> float:
     """100 x Apdex of the counts."""
     return 100 * apdex(counts[GOOD], counts[TOLERATING], sum(counts[:3]))
 

@@ -261,14 +261,14 @@ def _objective_stats(
     if objective.touch_point == OVERALL:
         if overall is None:
             return None
-        samples = sum(sum(cell.touch_points[point][:3]) for point in point_scores)
+        samples = int(sum(sum(cell.touch_points[point][:3]) for point in point_scores))
         return ObjectiveStats(samples=samples, hits=0, score=overall)
     if objective.kind == "failures_per_hour_at_most":
         return reliability_stats(cell, objective.touch_point)
     if objective.touch_point not in point_scores:
         return None
     if objective.kind == "score_at_least":
-        samples = sum(cell.touch_points[objective.touch_point][:3])
+        samples = int(sum(cell.touch_points[objective.touch_point][:3]))
         return ObjectiveStats(samples=samples, hits=0, score=point_scores[objective.touch_point])
     samples, hits = cell.objectives.get(objective.id, [0, 0])
     return ObjectiveStats(samples=samples, hits=hits)

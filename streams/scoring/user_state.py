@@ -284,9 +284,11 @@ def _add_moment(
     """Add the sample to the user's journey of its day; that journey's score so far."""
     state.journey.add(when_ms, indicator.score)
     journey = state.journey.score()
+    day_start_ms = state.journey.day_start_ms
+    assert day_start_ms is not None, "add() starts the day"
     return JourneyObservation(
         **envelope(state, f"journey:{event.event_id}", event.user_id, state.journey.last_ms),
-        day_start_ms=state.journey.day_start_ms,
+        day_start_ms=day_start_ms,
         score=round(journey.score, 3),
         mean=round(journey.mean, 3),
         worst=round(journey.worst, 3),

@@ -336,6 +336,7 @@ def _retract_handling(ticket_id: str, progress: TicketProgress) -> list[Observat
         return []
     progress.retractions += 1
     counted = observation_from_dict(progress.counted_handling)
+    assert isinstance(counted, TicketObservation), "a handling is a ticket observation"
     progress.counted_handling = None
     return [
         replace(

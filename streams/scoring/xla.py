@@ -24,7 +24,7 @@ import hashlib
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Literal, get_type_hints
+from typing import TYPE_CHECKING, Annotated, Literal, get_type_hints
 
 from pydantic import (
     BaseModel,
@@ -57,7 +57,7 @@ DIGEST_LENGTH = 12
 OVERALL = "overall"
 SENTIMENT = "sentiment"
 OBJECTIVE_TOUCH_POINTS = (*TOUCH_POINTS, OVERALL, SENTIMENT)
-ObjectiveTouchPoint = Literal[OBJECTIVE_TOUCH_POINTS]
+ObjectiveTouchPoint = Literal[OBJECTIVE_TOUCH_POINTS]  # type: ignore[valid-type]  # a tuple, on purpose
 ObjectiveKind = Literal[
     "share_within",
     "frustrating_share_at_most",
@@ -154,21 +154,25 @@ class _ThresholdOverridesBase(BaseModel):
         return self
 
 
-#: Every ``Thresholds`` field, optional and positive; unknown names are errors.
-ThresholdOverrides = create_model(
-    "ThresholdOverrides",
-    __base__=_ThresholdOverridesBase,
-    **{
-        name: (Annotated[hint, Field(gt=0)], None)
-        for name, hint in get_type_hints(Thresholds).items()
-    },
-)
-#: One optional non-negative weight per touch point; unknown touch points are errors.
-WeightOverrides = create_model(
-    "WeightOverrides",
-    __config__=ConfigDict(extra="forbid"),
-    **{point: (Annotated[float, Field(ge=0)], None) for point in TOUCH_POINTS},
-)
+if TYPE_CHECKING:  # a type checker cannot follow create_model: it sees the bases
+    ThresholdOverrides = _ThresholdOverridesBase
+    WeightOverrides = BaseModel
+else:
+    #: Every ``Thresholds`` field, optional and positive; unknown names are errors.
+    ThresholdOverrides = create_model(
+        "ThresholdOverrides",
+        __base__=_ThresholdOverridesBase,
+        **{
+            name: (Annotated[hint, Field(gt=0)], None)
+            for name, hint in get_type_hints(Thresholds).items()
+        },
+    )
+    #: One optional non-negative weight per touch point; unknown touch points are errors.
+    WeightOverrides = create_model(
+        "WeightOverrides",
+        __config__=ConfigDict(extra="forbid"),
+        **{point: (Annotated[float, Field(ge=0)], None) for point in TOUCH_POINTS},
+    )
 
 
 class PersonaSpec(BaseModel):

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 import aiohttp
 from influxdb_client import Point
@@ -148,7 +149,7 @@ class InfluxSink:
                     f"CREATE DATABASE failed: {response.status} {await response.text()}"
                 )
 
-    async def _retry(self, operation, *args) -> None:  # type: ignore[no-untyped-def]
+    async def _retry(self, operation: Callable[..., Awaitable[None]], *args: Any) -> None:
         async for attempt in AsyncRetrying(
             retry=retry_if_exception(_transient),
             wait=_wait,

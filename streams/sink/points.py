@@ -120,8 +120,8 @@ def record_to_point(record: Record) -> Point:
     if overlap:
         raise PointSchemaError(f"{record.measurement}: {sorted(overlap)} both tag and field")
     point = Point(record.measurement)
-    for key, value in sorted(record.tags.items()):
-        point.tag(key, value)
+    for key, tag in sorted(record.tags.items()):
+        point.tag(key, tag)
     for key, value in sorted(record.fields.items()):
         point.field(key, value)
     return point.time(record.time_ns, WritePrecision.NS)

@@ -52,18 +52,13 @@ from xlapulse.collectors.delivery.topics_admin import ensure_topics
 from xlapulse.collectors.simulator.fleet import Fleet
 from xlapulse.collectors.simulator.scenario import Scenario
 from xlapulse.collectors.yamlfile import parse_yaml_model
+from xlapulse.streams.scoring.published import MEASUREMENTS as CELL_MEASUREMENTS
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(1800)]
 
 ENDPOINTS = 60
-MEASUREMENTS = (
-    "experience_score",
-    "xla_compliance",
-    "service_desk",
-    "sentiment",
-    "journey",
-    "user_score",
-)
+#: every measurement a cell publishes (reliability and the component breakdowns too)
+MEASUREMENTS = CELL_MEASUREMENTS
 #: How long a worker may take to score everything in the topics.
 CATCH_UP_S = 480
 #: A worker is settled when it processed nothing new for this long.

@@ -11,10 +11,13 @@ from __future__ import annotations
 import json
 
 from tests.unit.test_message_dicts import messages
+from xlapulse.streams.dips.buckets import BucketBuilder
 from xlapulse.streams.internal_codec import (
+    decode_buckets,
     decode_device_signal,
     decode_explanation,
     decode_observations,
+    encode_buckets,
     encode_device_signal,
     encode_explanation,
     encode_observations,
@@ -35,3 +38,22 @@ def test_an_observation_sent_alone_by_an_earlier_version_is_read() -> None:
     for observation in observations:
         earlier = json.dumps(observation.to_dict()).encode()  # what app.py sent before
         assert decode_observations(earlier) == [observation]
+
+
+def test_minute_buckets_cross_as_one_record_and_an_earlier_single_bucket_is_read() -> None:
+    builder = BucketBuilder()
+    for observation in messages()[0]:
+        builder.add(observation)
+    buckets = builder.flush()
+    assert buckets, "the messages make buckets"
+    assert decode_buckets(encode_buckets(buckets)) == buckets
+    earlier = buckets[0].to_dict()  # what one record held before buckets were grouped
+    for key in ("failures", "exposed_ms"):  # and before exposure reached dip detection
+        del earlier[key]
+    (read,) = decode_buckets(json.dumps(earlier).encode())
+    assert (read.scope, read.samples, read.failures, read.exposed_ms) == (
+        buckets[0].scope,
+        buckets[0].samples,
+        0,
+        0,
+    )
