@@ -28,6 +28,7 @@ from xlapulse.collectors.gateway.settings import GatewaySettings
 from xlapulse.collectors.privacy import Pseudonymizer
 from xlapulse.collectors.settings import XlapulseSettings
 from xlapulse.collectors.settings_help import settings_epilog, settings_lines
+from xlapulse.streams.settings import EngineSettings
 
 
 @click.command()
@@ -54,10 +55,16 @@ def topics() -> None:
     click.echo(f"created: {', '.join(created) or 'nothing (all topics exist)'}")
 
 
-@click.command()
+@click.command(
+    epilog=settings_epilog(
+        "Settings of the worker, besides those 'xlapulse --help' lists (environment "
+        "variables, default in brackets):",
+        settings_lines(EngineSettings, skip=XlapulseSettings),
+    )
+)
 def worker() -> None:
     """Run a Faust engine worker (needs the 'engine' extra)."""
-    settings = load_settings("worker", XlapulseSettings)
+    settings = load_settings("worker", EngineSettings)
     try:
         from xlapulse.streams.worker import run_worker
     except ImportError as error:

@@ -56,7 +56,6 @@ from xlapulse.collectors.contract.topics import (
     INPUT_TOPICS,
     SURVEY_INVITATIONS_TOPIC,
 )
-from xlapulse.collectors.settings import XlapulseSettings
 from xlapulse.streams import metrics
 from xlapulse.streams.cell_agent import add_cell_agent
 from xlapulse.streams.dips.agents import add_dip_agents
@@ -74,6 +73,7 @@ from xlapulse.streams.scoring.device_state import DeviceState
 from xlapulse.streams.scoring.user_model import UserState
 from xlapulse.streams.scoring.user_state import is_expired
 from xlapulse.streams.scoring.xla import XlaConfig, default_xla_config, load_xla_file
+from xlapulse.streams.settings import EngineSettings
 from xlapulse.streams.sink.influx import InfluxSink
 from xlapulse.streams.state_agents import add_state_agents
 from xlapulse.streams.tables import (
@@ -85,12 +85,12 @@ from xlapulse.streams.tables import (
 )
 
 
-def load_config(settings: XlapulseSettings) -> XlaConfig:
+def load_config(settings: EngineSettings) -> XlaConfig:
     """The XLA file named in settings, or the packaged default."""
     return load_xla_file(settings.xla_file) if settings.xla_file else default_xla_config()
 
 
-def build_app(settings: XlapulseSettings, sink: InfluxSink | None = None) -> EngineApp:
+def build_app(settings: EngineSettings, sink: InfluxSink | None = None) -> EngineApp:
     """Create the engine app with its topics, tables and agents."""
     partitions = settings.topic_partitions
     max_age_ms = settings.max_event_age_s * 1000

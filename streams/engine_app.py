@@ -26,13 +26,13 @@ from xlapulse.collectors.contract.topics import (
     HEADER_DEAD_LETTER_REASON,
     HEADER_DEAD_LETTER_SOURCE,
 )
-from xlapulse.collectors.settings import XlapulseSettings
 from xlapulse.streams import metrics
 from xlapulse.streams.internal_codec import encode_observations
 from xlapulse.streams.outbox import Outbox
 from xlapulse.streams.rebalance_consumer import DropCountingFlowControl, RebalanceSafeTransport
 from xlapulse.streams.scoring.observations import Observation
 from xlapulse.streams.scoring.xla import XlaConfig
+from xlapulse.streams.settings import EngineSettings
 from xlapulse.streams.sink.influx import InfluxSink
 from xlapulse.streams.tables import KeyPartitionedTable, PartitionSweeper
 
@@ -96,7 +96,7 @@ class EngineParts:
     """What ``build_app`` creates once and the agents share."""
 
     app: EngineApp
-    settings: XlapulseSettings
+    settings: EngineSettings
     config: XlaConfig
     max_age_ms: int
     influx: InfluxSink

@@ -28,11 +28,11 @@ import time
 from faust import Worker
 
 from xlapulse.collectors.delivery.kafka_security import login_refusal
-from xlapulse.collectors.settings import XlapulseSettings
 from xlapulse.streams import health
 from xlapulse.streams.app import build_app
 from xlapulse.streams.dips.agents import alert_forwarder
 from xlapulse.streams.dips.alertmanager import AlertmanagerError
+from xlapulse.streams.settings import EngineSettings
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ def _exit_now(code: int) -> None:
     os._exit(code)
 
 
-def check_alertmanager(settings: XlapulseSettings) -> None:
+def check_alertmanager(settings: EngineSettings) -> None:
     """Fail at start-up, with the reason, when the configured Alertmanager cannot be used."""
     try:
         forwarder = alert_forwarder(settings)
@@ -105,7 +105,7 @@ def check_alertmanager(settings: XlapulseSettings) -> None:
     logging.getLogger(__name__).info("alertmanager %s at %s", version, settings.alertmanager_url)
 
 
-def check_kafka_login(settings: XlapulseSettings) -> None:
+def check_kafka_login(settings: EngineSettings) -> None:
     """Fail at start-up, with the reason, when the brokers refuse the TLS or SASL
     settings (Faust would otherwise reconnect for ever, logging each refusal)."""
     refusal = login_refusal(settings)
@@ -113,7 +113,7 @@ def check_kafka_login(settings: XlapulseSettings) -> None:
         raise SystemExit(f"xlapulse worker: {refusal}")
 
 
-def run_worker(settings: XlapulseSettings) -> None:
+def run_worker(settings: EngineSettings) -> None:
     """Start the worker and block until it stops; exit code 0 after a signal, 1 after a
     crash or a stop that overran its deadline."""
     check_kafka_login(settings)

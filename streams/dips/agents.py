@@ -24,7 +24,6 @@ from faust.types import StreamT
 from mode import CrashingSupervisor
 
 from xlapulse.collectors.contract.outputs import DIPS_TOPIC, HEADER_ENGINE_ID, NOTICES_TOPIC
-from xlapulse.collectors.settings import XlapulseSettings
 from xlapulse.streams.dips import metrics
 from xlapulse.streams.dips.alertmanager import AlertForwarder, AlertmanagerClient
 from xlapulse.streams.dips.buckets import BucketBuilder, MinuteBucket
@@ -33,6 +32,7 @@ from xlapulse.streams.dips.settings import load_dip_settings
 from xlapulse.streams.dips.tracker import DipTracker, objective_budgets
 from xlapulse.streams.internal_codec import decode_buckets, decode_observations, encode_buckets
 from xlapulse.streams.scoring.xla import XlaConfig
+from xlapulse.streams.settings import EngineSettings
 from xlapulse.streams.sink.points import record_to_point
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ def dip_buckets_topic_name(engine_id: str) -> str:
     return f"{engine_id}-dip-buckets"
 
 
-def alert_forwarder(settings: XlapulseSettings) -> AlertForwarder | None:
+def alert_forwarder(settings: EngineSettings) -> AlertForwarder | None:
     """The forwarder for ``XLAPULSE_ALERTMANAGER_URL``, or None when it is not set."""
     if not settings.alertmanager_url:
         return None
@@ -57,7 +57,7 @@ def alert_forwarder(settings: XlapulseSettings) -> AlertForwarder | None:
 
 def add_dip_agents(
     app: faust.App,
-    settings: XlapulseSettings,
+    settings: EngineSettings,
     config: XlaConfig,
     raw_topic: Callable[..., faust.TopicT],
     observations_topic: faust.TopicT,

@@ -31,8 +31,8 @@ from influxdb_client.client.influxdb_client_async import InfluxDBClientAsync
 from influxdb_client.rest import ApiException
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_exponential
 
-from xlapulse.collectors.settings import XlapulseSettings
 from xlapulse.streams import metrics
+from xlapulse.streams.settings import EngineSettings
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ class SinkRefused(RuntimeError):
 class InfluxSink:
     """Writes batches of points; ``start`` creates the database if it is missing."""
 
-    def __init__(self, settings: XlapulseSettings) -> None:
+    def __init__(self, settings: EngineSettings) -> None:
         self._settings = settings
         self._bucket = f"{settings.influx_database}/{settings.influx_retention_policy}"
         password = settings.influx_password.get_secret_value()

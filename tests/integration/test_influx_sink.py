@@ -12,7 +12,7 @@ import uuid
 import pytest
 from influxdb_client import Point
 
-from xlapulse.collectors.settings import XlapulseSettings
+from xlapulse.streams.settings import EngineSettings
 from xlapulse.streams.sink.influx import InfluxSink
 
 from .conftest import Services
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.integration
 
 async def test_a_field_type_conflict_is_set_aside_and_the_rest_stored(services: Services) -> None:
     database = f"xlapulse_test_sink_{uuid.uuid4().hex[:8]}"
-    sink = InfluxSink(XlapulseSettings(influx_url=services.influx_url, influx_database=database))
+    sink = InfluxSink(EngineSettings(influx_url=services.influx_url, influx_database=database))
     set_aside: list[tuple[str, str]] = []
 
     async def on_rejected(line: str, reason: str) -> None:

@@ -22,12 +22,12 @@ from xlapulse.collectors.contract.topics import (
     TELEMETRY_TOPIC,
     topic_for,
 )
-from xlapulse.collectors.settings import XlapulseSettings
 from xlapulse.streams.app import build_app
 from xlapulse.streams.internal_codec import decode_observations
 from xlapulse.streams.scoring.indicators import Band
 from xlapulse.streams.scoring.observations import SampleObservation
 from xlapulse.streams.scoring.personas import DEFAULT_PERSONAS
+from xlapulse.streams.settings import EngineSettings
 from xlapulse.streams.tables import PartitionSweeper, partition_of
 
 USER = "u_" + "c" * 32
@@ -89,7 +89,7 @@ def sent(monkeypatch) -> list[tuple[str, bytes, bytes, dict]]:
 
 @pytest.fixture()
 def app(tmp_path):
-    settings = XlapulseSettings(engine_data_dir=str(tmp_path), topic_partitions=1)
+    settings = EngineSettings(engine_data_dir=str(tmp_path), topic_partitions=1)
     sink = RecordingSink()
     app = build_app(settings, sink=sink)
     app.recording_sink = sink
@@ -285,7 +285,7 @@ async def test_a_swept_cell_is_tombstoned_in_the_changelog_partition_of_its_writ
     key (persona|site); both its writes and its tombstone must follow persona|site,
     or a rebuilt table brings expired cells back."""
     partitions = 3
-    settings = XlapulseSettings(engine_data_dir=str(tmp_path), topic_partitions=partitions)
+    settings = EngineSettings(engine_data_dir=str(tmp_path), topic_partitions=partitions)
     app = build_app(settings, sink=RecordingSink())
     app.finalize()
     app.conf.store = "memory://"

@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from xlapulse.collectors.cli import main
 from xlapulse.collectors.gateway.settings import GatewaySettings
 from xlapulse.collectors.settings import XlapulseSettings
+from xlapulse.streams.settings import EngineSettings
 
 #: A workday: simulate notes a weekend on stderr, which would be a second line.
 MONDAY = "2026-11-23"
@@ -32,15 +33,16 @@ def test_help_lists_every_environment_setting_with_its_default() -> None:
         assert f"XLAPULSE_{name.upper()} " in shown
     assert "XLAPULSE_KAFKA_BOOTSTRAP" in shown and "[127.0.0.1:9092]" in shown
     assert "XLAPULSE_TOPIC_PARTITIONS" in shown and "[6]" in shown
-    gateway = CliRunner().invoke(main, ["gateway", "--help"], terminal_width=200).output
-    for name in set(GatewaySettings.model_fields) - set(XlapulseSettings.model_fields):
-        assert f"XLAPULSE_{name.upper()} " in gateway
+    for command, settings in (("gateway", GatewaySettings), ("worker", EngineSettings)):
+        own = CliRunner().invoke(main, [command, "--help"], terminal_width=200).output
+        for name in set(settings.model_fields) - set(XlapulseSettings.model_fields):
+            assert f"XLAPULSE_{name.upper()} " in own, (command, name)
     assert "XLAPULSE_COLLECTOR_" in CliRunner().invoke(main, ["collector", "--help"]).output
 
 
 def test_help_shows_no_secret_default(monkeypatch) -> None:
     monkeypatch.setenv("XLAPULSE_INFLUX_PASSWORD", "s3cret-value")
-    shown = CliRunner().invoke(main, ["--help"], terminal_width=200).output
+    shown = CliRunner().invoke(main, ["worker", "--help"], terminal_width=200).output
     assert "s3cret-value" not in shown
     password_line = next(line for line in shown.splitlines() if "INFLUX_PASSWORD" in line)
     assert "[" not in password_line

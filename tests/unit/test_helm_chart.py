@@ -22,6 +22,7 @@ import yaml
 from xlapulse.collectors.delivery.topics_admin import ALL_TOPICS
 from xlapulse.collectors.gateway.settings import GatewaySettings
 from xlapulse.streams.scoring.xla import load_xla_file
+from xlapulse.streams.settings import EngineSettings
 
 REPO = Path(__file__).resolve().parents[2]
 CHART = REPO / "helm" / "xlapulse"
@@ -29,14 +30,9 @@ SERVICES = REPO / "deploy" / "local" / "services"
 CI_VALUES = sorted((CHART / "ci").glob("*-values.yaml"))
 KUBERNETES_VERSIONS = ("1.25.0", kubernetes_validate.utils.latest_version())
 CRD_KINDS = {"KafkaTopic", "ServiceMonitor", "PrometheusRule"}
-#: Settings the chart sets that no settings class reads yet: the engine's alerting
-#: settings (added by the alerting work in parallel) and the image's health check URL
-#: (deploy/container/healthcheck.py).
-NOT_SETTINGS = {
-    "XLAPULSE_ALERTMANAGER_URL",
-    "XLAPULSE_DASHBOARD_URL",
-    "XLAPULSE_HEALTHCHECK_URL",
-}
+#: A variable the chart sets that no settings class reads: the image's health check URL
+#: (deploy/container/healthcheck.py reads it).
+NOT_SETTINGS = {"XLAPULSE_HEALTHCHECK_URL"}
 
 
 def tool(name: str) -> str:
@@ -258,7 +254,11 @@ def test_alerting_values_reach_the_engine(rendered: dict[str, list[dict[str, Any
 def test_every_chart_setting_is_read_by_a_settings_class(
     rendered: dict[str, list[dict[str, Any]]],
 ) -> None:
-    known = {f"XLAPULSE_{name.upper()}" for name in GatewaySettings.model_fields}
+    known = {
+        f"XLAPULSE_{name.upper()}"
+        for settings in (GatewaySettings, EngineSettings)
+        for name in settings.model_fields
+    }
     for docs in rendered.values():
         for container in containers(docs):
             for item in container.get("env", []):

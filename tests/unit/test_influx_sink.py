@@ -15,7 +15,7 @@ from influxdb_client import Point
 from prometheus_client import REGISTRY
 
 from tests.shared_helpers import free_port
-from xlapulse.collectors.settings import XlapulseSettings
+from xlapulse.streams.settings import EngineSettings
 from xlapulse.streams.sink.influx import InfluxSink, SinkRefused
 
 
@@ -52,7 +52,7 @@ async def serve() -> AsyncIterator[Callable[[StandIn], InfluxSink]]:
         port = free_port()
         await web.TCPSite(runner, "127.0.0.1", port).start()
         runners.append(runner)
-        return InfluxSink(XlapulseSettings(influx_url=f"http://127.0.0.1:{port}"))
+        return InfluxSink(EngineSettings(influx_url=f"http://127.0.0.1:{port}"))
 
     yield start
     for runner in runners:

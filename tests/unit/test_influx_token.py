@@ -10,7 +10,7 @@ from aiohttp import web
 from influxdb_client import Point
 
 from tests.shared_helpers import free_port
-from xlapulse.collectors.settings import XlapulseSettings
+from xlapulse.streams.settings import EngineSettings
 from xlapulse.streams.sink.influx import InfluxSink
 
 API_TOKEN = "v2-api-token-for-the-unit-test"
@@ -34,7 +34,7 @@ async def write_one(settings: dict[str, str]) -> list[tuple[str, str | None]]:
     port = free_port()
     await web.TCPSite(runner, "127.0.0.1", port).start()
     try:
-        sink = InfluxSink(XlapulseSettings(influx_url=f"http://127.0.0.1:{port}", **settings))
+        sink = InfluxSink(EngineSettings(influx_url=f"http://127.0.0.1:{port}", **settings))
         await sink.write([Point("experience_score").field("score", 1.0).time(1, "s")])
         await sink.stop()
     finally:

@@ -17,13 +17,13 @@ from aiokafka.structs import TopicPartition
 from faust.types import Message
 from mode.utils.queues import FlowControlQueue
 
-from xlapulse.collectors.settings import XlapulseSettings
 from xlapulse.streams.app import build_app
 from xlapulse.streams.rebalance_consumer import (
     DropCountingFlowControl,
     RebalanceSafeConsumer,
     RebalanceSafeTransport,
 )
+from xlapulse.streams.settings import EngineSettings
 
 INPUT_0 = TopicPartition("xlapulse.telemetry.v1", 0)
 INPUT_1 = TopicPartition("xlapulse.telemetry.v1", 1)
@@ -107,7 +107,7 @@ def test_every_partition_committed_means_no_extra_seek() -> None:
 
 
 def test_the_engine_app_uses_the_rebalance_safe_consumer() -> None:
-    app = build_app(XlapulseSettings())
+    app = build_app(EngineSettings())
     assert isinstance(app.transport, RebalanceSafeTransport)
     assert isinstance(app.consumer, RebalanceSafeConsumer)
 

@@ -18,15 +18,15 @@ import pytest
 from prometheus_client import REGISTRY
 
 from tests.unit.test_agents import RecordingSink, logon_sample
-from xlapulse.collectors.settings import XlapulseSettings
 from xlapulse.streams import health, metrics
 from xlapulse.streams.app import build_app
+from xlapulse.streams.settings import EngineSettings
 
 
 @pytest.fixture()
 def app(tmp_path):
     app = build_app(
-        XlapulseSettings(engine_data_dir=str(tmp_path), topic_partitions=1), sink=RecordingSink()
+        EngineSettings(engine_data_dir=str(tmp_path), topic_partitions=1), sink=RecordingSink()
     )
     app.finalize()
     app.conf.store = "memory://"

@@ -12,8 +12,8 @@ from pathlib import Path
 from faust.types import TP
 from prometheus_client import REGISTRY
 
-from xlapulse.collectors.settings import XlapulseSettings
 from xlapulse.streams.app import build_app
+from xlapulse.streams.settings import EngineSettings
 
 
 class NoSink:
@@ -25,7 +25,7 @@ class NoSink:
 
 
 async def test_the_app_counts_only_input_partitions_on_assignment(tmp_path: Path) -> None:
-    settings = XlapulseSettings(engine_data_dir=str(tmp_path), topic_partitions=3)
+    settings = EngineSettings(engine_data_dir=str(tmp_path), topic_partitions=3)
     app = build_app(settings, sink=NoSink())  # type: ignore[arg-type]
     assigned = {
         TP("xlapulse.telemetry.v1", 0),
