@@ -47,10 +47,17 @@ class CommandRunner(Protocol):
 
 
 def run_command(argv: Sequence[str], timeout_s: float) -> str:
-    """The real :class:`CommandRunner`: a subprocess, stderr folded into the error message."""
+    """The real :class:`CommandRunner`: a subprocess, stderr folded into the error message.
+    Bytes that are not UTF-8 (a hostile interface or printer name) become U+FFFD: the line
+    then fails to parse and is counted, instead of failing every round."""
     try:
         completed = subprocess.run(
-            list(argv), capture_output=True, text=True, timeout=timeout_s, check=False
+            list(argv),
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=timeout_s,
+            check=False,
         )
     except FileNotFoundError:
         raise SourceError(f"{argv[0]} is not installed or not on PATH") from None

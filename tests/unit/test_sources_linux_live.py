@@ -61,3 +61,9 @@ def test_real_systemd_analyze_gives_a_boot_or_a_clear_reason():
     (boot,) = contract_events(collected)
     assert boot.boot_duration_ms > 0
     assert collected.bookmark == Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+
+
+def test_a_command_printing_bytes_that_are_not_utf8_gives_replacement_characters() -> None:
+    """A hostile name in a command's output (an interface, a printer) is one line that
+    does not parse, not a decode error that fails every round."""
+    assert run_command(["printf", r"wg\377x\n"], 10.0) == "wg\ufffdx\n"
