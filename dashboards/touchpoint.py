@@ -3,7 +3,8 @@ VPN, apps, calls, printing), scores per persona and site, lost time, exposure, t
 touch point's XLA objectives, the tickets it explains, who is measured, and dips.
 
 Reads ``experience_score`` (touch-point and overall cells), ``reliability`` (apps, VPN,
-printing: failures over exposure), ``component`` (``components.py``), ``xla_compliance``,
+printing: failures over exposure), ``component`` (``components.py``), ``phase``
+(``phases.py``), ``xla_compliance``,
 ``service_desk`` (``explained_by_<touch point>``) and ``dip`` with InfluxQL. Only
 cells of 5+ people exist; a group below that shows as "fewer than 5 people".
 """
@@ -43,6 +44,7 @@ from xlapulse.dashboards.panels import (
     text,
     timeseries,
 )
+from xlapulse.dashboards.phases import PHASE_TOUCH_POINTS, phase_panels
 
 #: How each touch point is scored (README "Scoring"), shown on its dashboard.
 HOW_SCORED = {
@@ -250,6 +252,7 @@ def touch_point_dashboard(touch_point: str) -> Dashboard:
         exposure_panel(touch_point),
         *([reliability_panel(touch_point)] if touch_point in RELIABILITY_RATES else []),
         *([component_panel(touch_point)] if touch_point in COMPONENT_PANELS else []),
+        *(phase_panels(touch_point) if touch_point in PHASE_TOUCH_POINTS else []),
         compliance_panel(touch_point),
         explained_tickets_panel(touch_point),
         who_is_measured_panel(touch_point),

@@ -51,6 +51,10 @@ COUNTS_LAYOUT = 2
 #: (tolerating and frustrating at the same positions as a touch point's).
 COMPONENT_TOUCH_POINTS = ("app", "vpn", "print")
 UNKNOWN_COMPONENT = "unknown"
+#: Touch points broken down by phase (``phases.py``), and the phase key of their timed
+#: total (every timed sample, with phases or without).
+PHASE_TOUCH_POINTS = ("boot", "logon")
+PHASE_TOTAL = "*"
 COMPONENT_SAMPLES, COMPONENT_FAILURES, COMPONENT_TIME_LOST_MS = 0, 3, 4
 
 
@@ -148,6 +152,10 @@ class Cell:
     #: lost ms], and who had those samples (``component_record.py`` publishes them)
     component_counts: dict[str, list[int]] = field(default_factory=dict)
     component_users: dict[str, list[str]] = field(default_factory=dict)
+    #: "touch point|phase" (boot and logon phases, ``phases.py``; "touch point|*" the
+    #: timed total) -> [sum ms, samples], and who reported each phase
+    phase_sums: dict[str, list[float]] = field(default_factory=dict)
+    phase_users: dict[str, list[str]] = field(default_factory=dict)
     counts_layout: int = COUNTS_LAYOUT
 
     def key(self) -> str:
@@ -272,7 +280,23 @@ def _add_sample(cell: Cell, sample: SampleObservation) -> None:
         cell.failures[sample.touch_point] = cell.failures.get(sample.touch_point, 0) + 1
     if sample.touch_point in COMPONENT_TOUCH_POINTS:
         _count_component(cell, sample, band_index)
+    if sample.touch_point in PHASE_TOUCH_POINTS:
+        _count_phases(cell, sample)
     _count_objective_hits(cell, sample.objective_hits, 1)
+
+
+def _count_phases(cell: Cell, sample: SampleObservation) -> None:
+    timed = [(PHASE_TOTAL, sample.measured_ms)] if sample.measured_ms is not None else []
+    for phase, ms in (*sample.phases, *timed):
+        key = f"{sample.touch_point}|{phase}"
+        sums = cell.phase_sums.setdefault(key, [0, 0])
+        sums[0] += ms
+        sums[1] += 1
+        if phase == PHASE_TOTAL:
+            continue
+        users = cell.phase_users.setdefault(key, [])
+        if sample.user_id not in users:
+            users.append(sample.user_id)
 
 
 def _count_component(cell: Cell, sample: SampleObservation, band_index: int) -> None:

@@ -63,6 +63,8 @@ class SampleObservation(Observation):
     #: the VPN gateway, app and version, or printer of any sample of those touch points,
     #: for the per-component breakdowns (``component_record.py``)
     component: str | None = None
+    #: (phase, ms) of a boot's or logon's phases (``phases.py``)
+    phases: tuple[tuple[str, int], ...] = ()
     #: The graded score (formula 3.0, ``Indicator.graded_score``); None from an engine
     #: before 3.0, then the band's Apdex score counts.
     score: float | None = None
@@ -164,6 +166,7 @@ def observation_from_dict(data: dict[str, Any]) -> Observation:
     kind = OBSERVATION_KINDS[values.pop("kind")]
     if values.get("band") is not None:
         values["band"] = Band(values["band"])
-    if "objective_hits" in values:
-        values["objective_hits"] = tuple(tuple(hit) for hit in values["objective_hits"])
+    for pairs in ("objective_hits", "phases"):
+        if pairs in values:
+            values[pairs] = tuple(tuple(pair) for pair in values[pairs])
     return kind(**values)

@@ -27,6 +27,7 @@ SENTIMENT = "sentiment"
 JOURNEY = "journey"
 RELIABILITY = "reliability"
 COMPONENT = "component"
+PHASE = "phase"
 MEASUREMENTS = (
     EXPERIENCE_SCORE,
     XLA_COMPLIANCE,
@@ -35,6 +36,7 @@ MEASUREMENTS = (
     JOURNEY,
     RELIABILITY,
     COMPONENT,
+    PHASE,
 )
 #: not a cell's: one point per dip transition (``streams/dips/publish.py``), describing at
 #: least 5 people by construction (the dip opens only then; the contract enforces it)

@@ -52,6 +52,7 @@ from xlapulse.streams.scoring.formulas import (
 )
 from xlapulse.streams.scoring.journey import JOURNEY_FORMULA_VERSION
 from xlapulse.streams.scoring.personas import SERVICE_DESK, TOUCH_POINTS
+from xlapulse.streams.scoring.phases import phase_records
 from xlapulse.streams.scoring.published import (
     EXPERIENCE_SCORE,
     ISSUE_SCORE,
@@ -135,6 +136,7 @@ def cell_records(
     records += point_records
     records += reliability_records(cell, tags, time_ns)
     records += component_records(cell, tags, time_ns)
+    records += phase_records(cell.phase_sums, cell.phase_users, tags, time_ns)
     weights = config.persona(cell.persona).weights
     overall = _weighted(point_scores, weights)
     if overall is not None:

@@ -62,6 +62,7 @@ from xlapulse.streams.scoring.observations import (
     SurveyObservation,
 )
 from xlapulse.streams.scoring.personas import UNASSIGNED
+from xlapulse.streams.scoring.phases import sample_phases
 from xlapulse.streams.scoring.touchpoints import Indicator, indicate
 from xlapulse.streams.scoring.user_model import UserState, UserStep, envelope, objective_hits
 from xlapulse.streams.scoring.user_tickets import forget_closed_tickets, reexplain, ticket_step
@@ -233,6 +234,7 @@ def _telemetry(state: UserState, event: TelemetryEvent, config: XlaConfig) -> Us
         cause=indicator.cause,
         detail=None if indicator.band is Band.GOOD else sample_detail(event),
         component=sample_component(event),
+        phases=sample_phases(event),
         score=round(indicator.graded_score, 3),
         objective_hits=hits,
     )

@@ -59,6 +59,8 @@ reliability       touch_point=app,   exposure_hours, failures,           users e
                                      vpn: down_hours, down_ratio         down)
 reliability       touch_point=print  attempts, failures, failure_ratio,  users who printed
                                      users
+phase             touch_point (boot, mean_s, share_of_duration (no        users who reported
+                  logon), phase      count)                              the phase
 component         touch_point (app,  samples, tolerating, frustrating,   users with a sample
                   vpn, print),       failures, time_lost_s, users;       of the component (or
                   component          vpn, print: failure_ratio           of those pooled as
@@ -83,6 +85,7 @@ from xlapulse.streams.scoring.published import (
     DIP,
     EXPERIENCE_SCORE,
     JOURNEY,
+    PHASE,
     RELIABILITY,
     SENTIMENT,
     SERVICE_DESK_MEASUREMENT,
@@ -99,6 +102,7 @@ TAG_KEYS: dict[str, frozenset[str]] = {
     JOURNEY: BASE_TAG_KEYS | {"journey_formula_version"},
     RELIABILITY: BASE_TAG_KEYS | {"touch_point"},
     COMPONENT: BASE_TAG_KEYS | {"touch_point", "component"},
+    PHASE: BASE_TAG_KEYS | {"touch_point", "phase"},
     DIP: frozenset({"persona", "site", "touch_point", "detector", "severity", "state"}),
 }
 

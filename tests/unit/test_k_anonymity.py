@@ -175,6 +175,15 @@ def people_of(
         if field in ("down_hours", "down_ratio"):
             return people.exposed(VPN_DOWN)
         return people.exposed(FAILURE_EXPOSURE[point])
+    if measurement == "phase":
+        point, phase = record.tags["touch_point"], record.tags["phase"]
+        return people._who(
+            lambda o: (
+                isinstance(o, SampleObservation)
+                and o.touch_point == point
+                and phase in dict(o.phases)
+            )
+        )
     if measurement == "component":
         point, name = record.tags["touch_point"], record.tags["component"]
         if name != OTHER_COMPONENT:
@@ -200,6 +209,7 @@ def test_every_measurement_of_the_sink_has_a_people_rule() -> None:
         "journey",
         "reliability",
         "component",
+        "phase",
     }
 
 
@@ -240,6 +250,11 @@ def _observation(draw: st.DrawFn, kind: str, envelope: dict, number: int) -> Obs
             measured_ms=draw(st.none() | st.integers(0, 200_000)),
             score=draw(st.none() | st.floats(0, 100)),
             component=draw(st.none() | st.sampled_from(("gw-1", "ide 17.14", "prn-2", "x"))),
+            phases=tuple(
+                (phase, draw(st.integers(1, 100_000)))
+                for phase in ("group_policy", "antivirus_scan")
+                if point in ("logon", "boot") and draw(st.booleans())
+            ),
             objective_hits=tuple(
                 (objective.id, draw(st.booleans()))
                 for objective in CONFIG.objectives_for(envelope["persona"])
@@ -425,6 +440,11 @@ def test_with_five_people_in_every_group_every_measurement_and_field_group_is_pu
             SampleObservation(
                 **envelope, event_id=f"p{n}", event_time_ms=at, touch_point="print",
                 band=Band.GOOD, time_lost_ms=0, component="prn-2",
+            ),
+            SampleObservation(
+                **envelope, event_id=f"l{n}", event_time_ms=at, touch_point="logon",
+                band=Band.GOOD, time_lost_ms=0, measured_ms=20_000,
+                phases=(("group_policy", 8_000),),
             ),
         ]  # fmt: skip
     records = records_of(persona, made)
