@@ -88,10 +88,13 @@ def retractions(people: dict[str, set[str]], groups: dict[str, list[str]]) -> li
     InfluxDB keeps a point until it is overwritten, so these names are written again with
     every field 0 (``users`` 0: "not broken down now; its figures are in the touch
     point's total"). Only a component of five people or more can have been published by
-    name (people only grow within a window), and ``other`` whenever a component exists;
-    the list depends on the cell alone, so every arrival order ends with the same points.
+    name (people only grow within a window), and ``other`` only once the touch point's
+    components had five people in all; so a cell of fewer people writes nothing, not even
+    zeros. The list depends on the cell alone: every arrival order ends with the same
+    points.
     """
-    if not people:
+    everyone: set[str] = set().union(*people.values()) if people else set()
+    if len(everyone) < MIN_USERS_PER_AGGREGATE:
         return []
     named = {name for name, who in people.items() if len(who) >= MIN_USERS_PER_AGGREGATE}
     return sorted((named | {OTHER_COMPONENT}) - set(groups))

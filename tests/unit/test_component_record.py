@@ -91,5 +91,6 @@ def test_a_name_published_earlier_and_pooled_now_is_retracted() -> None:
     groups = component_groups(pulled)
     assert groups == {"b": ["b"], "other": ["d", "a"]}
     assert retractions(pulled, groups) == ["a"], "a was published by name before d came"
-    assert retractions({"d": two}, {}) == ["other"]
+    assert retractions({"d": two}, {}) == [], "two people: nothing at all, not even zeros"
+    assert retractions({"d": two, "e": people(20, 21, 22)}, {}) == ["other"]
     assert retractions({}, {}) == []
