@@ -59,11 +59,11 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(1800)]
 ENDPOINTS = 60
 #: every measurement a cell publishes (reliability, components and phases too)
 MEASUREMENTS = CELL_MEASUREMENTS
-#: A known gap, measured and reported rather than asserted: after a worker is stopped
-#: mid-stream, a few ``reliability`` points of the day differ from the run without the
-#: fault (one person's exposed time missing from a few 5-minute and hourly windows: 11 of
-#: 442 points after SIGKILL twice, 5 of 352 in another run, 2026-12-06; README, "Known
-#: gaps"). Every other measurement must be identical.
+#: A known gap, measured and reported rather than asserted: ``reliability`` points differ
+#: from the run without the fault under every fault, also when no worker stopped (InfluxDB
+#: down: 106 of 723 missing, 19 extra, 15 different, 2026-12-06): exposed time depends on
+#: the order and batching of the observations (README, the fault table). Every other
+#: measurement must be identical.
 KNOWN_DIFFERENT = frozenset({"reliability"})
 #: How long a worker may take to score everything in the topics.
 CATCH_UP_S = 480
@@ -316,7 +316,9 @@ def wait_for_identical(
         time.sleep(2)
         found = day_points(engine.services, engine.database, day)
     assert_identical(found, expected)
-    print(f"\nKNOWN GAP | {known_differences(found, expected)}")
+    # the known gap, once the engine settled (reliability points may come last)
+    settled = wait_until(lambda: engine.settled_points(day), CATCH_UP_S, "the engine to settle")
+    print(f"\nKNOWN GAP | {known_differences(settled, expected)}")
 
 
 def input_records(services: Services) -> int:
