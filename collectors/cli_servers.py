@@ -28,7 +28,17 @@ from xlapulse.collectors.gateway.settings import GatewaySettings
 from xlapulse.collectors.privacy import Pseudonymizer
 from xlapulse.collectors.settings import XlapulseSettings
 from xlapulse.collectors.settings_help import settings_epilog, settings_lines
-from xlapulse.streams.settings import EngineSettings
+
+try:  # the self-contained collector (deploy/packages/build_frozen.py) has no xlapulse.streams
+    from xlapulse.streams.settings import EngineSettings
+except ImportError:  # only in that build, where the worker cannot run anyway
+    WORKER_EPILOG = "The worker is not part of this build (the self-contained collector)."
+else:
+    WORKER_EPILOG = settings_epilog(
+        "Settings of the worker, besides those 'xlapulse --help' lists (environment "
+        "variables, default in brackets):",
+        settings_lines(EngineSettings, skip=XlapulseSettings),
+    )
 
 
 @click.command()
@@ -55,21 +65,16 @@ def topics() -> None:
     click.echo(f"created: {', '.join(created) or 'nothing (all topics exist)'}")
 
 
-@click.command(
-    epilog=settings_epilog(
-        "Settings of the worker, besides those 'xlapulse --help' lists (environment "
-        "variables, default in brackets):",
-        settings_lines(EngineSettings, skip=XlapulseSettings),
-    )
-)
+@click.command(epilog=WORKER_EPILOG)
 def worker() -> None:
     """Run a Faust engine worker (needs the 'engine' extra)."""
-    settings = load_settings("worker", EngineSettings)
     try:
+        from xlapulse.streams.settings import EngineSettings
         from xlapulse.streams.worker import run_worker
     except ImportError as error:
         message = f"{error}; the worker needs the 'engine' extra: pip install 'xlapulse[engine]'"
         raise CommandFailed("worker", message, EX_CONFIG) from None
+    settings = load_settings("worker", EngineSettings)
     require_kafka("worker", settings.kafka_bootstrap)
     run_worker(settings)
 
