@@ -24,7 +24,8 @@ from xlapulse.collectors.contract.topics import (
     TELEMETRY_TOPIC,
     TICKETS_TOPIC,
 )
-from xlapulse.streams.scoring.cells import Cell, add_observation, cells_for
+from xlapulse.streams.scoring.cell_counts import add_observation
+from xlapulse.streams.scoring.cells import Cell, cells_for
 from xlapulse.streams.scoring.exposure_clock import ExposureClock, advance, apply, clock_key
 from xlapulse.streams.scoring.observations import ExposureObservation, Observation
 from xlapulse.streams.scoring.xla import XlaConfig

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from tests.unit.xla_helpers import JUDGE_EVERY_SAMPLE
-from xlapulse.streams.scoring.cells import Cell, add_observation, cells_for
+from xlapulse.streams.scoring.cell_counts import add_observation
+from xlapulse.streams.scoring.cells import Cell, cells_for
 from xlapulse.streams.scoring.indicators import Band
 from xlapulse.streams.scoring.journey import JOURNEY_FORMULA_VERSION
 from xlapulse.streams.scoring.observations import (

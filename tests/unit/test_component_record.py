@@ -4,7 +4,8 @@ difference of published figures describes fewer than five people."""
 
 from __future__ import annotations
 
-from xlapulse.streams.scoring.cells import Cell, add_observation
+from xlapulse.streams.scoring.cell_counts import add_observation
+from xlapulse.streams.scoring.cells import Cell
 from xlapulse.streams.scoring.component_record import (
     component_groups,
     component_records,

@@ -15,7 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.unit.xla_helpers import JUDGE_EVERY_SAMPLE
-from xlapulse.streams.scoring.cells import UNKNOWN_COMPONENT, Cell, add_observation
+from xlapulse.streams.scoring.cell_counts import add_observation
+from xlapulse.streams.scoring.cells import UNKNOWN_COMPONENT, Cell
 from xlapulse.streams.scoring.component_record import OTHER_COMPONENT
 from xlapulse.streams.scoring.exposure import ACTIVE, EXPOSURES, FAILURE_EXPOSURE, VPN_DOWN
 from xlapulse.streams.scoring.exposure_clock import ExposureClock, apply

@@ -7,7 +7,8 @@ import pytest
 
 from tests.unit.test_contract import ONE_OF_EACH
 from xlapulse.collectors.contract.events import BootEvent, LogonEvent
-from xlapulse.streams.scoring.cells import Cell, add_observation
+from xlapulse.streams.scoring.cell_counts import add_observation
+from xlapulse.streams.scoring.cells import Cell
 from xlapulse.streams.scoring.indicators import Band
 from xlapulse.streams.scoring.observations import SampleObservation
 from xlapulse.streams.scoring.phases import phase_records, sample_phases

@@ -15,7 +15,8 @@ from xlapulse.collectors.contract.events import (
     VpnSessionEvent,
 )
 from xlapulse.streams.scoring import device_state, records, user_state
-from xlapulse.streams.scoring.cells import Cell, add_observation
+from xlapulse.streams.scoring.cell_counts import add_observation
+from xlapulse.streams.scoring.cells import Cell
 from xlapulse.streams.scoring.correlation import remember_in_time_order
 from xlapulse.streams.scoring.device_signals import DeviceProblem, DeviceTicket
 from xlapulse.streams.scoring.device_state import MAX_DEVICE_PROBLEMS

@@ -15,7 +15,8 @@ from datetime import UTC, datetime
 from statistics import NormalDist
 
 from xlapulse.collectors.contract.events import LogonEvent
-from xlapulse.streams.scoring.cells import TOLERATING, Cell, add_observation
+from xlapulse.streams.scoring.cell_counts import add_observation
+from xlapulse.streams.scoring.cells import TOLERATING, Cell
 from xlapulse.streams.scoring.formula_versions import (
     FORMULA_2_2,
     FORMULA_3_0,
