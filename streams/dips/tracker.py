@@ -31,7 +31,6 @@ from statistics import median
 from xlapulse.streams.dips.buckets import MINUTE_MS, MinuteBucket, Scope
 from xlapulse.streams.dips.causes import likely_cause
 from xlapulse.streams.dips.detectors import (
-    METRICS,
     Budget,
     Finding,
     WindowTotals,
@@ -41,15 +40,13 @@ from xlapulse.streams.dips.detectors import (
 )
 from xlapulse.streams.dips.failure_rate import METRIC as RATE_METRIC
 from xlapulse.streams.dips.failure_rate import seasonal_rate
+from xlapulse.streams.dips.history import HOUR_MS, SeasonalHistory
 from xlapulse.streams.dips.settings import DipSettings
 from xlapulse.streams.scoring.xla import XlaConfig
 
-WEEK_MS = 7 * 24 * 3_600_000
-DAY_MS = 24 * 3_600_000
 #: a site whose clock is this far behind the evaluated minute is not used as a peer
 #: (its window would be incomplete)
 PEER_LAG_TOLERANCE_MS = 2 * MINUTE_MS
-HOUR_MS = 3_600_000
 
 
 @dataclass
@@ -97,10 +94,8 @@ class PersonaSeries:
     persona: str
     #: scope key -> minute -> bucket, for the longest window any detector needs
     buckets: dict[str, dict[int, MinuteBucket]] = field(default_factory=dict)
-    #: scope key -> hour of week -> metric -> past weeks' values (oldest first)
-    seasonal_history: dict[str, dict[int, dict[str, list[float]]]] = field(default_factory=dict)
-    #: scope key -> hour of the day -> metric -> past working days' values (oldest first)
-    daily_history: dict[str, dict[int, dict[str, list[float]]]] = field(default_factory=dict)
+    #: each scope's past hours, for the seasonal detectors
+    history: SeasonalHistory = field(default_factory=SeasonalHistory)
     dips: dict[str, Dip] = field(default_factory=dict)
     #: the latest finished minute of each site: stage 1 finishes a (persona, site)'s
     #: minutes in order on one partition, so this is that site's event-time watermark
@@ -209,7 +204,9 @@ class DipTracker:
             scope = Scope.from_key(key)
             findings = [self._burn(series, scope)]
             peers = self._peers(references, scope)
-            history, min_depth, open_p_value = self._history(series, key)
+            history, min_depth, open_p_value = series.history.at(
+                key, series.clock_ms, self.settings
+            )
             past_rates = history.get(RATE_METRIC, [])
             for window in (short_windows, windows):
                 findings.append(peer(window[key], peers, settings))
@@ -395,65 +392,15 @@ class DipTracker:
                 del series.buckets[key]
 
     def _remember_hours(self, series: PersonaSeries, previous_clock_ms: int, site: str) -> None:
-        """At an hour's end, the site's scopes' metrics of that hour join their history."""
+        """At an hour's end, the site's scopes' totals of that hour join their history."""
         hour_start = previous_clock_ms - previous_clock_ms % HOUR_MS
-        hour_of_week = (hour_start % WEEK_MS) // HOUR_MS
         for key, per_minute in series.buckets.items():
             if Scope.from_key(key).site != site:
                 continue
             totals = WindowTotals.of(
                 b for minute, b in per_minute.items() if hour_start <= minute < hour_start + HOUR_MS
             )
-            values = _hour_values(totals, self.settings)
-            if not values:
-                continue
-            past = series.seasonal_history.setdefault(key, {}).setdefault(hour_of_week, {})
-            _append(past, values, self.settings.seasonal_weeks)
-            if _working_day(hour_start):
-                hour_of_day = (hour_start % DAY_MS) // HOUR_MS
-                past = series.daily_history.setdefault(key, {}).setdefault(hour_of_day, {})
-                _append(past, values, self.settings.seasonal_days)
-
-    def _history(
-        self, series: PersonaSeries, key: str
-    ) -> tuple[dict[str, list[float]], int, float]:
-        """The scope's values at this hour of the week in past weeks, or, until there are
-        enough of those, at this hour of the day on past working days (on a working day
-        only); with the depth each needs before it is judged and the p-value it fires at."""
-        settings = self.settings
-        hour_of_week = (series.clock_ms % WEEK_MS) // HOUR_MS
-        weekly = series.seasonal_history.get(key, {}).get(hour_of_week, {})
-        weeks = min((len(values) for values in weekly.values()), default=0)
-        if weeks >= settings.seasonal_min_weeks or not _working_day(series.clock_ms):
-            return weekly, settings.seasonal_min_weeks, settings.open_p_value
-        hour_of_day = (series.clock_ms % DAY_MS) // HOUR_MS
-        daily = series.daily_history.get(key, {}).get(hour_of_day, {})
-        return daily, settings.seasonal_min_days, settings.seasonal_days_open_p_value
-
-
-def _hour_values(totals: WindowTotals, settings: DipSettings) -> dict[str, float]:
-    """What an hour adds to a scope's history: its badness and time lost when it had
-    ``min_samples``, its failures per exposed hour when it had ``min_rate_exposed_hours``
-    (a calm app hour has exposure but few samples)."""
-    values = {}
-    if totals.samples >= settings.min_samples:
-        values = {metric: totals.metric(metric) for metric in METRICS}
-    rate = totals.failures_per_hour()
-    if rate is not None and totals.exposed_ms >= settings.min_rate_exposed_hours * HOUR_MS:
-        values[RATE_METRIC] = rate
-    return values
-
-
-def _append(past: dict[str, list[float]], values: dict[str, float], keep: int) -> None:
-    for metric, value in values.items():
-        kept = past.setdefault(metric, [])
-        kept.append(value)
-        del kept[:-keep]
-
-
-def _working_day(time_ms: int) -> bool:
-    """Monday to Friday (UTC date; 1970-01-01 was a Thursday)."""
-    return (time_ms // DAY_MS + 3) % 7 < 5
+            series.history.remember(key, hour_start, totals, self.settings)
 
 
 def objective_budgets(config: XlaConfig) -> dict[str, dict[str, Budget]]:
