@@ -41,8 +41,9 @@ from xlapulse.collectors.sources.macos_unified_log.settings import MacosUnifiedL
 from xlapulse.collectors.sources.macos_unified_log.source import MacosUnifiedLogSource
 from xlapulse.collectors.sources.systemd_boot.settings import SystemdBootSettings
 from xlapulse.collectors.sources.systemd_boot.source import SystemdBootSource
+from xlapulse.collectors.sources.windows_eventlog.mapper import SECURITY
 from xlapulse.collectors.sources.windows_eventlog.settings import WindowsEventLogSettings
-from xlapulse.collectors.sources.windows_eventlog.source import SECURITY, WindowsEventLogSource
+from xlapulse.collectors.sources.windows_eventlog.source import WindowsEventLogSource
 
 JOURNAL_LINES = (LINUX / "journal.json").read_text().splitlines()
 UNIFIED_LOG_LINES = (DATA / "os/macos/log-show.ndjson").read_text().splitlines()

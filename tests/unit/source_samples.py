@@ -28,15 +28,15 @@ from xlapulse.collectors.sources.macos_unified_log.settings import MacosUnifiedL
 from xlapulse.collectors.sources.macos_unified_log.source import MacosUnifiedLogSource
 from xlapulse.collectors.sources.systemd_boot.settings import SystemdBootSettings
 from xlapulse.collectors.sources.systemd_boot.source import SystemdBootSource
-from xlapulse.collectors.sources.windows_eventlog.settings import WindowsEventLogSettings
-from xlapulse.collectors.sources.windows_eventlog.source import (
+from xlapulse.collectors.sources.windows_eventlog.mapper import (
     DEFENDER,
     DIAGNOSTICS,
     GROUP_POLICY,
     PRINT_ADMIN,
     PRINT_OPERATIONAL,
-    WindowsEventLogSource,
 )
+from xlapulse.collectors.sources.windows_eventlog.settings import WindowsEventLogSettings
+from xlapulse.collectors.sources.windows_eventlog.source import WindowsEventLogSource
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 GOLDEN = DATA / "golden"

@@ -51,12 +51,9 @@ from xlapulse.collectors.sources.macos_unified_log.settings import MacosUnifiedL
 from xlapulse.collectors.sources.macos_unified_log.source import MacosUnifiedLogSource
 from xlapulse.collectors.sources.systemd_boot.settings import SystemdBootSettings
 from xlapulse.collectors.sources.systemd_boot.source import SystemdBootSource
+from xlapulse.collectors.sources.windows_eventlog.mapper import PRINT_OPERATIONAL, SECURITY
 from xlapulse.collectors.sources.windows_eventlog.settings import WindowsEventLogSettings
-from xlapulse.collectors.sources.windows_eventlog.source import (
-    PRINT_OPERATIONAL,
-    SECURITY,
-    WindowsEventLogSource,
-)
+from xlapulse.collectors.sources.windows_eventlog.source import WindowsEventLogSource
 from xlapulse.collectors.sources.wireguard.settings import WireguardSettings
 from xlapulse.collectors.sources.wireguard.source import WireguardSource
 from xlapulse.collectors.sources.zoom_qos.settings import ZoomQosSettings

@@ -12,13 +12,15 @@ from tests.unit.helpers import IDENTITY, PSEUDONYMIZER, runtime_settings
 from tests.unit.source_samples import WINDOWS, WINDOWS_SAMPLES, CapturedWevtutil
 from tests.unit.wire_events import contract_event, contract_events
 from xlapulse.collectors.sources.base import SourceError
-from xlapulse.collectors.sources.windows_eventlog.settings import WindowsEventLogSettings
-from xlapulse.collectors.sources.windows_eventlog.source import (
+from xlapulse.collectors.sources.windows_eventlog.mapper import (
     DEFENDER,
     DIAGNOSTICS,
     GROUP_POLICY,
     PRINT_OPERATIONAL,
     RECORDS,
+)
+from xlapulse.collectors.sources.windows_eventlog.settings import WindowsEventLogSettings
+from xlapulse.collectors.sources.windows_eventlog.source import (
     WindowsEventLogSource,
     WindowsEventMapper,
     channel_query,

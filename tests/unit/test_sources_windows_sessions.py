@@ -12,12 +12,9 @@ from tests.unit.wire_events import contract_events
 from xlapulse.collectors.sources.base import SourceError
 from xlapulse.collectors.sources.windows_eventlog import sessions
 from xlapulse.collectors.sources.windows_eventlog.audit_policy import OTHER_LOGON_LOGOFF_GUID
+from xlapulse.collectors.sources.windows_eventlog.mapper import EVENT_IDS_BY_CHANNEL, SECURITY
 from xlapulse.collectors.sources.windows_eventlog.settings import WindowsEventLogSettings
-from xlapulse.collectors.sources.windows_eventlog.source import (
-    EVENT_IDS_BY_CHANNEL,
-    SECURITY,
-    WindowsEventLogSource,
-)
+from xlapulse.collectors.sources.windows_eventlog.source import WindowsEventLogSource
 
 LEARN = "security-learn-samples.xml"  # Microsoft Learn's published Event XML
 DAY = "security-session-day.xml"  # reconstructed around the real 4800 / 4801
