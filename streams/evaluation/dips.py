@@ -184,7 +184,7 @@ def evaluate_dips(
 
 
 def _minutes(value: timedelta | None) -> str:
-    return "-" if value is None else f"{round(value.total_seconds() / 60) + 0} min"
+    return "-" if value is None else f"{round(value.total_seconds() / 60)} min"
 
 
 def _median(values: list[timedelta]) -> timedelta | None:

@@ -31,17 +31,13 @@ from xlapulse.streams.scoring.published import (
 from xlapulse.streams.scoring.xla import ObjectiveStats
 
 
-def exposed_users(cell: Cell, exposure: str) -> set[str]:
-    """The people with exposed time of one kind in the cell."""
-    return set(cell.exposed_ms(exposure))
-
-
 def reliability_stats(cell: Cell, touch_point: str) -> ObjectiveStats | None:
     """What a ``failures_per_hour_at_most`` objective is judged on: failures per exposed
     hour, on the whole exposed hours as its samples; None below five exposed people."""
     exposure = FAILURE_EXPOSURE[touch_point]
-    exposed_ms = sum(cell.exposed_ms(exposure).values())
-    if len(exposed_users(cell, exposure)) < MIN_USERS_PER_AGGREGATE or not exposed_ms:
+    per_user = cell.exposed_ms(exposure)
+    exposed_ms = sum(per_user.values())
+    if len(per_user) < MIN_USERS_PER_AGGREGATE or not exposed_ms:
         return None
     return ObjectiveStats(
         samples=exposed_ms // HOUR_MS,
@@ -54,20 +50,20 @@ def reliability_records(cell: Cell, tags: dict[str, str], time_ns: int) -> list[
     """The cell's reliability records, one per touch point with five people or more."""
     records = []
     for touch_point, exposure in FAILURE_EXPOSURE.items():
-        exposed_people = exposed_users(cell, exposure)
-        exposed_ms = sum(cell.exposed_ms(exposure).values())
-        if len(exposed_people) < MIN_USERS_PER_AGGREGATE or not exposed_ms:
+        per_user = cell.exposed_ms(exposure)
+        exposed_ms = sum(per_user.values())
+        if len(per_user) < MIN_USERS_PER_AGGREGATE or not exposed_ms:
             continue
         failures = cell.failures.get(touch_point, 0)
         fields: dict[str, float | int | str] = {
             "exposure_hours": round(exposed_ms / HOUR_MS, 5),
             "failures": failures,
             "failures_per_hour": round(failures * HOUR_MS / exposed_ms, 5),
-            "users": len(exposed_people | set(users_with(cell, touch_point))),
+            "users": len(set(per_user) | set(users_with(cell, touch_point))),
         }
-        down_people = exposed_users(cell, VPN_DOWN)
-        if exposure == VPN_CONNECTED and len(down_people) >= MIN_USERS_PER_AGGREGATE:
-            down_ms = sum(cell.exposed_ms(VPN_DOWN).values())
+        down = cell.exposed_ms(VPN_DOWN) if exposure == VPN_CONNECTED else {}
+        if len(down) >= MIN_USERS_PER_AGGREGATE:
+            down_ms = sum(down.values())
             fields["down_hours"] = round(down_ms / HOUR_MS, 5)
             fields["down_ratio"] = round(down_ms / (down_ms + exposed_ms), 5)
         records.append(Record(RELIABILITY, {**tags, "touch_point": touch_point}, fields, time_ns))
