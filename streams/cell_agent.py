@@ -2,7 +2,8 @@
 
 Reads ``<engine id>-observations`` (keyed by persona|site, JSON arrays from
 ``internal_codec.py``); writes the cells' published records to InfluxDB through the
-sink and the cells to the ``cells`` table (``scoring/cells.py``, ``scoring/records.py``),
+sink (first deleting the points a cell no longer publishes, ``records.cell_retractions``)
+and the cells to the ``cells`` table (``scoring/cells.py``, ``scoring/records.py``),
 with each persona and site's exposure clock (``scoring/exposure_clock.py``).
 Cells are decoded once per batch, counted in memory and written back once each, and
 only after InfluxDB accepted their points: a worker that dies before recounts the
@@ -24,7 +25,8 @@ from xlapulse.streams.internal_codec import decode_observations
 from xlapulse.streams.scoring.cells import Cell
 from xlapulse.streams.scoring.exposure_clock import ExposureClock, stored_cell
 from xlapulse.streams.scoring.pipeline import update_cells
-from xlapulse.streams.scoring.records import cell_records
+from xlapulse.streams.scoring.published import Record
+from xlapulse.streams.scoring.records import cell_records, cell_retractions
 from xlapulse.streams.sink.points import record_to_point
 
 
@@ -43,9 +45,14 @@ def add_cell_agent(parts: EngineParts) -> None:
                     for cell in update_cells(observation, lookup, config):
                         batch[cell.key()] = cell
             points: dict[tuple[Any, ...], Any] = {}
+            retracted: list[Record] = []
             for cell in batch.values():
-                for record in cell_records(cell, config):
+                records = cell_records(cell, config)
+                retracted += cell_retractions(cell, records)
+                for record in records:
                     points[record.series_key()] = record_to_point(record)
+            # Deleted first: a point rewritten with fewer fields would keep the old ones.
+            await parts.influx.delete(retracted)
             await parts.influx.write(list(points.values()))
             if points:
                 metrics.SINK_LAST_WRITE.set_to_current_time()
@@ -62,9 +69,7 @@ def stored_in_order(
     changelog partition, whose records Kafka keeps in order, so a worker killed while
     storing leaves a clock stored only with every cell it credited: the redelivered
     observations then credit those cells again (spans: no change). Stored the other way
-    round, the clock would call the credit done while its cells lack it. (This closes one
-    way to lose exposure under a kill; the fault suite still sees a few reliability points
-    differ after restarts: README, Known gaps.)"""
+    round, the clock would call the credit done while its cells lack it."""
     return sorted(batch.items(), key=lambda item: isinstance(item[1], ExposureClock))
 
 

@@ -2,7 +2,9 @@
 
 Reads: encoded contract records, exactly as they would arrive from Kafka.
 Writes: nothing outside memory; the latest record per InfluxDB series and
-time is kept in ``records``, as InfluxDB itself would keep it.
+time is kept in ``records``, as InfluxDB itself would keep it: a record written again
+keeps the fields it does not name, and a retracted one (``records.cell_retractions``)
+is removed, as the sink deletes it.
 
 The device join runs here too, depth first: each device signal of a user's step
 goes through ``device_state.step`` at once, and each explanation it answers with
@@ -23,7 +25,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from xlapulse.collectors.contract.codec import ContractViolation, encode_event
@@ -40,7 +42,7 @@ from xlapulse.streams.scoring.formula_versions import CURRENT_FORMULA, Formula
 from xlapulse.streams.scoring.observations import Observation
 from xlapulse.streams.scoring.pipeline import read_input_record, update_cells
 from xlapulse.streams.scoring.published import Record
-from xlapulse.streams.scoring.records import cell_records
+from xlapulse.streams.scoring.records import cell_records, cell_retractions
 from xlapulse.streams.scoring.user_model import UserState
 from xlapulse.streams.scoring.user_state import DEFAULT_MAX_EVENT_AGE_MS, step
 from xlapulse.streams.scoring.user_tickets import apply_device_explanation
@@ -131,9 +133,16 @@ class InProcessPipeline:
         """Build the records of every cell changed since the last flush; return them."""
         published = []
         for key in self._dirty:
-            published += cell_records(self.cells[key], self.config, self.formula)
+            records = cell_records(self.cells[key], self.config, self.formula)
+            for retracted in cell_retractions(self.cells[key], records, self.formula):
+                self.records.pop(retracted.series_key(), None)
+            published += records
         self._dirty.clear()
         for record in published:
+            # As InfluxDB does: a point written again keeps the fields it does not name.
+            kept = self.records.get(record.series_key())
+            if kept is not None and kept.fields.keys() - record.fields.keys():
+                record = replace(record, fields={**kept.fields, **record.fields})
             self.records[record.series_key()] = record
         return published
 

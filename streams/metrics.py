@@ -30,6 +30,11 @@ SINK_REJECTED = Counter(
     "xlapulse_sink_rejected_points_total",
     "Points InfluxDB refused (400, 413, 422): set aside to the dead-letter topic, not retried.",
 )
+SINK_DELETED = Counter(
+    "xlapulse_sink_deleted_points_total",
+    "Points deleted from InfluxDB: reliability windows that no longer have five exposed "
+    "people once late closes took back exposure credited ahead (reliability_record.py).",
+)
 CONSUMER_LAG = Gauge(
     "xlapulse_consumer_lag_records",
     "Records between the last processed offset and the high-water mark, by topic and partition.",

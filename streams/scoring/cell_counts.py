@@ -19,6 +19,7 @@ from xlapulse.streams.scoring.cells import (
     GOOD,
     PHASE_TOTAL,
     PHASE_TOUCH_POINTS,
+    SCORE_DECIMALS,
     SCORE_SUM,
     TIME_LOST_MS,
     UNKNOWN_COMPONENT,
@@ -41,6 +42,13 @@ from xlapulse.streams.scoring.touchpoints import SAMPLE_SCORE
 #: A survey answer of 8 or more counts as a satisfied customer (CSAT).
 CSAT_SATISFIED_SCORE = 8
 _BANDS = (Band.GOOD, Band.TOLERATING, Band.FRUSTRATING)
+
+
+def exact_sum(total: float, score: float) -> float:
+    """``total + score`` for scores of three decimals (``SampleObservation.score``),
+    rounded back to three: the float error of each addition (far below 0.0005 for any
+    sum a cell reaches) is dropped, so the sum is the same in every arrival order."""
+    return round(total + score, SCORE_DECIMALS)
 
 
 def add_observation(cell: Cell, observation: Observation, resolution_target_ms: int) -> bool:
@@ -84,7 +92,7 @@ def _add_sample(cell: Cell, sample: SampleObservation) -> None:
     ):
         counts[band_index] += 1
         counts[TIME_LOST_MS] += sample.time_lost_ms
-        counts[SCORE_SUM] += score
+        counts[SCORE_SUM] = exact_sum(counts[SCORE_SUM], score)
     if is_failure(sample.touch_point, sample.cause):
         cell.failures[sample.touch_point] = cell.failures.get(sample.touch_point, 0) + 1
     if sample.touch_point in COMPONENT_TOUCH_POINTS:
@@ -227,7 +235,7 @@ def _count_handling(
         cell.touch_points.setdefault(SERVICE_DESK, new_counts()),
     ):
         counts[band_index] += sign
-        counts[SCORE_SUM] += sign * SAMPLE_SCORE[band]
+        counts[SCORE_SUM] = exact_sum(counts[SCORE_SUM], sign * SAMPLE_SCORE[band])
     cell.handled[band_index] += sign
     _count_objective_hits(cell, ticket.objective_hits, sign)
     cell.no_contact += sign * int(not ticket.contacted_user)

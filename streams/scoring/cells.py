@@ -38,6 +38,8 @@ JOURNEY_WINDOW_S = 86_400
 #: The counts of a touch point (of a cell, or of one user in it), by position:
 #: samples per band, their time lost, and the sum of their graded scores.
 GOOD, TOLERATING, FRUSTRATING, TIME_LOST_MS, SCORE_SUM = range(5)
+#: A sample's graded score has this many decimals, and so has every score sum.
+SCORE_DECIMALS = 3
 #: Layout of stored counts: 1 (formula 2.x) had no score sum, and per user no time lost.
 COUNTS_LAYOUT = 2
 #: Touch points broken down by component, and the positions of a component's counts
@@ -149,6 +151,11 @@ class Cell:
     #: timed total) -> [sum ms, samples], and who reported each phase
     phase_sums: dict[str, list[float]] = field(default_factory=dict)
     phase_users: dict[str, list[str]] = field(default_factory=dict)
+    #: touch point -> 1 when its reliability point was published with the VPN's down
+    #: time, else 0: what ``reliability_record.retracted_touch_points`` takes back when
+    #: exposure credited ahead of a late close is returned (the point InfluxDB holds
+    #: would otherwise outlive it)
+    reliability_published: dict[str, int] = field(default_factory=dict)
     counts_layout: int = COUNTS_LAYOUT
 
     def key(self) -> str:

@@ -2,7 +2,8 @@
 
 Reads a :class:`~xlapulse.streams.scoring.cells.Cell` and the XLA configuration;
 writes nothing: :func:`cell_records` returns library-free :class:`Record` s and the
-caller sends them to the sink (``streams/sink/points.py`` turns them into points).
+caller sends them to the sink (``streams/sink/points.py`` turns them into points);
+:func:`cell_retractions` names the points to delete before they are written.
 The measurement names are defined here, once.
 
 Formula ``FORMULA_VERSION`` (stored with every record; ``formula_versions.py`` and
@@ -34,6 +35,7 @@ per person.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from math import fsum
 from statistics import median
 from typing import Any
 
@@ -58,13 +60,18 @@ from xlapulse.streams.scoring.published import (
     ISSUE_SCORE,
     JOURNEY,
     MIN_USERS_PER_AGGREGATE,
+    RELIABILITY,
     SENTIMENT,
     XLA_COMPLIANCE,
     Record,
     apdex_score,
     users_with,
 )
-from xlapulse.streams.scoring.reliability_record import reliability_records, reliability_stats
+from xlapulse.streams.scoring.reliability_record import (
+    reliability_records,
+    reliability_stats,
+    retracted_touch_points,
+)
 from xlapulse.streams.scoring.service_desk_record import service_desk_record
 from xlapulse.streams.scoring.xla import OVERALL, Objective, ObjectiveStats, XlaConfig, evaluate
 
@@ -79,10 +86,11 @@ def _score(counts: list[float], formula: Formula) -> float:
 
 
 def _weighted(scores: dict[str, float], weights: Any) -> float | None:
-    total_weight = sum(weights.get(point, 0.0) for point in scores)
+    total_weight = fsum(weights.get(point, 0.0) for point in scores)
     if total_weight <= 0:
         return None
-    return sum(score * weights.get(point, 0.0) for point, score in scores.items()) / total_weight
+    # fsum: exactly rounded, so the order the touch points came in changes nothing
+    return fsum(score * weights.get(point, 0.0) for point, score in scores.items()) / total_weight
 
 
 def user_scores(
@@ -110,6 +118,30 @@ def user_scores(
     return scores
 
 
+def _cell_tags(cell: Cell, formula: Formula) -> dict[str, str]:
+    return {
+        "persona": cell.persona,
+        "site": cell.site,
+        "window": window_label(cell.window_s),
+        "formula_version": formula.version,
+    }
+
+
+def cell_retractions(
+    cell: Cell | ExposureClock, published: list[Record], formula: Formula = CURRENT_FORMULA
+) -> list[Record]:
+    """The points (fields left empty) to delete from InfluxDB before ``published``, the
+    cell's records now, are written (``reliability_record.retracted_touch_points``)."""
+    if isinstance(cell, ExposureClock):
+        return []
+    tags = _cell_tags(cell, formula)
+    time_ns = cell.window_start_ms * 1_000_000
+    return [
+        Record(RELIABILITY, {**tags, "touch_point": touch_point}, {}, time_ns)
+        for touch_point in retracted_touch_points(cell, published)
+    ]
+
+
 def cell_records(
     cell: Cell | ExposureClock, config: XlaConfig, formula: Formula = CURRENT_FORMULA
 ) -> list[Record]:
@@ -122,12 +154,7 @@ def cell_records(
     """
     if isinstance(cell, ExposureClock) or len(cell.users()) < MIN_USERS_PER_AGGREGATE:
         return []
-    tags = {
-        "persona": cell.persona,
-        "site": cell.site,
-        "window": window_label(cell.window_s),
-        "formula_version": formula.version,
-    }
+    tags = _cell_tags(cell, formula)
     time_ns = cell.window_start_ms * 1_000_000
     records = []
     if cell.window_s == JOURNEY_WINDOW_S and len(cell.journeys) >= MIN_USERS_PER_AGGREGATE:
@@ -337,14 +364,15 @@ def _journey_records(cell: Cell, tags: dict[str, str], time_ns: int) -> list[Rec
             {**tags, "journey_formula_version": JOURNEY_FORMULA_VERSION},
             {
                 "users": len(scores),
-                "mean_score": round(sum(scores) / len(scores), 3),
+                # fsum: exactly rounded, whatever order the users came in
+                "mean_score": round(fsum(scores) / len(scores), 3),
                 "lowest_five_mean_score": round(
-                    sum(sorted(scores)[:MIN_USERS_PER_AGGREGATE]) / MIN_USERS_PER_AGGREGATE, 3
+                    fsum(sorted(scores)[:MIN_USERS_PER_AGGREGATE]) / MIN_USERS_PER_AGGREGATE, 3
                 ),
                 "mean_worst_moment": round(
-                    sum(j[1] for j in cell.journeys.values()) / len(scores), 3
+                    fsum(j[1] for j in cell.journeys.values()) / len(scores), 3
                 ),
-                "mean_end": round(sum(j[2] for j in cell.journeys.values()) / len(scores), 3),
+                "mean_end": round(fsum(j[2] for j in cell.journeys.values()) / len(scores), 3),
                 "users_below_issue_score": sum(score < ISSUE_SCORE for score in scores),
             },
             time_ns,

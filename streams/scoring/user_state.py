@@ -48,7 +48,7 @@ from xlapulse.collectors.contract.events import (
     VpnSessionEvent,
     event_time_ms,
 )
-from xlapulse.streams.scoring.cells import short_event_id
+from xlapulse.streams.scoring.cells import SCORE_DECIMALS, short_event_id
 from xlapulse.streams.scoring.correlation import prune_problems, remember_in_time_order
 from xlapulse.streams.scoring.details import sample_component, sample_detail
 from xlapulse.streams.scoring.device_signals import DeviceProblem, DeviceSignal
@@ -235,7 +235,7 @@ def _telemetry(state: UserState, event: TelemetryEvent, config: XlaConfig) -> Us
         detail=None if indicator.band is Band.GOOD else sample_detail(event),
         component=sample_component(event),
         phases=sample_phases(event),
-        score=round(indicator.graded_score, 3),
+        score=round(indicator.graded_score, SCORE_DECIMALS),
         objective_hits=hits,
     )
     corrections: list[Observation] = []

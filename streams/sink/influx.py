@@ -1,8 +1,10 @@
 """Asynchronous InfluxDB writer: transient errors are retried, permanent ones rejected.
 
 Writes: points to ``<database>/<retention policy>`` through ``/api/v2/write``, which
-InfluxDB 1.8 serves for influxdb-client (2.x and 3.x serve it natively). What an
-answer means:
+InfluxDB 1.8 serves for influxdb-client (2.x and 3.x serve it natively); deletes the
+points a cell no longer publishes (``points.delete_statement``) with InfluxQL ``DELETE``
+on 1.x's ``/query``, or 2.x's ``/api/v2/delete`` when a token is set (not run against a
+real 2.x here; 3.x cannot delete single points). What an answer means:
 
 * **transient** (no connection, 5xx, 408, 429): retried with capped exponential backoff,
   at least ``Retry-After`` when the server sends one, *until it succeeds*; the calling
@@ -21,8 +23,10 @@ answer means:
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -32,7 +36,9 @@ from influxdb_client.rest import ApiException
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_exponential
 
 from xlapulse.streams import metrics
+from xlapulse.streams.scoring.published import Record
 from xlapulse.streams.settings import EngineSettings
+from xlapulse.streams.sink.points import delete_predicate, delete_statement
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +90,33 @@ class InfluxSink:
         written = await self._write_isolating(list(points))
         metrics.SINK_POINTS.inc(written)
 
+    async def delete(self, records: Sequence[Record]) -> None:
+        """Delete each record's point (its series at its time), retried like a write
+        until InfluxDB answered: InfluxQL ``DELETE`` on 1.x, the delete API on 2.x."""
+        if not records:
+            return
+        if self._client is None:
+            await self.start()
+        if self._settings.influx_token.get_secret_value():
+            for record in records:
+                await self._retry(self._delete_v2, record)
+        else:
+            statements = "; ".join(delete_statement(record) for record in records)
+            await self._retry(self._influxql, statements, "DELETE")
+        metrics.SINK_DELETED.inc(len(records))
+
+    async def _delete_v2(self, record: Record) -> None:
+        assert self._client is not None
+        at = datetime.fromtimestamp(record.time_ns / 1e9, UTC)
+        try:
+            await self._client.delete_api().delete(
+                start=at, stop=at, predicate=delete_predicate(record), bucket=self._bucket
+            )
+        except ApiException as error:
+            if error.status in REFUSED_STATUSES:
+                raise self._refused("delete from", error.status, _message(error)) from None
+            raise
+
     async def _write_isolating(self, points: list[Point]) -> int:
         """Write ``points``; on a rejection, write each half the same way. Returns how
         many were written."""
@@ -115,38 +148,54 @@ class InfluxSink:
             await self._client.write_api().write(bucket=self._bucket, record=list(points))
         except ApiException as error:
             if error.status in REFUSED_STATUSES:
-                raise SinkRefused(
-                    f"InfluxDB at {self._settings.influx_url} refused to let "
-                    f"{self._settings.influx_username or 'an anonymous client'} write to "
-                    f"{self._bucket}: {error.status} {_message(error)} (check "
-                    "XLAPULSE_INFLUX_USERNAME and _PASSWORD, or _TOKEN, and the permissions)"
-                ) from None
+                raise self._refused("write to", error.status, _message(error)) from None
             if error.status == 404:
                 await self._create_database()
             raise
 
+    def _refused(self, action: str, status: int, message: str) -> SinkRefused:
+        return SinkRefused(
+            f"InfluxDB at {self._settings.influx_url} refused to let "
+            f"{self._settings.influx_username or 'an anonymous client'} {action} "
+            f"{self._bucket}: {status} {message} (check "
+            "XLAPULSE_INFLUX_USERNAME and _PASSWORD, or _TOKEN, and the permissions)"
+        )
+
     async def _create_database(self) -> None:
         if self._settings.influx_token.get_secret_value():
             return  # InfluxDB 2.x: no CREATE DATABASE; the bucket is made beforehand
+        query = f'CREATE DATABASE "{self._settings.influx_database}"'
+        await self._influxql(query, "CREATE DATABASE")
+
+    async def _influxql(self, statements: str, what: str) -> None:
+        """Run InfluxQL ``statements`` (``what`` they do, for errors) on 1.x's /query in
+        the engine's database; an error of any statement raises, a refusal as
+        :class:`SinkRefused`."""
         auth = None
         if self._settings.influx_username:
             auth = aiohttp.BasicAuth(
                 self._settings.influx_username,
                 self._settings.influx_password.get_secret_value(),
             )
-        query = f'CREATE DATABASE "{self._settings.influx_database}"'
         async with (
             aiohttp.ClientSession(auth=auth) as session,
-            session.post(f"{self._settings.influx_url}/query", data={"q": query}) as response,
+            session.post(
+                f"{self._settings.influx_url}/query",
+                params={"db": self._settings.influx_database},
+                data={"q": statements},
+            ) as response,
         ):
+            text = await response.text()
             if response.status in REFUSED_STATUSES:
                 raise SinkRefused(
-                    f"InfluxDB at {self._settings.influx_url} refused CREATE DATABASE: "
-                    f"{response.status} (check XLAPULSE_INFLUX_USERNAME and _PASSWORD)"
+                    f"InfluxDB at {self._settings.influx_url} refused {what}: "
+                    f"{response.status} (check XLAPULSE_INFLUX_USERNAME and _PASSWORD, "
+                    "and the permissions)"
                 )
-            if response.status != 200:
+            errors = [] if response.status != 200 else _statement_errors(text)
+            if response.status != 200 or errors:
                 raise RuntimeError(
-                    f"CREATE DATABASE failed: {response.status} {await response.text()}"
+                    f"{what} failed: {response.status} {'; '.join(errors) or text[:300]}"
                 )
 
     async def _retry(self, operation: Callable[..., Awaitable[None]], *args: Any) -> None:
@@ -191,6 +240,15 @@ def _wait(state: RetryCallState) -> float:
         return max(backoff, min(float(retry_after), 300.0)) if retry_after else backoff
     except ValueError:  # an HTTP date instead of seconds
         return backoff
+
+
+def _statement_errors(answer: str) -> list[str]:
+    """The errors of the statements in a /query answer (it is 200 even when one failed)."""
+    try:
+        results = json.loads(answer).get("results", [])
+    except ValueError:
+        return [f"not JSON: {answer[:200]}"]
+    return [str(result["error"]) for result in results if "error" in result]
 
 
 def _message(error: ApiException) -> str:

@@ -73,7 +73,10 @@ event time) with fields dip_id, affected_people (>= 5), time_lost_s, tickets,
 likely_cause, summary.
 
 The timestamp is the window start. Tags + timestamp identify a cell, so a
-rewritten cell overwrites its point: replays are idempotent.
+rewritten cell overwrites its point: replays are idempotent. A point a cell no longer
+publishes (a reliability window whose exposure was taken back,
+``reliability_record.py``) is deleted: :func:`delete_statement` (InfluxQL, 1.x) and
+:func:`delete_predicate` (2.x's delete API) name exactly its series and time.
 """
 
 from __future__ import annotations
@@ -111,8 +114,7 @@ class PointSchemaError(ValueError):
     """A record does not fit its measurement's declared tags."""
 
 
-def record_to_point(record: Record) -> Point:
-    """One InfluxDB point for one record; integers stay integers, floats stay floats."""
+def _check_tags(record: Record) -> None:
     declared = TAG_KEYS.get(record.measurement)
     if declared is None:
         raise PointSchemaError(f"unknown measurement {record.measurement!r}")
@@ -120,6 +122,11 @@ def record_to_point(record: Record) -> Point:
         raise PointSchemaError(
             f"{record.measurement}: tags {sorted(record.tags)} != declared {sorted(declared)}"
         )
+
+
+def record_to_point(record: Record) -> Point:
+    """One InfluxDB point for one record; integers stay integers, floats stay floats."""
+    _check_tags(record)
     overlap = set(record.tags) & set(record.fields)
     if overlap:
         raise PointSchemaError(f"{record.measurement}: {sorted(overlap)} both tag and field")
@@ -129,3 +136,27 @@ def record_to_point(record: Record) -> Point:
     for key, value in sorted(record.fields.items()):
         point.field(key, value)
     return point.time(record.time_ns, WritePrecision.NS)
+
+
+def _influxql_string(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def delete_statement(record: Record) -> str:
+    """InfluxQL (1.x) that deletes the record's point: its series at its time."""
+    _check_tags(record)
+    conditions = [f'"{key}" = {_influxql_string(tag)}' for key, tag in sorted(record.tags.items())]
+    return (
+        f'DELETE FROM "{record.measurement}" WHERE {" AND ".join(conditions)} '
+        f"AND time = {record.time_ns}"
+    )
+
+
+def delete_predicate(record: Record) -> str:
+    """The /api/v2/delete predicate (InfluxDB 2.x) of the record's series."""
+    _check_tags(record)
+    conditions = [f'_measurement="{record.measurement}"'] + [
+        f'{key}="{tag.replace(chr(34), chr(92) + chr(34))}"'
+        for key, tag in sorted(record.tags.items())
+    ]
+    return " AND ".join(conditions)

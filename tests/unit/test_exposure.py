@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import json
 import random
+import zlib
 from datetime import UTC, datetime, timedelta
 
 from tests.unit.engine_events import assignment_event, feed
@@ -20,6 +21,8 @@ from xlapulse.collectors.contract.events import (
     VpnSessionEvent,
     event_time_ms,
 )
+from xlapulse.collectors.contract.topics import INPUT_TOPICS, topic_for
+from xlapulse.collectors.simulator.fleet import Fleet
 from xlapulse.streams.inprocess import InProcessPipeline
 from xlapulse.streams.scoring.cells import Cell
 from xlapulse.streams.scoring.exposure import ACTIVE, VPN_CONNECTED, VPN_DOWN
@@ -348,3 +351,91 @@ def test_a_session_scored_unassigned_moves_whole_when_the_assignment_arrives() -
     assert ours[user(0)] == 3 * HOUR_MS
     unassigned = pipeline.cells.get(f"unassigned|unknown|86400|{day_ms}")
     assert unassigned is None or not unassigned.exposed_ms(ACTIVE).get(user(0))
+
+
+def reliability_points(pipeline: InProcessPipeline) -> dict:
+    pipeline.flush()
+    return {
+        key: record.fields
+        for key, record in pipeline.records.items()
+        if record.measurement == RELIABILITY
+    }
+
+
+def test_a_window_that_loses_its_fifth_exposed_person_is_retracted() -> None:
+    """Five people active from 09:00; person 4 locks at 09:02, but the lock comes after
+    person 0's 09:12 crash moved the clock on (another partition ran ahead). Flushed in
+    between, the 09:05 window was published on five people, person 4 credited ahead;
+    the late lock takes that back, and the point is retracted: what is published is then
+    what the same events in time order publish (the 09:00 window keeps five people)."""
+    late_lock = session(4, "locked", 9 + 2 / 60, 120)
+    in_order = [*assigned(5), *(session(n, "started", 9) for n in range(5))]
+    pipeline = feed(in_order)
+    pipeline.feed_event(crash(0, 9 + 12 / 60))
+    early = reliability_points(pipeline)
+    at_0905_ns = int(at(9 + 5 / 60).timestamp()) * 1_000_000_000
+    window_0905 = [key for key in early if ("window", "5m") in key[1] and key[2] == at_0905_ns]
+    assert len(window_0905) == 1, "published on five people, one credited ahead"
+    pipeline.feed_event(late_lock)
+    retracted = reliability_points(pipeline)
+    assert window_0905[0] not in retracted
+    in_time_order = feed([*in_order, late_lock, crash(0, 9 + 12 / 60)])
+    assert retracted == reliability_points(in_time_order)
+
+
+def test_a_vpn_window_that_loses_its_down_time_is_rewritten_without_it() -> None:
+    """Six tunnels up from 08:50. Four drop at 09:01 and reconnect at 09:10; person 4
+    drops at 08:58 and reconnects at 08:59, but that reconnect comes late, after 09:10.
+    Published in between, the 09:00 window had five people down (person 4 credited
+    ahead); after the late reconnect only four, so its point is deleted and written
+    again without down_hours and down_ratio (a rewritten point keeps its old fields)."""
+    events = [*assigned(6)]
+    for n in range(6):
+        events += [session(n, "started", 8 + 40 / 60), vpn(n, "connected", 8 + 50 / 60)]
+    events += [vpn(4, "dropped", 8 + 58 / 60)]
+    events += [vpn(n, "dropped", 9 + 1 / 60) for n in range(4)]
+    events += [vpn(n, "connected", 9 + 10 / 60) for n in range(4)]
+    late = vpn(4, "connected", 8 + 59 / 60)
+    pipeline = feed(events)
+    before = reliability_points(pipeline)
+    pipeline.feed_event(late)
+    after = reliability_points(pipeline)
+    at_0900_ns = int(at(9).timestamp()) * 1_000_000_000
+    window_0900 = [
+        key
+        for key in after
+        if ("window", "5m") in key[1] and ("touch_point", "vpn") in key[1] and key[2] == at_0900_ns
+    ]
+    assert len(window_0900) == 1
+    assert "down_hours" in before[window_0900[0]]
+    assert "down_hours" not in after[window_0900[0]]
+    assert after == reliability_points(feed([*events[:-4], late, *events[-4:]]))
+
+
+def test_any_interleaving_and_flush_cadence_publish_the_same_points() -> None:
+    """A simulated fleet day (every signal), its users' events interleaved as four
+    partitions may deliver them, flushed every few records (as the worker's batches
+    are): every point of every measurement equals the single flush in time order."""
+    fleet = Fleet(60, seed=123).events(DAY.date(), 1)
+    events = [event for event in fleet if topic_for(event) in INPUT_TOPICS]
+    partitions: dict[int, list[EventBase]] = {}
+    for event in events:
+        partitions.setdefault(zlib.crc32(event.user_id.encode()) % 4, []).append(event)
+
+    def published(order: list[EventBase], flush_every: int) -> dict:
+        pipeline = InProcessPipeline()
+        for n, event in enumerate(order):
+            pipeline.feed_event(event)
+            if flush_every and n % flush_every == 0:
+                pipeline.flush()
+        pipeline.flush()
+        return {key: record.fields for key, record in pipeline.records.items()}
+
+    expected = published(events, 0)
+    assert any(key[0] == RELIABILITY for key in expected)
+    rng = random.Random(1)
+    queues = [list(queue) for queue in partitions.values()]
+    interleaved = []
+    while any(queues):
+        interleaved.append(rng.choice([queue for queue in queues if queue]).pop(0))
+    assert published(interleaved, 23) == expected
