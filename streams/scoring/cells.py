@@ -27,7 +27,7 @@ from xlapulse.streams.scoring.observations import (
     JourneyObservation,
     Observation,
 )
-from xlapulse.streams.scoring.spans import total_ms
+from xlapulse.streams.scoring.spans import total_ms, union_ms
 from xlapulse.streams.scoring.touchpoints import SAMPLE_SCORE
 
 WINDOW_SIZES_S = (300, 3600, 86_400)
@@ -171,12 +171,15 @@ class Cell:
         )
 
     def exposed_ms(self, exposure: str) -> dict[str, int]:
-        """User -> exposed ms of one exposure in this window (summed over devices)."""
-        per_user: dict[str, int] = {}
+        """User -> exposed ms of one exposure in this window: a person's time, so two
+        devices unlocked (or two tunnels up) at once count once."""
+        per_user: dict[str, list[list[list[int]]]] = {}
         for holder, spans in self.exposure_spans.get(exposure, {}).items():
-            user = holder.split("|")[0]
-            per_user[user] = per_user.get(user, 0) + total_ms(spans)
-        return per_user
+            per_user.setdefault(holder.split("|")[0], []).append(spans)
+        return {
+            user: total_ms(devices[0]) if len(devices) == 1 else union_ms(devices)
+            for user, devices in per_user.items()
+        }
 
     def to_dict(self) -> dict[str, Any]:
         # Shallow on purpose: the caller serializes it at once (dataclasses.asdict's

@@ -35,3 +35,13 @@ def remove_span(spans: Spans, start_ms: int, end_ms: int) -> Spans:
 
 def total_ms(spans: Spans) -> int:
     return sum(high - low for low, high in spans)
+
+
+def union_ms(span_lists: list[Spans]) -> int:
+    """The length of the union of several devices' spans (one person's time, counted
+    once while two of their devices were exposed at the same moment)."""
+    merged: Spans = []
+    for spans in span_lists:
+        for low, high in spans:
+            merged = add_span(merged, low, high)
+    return total_ms(merged)

@@ -439,3 +439,18 @@ def test_any_interleaving_and_flush_cadence_publish_the_same_points() -> None:
     while any(queues):
         interleaved.append(rng.choice([queue for queue in queues if queue]).pop(0))
     assert published(interleaved, 23) == expected
+
+
+def test_two_devices_unlocked_at_once_count_once() -> None:
+    """Person 0 works on a laptop 09:00-17:00 and on a second PC 10:00-12:00: 8 active
+    hours, not 10. The others have one device each."""
+    second = f"d_{99:032x}"
+    desk_pc = [
+        session(0, "started", 10).model_copy(update={"device_id": second}),
+        session(0, "ended", 12, 2 * 3600).model_copy(update={"device_id": second}),
+    ]
+    pipeline = feed([*assigned(5), *(e for n in range(5) for e in workday(n)), *desk_pc])
+    day_ms = int(at(0).timestamp() * 1000)
+    cell = pipeline.cells[f"{PERSONA}|{SITE}|86400|{day_ms}"]
+    assert cell.exposed_ms(ACTIVE)[user(0)] == cell.exposed_ms(ACTIVE)[user(1)]
+    assert len(cell.exposure_spans[ACTIVE]) == 6, "both devices are kept, for their closes"
