@@ -1,10 +1,11 @@
-"""The per-component table of the VPN, apps and printing dashboards: which gateway, app
-version or printer the trouble comes from.
+"""The per-component tables of the VPN, apps and printing dashboards: which gateway, app
+version, printer or print server the trouble comes from.
 
 Reads ``component`` (``streams/scoring/component_record.py``) with InfluxQL: daily cells,
 per persona and site, of components with 5 or more people (smaller ones pooled as
 "other"; a row with 0 people is a component not broken down now, and is left out).
-Writes one Grafana table panel per touch point.
+Writes one Grafana table panel per breakdown (printing has two: per printer and per
+print server).
 """
 
 from __future__ import annotations
@@ -40,15 +41,35 @@ COMPONENT_PANELS = {
         ("site", "component"),
         "failed share",
     ),
+    "print_server": (
+        "Printing per print server ('direct': printers reached without one)",
+        "print server",
+        'sum("failures") AS "failed jobs", sum("samples") AS "jobs", '
+        'sum("failures") / sum("samples") AS "failed share"',
+        ("site", "component"),
+        "failed share",
+    ),
 }
+#: the touch point each breakdown divides, where its name is not the touch point's
+BREAKDOWN_TOUCH_POINT = {"print_server": "print"}
 
 
-def component_panel(touch_point: str) -> PanelBuilder:
-    title, what, columns, group_by, sort_column = COMPONENT_PANELS[touch_point]
+def component_panels(touch_point: str) -> list[PanelBuilder]:
+    """The breakdown tables of a touch point's dashboard (none for most)."""
+    return [
+        component_panel(breakdown)
+        for breakdown in COMPONENT_PANELS
+        if BREAKDOWN_TOUCH_POINT.get(breakdown, breakdown) == touch_point
+    ]
+
+
+def component_panel(breakdown: str) -> PanelBuilder:
+    """The table of one breakdown (the ``touch_point`` tag of its ``component`` points)."""
+    title, what, columns, group_by, sort_column = COMPONENT_PANELS[breakdown]
     grouping = ", ".join(f'"{tag}"' for tag in group_by)
     query = (
         f'SELECT {columns}, max("users") AS "people (most in a day)" FROM "component" '
-        f'WHERE "touch_point" = \'{touch_point}\' AND {DAILY} AND "users" > 0 '
+        f'WHERE "touch_point" = \'{breakdown}\' AND {DAILY} AND "users" > 0 '
         f"AND {PERSONA_SITE} AND $timeFilter GROUP BY {grouping}"
     )
     return (

@@ -30,7 +30,7 @@ from xlapulse.dashboards.common import (
     weighted_score_expression,
     windows_met_thresholds,
 )
-from xlapulse.dashboards.components import COMPONENT_PANELS, component_panel
+from xlapulse.dashboards.components import component_panels
 from xlapulse.dashboards.dips import dip_annotations
 from xlapulse.dashboards.influxql import InfluxQL
 from xlapulse.dashboards.panels import (
@@ -251,7 +251,7 @@ def touch_point_dashboard(touch_point: str) -> Dashboard:
         frustrating_share_panel(touch_point),
         exposure_panel(touch_point),
         *([reliability_panel(touch_point)] if touch_point in RELIABILITY_RATES else []),
-        *([component_panel(touch_point)] if touch_point in COMPONENT_PANELS else []),
+        *component_panels(touch_point),
         *(phase_panels(touch_point) if touch_point in PHASE_TOUCH_POINTS else []),
         compliance_panel(touch_point),
         explained_tickets_panel(touch_point),

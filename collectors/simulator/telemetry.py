@@ -279,7 +279,8 @@ def _prints(
     for minute in activity_minutes(rng, count, start_min, end_min):
         when = ctx.day.at(minute)
         fields: dict[str, object] = {
-            "printer": f"prn-{code}-{rng.randint(1, 4):02d}",
+            # a Windows printer connection through the site's print server
+            "printer": f"\\\\prt-{code}\\prn-{code}-{rng.randint(1, 4):02d}",
             "page_count": rng.randint(1, 20),
         }
         baseline_failure = rng.random() < PRINT_FAILURE_CHANCE

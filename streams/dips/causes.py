@@ -2,8 +2,8 @@
 
 Reads the causes and details the touch points attach to tolerating and frustrating
 samples (``SampleObservation.cause`` / ``detail``): a logon phase, the antivirus scan
-at start-up, a VPN gateway or error code, an app and its version, a printer, a broken
-call rule (``streams/scoring/details.py``). Writes nothing.
+at start-up, a VPN gateway or error code, an app and its version, a printer or print
+server, a broken call rule (``streams/scoring/details.py``). Writes nothing.
 """
 
 from __future__ import annotations
@@ -43,7 +43,10 @@ def likely_cause(
     """E.g. "group policy +38 s since 08:10 UTC" or "VPN drops (gateway vpn-ams-2) since 09:02 UTC".
 
     The dominant cause and, when one detail names most (over half) of the bad samples,
-    that detail; ``extra_duration_s`` is the mean duration above the reference.
+    that detail, or else the first part of the details, when one names most: the
+    gateway whatever the error codes, the print server whatever its printers
+    ("print failures (print server srv01) since ..."). ``extra_duration_s`` is the mean
+    duration above the reference.
     """
     if not causes:
         return None
@@ -51,9 +54,26 @@ def likely_cause(
     text = cause_words(cause)
     if extra_duration_s is not None and extra_duration_s >= 1:
         text += f" +{extra_duration_s:.0f} s"
-    if details:
-        detail, count = details.most_common(1)[0]
-        if count * 2 > sum(details.values()):
-            text += f" ({detail})"
+    detail = _dominant(details) or _dominant(_first_parts(details))
+    if detail is not None:
+        text += f" ({detail})"
     since = datetime.fromtimestamp(onset_ms / 1000, UTC).strftime("%H:%M")
     return f"{text} since {since} UTC"
+
+
+def _dominant(details: Counter[str]) -> str | None:
+    """The detail over half of the samples name, if any."""
+    if not details:
+        return None
+    detail, count = details.most_common(1)[0]
+    return detail if count * 2 > details.total() else None
+
+
+def _first_parts(details: Counter[str]) -> Counter[str]:
+    """The details by their first part ("gateway vpn-ams-2" of "gateway vpn-ams-2, error
+    809"); details of one part only are left out (they would repeat the exact check)."""
+    parts: Counter[str] = Counter()
+    for detail, count in details.items():
+        if ", " in detail:
+            parts[detail.split(", ", 1)[0]] += count
+    return parts

@@ -16,9 +16,11 @@ from xlapulse.streams.scoring.cells import (
     COMPONENT_TIME_LOST_MS,
     COMPONENT_TOUCH_POINTS,
     DEDUP_WINDOW_S,
+    DIRECT_PRINTING,
     GOOD,
     PHASE_TOTAL,
     PHASE_TOUCH_POINTS,
+    PRINT_SERVER,
     SCORE_DECIMALS,
     SCORE_SUM,
     TIME_LOST_MS,
@@ -27,6 +29,7 @@ from xlapulse.streams.scoring.cells import (
     new_counts,
     short_event_id,
 )
+from xlapulse.streams.scoring.details import print_server
 from xlapulse.streams.scoring.exposure import is_failure
 from xlapulse.streams.scoring.indicators import Band
 from xlapulse.streams.scoring.observations import (
@@ -117,16 +120,29 @@ def _count_phases(cell: Cell, sample: SampleObservation) -> None:
 
 
 def _count_component(cell: Cell, sample: SampleObservation, band_index: int) -> None:
-    key = f"{sample.touch_point}|{sample.component or UNKNOWN_COMPONENT}"
-    counts = cell.component_counts.setdefault(key, [0, 0, 0, 0, 0])
-    counts[COMPONENT_SAMPLES] += 1
-    if band_index != GOOD:
-        counts[band_index] += 1  # TOLERATING and FRUSTRATING share the positions
-    counts[COMPONENT_FAILURES] += is_component_failure(sample.touch_point, sample)
-    counts[COMPONENT_TIME_LOST_MS] += sample.time_lost_ms
-    users = cell.component_users.setdefault(key, [])
-    if sample.user_id not in users:
-        users.append(sample.user_id)
+    component = sample.component or UNKNOWN_COMPONENT
+    keys = [f"{sample.touch_point}|{component}"]
+    if sample.touch_point == "print":
+        keys.append(f"{PRINT_SERVER}|{print_server_component(component)}")
+    failure = is_component_failure(sample.touch_point, sample)
+    for key in keys:
+        counts = cell.component_counts.setdefault(key, [0, 0, 0, 0, 0])
+        counts[COMPONENT_SAMPLES] += 1
+        if band_index != GOOD:
+            counts[band_index] += 1  # TOLERATING and FRUSTRATING share the positions
+        counts[COMPONENT_FAILURES] += failure
+        counts[COMPONENT_TIME_LOST_MS] += sample.time_lost_ms
+        users = cell.component_users.setdefault(key, [])
+        if sample.user_id not in users:
+            users.append(sample.user_id)
+
+
+def print_server_component(printer: str) -> str:
+    """The print-server breakdown's name for a printer: its server, ``direct`` for a
+    printer reached without one, ``unknown`` when the job named no printer."""
+    if printer == UNKNOWN_COMPONENT:
+        return UNKNOWN_COMPONENT
+    return print_server(printer) or DIRECT_PRINTING
 
 
 def is_component_failure(touch_point: str, sample: SampleObservation) -> bool:

@@ -45,6 +45,12 @@ COUNTS_LAYOUT = 2
 #: Touch points broken down by component, and the positions of a component's counts
 #: (tolerating and frustrating at the same positions as a touch point's).
 COMPONENT_TOUCH_POINTS = ("app", "vpn", "print")
+#: Printing is broken down a second time, per print server (``details.print_server``),
+#: published under this ``touch_point`` tag; a printer reached without one is "direct".
+PRINT_SERVER = "print_server"
+DIRECT_PRINTING = "direct"
+#: Every breakdown the ``component`` measurement publishes, by its ``touch_point`` tag.
+COMPONENT_BREAKDOWNS = (*COMPONENT_TOUCH_POINTS, PRINT_SERVER)
 UNKNOWN_COMPONENT = "unknown"
 #: Touch points broken down by phase (``phases.py``), and the phase key of their timed
 #: total (every timed sample, with phases or without).

@@ -1,5 +1,5 @@
 """The ``component`` records of a cell: VPN per gateway, apps per version, printing per
-printer.
+printer and per print server (``touch_point`` tag ``print_server``).
 
 Reads a :class:`~xlapulse.streams.scoring.cells.Cell`'s component counts (every sample of
 app, VPN and print names its gateway, app and version, or printer: ``details.py``);
@@ -22,11 +22,12 @@ A name published earlier in the window and not now is written again with zeros
 from __future__ import annotations
 
 from xlapulse.streams.scoring.cells import (
+    COMPONENT_BREAKDOWNS,
     COMPONENT_FAILURES,
     COMPONENT_SAMPLES,
     COMPONENT_TIME_LOST_MS,
-    COMPONENT_TOUCH_POINTS,
     FRUSTRATING,
+    PRINT_SERVER,
     TOLERATING,
     Cell,
 )
@@ -34,7 +35,7 @@ from xlapulse.streams.scoring.published import COMPONENT, MIN_USERS_PER_AGGREGAT
 
 OTHER_COMPONENT = "other"
 #: touch points whose collectors report every attempt, so failures have a denominator
-RATIO_TOUCH_POINTS = ("vpn", "print")
+RATIO_TOUCH_POINTS = ("vpn", "print", PRINT_SERVER)
 
 
 def component_groups(people: dict[str, set[str]]) -> dict[str, list[str]]:
@@ -58,9 +59,10 @@ def component_groups(people: dict[str, set[str]]) -> dict[str, list[str]]:
 
 
 def component_records(cell: Cell, tags: dict[str, str], time_ns: int) -> list[Record]:
-    """The cell's component records, for app, VPN and printing (see :func:`retractions`)."""
+    """The cell's component records, for app, VPN, printers and print servers (see
+    :func:`retractions`)."""
     records = []
-    for touch_point in COMPONENT_TOUCH_POINTS:
+    for touch_point in COMPONENT_BREAKDOWNS:
         prefix = f"{touch_point}|"
         people = {
             key.removeprefix(prefix): set(users)

@@ -4,11 +4,14 @@ Reads one telemetry event. :func:`sample_detail` returns the short text a bad sa
 names, such as ``gateway vpn-ams-2, error 809``, ``Outlook 16.0.17`` or ``printer
 ams-floor2-mfp``; :func:`sample_component` the component itself (``vpn-ams-2``,
 ``Outlook 16.0.17``, ``ams-floor2-mfp``) for every sample of a VPN, an app or a printer,
-which the ``component`` breakdowns count (``component_record.py``). Only fields the
+which the ``component`` breakdowns count (``component_record.py``), and
+:func:`print_server` the server a printer is reached through. Only fields the
 contract already carries (and the collector manifest lists) are used. Writes nothing.
 """
 
 from __future__ import annotations
+
+from urllib.parse import urlsplit
 
 from xlapulse.collectors.contract.events import (
     AppResponsivenessEvent,
@@ -31,8 +34,29 @@ def sample_detail(event: TelemetryEvent) -> str | None:
         return sample_component(event)
     if isinstance(event, PrintJobEvent):
         code = f", error {event.error_code}" if event.error_code is not None else ""
-        return f"printer {event.printer}{code}"
+        server = print_server(event.printer)
+        # the server first: a dip's likely cause falls back to the first part when no
+        # one printer names most of the failures (``dips/causes.py``)
+        where = f"print server {server}, " if server is not None else ""
+        return f"{where}printer {event.printer}{code}"
     return None
+
+
+def print_server(printer: str) -> str | None:
+    """The print server a printer is reached through, where its name says so: ``srv01``
+    for a Windows printer connection (``\\\\srv01\\HP-3F``, Add-Printer's
+    ``-ConnectionName``), for an IPP or SMB URI (``ipp://srv01:631/printers/x``) and for
+    a CUPS remote queue (``mfp@srv01``), lower-cased (host names are case-insensitive).
+    None for a printer without one: a local or direct IP queue, or no name at all."""
+    if printer.startswith("\\\\"):
+        server = printer[2:].split("\\", 1)[0]
+    elif "://" in printer:
+        server = urlsplit(printer).hostname or ""
+    elif "@" in printer:
+        server = printer.rsplit("@", 1)[1]
+    else:
+        return None
+    return server.strip().lower() or None
 
 
 def sample_component(event: TelemetryEvent) -> str | None:

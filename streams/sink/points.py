@@ -62,9 +62,9 @@ reliability       touch_point=print  attempts, failures, failure_ratio,  users w
 phase             touch_point (boot, mean_s, share_of_duration (no        users who reported
                   logon), phase      count)                              the phase
 component         touch_point (app,  samples, tolerating, frustrating,   users with a sample
-                  vpn, print),       failures, time_lost_s, users;       of the component (or
-                  component          vpn, print: failure_ratio           of those pooled as
-                                                                         "other")
+                  vpn, print,        failures, time_lost_s, users;       of the component (or
+                  print_server),     vpn, print, print_server:           of those pooled as
+                  component          failure_ratio                       "other")
 ================  =================  ==================================  ======================
 
 ``dip`` (``streams/dips/publish.py``) is tagged ``persona``, ``site``, ``touch_point``,

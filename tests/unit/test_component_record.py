@@ -1,6 +1,6 @@
 """The per-component breakdowns (``streams/scoring/component_record.py``): VPN per
-gateway, apps per version, printing per printer, with small components pooled so that no
-difference of published figures describes fewer than five people."""
+gateway, apps per version, printing per printer and print server, with small components
+pooled so that no difference of published figures describes fewer than five people."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from xlapulse.streams.scoring.component_record import (
     component_records,
     retractions,
 )
+from xlapulse.streams.scoring.details import print_server
 from xlapulse.streams.scoring.indicators import Band
 from xlapulse.streams.scoring.observations import SampleObservation
 
@@ -95,3 +96,36 @@ def test_a_name_published_earlier_and_pooled_now_is_retracted() -> None:
     assert retractions({"d": two}, {}) == [], "two people: nothing at all, not even zeros"
     assert retractions({"d": two, "e": people(20, 21, 22)}, {}) == ["other"]
     assert retractions({}, {}) == []
+
+
+def test_printing_is_broken_down_per_print_server_too() -> None:
+    """Two printers behind srv01 (one of them down), one behind srv02, and a direct IP
+    printer: per server, srv01 carries both of its printers' jobs; the printer that names
+    no server counts as 'direct' (each with 7 people, so none is pooled)."""
+    cell = Cell("knowledge_worker", "utrecht", 86_400, DAY_MS)
+    printers = {
+        "\\\\SRV01\\mfp-2f": Band.GOOD,
+        "\\\\srv01\\mfp-3f": Band.FRUSTRATING,
+        "ipp://srv02.corp:631/printers/label": Band.GOOD,
+        "HP LaserJet 4F": Band.GOOD,
+    }
+    for k, (printer, band) in enumerate(printers.items()):
+        for n in range(7):
+            add_observation(cell, sample(100 * k + n, "print", printer, band), 86_400_000)
+    tags = {"persona": "knowledge_worker", "site": "utrecht", "window": "1d"}
+    by_server = {
+        r.tags["component"]: r.fields
+        for r in component_records(cell, {**tags, "formula_version": "3.0"}, DAY_MS * 10**6)
+        if r.tags["touch_point"] == "print_server" and r.fields["users"]  # not a retraction
+    }
+    assert set(by_server) == {"srv01", "srv02.corp", "direct"}
+    assert by_server["srv01"]["samples"] == 14 and by_server["srv01"]["failure_ratio"] == 0.5
+    assert by_server["direct"]["failures"] == 0
+
+
+def test_the_print_server_is_read_from_the_printer_name_where_it_says_one() -> None:
+    assert print_server("\\\\PRT-AMS\\prn-ams-02") == "prt-ams"
+    assert print_server("ipp://print.corp.example:631/printers/floor2") == "print.corp.example"
+    assert print_server("mfp-2f@cups-srv") == "cups-srv"
+    for direct in ("HP LaserJet 4F", "unknown", "\\\\\\nothing", "ipp:///printers/x"):
+        assert print_server(direct) is None, direct

@@ -349,6 +349,27 @@ def test_likely_cause_names_the_dominant_cause_detail_and_extra_time() -> None:
     assert mixed == "app hangs since 08:00 UTC", "no detail when none names most samples"
 
 
+def test_likely_cause_falls_back_to_the_print_server_or_gateway_most_name() -> None:
+    """A print server down fails jobs on each of its printers, none of them most: the
+    server they share is named (details as ``details.sample_detail`` writes them)."""
+    printers = Counter(
+        {
+            "print server srv01, printer \\\\srv01\\mfp-2f": 3,
+            "print server srv01, printer \\\\srv01\\mfp-3f": 3,
+            "printer local-label": 1,
+        }
+    )
+    text = likely_cause(Counter({"print_failed": 7}), printers, T0, None)
+    assert text == "print failures (print server srv01) since 08:00 UTC"
+    gateway = Counter({"gateway vpn-ams-2, error 809": 2, "gateway vpn-ams-2, error 691": 2})
+    text = likely_cause(Counter({"vpn_failed": 4}), gateway, T0, None)
+    assert text == "VPN connection failures (gateway vpn-ams-2) since 08:00 UTC"
+    split = Counter({"gateway a, error 1": 2, "gateway b, error 1": 2})
+    assert likely_cause(Counter({"vpn_failed": 4}), split, T0, None) == (
+        "VPN connection failures since 08:00 UTC"
+    )
+
+
 # --- configuration ----------------------------------------------------------------------
 
 

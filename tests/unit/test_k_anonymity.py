@@ -15,8 +15,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.unit.xla_helpers import JUDGE_EVERY_SAMPLE
-from xlapulse.streams.scoring.cell_counts import add_observation
-from xlapulse.streams.scoring.cells import UNKNOWN_COMPONENT, Cell
+from xlapulse.streams.scoring.cell_counts import add_observation, print_server_component
+from xlapulse.streams.scoring.cells import (
+    COMPONENT_BREAKDOWNS,
+    PRINT_SERVER,
+    UNKNOWN_COMPONENT,
+    Cell,
+)
 from xlapulse.streams.scoring.component_record import OTHER_COMPONENT
 from xlapulse.streams.scoring.exposure import ACTIVE, EXPOSURES, FAILURE_EXPOSURE, VPN_DOWN
 from xlapulse.streams.scoring.exposure_clock import ExposureClock, apply
@@ -80,18 +85,30 @@ class People:
         return self._who(lambda o: isinstance(o, JourneyObservation))
 
     def of_component(self, point: str, names: set[str]) -> set[str]:
-        """Who had a sample of the touch point naming one of the components."""
+        """Who had a sample of the touch point naming one of the components (print
+        servers: who printed through one of them)."""
         return self._who(
             lambda o: (
                 isinstance(o, SampleObservation)
-                and o.touch_point == point
-                and (o.component or UNKNOWN_COMPONENT) in names
+                and o.touch_point == breakdown_touch_point(point)
+                and breakdown_name(point, o) in names
             )
         )
 
     def exposed(self, exposure: str) -> set[str]:
         """Who had an exposure interval of this kind."""
         return self._who(lambda o: isinstance(o, ExposureObservation) and o.exposure == exposure)
+
+
+def breakdown_touch_point(breakdown: str) -> str:
+    """The touch point a ``component`` breakdown (its ``touch_point`` tag) divides."""
+    return "print" if breakdown == PRINT_SERVER else breakdown
+
+
+def breakdown_name(breakdown: str, sample: SampleObservation) -> str:
+    """The name the breakdown gives the sample's component."""
+    component = sample.component or UNKNOWN_COMPONENT
+    return print_server_component(component) if breakdown == PRINT_SERVER else component
 
 
 def _overall_people(people: People, published: set[str]) -> set[str]:
@@ -190,9 +207,9 @@ def people_of(
         if name != OTHER_COMPONENT:
             return people.of_component(point, {name})
         every = {
-            o.component or UNKNOWN_COMPONENT
+            breakdown_name(point, o)
             for o in people.observations
-            if isinstance(o, SampleObservation) and o.touch_point == point
+            if isinstance(o, SampleObservation) and o.touch_point == breakdown_touch_point(point)
         }
         return people.of_component(point, every - {n for p, n in named if p == point})
     raise AssertionError(f"measurement {measurement} has no people rule in this test")
@@ -250,7 +267,20 @@ def _observation(draw: st.DrawFn, kind: str, envelope: dict, number: int) -> Obs
             time_lost_ms=draw(st.integers(0, 600_000)),
             measured_ms=draw(st.none() | st.integers(0, 200_000)),
             score=draw(st.none() | st.floats(0, 100)),
-            component=draw(st.none() | st.sampled_from(("gw-1", "ide 17.14", "prn-2", "x"))),
+            component=draw(
+                st.none()
+                | st.sampled_from(
+                    (
+                        "gw-1",
+                        "ide 17.14",
+                        "prn-2",
+                        "x",
+                        "\\\\srv1\\mfp",
+                        "ipp://srv1/printers/a",
+                        "mfp@srv2",
+                    )
+                )
+            ),
             phases=tuple(
                 (phase, draw(st.integers(1, 100_000)))
                 for phase in ("group_policy", "antivirus_scan")
@@ -390,12 +420,13 @@ def test_the_components_of_a_touch_point_add_up_to_its_total_or_none_is_publishe
     persona, made = drawn
     records = records_of(persona, made)
     totals = {r.tags["touch_point"]: r for r in records if r.measurement == "experience_score"}
-    for point in ("app", "vpn", "print"):
+    for breakdown in COMPONENT_BREAKDOWNS:
+        point = breakdown_touch_point(breakdown)
         parts = [
             r
             for r in records
             if r.measurement == "component"
-            and r.tags["touch_point"] == point
+            and r.tags["touch_point"] == breakdown
             and r.fields["users"]  # not a retraction
         ]
         if not parts:
