@@ -9,8 +9,10 @@
   InfluxDB (measurement ``dip``), given to the Alertmanager forwarder when
   ``XLAPULSE_ALERTMANAGER_URL`` is set, and its notice sent to ``xlapulse.notices.v1``.
 
-Both stages keep their state in memory (see the README's known gaps: a restart forgets
-the open minutes and the detectors' history).
+Stage 1 keeps its open minutes in memory (a restart loses the minutes in progress).
+Stage 2 keeps each scope's seasonal history and dip in the table ``dip-state``
+(``state.py``), so a restarted or rebalanced worker goes on with them; its minute
+windows are in memory and fill again.
 """
 
 from __future__ import annotations
@@ -28,12 +30,15 @@ from xlapulse.streams.dips import metrics
 from xlapulse.streams.dips.alertmanager import AlertForwarder, AlertmanagerClient
 from xlapulse.streams.dips.buckets import BucketBuilder, MinuteBucket
 from xlapulse.streams.dips.engine import DipOutputs, DipPublisher
+from xlapulse.streams.dips.publish import dip_event
 from xlapulse.streams.dips.settings import load_dip_settings
+from xlapulse.streams.dips.state import persona_of, restore_persona, scope_record
 from xlapulse.streams.dips.tracker import DipTracker, objective_budgets
 from xlapulse.streams.internal_codec import decode_buckets, decode_observations, encode_buckets
 from xlapulse.streams.scoring.xla import XlaConfig
 from xlapulse.streams.settings import EngineSettings
 from xlapulse.streams.sink.points import record_to_point
+from xlapulse.streams.tables import key_partitioned_table
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +76,8 @@ def add_dip_agents(
     builder = BucketBuilder()
     tracker = DipTracker(dip_settings, objective_budgets(config))
     publisher = DipPublisher()
+    # each scope's history and dip, on its persona's partition (state.py)
+    dip_state = key_partitioned_table(app, "dip-state", settings.topic_partitions, persona_of)
     forwarder = alert_forwarder(settings)
     origin = {HEADER_ENGINE_ID: settings.engine_id.encode()}
 
@@ -91,6 +98,9 @@ def add_dip_agents(
         async for event in stream.events():
             outputs = DipOutputs()
             for bucket in decode_buckets(event.value):
+                persona = bucket.scope.persona
+                if persona not in tracker.personas:
+                    _restore(persona)
                 outputs.extend(publisher.publish(tracker.add(bucket)))
             for dip in outputs.events:
                 metrics.DIPS.labels(dip.state, dip.detector, dip.touch_point).inc()
@@ -109,6 +119,26 @@ def add_dip_agents(
                 await influx.write([record_to_point(record) for record in outputs.records])
             if forwarder is not None:
                 metrics.ALERTS_PENDING.set(forwarder.pending)
+            # stored after the transitions were sent: a worker killed in between sends
+            # them again on redelivery (same event ids), never loses one
+            for key in tracker.take_changed():
+                record = scope_record(tracker, publisher.told, key)
+                if record is not None:
+                    dip_state[key] = record
+                elif key in dip_state:
+                    del dip_state[key]
+
+    def _restore(persona: str) -> None:
+        """A persona's stored scopes, before its first bucket in this process."""
+        stored = [(key, value) for key, value in dip_state.items() if persona_of(key) == persona]
+        restored = restore_persona(tracker, publisher.told, persona, stored)
+        if restored:
+            log.info("dips: restored %d scopes of persona %s from dip-state", restored, persona)
+        if forwarder is not None:
+            # keep their alerts alive: Alertmanager resolves one nobody re-sends
+            for dip in tracker.personas[persona].dips.values():
+                if dip.state in ("opened", "updated"):
+                    forwarder.add(dip_event(dip))
 
     if forwarder is not None:
 

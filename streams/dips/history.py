@@ -5,7 +5,8 @@ Reads the minute buckets of an hour that just ended (through their window totals
 keeps per scope and hour the hour's badness and time lost (when it had ``min_samples``)
 and its failures per exposed hour (when it had ``min_rate_exposed_hours``: a calm app
 hour has exposure but few samples). Answers what the seasonal detectors compare a window
-with (:meth:`SeasonalHistory.at`). In memory, like the rest of stage 2. Pure.
+with (:meth:`SeasonalHistory.at`). Kept per scope in the worker's ``dip-state`` table
+(``state.py``), so a restart does not forget it. Pure.
 """
 
 from __future__ import annotations
@@ -32,14 +33,19 @@ class SeasonalHistory:
     weekly: dict[str, PastHours] = field(default_factory=dict)
     #: scope key -> hour of the day -> metric -> past working days' values
     daily: dict[str, PastHours] = field(default_factory=dict)
+    #: scope key -> the start of the latest hour remembered: an hour is remembered once,
+    #: also when a restarted worker sees its end again (``state.py``)
+    last_hour_ms: dict[str, int] = field(default_factory=dict)
 
     def remember(
         self, key: str, hour_start_ms: int, totals: WindowTotals, settings: DipSettings
-    ) -> None:
-        """The scope's totals of the hour that starts at ``hour_start_ms`` join its past."""
+    ) -> bool:
+        """The scope's totals of the hour that starts at ``hour_start_ms`` join its past;
+        False when it had too little to say, or that hour (or a later one) is in already."""
         values = hour_values(totals, settings)
-        if not values:
-            return
+        if not values or hour_start_ms <= self.last_hour_ms.get(key, -1):
+            return False
+        self.last_hour_ms[key] = hour_start_ms
         hour_of_week = (hour_start_ms % WEEK_MS) // HOUR_MS
         _append(self.weekly.setdefault(key, {}).setdefault(hour_of_week, {}), values,
                 settings.seasonal_weeks)  # fmt: skip
@@ -47,6 +53,7 @@ class SeasonalHistory:
             hour_of_day = (hour_start_ms % DAY_MS) // HOUR_MS
             _append(self.daily.setdefault(key, {}).setdefault(hour_of_day, {}), values,
                     settings.seasonal_days)  # fmt: skip
+        return True
 
     def at(
         self, key: str, clock_ms: int, settings: DipSettings

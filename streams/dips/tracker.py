@@ -75,6 +75,12 @@ class Dip:
     event_time_ms: int = 0
     #: affected people when the last transition was published
     published_people: int = 0
+    #: a dip restored from the worker's table (``state.py``): the minute it was stored
+    #: at, and its time lost and tickets then; only later buckets add to them (the
+    #: earlier ones are gone with the old worker, or redelivered and already counted)
+    restored_at_ms: int = 0
+    carried_time_lost_ms: int = 0
+    carried_tickets: int = 0
 
     @property
     def affected_people(self) -> int:
@@ -115,6 +121,9 @@ class DipTracker:
     #: persona -> objective id -> (touch point, error budget)
     budgets: dict[str, dict[str, Budget]]
     personas: dict[str, PersonaSeries] = field(default_factory=dict)
+    #: scope keys whose durable state (dip or history, ``state.py``) changed since the
+    #: caller last took them
+    changed: set[str] = field(default_factory=set)
 
     def add(self, bucket: MinuteBucket) -> list[Dip]:
         """Store a finished bucket (replacing an earlier copy); transitions it caused.
@@ -139,12 +148,18 @@ class DipTracker:
             self._remember_hours(series, previous, site)
         return self._evaluate(series, site)
 
+    def take_changed(self) -> list[str]:
+        """The scope keys whose durable state changed since the last call (``state.py``)."""
+        changed, self.changed = sorted(self.changed), set()
+        return changed
+
     def finish(self) -> list[Dip]:
         """Close every open dip at the clock (the end of a back-test); drop candidates."""
         closed = []
         for series in self.personas.values():
             for key, dip in list(series.dips.items()):
                 del series.dips[key]
+                self.changed.add(key)
                 if dip.state in ("opened", "updated"):
                     dip.state, dip.event_time_ms = "closed", series.latest_ms + MINUTE_MS
                     closed.append(dip)
@@ -280,9 +295,10 @@ class DipTracker:
         firing = [f for f in findings if f.fires]
         holding = [f for f in findings if f.holds]
         dip = series.dips.get(key)
+        if dip is None and not firing:
+            return None
+        self.changed.add(key)
         if dip is None:
-            if not firing:
-                return None
             first = max(firing, key=lambda f: (f.severity == "critical", f.strength))
             onset = self._onset(series, key)
             dip = series.dips[key] = Dip(
@@ -349,7 +365,7 @@ class DipTracker:
         since = [
             bucket
             for minute, bucket in series.buckets.get(dip.scope.key(), {}).items()
-            if minute >= dip.onset_ms
+            if minute >= dip.onset_ms and minute > dip.restored_at_ms
         ]
         causes: Counter[str] = Counter()
         details: Counter[str] = Counter()
@@ -360,12 +376,15 @@ class DipTracker:
             details.update(bucket.details)
             measured_total += bucket.measured_ms_total
             measured_count += bucket.measured_count
-        dip.time_lost_ms = sum(bucket.time_lost_ms for bucket in since)
-        dip.tickets = sum(bucket.tickets for bucket in since)
+        dip.time_lost_ms = dip.carried_time_lost_ms + sum(bucket.time_lost_ms for bucket in since)
+        dip.tickets = dip.carried_tickets + sum(bucket.tickets for bucket in since)
         extra_s = None
         if measured_count and dip.reference_duration_ms is not None:
             extra_s = (measured_total / measured_count - dip.reference_duration_ms) / 1000
-        dip.likely_cause = likely_cause(causes, details, dip.onset_ms, extra_s)
+        # a restored dip keeps the cause it had until new buckets name one
+        dip.likely_cause = likely_cause(causes, details, dip.onset_ms, extra_s) or (
+            dip.likely_cause if dip.restored_at_ms else None
+        )
 
     def _severity(self, dip: Dip, findings: list[Finding], totals: WindowTotals) -> str:
         settings = self.settings
@@ -400,7 +419,8 @@ class DipTracker:
             totals = WindowTotals.of(
                 b for minute, b in per_minute.items() if hour_start <= minute < hour_start + HOUR_MS
             )
-            series.history.remember(key, hour_start, totals, self.settings)
+            if series.history.remember(key, hour_start, totals, self.settings):
+                self.changed.add(key)
 
 
 def objective_budgets(config: XlaConfig) -> dict[str, dict[str, Budget]]:

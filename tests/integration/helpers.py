@@ -164,6 +164,12 @@ class WorkerProcess:
             self._process.kill()
             return self._process.wait()
 
+    def kill(self) -> int:
+        """SIGKILL, as a crash or an OOM kill ends a worker: nothing is flushed."""
+        assert self._process is not None
+        self._process.kill()
+        return self._process.wait(timeout=30)
+
     def log_tail(self, lines: int = 40) -> str:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 

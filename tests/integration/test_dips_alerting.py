@@ -2,7 +2,9 @@
 
 The fleet simulator plays one workday for 300 workplaces with the Utrecht VPN
 concentrator failing for field workers at 09:30 for two hours. A Faust worker of its
-own (subprocess, ``XLAPULSE_ALERTMANAGER_URL`` set) scores it. The test checks:
+own (subprocess, ``XLAPULSE_ALERTMANAGER_URL`` set) scores it; once the dip opened it is
+killed (SIGKILL) and a new worker of the same engine goes on (``streams/dips/state.py``).
+The test checks:
 
 * the dip opens and closes on ``xlapulse.dips.v1`` at the right scope, with a likely
   cause, and is written to InfluxDB (measurement ``dip``);
@@ -56,6 +58,8 @@ from .helpers import WorkerProcess, end_offsets, engine_env, influxql, metric_su
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 #: events up to this local time are sent: the outage (09:30-11:30) and an hour after it
 SEND_UNTIL_LOCAL = "12:45"
+#: the worker is killed once the dip opened, with the events up to this time sent
+RESTART_AT_LOCAL = "10:30"
 
 ENDPOINTS = 300
 SEED = 11
@@ -217,7 +221,27 @@ def dip_run(
             "the worker caught up with every input topic",
         )
         sent_at = time.monotonic()
-        producer.send_all([event for event in events if event not in directory])
+        # The worker is killed mid-outage, once the dip opened, and a new one takes over
+        # (the dip-state table, streams/dips/state.py): every test below then checks
+        # what people and Alertmanager see across a restart.
+        restart_at = datetime.combine(
+            workday, datetime.strptime(RESTART_AT_LOCAL, "%H:%M").time(), until.tzinfo
+        )
+        day = [event for event in events if event not in directory]
+        producer.send_all([event for event in day if event.event_time < restart_at])
+        opened = wait_until(
+            lambda: [
+                e
+                for e in _dip_events(services.kafka_bootstrap, workday, env["XLAPULSE_ENGINE_ID"])
+                if _ours(e) and e.state == "opened"
+            ],
+            600,
+            "the Utrecht VPN dip opened before the restart",
+        )
+        worker.kill()
+        worker = WorkerProcess(env=env, log_path=data_dir / "worker-after-restart.log")
+        worker.start()
+        producer.send_all([event for event in day if event.event_time >= restart_at])
         worker.assert_running()
         yield {
             "database": database,
@@ -225,6 +249,7 @@ def dip_run(
             "sent_at": sent_at,
             "events": events,
             "engine_id": env["XLAPULSE_ENGINE_ID"],
+            "opened_before_restart": opened[0].dip_id,
         }
     finally:
         producer.close()
@@ -279,6 +304,8 @@ def test_vpn_outage_opens_and_closes_one_dip(
         assert states[0] == "opened" and states[-1] == "closed", states
         assert states.count("opened") == 1 and states.count("closed") == 1, states
     assert len(by_dip) <= 2, by_dip
+    # the dip opened before the worker was killed is closed, with its id, by the next one
+    assert by_dip[dip_run["opened_before_restart"]][-1] == "closed", by_dip
     opened = events[0]
     outage_start = datetime.combine(workday, datetime.min.time(), ZoneInfo("Europe/Amsterdam"))
     latency = opened.event_time - (outage_start + timedelta(hours=9, minutes=30))

@@ -28,6 +28,7 @@ from xlapulse.streams.dips.detectors import (
 from xlapulse.streams.dips.engine import DipPublisher
 from xlapulse.streams.dips.publish import dip_event, dip_record
 from xlapulse.streams.dips.settings import BurnRateWindow, DipSettings, load_dip_settings
+from xlapulse.streams.dips.state import restore_persona, scope_record
 from xlapulse.streams.dips.tracker import DipTracker
 from xlapulse.streams.scoring.indicators import Band
 from xlapulse.streams.scoring.observations import SampleObservation, TicketObservation
@@ -427,3 +428,67 @@ def test_failures_that_arrive_late_still_open_a_dip_while_in_the_window() -> Non
     assert late[0].event_time_ms == T0 + 30 * MINUTE_MS, "judged at the site's clock"
     stale = bucket("utrecht", 2, 0, 9, first_user=500)
     assert tracker.add(stale) == [], "older than the window: stored, not judged again"
+
+
+# --- durable state (state.py) -----------------------------------------------------------
+
+
+def restarted(tracker: DipTracker, publisher: DipPublisher, stored: dict) -> tuple:
+    """What a new worker has: the table's records (JSON round trip), nothing in memory."""
+    for key in tracker.take_changed():
+        record = scope_record(tracker, publisher.told, key)
+        if record is None:
+            stored.pop(key, None)
+        else:
+            stored[key] = json.loads(json.dumps(record))
+    new_tracker, new_publisher = DipTracker(SETTINGS, {}), DipPublisher()
+    restore_persona(new_tracker, new_publisher.told, "field_worker", stored.items())
+    return new_tracker, new_publisher
+
+
+def test_a_restarted_worker_goes_on_with_the_open_dip_and_closes_it_once() -> None:
+    """Killed mid-outage (after the dip opened, its people told): the new worker gets the
+    records of the dip-state table, the buckets since the last commit again, then the
+    rest. The dip keeps its id, is never opened again, closes once, tells the resolution
+    to everyone told before the restart, and its affected people keep growing from the
+    stored ones."""
+    outage = [bucket("utrecht", m, 0, 3, first_user=3 * m) for m in range(10, 40)]
+    before = [bucket("utrecht", m, 5, 0, 500) for m in range(0, 10)]
+    after = [bucket("utrecht", m, 5, 0, 500) for m in range(40, 130)]
+    everything = sorted(calm(range(0, 130)) + before + outage + after, key=lambda b: b.minute_ms)
+    cut = next(n for n, b in enumerate(everything) if b.minute_ms == T0 + 25 * MINUTE_MS)
+    tracker, publisher = DipTracker(SETTINGS, {}), DipPublisher()
+    first = [publisher.publish(tracker.add(b)) for b in everything[:cut]]
+    opened = [event for outputs in first for event in outputs.events if event.state == "opened"]
+    told = {
+        person for outputs in first for notice in outputs.notices for person in notice.recipients
+    }
+    assert len(opened) == 1 and told
+    people_at_cut = max(e.affected_people for outputs in first for e in outputs.events)
+    tracker, publisher = restarted(tracker, publisher, {})
+    redelivered = everything[cut - 20 :]  # the last commit was a little earlier
+    second = [publisher.publish(tracker.add(b)) for b in redelivered]
+    events = [event for outputs in second for event in outputs.events]
+    assert [e.state for e in events].count("opened") == 0, "not opened a second time"
+    closed = [e for e in events if e.state == "closed"]
+    assert len(closed) == 1 and closed[0].dip_id == opened[0].dip_id
+    assert closed[0].affected_people > people_at_cut, "the stored people, and the new ones"
+    resolved = [n for outputs in second for n in outputs.notices if n.kind == "resolved"]
+    assert len(resolved) == 1 and told <= set(resolved[0].recipients)
+    assert not [n for outputs in second for n in outputs.notices if n.kind != "resolved"
+                and set(n.recipients) & told], "nobody is told twice"  # fmt: skip
+
+
+def test_the_seasonal_history_survives_a_restart_and_no_hour_is_remembered_twice() -> None:
+    """Three hours of a calm site, a restart, and the last hour's buckets again: the
+    history holds each hour once, as it would without the restart."""
+    hours = [bucket("utrecht", m, 12, 0, 100) for m in range(0, 3 * 60 + 1)]
+    tracker = DipTracker(SETTINGS, {})
+    feed(tracker, hours)
+    key = Scope("field_worker", "utrecht", "vpn").key()
+    expected = tracker.personas["field_worker"].history
+    tracker, _ = restarted(tracker, DipPublisher(), {})
+    feed(tracker, hours[-61:])
+    history = tracker.personas["field_worker"].history
+    assert history.weekly[key] == expected.weekly[key] and len(expected.weekly[key]) == 3
+    assert history.daily[key] == expected.daily[key]
