@@ -29,11 +29,12 @@ from xlapulse.collectors.contract.outputs import DIPS_TOPIC, HEADER_ENGINE_ID, N
 from xlapulse.streams.dips import metrics
 from xlapulse.streams.dips.alertmanager import AlertForwarder, AlertmanagerClient
 from xlapulse.streams.dips.buckets import BucketBuilder, MinuteBucket
+from xlapulse.streams.dips.detectors import objective_budgets
 from xlapulse.streams.dips.engine import DipOutputs, DipPublisher
 from xlapulse.streams.dips.publish import dip_event
 from xlapulse.streams.dips.settings import load_dip_settings
 from xlapulse.streams.dips.state import persona_of, restore_persona, scope_record
-from xlapulse.streams.dips.tracker import DipTracker, objective_budgets
+from xlapulse.streams.dips.tracker import DipTracker
 from xlapulse.streams.internal_codec import decode_buckets, decode_observations, encode_buckets
 from xlapulse.streams.scoring.xla import XlaConfig
 from xlapulse.streams.settings import EngineSettings

@@ -27,6 +27,7 @@ from statistics import median
 from xlapulse.streams.dips.buckets import MinuteBucket
 from xlapulse.streams.dips.settings import BurnRateWindow, DipSettings
 from xlapulse.streams.scoring.exposure_clock import HOUR_MS
+from xlapulse.streams.scoring.xla import XlaConfig
 
 #: MAD x 1.4826 estimates the standard deviation of normally distributed values.
 MAD_TO_SIGMA = 1.4826
@@ -337,3 +338,21 @@ def burn_rate(
             ):
                 best = finding
     return best
+
+
+def objective_budgets(config: XlaConfig) -> dict[str, dict[str, Budget]]:
+    """Per persona, the error budget of each XLA objective the burn rate can check: the
+    sample-based ones and failures per exposed hour."""
+    budgets: dict[str, dict[str, Budget]] = {}
+    for persona, objectives in config.objectives.items():
+        for objective in objectives:
+            if objective.kind == "share_within":
+                budget = Budget(objective.touch_point, 1 - objective.target)
+            elif objective.kind == "frustrating_share_at_most":
+                budget = Budget(objective.touch_point, objective.target)
+            elif objective.kind == "failures_per_hour_at_most":
+                budget = Budget(objective.touch_point, objective.target, per_exposed_hour=True)
+            else:
+                continue
+            budgets.setdefault(persona, {})[objective.id] = budget
+    return budgets

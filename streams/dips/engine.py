@@ -11,10 +11,12 @@ from dataclasses import dataclass, field
 
 from xlapulse.collectors.contract.outputs import DipEvent, NoticeEvent
 from xlapulse.streams.dips.buckets import BucketBuilder, MinuteBucket
+from xlapulse.streams.dips.detectors import objective_budgets
+from xlapulse.streams.dips.dip import Dip
 from xlapulse.streams.dips.notices import notice_for
 from xlapulse.streams.dips.publish import dip_event, dip_record
 from xlapulse.streams.dips.settings import DipSettings
-from xlapulse.streams.dips.tracker import Dip, DipTracker, objective_budgets
+from xlapulse.streams.dips.tracker import DipTracker
 from xlapulse.streams.scoring.observations import Observation
 from xlapulse.streams.scoring.published import Record
 from xlapulse.streams.scoring.xla import XlaConfig

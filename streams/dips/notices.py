@@ -14,7 +14,7 @@ import uuid
 from datetime import UTC, datetime
 
 from xlapulse.collectors.contract.outputs import NoticeEvent
-from xlapulse.streams.dips.tracker import Dip
+from xlapulse.streams.dips.dip import Dip
 
 #: how each touch point is called in a message, per language
 TOUCH_POINT_WORDS = {

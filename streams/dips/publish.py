@@ -11,7 +11,7 @@ import uuid
 from datetime import UTC, datetime
 
 from xlapulse.collectors.contract.outputs import DipEvent
-from xlapulse.streams.dips.tracker import Dip
+from xlapulse.streams.dips.dip import Dip
 from xlapulse.streams.scoring.published import DIP as DIP_MEASUREMENT
 from xlapulse.streams.scoring.published import Record
 

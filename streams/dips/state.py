@@ -24,8 +24,9 @@ from dataclasses import fields
 from typing import Any
 
 from xlapulse.streams.dips.buckets import Scope
+from xlapulse.streams.dips.dip import Dip, PersonaSeries
 from xlapulse.streams.dips.history import PastHours
-from xlapulse.streams.dips.tracker import Dip, DipTracker, PersonaSeries
+from xlapulse.streams.dips.tracker import DipTracker
 
 #: who was told of each open dip (``DipPublisher.told``)
 Told = dict[str, set[str]]

@@ -18,18 +18,15 @@ Rules every dip follows (``DipSettings``):
   ``update_every_minutes``, and *closed* once no detector held it for
   ``close_after_minutes`` (hysteresis: holding needs less than firing).
 
-One scope has at most one dip at a time; the detector that opened it names it.
+One scope has at most one dip at a time; the detector that opened it names it. What a
+dip is and says (its onset, people, time lost, cause) is ``dip.py``'s.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections import Counter
 from dataclasses import dataclass, field, replace
-from statistics import median
 
 from xlapulse.streams.dips.buckets import MINUTE_MS, MinuteBucket, Scope
-from xlapulse.streams.dips.causes import likely_cause
 from xlapulse.streams.dips.detectors import (
     Budget,
     Finding,
@@ -38,79 +35,22 @@ from xlapulse.streams.dips.detectors import (
     peer,
     seasonal,
 )
+from xlapulse.streams.dips.dip import (
+    Dip,
+    PersonaSeries,
+    accumulate,
+    describe,
+    dip_id_for,
+    first_bad_minute,
+)
 from xlapulse.streams.dips.failure_rate import METRIC as RATE_METRIC
 from xlapulse.streams.dips.failure_rate import seasonal_rate
-from xlapulse.streams.dips.history import HOUR_MS, SeasonalHistory
+from xlapulse.streams.dips.history import HOUR_MS
 from xlapulse.streams.dips.settings import DipSettings
-from xlapulse.streams.scoring.xla import XlaConfig
 
 #: a site whose clock is this far behind the evaluated minute is not used as a peer
 #: (its window would be incomplete)
 PEER_LAG_TOLERANCE_MS = 2 * MINUTE_MS
-
-
-@dataclass
-class Dip:
-    """One dip (or a candidate) of one scope."""
-
-    dip_id: str
-    scope: Scope
-    detector: str
-    onset_ms: int
-    severity: str = "warning"
-    state: str = "candidate"
-    last_firing_ms: int = 0
-    last_holding_ms: int = 0
-    last_update_ms: int = 0
-    affected_users: set[str] = field(default_factory=set)
-    time_lost_ms: int = 0
-    tickets: int = 0
-    likely_cause: str | None = None
-    metric: str = ""
-    value: float = 0.0
-    reference: float = 0.0
-    #: the mean duration of the scope's peers or past when the dip opened, for "+38 s"
-    reference_duration_ms: float | None = None
-    #: event time of this transition
-    event_time_ms: int = 0
-    #: affected people when the last transition was published
-    published_people: int = 0
-    #: a dip restored from the worker's table (``state.py``): the minute it was stored
-    #: at, and its time lost and tickets then; only later buckets add to them (the
-    #: earlier ones are gone with the old worker, or redelivered and already counted)
-    restored_at_ms: int = 0
-    carried_time_lost_ms: int = 0
-    carried_tickets: int = 0
-
-    @property
-    def affected_people(self) -> int:
-        return len(self.affected_users)
-
-
-def dip_id_for(scope: Scope, detector: str, onset_ms: int) -> str:
-    """Stable for the same scope, detector and onset, so a replay makes the same dip."""
-    digest = hashlib.sha256(f"{scope.key()}|{detector}|{onset_ms}".encode()).hexdigest()
-    return f"dip_{digest[:20]}"
-
-
-@dataclass
-class PersonaSeries:
-    """Everything the detectors keep for one persona (the unit of a partition)."""
-
-    persona: str
-    #: scope key -> minute -> bucket, for the longest window any detector needs
-    buckets: dict[str, dict[int, MinuteBucket]] = field(default_factory=dict)
-    #: each scope's past hours, for the seasonal detectors
-    history: SeasonalHistory = field(default_factory=SeasonalHistory)
-    dips: dict[str, Dip] = field(default_factory=dict)
-    #: the latest finished minute of each site: stage 1 finishes a (persona, site)'s
-    #: minutes in order on one partition, so this is that site's event-time watermark
-    site_clock_ms: dict[str, int] = field(default_factory=dict)
-    #: the minute being evaluated (a site's clock), and the latest of all sites
-    clock_ms: int = 0
-    latest_ms: int = 0
-    #: the clock's hour when old buckets were last dropped
-    pruned_hour: int = -1
 
 
 @dataclass
@@ -300,16 +240,16 @@ class DipTracker:
         self.changed.add(key)
         if dip is None:
             first = max(firing, key=lambda f: (f.severity == "critical", f.strength))
-            onset = self._onset(series, key)
+            onset = first_bad_minute(series, key, self.settings.window_minutes)
             dip = series.dips[key] = Dip(
                 dip_id_for(scope, first.detector, onset), scope, first.detector, onset
             )
-            self._describe(dip, first, series)
+            describe(dip, first, series, self.settings.window_minutes)
         if firing:
             dip.last_firing_ms = now
         if holding:
             dip.last_holding_ms = now
-        self._accumulate(dip, series)
+        accumulate(dip, series)
         severity = self._severity(dip, findings, totals)
         if dip.state == "candidate":
             if now - dip.last_firing_ms >= settings.candidate_grace_minutes * MINUTE_MS:
@@ -334,57 +274,6 @@ class DipTracker:
         dip.last_update_ms = dip.event_time_ms = now
         dip.published_people = dip.affected_people
         return replace(dip, affected_users=set(dip.affected_users))
-
-    def _onset(self, series: PersonaSeries, key: str) -> int:
-        """The first minute with a bad sample in the window that fired (the clock if none)."""
-        first = series.clock_ms - (self.settings.window_minutes - 1) * MINUTE_MS
-        bad_minutes = [
-            minute
-            for minute, bucket in series.buckets.get(key, {}).items()
-            if minute >= first and bucket.bad
-        ]
-        return min(bad_minutes, default=series.clock_ms)
-
-    def _describe(self, dip: Dip, finding: Finding, series: PersonaSeries) -> None:
-        dip.metric, dip.value, dip.reference = finding.metric, finding.value, finding.reference
-        durations = []
-        first = series.clock_ms - (self.settings.window_minutes - 1) * MINUTE_MS
-        for key, per_minute in series.buckets.items():
-            other = Scope.from_key(key)
-            if other.touch_point != dip.scope.touch_point or other.site == dip.scope.site:
-                continue
-            total = sum(b.measured_ms_total for m, b in per_minute.items() if m >= first)
-            count = sum(b.measured_count for m, b in per_minute.items() if m >= first)
-            if count:
-                durations.append(total / count)
-        dip.reference_duration_ms = median(durations) if durations else None
-        dip.published_people = 0
-
-    def _accumulate(self, dip: Dip, series: PersonaSeries) -> None:
-        """Affected people, lost time, tickets and likely cause since the onset."""
-        since = [
-            bucket
-            for minute, bucket in series.buckets.get(dip.scope.key(), {}).items()
-            if minute >= dip.onset_ms and minute > dip.restored_at_ms
-        ]
-        causes: Counter[str] = Counter()
-        details: Counter[str] = Counter()
-        measured_total = measured_count = 0
-        for bucket in since:
-            dip.affected_users |= bucket.affected_users
-            causes.update(bucket.causes)
-            details.update(bucket.details)
-            measured_total += bucket.measured_ms_total
-            measured_count += bucket.measured_count
-        dip.time_lost_ms = dip.carried_time_lost_ms + sum(bucket.time_lost_ms for bucket in since)
-        dip.tickets = dip.carried_tickets + sum(bucket.tickets for bucket in since)
-        extra_s = None
-        if measured_count and dip.reference_duration_ms is not None:
-            extra_s = (measured_total / measured_count - dip.reference_duration_ms) / 1000
-        # a restored dip keeps the cause it had until new buckets name one
-        dip.likely_cause = likely_cause(causes, details, dip.onset_ms, extra_s) or (
-            dip.likely_cause if dip.restored_at_ms else None
-        )
 
     def _severity(self, dip: Dip, findings: list[Finding], totals: WindowTotals) -> str:
         settings = self.settings
@@ -421,21 +310,3 @@ class DipTracker:
             )
             if series.history.remember(key, hour_start, totals, self.settings):
                 self.changed.add(key)
-
-
-def objective_budgets(config: XlaConfig) -> dict[str, dict[str, Budget]]:
-    """Per persona, the error budget of each XLA objective the burn rate can check: the
-    sample-based ones and failures per exposed hour."""
-    budgets: dict[str, dict[str, Budget]] = {}
-    for persona, objectives in config.objectives.items():
-        for objective in objectives:
-            if objective.kind == "share_within":
-                budget = Budget(objective.touch_point, 1 - objective.target)
-            elif objective.kind == "frustrating_share_at_most":
-                budget = Budget(objective.touch_point, objective.target)
-            elif objective.kind == "failures_per_hour_at_most":
-                budget = Budget(objective.touch_point, objective.target, per_exposed_hour=True)
-            else:
-                continue
-            budgets.setdefault(persona, {})[objective.id] = budget
-    return budgets

@@ -9,11 +9,11 @@ import random
 import pytest
 
 from xlapulse.streams.dips.buckets import MINUTE_MS, BucketBuilder
-from xlapulse.streams.dips.detectors import Budget, WindowTotals, burn_rate
+from xlapulse.streams.dips.detectors import Budget, WindowTotals, burn_rate, objective_budgets
 from xlapulse.streams.dips.exposure_minutes import Credit, GroupExposure
 from xlapulse.streams.dips.failure_rate import poisson_tail, seasonal_rate
 from xlapulse.streams.dips.settings import BurnRateWindow, DipSettings
-from xlapulse.streams.dips.tracker import DipTracker, objective_budgets
+from xlapulse.streams.dips.tracker import DipTracker
 from xlapulse.streams.scoring.exposure_clock import MAX_OPEN_MS
 from xlapulse.streams.scoring.indicators import Band
 from xlapulse.streams.scoring.observations import ExposureObservation, SampleObservation
