@@ -25,7 +25,7 @@ from pydantic import ValidationError
 
 from xlapulse.collectors.contract.codec import describe_validation_error
 from xlapulse.collectors.contract.events import EventBase
-from xlapulse.collectors.gateway.adapters import ADAPTERS, CSAT_ADAPTERS
+from xlapulse.collectors.gateway.adapters import ADAPTERS, CSAT_ADAPTERS, secret_source
 from xlapulse.collectors.gateway.adapters.csat import survey_answer_events
 from xlapulse.collectors.gateway.adapters.lifecycle import (
     IgnoredEvent,
@@ -188,7 +188,7 @@ class Gateway:
             body = await request.read()
         except web.HTTPRequestEntityTooLarge:
             raise Rejected(413, "too_large", f"body above {limit} bytes") from None
-        auth = CSAT_ADAPTERS[source].auth_source if source in CSAT_ADAPTERS else source
+        auth = secret_source(source)
         try:
             authenticate(auth, self.settings.source_secret(auth), request.headers, body)
         except Unauthorized as error:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from xlapulse.collectors.gateway.adapters import ADAPTERS, CSAT_ADAPTERS
+from xlapulse.collectors.gateway.adapters import ADAPTERS, CSAT_ADAPTERS, secret_source
 from xlapulse.collectors.gateway.adapters.generic import GenericTicketChange
 from xlapulse.collectors.gateway.survey import SurveyAnswerRequest
 
@@ -24,9 +24,7 @@ AUTH_BY_SOURCE = {
     "helpscout": "helpscoutSignature",
 }
 # A CSAT endpoint authenticates as its vendor's ticket webhook (same secret and scheme).
-AUTH_BY_SOURCE.update(
-    {name: AUTH_BY_SOURCE[adapter.auth_source] for name, adapter in CSAT_ADAPTERS.items()}
-)
+AUTH_BY_SOURCE.update({name: AUTH_BY_SOURCE[secret_source(name)] for name in CSAT_ADAPTERS})
 
 
 @dataclass(frozen=True)

@@ -103,3 +103,10 @@ CSAT_ADAPTERS: dict[str, CsatAdapter] = {
         ),
     )
 }
+
+
+def secret_source(source: str) -> str:
+    """Whose secret and scheme authenticate a POST from ``source``: a CSAT endpoint's are
+    its vendor's ticket webhook's (``zendesk-csat`` signs as ``zendesk``)."""
+    adapter = CSAT_ADAPTERS.get(source)
+    return adapter.auth_source if adapter is not None else source
