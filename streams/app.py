@@ -66,7 +66,6 @@ from xlapulse.streams.engine_app import (
     wall_clock_ms,
 )
 from xlapulse.streams.kafka_auth import broker_credentials
-from xlapulse.streams.outbox import Outbox
 from xlapulse.streams.scoring import device_state
 from xlapulse.streams.scoring.cells import cell_group_key
 from xlapulse.streams.scoring.device_state import DeviceState
@@ -167,15 +166,15 @@ def build_app(settings: EngineSettings, sink: InfluxSink | None = None) -> Engin
     )
 
     async def dead_letter_point(line: str, reason: str) -> None:
-        """A point InfluxDB refused goes to the dead-letter topic, acknowledged."""
-        outbox = Outbox()
-        await outbox.send(
-            parts.dead_letter_topic,
-            b"influxdb",
-            line.encode(),
-            dead_letter_headers(reason, "influxdb"),
+        """A point InfluxDB refused goes to the dead-letter topic; returns once Kafka
+        acknowledged it."""
+        acknowledged = await parts.dead_letter_topic.send(
+            key=b"influxdb",
+            value=line.encode(),
+            headers=dead_letter_headers(reason, "influxdb"),
+            force=True,
         )
-        await outbox.delivered()
+        await acknowledged
 
     if isinstance(influx, InfluxSink):
         influx.on_rejected = dead_letter_point
