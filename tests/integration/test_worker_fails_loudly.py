@@ -15,15 +15,22 @@ from __future__ import annotations
 import signal
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
-from kafka import KafkaProducer
+from kafka import KafkaConsumer, KafkaProducer
 
 from tests.shared_helpers import wait_until
+from xlapulse.collectors.contract.topics import (
+    DEAD_LETTER_TOPIC,
+    HEADER_DEAD_LETTER_REASON,
+    HEADER_DEAD_LETTER_SOURCE,
+)
 from xlapulse.collectors.delivery.kafka_producer import EventProducer, ProducerSettings
 from xlapulse.collectors.delivery.topics_admin import ensure_topics
 from xlapulse.streams.tables import device_signals_topic_name
@@ -155,3 +162,68 @@ def test_sigterm_while_influxdb_is_down_ends_in_time_and_loses_nothing(
         assert sum(value for series in written for _, value in series["values"]) == 5
     finally:
         worker.stop()
+
+
+def test_a_point_influxdb_refuses_goes_to_the_dead_letter_topic(
+    services: Services, tmp_path: Path
+) -> None:
+    """The worker's database already holds this hour's logon ``samples`` as a string (a
+    field type conflict, 400): every point of the measurement there is refused. Each is
+    counted, sent to the dead-letter topic with source ``influxdb`` and InfluxDB's reason
+    once Kafka acknowledged it, and the worker goes on (it is still ready)."""
+    ensure_topics(services.kafka_bootstrap, TOPIC_PARTITIONS)
+    run_id = uuid.uuid4().hex[:10]
+    site = f"site-{run_id}"
+    at = datetime.now(UTC) - timedelta(minutes=5)
+    database = f"xlapulse_test_{run_id}"
+    hour_ns = int(at.timestamp()) // 3600 * 3600 * 10**9
+    _influx_post(services.influx_url, "query", {"q": f'CREATE DATABASE "{database}"'}, b"")
+    conflict = f'experience_score,site={site} samples="five" {hour_ns}'
+    _influx_post(services.influx_url, "write", {"db": database}, conflict.encode())
+    worker, port = _start_worker(services, tmp_path, run_id)
+    producer = EventProducer(ProducerSettings(bootstrap_servers=services.kafka_bootstrap))
+    try:
+        producer.send_all(five_logons(at, site))
+        wait_until(
+            lambda: scrape_metric(port, "xlapulse_sink_rejected_points_total", {}) >= 1,
+            240,  # the worker may first catch up with what earlier tests sent
+            "a refused point",
+        )
+        dead = wait_until(
+            lambda: [
+                record
+                for record in _all_records(services.kafka_bootstrap, DEAD_LETTER_TOPIC)
+                if site.encode() in record.value
+            ],
+            60,
+            "the refused point on the dead-letter topic",
+        )
+        headers = dict(dead[0].headers)
+        assert headers[HEADER_DEAD_LETTER_SOURCE] == b"influxdb"
+        assert b"400" in headers[HEADER_DEAD_LETTER_REASON]
+        assert dead[0].value.startswith(b"experience_score,")
+        assert _ready_status(port) == 200, "one refused point never stalls the worker"
+    finally:
+        producer.close()
+        worker.stop()
+
+
+def _influx_post(url: str, path: str, params: dict[str, str], body: bytes) -> None:
+    query = urllib.parse.urlencode(params)
+    request = urllib.request.Request(f"{url}/{path}?{query}", data=body, method="POST")
+    with urllib.request.urlopen(request, timeout=10):
+        pass
+
+
+def _all_records(bootstrap: str, topic: str) -> list[Any]:
+    consumer = KafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        consumer_timeout_ms=2_000,
+    )
+    try:
+        return list(consumer)
+    finally:
+        consumer.close()
