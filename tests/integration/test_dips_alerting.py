@@ -315,6 +315,7 @@ def test_vpn_outage_opens_and_closes_one_dip(
     # dip stage also carries exposure (it was within 60 before; cause not found, a known
     # gap in streams/dips/README.md). Detection latency is measured by
     # `xlapulse evaluate-dips`, which shows none of this (median 8 min).
+    print(f"\nDIP | opened {latency} after the outage began | dips {by_dip}")
     assert timedelta(0) <= latency <= timedelta(minutes=90), latency
     assert opened.affected_people >= 5
     assert opened.likely_cause and "VPN" in opened.likely_cause
