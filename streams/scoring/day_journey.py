@@ -11,6 +11,11 @@ beyond ``MAX_JOURNEY_MOMENTS`` (the oldest moments go) and a state stored before
 totals were kept recompute the totals from the moments. Either way the score has the
 same bits as ``journey_score`` of the whole day (``tests/unit/test_day_journey.py``).
 
+Past days are kept compacted (:meth:`DayJourney.compacted`: totals and last moment, a
+constant size) for ``PAST_DAYS_KEPT_MS``: a sample of a past day that comes later than
+its last moment (yesterday's straggler after midnight, or a day replayed after a newer
+one, in time order) goes on with its journey; one before its last moment changes nothing.
+
 Reads and writes nothing; the per-user state (``user_model.UserState``) holds one.
 """
 
@@ -29,6 +34,9 @@ MAX_JOURNEY_MOMENTS = 500
 MIN_MOMENT_MS = 1000
 MAX_MOMENT_MS = 30 * MINUTE_MS
 LAST_MOMENT_MS = MINUTE_MS
+#: Past days' journeys are kept this long before the latest day (the engine's default
+#: late-event horizon: an older sample is dead-lettered anyway).
+PAST_DAYS_KEPT_MS = 7 * DAY_MS
 
 
 @dataclass
@@ -75,6 +83,24 @@ class DayJourney:
         """The time of the day's latest moment."""
         return int(self.moments[-1][0])
 
+    def compacted(self) -> DayJourney:
+        """The day with only its totals and last moment: what a later sample of a past
+        day needs (:meth:`extend`), at a constant size."""
+        if self.settled is None:
+            self.settled = settled_totals(self.moments)
+        return DayJourney(self.day_start_ms, [self.moments[-1]], self.settled)
+
+    def extend(self, when_ms: int, score: float) -> bool:
+        """Add a sample to a :meth:`compacted` day; False (nothing changes) for one
+        before its last moment, which would need the moments it no longer keeps."""
+        last = self.moments[-1]
+        if when_ms < last[0]:
+            return False
+        totals = self.settled if self.settled is not None else JourneyTotals()
+        self.settled = totals.plus(_moment(last, when_ms))
+        self.moments = [[when_ms, score]]
+        return True
+
     def settled_dict(self) -> dict[str, Any] | None:
         """``settled`` in the JSON-friendly form :func:`totals_from_dict` reads."""
         return None if self.settled is None else vars(self.settled)
@@ -100,3 +126,9 @@ def _moment(moment: list[float], next_ms: float) -> Moment:
 
 def _time_ms(moment: list[float]) -> float:
     return moment[0]
+
+
+def past_day(day_start_ms: int, when_ms: int, score: float) -> DayJourney:
+    """A compacted journey of a past day this user had no journey of, from its first
+    sample here."""
+    return DayJourney(day_start_ms, [[when_ms, score]], JourneyTotals())

@@ -78,6 +78,8 @@ class UserState:
     tickets: dict[str, TicketProgress] = field(default_factory=dict)
     #: The journey of the user's latest day with a sample (``day_journey.py``).
     journey: DayJourney = field(default_factory=DayJourney)
+    #: Past days' journeys, compacted (``day_journey.py``): day start (ms) -> journey.
+    past_journeys: dict[int, DayJourney] = field(default_factory=dict)
     vpn_down_since_ms: int | None = None
     #: Open exposure intervals (``exposure.py``): exposure -> device -> opened at (ms),
     #: closed in the old persona or site and opened in the new one when the user moves.
@@ -106,6 +108,10 @@ class UserState:
             "journey_day_ms": self.journey.day_start_ms,
             "moments": self.journey.moments,
             "journey_settled": self.journey.settled_dict(),
+            "past_journeys": [
+                [day_ms, journey.moments[-1], journey.settled_dict()]
+                for day_ms, journey in self.past_journeys.items()
+            ],
             "vpn_down_since_ms": self.vpn_down_since_ms,
             "open_exposures": self.open_exposures,
             "held": self.held,
@@ -125,6 +131,10 @@ class UserState:
             values.pop("moments"),
             totals_from_dict(values.pop("journey_settled", None)),
         )
+        values["past_journeys"] = {
+            day_ms: DayJourney(day_ms, [last], totals_from_dict(settled))
+            for day_ms, last, settled in values.pop("past_journeys", [])
+        }
         return cls(**values)
 
 

@@ -50,6 +50,7 @@ from xlapulse.collectors.contract.events import (
 )
 from xlapulse.streams.scoring.cells import SCORE_DECIMALS, short_event_id
 from xlapulse.streams.scoring.correlation import prune_problems, remember_in_time_order
+from xlapulse.streams.scoring.day_journey import PAST_DAYS_KEPT_MS, past_day
 from xlapulse.streams.scoring.details import sample_component, sample_detail
 from xlapulse.streams.scoring.device_signals import DeviceProblem, DeviceSignal
 from xlapulse.streams.scoring.exposure import exposure_observations, moved_exposures, remember_open
@@ -254,8 +255,9 @@ def _telemetry(state: UserState, event: TelemetryEvent, config: XlaConfig) -> Us
             )
         )
     journey = _add_moment(state, event, indicator, when_ms)
+    journeys = [] if journey is None else [journey]
     return UserStep(
-        state, "ok", [sample, journey, *corrections, *exposures], invitations, device_signals
+        state, "ok", [sample, *journeys, *corrections, *exposures], invitations, device_signals
     )
 
 
@@ -282,14 +284,29 @@ def _remember_problem(state: UserState, indicator: Indicator, when_ms: int) -> N
 
 def _add_moment(
     state: UserState, event: EventBase, indicator: Indicator, when_ms: int
-) -> JourneyObservation:
-    """Add the sample to the user's journey of its day; that journey's score so far."""
-    state.journey.add(when_ms, indicator.score)
-    journey = state.journey.score()
-    day_start_ms = state.journey.day_start_ms
-    assert day_start_ms is not None, "add() starts the day"
+) -> JourneyObservation | None:
+    """Add the sample to the user's journey of its day; that journey's score so far (None
+    when a past day's journey cannot take it: ``day_journey.py``)."""
+    day_ms = when_ms - when_ms % DAY_MS
+    latest_ms = state.journey.day_start_ms
+    day = state.journey
+    if latest_ms is not None and day_ms < latest_ms:
+        day = state.past_journeys.get(day_ms) or past_day(day_ms, when_ms, indicator.score)
+        if day_ms in state.past_journeys and not day.extend(when_ms, indicator.score):
+            return None
+        state.past_journeys[day_ms] = day
+    else:
+        if latest_ms is not None and day_ms > latest_ms and state.journey.moments:
+            state.past_journeys[latest_ms] = state.journey.compacted()
+        state.journey.add(when_ms, indicator.score)
+    horizon_ms = (state.journey.day_start_ms or day_ms) - PAST_DAYS_KEPT_MS
+    for past_ms in [past for past in state.past_journeys if past < horizon_ms]:
+        del state.past_journeys[past_ms]
+    journey = day.score()
+    day_start_ms = day.day_start_ms
+    assert day_start_ms is not None, "a day's journey knows its day"
     return JourneyObservation(
-        **envelope(state, f"journey:{event.event_id}", event.user_id, state.journey.last_ms),
+        **envelope(state, f"journey:{event.event_id}", event.user_id, day.last_ms),
         day_start_ms=day_start_ms,
         score=round(journey.score, 3),
         mean=round(journey.mean, 3),

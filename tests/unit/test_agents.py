@@ -39,9 +39,13 @@ class RecordingSink:
 
     def __init__(self) -> None:
         self.batches: list[list] = []
+        self.deleted: list = []
 
     async def write(self, points) -> None:
         self.batches.append(list(points))
+
+    async def delete(self, records) -> None:
+        self.deleted += records
 
     async def stop(self) -> None:
         return None

@@ -103,6 +103,26 @@ def test_a_day_earlier_than_one_processed_from_a_fleet_that_reassigns_its_users(
     assert_cells_sane(pipeline.cells)
 
 
+def test_days_out_of_order_publish_the_same_journeys() -> None:
+    """Day 2 of a simulated fleet before day 1 (a backfill): day 1's journeys are
+    published, the same points as when the days come in order (before, a user's journey
+    followed their latest day only, and day 1 published none)."""
+    days = [list(Fleet(40, seed=5).events(date(2025, 3, 3) + timedelta(days=n), 1)) for n in (0, 1)]
+
+    def journeys(order: list[list[EventBase]]) -> dict:
+        pipeline = InProcessPipeline()
+        for day in order:
+            for event in day:
+                pipeline.feed_event(event)
+        pipeline.flush()
+        assert_cells_sane(pipeline.cells)
+        return {key: r.fields for key, r in pipeline.records.items() if r.measurement == "journey"}
+
+    in_order = journeys(days)
+    assert len({key[2] for key in in_order}) == 2, "both days publish journeys"
+    assert journeys(days[::-1]) == in_order
+
+
 DAYS = 3
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -62,6 +63,15 @@ def formula_1_0(moments: list[Moment]) -> JourneyScore:
     )
 
 
+def scored(moments: list[list[float]]) -> list[Moment]:
+    """Each [time, score] lasting until the next (clamped), the last one a minute."""
+    durations = [
+        Moment(min(max(next_at - at, MIN_MOMENT_MS), MAX_MOMENT_MS) / 1000, score)
+        for (at, score), (next_at, _) in pairwise(moments)
+    ]
+    return [*durations, Moment(LAST_MOMENT_MS / 1000, moments[-1][1])]
+
+
 class RecomputedJourney:
     """The journey as the step computed it before issue 16: the whole day at every sample."""
 
@@ -79,14 +89,33 @@ class RecomputedJourney:
             if out_of_order:
                 self.moments.sort(key=lambda moment: moment[0])
             del self.moments[: -day_journey.MAX_JOURNEY_MOMENTS]
-        moments = [
-            Moment(min(max(next_at - at, MIN_MOMENT_MS), MAX_MOMENT_MS) / 1000, score)
-            for (at, score), (next_at, _) in zip(self.moments, self.moments[1:], strict=False)
-        ]
-        moments.append(Moment(LAST_MOMENT_MS / 1000, self.moments[-1][1]))
+        moments = scored(self.moments)
         expected = formula_1_0(moments)
         assert journey_score(moments) == expected
         return self.day_ms, int(self.moments[-1][0]), expected
+
+
+class RecomputedDays:
+    """The per-user step's journeys as specified since days may come out of order: the
+    latest day as :class:`RecomputedJourney`; a past day, whole, takes a sample later
+    than its last moment (one before it changes nothing, None), and a past day never
+    seen starts with its first sample."""
+
+    def __init__(self) -> None:
+        self.latest = RecomputedJourney()
+        self.past: dict[int, list[list[float]]] = {}
+
+    def add(self, when_ms: int, score: float) -> tuple[int, int, JourneyScore] | None:
+        day_ms = when_ms - when_ms % DAY_MS
+        if self.latest.day_ms is None or day_ms >= self.latest.day_ms:
+            if self.latest.day_ms is not None and day_ms > self.latest.day_ms:
+                self.past[self.latest.day_ms] = list(self.latest.moments)
+            return self.latest.add(when_ms, score)
+        moments = self.past.setdefault(day_ms, [])
+        if moments and when_ms < moments[-1][0]:
+            return None
+        moments.append([when_ms, score])
+        return day_ms, int(moments[-1][0]), formula_1_0(scored(moments))
 
 
 def through_json(journey: DayJourney, before_totals: bool) -> DayJourney:
@@ -148,7 +177,8 @@ def test_the_steps_journeys_equal_the_recomputed_day(
     minutes: list[float], logons_ms: list[int], stored: list[bool]
 ) -> None:
     """Through the per-user step, with the state stored as JSON between some events (as
-    the agent does): every journey observation is the recomputed day's."""
+    the agent does): every journey observation is the recomputed day's, a past day's
+    too (samples reach back into the day before, after the next day started)."""
     start = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
     events = [
         LogonEvent(
@@ -161,14 +191,21 @@ def test_the_steps_journeys_equal_the_recomputed_day(
     ]
     clock_ms = max(event_time_ms(event) for event in events)
     assignment = assignment_event(USER, start - timedelta(hours=2), "field_worker", "utrecht")
-    state, reference = step(None, assignment, CONFIG, clock_ms).state, RecomputedJourney()
+    state, reference = step(None, assignment, CONFIG, clock_ms).state, RecomputedDays()
     thresholds = CONFIG.persona("field_worker").thresholds
     for event, store in zip(events, stored, strict=False):
         result = step(state, event, CONFIG, clock_ms)
         indicator = indicate(event, thresholds)
         assert indicator is not None
-        day_ms, last_ms, expected = reference.add(event_time_ms(event), indicator.score)
-        [journey] = [o for o in result.observations if isinstance(o, JourneyObservation)]
+        expected_day = reference.add(event_time_ms(event), indicator.score)
+        journeys = [o for o in result.observations if isinstance(o, JourneyObservation)]
+        stored_state = json.loads(json.dumps(result.state.to_dict())) if store else None
+        state = result.state if stored_state is None else UserState.from_dict(stored_state)
+        if expected_day is None:
+            assert journeys == [], "a past day's earlier moment changes nothing"
+            continue
+        day_ms, last_ms, expected = expected_day
+        [journey] = journeys
         assert (journey.day_start_ms, journey.event_time_ms) == (day_ms, last_ms)
         assert (journey.score, journey.mean, journey.worst, journey.end, journey.moments) == (
             round(expected.score, 3),
@@ -177,8 +214,6 @@ def test_the_steps_journeys_equal_the_recomputed_day(
             round(expected.end, 3),
             expected.moments,
         )
-        stored_state = json.loads(json.dumps(result.state.to_dict())) if store else None
-        state = result.state if stored_state is None else UserState.from_dict(stored_state)
 
 
 def test_a_sample_of_an_earlier_day_changes_nothing() -> None:
