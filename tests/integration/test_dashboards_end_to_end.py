@@ -383,7 +383,9 @@ def test_the_incident_site_vpn_panel_drops_and_the_calm_sites_do_not(
         and r.tags["window"] == "1h"
         and r.tags["site"] != HIT[1]
     ]
-    assert min(min(scores) for scores in calm.values()) >= min(oracle_calm) - 1e-6
+    # the panel computes the score from the counts, unrounded (8 good of 9: 88.8888...),
+    # the oracle's cell scores are rounded to 3 decimals (88.889): half a unit apart
+    assert min(min(scores) for scores in calm.values()) >= min(oracle_calm) - 0.0005
     assert min(min(scores) for scores in calm.values()) > min(per_site[HIT[1]]) + 20
 
 
