@@ -14,9 +14,9 @@ may be missing from both runs alike. Both engines read the shared input topics f
 their start, so in a long-lived development Kafka they also read what earlier runs
 sent; each run's day is its own (a random Friday of 2023, which no other test uses), and
 only that day's points are compared. 2023 is earlier than every other engine test's day:
-the fleet's users are the same in every test, and the session's shared engine publishes a
-user's journey for their latest day only (tests/integration/test_dashboards_end_to_end.py
-sends a 2024 Thursday after this module ran).
+the fleet's users are the same in every test, and a user's journeys of earlier days go on
+only from their last moment (``streams/scoring/day_journey.py``), so a day sent later but
+dated earlier never cuts into another test's journeys.
 """
 
 from __future__ import annotations
