@@ -2,7 +2,7 @@
 
 Reads ``<engine id>-observations`` (keyed by persona|site, JSON arrays from
 ``internal_codec.py``); writes the cells' published records to InfluxDB through the
-sink (first deleting the points a cell no longer publishes, ``records.cell_retractions``)
+sink (first deleting the points a cell no longer publishes, ``scoring/retractions.py``)
 and the cells to the ``cells`` table (``scoring/cells.py``, ``scoring/records.py``),
 with each persona and site's exposure clock (``scoring/exposure_clock.py``).
 Cells are decoded once per batch, counted in memory and written back once each, and
@@ -26,7 +26,8 @@ from xlapulse.streams.scoring.cells import Cell
 from xlapulse.streams.scoring.exposure_clock import ExposureClock, stored_cell
 from xlapulse.streams.scoring.pipeline import update_cells
 from xlapulse.streams.scoring.published import Record
-from xlapulse.streams.scoring.records import cell_records, cell_retractions
+from xlapulse.streams.scoring.records import cell_records
+from xlapulse.streams.scoring.retractions import retractions
 from xlapulse.streams.sink.points import record_to_point
 
 
@@ -48,7 +49,7 @@ def add_cell_agent(parts: EngineParts) -> None:
             retracted: list[Record] = []
             for cell in batch.values():
                 records = cell_records(cell, config)
-                retracted += cell_retractions(cell, records)
+                retracted += retractions(cell, records)
                 for record in records:
                     points[record.series_key()] = record_to_point(record)
             # Deleted first: a point rewritten with fewer fields would keep the old ones.

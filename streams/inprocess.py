@@ -3,7 +3,7 @@
 Reads: encoded contract records, exactly as they would arrive from Kafka.
 Writes: nothing outside memory; the latest record per InfluxDB series and
 time is kept in ``records``, as InfluxDB itself would keep it: a record written again
-keeps the fields it does not name, and a retracted one (``records.cell_retractions``)
+keeps the fields it does not name, and a retracted one (``scoring/retractions.py``)
 is removed, as the sink deletes it.
 
 The device join runs here too, depth first: each device signal of a user's step
@@ -42,7 +42,8 @@ from xlapulse.streams.scoring.formula_versions import CURRENT_FORMULA, Formula
 from xlapulse.streams.scoring.observations import Observation
 from xlapulse.streams.scoring.pipeline import read_input_record, update_cells
 from xlapulse.streams.scoring.published import Record
-from xlapulse.streams.scoring.records import cell_records, cell_retractions
+from xlapulse.streams.scoring.records import cell_records
+from xlapulse.streams.scoring.retractions import retractions
 from xlapulse.streams.scoring.user_model import UserState
 from xlapulse.streams.scoring.user_state import DEFAULT_MAX_EVENT_AGE_MS, step
 from xlapulse.streams.scoring.user_tickets import apply_device_explanation
@@ -134,7 +135,7 @@ class InProcessPipeline:
         published = []
         for key in self._dirty:
             records = cell_records(self.cells[key], self.config, self.formula)
-            for retracted in cell_retractions(self.cells[key], records, self.formula):
+            for retracted in retractions(self.cells[key], records):
                 self.records.pop(retracted.series_key(), None)
             published += records
         self._dirty.clear()

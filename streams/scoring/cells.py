@@ -157,11 +157,10 @@ class Cell:
     #: timed total) -> [sum ms, samples], and who reported each phase
     phase_sums: dict[str, list[float]] = field(default_factory=dict)
     phase_users: dict[str, list[str]] = field(default_factory=dict)
-    #: touch point -> 1 when its reliability point was published with the VPN's down
-    #: time, else 0: what ``reliability_record.retracted_touch_points`` takes back when
-    #: exposure credited ahead of a late close is returned (the point InfluxDB holds
-    #: would otherwise outlive it)
-    reliability_published: dict[str, int] = field(default_factory=dict)
+    #: series id -> measurement, tags, field names and time of each point published
+    #: from exposed time, which ``retractions.py`` deletes when the cell no longer
+    #: publishes it (late closes take exposure back)
+    retractable_published: dict[str, dict[str, Any]] = field(default_factory=dict)
     counts_layout: int = COUNTS_LAYOUT
 
     def key(self) -> str:

@@ -3,7 +3,7 @@
 Reads a :class:`~xlapulse.streams.scoring.cells.Cell` and the XLA configuration;
 writes nothing: :func:`cell_records` returns library-free :class:`Record` s and the
 caller sends them to the sink (``streams/sink/points.py`` turns them into points);
-:func:`cell_retractions` names the points to delete before they are written.
+``retractions.py`` names the points to delete before they are written.
 The measurement names are defined here, once.
 
 Formula ``FORMULA_VERSION`` (stored with every record; ``formula_versions.py`` and
@@ -60,18 +60,13 @@ from xlapulse.streams.scoring.published import (
     ISSUE_SCORE,
     JOURNEY,
     MIN_USERS_PER_AGGREGATE,
-    RELIABILITY,
     SENTIMENT,
     XLA_COMPLIANCE,
     Record,
     apdex_score,
     users_with,
 )
-from xlapulse.streams.scoring.reliability_record import (
-    reliability_records,
-    reliability_stats,
-    retracted_touch_points,
-)
+from xlapulse.streams.scoring.reliability_record import reliability_records, reliability_stats
 from xlapulse.streams.scoring.service_desk_record import service_desk_record
 from xlapulse.streams.scoring.xla import OVERALL, Objective, ObjectiveStats, XlaConfig, evaluate
 
@@ -118,30 +113,6 @@ def user_scores(
     return scores
 
 
-def _cell_tags(cell: Cell, formula: Formula) -> dict[str, str]:
-    return {
-        "persona": cell.persona,
-        "site": cell.site,
-        "window": window_label(cell.window_s),
-        "formula_version": formula.version,
-    }
-
-
-def cell_retractions(
-    cell: Cell | ExposureClock, published: list[Record], formula: Formula = CURRENT_FORMULA
-) -> list[Record]:
-    """The points (fields left empty) to delete from InfluxDB before ``published``, the
-    cell's records now, are written (``reliability_record.retracted_touch_points``)."""
-    if isinstance(cell, ExposureClock):
-        return []
-    tags = _cell_tags(cell, formula)
-    time_ns = cell.window_start_ms * 1_000_000
-    return [
-        Record(RELIABILITY, {**tags, "touch_point": touch_point}, {}, time_ns)
-        for touch_point in retracted_touch_points(cell, published)
-    ]
-
-
 def cell_records(
     cell: Cell | ExposureClock, config: XlaConfig, formula: Formula = CURRENT_FORMULA
 ) -> list[Record]:
@@ -154,7 +125,12 @@ def cell_records(
     """
     if isinstance(cell, ExposureClock) or len(cell.users()) < MIN_USERS_PER_AGGREGATE:
         return []
-    tags = _cell_tags(cell, formula)
+    tags = {
+        "persona": cell.persona,
+        "site": cell.site,
+        "window": window_label(cell.window_s),
+        "formula_version": formula.version,
+    }
     time_ns = cell.window_start_ms * 1_000_000
     records = []
     if cell.window_s == JOURNEY_WINDOW_S and len(cell.journeys) >= MIN_USERS_PER_AGGREGATE:

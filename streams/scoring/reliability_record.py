@@ -16,12 +16,8 @@ The failure count is the group's: it rests on the five or more exposed people, a
 calm window's zero does. A calm window publishes zero failures
 per hour: the calm baseline that failure-only telemetry lacked.
 
-Retraction: the exposure clock credits open intervals ahead of their close, and a close
-that arrives late (another partition ran ahead) takes that credit back. A window may so
-drop below five exposed people, or below five down, after its point was published.
-InfluxDB keeps a point that is not rewritten, and merges the fields of one that is, so
-:func:`retracted_touch_points` names the points to delete first: the published figures
-then depend on the final cell only, whatever order the observations came in.
+A point whose people fall below five when late closes take exposure back is deleted
+(``retractions.py``).
 """
 
 from __future__ import annotations
@@ -92,22 +88,3 @@ def reliability_records(cell: Cell, tags: dict[str, str], time_ns: int) -> list[
             )
         )
     return records
-
-
-def retracted_touch_points(cell: Cell, published: list[Record]) -> list[str]:
-    """The touch points whose reliability point, published earlier from this cell, must
-    be deleted: no longer published, or published without the VPN's down time it had.
-    ``published``: every record now built from the cell. Remembers what is published
-    (in the cell, which the caller stores)."""
-    now = {
-        record.tags["touch_point"]: int("down_hours" in record.fields)
-        for record in published
-        if record.measurement == RELIABILITY
-    }
-    retracted = [
-        touch_point
-        for touch_point, had_down in sorted(cell.reliability_published.items())
-        if touch_point not in now or had_down > now[touch_point]
-    ]
-    cell.reliability_published = now
-    return retracted

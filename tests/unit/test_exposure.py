@@ -11,6 +11,7 @@ import copy
 import json
 import random
 import zlib
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from tests.unit.engine_events import assignment_event, feed
@@ -28,7 +29,8 @@ from xlapulse.streams.scoring.cells import Cell
 from xlapulse.streams.scoring.exposure import ACTIVE, VPN_CONNECTED, VPN_DOWN
 from xlapulse.streams.scoring.exposure_clock import MAX_OPEN_MS
 from xlapulse.streams.scoring.pipeline import update_cells
-from xlapulse.streams.scoring.published import RELIABILITY
+from xlapulse.streams.scoring.published import RELIABILITY, Record
+from xlapulse.streams.scoring.retractions import EXPOSURE_OBJECTIVE_KIND, retractions
 from xlapulse.streams.scoring.xla import default_xla_config
 
 DAY = datetime(2026, 11, 24, tzinfo=UTC)  # a Tuesday
@@ -454,3 +456,31 @@ def test_two_devices_unlocked_at_once_count_once() -> None:
     cell = pipeline.cells[f"{PERSONA}|{SITE}|86400|{day_ms}"]
     assert cell.exposed_ms(ACTIVE)[user(0)] == cell.exposed_ms(ACTIVE)[user(1)]
     assert len(cell.exposure_spans[ACTIVE]) == 6, "both devices are kept, for their closes"
+
+
+def test_retractions_delete_what_rests_on_exposure_and_was_published_no_longer() -> None:
+    """A compliance point of failures per exposed hour (its exposed hours fell below the
+    objective's minimum) and a reliability point gone, a VPN point that lost its down
+    time: deleted. A score point gone is not this module's (its people never fall), and
+    a point that gains fields needs no delete."""
+    cell = Cell(PERSONA, SITE, 86_400, 0)
+    base = {"persona": PERSONA, "site": SITE, "window": "1d", "formula_version": "3.0"}
+    compliance = Record(
+        "xla_compliance",
+        {**base, "objective": "app-failures", "kind": EXPOSURE_OBJECTIVE_KIND,
+         "touch_point": "app", "xla_version": "1"},
+        {"value": 0.05, "samples": 116},
+        0,
+    )  # fmt: skip
+    app = Record(RELIABILITY, {**base, "touch_point": "app"}, {"failures": 6}, 0)
+    vpn = Record(RELIABILITY, {**base, "touch_point": "vpn"}, {"failures": 1, "down_hours": 2}, 0)
+    score = Record("experience_score", {**base, "touch_point": "app"}, {"score": 90.0}, 0)
+    assert retractions(cell, [compliance, app, vpn, score]) == []
+    vpn_now = replace(vpn, fields={"failures": 1})
+    gone = retractions(cell, [vpn_now])
+    assert sorted((r.measurement, r.tags["touch_point"]) for r in gone) == [
+        ("reliability", "app"), ("reliability", "vpn"), ("xla_compliance", "app"),
+    ]  # fmt: skip
+    assert all(r.fields == {} for r in gone)
+    assert retractions(cell, [vpn]) == [], "a point that gains a field is rewritten, whole"
+    assert retractions(cell, [vpn]) == []
