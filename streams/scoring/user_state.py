@@ -263,16 +263,17 @@ def _telemetry(state: UserState, event: TelemetryEvent, config: XlaConfig) -> Us
 
 def _remember_problem(state: UserState, indicator: Indicator, when_ms: int) -> None:
     """Remember a problem; forget those older than ``CORRELATION_WINDOW_MS`` before the
-    latest telemetry and before every held ticket's creation (the start of the oldest of
-    those windows), then the oldest beyond the cap (``capped_until_ms`` records the newest
-    one dropped). A ticket processed later but created earlier than that may find fewer
-    problems in its window than it had."""
+    latest telemetry, before this problem (a day replayed after a newer one keeps its own
+    recent problems for the tickets that follow them) and before every held ticket's
+    creation (the start of the oldest of those windows), then the oldest beyond the cap
+    (``capped_until_ms`` records the newest one dropped). A ticket processed later but
+    created earlier than that may find fewer problems in its window than it had."""
     remember_in_time_order(
         state.problems, [when_ms, indicator.touch_point, indicator.cause, indicator.time_lost_ms]
     )
     state.problems, newest_capped_ms = prune_problems(
         state.problems,
-        state.last_telemetry_ms,
+        min(state.last_telemetry_ms, when_ms),
         (progress.created_ms for progress in state.tickets.values()),
         MAX_PROBLEMS,
     )

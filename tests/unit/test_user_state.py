@@ -317,9 +317,13 @@ def test_a_late_own_signal_adds_to_a_tickets_explanation_and_takes_none_away(
     assert (progress.explained_by, progress.signal_time_lost_ms) == ("vpn", 2 * cost)
 
 
-def test_a_late_signal_before_every_tickets_window_is_not_remembered() -> None:
+def test_a_late_signal_before_every_tickets_window_explains_nothing_and_goes_with_the_next() -> (
+    None
+):
     """Older than the window of the ticket at 3:00 and than 4 h before the latest telemetry
-    (5:30): no ticket can use it, so it is counted as a sample and forgotten at once."""
+    (5:30): no ticket held can use it, so it corrects nothing. It is kept (a ticket of its
+    own day may still follow it, as when an older day is replayed after a newer one) until
+    the next problem moves the horizon past it."""
     events = [
         assign(),
         vpn("dropped", 10),
@@ -332,7 +336,10 @@ def test_a_late_signal_before_every_tickets_window_is_not_remembered() -> None:
         "sample",
         "journey",
     ], "no correction"
-    assert [problem[0] for problem in state.problems] == [event_time_ms(vpn("dropped", 10))]
+    late_ms, first_ms = event_time_ms(late_vpn_drop(-61)), event_time_ms(vpn("dropped", 10))
+    assert [problem[0] for problem in state.problems] == [late_ms, first_ms]
+    state, _ = run([*events, vpn("dropped", 340)], clock=event_time_ms(vpn("connected", 341)))
+    assert late_ms not in [problem[0] for problem in state.problems]
 
 
 def test_a_ticket_whose_window_lost_problems_to_the_cap_is_not_re_explained() -> None:
