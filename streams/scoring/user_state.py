@@ -292,10 +292,13 @@ def _add_moment(
     latest_ms = state.journey.day_start_ms
     day = state.journey
     if latest_ms is not None and day_ms < latest_ms:
-        day = state.past_journeys.get(day_ms) or past_day(day_ms, when_ms, indicator.score)
-        if day_ms in state.past_journeys and not day.extend(when_ms, indicator.score):
+        past = state.past_journeys.get(day_ms)
+        if past is None:
+            day = state.past_journeys[day_ms] = past_day(day_ms, when_ms, indicator.score)
+        elif past.extend(when_ms, indicator.score):
+            day = past
+        else:
             return None
-        state.past_journeys[day_ms] = day
     else:
         if latest_ms is not None and day_ms > latest_ms and state.journey.moments:
             state.past_journeys[latest_ms] = state.journey.compacted()

@@ -142,6 +142,10 @@ def _influxql_string(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
+def _predicate_string(value: str) -> str:
+    return '"' + value.replace('"', '\\"') + '"'
+
+
 def delete_statement(record: Record) -> str:
     """InfluxQL (1.x) that deletes the record's point: its series at its time."""
     _check_tags(record)
@@ -156,7 +160,6 @@ def delete_predicate(record: Record) -> str:
     """The /api/v2/delete predicate (InfluxDB 2.x) of the record's series."""
     _check_tags(record)
     conditions = [f'_measurement="{record.measurement}"'] + [
-        f'{key}="{tag.replace(chr(34), chr(92) + chr(34))}"'
-        for key, tag in sorted(record.tags.items())
+        f"{key}={_predicate_string(tag)}" for key, tag in sorted(record.tags.items())
     ]
     return " AND ".join(conditions)
