@@ -20,7 +20,8 @@ signal, and releases a held one when a late signal of the user explains it or
 when the user's state forgets it (closed).
 
 State is bounded: problems are de-duplicated by event id, pruned by age (older
-than the window before the newest signal and before every held ticket) and
+than the window before the earlier of the newest signal and the one being applied,
+and before every held ticket) and
 capped at ``MAX_DEVICE_PROBLEMS``; tickets are held for
 ``DEVICE_TICKET_HOLD_MS`` of signal time after their creation, at most
 ``MAX_DEVICE_TICKETS``; :func:`is_expired` tells the caller when to delete a
@@ -116,7 +117,7 @@ def step(state: DeviceState | None, signal: DeviceSignal, clock_ms: int) -> Devi
         explanations = _problem(state, signal)
     else:
         explanations = _ticket(state, signal)
-    _prune(state)
+    _prune(state, signal.time_ms if isinstance(signal, DeviceProblem) else signal.created_ms)
     return DeviceStep(state, explanations)
 
 
@@ -170,13 +171,16 @@ def _explain(state: DeviceState, held: HeldTicket) -> list[DeviceExplanation]:
     return [DeviceExplanation(held.user_id, held.ticket_id, explained_by)]
 
 
-def _prune(state: DeviceState) -> None:
-    """Forget tickets created more than ``DEVICE_TICKET_HOLD_MS`` before the newest signal
+def _prune(state: DeviceState, signal_ms: int) -> None:
+    """Forget tickets created more than ``DEVICE_TICKET_HOLD_MS`` before the horizon
     (then the oldest beyond the cap), then problems older than ``CORRELATION_WINDOW_MS``
-    before the newest signal and before every held ticket's creation (then the oldest
-    beyond the cap). A ticket that arrives later but was created earlier than that may
-    find fewer problems in its window than the device had."""
-    hold_horizon = state.newest_ms - DEVICE_TICKET_HOLD_MS
+    before it and before every held ticket's creation (then the oldest beyond the cap).
+    The horizon is the earlier of the newest signal and this one (``signal_ms``): a day
+    replayed after a newer one keeps its own problems and tickets while it is fed, as
+    the user's state does. A ticket that arrives later but was created earlier than
+    that may find fewer problems in its window than the device had."""
+    horizon_ms = min(state.newest_ms, signal_ms)
+    hold_horizon = horizon_ms - DEVICE_TICKET_HOLD_MS
     held = sorted(
         (item for item in state.tickets.items() if item[1].created_ms >= hold_horizon),
         key=lambda item: item[1].created_ms,
@@ -184,7 +188,7 @@ def _prune(state: DeviceState) -> None:
     state.tickets = dict(held)
     state.problems, _ = prune_problems(
         state.problems,
-        state.newest_ms,
+        horizon_ms,
         (ticket.created_ms for ticket in state.tickets.values()),
         MAX_DEVICE_PROBLEMS,
     )

@@ -153,6 +153,21 @@ def test_problems_a_held_ticket_may_need_are_kept_past_the_window() -> None:
     assert len(state.problems) == 2, "the first problem is still in the held ticket's window"
 
 
+def test_a_day_replayed_after_a_newer_one_keeps_its_problems_for_its_tickets() -> None:
+    """Thursday's signal was processed first, then Tuesday is replayed: Alice's VPN
+    drops explain Bob's ticket on the kiosk as they do in order (before, both were
+    pruned at once as older than Thursday, the newest signal)."""
+    thursday = 2 * 24 * 60
+    replayed = [problem(0), problem(10), device_ticket(60)]
+    _, in_order = run([*replayed, problem(thursday, touch_point="app")])
+    state, after_newer = run([problem(thursday, touch_point="app"), *replayed])
+    assert after_newer == in_order == [DeviceExplanation(BOB, "INC7", "vpn")]
+    state = step(state, problem(thursday + 1, touch_point="app"), at_ms(thursday + 1)).state
+    assert [p[0] for p in state.problems] == [at_ms(thursday), at_ms(thursday + 1)], (
+        "the next newer signal prunes the replayed day again"
+    )
+
+
 def test_held_tickets_are_bounded_by_time_and_count() -> None:
     hold_min = DEVICE_TICKET_HOLD_MS / MINUTE_MS
     state, _ = run([device_ticket(0), problem(hold_min + 1, touch_point="app")])
