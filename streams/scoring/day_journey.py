@@ -11,6 +11,11 @@ beyond ``MAX_JOURNEY_MOMENTS`` (the oldest moments go) and a state stored before
 totals were kept recompute the totals from the moments. Either way the score has the
 same bits as ``journey_score`` of the whole day (``tests/unit/test_day_journey.py``).
 
+A moment carries a 32-bit tag of its sample's event id (:func:`moment_tag`): a sample
+the user's state no longer remembers (replayed more than ``DEDUP_WINDOW_MS`` later)
+finds its moment by time and tag and changes nothing, as a duplicate within the window
+does.
+
 Past days are kept compacted (:meth:`DayJourney.compacted`: totals and last moment, a
 constant size) for ``PAST_DAYS_KEPT_MS``: a sample of a past day that comes later than
 its last moment (yesterday's straggler after midnight, or a day replayed after a newer
@@ -21,7 +26,8 @@ Reads and writes nothing; the per-user state (``user_model.UserState``) holds on
 
 from __future__ import annotations
 
-from bisect import insort_right
+import hashlib
+from bisect import bisect_left, bisect_right, insort_right
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
@@ -44,33 +50,42 @@ class DayJourney:
     """The moments of the user's latest day with a sample, and their running totals."""
 
     day_start_ms: int | None = None
-    #: The day's moments in time order: [time_ms, score] (the latest ``MAX_JOURNEY_MOMENTS``).
+    #: The day's moments in time order: [time_ms, score, tag] (the latest
+    #: ``MAX_JOURNEY_MOMENTS``; a state stored before tags were kept has [time_ms, score]).
     moments: list[list[float]] = field(default_factory=list)
     #: Totals of every moment but the last (whose duration the next sample decides);
     #: None: not known (moments reordered or dropped, or a state stored before they
     #: were kept), recomputed from ``moments`` when next needed.
     settled: JourneyTotals | None = None
 
-    def add(self, when_ms: int, score: float) -> None:
-        """Add a sample of ``score`` at ``when_ms``: a later day starts a new journey, an
-        earlier day's journey is over (the sample changes nothing)."""
+    def add(self, when_ms: int, score: float, tag: int) -> bool:
+        """Add a sample of ``score`` at ``when_ms`` (``tag``: :func:`moment_tag` of its
+        event id): a later day starts a new journey. False (nothing changes) for an
+        earlier day, whose journey is over, and for a moment the day already holds."""
         day_ms = when_ms - when_ms % DAY_MS
         if self.day_start_ms is None or day_ms > self.day_start_ms:
             self.day_start_ms, self.moments, self.settled = day_ms, [], JourneyTotals()
         if day_ms != self.day_start_ms:
-            return
+            return False
         moments = self.moments
+        at = float(when_ms)
+        same_time = moments[
+            bisect_left(moments, at, key=_time_ms) : bisect_right(moments, at, key=_time_ms)
+        ]
+        if any(moment[2:] == [tag] for moment in same_time):
+            return False
         if moments and when_ms < moments[-1][0]:
             # after the samples of the same time, as a stable sort by time puts it
-            insort_right(moments, [when_ms, score], key=_time_ms)
+            insort_right(moments, [when_ms, score, tag], key=_time_ms)
             self.settled = None
         else:
             if moments and self.settled is not None:
                 self.settled = self.settled.plus(_moment(moments[-1], when_ms))
-            moments.append([when_ms, score])
+            moments.append([when_ms, score, tag])
         if len(moments) > MAX_JOURNEY_MOMENTS:
             del moments[:-MAX_JOURNEY_MOMENTS]
             self.settled = None
+        return True
 
     def score(self) -> JourneyScore:
         """The peak-end score of the day so far (at least one moment added)."""
@@ -90,15 +105,16 @@ class DayJourney:
             self.settled = settled_totals(self.moments)
         return DayJourney(self.day_start_ms, [self.moments[-1]], self.settled)
 
-    def extend(self, when_ms: int, score: float) -> bool:
+    def extend(self, when_ms: int, score: float, tag: int) -> bool:
         """Add a sample to a :meth:`compacted` day; False (nothing changes) for one
-        before its last moment, which would need the moments it no longer keeps."""
+        before its last moment, which would need the moments it no longer keeps, and
+        for the last moment itself."""
         last = self.moments[-1]
-        if when_ms < last[0]:
+        if when_ms < last[0] or (when_ms == last[0] and last[2:] == [tag]):
             return False
         totals = self.settled if self.settled is not None else JourneyTotals()
         self.settled = totals.plus(_moment(last, when_ms))
-        self.moments = [[when_ms, score]]
+        self.moments = [[when_ms, score, tag]]
         return True
 
     def settled_dict(self) -> dict[str, Any] | None:
@@ -113,14 +129,14 @@ def totals_from_dict(data: dict[str, Any] | None) -> JourneyTotals | None:
 def settled_totals(moments: list[list[float]]) -> JourneyTotals:
     """The totals of every moment but the last, from the whole list."""
     totals = JourneyTotals()
-    for moment, (next_ms, _) in pairwise(moments):
-        totals = totals.plus(_moment(moment, next_ms))
+    for moment, next_moment in pairwise(moments):
+        totals = totals.plus(_moment(moment, next_moment[0]))
     return totals
 
 
 def _moment(moment: list[float], next_ms: float) -> Moment:
     """A stored moment, lasting until ``next_ms``."""
-    at_ms, score = moment
+    at_ms, score = moment[0], moment[1]
     return Moment(min(max(next_ms - at_ms, MIN_MOMENT_MS), MAX_MOMENT_MS) / 1000, score)
 
 
@@ -128,7 +144,13 @@ def _time_ms(moment: list[float]) -> float:
     return moment[0]
 
 
-def past_day(day_start_ms: int, when_ms: int, score: float) -> DayJourney:
+def past_day(day_start_ms: int, when_ms: int, score: float, tag: int) -> DayJourney:
     """A compacted journey of a past day this user had no journey of, from its first
     sample here."""
-    return DayJourney(day_start_ms, [[when_ms, score]], JourneyTotals())
+    return DayJourney(day_start_ms, [[when_ms, score, tag]], JourneyTotals())
+
+
+def moment_tag(event_id: str) -> int:
+    """A 32-bit hash of a sample's event id: tells apart the moments of one user at one
+    millisecond (a day holds at most ``MAX_JOURNEY_MOMENTS``)."""
+    return int.from_bytes(hashlib.blake2b(event_id.encode(), digest_size=4).digest())

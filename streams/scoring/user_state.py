@@ -50,7 +50,7 @@ from xlapulse.collectors.contract.events import (
 )
 from xlapulse.streams.scoring.cells import SCORE_DECIMALS, short_event_id
 from xlapulse.streams.scoring.correlation import prune_problems, remember_in_time_order
-from xlapulse.streams.scoring.day_journey import PAST_DAYS_KEPT_MS, past_day
+from xlapulse.streams.scoring.day_journey import PAST_DAYS_KEPT_MS, moment_tag, past_day
 from xlapulse.streams.scoring.details import sample_component, sample_detail
 from xlapulse.streams.scoring.device_signals import DeviceProblem, DeviceSignal
 from xlapulse.streams.scoring.exposure import exposure_observations, moved_exposures, remember_open
@@ -287,22 +287,24 @@ def _add_moment(
     state: UserState, event: EventBase, indicator: Indicator, when_ms: int
 ) -> JourneyObservation | None:
     """Add the sample to the user's journey of its day; that journey's score so far (None
-    when a past day's journey cannot take it: ``day_journey.py``)."""
+    when the day's journey cannot take it or already holds it: ``day_journey.py``)."""
     day_ms = when_ms - when_ms % DAY_MS
     latest_ms = state.journey.day_start_ms
     day = state.journey
+    tag = moment_tag(str(event.event_id))
     if latest_ms is not None and day_ms < latest_ms:
         past = state.past_journeys.get(day_ms)
         if past is None:
-            day = state.past_journeys[day_ms] = past_day(day_ms, when_ms, indicator.score)
-        elif past.extend(when_ms, indicator.score):
+            day = state.past_journeys[day_ms] = past_day(day_ms, when_ms, indicator.score, tag)
+        elif past.extend(when_ms, indicator.score, tag):
             day = past
         else:
             return None
     else:
         if latest_ms is not None and day_ms > latest_ms and state.journey.moments:
             state.past_journeys[latest_ms] = state.journey.compacted()
-        state.journey.add(when_ms, indicator.score)
+        if not state.journey.add(when_ms, indicator.score, tag):
+            return None
     horizon_ms = (state.journey.day_start_ms or day_ms) - PAST_DAYS_KEPT_MS
     for past_ms in [past for past in state.past_journeys if past < horizon_ms]:
         del state.past_journeys[past_ms]

@@ -157,9 +157,9 @@ def test_the_incremental_journey_equals_the_recomputed_day(
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(day_journey, "MAX_JOURNEY_MOMENTS", cap)
         journey, reference, when_ms = DayJourney(), RecomputedJourney(), start_ms
-        for step_ms, score, storage in samples:
+        for tag, (step_ms, score, storage) in enumerate(samples):
             when_ms += step_ms
-            journey.add(when_ms, score)
+            journey.add(when_ms, score, tag)
             got = (journey.day_start_ms, journey.last_ms, journey.score())
             assert got == reference.add(when_ms, score)
             assert len(journey.moments) <= cap
@@ -218,7 +218,60 @@ def test_the_steps_journeys_equal_the_recomputed_day(
 
 def test_a_sample_of_an_earlier_day_changes_nothing() -> None:
     journey = DayJourney()
-    journey.add(DAY0_MS + DAY_MS + 60_000, 50.0)
+    journey.add(DAY0_MS + DAY_MS + 60_000, 50.0, 1)
     before = journey.score()
-    journey.add(DAY0_MS + 60_000, 0.0)
+    assert not journey.add(DAY0_MS + 60_000, 0.0, 2)
     assert (journey.day_start_ms, journey.score()) == (DAY0_MS + DAY_MS, before)
+
+
+def test_a_moment_the_day_holds_is_not_added_again() -> None:
+    """A sample whose id the user's state forgot (replayed more than a day later) finds
+    its moment by time and tag; another sample at the same millisecond is a moment."""
+    journey = DayJourney()
+    for tag, minute in enumerate((60, 90, 120)):
+        assert journey.add(DAY0_MS + minute * 60_000, 40.0 + tag, tag)
+    before = (list(map(list, journey.moments)), journey.score())
+    assert not journey.add(DAY0_MS + 90 * 60_000, 41.0, 1), "out of time order"
+    assert not journey.add(DAY0_MS + 120 * 60_000, 42.0, 2), "the last moment"
+    assert (journey.moments, journey.score()) == before
+    assert journey.add(DAY0_MS + 90 * 60_000, 0.0, 7), "a different sample at that time"
+    past = through_json(journey, before_totals=False).compacted()
+    assert not past.extend(DAY0_MS + 120 * 60_000, 42.0, 2)
+    assert past.extend(DAY0_MS + 120 * 60_000, 42.0, 3)
+
+
+def test_a_sample_replayed_after_its_id_is_forgotten_leaves_the_journey_alone() -> None:
+    """Through the per-user step: a day's samples replayed two days (of the worker's
+    clock) later, when the state no longer remembers their ids, publish no journey
+    again, on the latest day and on a compacted past day alike."""
+    start = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+
+    def logon(minutes: float, logon_ms: int) -> LogonEvent:
+        return LogonEvent(
+            event_time=start + timedelta(minutes=minutes),
+            user_id=USER,
+            device_id=DEVICE,
+            logon_duration_ms=logon_ms,
+        )
+
+    monday = [logon(0, 8_000), logon(60, 240_000), logon(120, 60_000)]
+    clock_ms = event_time_ms(monday[-1])
+    assignment = assignment_event(USER, start - timedelta(hours=2), "field_worker", "utrecht")
+    state = step(None, assignment, CONFIG, clock_ms).state
+    for event in monday:
+        state = step(state, event, CONFIG, clock_ms).state
+    later_ms = clock_ms + 2 * DAY_MS
+
+    def replayed_journeys(events: list[LogonEvent], at_ms: int) -> list[JourneyObservation]:
+        nonlocal state
+        journeys = []
+        for event in events:
+            result = step(state, event, CONFIG, at_ms)
+            assert result.outcome == "ok", "the id is forgotten: the sample is scored"
+            journeys += [o for o in result.observations if isinstance(o, JourneyObservation)]
+            state = UserState.from_dict(json.loads(json.dumps(result.state.to_dict())))
+        return journeys
+
+    assert replayed_journeys(monday, later_ms) == [], "Monday is still the latest day"
+    state = step(state, logon(2 * 24 * 60, 8_000), CONFIG, later_ms).state
+    assert replayed_journeys(monday, later_ms + 2 * DAY_MS) == [], "Monday is a compacted past day"
