@@ -49,6 +49,11 @@ def check_sources(config: CollectorConfig) -> dict[str, tuple[str | None, list[s
     return results
 
 
+#: How long ``check`` waits for a first broker: enough for a slow link's TLS and SASL
+#: handshakes, short enough that a wrong address is reported at once (the producer's own
+#: 30 s default is for the daemon, which spools meanwhile).
+CHECK_BOOTSTRAP_TIMEOUT_MS = 10_000
+
 # most specific first: a refused SASL login also ends in a "KafkaSSLTransport ... socket
 # disconnected" line, which must not hide it
 CAUSE_WORDS = ("Authentication", "Sasl", "certificate", "SSL", "ECONNREFUSED")
@@ -87,7 +92,10 @@ def check_kafka(config: CollectorConfig) -> str | None:
     kafka_log.propagate = False  # captured for the one-line verdict, not printed
     kafka_log.addHandler(last_error)
     try:
-        return _connect_and_fetch_metadata(ProducerSettings(**kafka_document(config)), last_error)
+        settings = ProducerSettings(
+            **kafka_document(config), bootstrap_timeout_ms=CHECK_BOOTSTRAP_TIMEOUT_MS
+        )
+        return _connect_and_fetch_metadata(settings, last_error)
     finally:
         kafka_log.removeHandler(last_error)
         kafka_log.setLevel(saved[0])
@@ -103,7 +111,8 @@ def _connect_and_fetch_metadata(
         cause = f"; last client error: {last_error.message}" if last_error.message else ""
         return (
             f"FAILED: no broker answered at {settings.bootstrap_servers} with "
-            f"{settings.security_protocol} (is it running, is the port right, does the "
+            f"{settings.security_protocol} within {settings.bootstrap_timeout_ms / 1000:.0f} s "
+            f"(is it running, is the port right, does the "
             f"listener expect this protocol?){cause}{_sasl_hint(settings, last_error.message)}"
         )
     except (KafkaError, OSError) as error:

@@ -46,6 +46,8 @@ class ProducerSettings:
     compression_type: str = "lz4"
     request_timeout_ms: int = 30_000
     max_block_ms: int = 10_000
+    #: how long the producer waits for a first broker when it is created
+    bootstrap_timeout_ms: int = 30_000
     client_id: str = "xlapulse-collector"
     security_protocol: str = "PLAINTEXT"
     sasl_mechanism: str | None = None
@@ -89,6 +91,7 @@ class EventProducer:
             compression_type=settings.compression_type,
             request_timeout_ms=settings.request_timeout_ms,
             max_block_ms=settings.max_block_ms,
+            bootstrap_timeout_ms=settings.bootstrap_timeout_ms,
             partitioner=RememberingPartitioner(),
             **settings.security_options(),
         )

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+from kafka import KafkaAdminClient, KafkaConsumer, OffsetAndMetadata, TopicPartition
 
 from tests.shared_helpers import free_port
 from xlapulse.collectors.contract.events import DirectoryAssignmentEvent, EventBase, LogonEvent
@@ -108,6 +108,29 @@ def committed_offsets(bootstrap: str, group_id: str, topic: str | None = None) -
     if topic is None:
         return {(tp.topic, tp.partition): meta.offset for tp, meta in offsets.items()}
     return {tp.partition: meta.offset for tp, meta in offsets.items() if tp.topic == topic}
+
+
+def start_group_at_input_ends(bootstrap: str, group_id: str) -> dict[str, int]:
+    """Commit ``group_id``'s offsets at the current end of every input topic partition,
+    so a new engine's worker reads only what is sent after this, not everything earlier
+    tests sent to the shared topics (a catch-up that cost minutes per test). Returns
+    the records each input topic holds now (per topic, all partitions)."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=group_id)
+    try:
+        partitions = [
+            TopicPartition(topic, partition)
+            for topic in INPUT_TOPICS
+            for partition in consumer.partitions_for_topic(topic) or ()
+        ]
+        consumer.assign(partitions)
+        ends = consumer.end_offsets(partitions)
+        consumer.commit({tp: OffsetAndMetadata(offset, "", -1) for tp, offset in ends.items()})
+    finally:
+        consumer.close()
+    held: dict[str, int] = dict.fromkeys(INPUT_TOPICS, 0)
+    for tp, offset in ends.items():
+        held[tp.topic] += offset
+    return held
 
 
 def influxql(

@@ -52,7 +52,14 @@ from xlapulse.collectors.yamlfile import parse_yaml_model
 from xlapulse.streams.dips.alertmanager import AlertForwarder, AlertmanagerClient
 
 from .conftest import SERVICES_SCRIPT, TOPIC_PARTITIONS, Services
-from .helpers import WorkerProcess, end_offsets, engine_env, influxql, metric_sum
+from .helpers import (
+    WorkerProcess,
+    end_offsets,
+    engine_env,
+    influxql,
+    metric_sum,
+    start_group_at_input_ends,
+)
 
 # The worker scores the morning (about 15,000 events) before the dip closes.
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
@@ -185,6 +192,7 @@ def dip_run(
     env, metrics_port, database = engine_env(
         services.kafka_bootstrap, services.influx_url, run_id, data_dir, TOPIC_PARTITIONS
     )
+    held = start_group_at_input_ends(services.kafka_bootstrap, env["XLAPULSE_ENGINE_ID"])
     env["XLAPULSE_ALERTMANAGER_URL"] = alertmanager.url
     env["XLAPULSE_DASHBOARD_URL"] = "http://grafana.test"
     worker = WorkerProcess(env=env, log_path=data_dir / "worker.log")
@@ -205,10 +213,10 @@ def dip_run(
         # keeps up: a backlog read at full speed lets one site's observations run far
         # ahead of another's (see streams/dips/README.md, known gaps).
         producer.send_all(directory)
-        # The worker reads the topics from the start: it first catches up with what
-        # earlier tests sent, then the day is sent to a worker that keeps up.
+        # The worker starts at the end of the input topics: once it has the directory,
+        # the day is sent to a worker that keeps up.
         in_topics = {
-            topic: sum(end_offsets(services.kafka_bootstrap, topic).values())
+            topic: sum(end_offsets(services.kafka_bootstrap, topic).values()) - held[topic]
             for topic in INPUT_TOPICS
         }
         wait_until(

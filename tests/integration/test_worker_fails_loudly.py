@@ -1,7 +1,8 @@
 """A worker never stalls silently: a crash ends it loudly, SIGTERM ends it in time.
 
 Real Kafka and InfluxDB (deploy/local/services), one worker subprocess per test with its
-own engine id, so its internal topics and consumer group are its own.
+own engine id, so its internal topics and consumer group are its own; the group starts
+at the end of the shared input topics (what earlier tests sent is not read).
 
 The crash is a real failure mode, provoked without any test hook in the engine: a record
 on the engine's internal ``<engine id>-device-signals`` topic that is not JSON. Only the
@@ -45,6 +46,7 @@ from .helpers import (
     influxql,
     read_metric,
     scrape_metric,
+    start_group_at_input_ends,
 )
 
 pytestmark = pytest.mark.integration
@@ -59,6 +61,14 @@ def _ready_status(port: int) -> int | None:
         return error.code
     except OSError:
         return None
+
+
+def _new_engine(services: Services) -> str:
+    """A new engine's run id, its consumer group at the end of the input topics."""
+    ensure_topics(services.kafka_bootstrap, TOPIC_PARTITIONS)
+    run_id = uuid.uuid4().hex[:10]
+    start_group_at_input_ends(services.kafka_bootstrap, f"xlapulse-test-{run_id}")
+    return run_id
 
 
 def _start_worker(services: Services, tmp_path: Path, run_id: str) -> tuple[WorkerProcess, int]:
@@ -78,8 +88,7 @@ def _wait_for_exit(worker: WorkerProcess, timeout_s: float) -> int:
 
 
 def test_an_agent_crash_is_loud_and_commits_nothing(services: Services, tmp_path: Path) -> None:
-    ensure_topics(services.kafka_bootstrap, TOPIC_PARTITIONS)
-    run_id = uuid.uuid4().hex[:10]
+    run_id = _new_engine(services)
     worker, port = _start_worker(services, tmp_path, run_id)
     try:
         wait_until(lambda: _ready_status(port) == 200, 90, "the worker to be ready")
@@ -92,7 +101,7 @@ def test_an_agent_crash_is_loud_and_commits_nothing(services: Services, tmp_path
         crashed = {"agent": "follow_devices"}
         wait_until(
             lambda: read_metric(port, "xlapulse_agent_crashes_total", crashed) == 1,
-            60,  # the worker may first be busy with what earlier tests sent
+            60,
             "the crash on /metrics",
         )
         assert read_metric(port, "xlapulse_worker_ready", {}) == 0
@@ -117,8 +126,7 @@ def test_sigterm_while_influxdb_is_down_ends_in_time_and_loses_nothing(
     for the batch in hand: SIGTERM alone would wait for InfluxDB. The worker exits with
     code 1 at ``STOP_DEADLINE_S`` instead, without committing the unwritten batch, and
     the next worker writes its scores once InfluxDB is back."""
-    ensure_topics(services.kafka_bootstrap, TOPIC_PARTITIONS)
-    run_id = uuid.uuid4().hex[:10]
+    run_id = _new_engine(services)
     worker, port = _start_worker(services, tmp_path, run_id)
     site = f"site-{run_id}"
     events = five_logons(datetime.now(UTC) - timedelta(minutes=5), site)
@@ -152,11 +160,9 @@ def test_sigterm_while_influxdb_is_down_ends_in_time_and_loses_nothing(
             'SELECT "samples" FROM "experience_score" WHERE "touch_point" = \'logon\' '
             f"AND \"window\" = '1h' AND \"site\" = '{site}'"
         )
-        # A new consumer group reads the shared input topics from their start: the
-        # next worker catches up with what earlier tests sent before it reaches these.
         written = wait_until(
             lambda: influxql(services.influx_url, database, query),
-            240,
+            120,
             "the unwritten batch's scores from the next worker",
         )
         assert sum(value for series in written for _, value in series["values"]) == 5
@@ -171,8 +177,7 @@ def test_a_point_influxdb_refuses_goes_to_the_dead_letter_topic(
     field type conflict, 400): every point of the measurement there is refused. Each is
     counted, sent to the dead-letter topic with source ``influxdb`` and InfluxDB's reason
     once Kafka acknowledged it, and the worker goes on (it is still ready)."""
-    ensure_topics(services.kafka_bootstrap, TOPIC_PARTITIONS)
-    run_id = uuid.uuid4().hex[:10]
+    run_id = _new_engine(services)
     site = f"site-{run_id}"
     at = datetime.now(UTC) - timedelta(minutes=5)
     database = f"xlapulse_test_{run_id}"
@@ -190,7 +195,7 @@ def test_a_point_influxdb_refuses_goes_to_the_dead_letter_topic(
                 for record in _all_records(services.kafka_bootstrap, DEAD_LETTER_TOPIC)
                 if site.encode() in record.value
             ],
-            300,  # the worker first catches up with what earlier tests sent
+            120,
             "the refused point on the dead-letter topic",
         )
         assert scrape_metric(port, "xlapulse_sink_rejected_points_total", {}) >= 1
