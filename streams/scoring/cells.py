@@ -42,6 +42,10 @@ GOOD, TOLERATING, FRUSTRATING, TIME_LOST_MS, SCORE_SUM = range(5)
 SCORE_DECIMALS = 3
 #: Layout of stored counts: 1 (formula 2.x) had no score sum, and per user no time lost.
 COUNTS_LAYOUT = 2
+#: How ``Cell.exposure_spans`` is stored: 2, spans in ms from the window's start under
+#: "user|short device id" (1, before: epoch ms under the full device pseudonym; 42 % of
+#: the spans' size, the largest part of a cell).
+SPANS_LAYOUT = 2
 #: Touch points broken down by component, and the positions of a component's counts
 #: (tolerating and frustrating at the same positions as a touch point's).
 COMPONENT_TOUCH_POINTS = ("app", "vpn", "print")
@@ -143,8 +147,9 @@ class Cell:
     first_contact_count: int = 0
     #: user -> [journey score, worst, end, event_time_ms] of the latest journey update
     journeys: dict[str, list[float]] = field(default_factory=dict)
-    #: exposure (``exposure.py``) -> "user|device" -> exposed spans in this window
-    #: (``spans.py``; ``exposure_clock.py`` credits them)
+    #: exposure (``exposure.py``) -> "user|short device id" (:func:`span_holder`) ->
+    #: exposed spans in this window, in ms from its start (``spans.py``;
+    #: ``exposure_clock.py`` credits them)
     exposure_spans: dict[str, dict[str, list[list[int]]]] = field(default_factory=dict)
     #: touch point -> samples that are failures its exposure divides (``exposure.py``)
     failures: dict[str, int] = field(default_factory=dict)
@@ -162,6 +167,7 @@ class Cell:
     #: publishes it (late closes take exposure back)
     retractable_published: dict[str, dict[str, Any]] = field(default_factory=dict)
     counts_layout: int = COUNTS_LAYOUT
+    spans_layout: int = SPANS_LAYOUT
 
     def key(self) -> str:
         return cell_key(self.persona, self.site, self.window_s, self.window_start_ms)
@@ -196,6 +202,8 @@ class Cell:
         cell = cls(**{**data, "event_ids": set(data["event_ids"])})
         if "counts_layout" not in data:
             _upgrade_counts(cell)
+        if "spans_layout" not in data:
+            _upgrade_spans(cell)
         return cell
 
 
@@ -215,6 +223,26 @@ def _upgrade_counts(cell: Cell) -> None:
                 + SAMPLE_SCORE[Band.TOLERATING] * counts[TOLERATING],
             ]
     cell.counts_layout = COUNTS_LAYOUT
+
+
+def _upgrade_spans(cell: Cell) -> None:
+    """Spans stored before ``SPANS_LAYOUT`` 2: epoch ms under "user|device"."""
+    start_ms = cell.window_start_ms
+    cell.exposure_spans = {
+        exposure: {
+            span_holder(holder): [[low - start_ms, high - start_ms] for low, high in spans]
+            for holder, spans in held.items()
+        }
+        for exposure, held in cell.exposure_spans.items()
+    }
+    cell.spans_layout = SPANS_LAYOUT
+
+
+def span_holder(holder: str) -> str:
+    """A cell's key for a "user|device" exposure holder: the user, and a 32-bit hash of
+    the device (enough to tell one person's devices apart, a third of the size)."""
+    user, device = holder.split("|", 1)
+    return f"{user}|{hashlib.blake2b(device.encode(), digest_size=4).hexdigest()}"
 
 
 def short_event_id(event_id: str) -> str:

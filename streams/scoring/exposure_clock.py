@@ -34,7 +34,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from xlapulse.streams.scoring.cells import WINDOW_SIZES_S, Cell, cell_key, window_start_ms
+from xlapulse.streams.scoring.cells import (
+    WINDOW_SIZES_S,
+    Cell,
+    cell_key,
+    span_holder,
+    window_start_ms,
+)
 from xlapulse.streams.scoring.observations import ExposureObservation, Observation
 from xlapulse.streams.scoring.spans import add_span, remove_span
 
@@ -191,6 +197,7 @@ def _credit(
     spans."""
     if end_ms <= start_ms:
         return
+    cell_holder = span_holder(holder)
     for window_s in WINDOW_SIZES_S:
         size_ms = window_s * 1000
         window_ms = window_start_ms(start_ms, window_s)
@@ -202,13 +209,15 @@ def _credit(
                 or Cell(clock.persona, clock.site, window_s, window_ms)
             )
             held = cell.exposure_spans.setdefault(exposure, {})
-            low_ms, high_ms = max(start_ms, window_ms), min(end_ms, window_ms + size_ms)
-            spans = held.get(holder, [])
+            # stored from the window's start (``Cell.exposure_spans``)
+            low_ms = max(start_ms, window_ms) - window_ms
+            high_ms = min(end_ms, window_ms + size_ms) - window_ms
+            spans = held.get(cell_holder, [])
             spans = add_span(spans, low_ms, high_ms) if add else remove_span(spans, low_ms, high_ms)
             if spans:
-                held[holder] = spans
+                held[cell_holder] = spans
             else:
-                held.pop(holder, None)
+                held.pop(cell_holder, None)
                 if not held:
                     del cell.exposure_spans[exposure]
             credited[key] = cell

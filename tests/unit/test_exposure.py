@@ -25,7 +25,7 @@ from xlapulse.collectors.contract.events import (
 from xlapulse.collectors.contract.topics import INPUT_TOPICS, topic_for
 from xlapulse.collectors.simulator.fleet import Fleet
 from xlapulse.streams.inprocess import InProcessPipeline
-from xlapulse.streams.scoring.cells import Cell
+from xlapulse.streams.scoring.cells import Cell, span_holder
 from xlapulse.streams.scoring.exposure import ACTIVE, VPN_CONNECTED, VPN_DOWN
 from xlapulse.streams.scoring.exposure_clock import MAX_OPEN_MS
 from xlapulse.streams.scoring.pipeline import update_cells
@@ -484,3 +484,25 @@ def test_retractions_delete_what_rests_on_exposure_and_was_published_no_longer()
     assert all(r.fields == {} for r in gone)
     assert retractions(cell, [vpn]) == [], "a point that gains a field is rewritten, whole"
     assert retractions(cell, [vpn]) == []
+
+
+def test_a_cell_stored_with_epoch_spans_reads_the_same_exposure() -> None:
+    """Spans stored before ``SPANS_LAYOUT`` 2 (epoch ms under the full device pseudonym)
+    are read as spans from the window's start under the short device id: the same
+    people, the same exposed time, one person's overlapping devices counted once."""
+    start = 1_795_392_000_000
+    stored = Cell(PERSONA, SITE, 3600, start).to_dict()
+    del stored["spans_layout"]
+    stored["exposure_spans"] = {
+        ACTIVE: {
+            "u_a|d_1": [[start + 60_000, start + 120_000]],
+            "u_a|d_2": [[start + 90_000, start + 150_000]],
+            "u_b|d_3": [[start, start + 3_600_000]],
+        }
+    }
+    cell = Cell.from_dict(json.loads(json.dumps(stored)))
+    assert cell.exposed_ms(ACTIVE) == {"u_a": 90_000, "u_b": 3_600_000}
+    assert cell.users() == {"u_a", "u_b"}
+    assert cell.exposure_spans[ACTIVE][span_holder("u_a|d_1")] == [[60_000, 120_000]]
+    again = Cell.from_dict(json.loads(json.dumps(cell.to_dict())))
+    assert again == cell, "a cell in the current layout is read as it is"
