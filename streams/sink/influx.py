@@ -23,6 +23,7 @@ real 2.x here; 3.x cannot delete single points). What an answer means:
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
@@ -65,6 +66,8 @@ class InfluxSink:
         token = f"{settings.influx_username}:{password}" if settings.influx_username else ""
         token = settings.influx_token.get_secret_value() or token  # InfluxDB 2.x
         self._client: InfluxDBClientAsync | None = None
+        #: for InfluxQL on 1.x (CREATE DATABASE, DELETE), opened once like the client's
+        self._query_session: aiohttp.ClientSession | None = None
         self._token = token
         #: set by the engine: where a refused point goes (else it is only logged)
         self.on_rejected: RejectedHandler | None = None
@@ -80,6 +83,9 @@ class InfluxSink:
         if self._client is not None:
             await self._client.close()
             self._client = None
+        if self._query_session is not None:
+            await self._query_session.close()
+            self._query_session = None
 
     async def write(self, points: Sequence[Point]) -> None:
         """Write the batch: retried until InfluxDB answered, refused points set aside."""
@@ -167,24 +173,28 @@ class InfluxSink:
         query = f'CREATE DATABASE "{self._settings.influx_database}"'
         await self._influxql(query, "CREATE DATABASE")
 
+    def _session(self) -> aiohttp.ClientSession:
+        """The InfluxQL session, opened at first use, with the 1.x user's basic auth."""
+        if self._query_session is None or self._query_session.closed:
+            headers = {}
+            if self._settings.influx_username:
+                credentials = (
+                    f"{self._settings.influx_username}:"
+                    f"{self._settings.influx_password.get_secret_value()}"
+                ).encode()
+                headers["Authorization"] = "Basic " + base64.b64encode(credentials).decode()
+            self._query_session = aiohttp.ClientSession(headers=headers)
+        return self._query_session
+
     async def _influxql(self, statements: str, what: str) -> None:
         """Run InfluxQL ``statements`` (``what`` they do, for errors) on 1.x's /query in
         the engine's database; an error of any statement raises, a refusal as
         :class:`SinkRefused`."""
-        auth = None
-        if self._settings.influx_username:
-            auth = aiohttp.BasicAuth(
-                self._settings.influx_username,
-                self._settings.influx_password.get_secret_value(),
-            )
-        async with (
-            aiohttp.ClientSession(auth=auth) as session,
-            session.post(
-                f"{self._settings.influx_url}/query",
-                params={"db": self._settings.influx_database},
-                data={"q": statements},
-            ) as response,
-        ):
+        async with self._session().post(
+            f"{self._settings.influx_url}/query",
+            params={"db": self._settings.influx_database},
+            data={"q": statements},
+        ) as response:
             text = await response.text()
             if response.status in REFUSED_STATUSES:
                 raise SinkRefused(
