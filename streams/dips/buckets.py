@@ -12,11 +12,8 @@ and VPN the failures (crashes, hangs, drops) and the time people were exposed to
 writes finished buckets: a minute is finished once its (persona, site) has seen event
 time ``LATENESS_MS`` past the minute's end. A late observation for a finished minute
 reopens it and the bucket is emitted again; the detector replaces the bucket it had
-(same scope and minute), so replays and late data never double count. A bucket crosses
-to stage 2 (:meth:`MinuteBucket.to_dict`) without the event ids it counted: only stage 1
-de-duplicates (they were a third of the worker's time in encoding and decoding buckets,
-py-spy on the throughput benchmark's worker, 2026-12-07). Pure: no Faust, Kafka or
-InfluxDB.
+(same scope and minute), so replays and late data never double count. Pure: no Faust,
+Kafka or InfluxDB.
 """
 
 from __future__ import annotations
@@ -84,8 +81,7 @@ class MinuteBucket:
     failures: int = 0
     #: time people were exposed in this minute (app: active; VPN: connected), in ms
     exposed_ms: int = 0
-    #: event ids counted, so a replayed observation is not counted twice (stage 1 only:
-    #: not sent to stage 2)
+    #: event ids counted, so a replayed observation is not counted twice
     event_ids: set[str] = field(default_factory=set)
 
     @property
@@ -157,6 +153,7 @@ class MinuteBucket:
             "tickets": self.tickets,
             "failures": self.failures,
             "exposed_ms": self.exposed_ms,
+            "event_ids": sorted(self.event_ids),
         }
 
     @classmethod
@@ -180,6 +177,7 @@ class MinuteBucket:
             # buckets sent before exposure reached dip detection have neither
             failures=data.get("failures", 0),
             exposed_ms=data.get("exposed_ms", 0),
+            event_ids=set(data["event_ids"]),
         )
 
 
