@@ -11,7 +11,8 @@ with it what they send and decode what they read:
 * ``<engine id>-device-signals`` (key device id) and ``-device-explanations`` (key user
   id): one object per record;
 * ``<engine id>-dip-buckets`` (key persona): a JSON array of the minute buckets one
-  observations record finished (a single object, what earlier versions sent, is read
+  observations record finished, in several records (in order) when one would pass
+  ``MAX_BUCKETS_RECORD_BYTES`` (a single object, what earlier versions sent, is read
   too).
 """
 
@@ -61,6 +62,26 @@ def decode_explanation(value: bytes) -> DeviceExplanation:
 
 def encode_buckets(buckets: Sequence[MinuteBucket]) -> bytes:
     return orjson.dumps([bucket.to_dict() for bucket in buckets], option=_OPTIONS)
+
+
+#: A record of minute buckets stays under this (Kafka's producer refuses a request over
+#: 1 MiB by default, ``max.request.size``): a group clock that jumps finishes hours of
+#: minute buckets at once (1.2 MB seen in one record, and the worker stopped).
+MAX_BUCKETS_RECORD_BYTES = 512 * 1024
+
+
+def encode_bucket_records(
+    buckets: Sequence[MinuteBucket], max_bytes: int = MAX_BUCKETS_RECORD_BYTES
+) -> list[bytes]:
+    """The buckets as one record, or as several in their order when one would be larger
+    than ``max_bytes`` (a single bucket is never split)."""
+    value = encode_buckets(buckets)
+    if len(value) <= max_bytes or len(buckets) == 1:
+        return [value]
+    half = len(buckets) // 2
+    return encode_bucket_records(buckets[:half], max_bytes) + encode_bucket_records(
+        buckets[half:], max_bytes
+    )
 
 
 def decode_buckets(value: bytes) -> list[MinuteBucket]:

@@ -35,7 +35,11 @@ from xlapulse.streams.dips.publish import dip_event
 from xlapulse.streams.dips.settings import load_dip_settings
 from xlapulse.streams.dips.state import persona_of, restore_persona, scope_record
 from xlapulse.streams.dips.tracker import DipTracker
-from xlapulse.streams.internal_codec import decode_buckets, decode_observations, encode_buckets
+from xlapulse.streams.internal_codec import (
+    decode_buckets,
+    decode_observations,
+    encode_bucket_records,
+)
 from xlapulse.streams.scoring.xla import XlaConfig
 from xlapulse.streams.settings import EngineSettings
 from xlapulse.streams.sink.points import record_to_point
@@ -92,7 +96,8 @@ def add_dip_agents(
                 for bucket in builder.add(observation):
                     finished.setdefault(bucket.scope.persona, []).append(bucket)
             for persona, buckets in finished.items():
-                await buckets_topic.send(key=persona.encode(), value=encode_buckets(buckets))
+                for value in encode_bucket_records(buckets):
+                    await buckets_topic.send(key=persona.encode(), value=value)
 
     @app.agent(buckets_topic, supervisor_strategy=CrashingSupervisor)
     async def track_dips(stream: StreamT) -> None:

@@ -17,6 +17,7 @@ from xlapulse.streams.internal_codec import (
     decode_device_signal,
     decode_explanation,
     decode_observations,
+    encode_bucket_records,
     encode_buckets,
     encode_device_signal,
     encode_explanation,
@@ -57,3 +58,21 @@ def test_minute_buckets_cross_as_one_record_and_an_earlier_single_bucket_is_read
         0,
         0,
     )
+
+
+def test_buckets_too_large_for_one_record_cross_as_several_in_order() -> None:
+    """A group clock that jumps finishes hours of minute buckets at once: one record of
+    them reached 1.2 MB in CI, over Kafka's 1 MiB request limit, and stopped the worker."""
+    builder = BucketBuilder()
+    for observation in messages()[0]:
+        builder.add(observation)
+    buckets = builder.flush()
+    assert len(buckets) >= 3, "enough buckets to split"
+    whole = encode_buckets(buckets)
+    assert encode_bucket_records(buckets) == [whole], "small enough: one record"
+    limit = len(whole) // 3
+    records = encode_bucket_records(buckets, max_bytes=limit)
+    assert len(records) > 1
+    assert all(len(record) <= limit for record in records if len(decode_buckets(record)) > 1)
+    crossed = [bucket for record in records for bucket in decode_buckets(record)]
+    assert crossed == decode_buckets(whole), "every bucket once, in order"
