@@ -114,10 +114,10 @@ def step(state: DeviceState | None, signal: DeviceSignal, clock_ms: int) -> Devi
     state = DeviceState() if state is None else state
     state.last_active_ms = max(state.last_active_ms, clock_ms)
     if isinstance(signal, DeviceProblem):
-        explanations = _problem(state, signal)
+        explanations, signal_ms = _problem(state, signal), signal.time_ms
     else:
-        explanations = _ticket(state, signal)
-    _prune(state, signal.time_ms if isinstance(signal, DeviceProblem) else signal.created_ms)
+        explanations, signal_ms = _ticket(state, signal), signal.created_ms
+    _prune(state, signal_ms)
     return DeviceStep(state, explanations)
 
 

@@ -173,8 +173,8 @@ def alertmanager(
 
 @pytest.fixture(scope="module")
 def workday() -> date:
-    """The latest past Tuesday: later than every other engine test's days, so that the
-    detectors' event-time clock of a persona is not ahead of this day."""
+    """The latest past Tuesday (the worker starts at the end of the input topics, so no
+    other test's day reaches its detectors)."""
     return _recent_tuesday()
 
 
