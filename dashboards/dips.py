@@ -28,7 +28,6 @@ from grafana_foundation_sdk.models.dashboard import (
 
 from xlapulse.dashboards.common import (
     INFLUXDB,
-    PERSONA_SITE,
     datasource_variable,
     drill_down_url,
     navigation_links,
@@ -38,10 +37,16 @@ from xlapulse.dashboards.common import (
 )
 from xlapulse.dashboards.influxql import InfluxQL, InfluxQLAnnotation
 from xlapulse.dashboards.panels import panel_ids, place, table, timeseries
+from xlapulse.streams.dips.buckets import ALL_SITES
 
 UID = uid_of("dips")
 DIP_MEASUREMENT = "dip"
-DIP_FILTER = f'"touch_point" =~ /^$touch_point$/ AND {PERSONA_SITE} AND $timeFilter'
+#: a dip over all of a persona's sites (``streams/dips/all_sites.py``) concerns every site
+DIP_SITE = f'("site" =~ /^$site$/ OR "site" = \'{ALL_SITES}\')'
+DIP_FILTER = (
+    f'"touch_point" =~ /^$touch_point$/ AND "persona" =~ /^$persona$/ AND {DIP_SITE} '
+    "AND $timeFilter"
+)
 DIP_COLUMNS = (
     '"dip_id", "state", "severity", "detector", "touch_point", "site", "persona", '
     '"affected_people", "time_lost_s", "tickets", "likely_cause", "summary"'
@@ -56,7 +61,7 @@ def dip_annotations(touch_point_regex: str, panel_ids_: list[int]) -> list[Annot
         query = (
             f'SELECT "summary", "likely_cause", "severity", "site", "persona" '
             f'FROM "{DIP_MEASUREMENT}" WHERE "state" = \'{state}\' '
-            f'AND "touch_point" =~ /^{touch_point_regex}$/ AND "site" =~ /^$site$/ '
+            f'AND "touch_point" =~ /^{touch_point_regex}$/ AND {DIP_SITE} '
             "AND $timeFilter"
         )
         annotations.append(

@@ -26,6 +26,7 @@ import aiohttp
 
 from xlapulse.collectors.contract.outputs import DipEvent
 from xlapulse.streams.dips import metrics
+from xlapulse.streams.dips.buckets import ALL_SITES
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +44,10 @@ def _rfc3339(event_time: Any) -> str:
 
 def alert_for(event: DipEvent, dashboard_url: str) -> dict[str, Any]:
     """The Alertmanager alert of a dip event (``postableAlert`` of the v2 API)."""
+    # a dip over all sites links to every site ("$__all" is Grafana's "All" in a URL)
+    site = "$__all" if event.site == ALL_SITES else event.site
     link = f"{dashboard_url.rstrip('/')}/d/{LIVE_DIPS_DASHBOARD_UID}?" + urlencode(
-        {"var-persona": event.persona, "var-site": event.site, "var-touch_point": event.touch_point}
+        {"var-persona": event.persona, "var-site": site, "var-touch_point": event.touch_point}
     )
     alert: dict[str, Any] = {
         "labels": {

@@ -35,6 +35,9 @@ from xlapulse.streams.scoring.observations import (
 MINUTE_MS = 60_000
 #: How long after a minute's end its bucket waits for stragglers before it is emitted.
 LATENESS_MS = 60_000
+#: the site of a persona-wide scope (``all_sites.py``): the directory contract's site
+#: pattern cannot hold it, so no real site is ever called this
+ALL_SITES = "all sites"
 
 
 @dataclass(frozen=True, order=True)
@@ -47,6 +50,10 @@ class Scope:
 
     def key(self) -> str:
         return f"{self.persona}|{self.site}|{self.touch_point}"
+
+    @property
+    def all_sites(self) -> bool:
+        return self.site == ALL_SITES
 
     @classmethod
     def from_key(cls, key: str) -> Scope:

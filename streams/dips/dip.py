@@ -80,6 +80,10 @@ class PersonaSeries:
     #: the minute being evaluated (a site's clock), and the latest of all sites
     clock_ms: int = 0
     latest_ms: int = 0
+    #: the minute the all-sites scopes were last judged at (``all_sites.py``), and the
+    #: (touch point, minute) pairs whose site buckets changed since
+    all_sites_clock_ms: int = 0
+    all_sites_dirty: set[tuple[str, int]] = field(default_factory=set)
     #: the clock's hour when old buckets were last dropped
     pruned_hour: int = -1
 
@@ -97,13 +101,18 @@ def first_bad_minute(series: PersonaSeries, key: str, window_minutes: int) -> in
 
 def describe(dip: Dip, finding: Finding, series: PersonaSeries, window_minutes: int) -> None:
     """What the detector that opened the dip measured, and the peers' mean duration then
-    (for \"+38 s\" causes)."""
+    (for \"+38 s\" causes; an all-sites dip has no peers)."""
     dip.metric, dip.value, dip.reference = finding.metric, finding.value, finding.reference
     durations = []
     first = series.clock_ms - (window_minutes - 1) * MINUTE_MS
     for key, per_minute in series.buckets.items():
         other = Scope.from_key(key)
-        if other.touch_point != dip.scope.touch_point or other.site == dip.scope.site:
+        if (
+            other.touch_point != dip.scope.touch_point
+            or other.site == dip.scope.site
+            or other.all_sites
+            or dip.scope.all_sites
+        ):
             continue
         total = sum(b.measured_ms_total for m, b in per_minute.items() if m >= first)
         count = sum(b.measured_count for m, b in per_minute.items() if m >= first)

@@ -14,6 +14,7 @@ import uuid
 from datetime import UTC, datetime
 
 from xlapulse.collectors.contract.outputs import NoticeEvent
+from xlapulse.streams.dips.buckets import ALL_SITES
 from xlapulse.streams.dips.dip import Dip
 
 #: how each touch point is called in a message, per language
@@ -41,20 +42,28 @@ TOUCH_POINT_WORDS = {
 }
 MESSAGES = {
     "we_know": {
-        "nl": "We weten dat {what} op locatie {site} hapert; we werken eraan.",
-        "en": "We know that {what} at {site} is not working well; we are on it.",
+        "nl": "We weten dat {what} {where} hapert; we werken eraan.",
+        "en": "We know that {what} {where} is not working well; we are on it.",
     },
     "resolved": {
-        "nl": "Het is opgelost: {what} op locatie {site} werkt weer.",
-        "en": "It is solved: {what} at {site} works again.",
+        "nl": "Het is opgelost: {what} {where} werkt weer.",
+        "en": "It is solved: {what} {where} works again.",
     },
+}
+#: where the dip is: one site, or all sites (``all_sites.py``)
+WHERE = {
+    "nl": ("op locatie {site}", "op alle locaties"),
+    "en": ("at {site}", "at all sites"),
 }
 
 
 def messages(kind: str, touch_point: str, site: str) -> dict[str, str]:
     """The message of a notice in Dutch and English."""
     return {
-        language: template.format(what=TOUCH_POINT_WORDS[language][touch_point], site=site)
+        language: template.format(
+            what=TOUCH_POINT_WORDS[language][touch_point],
+            where=WHERE[language][site == ALL_SITES].format(site=site),
+        )
         for language, template in MESSAGES[kind].items()
     }
 

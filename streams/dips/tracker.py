@@ -19,14 +19,22 @@ Rules every dip follows (``DipSettings``):
   ``close_after_minutes`` (hysteresis: holding needs less than firing).
 
 One scope has at most one dip at a time; the detector that opened it names it. What a
-dip is and says (its onset, people, time lost, cause) is ``dip.py``'s.
+dip is and says (its onset, people, time lost, cause) is ``dip.py``'s. Besides each
+site, every persona's touch points are judged over all sites at once (``all_sites.py``,
+with its rules).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from xlapulse.streams.dips.buckets import MINUTE_MS, MinuteBucket, Scope
+from xlapulse.streams.dips.all_sites import (
+    MAX_SITE_SHARE,
+    all_sites_clock,
+    largest_site_share,
+    rebuild,
+)
+from xlapulse.streams.dips.buckets import ALL_SITES, MINUTE_MS, MinuteBucket, Scope
 from xlapulse.streams.dips.detectors import (
     Budget,
     Finding,
@@ -70,9 +78,11 @@ class DipTracker:
 
         A bucket that moves its site's clock on evaluates that site's scopes at the new
         minute; the other sites are their peers as far as their own clocks have come.
+        Then, once per minute of the slowest current site, the persona's all-sites scopes.
         """
         series = self.personas.setdefault(bucket.scope.persona, PersonaSeries(bucket.scope.persona))
         series.buckets.setdefault(bucket.scope.key(), {})[bucket.minute_ms] = bucket
+        series.all_sites_dirty.add((bucket.scope.touch_point, bucket.minute_ms))
         site = bucket.scope.site
         previous = series.site_clock_ms.get(site, 0)
         if bucket.minute_ms <= previous:
@@ -86,7 +96,8 @@ class DipTracker:
         series.latest_ms = max(series.latest_ms, bucket.minute_ms)
         if previous and bucket.minute_ms // HOUR_MS > previous // HOUR_MS:
             self._remember_hours(series, previous, site)
-        return self._evaluate(series, site)
+        transitions = self._evaluate(series, site)
+        return transitions + self._evaluate_all_sites(series)
 
     def take_changed(self) -> list[str]:
         """The scope keys whose durable state changed since the last call (``state.py``)."""
@@ -119,7 +130,25 @@ class DipTracker:
             chosen = (bucket for bucket in wanted if bucket is not None)
         return WindowTotals.of(chosen, counts_only=counts_only)
 
+    def _evaluate_all_sites(self, series: PersonaSeries) -> list[Dip]:
+        """Judge the persona's all-sites scopes when the slowest current site finished a
+        new minute (the series' clock is the site's again afterwards)."""
+        clock_ms = all_sites_clock(series.site_clock_ms, PEER_LAG_TOLERANCE_MS)
+        previous = series.all_sites_clock_ms
+        if clock_ms <= previous:
+            return []
+        rebuild(series, series.all_sites_dirty)
+        series.all_sites_dirty.clear()
+        site_clock_ms, series.clock_ms = series.clock_ms, clock_ms
+        series.all_sites_clock_ms = clock_ms
+        if previous and clock_ms // HOUR_MS > previous // HOUR_MS:
+            self._remember_hours(series, previous, ALL_SITES)
+        transitions = self._evaluate(series, ALL_SITES)
+        series.clock_ms = site_clock_ms
+        return transitions
+
     def _evaluate(self, series: PersonaSeries, site: str) -> list[Dip]:
+        """Judge the scopes of one site (or of ``ALL_SITES``: no peers) at the clock."""
         settings = self.settings
         if series.latest_ms // HOUR_MS != series.pruned_hour:
             self._prune(series)
@@ -134,6 +163,7 @@ class DipTracker:
         ]
         if not candidates:
             return []  # no detector can fire on fewer people: skip the work
+        everywhere = site == ALL_SITES
         touch_points = {Scope.from_key(key).touch_point for key in candidates}
         current = {
             site_name
@@ -146,6 +176,7 @@ class DipTracker:
             if (scope := Scope.from_key(key)).touch_point in touch_points
             and scope.site != site
             and scope.site in current
+            and not everywhere
         ]
         short_windows = {
             key: self._window(series, key, settings.short_window_minutes) for key in candidates
@@ -164,12 +195,13 @@ class DipTracker:
             )
             past_rates = history.get(RATE_METRIC, [])
             for window in (short_windows, windows):
-                findings.append(peer(window[key], peers, settings))
+                if not everywhere:
+                    findings.append(peer(window[key], peers, settings))
                 findings.append(seasonal(window[key], history, min_depth, settings, open_p_value))
                 findings.append(
                     seasonal_rate(window[key], past_rates, min_depth, settings, open_p_value)
                 )
-            if key in series.dips:
+            if key in series.dips and not everywhere:
                 findings.append(self._still_bad(series, scope, references))
             transition = self._advance(
                 series,
@@ -256,7 +288,12 @@ class DipTracker:
                 del series.dips[key]
                 return None
             lasted = now - dip.onset_ms >= (settings.min_firing_minutes - 1) * MINUTE_MS
-            if firing and lasted and dip.affected_people >= settings.min_affected_people:
+            if (
+                firing
+                and lasted
+                and dip.affected_people >= settings.min_affected_people
+                and self._may_open(series, dip)
+            ):
                 dip.state, dip.severity = "opened", severity
                 return self._emit(dip, now)
             return None
@@ -269,6 +306,15 @@ class DipTracker:
             dip.state, dip.severity = "updated", severity
             return self._emit(dip, now)
         return None
+
+    def _may_open(self, series: PersonaSeries, dip: Dip) -> bool:
+        """An all-sites dip is not one site's outage; a site's dip is not part of an open
+        all-sites dip of its persona and touch point (``all_sites.py``)."""
+        if dip.scope.all_sites:
+            return largest_site_share(series, dip) <= MAX_SITE_SHARE
+        everywhere = Scope(dip.scope.persona, ALL_SITES, dip.scope.touch_point).key()
+        covering = series.dips.get(everywhere)
+        return covering is None or covering.state == "candidate"
 
     def _emit(self, dip: Dip, now: int) -> Dip:
         dip.last_update_ms = dip.event_time_ms = now

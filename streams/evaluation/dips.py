@@ -8,8 +8,10 @@ detection latency in event time from the incident's first affected event; then
 precision, recall and false dips per simulated working week, calm weeks included.
 
 Latency has a floor no detector can beat: a dip describes at least five people of one
-persona at one site, so it cannot open before the fifth of them is hit. Each incident
-shows that floor (the earliest such moment in its truth) and the latency past it.
+persona at one site (or, for an incident at more than one site, of one persona at all
+sites: ``streams/dips/all_sites.py``), so it cannot open before the fifth of them is hit.
+Each incident shows that floor (the earliest such moment in its truth) and the latency
+past it. A dip over all sites matches an incident at more than one site of its persona.
 
 A dip at the incident's site and time on another touch point (probes failing because
 the VPN is down) is *collateral*: not the incident's scope, but not a false alarm.
@@ -26,6 +28,7 @@ from statistics import median
 
 from xlapulse.collectors.contract.outputs import DipEvent
 from xlapulse.collectors.simulator.truth import IncidentTruth, Person, ScenarioTruth
+from xlapulse.streams.dips.buckets import ALL_SITES
 from xlapulse.streams.dips.settings import DipSettings
 from xlapulse.streams.evaluation.harness import RunSettings, ScenarioRun, next_monday, start_run
 from xlapulse.streams.inprocess import InProcessPipeline
@@ -41,12 +44,15 @@ FALSE_DIPS_PER_WEEK_TARGET = 1.0
 def people_floor(
     incident: IncidentTruth, people: Mapping[str, Person], min_people: int
 ) -> datetime | None:
-    """When ``min_people`` affected people of one persona at one site had been hit, at
-    the earliest: no dip of the incident's may open before (None: it never happens)."""
+    """When ``min_people`` affected people of one persona at one site (at all sites, for
+    an incident at more than one) had been hit, at the earliest: no dip of the incident's
+    may open before (None: it never happens)."""
     hits_by_group: dict[tuple[str, str], list[datetime]] = defaultdict(list)
     for user_id, when in incident.hit_at.items():
         person = people[user_id]
         hits_by_group[(person.persona, person.site)].append(when)
+        if len(incident.scope.sites) > 1:
+            hits_by_group[(person.persona, ALL_SITES)].append(when)
     return min(
         (
             sorted(hits)[min_people - 1]
@@ -127,6 +133,8 @@ def run_dips(run: ScenarioRun, settings: DipSettings | None = None) -> list[DipE
 
 
 def _covers(incident: IncidentTruth, dip: DipEvent) -> bool:
+    if dip.site == ALL_SITES:
+        return dip.persona in incident.scope.personas and len(incident.scope.sites) > 1
     return incident.scope.covers(dip.persona, dip.site)
 
 
@@ -200,8 +208,8 @@ def _time(value: datetime) -> str:
 def format_dip_evaluation(evaluation: DipEvaluation) -> str:
     lines = [
         "Dips per incident (latency: event time from the incident's first affected event;"
-        " floor: from there to the fifth person of one persona at one site hit; past floor:"
-        " from there to the dip)",
+        " floor: from there to the fifth person of one persona at one site, or at all sites"
+        " for an incident at several, hit; past floor: from there to the dip)",
         f"{'incident':<26} {'scope (truth)':<40} {'found at':<36} {'detector':<10} "
         f"{'opened':<10} {'latency':>8} {'floor':>8} {'past floor':>10}  likely cause",
     ]
