@@ -56,9 +56,8 @@ from xlapulse.streams.dips.failure_rate import seasonal_rate
 from xlapulse.streams.dips.history import HOUR_MS
 from xlapulse.streams.dips.settings import DipSettings
 
-#: a site whose clock is this far behind the evaluated minute is not used as a peer
-#: (its window would be incomplete)
-PEER_LAG_TOLERANCE_MS = 2 * MINUTE_MS
+#: the all-sites clock waits for sites at most this far behind the latest one
+ALL_SITES_CLOCK_TOLERANCE_MS = 2 * MINUTE_MS
 
 
 @dataclass
@@ -119,21 +118,29 @@ class DipTracker:
     # --- evaluation --------------------------------------------------------
 
     def _window(
-        self, series: PersonaSeries, key: str, minutes: int, *, counts_only: bool = False
+        self,
+        series: PersonaSeries,
+        key: str,
+        minutes: int,
+        *,
+        counts_only: bool = False,
+        end_ms: int | None = None,
     ) -> WindowTotals:
+        """The scope's totals over ``minutes`` ending at ``end_ms`` (the clock)."""
+        end_ms = series.clock_ms if end_ms is None else end_ms
         per_minute = series.buckets.get(key, {})
         if len(per_minute) < minutes:
-            first = series.clock_ms - (minutes - 1) * MINUTE_MS
-            chosen = (b for minute, b in per_minute.items() if minute >= first)
+            first = end_ms - (minutes - 1) * MINUTE_MS
+            chosen = (b for minute, b in per_minute.items() if first <= minute <= end_ms)
         else:
-            wanted = (per_minute.get(series.clock_ms - back * MINUTE_MS) for back in range(minutes))
+            wanted = (per_minute.get(end_ms - back * MINUTE_MS) for back in range(minutes))
             chosen = (bucket for bucket in wanted if bucket is not None)
         return WindowTotals.of(chosen, counts_only=counts_only)
 
     def _evaluate_all_sites(self, series: PersonaSeries) -> list[Dip]:
         """Judge the persona's all-sites scopes when the slowest current site finished a
         new minute (the series' clock is the site's again afterwards)."""
-        clock_ms = all_sites_clock(series.site_clock_ms, PEER_LAG_TOLERANCE_MS)
+        clock_ms = all_sites_clock(series.site_clock_ms, ALL_SITES_CLOCK_TOLERANCE_MS)
         previous = series.all_sites_clock_ms
         if clock_ms <= previous:
             return []
@@ -165,10 +172,15 @@ class DipTracker:
             return []  # no detector can fire on fewer people: skip the work
         everywhere = site == ALL_SITES
         touch_points = {Scope.from_key(key).touch_point for key in candidates}
+        # A peer is compared over its last ``reference_minutes`` up to the evaluated
+        # minute, or up to its own clock when it is behind: input partitions do not run in
+        # step (a catch-up, a slower partition), and a peer a few minutes behind must still
+        # be a peer. A site with nothing in that hour is no peer.
+        reference_ms = settings.reference_minutes * MINUTE_MS
         current = {
-            site_name
+            site_name: min(clock, series.clock_ms)
             for site_name, clock in series.site_clock_ms.items()
-            if clock >= series.clock_ms - PEER_LAG_TOLERANCE_MS
+            if clock > series.clock_ms - reference_ms
         }
         peers_of = [
             key
@@ -182,7 +194,13 @@ class DipTracker:
             key: self._window(series, key, settings.short_window_minutes) for key in candidates
         }
         references = {
-            key: self._window(series, key, settings.reference_minutes, counts_only=True)
+            key: self._window(
+                series,
+                key,
+                settings.reference_minutes,
+                counts_only=True,
+                end_ms=current[Scope.from_key(key).site],
+            )
             for key in peers_of
         }
         transitions = []

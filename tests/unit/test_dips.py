@@ -282,6 +282,40 @@ def test_calm_sites_and_a_short_blip_open_nothing() -> None:
     assert feed(tracker, calm(range(0, 60)) + blip + normal) == []
 
 
+def skewed(site_buckets: list, others: list, lead_minutes: int) -> list:
+    """The order stage 2 reads them in when the site's partition runs ``lead_minutes``
+    ahead of its peers' (negative: behind)."""
+
+    def minute(item: MinuteBucket) -> int:
+        return (item.minute_ms - T0) // MINUTE_MS
+
+    lead, lag = max(lead_minutes, 0), max(-lead_minutes, 0)
+    return sorted(
+        [(minute(b) - lead, 0, i, b) for i, b in enumerate(site_buckets)]
+        + [(minute(b) - lag, 1, i, b) for i, b in enumerate(others)],
+        key=lambda item: item[:3],
+    )
+
+
+@pytest.mark.parametrize("lead_minutes", [-40, -3, 3, 10, 40])
+def test_partitions_out_of_step_find_the_same_dip(lead_minutes: int) -> None:
+    """Input partitions do not run in step (a catch-up after a restart, one slower
+    partition): a site whose minutes arrive before or after its peers' is judged against
+    the peers' last hour as far as they have come, and finds the same dip."""
+    outage = [bucket("utrecht", m, 0, 3, first_user=3 * m) for m in range(60, 90)]
+    normal = [bucket("utrecht", m, 5, 0, 500) for m in [*range(0, 60), *range(90, 180)]]
+    expected = feed(DipTracker(SETTINGS, {}), calm(range(0, 180)) + normal + outage)
+    assert [t.state for t in expected][0] == "opened"
+    tracker = DipTracker(SETTINGS, {})
+    order = skewed(
+        sorted(normal + outage, key=lambda b: b.minute_ms), calm(range(0, 180)), lead_minutes
+    )
+    transitions = [t for *_, item in order for t in tracker.add(item)]
+    assert [(t.state, t.dip_id, t.event_time_ms) for t in transitions] == [
+        (t.state, t.dip_id, t.event_time_ms) for t in expected
+    ]
+
+
 def test_a_replayed_bucket_replaces_its_copy_and_changes_nothing() -> None:
     first, second = DipTracker(SETTINGS, {}), DipTracker(SETTINGS, {})
     outage = [bucket("utrecht", m, 0, 3, first_user=3 * m) for m in range(10, 30)]
