@@ -305,7 +305,7 @@ def test_partitions_out_of_step_find_the_same_dip(lead_minutes: int) -> None:
     outage = [bucket("utrecht", m, 0, 3, first_user=3 * m) for m in range(60, 90)]
     normal = [bucket("utrecht", m, 5, 0, 500) for m in [*range(0, 60), *range(90, 180)]]
     expected = feed(DipTracker(SETTINGS, {}), calm(range(0, 180)) + normal + outage)
-    assert [t.state for t in expected][0] == "opened"
+    assert expected[0].state == "opened"
     tracker = DipTracker(SETTINGS, {})
     order = skewed(
         sorted(normal + outage, key=lambda b: b.minute_ms), calm(range(0, 180)), lead_minutes
