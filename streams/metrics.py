@@ -13,6 +13,11 @@ EVENTS = Counter(
     "(ok, held, duplicate, late, future, ignored, dead_letter).",
     ["topic", "outcome"],
 )
+UNASSIGNED = Counter(
+    "xlapulse_events_unassigned_total",
+    "Events scored as persona 'unassigned': their user's directory assignment had not "
+    "arrived when the hold ended (at most 50 events or 10 minutes).",
+)
 DEAD_LETTERS = Counter(
     "xlapulse_dead_letters_total",
     "Records sent to the dead-letter topic, by source topic.",

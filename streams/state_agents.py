@@ -74,6 +74,7 @@ def add_state_agents(parts: EngineParts, inputs: faust.TopicT) -> None:
         changed: dict[str, UserState] = {}
         outcomes: Counter[tuple[str, str]] = Counter()
         observations: list[Observation] = []
+        unassigned = 0
         for event in events:
             started = time.perf_counter()
             topic = event.message.topic
@@ -94,6 +95,7 @@ def add_state_agents(parts: EngineParts, inputs: faust.TopicT) -> None:
                 continue
             changed[parsed.user_id] = result.state
             observations.extend(result.observations)
+            unassigned += result.released_unassigned
             for signal in result.device_signals:
                 await outbox.send(
                     parts.device_signals_topic,
@@ -112,6 +114,8 @@ def add_state_agents(parts: EngineParts, inputs: faust.TopicT) -> None:
         await store_when_delivered(outbox, parts.user_states, changed)
         for (topic, outcome), count in outcomes.items():
             metrics.EVENTS.labels(topic, outcome).inc(count)
+        if unassigned:
+            metrics.UNASSIGNED.inc(unassigned)
         sweep("user-state", parts.user_sweeper, parts.user_states, events)
 
     @app.agent(parts.device_signals_topic, supervisor_strategy=CrashingSupervisor)

@@ -148,6 +148,9 @@ class UserStep:
     invitations: list[SurveyInvitationEvent] = field(default_factory=list)
     #: For the device join, keyed by device id (``device_signals.py``).
     device_signals: list[DeviceSignal] = field(default_factory=list)
+    #: events scored as persona ``unassigned`` by this step: the hold ended (full, or
+    #: held too long) before the user's directory assignment arrived
+    released_unassigned: int = 0
 
 
 def envelope(state: UserState, event_id: str, user_id: str, when_ms: int) -> dict[str, Any]:

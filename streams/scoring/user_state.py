@@ -130,7 +130,8 @@ def step(
         return _dispatch(state, event, config, formula)
     if _hold(state, event, clock_ms):
         return UserStep(state, "held")
-    return _release_held(state, config, formula, event)
+    unassigned = len(state.held) + 1
+    return replace(_release_held(state, config, formula, event), released_unassigned=unassigned)
 
 
 def _dispatch(state: UserState, event: EventBase, config: XlaConfig, formula: Formula) -> UserStep:

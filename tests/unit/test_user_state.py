@@ -27,6 +27,7 @@ from xlapulse.streams.scoring.observations import (
 from xlapulse.streams.scoring.user_model import UserState
 from xlapulse.streams.scoring.user_state import (
     DAY_MS,
+    MAX_HELD_EVENTS,
     MAX_PROBLEMS,
     USER_STATE_TTL_MS,
     is_expired,
@@ -94,6 +95,19 @@ def test_held_telemetry_is_scored_unassigned_once_the_hold_is_too_old() -> None:
     _, steps = run([first, later])
     assert steps[1].outcome == "ok"
     assert steps[1].observations[0].persona == "unassigned"
+    # both are counted (xlapulse_events_unassigned_total): the hold ended unassigned
+    assert [step.released_unassigned for step in steps] == [0, 2]
+
+
+def test_a_full_hold_ends_unassigned_and_says_how_many() -> None:
+    logons = [
+        LogonEvent(event_time=at(n / 10), user_id=USER, device_id=DEVICE, logon_duration_ms=900)
+        for n in range(MAX_HELD_EVENTS + 1)
+    ]
+    _, steps = run(logons)
+    assert [step.outcome for step in steps[:-1]] == ["held"] * MAX_HELD_EVENTS
+    assert steps[-1].released_unassigned == MAX_HELD_EVENTS + 1
+    assert {o.persona for o in steps[-1].observations} == {"unassigned"}
 
 
 def test_a_ticket_after_vpn_drops_is_explained_by_the_vpn() -> None:
