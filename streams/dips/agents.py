@@ -12,16 +12,19 @@
 Stage 1 keeps its open minutes in memory (a restart loses the minutes in progress).
 Stage 2 keeps each scope's seasonal history and dip in the table ``dip-state``
 (``state.py``), so a restarted or rebalanced worker goes on with them; its minute
-windows are in memory and fill again.
+windows are in memory, refilled from the buckets topic when this process reads one of
+its partitions for the first time (``rewind.py``).
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
 import faust
+from faust.transport.drivers.aiokafka import credentials_to_aiokafka_auth
 from faust.types import StreamT
 from mode import CrashingSupervisor
 
@@ -32,6 +35,7 @@ from xlapulse.streams.dips.buckets import BucketBuilder, MinuteBucket
 from xlapulse.streams.dips.detectors import objective_budgets
 from xlapulse.streams.dips.engine import DipOutputs, DipPublisher
 from xlapulse.streams.dips.publish import dip_event
+from xlapulse.streams.dips.rewind import read_back
 from xlapulse.streams.dips.settings import load_dip_settings
 from xlapulse.streams.dips.state import persona_of, restore_persona, scope_record
 from xlapulse.streams.dips.tracker import DipTracker
@@ -99,9 +103,16 @@ def add_dip_agents(
                 for value in encode_bucket_records(buckets):
                     await buckets_topic.send(key=persona.encode(), value=value)
 
+    #: the buckets topic's partitions this process has read (and rewound)
+    rewound: set[int] = set()
+
     @app.agent(buckets_topic, supervisor_strategy=CrashingSupervisor)
     async def track_dips(stream: StreamT) -> None:
         async for event in stream.events():
+            message = event.message
+            if message.partition not in rewound:
+                rewound.add(message.partition)
+                await _rewind(message.partition, message.offset, message.timestamp)
             outputs = DipOutputs()
             for bucket in decode_buckets(event.value):
                 persona = bucket.scope.persona
@@ -133,6 +144,32 @@ def add_dip_agents(
                     dip_state[key] = record
                 elif key in dip_state:
                     del dip_state[key]
+
+    async def _rewind(partition: int, first_offset: int, first_timestamp_s: float) -> None:
+        """Refill the windows from the partition's records before the first one given."""
+        sent_ms = int((first_timestamp_s or time.time()) * 1000)
+        since_ms = sent_ms - dip_settings.history_minutes() * 60_000
+        values = await read_back(
+            settings.kafka_bootstrap,
+            credentials_to_aiokafka_auth(app.conf.broker_credentials),
+            buckets_name,
+            partition,
+            since_ms=since_ms,
+            until_offset=first_offset,
+        )
+        buckets = [bucket for value in values for bucket in decode_buckets(value)]
+        for bucket in buckets:
+            if bucket.scope.persona not in tracker.personas:
+                _restore(bucket.scope.persona)
+            tracker.preload(bucket)
+        if values:
+            log.info(
+                "dips: refilled the windows of %s[%d] with %d buckets (%d records)",
+                buckets_name,
+                partition,
+                len(buckets),
+                len(values),
+            )
 
     def _restore(persona: str) -> None:
         """A persona's stored scopes, before its first bucket in this process."""

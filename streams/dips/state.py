@@ -11,10 +11,9 @@ in the Faust table ``dip-state`` (keyed by scope key, on its persona's partition
 changelog restores it), writes every scope the tracker changed after each record, and
 restores a persona from the table before its first bucket in this process.
 
-Not kept: the minute buckets of the detectors' windows and the sites' clocks. After a
-restart the windows fill again from the redelivered and new buckets (the peer and
-seasonal windows within minutes, the burn rate's 6 hours within those hours); a restored
-dip keeps its affected people, time lost and tickets and adds only later minutes.
+Not kept here: the minute buckets of the detectors' windows and the sites' clocks; a
+restarted worker reads them back from the buckets topic (``rewind.py``). A restored dip
+keeps its affected people, time lost and tickets and adds only later minutes.
 """
 
 from __future__ import annotations

@@ -98,6 +98,17 @@ class DipTracker:
         transitions = self._evaluate(series, site)
         return transitions + self._evaluate_all_sites(series)
 
+    def preload(self, bucket: MinuteBucket) -> None:
+        """Store a bucket an earlier worker already judged, without judging it: a
+        restarted worker refills its windows from the buckets topic (``rewind.py``), so
+        a burn rate's long window is not just the minutes since the restart."""
+        series = self.personas.setdefault(bucket.scope.persona, PersonaSeries(bucket.scope.persona))
+        series.buckets.setdefault(bucket.scope.key(), {})[bucket.minute_ms] = bucket
+        series.all_sites_dirty.add((bucket.scope.touch_point, bucket.minute_ms))
+        site = bucket.scope.site
+        series.site_clock_ms[site] = max(series.site_clock_ms.get(site, 0), bucket.minute_ms)
+        series.latest_ms = max(series.latest_ms, bucket.minute_ms)
+
     def take_changed(self) -> list[str]:
         """The scope keys whose durable state changed since the last call (``state.py``)."""
         changed, self.changed = sorted(self.changed), set()

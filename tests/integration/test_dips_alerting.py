@@ -340,6 +340,10 @@ def test_vpn_outage_opens_and_closes_one_dip(
 
     points = wait_until(written, 60, "the dip's opened and closed points in InfluxDB")
     assert points["opened"][0][1] == opened.dip_id
+    # the worker that took over refilled its detectors' windows from the buckets topic
+    # (streams/dips/rewind.py) instead of judging the minutes after its start alone
+    log = dip_run["worker"].log_path.read_text()
+    assert "dips: refilled the windows of" in log, dip_run["worker"].log_tail()
 
 
 def test_alertmanager_delivers_the_dip_firing_then_resolved_to_its_webhook(

@@ -533,3 +533,35 @@ def test_the_seasonal_history_survives_a_restart_and_no_hour_is_remembered_twice
     history = tracker.personas["field_worker"].history
     assert history.weekly[key] == expected.weekly[key] and len(expected.weekly[key]) == 3
     assert history.daily[key] == expected.daily[key]
+
+
+# --- a restart ----------------------------------------------------------------------------
+
+
+def burn_bucket(minute: int, misses: int) -> MinuteBucket:
+    """Ten VPN samples of ten people at utrecht, ``misses`` of them missing ``vpn-ok``."""
+    result = MinuteBucket(Scope("field_worker", "utrecht", "vpn"), T0 + minute * MINUTE_MS)
+    for index in range(10):
+        missed = index < misses
+        band = Band.FRUSTRATING if missed else Band.GOOD
+        result.add(sample(minute * 10 + index, minute, band, hits=(("vpn-ok", not missed),)))
+    return result
+
+
+def test_a_restarted_tracker_refilled_from_the_buckets_topic_judges_like_one_that_ran_on() -> None:
+    """Six calm hours, then a 15-minute blip of 40 % misses (budget 5 %). A tracker that
+    ran on sees the blip against the six hours and stays quiet; one restarted with empty
+    windows sees only the blip, which burns the 6-hour budget 8x over its 30 minutes: a
+    false slow-burn warning after every restart. Refilled (``preload``) it stays quiet."""
+    budgets = {"field_worker": {"vpn-ok": Budget("vpn", 0.05)}}
+    calm = [burn_bucket(m, 0) for m in range(0, 360)]
+    blip = [burn_bucket(m, 4) for m in range(360, 375)]
+    ran_on = DipTracker(SETTINGS, budgets)
+    assert feed(ran_on, calm + blip) == []
+    empty = DipTracker(SETTINGS, budgets)
+    opened = [t for t in feed(empty, blip) if t.state == "opened"]
+    assert [(t.detector, t.severity) for t in opened] == [("burn_rate", "warning")]
+    refilled = DipTracker(SETTINGS, budgets)
+    for item in calm:
+        refilled.preload(item)
+    assert feed(refilled, blip) == []
