@@ -57,7 +57,7 @@ SOURCES: dict[str, SourceSpec] = {
         ),
         SourceSpec("systemd_boot", "SystemdBootSource", "SystemdBootSettings", ("linux",)),
         SourceSpec("journald", "JournaldSource", "JournaldSettings", ("linux",)),
-        SourceSpec("wireguard", "WireguardSource", "WireguardSettings", ("linux",)),
+        SourceSpec("wireguard", "WireguardSource", "WireguardSettings", ("linux", "win32")),
         SourceSpec(
             "cisco_secure_client",
             "CiscoSecureClientSource",

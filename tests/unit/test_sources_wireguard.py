@@ -11,8 +11,9 @@ import json
 from tests.unit.helpers import IDENTITY, runtime_settings
 from tests.unit.source_samples import LINUX
 from tests.unit.wire_events import contract_events
+from xlapulse.collectors.sources import SOURCES
 from xlapulse.collectors.sources.wireguard.settings import WireguardSettings
-from xlapulse.collectors.sources.wireguard.source import WireguardSource, parse_dump
+from xlapulse.collectors.sources.wireguard.source import WireguardSource, parse_dump, wg_command
 
 DATA = LINUX / "wireguard"
 TIMES = json.loads((DATA / "capture-times.json").read_text())
@@ -79,3 +80,13 @@ def test_a_line_of_another_shape_is_counted():
     )
     collected = source.collect(None)
     assert collected.unparsed.counts == {"wg-dump-line-unrecognised": 1}
+
+
+def test_on_windows_wg_is_the_clients_wg_exe_and_a_configured_path_is_kept() -> None:
+    """WireGuard for Windows installs wireguard-tools' wg.exe (its ``ipc-windows.h``
+    reads the client's WireGuardNT adapters; ``dump_print`` is the same code), but not on
+    a service's PATH."""
+    assert wg_command("wg", platform="win32") == r"C:\Program Files\WireGuard\wg.exe"
+    assert wg_command(r"D:\Tools\wg.exe", platform="win32") == r"D:\Tools\wg.exe"
+    assert wg_command("wg", platform="linux") == "wg"
+    assert "win32" in SOURCES["wireguard"].platforms

@@ -11,10 +11,17 @@ from xlapulse.collectors.sources.settings import Table
 
 
 class WireguardSettings(Table):
-    """WireGuard tunnels, read with wireguard-tools (Linux)."""
+    """WireGuard tunnels, read with wg (wireguard-tools on Linux, WireGuard for Windows)."""
 
     enabled: bool = Field(
-        default=False, description="Read WireGuard tunnels with 'wg show all dump' (needs root)."
+        default=False,
+        description="Read WireGuard tunnels with 'wg show all dump' (needs root or Administrator).",
     )
     interval_s: int = Field(default=60, ge=1, description="Seconds between two reads.")
-    wg: str = Field(default="wg", description="Path of wg (wireguard-tools).")
+    wg: str = Field(
+        default="wg",
+        description=(
+            "Path of wg; on Windows 'wg' means the wg.exe WireGuard for Windows installs "
+            "(C:\\Program Files\\WireGuard\\wg.exe)."
+        ),
+    )

@@ -1,6 +1,10 @@
-"""WireGuard source (Linux): tunnels that came up, dropped or never completed a handshake.
+"""WireGuard source (Linux, Windows): tunnels that came up, dropped or never completed a
+handshake.
 
-Reads: ``wg show all dump`` (wireguard-tools; root or CAP_NET_ADMIN), one line per
+Reads: ``wg show all dump`` (wireguard-tools; root or CAP_NET_ADMIN; on Windows the
+``wg.exe`` WireGuard for Windows installs, run as Administrator or LocalSystem: the same
+wireguard-tools, whose ``ipc-windows.h`` reads the WireGuardNT adapters the Windows client
+creates and whose ``dump_print`` writes the same lines on every platform), one line per
 interface (``<interface> <private-key> <public-key> <listen-port> <fwmark>``, tab
 separated; the private key is skipped at once and never kept) and one per peer
 (``<interface> <public-key> <preshared-key> <endpoint> <allowed-ips>
@@ -30,6 +34,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -50,6 +55,8 @@ if TYPE_CHECKING:
     from xlapulse.collectors.sources.wireguard.settings import WireguardSettings
 
 REJECT_AFTER_S = 180
+#: where WireGuard for Windows installs wg.exe (its installer's default folder)
+WINDOWS_WG = r"C:\Program Files\WireGuard\wg.exe"
 PEER_FIELDS = 9
 INTERFACE_FIELDS = 5
 MAX_GATEWAY_CHARS = 200
@@ -203,5 +210,15 @@ class WireguardSource(Source):
         )
 
 
+def wg_command(configured: str, platform: str = sys.platform) -> str:
+    """The wg to run: the configured path, where ``wg`` on Windows is the client's wg.exe
+    (WireGuard for Windows does not put it on the PATH of a service)."""
+    if platform == "win32" and configured == "wg":
+        return WINDOWS_WG
+    return configured
+
+
 def build(settings: WireguardSettings, identity: Identity) -> WireguardSource:
-    return WireguardSource(settings, identity, run_command)
+    return WireguardSource(
+        settings.model_copy(update={"wg": wg_command(settings.wg)}), identity, run_command
+    )
