@@ -16,7 +16,9 @@ tracker (``tracker.py``) applies the rules:
   once per minute of that clock;
 * only the burn-rate and seasonal detectors judge it: it has no peers;
 * it opens only when no single site holds more than ``MAX_SITE_SHARE`` of its affected
-  people: an outage at one site is that site's dip, not the persona's;
+  people, and when it still fires with its worst site (most bad samples and failures
+  since its onset) left out: an outage at one site is that site's dip, not the
+  persona's, also at a quiet site whose few people are a small share;
 * while it is open, candidates of the same persona and touch point at single sites do
   not open (one incident, one alert; its people are the dip's people).
 
@@ -89,6 +91,42 @@ def merged(scope: Scope, minute_ms: int, parts: list[MinuteBucket]) -> MinuteBuc
         total.failures += part.failures
         total.exposed_ms += part.exposed_ms
     return total
+
+
+def worst_site(series: PersonaSeries, touch_point: str, since_ms: int) -> str | None:
+    """The site whose buckets of the touch point had the most bad samples and failures
+    from ``since_ms`` on (None when no site had any)."""
+    counts: dict[str, int] = {}
+    for key, per_minute in series.buckets.items():
+        scope = Scope.from_key(key)
+        if scope.site == ALL_SITES or scope.touch_point != touch_point:
+            continue
+        counts[scope.site] = sum(
+            bucket.bad + bucket.failures
+            for minute_ms, bucket in per_minute.items()
+            if minute_ms >= since_ms
+        )
+    worst = max(counts.items(), key=lambda item: (item[1], item[0]), default=None)
+    return worst[0] if worst is not None and worst[1] > 0 else None
+
+
+def sum_without(
+    series: PersonaSeries, touch_point: str, left_out: str | None, since_ms: int
+) -> dict[int, MinuteBucket]:
+    """The all-sites buckets of the touch point from ``since_ms`` on, summed without
+    the site ``left_out``."""
+    by_minute: dict[int, list[MinuteBucket]] = {}
+    for key, per_minute in series.buckets.items():
+        scope = Scope.from_key(key)
+        if scope.site in (ALL_SITES, left_out) or scope.touch_point != touch_point:
+            continue
+        for minute_ms, bucket in per_minute.items():
+            if minute_ms >= since_ms:
+                by_minute.setdefault(minute_ms, []).append(bucket)
+    everywhere = Scope(series.persona, ALL_SITES, touch_point)
+    return {
+        minute_ms: merged(everywhere, minute_ms, parts) for minute_ms, parts in by_minute.items()
+    }
 
 
 def largest_site_share(series: PersonaSeries, dip: Dip) -> float:

@@ -33,6 +33,8 @@ from xlapulse.streams.dips.all_sites import (
     all_sites_clock,
     largest_site_share,
     rebuild,
+    sum_without,
+    worst_site,
 )
 from xlapulse.streams.dips.buckets import ALL_SITES, MINUTE_MS, MinuteBucket, Scope
 from xlapulse.streams.dips.detectors import (
@@ -217,19 +219,8 @@ class DipTracker:
         transitions = []
         for key in candidates:
             scope = Scope.from_key(key)
-            findings = [self._burn(series, scope)]
-            peers = self._peers(references, scope)
-            history, min_depth, open_p_value = series.history.at(
-                key, series.clock_ms, self.settings
-            )
-            past_rates = history.get(RATE_METRIC, [])
-            for window in (short_windows, windows):
-                if not everywhere:
-                    findings.append(peer(window[key], peers, settings))
-                findings.append(seasonal(window[key], history, min_depth, settings, open_p_value))
-                findings.append(
-                    seasonal_rate(window[key], past_rates, min_depth, settings, open_p_value)
-                )
+            peers = None if everywhere else self._peers(references, scope)
+            findings = self._findings(series, scope, short_windows[key], windows[key], peers)
             if key in series.dips and not everywhere:
                 findings.append(self._still_bad(series, scope, references))
             transition = self._advance(
@@ -241,6 +232,45 @@ class DipTracker:
             if transition is not None:
                 transitions.append(transition)
         return transitions
+
+    def _findings(
+        self,
+        series: PersonaSeries,
+        scope: Scope,
+        short_window: WindowTotals,
+        window: WindowTotals,
+        peers: list[WindowTotals] | None,
+    ) -> list[Finding | None]:
+        """Every detector's verdict on the scope at the clock (no peer detector without
+        ``peers``: the all-sites scopes)."""
+        settings = self.settings
+        findings = [self._burn(series, scope)]
+        history, min_depth, open_p_value = series.history.at(scope.key(), series.clock_ms, settings)
+        past_rates = history.get(RATE_METRIC, [])
+        for totals in (short_window, window):
+            if peers is not None:
+                findings.append(peer(totals, peers, settings))
+            findings.append(seasonal(totals, history, min_depth, settings, open_p_value))
+            findings.append(seasonal_rate(totals, past_rates, min_depth, settings, open_p_value))
+        return findings
+
+    def _fires_without_worst_site(self, series: PersonaSeries, dip: Dip) -> bool:
+        """Whether the all-sites scope still fires with the site that had the most bad
+        samples and failures since the dip's onset left out: if not, it is that site's
+        problem (a quiet site's outage can hold few of the persona's affected people)."""
+        scope, settings = dip.scope, self.settings
+        key = scope.key()
+        first_ms = series.clock_ms - settings.history_minutes() * MINUTE_MS
+        worst = worst_site(series, scope.touch_point, dip.onset_ms)
+        kept = series.buckets[key]
+        series.buckets[key] = sum_without(series, scope.touch_point, worst, first_ms)
+        try:
+            short_window = self._window(series, key, settings.short_window_minutes)
+            window = self._window(series, key, settings.window_minutes)
+            findings = self._findings(series, scope, short_window, window, None)
+        finally:
+            series.buckets[key] = kept
+        return any(finding is not None and finding.fires for finding in findings)
 
     def _still_bad(
         self, series: PersonaSeries, scope: Scope, references: dict[str, WindowTotals]
@@ -340,7 +370,9 @@ class DipTracker:
         """An all-sites dip is not one site's outage; a site's dip is not part of an open
         all-sites dip of its persona and touch point (``all_sites.py``)."""
         if dip.scope.all_sites:
-            return largest_site_share(series, dip) <= MAX_SITE_SHARE
+            return largest_site_share(
+                series, dip
+            ) <= MAX_SITE_SHARE and self._fires_without_worst_site(series, dip)
         everywhere = Scope(dip.scope.persona, ALL_SITES, dip.scope.touch_point).key()
         covering = series.dips.get(everywhere)
         return covering is None or covering.state == "candidate"

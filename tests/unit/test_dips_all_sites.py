@@ -7,18 +7,20 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
-from tests.unit.test_dips import SETTINGS, T0, bucket, calm, feed
+from tests.unit.test_dips import SETTINGS, T0, bucket, calm, feed, sample
 from xlapulse.collectors.contract.outputs import DipEvent
 from xlapulse.collectors.simulator.truth import IncidentTruth, Person
 from xlapulse.collectors.simulator.truth import Scope as TruthScope
 from xlapulse.streams.dips.alertmanager import alert_for
 from xlapulse.streams.dips.all_sites import all_sites_clock, largest_site_share, merged
-from xlapulse.streams.dips.buckets import ALL_SITES, MINUTE_MS, Scope
+from xlapulse.streams.dips.buckets import ALL_SITES, MINUTE_MS, MinuteBucket, Scope
+from xlapulse.streams.dips.detectors import Budget
 from xlapulse.streams.dips.notices import notice_for
 from xlapulse.streams.dips.publish import dip_event, summary
 from xlapulse.streams.dips.state import restore_persona, scope_record
 from xlapulse.streams.dips.tracker import DipTracker
 from xlapulse.streams.evaluation.dips import judge, people_floor
+from xlapulse.streams.scoring.indicators import Band
 
 SITES = ("amsterdam", "rotterdam", "eindhoven", "utrecht")
 DAY_MINUTES = 24 * 60
@@ -192,3 +194,35 @@ def _opened_everywhere():
     tracker = DipTracker(SETTINGS, {})
     feed(tracker, calm_working_days())
     return next(t for t in sparse_incident_everywhere(tracker) if t.state == "opened")
+
+
+def objective_bucket(site: str, minute: int, people: list[tuple[int, bool]]) -> MinuteBucket:
+    """One minute of VPN samples at ``site``: (person, missed ``vpn-ok``) each."""
+    result = MinuteBucket(Scope("field_worker", site, "vpn"), T0 + minute * MINUTE_MS)
+    for person, missed in people:
+        band = Band.FRUSTRATING if missed else Band.GOOD
+        result.add(sample(person, minute, band, site=site, hits=(("vpn-ok", not missed),)))
+    return result
+
+
+def test_an_outage_at_a_quiet_site_is_that_sites_dip_even_where_its_people_are_few() -> None:
+    """The same five people at quiet Utrecht fail every minute; the busy sites have a
+    miss now and then, each time by someone new. Utrecht holds a quarter of the persona's
+    affected people, so the share rule alone would let the persona-wide burn rate (its
+    misses are mostly Utrecht's) open a dip "at all sites". Without Utrecht the other sites
+    do not burn: only Utrecht's dip opens."""
+    budgets = {"field_worker": {"vpn-ok": Budget("vpn", 0.05)}}
+    tracker = DipTracker(SETTINGS, budgets)
+    minutes = []
+    for m in range(0, 40):
+        minutes.append(objective_bucket("utrecht", m, [(p, True) for p in range(5)]))
+        for i, site in enumerate(SITES[:3]):
+            newcomer = 1000 * (i + 1) + m
+            minutes.append(objective_bucket(site, m, [(newcomer, m % 4 == 0), (900 + i, False)]))
+    transitions = feed(tracker, minutes)
+    opened = [t for t in transitions if t.state == "opened"]
+    assert [t.scope.site for t in opened] == ["utrecht"]
+    series = tracker.personas["field_worker"]
+    candidate = series.dips.get(Scope("field_worker", ALL_SITES, "vpn").key())
+    assert candidate is not None and candidate.state == "candidate", "it fired, and waits"
+    assert largest_site_share(series, candidate) <= 0.5
