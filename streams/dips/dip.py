@@ -80,6 +80,9 @@ class PersonaSeries:
     #: the minute being evaluated (a site's clock), and the latest of all sites
     clock_ms: int = 0
     latest_ms: int = 0
+    #: scope key -> the minute its last dip closed (a late minute judged at its own time
+    #: does not open a second dip over minutes a closed one covered)
+    closed_at_ms: dict[str, int] = field(default_factory=dict)
     #: the minute the all-sites scopes were last judged at (``all_sites.py``), and the
     #: (touch point, minute) pairs whose site buckets changed since
     all_sites_clock_ms: int = 0

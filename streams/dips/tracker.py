@@ -87,11 +87,14 @@ class DipTracker:
         site = bucket.scope.site
         previous = series.site_clock_ms.get(site, 0)
         if bucket.minute_ms <= previous:
-            # A late minute (its observations came from a slower input partition) still
-            # counts while it is inside the window: judge the site again at its clock.
-            if bucket.minute_ms <= previous - self.settings.window_minutes * MINUTE_MS:
+            # A late minute (its observations came from a slower input partition, as in
+            # a catch-up) still counts: inside the window, judge the site again at its
+            # clock; further back, judge it at that minute, so an outage whose minutes
+            # all arrive late is found as it would have been, dated at its own minutes.
+            if bucket.minute_ms <= previous - self.settings.history_minutes() * MINUTE_MS:
                 return []
-            series.clock_ms = previous
+            inside = bucket.minute_ms > previous - self.settings.window_minutes * MINUTE_MS
+            series.clock_ms = previous if inside else bucket.minute_ms
             return self._evaluate(series, site)
         series.site_clock_ms[site] = series.clock_ms = bucket.minute_ms
         series.latest_ms = max(series.latest_ms, bucket.minute_ms)
@@ -328,6 +331,10 @@ class DipTracker:
         dip = series.dips.get(key)
         if dip is None and not firing:
             return None
+        if dip is None and now <= series.closed_at_ms.get(key, -1):
+            # a late minute judged at its own time, which the scope's last dip covered
+            # and closed after: that dip was it, no second one over the same minutes
+            return None
         self.changed.add(key)
         if dip is None:
             first = max(firing, key=lambda f: (f.severity == "critical", f.strength))
@@ -358,6 +365,7 @@ class DipTracker:
             return None
         if now - dip.last_holding_ms >= settings.close_after_minutes * MINUTE_MS:
             del series.dips[key]
+            series.closed_at_ms[key] = now
             dip.state = "closed"
             return self._emit(dip, now)
         changed = severity != dip.severity or dip.affected_people != dip.published_people

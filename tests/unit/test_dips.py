@@ -565,3 +565,26 @@ def test_a_restarted_tracker_refilled_from_the_buckets_topic_judges_like_one_tha
     for item in calm:
         refilled.preload(item)
     assert feed(refilled, blip) == []
+
+
+def test_an_outage_whose_minutes_all_arrive_late_is_found_at_its_own_minutes() -> None:
+    """A catch-up: Utrecht's outage minutes come from a slower input partition, 40
+    minutes after the site's later (calm) minutes. They are judged at their own minutes,
+    so the same dip opens at the same minute as when everything arrived in order."""
+    outage = [bucket("utrecht", m, 0, 3, first_user=3 * m) for m in range(60, 90)]
+    before = [bucket("utrecht", m, 5, 0, 500) for m in range(0, 60)]
+    after = [bucket("utrecht", m, 5, 0, 500) for m in range(90, 130)]
+    in_order = feed(DipTracker(SETTINGS, {}), calm(range(0, 130)) + before + outage + after)
+    first_opened = next(t for t in in_order if t.state == "opened")
+    tracker = DipTracker(SETTINGS, {})
+    late = feed(tracker, calm(range(0, 130)) + before + after)
+    late += [t for item in outage for t in tracker.add(item)]
+    opened = [t for t in late if t.state == "opened"]
+    assert [(t.dip_id, t.event_time_ms) for t in opened] == [
+        (first_opened.dip_id, first_opened.event_time_ms)
+    ]
+    # the site's later minutes close it; the outage's minutes, arriving later still,
+    # do not open it a second time
+    later = feed(tracker, [bucket("utrecht", m, 5, 0, 500) for m in range(130, 180)])
+    later += [t for item in outage for t in tracker.add(item)]
+    assert [t.state for t in later] == ["closed"]
