@@ -302,8 +302,8 @@ def test_vpn_outage_opens_and_closes_one_dip(
         return events if any(event.state == "closed" for event in events) else None
 
     events = wait_until(closed, 600, "the Utrecht VPN dip opened and closed on xlapulse.dips.v1")
-    # Every dip opens once, updates, and closes once. The full suite has once seen the
-    # outage as two dips in a row (a known gap, streams/dips/README.md); alone it is one.
+    # Every dip opens once, updates, and closes once. CI checks before 2026-12-07 once saw
+    # the outage as two dips in a row (late minutes, see below); alone it is one.
     by_dip: dict[str, list[str]] = {}
     for event in events:
         by_dip.setdefault(event.dip_id, []).append(event.state)
@@ -316,13 +316,13 @@ def test_vpn_outage_opens_and_closes_one_dip(
     opened = events[0]
     outage_start = datetime.combine(workday, datetime.min.time(), ZoneInfo("Europe/Amsterdam"))
     latency = opened.event_time - (outage_start + timedelta(hours=9, minutes=30))
-    # 2 min alone and 9 min in a local full run, but 46-70 min in CI checks before
-    # 2026-12-07: the morning is read as a backlog, and peers more than 2 minutes out of
-    # step with Utrecht were not peers then (streams/dips/README.md, known gaps; peers up
-    # to an hour behind count since). Detection latency itself is measured by
-    # `xlapulse evaluate-dips` (median 3 min).
+    # 2 min, as in process. 46-70 min in CI checks before 2026-12-07: the morning is read
+    # as a backlog, and Utrecht's outage minutes reached stage 2 long after the site's
+    # later ones, when a minute further back than the window was never judged (and peers
+    # more than 2 minutes out of step were no peers); streams/dips/README.md. Detection
+    # latency itself is measured by `xlapulse evaluate-dips` (median 5 min).
     print(f"\nDIP | opened {latency} after the outage began | dips {by_dip}")
-    assert timedelta(0) <= latency <= timedelta(minutes=90), latency
+    assert timedelta(0) <= latency <= timedelta(minutes=30), latency
     assert opened.affected_people >= 5
     assert opened.likely_cause and "VPN" in opened.likely_cause
     others = [e for e in _dips_of(services, dip_run, workday) if not _ours(e)]
