@@ -81,9 +81,7 @@ class DipTracker:
         minute; the other sites are their peers as far as their own clocks have come.
         Then, once per minute of the slowest current site, the persona's all-sites scopes.
         """
-        series = self.personas.setdefault(bucket.scope.persona, PersonaSeries(bucket.scope.persona))
-        series.buckets.setdefault(bucket.scope.key(), {})[bucket.minute_ms] = bucket
-        series.all_sites_dirty.add((bucket.scope.touch_point, bucket.minute_ms))
+        series = self._store(bucket)
         site = bucket.scope.site
         previous = series.site_clock_ms.get(site, 0)
         if bucket.minute_ms <= previous:
@@ -107,12 +105,18 @@ class DipTracker:
         """Store a bucket an earlier worker already judged, without judging it: a
         restarted worker refills its windows from the buckets topic (``rewind.py``), so
         a burn rate's long window is not just the minutes since the restart."""
-        series = self.personas.setdefault(bucket.scope.persona, PersonaSeries(bucket.scope.persona))
-        series.buckets.setdefault(bucket.scope.key(), {})[bucket.minute_ms] = bucket
-        series.all_sites_dirty.add((bucket.scope.touch_point, bucket.minute_ms))
+        series = self._store(bucket)
         site = bucket.scope.site
         series.site_clock_ms[site] = max(series.site_clock_ms.get(site, 0), bucket.minute_ms)
         series.latest_ms = max(series.latest_ms, bucket.minute_ms)
+
+    def _store(self, bucket: MinuteBucket) -> PersonaSeries:
+        """Keep the bucket (replacing an earlier copy) and mark its minute for the
+        all-sites sums; the persona's series."""
+        series = self.personas.setdefault(bucket.scope.persona, PersonaSeries(bucket.scope.persona))
+        series.buckets.setdefault(bucket.scope.key(), {})[bucket.minute_ms] = bucket
+        series.all_sites_dirty.add((bucket.scope.touch_point, bucket.minute_ms))
+        return series
 
     def take_changed(self) -> list[str]:
         """The scope keys whose durable state changed since the last call (``state.py``)."""
@@ -378,9 +382,8 @@ class DipTracker:
         """An all-sites dip is not one site's outage; a site's dip is not part of an open
         all-sites dip of its persona and touch point (``all_sites.py``)."""
         if dip.scope.all_sites:
-            return largest_site_share(
-                series, dip
-            ) <= MAX_SITE_SHARE and self._fires_without_worst_site(series, dip)
+            not_one_site = largest_site_share(series, dip) <= MAX_SITE_SHARE
+            return not_one_site and self._fires_without_worst_site(series, dip)
         everywhere = Scope(dip.scope.persona, ALL_SITES, dip.scope.touch_point).key()
         covering = series.dips.get(everywhere)
         return covering is None or covering.state == "candidate"
