@@ -107,7 +107,10 @@ ENGLISH = Wording(
         ),
         "systemd_boot": "the start-up times Linux records (systemd-analyze)",
         "journald": "the Linux system log (journal): sign-ins, VPN connections, print failures",
-        "wireguard": "the WireGuard VPN's connection state (when the VPN server last answered)",
+        "wireguard": (
+            "the WireGuard VPN's connection state (when the VPN server last answered; on "
+            "Windows the WireGuard app's log: connections, drops and failed handshakes)"
+        ),
         "cups_error_log": "the printing system's log (CUPS): print jobs that printed or failed",
         "macos_unified_log": "the macOS system log: start-up, VPN and printing entries",
         "synthetic_probe": "timed test requests to work applications (they carry no user data)",
@@ -282,7 +285,8 @@ DUTCH = Wording(
         "journald": "het Linux-systeemlogboek (journal): aanmeldingen, VPN-verbindingen, "
         "mislukte afdrukken",
         "wireguard": "de verbindingsstatus van de WireGuard-VPN (wanneer de VPN-server het "
-        "laatst antwoordde)",
+        "laatst antwoordde; op Windows het logboek van de WireGuard-app: verbindingen, "
+        "onderbrekingen en mislukte handshakes)",
         "cups_error_log": "het logboek van het afdruksysteem (CUPS): afdrukken die lukten of "
         "mislukten",
         "macos_unified_log": "het macOS-systeemlogboek: meldingen over opstarten, VPN en afdrukken",

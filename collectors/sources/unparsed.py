@@ -66,9 +66,10 @@ class Unparsed:
     counts: dict[str, int] = field(default_factory=dict)
     excerpts: dict[str, str] = field(default_factory=dict)
 
-    def add(self, reason: str, line: str) -> None:
-        """Count ``line`` under ``reason``; the first line of a reason is kept as its excerpt."""
-        self.counts[reason] = self.counts.get(reason, 0) + 1
+    def add(self, reason: str, line: str, count: int = 1) -> None:
+        """Count ``line`` under ``reason`` (``count`` times: lines it stands for); the first
+        line of a reason is kept as its excerpt."""
+        self.counts[reason] = self.counts.get(reason, 0) + count
         if reason not in self.excerpts:
             self.excerpts[reason] = (
                 excerpt(line, self.pseudonymizer) if self.pseudonymizer else "(no excerpt)"

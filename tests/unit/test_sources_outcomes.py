@@ -23,9 +23,11 @@ from datetime import UTC
 from pathlib import Path
 
 from tests.unit.helpers import IDENTITY, runtime_settings
+from tests.unit.ringlog_writer import RingWriter, exported_lines
 from tests.unit.source_samples import (
     DATA,
     LINUX,
+    WINDOWS,
     WINDOWS_SAMPLES,
     CapturedWevtutil,
     captured_systemd_analyze,
@@ -54,6 +56,7 @@ from xlapulse.collectors.sources.systemd_boot.source import SystemdBootSource
 from xlapulse.collectors.sources.windows_eventlog.mapper import PRINT_OPERATIONAL, SECURITY
 from xlapulse.collectors.sources.windows_eventlog.settings import WindowsEventLogSettings
 from xlapulse.collectors.sources.windows_eventlog.source import WindowsEventLogSource
+from xlapulse.collectors.sources.wireguard.log_source import WireguardLogSource
 from xlapulse.collectors.sources.wireguard.settings import WireguardSettings
 from xlapulse.collectors.sources.wireguard.source import WireguardSource
 from xlapulse.collectors.sources.zoom_qos.settings import ZoomQosSettings
@@ -124,11 +127,22 @@ def _cisco(path: str) -> Collected:
     return source.collect(None)
 
 
+def _summed(rounds: list[Collected]) -> Collected:
+    """The rounds' events, skipped records and unparsed lines summed."""
+    total = Collected(unparsed=IDENTITY.unparsed())
+    for collected in rounds:
+        total.events += collected.events
+        total.skipped_records += collected.skipped_records
+        for reason, count in collected.unparsed.counts.items():
+            total.unparsed.counts[reason] = total.unparsed.counts.get(reason, 0) + count
+    return total
+
+
 def _wireguard_rounds() -> Collected:
-    """The captured rounds one after the other; their events and unparsed lines summed."""
+    """The captured rounds one after the other, summed."""
     folder = LINUX / "wireguard"
     times = json.loads((folder / "capture-times.json").read_text())
-    total, bookmark = Collected(unparsed=IDENTITY.unparsed()), None
+    rounds: list[Collected] = []
     for name, captured_at in times.items():
         text = (folder / name).read_text()
         source = WireguardSource(
@@ -137,12 +151,23 @@ def _wireguard_rounds() -> Collected:
             lambda *_, text=text: text,
             clock=lambda captured_at=captured_at: captured_at,
         )
-        collected = source.collect(bookmark)
-        bookmark = collected.bookmark
-        total.events += collected.events
-        for reason, count in collected.unparsed.counts.items():
-            total.unparsed.counts[reason] = total.unparsed.counts.get(reason, 0) + count
-    return total
+        rounds.append(source.collect(rounds[-1].bookmark if rounds else None))
+    return _summed(rounds)
+
+
+def _wireguard_log(name: str) -> Collected:
+    """One round on a log.bin built from an exported WireGuard for Windows log (times UTC)."""
+    with tempfile.TemporaryDirectory() as folder:
+        ring = RingWriter()
+        ring.write_all(exported_lines(WINDOWS / "wireguard" / name))
+        path = ring.save(Path(folder) / "log.bin")
+        settings = WireguardSettings(enabled=True, read="log", log_path=str(path))
+        return WireguardLogSource(runtime_settings(settings), IDENTITY).collect(None)
+
+
+def _wireguard_logs(*names: str) -> Collected:
+    """One round on each capture (a log.bin each), summed."""
+    return _summed([_wireguard_log(name) for name in names])
 
 
 def _systemd_boot(_: str) -> Collected:
@@ -163,6 +188,7 @@ NM = "os/linux/networkmanager"
 GP = "os/globalprotect"
 CISCO = "os/cisco_secure_client"
 FORTI = "os/forticlient"
+WGW = "os/windows/wireguard"
 CISCO_CLOCK_S = 1339459200  # 2012-06-12T00:00:00Z
 SAMPLES: tuple[Sample, ...] = (
     Sample("journald", "cupsd (ErrorLog syslog), logind, NetworkManager lines by `logger`",
@@ -224,6 +250,25 @@ SAMPLES: tuple[Sample, ...] = (
     Sample("wireguard", "wireguard-go 0.0.20250522 + wg 1.0.20210914, 5 rounds",
            "os/linux/wireguard/round-*.dump", "captured (private keys removed)",
            _wireguard_rounds),
+    Sample("wireguard", "WireGuard for Windows 0.5.3 log: start, handshake retried",
+           f"{WGW}/angristan-349-*.log", "real lines (an issue report), container rebuilt",
+           lambda: _wireguard_logs("angristan-349-start.log",
+                                   "angristan-349-handshake-failing.log")),
+    Sample("wireguard", "WireGuard for Windows 0.5.3 log: start, nothing answered yet",
+           f"{WGW}/wg-easy-472-start.log", "real lines (an issue report), container rebuilt",
+           lambda: _wireguard_log("wg-easy-472-start.log")),
+    Sample("wireguard", "WireGuard for Windows 0.5.3 log: rekeys (initiator, responder)",
+           f"{WGW}/tunnlto-230-*.log", "real lines (an issue report), container rebuilt",
+           lambda: _wireguard_logs("tunnlto-230-initiator-rekeys.log",
+                                   "tunnlto-230-responder-rekeys.log")),
+    Sample("wireguard", "WireGuard for Windows 0.3.5 (wireguard-go) log: start, retries",
+           f"{WGW}/nyr-36-*.log", "real lines (an issue report), container rebuilt",
+           lambda: _wireguard_logs("nyr-36-wireguard-go-start.log",
+                                   "nyr-36-wireguard-go-retrying.log")),
+    Sample("wireguard", "WireGuard for Windows 0.3 (wireguard-go) log: connected",
+           f"{WGW}/hassio-66-wireguard-go-connected.log",
+           "real lines (an issue report, names masked by its poster), container rebuilt",
+           lambda: _wireguard_log("hassio-66-wireguard-go-connected.log")),
     Sample("cisco_secure_client", "AnyConnect 2.5 on Ubuntu, connection timed out",
            f"{CISCO}/syslog-anyconnect-2.5-connect-failed", "real syslog (a forum post)",
            lambda: _cisco(f"{CISCO}/syslog-anyconnect-2.5-connect-failed")),

@@ -28,6 +28,15 @@ kernel's ``REJECT_AFTER_TIME``). So, per round:
 * a peer that never completed a handshake (``0``) while it keeps sending (handshake
   initiations count in ``transfer-tx``): **failed**, once, until a handshake succeeds;
 * a peer or interface that is gone (``wg-quick down``) while up: **disconnected**.
+
+One input per computer, never both (``read``, :func:`reads_log`): on Windows, or where
+``log_path`` is set, :func:`build` gives :class:`~.log_source.WireguardLogSource`, which
+reads WireGuard for Windows' ring log instead of running wg. The log says the same four
+states of the same peers, at the time they happened rather than at the next round, and
+why a session failed or dropped (the handshake retries, the tunnel service's error),
+which the dump cannot; read together they would report each session twice, under other
+event ids. ``read = "wg"`` keeps ``wg.exe`` on Windows (e.g. where the log is not
+readable).
 """
 
 from __future__ import annotations
@@ -50,6 +59,8 @@ from xlapulse.collectors.sources.base import (
     one_record,
     run_command,
 )
+from xlapulse.collectors.sources.wireguard.gateway import gateway
+from xlapulse.collectors.sources.wireguard.log_source import WireguardLogSource
 
 if TYPE_CHECKING:
     from xlapulse.collectors.sources.wireguard.settings import WireguardSettings
@@ -59,7 +70,6 @@ REJECT_AFTER_S = 180
 WINDOWS_WG = r"C:\Program Files\WireGuard\wg.exe"
 PEER_FIELDS = 9
 INTERFACE_FIELDS = 5
-MAX_GATEWAY_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -76,8 +86,7 @@ class Peer:
 
     @property
     def gateway(self) -> str:
-        host = (self.endpoint or "").rsplit(":", 1)[0].strip("[]")
-        return (f"{self.interface} ({host})" if host else self.interface)[:MAX_GATEWAY_CHARS]
+        return gateway(self.interface, self.endpoint)
 
 
 def parse_dump(text: str, unparsed_lines: list[str]) -> list[Peer]:
@@ -127,7 +136,7 @@ class WireguardSource(Source):
 
     def collect(self, bookmark: str | None) -> Collected:
         saved: dict[str, dict] = json.loads(bookmark) if bookmark else {}
-        output = self.runner([self.settings.wg, "show", "all", "dump"], 30.0)
+        output = self.runner([wg_command(self.settings.wg), "show", "all", "dump"], 30.0)
         now_s = int(self.clock())
         collected = Collected(unparsed=self.identity.unparsed())
         broken: list[str] = []
@@ -218,7 +227,15 @@ def wg_command(configured: str, platform: str = sys.platform) -> str:
     return configured
 
 
-def build(settings: WireguardSettings, identity: Identity) -> WireguardSource:
-    return WireguardSource(
-        settings.model_copy(update={"wg": wg_command(settings.wg)}), identity, run_command
-    )
+def reads_log(settings: WireguardSettings, platform: str = sys.platform) -> bool:
+    """Whether the ring log is read (and wg not run): ``read``, where ``auto`` means on
+    Windows or when ``log_path`` is set."""
+    if settings.read == "auto":
+        return platform == "win32" or bool(settings.log_path)
+    return settings.read == "log"
+
+
+def build(settings: WireguardSettings, identity: Identity) -> Source:
+    if reads_log(settings):
+        return WireguardLogSource(settings, identity)
+    return WireguardSource(settings, identity, run_command)
