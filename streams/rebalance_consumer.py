@@ -23,6 +23,11 @@ while the worker looked healthy (consumer lag 0, ``/ready`` 200):
   seconds), which is why the survivor lost them. Here those stream partitions are sought
   to their beginning, as ``auto_offset_reset=earliest`` does for a new consumer.
 
+Before each fetch, :class:`~.directory_first.DirectoryFirstGate` holds back the input
+partitions whose directory partition has records not yet handed over, so that in a
+backlog a user's assignment reaches the agent before their events (``directory_first.py``
+says why).
+
 Once that was fixed, a third defect hung the survivor in 2 of 20 runs: its revocation
 (Faust's ``wait_empty``) waited for ever, logging ``wait_empty: Waiting for tasks`` with
 observation records. ``<engine id>-observations`` has two readers (``aggregate_cells``
@@ -39,6 +44,7 @@ again (at least once).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping, Set
 from typing import Any, ClassVar
 from weakref import WeakKeyDictionary
@@ -47,6 +53,9 @@ from aiokafka.structs import TopicPartition
 from faust.transport.drivers import aiokafka as aiokafka_driver
 from faust.types import TP, Message
 from mode.utils.queues import FlowControlEvent
+
+from xlapulse.collectors.contract.topics import DIRECTORY_TOPIC, INPUT_TOPICS
+from xlapulse.streams.directory_first import DirectoryFirstGate
 
 log = logging.getLogger(__name__)
 
@@ -69,17 +78,42 @@ class DropCountingFlowControl(FlowControlEvent):
 
 
 class RebalanceSafeConsumer(aiokafka_driver.Consumer):
-    """Faust's aiokafka consumer with a stable fetch set, a complete rewind and a
-    revocation that does not wait for records nobody holds."""
+    """Faust's aiokafka consumer with a stable fetch set, the directory first, a complete
+    rewind and a revocation that does not wait for records nobody holds."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.directory_gate = DirectoryFirstGate(
+            DIRECTORY_TOPIC, frozenset(INPUT_TOPICS) - {DIRECTORY_TOPIC}
+        )
 
     async def _getmany(self, active_partitions: Set[TP] | None, timeout: float) -> Any:
-        """Fetch only from the partitions active now, never "all" by accident."""
+        """Fetch only from the partitions active now, never "all" by accident, and not
+        from an input partition whose directory partition is behind."""
         if active_partitions is None:
             return await super()._getmany(None, timeout)
         requested = set(active_partitions)
         if not requested:
             return {}
-        return await self._thread.getmany(requested, timeout)
+        thread = self._thread
+        consumer = thread._ensure_consumer()
+
+        def behind(tp: TP) -> bool:
+            """Whether the consumer has records of ``tp`` up to the last fetch response's
+            high watermark that it has not handed over (or no response yet)."""
+            state = consumer._subscription.subscription.assignment.state_value(tp)
+            if state is None or state.highwater is None or not state.has_valid_position:
+                return True
+            return bool(state.position < state.highwater)
+
+        async def fetch() -> Any:
+            # in the consumer's thread, where its fetch state changes
+            admitted = self.directory_gate.admit(requested, behind, time.monotonic())
+            return await thread._fetch_records(
+                consumer, admitted, timeout=timeout, max_records=consumer._max_poll_records
+            )
+
+        return await thread.call_thread(fetch)
 
     async def seek_to_committed(self) -> Mapping[TP, int]:
         """Seek every assigned partition to its committed offset; a stream partition

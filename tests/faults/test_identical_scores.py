@@ -42,9 +42,13 @@ from tests.integration.helpers import (
     metric_sum,
     processed_inputs,
     read_metric,
+    start_group_at_input_ends,
 )
 from tests.integration.test_engine_incident import SCENARIO as INCIDENT_SCENARIO
 from tests.shared_helpers import free_port, wait_until
+from xlapulse.collectors.agent.daemon import to_record
+from xlapulse.collectors.agent.shipper import Shipper
+from xlapulse.collectors.agent.spool import Spool
 from xlapulse.collectors.contract.events import EventBase
 from xlapulse.collectors.contract.topics import INPUT_TOPICS
 from xlapulse.collectors.delivery.kafka_producer import EventProducer, ProducerSettings
@@ -59,6 +63,11 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(1800)]
 ENDPOINTS = 60
 #: every measurement a cell publishes (reliability, components and phases too)
 MEASUREMENTS = CELL_MEASUREMENTS
+#: The fleet's seed: fixed, because at 60 workplaces a random seed sometimes gave a day
+#: with no reliability cell of five people, and the baseline fixture then failed. With
+#: seed 7 every Friday of 2023 publishes every measurement the fixture asks for (checked
+#: in process, 2026-12-07).
+FLEET_SEED = 7
 #: How long a worker may take to score everything in the topics.
 CATCH_UP_S = 480
 #: A worker is settled when it processed nothing new for this long.
@@ -86,9 +95,7 @@ def sent_day(services: Services) -> tuple[date, list[EventBase]]:
     # A Friday: the weekly pulse survey is answered on Fridays (sentiment points too).
     workday = date(2023, 1, 6) + timedelta(weeks=random.Random(run_id).randrange(0, 48))
     scenario = parse_yaml_model(SCENARIO, Scenario, "vpn-utrecht-field-workers")
-    events = list(
-        Fleet(ENDPOINTS, seed=int(run_id, 16) % 100_000, scenario=scenario).events(workday, 1)
-    )
+    events = list(Fleet(ENDPOINTS, seed=FLEET_SEED, scenario=scenario).events(workday, 1))
     ensure_topics(services.kafka_bootstrap, TOPIC_PARTITIONS)
     producer = EventProducer(ProducerSettings(bootstrap_servers=services.kafka_bootstrap))
     try:
@@ -394,6 +401,67 @@ def test_kafka_broker_restarted_mid_stream_gives_identical_scores(
     report("Kafka broker restarted", total, outcome, time.monotonic() - back)
 
 
+def test_a_collector_through_a_long_outage_and_a_restart_gives_identical_scores(
+    services: Services,
+    sent_day: tuple[date, list[EventBase]],
+    baseline: dict,
+    engine: Engine,
+    tmp_path: Path,
+) -> None:
+    """The day reaches this engine only through a collector's spool and shipper
+    (``collectors/agent/spool.py``, ``shipper.py``): stored round by round, one simulated
+    hour each, while no broker answers for the whole day (every drain keeps everything),
+    the collector restarted halfway (its spool closed and opened again), then replayed in
+    order once Kafka answers. The engine's group starts at the input topics' end, so it
+    reads only what the spool sent: nothing evicted, nothing lost, none counted twice,
+    every point equal to the baseline's. (A collector killed with SIGKILL while spooling
+    is ``tests/integration/test_collector_delivery.py``.)"""
+    day, events = sent_day
+    start_group_at_input_ends(services.kafka_bootstrap, engine.engine_id)
+    nowhere = ProducerSettings(
+        bootstrap_servers=f"127.0.0.1:{free_port()}", bootstrap_timeout_ms=500, max_block_ms=500
+    )
+    folder = tmp_path / "spool"
+    spool = Spool(folder, max_bytes=256 * 1024 * 1024, fsync="normal")
+    hours: dict[int, list[EventBase]] = {}
+    for event in events:
+        hours.setdefault(event.event_time.hour, []).append(event)
+    stored, bookmark = 0, None
+    for index, (hour, chunk) in enumerate(sorted(hours.items())):
+        if index == len(hours) // 2:
+            spool.close()
+            spool = Spool(folder, max_bytes=256 * 1024 * 1024, fsync="normal")
+            # the restarted collector finds what it stored and where its source stood
+            assert spool.stats().records == stored
+            assert spool.bookmark("simulated-day") == bookmark
+        records = [to_record(event.model_dump(mode="json")) for event in chunk]
+        bookmark = str(hour)
+        spool.store_round("simulated-day", records, bookmark)
+        stored += len(records)
+        unreachable = Shipper(spool, lambda: EventProducer(nowhere), ack_timeout_s=1.0)
+        assert unreachable.drain() == 0 and unreachable.reachable is False
+    stats = spool.stats()
+    assert (stats.records, stats.evicted_records) == (len(events), 0)
+    started = time.monotonic()
+    shipper = Shipper(
+        spool, lambda: EventProducer(ProducerSettings(bootstrap_servers=services.kafka_bootstrap))
+    )
+    try:
+        assert shipper.drain() == len(events)
+    finally:
+        shipper.close()
+    assert spool.stats().records == 0
+    spool.close()
+    engine.start()
+    wait_for_identical(engine, day, baseline)
+    report(
+        "a collector's broker unreachable all day, the collector restarted while spooling",
+        len(events),
+        "none evicted, lost or counted twice",
+        time.monotonic() - started,
+    )
+
+
 def test_the_same_day_sent_again_gives_identical_scores(
     services: Services,
     sent_day: tuple[date, list[EventBase]],
@@ -402,7 +470,7 @@ def test_the_same_day_sent_again_gives_identical_scores(
 ) -> None:
     """A replay: every event of the day reaches Kafka a second time (a collector or a
     gateway retrying after a lost acknowledgement). Last in this module: the topics then
-    hold the day twice."""
+    hold the day three times (the collector test sent it too)."""
     day, events = sent_day
     producer = EventProducer(ProducerSettings(bootstrap_servers=services.kafka_bootstrap))
     try:
