@@ -113,6 +113,10 @@ ENGLISH = Wording(
         ),
         "cups_error_log": "the printing system's log (CUPS): print jobs that printed or failed",
         "macos_unified_log": "the macOS system log: start-up, VPN and printing entries",
+        "macos_console_users": (
+            "the list of people signed in on this Mac that macOS keeps (IOConsoleUsers): "
+            "sign-in, lock, unlock and sign-out"
+        ),
         "synthetic_probe": "timed test requests to work applications (they carry no user data)",
         "graph_call_records": (
             "Microsoft Teams call-quality records (network quality per stream, never content)"
@@ -290,6 +294,10 @@ DUTCH = Wording(
         "cups_error_log": "het logboek van het afdruksysteem (CUPS): afdrukken die lukten of "
         "mislukten",
         "macos_unified_log": "het macOS-systeemlogboek: meldingen over opstarten, VPN en afdrukken",
+        "macos_console_users": (
+            "de lijst van aangemelde personen die macOS bijhoudt (IOConsoleUsers): aanmelden, "
+            "vergrendelen, ontgrendelen en afmelden"
+        ),
         "synthetic_probe": "getimede testverzoeken aan werkapplicaties (zonder gebruikersgegevens)",
         "graph_call_records": (
             "kwaliteitsgegevens van Teams-gesprekken (netwerkkwaliteit per stroom, nooit de inhoud)"

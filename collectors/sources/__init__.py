@@ -78,6 +78,12 @@ SOURCES: dict[str, SourceSpec] = {
             "macos_unified_log", "MacosUnifiedLogSource", "MacosUnifiedLogSettings", ("darwin",)
         ),
         SourceSpec(
+            "macos_console_users",
+            "MacosConsoleUsersSource",
+            "MacosConsoleUsersSettings",
+            ("darwin",),
+        ),
+        SourceSpec(
             "synthetic_probe",
             "SyntheticProbeSource",
             "SyntheticProbeSettings",

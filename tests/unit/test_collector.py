@@ -166,6 +166,7 @@ def test_sources_of_another_os_are_not_enabled(monkeypatch):
     }
     assert set(enabled_sources(config, "darwin")) == {
         "cups_error_log",
+        "macos_console_users",
         "macos_unified_log",
         "synthetic_probe",
     }

@@ -23,6 +23,7 @@ from datetime import UTC
 from pathlib import Path
 
 from tests.unit.helpers import IDENTITY, runtime_settings
+from tests.unit.ioreg_captures import day_outputs, run_rounds
 from tests.unit.ringlog_writer import RingWriter, exported_lines
 from tests.unit.source_samples import (
     DATA,
@@ -170,6 +171,11 @@ def _wireguard_logs(*names: str) -> Collected:
     return _summed([_wireguard_log(name) for name in names])
 
 
+def _macos_console_users() -> Collected:
+    """The rounds of ``ioreg_captures.day_outputs`` one after the other, summed."""
+    return _summed(run_rounds(day_outputs()))
+
+
 def _systemd_boot(_: str) -> Collected:
     settings = runtime_settings(SystemdBootSettings(proc=str(LINUX / "proc")))
     return SystemdBootSource(settings, IDENTITY, captured_systemd_analyze).collect(None)
@@ -223,6 +229,11 @@ SAMPLES: tuple[Sample, ...] = (
     Sample("macos_unified_log", "IKEv2 / Legacy / VPN sessions, `:(null)]`, stop reasons",
            "os/macos/log-show-nesm-variants.ndjson", "reconstructed",
            lambda: _macos("os/macos/log-show-nesm-variants.ndjson")),
+    Sample("macos_console_users",
+           "login window, sign-in, lock, unlock, sign-out; fast user switching of two users",
+           "os/macos/ioreg/*", "real session dictionaries (text forms written as `-a`), "
+           "lock keys of the real locked capture set on the unlocked one",
+           _macos_console_users),
     Sample("windows_eventlog", "one channel file each (boot, logon, VPN, print 372/307, apps)",
            "os/windows/*.xml", "real values (100, 103, 372) and reconstructed",
            lambda: _windows(WINDOWS_SAMPLES)),
