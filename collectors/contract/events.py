@@ -186,7 +186,8 @@ class SessionEvent(TelemetryEvent):
     Endpoint Analytics' mean time to failure) divide by it. Sources: Windows Security
     4624 (interactive, remote interactive and cached logon types), 4800 locked, 4801
     unlocked, 4647/4634 logoff, or Winlogon 7001/7002; systemd-logind's new and removed
-    sessions and Lock/Unlock; macOS loginwindow. Nothing about what the user does.
+    sessions and Lock/Unlock; macOS IOConsoleUsers (console and screen lock). Nothing
+    about what the user does.
     """
 
     event_type: Literal["session"] = "session"

@@ -23,55 +23,61 @@ from __future__ import annotations
 
 import random
 import signal
+import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from tests.faults.engine_runs import (
+    CATCH_UP_S,
+    Engine,
+    input_records,
+    report,
+    score_without_fault,
+    stop_at,
+    wait_for_identical,
+)
+from tests.faults.service_desk import (
+    GENERIC_SECRET,
+    event_ids_since,
+    generic_webhook_body,
+    post_as_a_service_desk,
+)
 from tests.integration.conftest import TOPIC_PARTITIONS, Services
 from tests.integration.helpers import (
-    WorkerProcess,
-    committed_offsets,
     end_offsets,
-    engine_env,
-    influxql,
-    metric_sum,
     processed_inputs,
     read_metric,
     start_group_at_input_ends,
 )
 from tests.integration.test_engine_incident import SCENARIO as INCIDENT_SCENARIO
+from tests.integration.test_gateway_kafka import GatewayProcess
 from tests.shared_helpers import free_port, wait_until
 from xlapulse.collectors.agent.daemon import to_record
 from xlapulse.collectors.agent.shipper import Shipper
 from xlapulse.collectors.agent.spool import Spool
-from xlapulse.collectors.contract.events import EventBase
-from xlapulse.collectors.contract.topics import INPUT_TOPICS
+from xlapulse.collectors.contract.events import EventBase, LogonEvent, TicketEvent
+from xlapulse.collectors.contract.topics import TICKETS_TOPIC
 from xlapulse.collectors.delivery.kafka_producer import EventProducer, ProducerSettings
 from xlapulse.collectors.delivery.topics_admin import ensure_topics
-from xlapulse.collectors.simulator.fleet import Fleet
+from xlapulse.collectors.privacy import Pseudonymizer
+from xlapulse.collectors.simulator.fleet import SIMULATOR_KEY, Fleet
 from xlapulse.collectors.simulator.scenario import Scenario
 from xlapulse.collectors.yamlfile import parse_yaml_model
-from xlapulse.streams.scoring.published import MEASUREMENTS as CELL_MEASUREMENTS
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(1800)]
 
 ENDPOINTS = 60
-#: every measurement a cell publishes (reliability, components and phases too)
-MEASUREMENTS = CELL_MEASUREMENTS
 #: The fleet's seed: fixed, because at 60 workplaces a random seed sometimes gave a day
 #: with no reliability cell of five people, and the baseline fixture then failed. With
 #: seed 7 every Friday of 2023 publishes every measurement the fixture asks for (checked
 #: in process, 2026-12-07).
 FLEET_SEED = 7
-#: How long a worker may take to score everything in the topics.
-CATCH_UP_S = 480
-#: A worker is settled when it processed nothing new for this long.
-SETTLE_S = 10.0
 #: How long the survivor of the two-worker test may take after the kill (it took 16-20 s:
 #: a 6 s session timeout, the rebalance, table recovery, and re-reading the dead worker's
 #: uncommitted partitions from their beginning).
@@ -88,14 +94,19 @@ SUPERVISOR_GRACE_S = 10.0
 SCENARIO = INCIDENT_SCENARIO.replace("vpn-utrecht-", "faults-vpn-utrecht-")
 
 
+def fleet_day(workday: date) -> list[EventBase]:
+    """The simulated fleet's events of ``workday``."""
+    scenario = parse_yaml_model(SCENARIO, Scenario, "vpn-utrecht-field-workers")
+    return list(Fleet(ENDPOINTS, seed=FLEET_SEED, scenario=scenario).events(workday, 1))
+
+
 @pytest.fixture(scope="module")
 def sent_day(services: Services) -> tuple[date, list[EventBase]]:
     """A random Friday of 2023 and its events, sent to Kafka once."""
     run_id = uuid.uuid4().hex[:10]
     # A Friday: the weekly pulse survey is answered on Fridays (sentiment points too).
     workday = date(2023, 1, 6) + timedelta(weeks=random.Random(run_id).randrange(0, 48))
-    scenario = parse_yaml_model(SCENARIO, Scenario, "vpn-utrecht-field-workers")
-    events = list(Fleet(ENDPOINTS, seed=FLEET_SEED, scenario=scenario).events(workday, 1))
+    events = fleet_day(workday)
     ensure_topics(services.kafka_bootstrap, TOPIC_PARTITIONS)
     producer = EventProducer(ProducerSettings(bootstrap_servers=services.kafka_bootstrap))
     try:
@@ -110,102 +121,11 @@ def day(sent_day: tuple[date, list[EventBase]]) -> date:
     return sent_day[0]
 
 
-class Engine:
-    """Workers of one engine id: its consumer group, internal topics and database."""
-
-    def __init__(self, services: Services, tmp_path: Path) -> None:
-        self.services = services
-        self.run_id = uuid.uuid4().hex[:10]
-        self.env, _, self.database = engine_env(
-            services.kafka_bootstrap, services.influx_url, self.run_id, tmp_path, TOPIC_PARTITIONS
-        )
-        self.engine_id = self.env["XLAPULSE_ENGINE_ID"]
-        self.port = int(self.env["XLAPULSE_METRICS_PORT"])
-        self.tmp_path = tmp_path
-        tmp_path.mkdir(parents=True, exist_ok=True)
-        self.workers: list[WorkerProcess] = []
-
-    def start(self, env: dict[str, str] | None = None) -> WorkerProcess:
-        """Start a worker of this engine; ``env`` overrides settings (a second worker
-        running beside the first needs its own metrics port and data directory)."""
-        worker = WorkerProcess(
-            {**self.env, **(env or {})}, self.tmp_path / f"worker-{len(self.workers)}.log"
-        )
-        worker.start()
-        self.workers.append(worker)
-        return worker
-
-    def metric(self, name: str, port: int | None = None) -> float:
-        """The sum of the running worker's samples of ``name`` (``port``: another
-        worker's metrics port); 0 when its metrics do not answer."""
-        return metric_sum(port or self.port, name, {}) or 0.0
-
-    def committed_inputs(self) -> int:
-        """Input records whose offsets the engine's consumer group committed."""
-        committed = committed_offsets(self.services.kafka_bootstrap, self.engine_id)
-        return sum(offset for (topic, _), offset in committed.items() if topic in INPUT_TOPICS)
-
-    def processed(self) -> float:
-        """Records the running worker processed (all topics, all outcomes)."""
-        return self.metric("xlapulse_events_processed_total")
-
-    def processed_inputs(self) -> float:
-        """Input records the running worker processed: the progress a fault waits for
-        (internal topics grow with the observations each input makes)."""
-        return processed_inputs(self.port)
-
-    def settled_points(self, day: date) -> dict | None:
-        """The day's points once the worker is at the end of every partition it read
-        (consumer lag 0) and processed nothing new for ``SETTLE_S``."""
-        self.workers[-1].assert_running()
-        before = (self.processed(), day_points(self.services, self.database, day))
-        time.sleep(SETTLE_S)
-        after = (self.processed(), day_points(self.services, self.database, day))
-        lag = self.metric("xlapulse_consumer_lag_records")
-        return after[1] if after == before and after[0] > 0 and lag == 0 and after[1] else None
-
-    def stop(self) -> None:
-        for worker in self.workers:
-            worker.stop()
-
-
 @pytest.fixture()
 def engine(services: Services, tmp_path: Path) -> Iterator[Engine]:
     engine = Engine(services, tmp_path)
     yield engine
     engine.stop()
-
-
-def day_points(services: Services, database: str, day: date) -> dict[tuple[Any, ...], Any]:
-    """Every point of the engine's measurements on ``day``: (measurement, tags, time) ->
-    fields."""
-    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-    where = (
-        f"time >= '{start:%Y-%m-%dT%H:%M:%SZ}' "
-        f"AND time < '{start + timedelta(days=1):%Y-%m-%dT%H:%M:%SZ}'"
-    )
-    points: dict[tuple[Any, ...], Any] = {}
-    for measurement in MEASUREMENTS:
-        query = f'SELECT * FROM "{measurement}" WHERE {where} GROUP BY *'
-        for series in influxql(services.influx_url, database, query):
-            tags = tuple(sorted(series.get("tags", {}).items()))
-            for row in series["values"]:
-                fields = dict(zip(series["columns"][1:], row[1:], strict=True))
-                points[(measurement, tags, row[0])] = {
-                    name: value for name, value in fields.items() if value is not None
-                }
-    return points
-
-
-def score_without_fault(services: Services, tmp_path: Path, day: date) -> dict:
-    baseline = Engine(services, tmp_path / "baseline")
-    try:
-        baseline.start()
-        return wait_until(
-            lambda: baseline.settled_points(day), CATCH_UP_S, "the baseline to settle"
-        )
-    finally:
-        baseline.stop()
 
 
 @pytest.fixture(scope="module")
@@ -216,58 +136,6 @@ def baseline(services: Services, day: date, tmp_path_factory: pytest.TempPathFac
     assert len(points) > 100, "the day publishes a hundred points or more"
     assert published >= {"experience_score", "xla_compliance", "service_desk", "reliability"}
     return points
-
-
-def differences(found: dict, expected: dict) -> tuple[list, list, list]:
-    """Points missing from ``found``, extra in it, and with different fields."""
-    missing = sorted(expected.keys() - found.keys())
-    extra = sorted(found.keys() - expected.keys())
-    different = sorted(key for key in expected.keys() & found.keys() if found[key] != expected[key])
-    return missing, extra, different
-
-
-def assert_identical(found: dict, expected: dict) -> None:
-    missing, extra, different = differences(found, expected)
-    assert not (missing or extra or different), (
-        f"{len(missing)} points missing (e.g. {missing[:2]}), {len(extra)} extra "
-        f"(e.g. {extra[:2]}), {len(different)} different (e.g. "
-        f"{[(key, found[key], expected[key]) for key in different[:1]]})"
-    )
-
-
-def stop_at(engine: Engine, worker: WorkerProcess, records: float, sig: signal.Signals) -> None:
-    """Send ``sig`` to the worker once the engine's progress reached ``records`` input
-    records: the offsets its consumer group committed (what earlier workers finished)
-    plus what the running worker processed. Counting only the running worker would wait
-    for ever when an earlier one went further than asked before it stopped (a worker
-    handles records in batches, and a graceful stop finishes the batch in hand)."""
-    wait_until(
-        lambda: engine.committed_inputs() + engine.processed_inputs() >= records,
-        CATCH_UP_S,
-        f"{records:.0f} records processed",
-    )
-    process = worker._process
-    assert process is not None
-    process.send_signal(sig)
-    process.wait(timeout=60)
-
-
-def wait_for_identical(
-    engine: Engine, day: date, expected: dict, timeout_s: float = CATCH_UP_S
-) -> None:
-    """Poll until the engine's points of the day equal ``expected``; show what differs
-    if they never do."""
-    deadline = time.monotonic() + timeout_s
-    found = day_points(engine.services, engine.database, day)
-    while any(differences(found, expected)) and time.monotonic() < deadline:
-        engine.workers[-1].assert_running()
-        time.sleep(2)
-        found = day_points(engine.services, engine.database, day)
-    assert_identical(found, expected)
-
-
-def input_records(services: Services) -> int:
-    return sum(sum(end_offsets(services.kafka_bootstrap, topic).values()) for topic in INPUT_TOPICS)
 
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["kill-9", "sigterm"])
@@ -351,11 +219,6 @@ def restart_if_exited(engine: Engine) -> str:
     assert code != 0, "a worker that lost its broker or sink must not exit as if it were done"
     engine.start()
     return f"exited {code}, restarted"
-
-
-def report(fault: str, records: int, outcome: str, recovery_s: float) -> None:
-    """One row of the README's fault table (printed; `pytest -s` shows it)."""
-    print(f"\nFAULT | {fault} | {records} records | {outcome} | identical after {recovery_s:.0f} s")
 
 
 def test_influxdb_down_mid_stream_gives_identical_scores(
@@ -469,8 +332,10 @@ def test_the_same_day_sent_again_gives_identical_scores(
     engine: Engine,
 ) -> None:
     """A replay: every event of the day reaches Kafka a second time (a collector or a
-    gateway retrying after a lost acknowledgement). Last in this module: the topics then
-    hold the day three times (the collector test sent it too)."""
+    gateway retrying after a lost acknowledgement). The last test here whose engine
+    reads the topics from their start: they then hold the day three times (the collector
+    test sent it too); the gateway test after it sends tickets under the gateway's event
+    ids."""
     day, events = sent_day
     producer = EventProducer(ProducerSettings(bootstrap_servers=services.kafka_bootstrap))
     try:
@@ -481,3 +346,152 @@ def test_the_same_day_sent_again_gives_identical_scores(
     engine.start()
     wait_for_identical(engine, day, baseline)
     report("the day sent twice", input_records(services), "no fault", time.monotonic() - started)
+
+
+def test_a_replay_storm_at_the_edges_of_the_policy_gives_identical_scores(
+    services: Services,
+    sent_day: tuple[date, list[EventBase]],
+    baseline: dict,
+    engine: Engine,
+) -> None:
+    """What replays and backfills send, to an engine whose group starts at the input
+    topics' end: the day; then the Friday before it (a day out of order); then a
+    duplicate storm, a third of the day's events three times more, shuffled; then, from
+    people of their own (who publish nothing), one event a day inside the late limit,
+    one a day beyond it, and one an hour beyond the future limit. The day's points equal
+    the baseline's, the two beyond the limits are dead-lettered as late and future, and
+    every other record is scored or recognised as a duplicate."""
+    day, events = sent_day
+    start_group_at_input_ends(services.kafka_bootstrap, engine.engine_id)
+    rng = random.Random(FLEET_SEED)
+    storm = rng.sample(events, len(events) // 3) * 3
+    rng.shuffle(storm)
+    now = datetime.now(UTC)
+    max_age = timedelta(seconds=int(engine.env["XLAPULSE_MAX_EVENT_AGE_S"]))
+
+    def stranger_logon(at: datetime) -> LogonEvent:
+        return LogonEvent(
+            event_time=at,
+            user_id=f"u_{uuid.uuid4().hex}",
+            device_id=f"d_{uuid.uuid4().hex}",
+            logon_duration_ms=20_000,
+        )
+
+    edges = [
+        stranger_logon(now - max_age + timedelta(days=1)),
+        stranger_logon(now - max_age - timedelta(days=1)),
+        stranger_logon(now + timedelta(hours=1)),
+    ]
+    # without the incident: its ticket wave's ticket ids are the same every day
+    earlier = list(Fleet(ENDPOINTS, seed=FLEET_SEED).events(day - timedelta(weeks=1), 1))
+    sent = [*events, *earlier, *storm, *edges]
+    producer = EventProducer(ProducerSettings(bootstrap_servers=services.kafka_bootstrap))
+    try:
+        producer.send_all(sent)
+    finally:
+        producer.close()
+    started = time.monotonic()
+    engine.start()
+    wait_for_identical(engine, day, baseline)
+    wait_until(lambda: engine.processed_inputs() >= len(sent), CATCH_UP_S, "every record")
+    outcomes = {
+        outcome: processed_inputs(engine.port, (outcome,))
+        for outcome in ("late", "future", "duplicate")
+    }
+    assert outcomes == {"late": 1, "future": 1, "duplicate": len(storm)}
+    report(
+        "a replay storm: the day, the Friday before it, a third of the day 3x shuffled, "
+        "events at the edges of the late and future limits",
+        len(sent),
+        f"{len(storm)} duplicates, 1 late and 1 future dead-lettered",
+        time.monotonic() - started,
+    )
+
+
+def test_tickets_through_the_gateway_while_kafka_is_down_give_identical_scores(
+    services: Services,
+    sent_day: tuple[date, list[EventBase]],
+    baseline: dict,
+    engine: Engine,
+    tmp_path: Path,
+) -> None:
+    """The day's ticket steps reach Kafka only through the gateway's generic webhook,
+    posted as a service desk posts them, from the clear identities the gateway
+    pseudonymizes with the simulator's key. A third of the way, the broker stops: the
+    gateway answers 503 with Retry-After and stores nothing; the service desk retries
+    each refused step after Retry-After until the broker is back and the step stored, and
+    posts every tenth stored step again, as after an answer lost on the way. Every step
+    is stored exactly once, and every point equals the baseline's. The other events are
+    produced directly; the engine's group starts at the input topics' end."""
+    day, events = sent_day
+    tickets = [event for event in events if isinstance(event, TicketEvent)]
+    start_group_at_input_ends(services.kafka_bootstrap, engine.engine_id)
+    tickets_before = end_offsets(services.kafka_bootstrap, TICKETS_TOPIC)
+    producer = EventProducer(ProducerSettings(bootstrap_servers=services.kafka_bootstrap))
+    try:
+        producer.send_all([event for event in events if not isinstance(event, TicketEvent)])
+    finally:
+        producer.close()
+    pseudonymizer = Pseudonymizer(SIMULATOR_KEY)
+    users = {
+        pseudonymizer.user(f"user{i:06d}@sim.xlapulse.invalid"): f"user{i:06d}@sim.xlapulse.invalid"
+        for i in range(ENDPOINTS)
+    }
+    devices = {pseudonymizer.device(f"ws{i:06d}"): f"ws{i:06d}" for i in range(ENDPOINTS)}
+    bodies = [
+        generic_webhook_body(
+            ticket, users[ticket.user_id], devices[ticket.device_id] if ticket.device_id else None
+        )
+        for ticket in tickets
+    ]
+    port = free_port()
+    gateway = GatewayProcess(
+        {
+            "XLAPULSE_KAFKA_BOOTSTRAP": services.kafka_bootstrap,
+            "XLAPULSE_PSEUDONYM_KEY": SIMULATOR_KEY.decode(),
+            "XLAPULSE_GATEWAY_PORT": str(port),
+            "XLAPULSE_GATEWAY_GENERIC_SECRET": GENERIC_SECRET,
+            "XLAPULSE_GATEWAY_ACK_TIMEOUT_S": "3",
+            "XLAPULSE_GATEWAY_RETRY_AFTER_S": "2",
+        },
+        tmp_path / "gateway.log",
+        port,
+    )
+    stored: list[str] = []
+    refused, started = 0, time.monotonic()
+    restart: threading.Timer | None = None
+    try:
+        wait_until(lambda: gateway.status("/ready") == 200, 60, "the gateway to be ready")
+        outage_at = len(bodies) // 3
+        for index, body in enumerate(bodies):
+            if index == outage_at:
+                services.control("stop", "kafka")
+                started = time.monotonic()
+                # the broker comes back while the service desk retries this step
+                restart = threading.Timer(15.0, services.control, ("start", "kafka"))
+                restart.start()
+            event_id, refusals = post_as_a_service_desk(gateway, body)
+            refused += refusals
+            stored.append(event_id)
+            if index % 10 == 0:
+                assert post_as_a_service_desk(gateway, body)[0] == event_id
+    finally:
+        if restart is not None:
+            restart.join()  # never leave the broker stopped for the tests after this one
+        gateway.stop()
+    assert refused > 0, "the gateway refused steps while the broker was down"
+    assert len(set(stored)) == len(tickets)
+    # A step whose acknowledgement the gateway did not get in time is answered 503 and
+    # may be in Kafka already: the retry stores it again under the same event id, which
+    # the engine counts once (its de-duplication by event id).
+    in_kafka = Counter(event_ids_since(services.kafka_bootstrap, TICKETS_TOPIC, tickets_before))
+    assert set(in_kafka) == set(stored), "every step in Kafka, under the gateway's event id"
+    engine.start()
+    wait_for_identical(engine, day, baseline)
+    report(
+        "the gateway while Kafka is down, the service desk retrying",
+        len(events),
+        f"{refused} posts refused (503); {len(tickets)} ticket steps stored, with "
+        f"{sum(in_kafka.values()) - len(in_kafka)} extra copies in Kafka, each counted once",
+        time.monotonic() - started,
+    )
