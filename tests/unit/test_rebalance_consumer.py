@@ -17,7 +17,9 @@ from aiokafka.structs import TopicPartition
 from faust.types import Message
 from mode.utils.queues import FlowControlQueue
 
+from xlapulse.collectors.contract.topics import DIRECTORY_TOPIC, INPUT_TOPICS
 from xlapulse.streams.app import build_app
+from xlapulse.streams.directory_first import DirectoryFirstGate
 from xlapulse.streams.rebalance_consumer import (
     DropCountingFlowControl,
     RebalanceSafeConsumer,
@@ -33,13 +35,34 @@ CHANGELOG = TopicPartition("engine-user-state-changelog", 0)
 
 class FetchingThread:
     """The consumer thread's fetch: the live set is emptied while the fetch waits, as
-    Faust's table recovery does when it pauses partitions again."""
+    Faust's table recovery does when it pauses partitions again. ``fetch_state`` is
+    aiokafka's (position, high watermark) per partition; a partition without one is
+    caught up."""
 
-    def __init__(self, live: set[TopicPartition]) -> None:
+    def __init__(
+        self,
+        live: set[TopicPartition],
+        fetch_state: dict[TopicPartition, tuple[int, int | None]] | None = None,
+    ) -> None:
         self.live = live
         self.asked: list[Any] = []
+        self.fetch_state = fetch_state or {}
 
-    async def getmany(self, partitions: Any, timeout: float) -> dict:
+    def _ensure_consumer(self) -> Any:
+        def state_value(tp: TopicPartition) -> Any:
+            position, highwater = self.fetch_state.get(tp, (7, 7))
+            return SimpleNamespace(position=position, highwater=highwater, has_valid_position=True)
+
+        assignment = SimpleNamespace(state_value=state_value)
+        subscription = SimpleNamespace(subscription=SimpleNamespace(assignment=assignment))
+        return SimpleNamespace(_subscription=subscription, _max_poll_records=None)
+
+    async def call_thread(self, function: Callable[[], Awaitable[Any]]) -> Any:
+        return await function()
+
+    async def _fetch_records(
+        self, consumer: Any, partitions: Any, timeout: float, max_records: int | None
+    ) -> dict:
         self.live.clear()
         await asyncio.sleep(0)
         self.asked.append(partitions)
@@ -73,6 +96,9 @@ class SeekingThread:
 def consumer_with(thread: Any) -> RebalanceSafeConsumer:
     consumer = RebalanceSafeConsumer.__new__(RebalanceSafeConsumer)
     consumer._thread = thread
+    consumer.directory_gate = DirectoryFirstGate(
+        DIRECTORY_TOPIC, frozenset(INPUT_TOPICS) - {DIRECTORY_TOPIC}
+    )
     consumer.app = SimpleNamespace(tables=SimpleNamespace(changelog_topics={CHANGELOG.topic}))
     return consumer
 
@@ -83,6 +109,23 @@ def test_a_fetch_asks_for_the_partitions_active_when_it_started() -> None:
     records = asyncio.run(consumer_with(thread)._getmany(live, 1.0))
     assert thread.asked == [frozenset({INPUT_0, INPUT_1})]
     assert set(records) == {INPUT_0, INPUT_1}
+
+
+def test_an_input_partition_waits_while_the_directory_partition_of_its_number_is_behind() -> None:
+    directory_0 = TopicPartition(DIRECTORY_TOPIC, 0)
+    directory_1 = TopicPartition(DIRECTORY_TOPIC, 1)
+    live = {INPUT_0, INPUT_1, directory_0, directory_1, CHANGELOG}
+    # directory partition 0 has records up to offset 120 not handed over; 1 is caught up
+    thread = FetchingThread(live, {directory_0: (40, 120), directory_1: (9, 9)})
+    asyncio.run(consumer_with(thread)._getmany(live, 1.0))
+    assert thread.asked == [{INPUT_1, directory_0, directory_1, CHANGELOG}]
+
+
+def test_a_directory_partition_without_a_fetch_response_yet_counts_as_behind() -> None:
+    directory_0 = TopicPartition(DIRECTORY_TOPIC, 0)
+    thread = FetchingThread({INPUT_0, directory_0}, {directory_0: (0, None)})
+    asyncio.run(consumer_with(thread)._getmany({INPUT_0, directory_0}, 1.0))
+    assert thread.asked == [{directory_0}]
 
 
 def test_no_active_partition_fetches_nothing_instead_of_everything() -> None:
