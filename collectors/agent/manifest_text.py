@@ -106,13 +106,16 @@ ENGLISH = Wording(
             "application-crash entries"
         ),
         "systemd_boot": "the start-up times Linux records (systemd-analyze)",
-        "journald": "the Linux system log (journal): sign-ins, VPN connections, print failures",
+        "journald": "the Linux system log (journal): sign-ins, VPN connections, print failures; "
+        "and the printers' connections (lpstat), for the print server's name",
         "wireguard": (
             "the WireGuard VPN's connection state (when the VPN server last answered; on "
             "Windows the WireGuard app's log: connections, drops and failed handshakes)"
         ),
-        "cups_error_log": "the printing system's log (CUPS): print jobs that printed or failed",
-        "macos_unified_log": "the macOS system log: start-up, VPN and printing entries",
+        "cups_error_log": "the printing system's log (CUPS): print jobs that printed or failed; "
+        "and the printers' connections (lpstat), for the print server's name",
+        "macos_unified_log": "the macOS system log: start-up, VPN and printing entries; and the "
+        "printers' connections (lpstat), for the print server's name",
         "macos_console_users": (
             "the list of people signed in on this Mac that macOS keeps (IOConsoleUsers): "
             "sign-in, lock, unlock and sign-out"
@@ -205,7 +208,9 @@ ENGLISH = Wording(
         "print_job.outcome": "whether the job printed or failed",
         "synthetic_probe.outcome": "whether the test request worked, or how it failed (error "
         "answer, too slow, no connection, certificate, name lookup)",
-        "printer": "the name of the printer used, e.g. 'HR-2nd-floor' (never the document)",
+        "printer": "the name of the printer used and, when it is reached through a print "
+        "server, that server's name, e.g. 'HR-2nd-floor' or 'HR-2nd-floor@printsrv01' (never "
+        "the document)",
         "page_count": "how many pages (never the document's name or content)",
         # synthetic_probe
         "target_host": "the server address tested, e.g. outlook.office.com (set by your "
@@ -287,13 +292,15 @@ DUTCH = Wording(
         ),
         "systemd_boot": "de opstarttijden die Linux vastlegt (systemd-analyze)",
         "journald": "het Linux-systeemlogboek (journal): aanmeldingen, VPN-verbindingen, "
-        "mislukte afdrukken",
+        "mislukte afdrukken; en de aansluiting van de printers (lpstat), voor de naam van de "
+        "printserver",
         "wireguard": "de verbindingsstatus van de WireGuard-VPN (wanneer de VPN-server het "
         "laatst antwoordde; op Windows het logboek van de WireGuard-app: verbindingen, "
         "onderbrekingen en mislukte handshakes)",
         "cups_error_log": "het logboek van het afdruksysteem (CUPS): afdrukken die lukten of "
-        "mislukten",
-        "macos_unified_log": "het macOS-systeemlogboek: meldingen over opstarten, VPN en afdrukken",
+        "mislukten; en de aansluiting van de printers (lpstat), voor de naam van de printserver",
+        "macos_unified_log": "het macOS-systeemlogboek: meldingen over opstarten, VPN en "
+        "afdrukken; en de aansluiting van de printers (lpstat), voor de naam van de printserver",
         "macos_console_users": (
             "de lijst van aangemelde personen die macOS bijhoudt (IOConsoleUsers): aanmelden, "
             "vergrendelen, ontgrendelen en afmelden"
@@ -390,8 +397,9 @@ DUTCH = Wording(
         "print_job.outcome": "of de afdruk lukte of mislukte",
         "synthetic_probe.outcome": "of het testverzoek lukte, of hoe het mislukte (foutantwoord, "
         "te traag, geen verbinding, certificaat, naam opzoeken)",
-        "printer": "de naam van de gebruikte printer, bijv. 'HR-2e-verdieping' (nooit het "
-        "document)",
+        "printer": "de naam van de gebruikte printer en, als die via een printserver loopt, de "
+        "naam van die server, bijv. 'HR-2e-verdieping' of 'HR-2e-verdieping@printsrv01' (nooit "
+        "het document)",
         "page_count": "hoeveel pagina's (nooit de naam of inhoud van het document)",
         # synthetic_probe
         "target_host": "het geteste serveradres, bijv. outlook.office.com (ingesteld door uw "

@@ -10,8 +10,9 @@ used (built, or described by the manifest), so the daemon does not carry the cod
 the sources of other operating systems. Shared here: ``base.py`` (the interface),
 ``unparsed.py`` (lines counted, not dropped), ``logfile.py`` (a log file followed
 between rounds), ``vpn_session.py`` (the VPN clients' vpn_session event),
-``cups_jobs.py`` (cupsd's job messages, read by three sources). Tests build the source
-classes directly with a fake command runner or a path to captured OS output.
+``cups_jobs.py`` (cupsd's job messages, read by three sources), ``cups_queues.py``
+(each CUPS queue's print server, from ``lpstat -v``). Tests build the source classes
+directly with a fake command runner or a path to captured OS output.
 
 This module imports no pydantic: the collector service (``agent/runtime.py``) builds
 its sources from settings that ``xlapulse collector run`` validated, given to them as

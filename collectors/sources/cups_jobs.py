@@ -6,7 +6,8 @@ each with whether cupsd logged it as an error, and an opaque ``stamp`` (the read
 source's time and record id of the line). Writes: nothing; :class:`CupsJobTracker`
 follows each job and returns the finished ones (:class:`FinishedJob`), with state that
 survives rounds (kept in the bookmark); :func:`print_job_event` makes the print_job
-event of a finished job for the source reading it.
+event of a finished job for the source reading it, its printer resolved to the queue's
+print server where there is one (``cups_queues.py``).
 
 The texts are cupsd's own (``scheduler/job.c`` of CUPS 2.2 to 2.5: ``update_job``,
 ``cupsdContinueJob``'s abort messages, ``cupsdSetJobState``; ``Queued on`` is
@@ -32,10 +33,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from xlapulse.collectors.contract.wire import telemetry_event
 from xlapulse.collectors.sources.unparsed import Unparsed
+
+if TYPE_CHECKING:
+    from xlapulse.collectors.sources.cups_queues import CupsQueues
 
 JOB_MESSAGE = re.compile(r"^\[Job (?P<job>\d+)\] (?P<text>.*)$")
 QUEUED = re.compile(r'^Queued on "(?P<printer>[^"]+)" by "(?P<user>[^"]*)"\.$')
@@ -168,12 +172,19 @@ class CupsJobTracker:
         del self.finished[:-MAX_FINISHED_JOBS]
 
 
-def print_job_event(envelope: Mapping[str, Any], finished: FinishedJob) -> dict:
-    """The event of a finished job; ``envelope`` is the source's event id, time, user and device."""
+def print_job_event(
+    envelope: Mapping[str, Any], finished: FinishedJob, queues: CupsQueues, unparsed: Unparsed
+) -> dict:
+    """The event of a finished job; ``envelope`` is the source's event id, time, user and
+    device. The printer is ``<queue>@<server>`` when ``queues`` finds the queue's print
+    server (what it could not resolve is counted in ``unparsed``), else the queue name."""
+    printer = finished.printer
+    if printer != UNKNOWN_PRINTER:
+        printer = queues.printer(printer, unparsed)
     return telemetry_event(
         "print_job",
         **envelope,
         outcome=finished.outcome,
-        printer=finished.printer[:MAX_PRINTER_CHARS],
+        printer=printer[:MAX_PRINTER_CHARS],
         error_code=finished.error_code,
     )

@@ -31,6 +31,7 @@ from tests.fuzz.hostile import (
 )
 from tests.unit.helpers import IDENTITY, runtime_settings
 from tests.unit.source_samples import DATA, LINUX, WINDOWS, WINDOWS_SAMPLES
+from xlapulse.collectors.sources.base import run_command
 from xlapulse.collectors.sources.cups_error_log.settings import CupsErrorLogSettings
 from xlapulse.collectors.sources.cups_error_log.source import CupsErrorLogSource
 from xlapulse.collectors.sources.graph_call_records.settings import GraphCallRecordsSettings
@@ -90,7 +91,7 @@ def forged_networkmanager_line(draw: st.DrawFn) -> str:
 
 
 def journald(text: str) -> JournaldSource:
-    return JournaldSource(runtime_settings(JournaldSettings()), IDENTITY, lambda *_: text)
+    return JournaldSource(runtime_settings(JournaldSettings(lpstat="")), IDENTITY, lambda *_: text)
 
 
 def stored_ids(spool: MemorySpool) -> set[str]:
@@ -144,7 +145,7 @@ def unified_log_line(draw: st.DrawFn) -> str:
 def test_macos_unified_log(lines: list[str], caplog: pytest.LogCaptureFixture) -> None:
     text = "\n".join(lines)
     source = MacosUnifiedLogSource(
-        runtime_settings(MacosUnifiedLogSettings()), IDENTITY, lambda *_: text
+        runtime_settings(MacosUnifiedLogSettings(lpstat="")), IDENTITY, lambda *_: text
     )
     collect_round(source, caplog)
 
@@ -199,7 +200,8 @@ def test_cups_error_log(data: st.DataObject, tmp_path_factory, caplog) -> None:
         text += "\n" + template.format(job=job, text=data.draw(HOSTILE_TEXTS))
     log = tmp_path_factory.mktemp("cups") / "error_log"
     log.write_bytes((text + "\n").encode("utf-8", "surrogatepass"))
-    source = CupsErrorLogSource(runtime_settings(CupsErrorLogSettings(path=str(log))), IDENTITY)
+    settings = runtime_settings(CupsErrorLogSettings(path=str(log), lpstat=""))
+    source = CupsErrorLogSource(settings, IDENTITY, run_command)
     collect_round(source, caplog)
 
 

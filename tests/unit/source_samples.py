@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 
 from tests.unit.helpers import IDENTITY, runtime_settings
+from xlapulse.collectors.sources.base import run_command
 from xlapulse.collectors.sources.cups_error_log.settings import CupsErrorLogSettings
 from xlapulse.collectors.sources.cups_error_log.source import CupsErrorLogSource
 from xlapulse.collectors.sources.graph_call_records.settings import GraphCallRecordsSettings
@@ -81,7 +82,7 @@ def _systemd_boot() -> list:
 def _journald() -> list:
     text = (LINUX / "journal.json").read_text()
     source = JournaldSource(
-        runtime_settings(JournaldSettings()), IDENTITY, lambda argv, timeout_s: text
+        runtime_settings(JournaldSettings(lpstat="")), IDENTITY, lambda argv, timeout_s: text
     )
     return source.collect(None).events
 
@@ -90,14 +91,15 @@ def _cups_error_log() -> list:
     with tempfile.TemporaryDirectory() as folder:
         log = Path(folder) / "error_log"
         shutil.copy(LINUX / "cups-error_log", log)
-        source = CupsErrorLogSource(runtime_settings(CupsErrorLogSettings(path=str(log))), IDENTITY)
+        settings = runtime_settings(CupsErrorLogSettings(path=str(log), lpstat=""))
+        source = CupsErrorLogSource(settings, IDENTITY, run_command)
         return source.collect(None).events
 
 
 def _macos_unified_log() -> list:
     text = (DATA / "os/macos/log-show.ndjson").read_text()
     source = MacosUnifiedLogSource(
-        runtime_settings(MacosUnifiedLogSettings()), IDENTITY, lambda argv, timeout_s: text
+        runtime_settings(MacosUnifiedLogSettings(lpstat="")), IDENTITY, lambda argv, timeout_s: text
     )
     return source.collect(None).events
 

@@ -54,7 +54,10 @@ def test_manifest_names_every_field_of_what_is_enabled_and_what_is_switched_off(
     done = run_collector("manifest", "--config", str(config), pseudonym_key=KEY)
     assert done.returncode == 0, done.stderr
     sent, _, switched_off = done.stdout.partition("Switched off by your organisation:")
-    assert "the printing system's log (CUPS): print jobs that printed or failed: every 1 " in sent
+    assert (
+        "the printing system's log (CUPS): print jobs that printed or failed; and the printers' "
+        "connections (lpstat), for the print server's name: every 1 " in " ".join(sent.split())
+    )
     assert "NOT encrypted" in sent
     print_job = sent[sent.index("[print_job]") :].split("\n  [")[0]
     for field in ("event_time", "user_id", "device_id", "outcome", "printer", "error_code"):

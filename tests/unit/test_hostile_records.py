@@ -60,7 +60,7 @@ def with_entry(entry: dict, ascii_only: bool = True) -> str:
 
 
 def journald(text: str) -> JournaldSource:
-    return JournaldSource(runtime_settings(JournaldSettings()), IDENTITY, lambda *_: text)
+    return JournaldSource(runtime_settings(JournaldSettings(lpstat="")), IDENTITY, lambda *_: text)
 
 
 def round_through_the_daemon(source, tmp_path: Path) -> tuple[Collector, Spool]:

@@ -15,6 +15,7 @@ from pathlib import Path
 from tests.unit.helpers import IDENTITY, PSEUDONYMIZER, runtime_settings
 from tests.unit.source_samples import LINUX
 from tests.unit.wire_events import contract_events
+from xlapulse.collectors.sources.base import run_command
 from xlapulse.collectors.sources.cups_error_log.settings import CupsErrorLogSettings
 from xlapulse.collectors.sources.cups_error_log.source import CupsErrorLogSource, log_level_warning
 from xlapulse.collectors.sources.cups_jobs import UNKNOWN_PRINTER, CupsJobTracker
@@ -28,8 +29,8 @@ def source_on(tmp_path: Path, sample: str, cupsd_conf: str = "") -> CupsErrorLog
     shutil.copy(DATA / sample, log)
     conf = tmp_path / "cupsd.conf"
     conf.write_text(cupsd_conf)
-    settings = CupsErrorLogSettings(path=str(log), cupsd_conf=str(conf))
-    return CupsErrorLogSource(runtime_settings(settings), IDENTITY)
+    settings = CupsErrorLogSettings(path=str(log), cupsd_conf=str(conf), lpstat="")
+    return CupsErrorLogSource(runtime_settings(settings), IDENTITY, run_command)
 
 
 def jobs(collected) -> list[tuple]:

@@ -5,7 +5,8 @@ missing) runs in the foreground on a Unix socket in the test's folder, with its 
 configuration, spool and log. Two raw queues use a test backend that prints or fails
 (``xlapulse-test:/ok``, ``xlapulse-test:/fail``, exit status 1). The source reads the
 error_log cupsd writes, in rounds, with the bookmark carried between them as the
-collector does. Without cupsd, lpadmin and lp these tests fail (they never skip).
+collector does, and asks this cupsd for its queues' devices with the real ``lpstat -v``.
+Without cupsd, lpadmin and lp these tests fail (they never skip).
 """
 
 from __future__ import annotations
@@ -99,9 +100,8 @@ def cups(tmp_path: Path) -> Iterator[Cups]:
 
 
 def test_cups_source_reports_a_printed_and_a_failed_job_from_a_live_cupsd(cups: Cups) -> None:
-    source = CupsErrorLogSource(
-        runtime_settings(CupsErrorLogSettings(path=str(cups.error_log))), IDENTITY
-    )
+    settings = runtime_settings(CupsErrorLogSettings(path=str(cups.error_log)))
+    source = CupsErrorLogSource(settings, IDENTITY, lambda argv, timeout_s: cups.run(*argv))
     before = source.collect(None)  # cupsd's start-up lines: no job yet
     assert contract_events(before) == []
 
@@ -118,6 +118,7 @@ def test_cups_source_reports_a_printed_and_a_failed_job_from_a_live_cupsd(cups: 
         ("office-ok", "printed", None),
         ("office-fail", "failed", 1),
     ]
+    assert second.unparsed.total == 0  # the real lpstat -v listed both queues (direct devices)
     assert {job.user_id for job in jobs} == {IDENTITY.user(getpass.getuser())}  # who ran lp
     assert {job.device_id for job in jobs} == {IDENTITY.device_id}
 

@@ -12,7 +12,7 @@ from tests.unit.helpers import IDENTITY, PSEUDONYMIZER, runtime_settings
 from tests.unit.source_samples import LINUX as DATA
 from tests.unit.source_samples import captured_systemd_analyze
 from tests.unit.wire_events import contract_events
-from xlapulse.collectors.sources.base import SourceError
+from xlapulse.collectors.sources.base import SourceError, run_command
 from xlapulse.collectors.sources.cups_error_log.settings import CupsErrorLogSettings
 from xlapulse.collectors.sources.cups_error_log.source import CupsErrorLogSource
 from xlapulse.collectors.sources.journald.settings import JournaldSettings
@@ -72,7 +72,7 @@ def test_systemd_boot_not_booted_with_systemd_is_a_clear_error():
 
 def journald_source(text: str) -> JournaldSource:
     return JournaldSource(
-        runtime_settings(JournaldSettings()), IDENTITY, lambda argv, timeout_s: text
+        runtime_settings(JournaldSettings(lpstat="")), IDENTITY, lambda argv, timeout_s: text
     )
 
 
@@ -129,7 +129,8 @@ def test_journald_broken_line_is_skipped_and_counted():
 def test_cups_error_log_completed_and_failed_jobs(tmp_path):
     log = tmp_path / "error_log"
     shutil.copy(DATA / "cups-error_log", log)
-    source = CupsErrorLogSource(runtime_settings(CupsErrorLogSettings(path=str(log))), IDENTITY)
+    settings = runtime_settings(CupsErrorLogSettings(path=str(log), lpstat=""))
+    source = CupsErrorLogSource(settings, IDENTITY, run_command)
     collected = source.collect(None)
     outcomes = [(e.outcome, e.printer, e.error_code) for e in contract_events(collected)]
     assert outcomes == [
@@ -149,7 +150,8 @@ def test_cups_error_log_completed_and_failed_jobs(tmp_path):
 def test_cups_error_log_rotation_and_missing_file(tmp_path):
     log = tmp_path / "error_log"
     log.write_text('I [22/Nov/2026:09:00:00 +0000] [Job 1] Queued on "lab" by "bob".\n' * 50)
-    source = CupsErrorLogSource(runtime_settings(CupsErrorLogSettings(path=str(log))), IDENTITY)
+    settings = runtime_settings(CupsErrorLogSettings(path=str(log), lpstat=""))
+    source = CupsErrorLogSource(settings, IDENTITY, run_command)
     bookmark = source.collect(None).bookmark
     log.unlink()
     log.write_text(

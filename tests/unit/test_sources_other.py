@@ -39,7 +39,9 @@ def test_macos_boot_vpn_and_print():
         lines = text.splitlines()
         return "\n".join(line for line in lines if json.loads(line).get("timestamp", "z") >= start)
 
-    source = MacosUnifiedLogSource(runtime_settings(MacosUnifiedLogSettings()), IDENTITY, runner)
+    source = MacosUnifiedLogSource(
+        runtime_settings(MacosUnifiedLogSettings(lpstat="")), IDENTITY, runner
+    )
     collected = source.collect(None)
     boot, connected, dropped, failed_print, printed = contract_events(collected)
     assert boot.boot_duration_ms == 39788  # kernel 07:58:02.114201 -> loginwindow 07:58:41.902311

@@ -71,21 +71,28 @@ EXAMPLE_BEGIN, EXAMPLE_END = "<!-- example output: begin -->", "<!-- example out
 
 def _journald(path: str) -> Collected:
     text = (DATA / path).read_text()
-    source = JournaldSource(runtime_settings(JournaldSettings()), IDENTITY, lambda *_: text)
+    settings = runtime_settings(JournaldSettings(lpstat=""))
+    source = JournaldSource(settings, IDENTITY, lambda *_: text)
     return source.collect(None)
 
 
-def _cups(path: str) -> Collected:
+def _cups(path: str, lpstat_output: str = "") -> Collected:
+    """One round on an error_log; ``lpstat_output`` is the captured ``lpstat -v`` the
+    source is answered with (none: its queue lookup is off)."""
+
+    def lpstat(argv, timeout_s) -> str:
+        return (DATA / lpstat_output).read_text()
+
     with tempfile.TemporaryDirectory() as folder:
         log = Path(folder) / "error_log"
         shutil.copy(DATA / path, log)
-        settings = CupsErrorLogSettings(path=str(log))
-        return CupsErrorLogSource(runtime_settings(settings), IDENTITY).collect(None)
+        settings = CupsErrorLogSettings(path=str(log), lpstat="lpstat" if lpstat_output else "")
+        return CupsErrorLogSource(runtime_settings(settings), IDENTITY, lpstat).collect(None)
 
 
 def _macos(path: str) -> Collected:
     text = (DATA / path).read_text()
-    settings = runtime_settings(MacosUnifiedLogSettings())
+    settings = runtime_settings(MacosUnifiedLogSettings(lpstat=""))
     return MacosUnifiedLogSource(settings, IDENTITY, lambda *_: text).collect(None)
 
 
@@ -224,6 +231,10 @@ SAMPLES: tuple[Sample, ...] = (
     Sample("cups_error_log", "job.c failure texts not provoked here",
            "os/linux/cups/error_log-job-c-texts", "reconstructed from job.c",
            lambda: _cups("os/linux/cups/error_log-job-c-texts")),
+    Sample("cups_error_log", "cupsd 2.4.2, queues on an IPP and an SMB print server and a "
+           "direct one, `lpstat -v`", "os/linux/cups/*-print-servers", "captured",
+           lambda: _cups("os/linux/cups/error_log-print-servers",
+                         "os/linux/cups/lpstat-v-print-servers")),
     Sample("macos_unified_log", "boot, `NESMVPNSession`, cupsd", "os/macos/log-show.ndjson",
            "reconstructed", lambda: _macos("os/macos/log-show.ndjson")),
     Sample("macos_unified_log", "IKEv2 / Legacy / VPN sessions, `:(null)]`, stop reasons",

@@ -20,3 +20,8 @@ class CupsErrorLogSettings(Table):
         default="/etc/cups/cupsd.conf",
         description="cupsd's configuration, read by 'collector check' for its LogLevel.",
     )
+    lpstat: str = Field(
+        default="lpstat",
+        description="Path of lpstat, run to find the print server behind each queue (its "
+        "device URI); empty: report queue names only.",
+    )

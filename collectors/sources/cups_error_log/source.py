@@ -5,10 +5,11 @@ Reads: ``/var/log/cups/error_log`` from the byte offset of the last round
 the start. With cupsd's ``LogLevel info`` (or more) every job is reported; at ``warn``
 (CUPS's default) only failed ones, some without their printer (``cups_jobs.py`` says
 why; :func:`log_level_warning` reads ``cupsd.conf`` for ``collector check``). Writes:
-print_job events (outcome printed/failed, printer, backend status); a line that is not
-an error_log line is a skipped record, a job error line that names no known failure an
-unparsed one, a line or job the source raises on a ``rejected (...)`` one
-(``base.one_record``); the offset moves past all of them.
+print_job events (outcome printed/failed, printer, backend status); the printer is
+``<queue>@<server>`` for a queue whose device is a print server (``lpstat -v``, see
+``cups_queues.py``). A line that is not an error_log line is a skipped record, a job
+error line that names no known failure an unparsed one, a line or job the source raises
+on a ``rejected (...)`` one (``base.one_record``); the offset moves past all of them.
 """
 
 from __future__ import annotations
@@ -19,9 +20,18 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from xlapulse.collectors.sources.base import Collected, Identity, Source, one_record
+from xlapulse.collectors.sources.base import (
+    Collected,
+    CommandRunner,
+    Identity,
+    Source,
+    one_record,
+    run_command,
+)
 from xlapulse.collectors.sources.cups_jobs import CupsJobTracker, FinishedJob, print_job_event
+from xlapulse.collectors.sources.cups_queues import CupsQueues
 from xlapulse.collectors.sources.logfile import read_new_lines
+from xlapulse.collectors.sources.unparsed import Unparsed
 
 if TYPE_CHECKING:
     from xlapulse.collectors.sources.cups_error_log.settings import CupsErrorLogSettings
@@ -57,10 +67,13 @@ class CupsErrorLogSource(Source):
     event_types = ("print_job",)
     description = "CUPS error_log: print jobs that completed or failed"
 
-    def __init__(self, settings: CupsErrorLogSettings, identity: Identity) -> None:
+    def __init__(
+        self, settings: CupsErrorLogSettings, identity: Identity, runner: CommandRunner
+    ) -> None:
         self.path = Path(settings.path)
         self.cupsd_conf = Path(settings.cupsd_conf)
         self.identity = identity
+        self.queues = CupsQueues(settings.lpstat, runner)
 
     def prerequisite_warnings(self) -> list[str]:
         """What cupsd's configuration makes this source miss (for ``collector check``)."""
@@ -85,11 +98,11 @@ class CupsErrorLogSource(Source):
             finished += tracker.flush(collected.unparsed)
         for job in finished:
             with one_record(collected.unparsed, f"print job {job.job_id} at {job.stamp['time']}"):
-                collected.events.append(self._event(job))
+                collected.events.append(self._event(job, collected.unparsed))
         collected.bookmark = json.dumps({**new.position, "jobs": tracker.state})
         return collected
 
-    def _event(self, finished: FinishedJob) -> dict:
+    def _event(self, finished: FinishedJob, unparsed: Unparsed) -> dict:
         time = finished.stamp["time"]
         envelope = {
             "event_id": self.identity.event_id(
@@ -99,8 +112,8 @@ class CupsErrorLogSource(Source):
             "user_id": self.identity.user(finished.user),
             "device_id": self.identity.device_id,
         }
-        return print_job_event(envelope, finished)
+        return print_job_event(envelope, finished, self.queues, unparsed)
 
 
 def build(settings: CupsErrorLogSettings, identity: Identity) -> CupsErrorLogSource:
-    return CupsErrorLogSource(settings, identity)
+    return CupsErrorLogSource(settings, identity, run_command)

@@ -23,3 +23,8 @@ class JournaldSettings(Table):
         default="/etc/NetworkManager",
         description="NetworkManager's configuration, read by 'collector check' for its log level.",
     )
+    lpstat: str = Field(
+        default="lpstat",
+        description="Path of lpstat, run to find the print server behind each queue (its "
+        "device URI); empty: report queue names only.",
+    )

@@ -15,7 +15,8 @@ print_job events (wire dicts, ``contract/wire.py``).
   still shipped (``networkmanager_vpn.py`` lists the texts and what each release logs at
   which level). A NetworkManager line that names a VPN but cannot be mapped, or a VPN
   warning with an unknown text, is counted in ``Collected.unparsed``.
-* Print: cupsd job messages, as in the error_log (see ``cups_jobs``).
+* Print: cupsd job messages, as in the error_log (see ``cups_jobs``); a queue whose
+  device is a print server is reported as ``<queue>@<server>`` (``cups_queues``).
 
 Any local user can write a journal entry with any SYSLOG_IDENTIFIER (``logger -t
 NetworkManager ...``), so an entry is hostile input. An entry of systemd-logind,
@@ -47,6 +48,7 @@ from xlapulse.collectors.sources.base import (
     run_command,
 )
 from xlapulse.collectors.sources.cups_jobs import CupsJobTracker, FinishedJob, print_job_event
+from xlapulse.collectors.sources.cups_queues import CupsQueues
 from xlapulse.collectors.sources.journald.logind_sessions import (
     SESSION_REMOVED,
     SESSION_STARTED,
@@ -113,10 +115,12 @@ def _is_cursor(value: object) -> bool:
 
 
 class JournalMapper:
-    """Maps journal entries in order; ``state`` carries open sessions across rounds."""
+    """Maps journal entries in order; ``state`` carries open sessions across rounds,
+    ``queues`` the print servers of the CUPS queues."""
 
-    def __init__(self, identity: Identity, state: dict | None = None) -> None:
+    def __init__(self, identity: Identity, queues: CupsQueues, state: dict | None = None) -> None:
         self.identity = identity
+        self.queues = queues
         self.state = state or {"logons": [], "vpn": {}, "cups": {}}
         self.cups = CupsJobTracker(self.state["cups"])
         self.vpn = NmVpnTracker(self.state["vpn"])
@@ -205,7 +209,7 @@ class JournalMapper:
             "user_id": self.identity.user(finished.user),
             "device_id": self.identity.device_id,
         }
-        return print_job_event(envelope, finished)
+        return print_job_event(envelope, finished, self.queues, self.unparsed)
 
 
 def _listed(event: dict | None) -> list[dict]:
@@ -237,6 +241,7 @@ class JournaldSource(Source):
         self.settings = settings
         self.identity = identity
         self.runner = runner
+        self.queues = CupsQueues(settings.lpstat, runner)
 
     def prerequisite_warnings(self) -> list[str]:
         warning = nm_log_level_warning(Path(self.settings.networkmanager_conf_dir))
@@ -254,7 +259,7 @@ class JournaldSource(Source):
     def collect(self, bookmark: str | None) -> Collected:
         saved = json.loads(bookmark) if bookmark else {"cursor": None, "state": None}
         output = self.runner(self.command(saved["cursor"]), 60.0)
-        mapper = JournalMapper(self.identity, saved["state"])
+        mapper = JournalMapper(self.identity, self.queues, saved["state"])
         collected = Collected(unparsed=mapper.unparsed)
         cursor = saved["cursor"]
         for entry in parse_journal_json(output):

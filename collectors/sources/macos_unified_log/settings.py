@@ -16,3 +16,8 @@ class MacosUnifiedLogSettings(Table):
     enabled: bool = Field(default=True, description="Read the unified log (macOS only).")
     interval_s: int = Field(default=60, ge=1, description="Seconds between two reads.")
     log_command: str = Field(default="/usr/bin/log", description="Path of the log tool.")
+    lpstat: str = Field(
+        default="/usr/bin/lpstat",
+        description="Path of lpstat, run to find the print server behind each queue (its "
+        "device URI); empty: report queue names only.",
+    )

@@ -18,7 +18,9 @@ vpn_session and print_job events (wire dicts, ``contract/wire.py``).
   is counted as unparsed. nesessionmanager is not open source: the texts come from
   logs published in forums and vendor documentation, and the test samples are
   reconstructions (tests/data/os/PROVENANCE.md).
-* Print: cupsd job messages, as in the error_log (see ``cups_jobs``).
+* Print: cupsd job messages, as in the error_log (see ``cups_jobs``); a queue whose
+  device is a print server is reported as ``<queue>@<server>`` (``lpstat -v``,
+  ``cups_queues``).
 
 A line that is no JSON object is a skipped record; an entry the mapper raises on is
 counted as ``rejected (...)`` (``base.one_record``) and passed; only an entry with a
@@ -43,6 +45,7 @@ from xlapulse.collectors.sources.base import (
     run_command,
 )
 from xlapulse.collectors.sources.cups_jobs import CupsJobTracker, FinishedJob, print_job_event
+from xlapulse.collectors.sources.cups_queues import CupsQueues
 
 PREDICATE = (
     'process == "loginwindow" OR process == "nesessionmanager" OR process == "cupsd" OR '
@@ -107,10 +110,12 @@ def entry_time(entry: dict) -> datetime:
 
 
 class UnifiedLogMapper:
-    """Maps entries in order; ``state`` keeps the open boot, VPN sessions and print jobs."""
+    """Maps entries in order; ``state`` keeps the open boot, VPN sessions and print jobs,
+    ``queues`` the print servers of the CUPS queues."""
 
-    def __init__(self, identity: Identity, state: dict | None = None) -> None:
+    def __init__(self, identity: Identity, queues: CupsQueues, state: dict | None = None) -> None:
         self.identity = identity
+        self.queues = queues
         self.state = state or {"boot": None, "boot_uuid": None, "vpn": {}, "cups": {}}
         self.cups = CupsJobTracker(self.state["cups"])
         self.unparsed = identity.unparsed()
@@ -207,7 +212,7 @@ class UnifiedLogMapper:
             "user_id": self.identity.user(finished.user),
             "device_id": self.identity.device_id,
         }
-        return print_job_event(envelope, finished)
+        return print_job_event(envelope, finished, self.queues, self.unparsed)
 
     def finish_round(self) -> list[dict]:
         """The print failures whose queue line never came; the state to save is in ``state``."""
@@ -240,13 +245,14 @@ class MacosUnifiedLogSource(Source):
         self.settings = settings
         self.identity = identity
         self.runner = runner
+        self.queues = CupsQueues(settings.lpstat, runner)
 
     def collect(self, bookmark: str | None) -> Collected:
         saved = json.loads(bookmark) if bookmark else {"last": None, "seen": [], "state": None}
         start = ["--start", saved["last"][:19]] if saved["last"] else ["--last", "24h"]
         argv = [self.settings.log_command, "show", "--style", "ndjson", *start]
         output = self.runner([*argv, "--predicate", PREDICATE], 120.0)
-        mapper = UnifiedLogMapper(self.identity, saved["state"])
+        mapper = UnifiedLogMapper(self.identity, self.queues, saved["state"])
         seen = set(saved["seen"])  # entries of the last second were read last time too
         collected = Collected(unparsed=mapper.unparsed)
         last, last_second = saved["last"], []
