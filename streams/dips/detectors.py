@@ -182,6 +182,19 @@ def _significance(totals: WindowTotals, reference: WindowTotals | None, metric: 
     return 0.5 * math.erfc(z / math.sqrt(2))
 
 
+def _excess_over_threshold(totals: WindowTotals, reference: WindowTotals | None) -> float:
+    """How unlikely the scope's samples over the threshold (tolerating or frustrating)
+    are at the reference's share of them (a p-value; the binomial tail). Unlike badness,
+    a tolerating sample counts whole: a +40 s logon within 4T is over the threshold."""
+    reference_share = (
+        (reference.tolerating + reference.frustrating) / reference.samples
+        if reference is not None and reference.samples
+        else 0.0
+    )
+    rate = max(reference_share, BASELINE_BADNESS_FLOOR)
+    return binomial_tail(totals.tolerating + totals.frustrating, totals.samples, rate)
+
+
 def _strongest(
     detector: str,
     totals: WindowTotals,
@@ -193,8 +206,10 @@ def _strongest(
     best: Finding | None = None
     open_p_value = settings.open_p_value if open_p_value is None else open_p_value
     # Time lost is heavy-tailed (one broken call costs minutes), so a time-lost finding
-    # also needs more bad samples than the reference explains, at the holding level.
-    excess_bad = _significance(totals, pooled, "badness") <= settings.hold_p_value
+    # also needs more samples over the threshold than the reference explains: a few
+    # broken calls are not enough, a site whose every logon is slowed (tolerating,
+    # within 4T) is.
+    excess_bad = _excess_over_threshold(totals, pooled) <= settings.time_lost_backing_p_value
     for metric in METRICS:
         value = totals.metric(metric)
         z, centre = robust_z(value, references[metric], metric)

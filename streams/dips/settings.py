@@ -64,6 +64,9 @@ class DipSettings(BaseModel):
     #: p-value: binomial for badness, normal for mean time lost) to fire, and to hold
     open_p_value: Annotated[float, Field(gt=0, lt=1)] = 1e-6
     hold_p_value: Annotated[float, Field(gt=0, lt=1)] = 1e-2
+    #: a rise in time lost also needs more samples over the threshold than the reference
+    #: explains, this unlikely (detectors.py): a few broken calls are not an incident
+    time_lost_backing_p_value: Annotated[float, Field(gt=0, lt=1)] = 1e-3
     #: the least difference from the reference that counts, per metric
     min_badness_delta: Annotated[float, Field(gt=0, le=1)] = 0.2
     #: 20 s per sample: twice the 10 s limit of attention (Nielsen), the same level at

@@ -588,3 +588,37 @@ def test_an_outage_whose_minutes_all_arrive_late_is_found_at_its_own_minutes() -
     later = feed(tracker, [bucket("utrecht", m, 5, 0, 500) for m in range(130, 180)])
     later += [t for item in outage for t in tracker.add(item)]
     assert [t.state for t in later] == ["closed"]
+
+
+def window(samples: int, tolerating: int, frustrating: int, lost_s: list[float]) -> WindowTotals:
+    """A window whose samples lost ``lost_s`` seconds each (the rest none)."""
+    return WindowTotals(
+        samples=samples,
+        tolerating=tolerating,
+        frustrating=frustrating,
+        time_lost_ms=round(sum(lost_s) * 1000),
+        time_lost_sq_s2=sum(s * s for s in lost_s),
+        affected_users={user(i) for i in range(tolerating + frustrating)},
+    )
+
+
+#: peers where a fifth of the logons are over the threshold (tolerating), 2 s lost each
+CALM_PEERS = [window(40, 8, 0, [10.0] * 8) for _ in range(3)]
+
+
+def test_every_sample_of_a_site_slowed_within_4t_fires_on_time_lost() -> None:
+    """The GPO case: five logons, each +45 s and tolerating. Badness (a tolerating sample
+    counts half) cannot back the rise in time lost at five samples; the share of samples
+    over the threshold can (5 of 5 at the peers' 1 in 5)."""
+    slowed = window(5, 5, 0, [45.0] * 5)
+    finding = peer(slowed, CALM_PEERS, SETTINGS)
+    assert finding is not None and finding.fires and finding.metric == "time_lost_s"
+
+
+def test_a_few_broken_samples_do_not_fire_on_time_lost() -> None:
+    """Time lost is heavy-tailed: two frustrating samples of 300 s (two people) lift a
+    twenty-sample mean to 30 s, but 2 in 20 over the threshold is fewer than the peers
+    have anyway."""
+    one_broken = window(20, 0, 2, [300.0, 300.0])
+    finding = peer(one_broken, CALM_PEERS, SETTINGS)
+    assert finding is not None and not finding.fires
