@@ -42,6 +42,12 @@ def serve(document: dict, verbose: bool) -> int:
     lean_imports.apply(document["kafka"]["compression_type"])  # before anything imports kafka
     from xlapulse.collectors.agent.daemon import build_daemon
 
+    # A stop asked for while the daemon is being built (its spool opened, its sources
+    # set up) is remembered, not the signal's default death: the service still ends
+    # cleanly, with exit code 0.
+    stop_asked: list[int] = []
+    signal.signal(signal.SIGTERM, lambda signum, _: stop_asked.append(signum))
+    signal.signal(signal.SIGINT, lambda signum, _: stop_asked.append(signum))
     try:
         daemon = build_daemon(document)
     except OSError as error:
@@ -49,6 +55,8 @@ def serve(document: dict, verbose: bool) -> int:
         return EX_CANTCREAT
     signal.signal(signal.SIGTERM, lambda *_: daemon.stop())
     signal.signal(signal.SIGINT, lambda *_: daemon.stop())
+    if stop_asked:
+        daemon.stop()
     if hasattr(signal, "SIGHUP"):
         signal.signal(
             signal.SIGHUP, lambda *_: log.info("configuration is read at start; restart to apply")

@@ -100,3 +100,41 @@ def test_the_producer_settings_never_show_the_sasl_password(document):
     settings = ProducerSettings(**document["kafka"])
     assert settings.security_options()["security_protocol"] == "PLAINTEXT"
     assert "sasl-secret" not in repr(settings)
+
+
+def test_a_stop_asked_for_while_the_daemon_is_built_ends_it_cleanly(monkeypatch):
+    """SIGTERM after the spool was opened but before the daemon runs (a quick restart by
+    systemd, or the frozen collector's test) stops it at once with exit code 0, through
+    the daemon's own stop and flush; before, the signal's default action killed it."""
+    import signal
+
+    from xlapulse.collectors.agent import daemon as daemon_module
+    from xlapulse.collectors.agent import runtime
+
+    calls: list[str] = []
+
+    class Daemon:
+        def stop(self) -> None:
+            calls.append("stop")
+
+        def run(self) -> None:
+            calls.append("run")
+
+    def build_daemon(document: dict) -> Daemon:
+        os.kill(os.getpid(), signal.SIGTERM)  # arrives while the daemon is being built
+        calls.append("built")
+        return Daemon()
+
+    monkeypatch.setattr(daemon_module, "build_daemon", build_daemon)
+    monkeypatch.setattr(runtime.lean_imports, "apply", lambda compression: None)
+    monkeypatch.setattr(runtime, "configure_service_logging", lambda verbose: None)
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    # stands for the default action (death) while serve() has not installed its own
+    signal.signal(signal.SIGTERM, lambda *_: calls.append("killed"))
+    try:
+        exit_code = runtime.serve({"kafka": {"compression_type": "zstd"}}, verbose=False)
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+    assert exit_code == 0
+    assert calls == ["built", "stop", "run"]
