@@ -58,7 +58,13 @@ TEST_DIP_SUMMARY = "written by test_dashboards_end_to_end"
 #: The incident test's scenario under other incident names: a ticket wave's ticket ids
 #: carry the wave's name, not the day, and the fleet's users are the same, so the same
 #: names would make the incident test's tickets look like this test's, already known.
-SCENARIO = INCIDENT_SCENARIO.replace("vpn-utrecht-", "dashboards-vpn-utrecht-")
+#: Its ticket wave is denser here (every affected field worker calls within 15 minutes):
+#: the ticket panels read hourly cells, which publish only for 5 people filing a ticket.
+SCENARIO = (
+    INCIDENT_SCENARIO.replace("vpn-utrecht-", "dashboards-vpn-utrecht-")
+    .replace("spread_min: 60", "spread_min: 15")
+    .replace("affected_share: 0.6", "affected_share: 1.0")
+)
 
 
 @dataclass(frozen=True)
@@ -73,31 +79,64 @@ class ScoredDay:
     metrics_port: int
 
 
-@pytest.fixture(scope="module")
-def workday() -> date:
-    """A random Thursday of 2024: no other engine test uses Thursdays or 2024. The day
-    must be the fleet's latest day in the topics (the incident test's fleet has the same
-    users, on later days): a user's journey follows their latest day, so journeys of an
-    older day sent after a newer one are not published. The session runs this module
-    before the other engine tests; rerun on kept servers, `deploy/local/services reset`."""
-    weeks = random.Random(uuid.uuid4().hex).randrange(0, 50)
-    return date(2024, 1, 4) + timedelta(weeks=weeks)
+@dataclass(frozen=True)
+class Workday:
+    day: date
+    events: list
+    final: list[Record]
+    ever: list[Record]
+
+
+def _ticket_figures_at_the_incident(final: list[Record]) -> bool:
+    """Whether an hourly service-desk cell of the incident's group counts tickets the
+    VPN explains: five people or more filed one in that hour (k-anonymity)."""
+    return any(
+        r.measurement == "service_desk"
+        and r.tags["window"] == "1h"
+        and (r.tags["persona"], r.tags["site"]) == HIT
+        and r.fields.get("explained_by_vpn")
+        for r in final
+    )
 
 
 @pytest.fixture(scope="module")
-def scored_day(services: Services, engine: Engine, workday: date) -> Iterator[ScoredDay]:
+def workday() -> Workday:
+    """A random Thursday of 2024 (no other engine test uses Thursdays or 2024) on which
+    five or more of Utrecht's field workers file a ticket the VPN explains within one
+    hour, so the ticket panels show data: the wave reaches 60 % of a dozen people over an
+    hour, and on some days the hour's cell has fewer than five (the oracle tells which).
+    The day must be the fleet's latest day in the topics (the incident test's fleet has
+    the same users, on later days): a user's journey follows their latest day, so
+    journeys of an older day sent after a newer one are not published. The session runs
+    this module before the other engine tests; rerun on kept servers,
+    `deploy/local/services reset`."""
     scenario = parse_yaml_model(SCENARIO, Scenario, "scenario.yaml")
-    events = list(Fleet(ENDPOINTS, seed=SEED, scenario=scenario).events(workday, 1))
+    first = random.Random(uuid.uuid4().hex).randrange(0, 40)
+    for weeks in range(first, first + 12):
+        day = date(2024, 1, 4) + timedelta(weeks=weeks)
+        events = list(Fleet(ENDPOINTS, seed=SEED, scenario=scenario).events(day, 1))
+        quick = InProcessPipeline()  # final records only, without the per-event flushes
+        for event in events:
+            quick.feed_event(event)
+        quick.flush()
+        if _ticket_figures_at_the_incident(list(quick.records.values())):
+            final, ever = _oracle(events)
+            return Workday(day, events, final, ever)
+    raise AssertionError(f"twelve Thursdays from week {first} without five tickets in an hour")
+
+
+@pytest.fixture(scope="module")
+def scored_day(services: Services, engine: Engine, workday: Workday) -> Iterator[ScoredDay]:
+    events, final, ever = workday.events, workday.final, workday.ever
     producer = EventProducer(ProducerSettings(bootstrap_servers=services.kafka_bootstrap))
     try:
         producer.send_all(events)
     finally:
         producer.close()
-    final, ever = _oracle(events)
-    _wait_for_the_cells(services, engine.database, workday, final)
+    _wait_for_the_cells(services, engine.database, workday.day, final)
     engine.process.assert_running()
-    _write_test_dips(services, engine.database, workday)
-    yield ScoredDay(workday, engine.database, final, ever, engine.metrics_port)
+    _write_test_dips(services, engine.database, workday.day)
+    yield ScoredDay(workday.day, engine.database, final, ever, engine.metrics_port)
 
 
 def _wait_for_the_cells(services: Services, database: str, day: date, records: list) -> None:
@@ -174,21 +213,27 @@ TEST_DIPS = (
 )
 #: Panels with no data on the test's workday, and why: no XLA objective of the default
 #: file is about printing or apps (apps have no denominator until exposure is scored);
-#: happiness needs 5 people answering surveys in one cell; since formula 3.0 every ticket
-#: figure needs 5 people who opened or had handled a ticket in one cell, which no cell
-#: of this 300-workplace day reaches (known gap: these panels are not proven on data
-#: here; a larger fleet or a ticket wave would prove them).
+#: happiness needs 5 people answering surveys in one cell; every ticket figure needs 5
+#: people who opened or had handled a ticket in one cell: the day is chosen so that the
+#: VPN's ticket wave at Utrecht reaches it (the panels below are then required to show
+#: it), but tickets the other touch points explain, their handling (resolved later, one
+#: by one) and the watermelon flag do not.
 EMPTY_BY_DESIGN = {
     "xlapulse-print panel 'XLA objectives on this touch point' A",
     "xlapulse-app panel 'XLA objectives on this touch point' A",
     "xlapulse-service_desk panel 'Happiness per persona' A",
     "xlapulse-service_desk panel 'Ticket handling per persona and site' A",
-    "xlapulse-service_desk panel 'Tickets explained per touch point' A",
     "xlapulse-service_desk panel 'Watermelon flag' A",
     *(
         f"xlapulse-{tp} panel 'Tickets explained by this touch point' A"
-        for tp in ("app", "boot", "call", "logon", "print", "vpn")
+        for tp in ("app", "boot", "call", "logon", "print")
     ),
+}
+#: ticket panels the chosen day proves on data
+TICKET_PANELS_ON_DATA = {
+    "xlapulse-service_desk panel 'Tickets explained per touch point' A",
+    "xlapulse-vpn panel 'Tickets explained by this touch point' A",
+    "xlapulse-service_desk panel 'Tickets and silent sufferers' A",
 }
 
 
@@ -354,6 +399,7 @@ def test_every_dashboard_query_returns_the_published_data(
         set(empty) - EMPTY_BY_DESIGN - EMPTY_ON_SOME_DAYS
     )
     assert "xlapulse-print panel 'XLA objectives on this touch point' A" in empty
+    assert not TICKET_PANELS_ON_DATA & set(empty), TICKET_PANELS_ON_DATA & set(empty)
 
 
 def _series_by_tag(services: Services, scored: ScoredDay, uid: str, title: str, tag: str) -> dict:
@@ -409,7 +455,11 @@ def test_the_open_dips_panel_shows_the_latest_state_of_each_scope(
     assert latest["print", "rotterdam"]["state"] == "closed"
     assert latest["print", "amsterdam"]["state"] == "opened"
     assert latest["print", "amsterdam"]["summary"] == TEST_DIP_SUMMARY
-    assert len(latest) == len({(dip[0], dip[1]) for dip in TEST_DIPS})
+    # besides the test's dips, only the engine's own (the ticket wave can open one)
+    test_scopes = {(dip[0], dip[1]) for dip in TEST_DIPS}
+    assert test_scopes <= set(latest)
+    engine_scopes = set(latest) - test_scopes
+    assert all(not latest[scope]["dip_id"].startswith("test-") for scope in engine_scopes)
 
 
 def test_the_journey_marks_the_worst_hour_and_the_end_of_the_day(
