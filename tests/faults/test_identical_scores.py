@@ -94,6 +94,15 @@ SUPERVISOR_GRACE_S = 10.0
 SCENARIO = INCIDENT_SCENARIO.replace("vpn-utrecht-", "faults-vpn-utrecht-")
 
 
+def send_to_kafka(services: Services, events: list[EventBase]) -> None:
+    """Produce ``events`` and wait until Kafka acknowledged every one."""
+    producer = EventProducer(ProducerSettings(bootstrap_servers=services.kafka_bootstrap))
+    try:
+        producer.send_all(events)
+    finally:
+        producer.close()
+
+
 def fleet_day(workday: date) -> list[EventBase]:
     """The simulated fleet's events of ``workday``."""
     scenario = parse_yaml_model(SCENARIO, Scenario, "vpn-utrecht-field-workers")
@@ -108,11 +117,7 @@ def sent_day(services: Services) -> tuple[date, list[EventBase]]:
     workday = date(2023, 1, 6) + timedelta(weeks=random.Random(run_id).randrange(0, 48))
     events = fleet_day(workday)
     ensure_topics(services.kafka_bootstrap, TOPIC_PARTITIONS)
-    producer = EventProducer(ProducerSettings(bootstrap_servers=services.kafka_bootstrap))
-    try:
-        producer.send_all(events)
-    finally:
-        producer.close()
+    send_to_kafka(services, events)
     return workday, events
 
 
@@ -337,11 +342,7 @@ def test_the_same_day_sent_again_gives_identical_scores(
     test sent it too); the gateway test after it sends tickets under the gateway's event
     ids."""
     day, events = sent_day
-    producer = EventProducer(ProducerSettings(bootstrap_servers=services.kafka_bootstrap))
-    try:
-        producer.send_all(events)
-    finally:
-        producer.close()
+    send_to_kafka(services, events)
     started = time.monotonic()
     engine.start()
     wait_for_identical(engine, day, baseline)
@@ -385,11 +386,7 @@ def test_a_replay_storm_at_the_edges_of_the_policy_gives_identical_scores(
     # without the incident: its ticket wave's ticket ids are the same every day
     earlier = list(Fleet(ENDPOINTS, seed=FLEET_SEED).events(day - timedelta(weeks=1), 1))
     sent = [*events, *earlier, *storm, *edges]
-    producer = EventProducer(ProducerSettings(bootstrap_servers=services.kafka_bootstrap))
-    try:
-        producer.send_all(sent)
-    finally:
-        producer.close()
+    send_to_kafka(services, sent)
     started = time.monotonic()
     engine.start()
     wait_for_identical(engine, day, baseline)
@@ -427,11 +424,7 @@ def test_tickets_through_the_gateway_while_kafka_is_down_give_identical_scores(
     tickets = [event for event in events if isinstance(event, TicketEvent)]
     start_group_at_input_ends(services.kafka_bootstrap, engine.engine_id)
     tickets_before = end_offsets(services.kafka_bootstrap, TICKETS_TOPIC)
-    producer = EventProducer(ProducerSettings(bootstrap_servers=services.kafka_bootstrap))
-    try:
-        producer.send_all([event for event in events if not isinstance(event, TicketEvent)])
-    finally:
-        producer.close()
+    send_to_kafka(services, [event for event in events if not isinstance(event, TicketEvent)])
     pseudonymizer = Pseudonymizer(SIMULATOR_KEY)
     users = {
         pseudonymizer.user(f"user{i:06d}@sim.xlapulse.invalid"): f"user{i:06d}@sim.xlapulse.invalid"

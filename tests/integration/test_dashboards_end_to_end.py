@@ -115,12 +115,8 @@ def workday() -> Workday:
     for weeks in range(first, first + 12):
         day = date(2024, 1, 4) + timedelta(weeks=weeks)
         events = list(Fleet(ENDPOINTS, seed=SEED, scenario=scenario).events(day, 1))
-        quick = InProcessPipeline()  # final records only, without the per-event flushes
-        for event in events:
-            quick.feed_event(event)
-        quick.flush()
-        if _ticket_figures_at_the_incident(list(quick.records.values())):
-            final, ever = _oracle(events)
+        final, ever = _oracle(events)
+        if _ticket_figures_at_the_incident(final):
             return Workday(day, events, final, ever)
     raise AssertionError(f"twelve Thursdays from week {first} without five tickets in an hour")
 
