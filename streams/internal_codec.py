@@ -60,10 +60,6 @@ def decode_explanation(value: bytes) -> DeviceExplanation:
     return DeviceExplanation.from_dict(orjson.loads(value))
 
 
-def encode_buckets(buckets: Sequence[MinuteBucket]) -> bytes:
-    return orjson.dumps([bucket.to_dict() for bucket in buckets], option=_OPTIONS)
-
-
 #: A record of minute buckets stays under this (Kafka's producer refuses a request over
 #: 1 MiB by default, ``max.request.size``): a group clock that jumps finishes hours of
 #: minute buckets at once (1.2 MB seen in one record, and the worker stopped).
@@ -73,15 +69,22 @@ MAX_BUCKETS_RECORD_BYTES = 512 * 1024
 def encode_bucket_records(
     buckets: Sequence[MinuteBucket], max_bytes: int = MAX_BUCKETS_RECORD_BYTES
 ) -> list[bytes]:
-    """The buckets as one record, or as several in their order when one would be larger
-    than ``max_bytes`` (a single bucket is never split)."""
-    value = encode_buckets(buckets)
-    if len(value) <= max_bytes or len(buckets) == 1:
-        return [value]
-    half = len(buckets) // 2
-    return encode_bucket_records(buckets[:half], max_bytes) + encode_bucket_records(
-        buckets[half:], max_bytes
-    )
+    """The buckets as JSON arrays in their order, each record at most ``max_bytes``
+    unless it holds a single bucket (a bucket is never split). Each bucket is encoded
+    once: halving and re-encoding a large list cost 6 % of a worker's time in a backlog."""
+    records: list[bytes] = []
+    chunk: list[bytes] = []
+    chunk_bytes = 2  # the brackets
+    for bucket in buckets:
+        value = orjson.dumps(bucket.to_dict(), option=_OPTIONS)
+        if chunk and chunk_bytes + 1 + len(value) > max_bytes:
+            records.append(b"[" + b",".join(chunk) + b"]")
+            chunk, chunk_bytes = [], 2
+        chunk.append(value)
+        chunk_bytes += len(value) + (1 if len(chunk) > 1 else 0)
+    if chunk:
+        records.append(b"[" + b",".join(chunk) + b"]")
+    return records
 
 
 def decode_buckets(value: bytes) -> list[MinuteBucket]:

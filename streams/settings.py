@@ -44,9 +44,11 @@ class EngineSettings(XlapulseSettings):
     )
     # The user and device agents handle records in batches of at most this many, waiting
     # at most this long for a batch to fill: a batch's outputs are acknowledged by Kafka
-    # before its changed table keys are stored, once each (streams/outbox.py).
+    # before its changed table keys are stored, once each (streams/outbox.py). In a
+    # backlog a larger batch stores a user's growing state less often: 2,000 took about
+    # 30 % less CPU per event than 500 (tests/benchmarks/RESULTS.md, 2026-12-07).
     engine_batch_size: int = Field(
-        default=500, ge=1, description="records per batch of the user and device agents"
+        default=2000, ge=1, description="records per batch of the user and device agents"
     )
     engine_batch_within_s: float = Field(
         default=0.2, gt=0, description="longest wait to fill such a batch (s)"
@@ -58,7 +60,9 @@ class EngineSettings(XlapulseSettings):
     max_event_age_s: int = Field(
         default=7 * 86_400, gt=0, description="older events are dead-lettered as late (s)"
     )
-    sink_batch_size: int = Field(default=500, ge=1, description="InfluxDB write batch (points)")
+    sink_batch_size: int = Field(
+        default=2000, ge=1, description="observation records per batch of the cell agent"
+    )
     sink_batch_within_s: float = Field(
         default=1.0, gt=0, description="longest wait to fill an InfluxDB batch (s)"
     )
