@@ -68,11 +68,7 @@ class DayJourney:
         if day_ms != self.day_start_ms:
             return False
         moments = self.moments
-        at = float(when_ms)
-        same_time = moments[
-            bisect_left(moments, at, key=_time_ms) : bisect_right(moments, at, key=_time_ms)
-        ]
-        if any(moment[2:] == [tag] for moment in same_time):
+        if moments and when_ms <= moments[-1][0] and self._holds(when_ms, tag):
             return False
         if moments and when_ms < moments[-1][0]:
             # after the samples of the same time, as a stable sort by time puts it
@@ -86,6 +82,16 @@ class DayJourney:
             del moments[:-MAX_JOURNEY_MOMENTS]
             self.settled = None
         return True
+
+    def _holds(self, when_ms: int, tag: int) -> bool:
+        """Whether the day has the moment of ``tag`` at ``when_ms`` already (a sample
+        later than the last moment never has: the common case skips this search)."""
+        at = float(when_ms)
+        moments = self.moments
+        same_time = moments[
+            bisect_left(moments, at, key=_time_ms) : bisect_right(moments, at, key=_time_ms)
+        ]
+        return any(moment[2:] == [tag] for moment in same_time)
 
     def score(self) -> JourneyScore:
         """The peak-end score of the day so far (at least one moment added)."""
