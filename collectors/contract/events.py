@@ -317,5 +317,6 @@ EVENT_TYPES: dict[str, type[EventBase]] = {
 
 
 def event_time_ms(event: EventBase) -> int:
-    """Event time as Unix epoch milliseconds (the Kafka record timestamp we produce)."""
+    """Event time as Unix epoch milliseconds (the payload's; Kafka's record timestamp is the
+    send time, ``delivery/kafka_producer.py``)."""
     return int(event.event_time.timestamp() * 1000)
