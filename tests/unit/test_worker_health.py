@@ -94,3 +94,19 @@ def test_ready_answers_200_only_while_the_worker_is_ready_and_metrics_are_served
         server.shutdown()
         server.server_close()
         metrics.WORKER_READY.set(0)
+
+
+def test_the_worker_runs_on_uvloop_where_it_is_installed() -> None:
+    """Faust's loop and its consumer thread's loop come from the policy set here."""
+    import uvloop
+
+    from xlapulse.streams.worker import use_uvloop
+
+    before = asyncio.get_event_loop_policy()
+    try:
+        use_uvloop()
+        loop = asyncio.new_event_loop()
+        assert isinstance(loop, uvloop.Loop)
+        loop.close()
+    finally:
+        asyncio.set_event_loop_policy(before)
