@@ -14,6 +14,10 @@ from typing import Any
 
 import faust
 from aiokafka.partitioner import murmur2
+from faust.types import StoreT
+from yarl import URL
+
+from xlapulse.streams.table_store import KeyPartitionedRocksDB
 
 SWEEP_INTERVAL_S = 60.0
 
@@ -67,6 +71,24 @@ class KeyPartitionedTable(faust.Table):
     def partition_for_key(self, key: str) -> int:
         assert self.partitions, "created with its partition count (key_partitioned_table)"
         return partition_of(self._partition_key(key), self.partitions)
+
+    def _new_store_by_url(self, url: str | URL) -> StoreT:
+        """``rocksdb://`` files each key under its changelog partition
+        (``table_store.py``); other stores as Faust makes them."""
+        if URL(str(url)).scheme != "rocksdb":
+            return super()._new_store_by_url(url)
+        return KeyPartitionedRocksDB(
+            url,
+            self.app,
+            self,
+            table_name=self.name,
+            key_type=self.key_type,
+            key_serializer=self.key_serializer,
+            value_serializer=self.value_serializer,
+            value_type=self.value_type,
+            loop=self.loop,
+            options=self.options,
+        )
 
 
 def key_partitioned_table(
