@@ -66,7 +66,11 @@ from xlapulse.streams.scoring.published import (
     apdex_score,
     users_with,
 )
-from xlapulse.streams.scoring.reliability_record import reliability_records, reliability_stats
+from xlapulse.streams.scoring.reliability_record import (
+    ExposedTimes,
+    reliability_records,
+    reliability_stats,
+)
 from xlapulse.streams.scoring.service_desk_record import service_desk_record
 from xlapulse.streams.scoring.xla import OVERALL, Objective, ObjectiveStats, XlaConfig, evaluate
 
@@ -137,7 +141,8 @@ def cell_records(
         records += _journey_records(cell, tags, time_ns)
     point_records, point_scores = _touch_point_records(cell, tags, time_ns, formula)
     records += point_records
-    records += reliability_records(cell, tags, time_ns)
+    exposed = ExposedTimes(cell)
+    records += reliability_records(cell, tags, time_ns, exposed)
     records += component_records(cell, tags, time_ns)
     records += phase_records(cell.phase_sums, cell.phase_users, tags, time_ns)
     weights = config.persona(cell.persona).weights
@@ -153,7 +158,7 @@ def cell_records(
         )
     happiness_value = _happiness(cell.survey_scores, cell.survey_users)
     records += _compliance_records(
-        cell, config, tags, time_ns, point_scores, overall, happiness_value
+        cell, config, tags, time_ns, exposed, (point_scores, overall, happiness_value)
     )
     desk = service_desk_record(cell, tags, time_ns, point_scores, overall, happiness_value, formula)
     if desk is not None:
@@ -252,12 +257,13 @@ def _answers_for(
 def _objective_stats(
     cell: Cell,
     objective: Objective,
-    point_scores: dict[str, float],
-    overall: float | None,
-    happiness_value: float | None,
+    exposed: ExposedTimes,
+    scores: tuple[dict[str, float], float | None, float | None],
 ) -> ObjectiveStats | None:
     """What the cell counted for one objective; None when the people it rests on are
-    fewer than five (its touch point, or the overall score, is not published)."""
+    fewer than five (its touch point, or the overall score, is not published).
+    ``scores``: the published touch-point scores, the overall score and happiness."""
+    point_scores, overall, happiness_value = scores
     if objective.kind == "happiness_at_least":
         answers, objective_happiness = _answers_for(cell, objective.touch_point, happiness_value)
         if objective_happiness is None:
@@ -269,7 +275,7 @@ def _objective_stats(
         samples = int(sum(sum(cell.touch_points[point][:3]) for point in point_scores))
         return ObjectiveStats(samples=samples, hits=0, score=overall)
     if objective.kind == "failures_per_hour_at_most":
-        return reliability_stats(cell, objective.touch_point)
+        return reliability_stats(cell, objective.touch_point, exposed)
     if objective.touch_point not in point_scores:
         return None
     if objective.kind == "score_at_least":
@@ -284,13 +290,12 @@ def _compliance_records(
     config: XlaConfig,
     tags: dict[str, str],
     time_ns: int,
-    point_scores: dict[str, float],
-    overall: float | None,
-    happiness_value: float | None,
+    exposed: ExposedTimes,
+    scores: tuple[dict[str, float], float | None, float | None],
 ) -> list[Record]:
     records = []
     for objective in config.objectives_for(cell.persona):
-        stats = _objective_stats(cell, objective, point_scores, overall, happiness_value)
+        stats = _objective_stats(cell, objective, exposed, scores)
         if stats is None:
             continue
         compliance = evaluate(objective, cell.persona, stats)
