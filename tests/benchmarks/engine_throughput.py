@@ -48,6 +48,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from tempfile import mkdtemp
@@ -57,28 +58,25 @@ from aiokafka import AIOKafkaConsumer
 from xlapulse.collectors.contract.codec import ContractViolation
 from xlapulse.collectors.contract.events import DirectoryAssignmentEvent
 from xlapulse.collectors.contract.topics import INPUT_TOPICS
-from xlapulse.collectors.delivery.kafka_producer import EventProducer, ProducerSettings
-from xlapulse.collectors.delivery.topics_admin import ensure_topics
 from xlapulse.streams.scoring.pipeline import read_input_record
 
 from ..integration.helpers import (
     WorkerProcess,
-    end_offsets,
     engine_env,
     metric_sum,
     processed_inputs,
+    read_metric,
 )
 from ..shared_helpers import free_port
 from .engine_state import latest_workday_before, simulated_events
 from .freshness import measure_freshness
+from .input_topics import PARTITIONS, fill_topics_if_empty, records_in_topics, spread
+from .quix_peer import TUNED_POLL_S, peer_rate
 
-PARTITIONS = 3
+PEER_DEFAULTS = "quixstreams peer, its defaults"
+PEER_TUNED = f"quixstreams peer, poll timeout {TUNED_POLL_S} s"
 HISTORY = Path(__file__).with_name("engine_throughput_history.md")
 TIMEOUT_S = 1800
-
-
-def records_in_topics(bootstrap: str) -> int:
-    return sum(sum(end_offsets(bootstrap, topic).values()) for topic in INPUT_TOPICS)
 
 
 async def _consume(bootstrap: str, expect: int, handle: Callable[[bytes, str], None]) -> float:
@@ -130,15 +128,24 @@ def faust_floor(bootstrap: str, expect: int, mode: str) -> float:
     raise RuntimeError(f"faust floor ({mode}) printed no result:\n{done.stderr[-2000:]}")
 
 
+@dataclass
+class WorkerRun:
+    #: input events/s from 5 % to 95 % of the records processed
+    rate: float
+    #: seconds from the last input processed to the last InfluxDB write
+    settled_s: float
+    #: per worker: (input records it processed, its user-state keys)
+    shares: list[tuple[float, float | None]]
+
+
 def worker_rate(
     bootstrap: str,
     influx_url: str,
     expect: int,
     python: str = sys.executable,
     workers: int = 1,
-) -> tuple[float, float]:
-    """(steady-state events/s, seconds from the last input processed to the last write)
-    of ``workers`` workers of one fresh engine id sharing the partitions."""
+) -> WorkerRun:
+    """``workers`` workers of one fresh engine id sharing the partitions over the topics."""
     run_id = f"bench-{uuid.uuid4().hex[:8]}"
     data_dir = Path(mkdtemp(prefix="xlapulse-bench-"))
     env, port, _ = engine_env(bootstrap, influx_url, run_id, data_dir, PARTITIONS)
@@ -179,12 +186,16 @@ def worker_rate(
             if now_write == last_write:
                 break
             last_write, settled = now_write, time.monotonic()
+        shares = [
+            (processed_inputs(p), read_metric(p, "xlapulse_state_keys", {"table": "user-state"}))
+            for p in ports
+        ]
     finally:
         for process in processes:
             process.stop()
     t05, n05 = next((t, n) for t, n in samples if n >= 0.05 * expect)
     t95, n95 = next((t, n) for t, n in samples if n >= 0.95 * expect)
-    return (n95 - n05) / (t95 - t05), settled - inputs_done
+    return WorkerRun((n95 - n05) / (t95 - t05), settled - inputs_done, shares)
 
 
 def freshness(bootstrap: str, influx_url: str, expect: int, rate: float, seconds: float) -> dict:
@@ -211,10 +222,6 @@ def freshness(bootstrap: str, influx_url: str, expect: int, rate: float, seconds
         worker.stop()
 
 
-def spread(values: list[float]) -> str:
-    return " / ".join(f"{v:,.0f}" for v in (min(values), statistics.median(values), max(values)))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kafka", required=True)
@@ -232,8 +239,15 @@ def main() -> None:
     )
     parser.add_argument(
         "--scale-out",
-        action="store_true",
+        action=argparse.BooleanOptionalAction,
+        default=True,
         help="also measure two workers of one engine id sharing the partitions",
+    )
+    parser.add_argument(
+        "--peer",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also measure the quixstreams peer (quix_peer.py), with its defaults and tuned",
     )
     parser.add_argument(
         "--before-python",
@@ -242,38 +256,35 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    ensure_topics(args.kafka, PARTITIONS)
-    if records_in_topics(args.kafka) == 0:
-        first_day = latest_workday_before(datetime.now(UTC).date())
-        events = simulated_events(args.endpoints, args.days, first_day)
-        producer = EventProducer(ProducerSettings(bootstrap_servers=args.kafka))
-        try:
-            producer.send_all(events)
-        finally:
-            producer.close()
+    fill_topics_if_empty(args.kafka, args.endpoints, args.days)
     expect = records_in_topics(args.kafka)
     print(f"{expect:,} records in the input topics ({PARTITIONS} partitions)")
 
     results: dict[str, list[float]] = {}
     sink_lag_s: list[float] = []
+    scale_out_shares: list[list[tuple[float, float | None]]] = []
     contenders: dict[str, Callable[[], float]] = {
         "ceiling A: aiokafka + json.loads": lambda: ceiling(args.kafka, expect, parse=False),
         "ceiling B: A + contract parse": lambda: ceiling(args.kafka, expect, parse=True),
         "Faust floor: empty agent": lambda: faust_floor(args.kafka, expect, "empty"),
         "Faust floor: agent + contract parse": lambda: faust_floor(args.kafka, expect, "parse"),
     }
+    if args.peer:
+        contenders[PEER_DEFAULTS] = lambda: peer_rate(args.kafka, expect)
+        contenders[PEER_TUNED] = lambda: peer_rate(args.kafka, expect, poll_timeout_s=TUNED_POLL_S)
     for round_number in range(1, args.rounds + 1):
         for name, measure in contenders.items():
             results.setdefault(name, []).append(measure())
         if args.before_python:
-            rate, _ = worker_rate(args.kafka, args.influx, expect, args.before_python)
-            results.setdefault("the worker before, steady state", []).append(rate)
-        rate, lag = worker_rate(args.kafka, args.influx, expect)
-        results.setdefault("the worker, steady state", []).append(rate)
-        sink_lag_s.append(lag)
+            before = worker_rate(args.kafka, args.influx, expect, args.before_python)
+            results.setdefault("the worker before, steady state", []).append(before.rate)
+        run = worker_rate(args.kafka, args.influx, expect)
+        results.setdefault("the worker, steady state", []).append(run.rate)
+        sink_lag_s.append(run.settled_s)
         if args.scale_out:
-            rate, _ = worker_rate(args.kafka, args.influx, expect, workers=2)
-            results.setdefault("two workers, one engine id, steady state", []).append(rate)
+            pair = worker_rate(args.kafka, args.influx, expect, workers=2)
+            results.setdefault("two workers, one engine id, steady state", []).append(pair.rate)
+            scale_out_shares.append(pair.shares)
         print(
             f"round {round_number}: " + ", ".join(f"{k}: {v[-1]:,.0f}" for k, v in results.items())
         )
@@ -290,9 +301,24 @@ def main() -> None:
         f"worker / ceiling B: {worker / statistics.median(results[list(contenders)[1]]):.1%}; "
         f"worker / Faust floor with parse: "
         f"{worker / statistics.median(results[list(contenders)[3]]):.1%}; "
-        f"sink settled after the last input: {spread(sink_lag_s)} s",
+        f"sink settled after the last input: {spread(sink_lag_s)} s"
+        + "".join(
+            f"; worker / {name}: {worker / statistics.median(results[name]):.0%}"
+            for name in (PEER_DEFAULTS, PEER_TUNED)
+            if name in results
+        ),
         "",
     ]
+    if scale_out_shares:
+        lines += [
+            "two workers, per worker (input records processed / user-state keys), per round: "
+            + "; ".join(
+                ", ".join(f"{processed:,.0f} / {keys or 0:,.0f}" for processed, keys in shares)
+                for shares in scale_out_shares
+            )
+            + " (3 partitions split 2 / 1; both workers, Kafka and InfluxDB share 2 cores)",
+            "",
+        ]
     if args.freshness_s:
         rate = worker / 2
         found = freshness(args.kafka, args.influx, expect, rate, args.freshness_s)

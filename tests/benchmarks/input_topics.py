@@ -1,0 +1,63 @@
+"""The benchmarks' input: the engine's four input topics on a Kafka of their own.
+
+``fill_topics_if_empty`` sends simulated workplaces (default scenario) to the input
+topics when they hold nothing; ``empty_input_topics`` deletes and recreates them (the
+catch-up measurement needs a larger fleet's day in them); ``records_in_topics`` counts
+what they hold. ``spread`` formats min / median / max. Used by ``engine_throughput.py``,
+``quix_peer.py`` and ``catch_up.py``. Reads and writes only the given Kafka.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from datetime import UTC, datetime
+
+from kafka import KafkaAdminClient
+
+from xlapulse.collectors.contract.topics import INPUT_TOPICS
+from xlapulse.collectors.delivery.kafka_producer import EventProducer, ProducerSettings
+from xlapulse.collectors.delivery.topics_admin import ensure_topics
+
+from ..integration.helpers import end_offsets
+from .engine_state import latest_workday_before, simulated_events
+
+PARTITIONS = 3
+DELETE_WAIT_S = 60.0
+
+
+def records_in_topics(bootstrap: str) -> int:
+    return sum(sum(end_offsets(bootstrap, topic).values()) for topic in INPUT_TOPICS)
+
+
+def fill_topics_if_empty(bootstrap: str, endpoints: int, days: int = 1) -> None:
+    """``endpoints`` simulated workplaces x ``days`` working days up to the last workday
+    before today, sent to the input topics unless they already hold records."""
+    ensure_topics(bootstrap, PARTITIONS)
+    if records_in_topics(bootstrap) > 0:
+        return
+    events = simulated_events(endpoints, days, latest_workday_before(datetime.now(UTC).date()))
+    producer = EventProducer(ProducerSettings(bootstrap_servers=bootstrap))
+    try:
+        producer.send_all(events)
+    finally:
+        producer.close()
+
+
+def empty_input_topics(bootstrap: str) -> None:
+    """Delete the input topics, wait until Kafka forgot them, and create them again."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        admin.delete_topics(list(INPUT_TOPICS), timeout_ms=30_000)
+        deadline = time.monotonic() + DELETE_WAIT_S
+        while set(INPUT_TOPICS) & set(admin.list_topics()):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kafka still lists {INPUT_TOPICS} after deleting them")
+            time.sleep(0.5)
+    finally:
+        admin.close()
+    ensure_topics(bootstrap, PARTITIONS)
+
+
+def spread(values: list[float]) -> str:
+    return " / ".join(f"{v:,.0f}" for v in (min(values), statistics.median(values), max(values)))
