@@ -4,11 +4,16 @@
 topics when they hold nothing; ``empty_input_topics`` deletes and recreates them (the
 catch-up measurement needs a larger fleet's day in them); ``records_in_topics`` counts
 what they hold. ``spread`` formats min / median / max. Used by ``engine_throughput.py``,
-``quix_peer.py`` and ``catch_up.py``. Reads and writes only the given Kafka.
+``quix_peer.py`` and ``catch_up.py``; run on its own it fills (``--empty``: empties
+first) the topics of a benchmark's Kafka. Reads and writes only the given Kafka::
+
+    .venv/bin/python -m tests.benchmarks.input_topics --kafka 127.0.0.1:29192 \\
+        --endpoints 1000 --empty
 """
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import time
 from datetime import UTC, datetime
@@ -61,3 +66,20 @@ def empty_input_topics(bootstrap: str) -> None:
 
 def spread(values: list[float]) -> str:
     return " / ".join(f"{v:,.0f}" for v in (min(values), statistics.median(values), max(values)))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kafka", required=True, help="bootstrap server, host:port")
+    parser.add_argument("--endpoints", type=int, default=300)
+    parser.add_argument("--days", type=int, default=1)
+    parser.add_argument("--empty", action="store_true", help="delete and recreate them first")
+    args = parser.parse_args()
+    if args.empty:
+        empty_input_topics(args.kafka)
+    fill_topics_if_empty(args.kafka, args.endpoints, args.days)
+    print(f"{records_in_topics(args.kafka):,} records in the input topics")
+
+
+if __name__ == "__main__":
+    main()
