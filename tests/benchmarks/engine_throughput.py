@@ -15,17 +15,24 @@ below), then runs ``--rounds`` rounds of, in this order:
   ``sink settled`` is the time from the last input record processed to the last
   InfluxDB write (the aggregation's lag).
 
-With ``--scale-out``, each round also measures two workers of one engine id sharing the
-partitions (each with its own metrics port and data directory; the benchmark topics have
-3 partitions, so they split 2/1, and this machine has 2 cores for both).
+* the peer (``--peer``, on by default): the quixstreams application of ``quix_peer.py``
+  over the same records, with quixstreams' defaults and with a 0.1 s poll timeout;
+* scale-out (``--scale-out``, on by default): two workers of one engine id sharing the
+  partitions (each with its own metrics port and data directory; the benchmark topics
+  have 3 partitions, so they split 2/1, and this machine has 2 cores for both), with
+  each worker's records and user states.
 
 Then, once (``--freshness-s``, default 60): freshness at half the worker's median rate
 (``freshness.py``): p50/p95/p99 seconds from an event's production to its cell point
 being queryable in InfluxDB.
 
 It prints min / median / max events/s per contender and the ratios of the worker's
-median to ceiling B's and to Faust's floor with parse, and appends the table, dated,
-to ``tests/benchmarks/engine_throughput_history.md``.
+median to ceiling B's, to Faust's floor with parse and to the peer, and appends the
+table, dated, to ``tests/benchmarks/engine_throughput_history.md``.
+
+Last (``--catch-up-endpoints``, default 10,000; 0 skips): the input topics are emptied
+and ``catch_up.py`` measures a day's backlog of that many workplaces and the restart
+after it, per table store (``--catch-up-stores``), and appends its own table.
 
     XLAPULSE_SERVICES_DIR=/tmp/xlapulse-bench KAFKA_PORT=29192 INFLUX_PORT=28186 \\
         deploy/local/services start
@@ -68,15 +75,24 @@ from ..integration.helpers import (
     read_metric,
 )
 from ..shared_helpers import free_port
+from . import catch_up
 from .engine_state import latest_workday_before, simulated_events
 from .freshness import measure_freshness
-from .input_topics import PARTITIONS, fill_topics_if_empty, records_in_topics, spread
+from .input_topics import (
+    HISTORY,
+    PARTITIONS,
+    empty_input_topics,
+    fill_topics_if_empty,
+    records_in_topics,
+    spread,
+)
 from .quix_peer import TUNED_POLL_S, peer_rate
 
 PEER_DEFAULTS = "quixstreams peer, its defaults"
 PEER_TUNED = f"quixstreams peer, poll timeout {TUNED_POLL_S} s"
-HISTORY = Path(__file__).with_name("engine_throughput_history.md")
 TIMEOUT_S = 1800
+#: the bound on the whole catch-up measurement (every store)
+CATCH_UP_MIN = 90.0
 
 
 async def _consume(bootstrap: str, expect: int, handle: Callable[[bytes, str], None]) -> float:
@@ -250,6 +266,14 @@ def main() -> None:
         help="also measure the quixstreams peer (quix_peer.py), with its defaults and tuned",
     )
     parser.add_argument(
+        "--catch-up-endpoints",
+        type=int,
+        default=10_000,
+        help="last, empty the input topics and measure catch-up (catch_up.py) over a day of "
+        "this many workplaces (0: skip)",
+    )
+    parser.add_argument("--catch-up-stores", default="memory,rocksdb", help="comma-separated")
+    parser.add_argument(
         "--before-python",
         help="the interpreter of another install (e.g. a worktree of the previous commit): "
         "its worker is measured in the same rounds, as 'the worker, before'",
@@ -332,6 +356,13 @@ def main() -> None:
     print("\n".join(lines))
     with HISTORY.open("a") as history:
         history.write("\n".join(lines) + "\n")
+    if args.catch_up_endpoints:
+        empty_input_topics(args.kafka)
+        stores = args.catch_up_stores.split(",")
+        found = catch_up.measure(
+            args.kafka, args.influx, args.catch_up_endpoints, stores, CATCH_UP_MIN, args.note
+        )
+        print("\n".join(found))
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ import argparse
 import statistics
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 from kafka import KafkaAdminClient
 
@@ -29,24 +30,31 @@ from .engine_state import latest_workday_before, simulated_events
 
 PARTITIONS = 3
 DELETE_WAIT_S = 60.0
+#: a 10,000-workplace day is about 900,000 records
+SEND_TIMEOUT_S = 900.0
+#: where the engine benchmarks append their dated tables
+HISTORY = Path(__file__).with_name("engine_throughput_history.md")
 
 
 def records_in_topics(bootstrap: str) -> int:
     return sum(sum(end_offsets(bootstrap, topic).values()) for topic in INPUT_TOPICS)
 
 
-def fill_topics_if_empty(bootstrap: str, endpoints: int, days: int = 1) -> None:
+def fill_topics_if_empty(bootstrap: str, endpoints: int, days: int = 1) -> str:
     """``endpoints`` simulated workplaces x ``days`` working days up to the last workday
-    before today, sent to the input topics unless they already hold records."""
+    before today, sent to the input topics unless they already hold records; what the
+    topics hold, in words."""
     ensure_topics(bootstrap, PARTITIONS)
     if records_in_topics(bootstrap) > 0:
-        return
-    events = simulated_events(endpoints, days, latest_workday_before(datetime.now(UTC).date()))
+        return "records already in the topics (reused)"
+    first_day = latest_workday_before(datetime.now(UTC).date())
+    events = simulated_events(endpoints, days, first_day)
     producer = EventProducer(ProducerSettings(bootstrap_servers=bootstrap))
     try:
-        producer.send_all(events)
+        producer.send_all(events, timeout_s=SEND_TIMEOUT_S)
     finally:
         producer.close()
+    return f"{endpoints:,} workplaces x {days} day(s) from {first_day}"
 
 
 def empty_input_topics(bootstrap: str) -> None:
