@@ -45,8 +45,9 @@ class EngineSettings(XlapulseSettings):
     # The user and device agents handle records in batches of at most this many, waiting
     # at most this long for a batch to fill: a batch's outputs are acknowledged by Kafka
     # before its changed table keys are stored, once each (streams/outbox.py). In a
-    # backlog a larger batch stores a user's growing state less often: 2,000 took about
-    # 30 % less CPU per event than 500 (tests/benchmarks/RESULTS.md, 2026-12-07).
+    # backlog a larger batch stores a user's growing state less often: with 2,000 a worker
+    # took 195-244 us of CPU per event against 261-315 with 500 (300 workplaces, pairs
+    # side by side, 2026-12-07).
     engine_batch_size: int = Field(
         default=2000, ge=1, description="records per batch of the user and device agents"
     )
