@@ -31,7 +31,7 @@ from mode import CrashingSupervisor
 from xlapulse.collectors.contract.outputs import DIPS_TOPIC, HEADER_ENGINE_ID, NOTICES_TOPIC
 from xlapulse.streams.dips import metrics
 from xlapulse.streams.dips.alertmanager import AlertForwarder, AlertmanagerClient
-from xlapulse.streams.dips.buckets import BucketBuilder, MinuteBucket
+from xlapulse.streams.dips.buckets import BucketBuilder
 from xlapulse.streams.dips.detectors import objective_budgets
 from xlapulse.streams.dips.engine import DipOutputs, DipPublisher
 from xlapulse.streams.dips.publish import dip_event
@@ -95,10 +95,7 @@ def add_dip_agents(
         async for event in stream.events():
             # one record per persona for all the buckets this record finished (a minute
             # boundary finishes every scope of the group at once)
-            finished: dict[str, list[MinuteBucket]] = {}
-            for observation in decode_observations(event.value):
-                for bucket in builder.add(observation):
-                    finished.setdefault(bucket.scope.persona, []).append(bucket)
+            finished = builder.add_record(decode_observations(event.value))
             for persona, buckets in finished.items():
                 for value in encode_bucket_records(buckets):
                     await buckets_topic.send(key=persona.encode(), value=value)

@@ -229,8 +229,12 @@ def freshness(bootstrap: str, influx_url: str, expect: int, rate: float, seconds
     ]
 
     def caught_up() -> bool:
+        """The input read, and the cells too: no InfluxDB write for 3 s."""
         worker.assert_running()
-        return processed_inputs(port) >= expect
+        if processed_inputs(port) < expect:
+            return False
+        last_write = metric_sum(port, "xlapulse_sink_last_write_timestamp_seconds", {}) or 0
+        return time.time() - last_write > 3.0
 
     try:
         return measure_freshness(bootstrap, influx_url, database, load, rate, seconds, caught_up)

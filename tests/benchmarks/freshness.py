@@ -1,15 +1,16 @@
 """Freshness: from an event's production to its cell point being queryable in InfluxDB.
 
 Used by ``engine_throughput.py`` once its rounds are done: a worker of its own catches up
-with the input topics, then for ``duration_s`` the benchmark offers ``rate`` events/s
-(the day's simulated events, re-stamped to now with new ids, so they are scored as live
-traffic) and, once a second, a *probe*: a logon of one of six probe people at their own
-site. The probes' daily logon cell (``experience_score``, window 1d) counts one sample
-more per probe; a thread polls InfluxDB every 50 ms for that count, and a probe's
+with the input topics (and its cells with them), then for ``duration_s`` the benchmark
+offers ``rate`` events/s (the day's simulated events, re-stamped to now with new ids, so
+they are scored as live traffic) and, once a second, a *probe*: a logon of one of six
+probe people at their own site. People and site are new in every measurement: the topics
+keep earlier runs' probes of the same day, which a new worker reads too and would count in
+a shared cell. The probes' daily logon cell (``experience_score``, window 1d) counts one
+sample more per probe; a thread polls InfluxDB every 50 ms for that count, and a probe's
 freshness is the first poll that shows it minus the moment it was produced. The first
 five probes are sent before timing starts (a cell of fewer than 5 people publishes
-nothing), and the count is taken once the cell stopped moving (the topics may hold probes
-of an earlier run of the same day).
+nothing).
 
 Reads the given Kafka and InfluxDB (127.0.0.1 only); writes probe and load events to the
 input topics. Every wait is bounded. On its own, against a worker that is already
@@ -27,6 +28,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from xlapulse.collectors.contract.events import DirectoryAssignmentEvent, EventBase, LogonEvent
@@ -34,34 +36,46 @@ from xlapulse.collectors.delivery.kafka_producer import EventProducer, ProducerS
 
 from ..integration.helpers import influxql
 
-PROBE_SITE = "freshness-probe"
 PROBE_PERSONA = "knowledge_worker"
-PROBE_PEOPLE = [f"u_{'f' * 28}{n:04d}" for n in range(6)]
 POLL_S = 0.05
+
+
+@dataclass(frozen=True)
+class Probes:
+    """One measurement's probe people and their site, new each time."""
+
+    token: str = field(default_factory=lambda: uuid.uuid4().hex[:28])
+
+    @property
+    def site(self) -> str:
+        return f"freshness-probe-{self.token[:8]}"
+
+    @property
+    def people(self) -> list[str]:
+        return [f"u_{self.token}{n:04d}" for n in range(6)]
+
+    def logon(self, index: int) -> LogonEvent:
+        user = self.people[index % len(self.people)]
+        return LogonEvent(
+            event_time=datetime.now(UTC),
+            user_id=user,
+            device_id="d_" + user[2:],
+            logon_duration_ms=12_000,
+        )
 
 
 def _restamped(event: EventBase, now: datetime) -> EventBase:
     return event.model_copy(update={"event_time": now, "event_id": uuid.uuid4()})
 
 
-def _probe(index: int) -> LogonEvent:
-    user = PROBE_PEOPLE[index % len(PROBE_PEOPLE)]
-    return LogonEvent(
-        event_time=datetime.now(UTC),
-        user_id=user,
-        device_id="d_" + user[2:],
-        logon_duration_ms=12_000,
-    )
-
-
 class _Watcher(threading.Thread):
     """Polls the probes' daily cell; remembers when each sample count was first seen."""
 
-    def __init__(self, influx_url: str, database: str) -> None:
+    def __init__(self, influx_url: str, database: str, site: str) -> None:
         super().__init__(daemon=True)
         day = datetime.now(UTC).strftime("%Y-%m-%dT00:00:00Z")
         self.query = (
-            f'SELECT last("samples") FROM "experience_score" WHERE "site" = \'{PROBE_SITE}\' '
+            f'SELECT last("samples") FROM "experience_score" WHERE "site" = \'{site}\' '
             f"AND \"touch_point\" = 'logon' AND \"window\" = '1d' AND time >= '{day}'"
         )
         self.influx_url, self.database = influx_url, database
@@ -95,7 +109,8 @@ def measure_freshness(
 ) -> dict[str, float]:
     """p50/p95/p99/max seconds from production to the probe being queryable."""
     producer = EventProducer(ProducerSettings(bootstrap_servers=bootstrap))
-    watcher = _Watcher(influx_url, database)
+    probe = Probes()
+    watcher = _Watcher(influx_url, database, probe.site)
     try:
         now = datetime.now(UTC)
         producer.send_all(
@@ -104,12 +119,12 @@ def measure_freshness(
                     event_time=now - timedelta(minutes=1),
                     user_id=user,
                     persona=PROBE_PERSONA,
-                    site=PROBE_SITE,
+                    site=probe.site,
                     department="probe",
                 )
-                for user in PROBE_PEOPLE
+                for user in probe.people
             ]
-            + [_probe(n) for n in range(5)]
+            + [probe.logon(n) for n in range(5)]
         )
         deadline = time.monotonic() + 600
         while not caught_up() and time.monotonic() < deadline:
@@ -119,15 +134,9 @@ def measure_freshness(
             time.sleep(0.1)
         if 5 not in watcher.first_seen:
             raise RuntimeError("the probes' cell never appeared in InfluxDB")
-        # The topics may hold probes of earlier runs of the same day: count from where
-        # the cell stands once it stopped moving.
-        base = -1
-        while base != max(watcher.first_seen) and time.monotonic() < deadline:
-            base = max(watcher.first_seen)
-            time.sleep(3)
         produced: dict[int, float] = {}
         started = time.monotonic()
-        sent, probes, position = 0, base, 0
+        sent, probes, position = 0, 5, 0
         while time.monotonic() - started < duration_s:
             tick = time.monotonic()
             due = int((tick - started) * rate) - sent
@@ -138,9 +147,9 @@ def measure_freshness(
             if chunk:
                 producer.send_all(chunk)
                 sent += len(chunk)
-            if tick - started >= probes - base:
+            if tick - started >= probes - 5:
                 probes += 1
-                producer.send_all([_probe(probes)])
+                producer.send_all([probe.logon(probes)])
                 produced[probes] = time.monotonic()
             time.sleep(max(0.0, 0.05 - (time.monotonic() - tick)))
         settle = time.monotonic() + 60

@@ -106,6 +106,27 @@ def test_a_late_observation_reopens_its_minute_and_it_is_emitted_again_whole() -
     assert again and again[0].frustrating == 2, "the whole minute, not only the straggler"
 
 
+def test_a_record_sends_each_bucket_it_finished_once_where_it_first_finished() -> None:
+    builder = BucketBuilder()
+    builder.add(sample(1, 0, Band.FRUSTRATING))
+    record = [
+        sample(2, 5),  # finishes 08:00
+        sample(3, 0, Band.FRUSTRATING),  # late: reopens 08:00 ...
+        sample(4, 6),  # ... which this finishes again
+        sample(5, 0),  # and again
+        sample(7, 1, site="amsterdam"),  # another group: its own clock
+    ]
+    finished = builder.add_record(record)
+    assert list(finished) == ["field_worker"]
+    sent = [(b.scope.site, b.minute_ms, b.samples) for b in finished["field_worker"]]
+    assert sent == [("utrecht", T0, 3)], "once, with every sample of the record"
+    # the same record without the de-duplication: the minute three times
+    again = BucketBuilder()
+    again.add(sample(1, 0, Band.FRUSTRATING))
+    copies = [b.minute_ms for observation in record for b in again.add(observation)]
+    assert copies == [T0, T0, T0]
+
+
 def test_a_ticket_counts_for_the_touch_point_that_explains_it() -> None:
     builder = BucketBuilder()
     ticket = TicketObservation(
