@@ -17,6 +17,8 @@ below), then runs ``--rounds`` rounds of, in this order:
 
 * the peer (``--peer``, on by default): the quixstreams application of ``quix_peer.py``
   over the same records, with quixstreams' defaults and with a 0.1 s poll timeout;
+* Telegraf (``--telegraf``, on by default): ``kafka_consumer`` -> ``influxdb_v2`` over the
+  same records (``telegraf_peer.py``), the floor of moving them into InfluxDB;
 * scale-out (``--scale-out``, on by default): two workers of one engine id sharing the
   partitions (each with its own metrics port and data directory; the benchmark topics
   have 3 partitions, so they split 2/1, and this machine has 2 cores for both), with
@@ -87,9 +89,11 @@ from .input_topics import (
     spread,
 )
 from .quix_peer import TUNED_POLL_S, peer_rate
+from .telegraf_peer import telegraf_rate
 
 PEER_DEFAULTS = "quixstreams peer, its defaults"
 PEER_TUNED = f"quixstreams peer, poll timeout {TUNED_POLL_S} s"
+TELEGRAF = "Telegraf kafka_consumer -> influxdb_v2 (pass-through)"
 TIMEOUT_S = 1800
 #: the bound on the whole catch-up measurement (every store)
 CATCH_UP_MIN = 90.0
@@ -270,6 +274,12 @@ def main() -> None:
         help="also measure the quixstreams peer (quix_peer.py), with its defaults and tuned",
     )
     parser.add_argument(
+        "--telegraf",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also measure Telegraf's pass-through (telegraf_peer.py; built once, minutes)",
+    )
+    parser.add_argument(
         "--catch-up-endpoints",
         type=int,
         default=10_000,
@@ -300,6 +310,8 @@ def main() -> None:
     if args.peer:
         contenders[PEER_DEFAULTS] = lambda: peer_rate(args.kafka, expect)
         contenders[PEER_TUNED] = lambda: peer_rate(args.kafka, expect, poll_timeout_s=TUNED_POLL_S)
+    if args.telegraf:
+        contenders[TELEGRAF] = lambda: telegraf_rate(args.kafka, args.influx, expect)
     for round_number in range(1, args.rounds + 1):
         for name, measure in contenders.items():
             results.setdefault(name, []).append(measure())
@@ -332,7 +344,7 @@ def main() -> None:
         f"sink settled after the last input: {spread(sink_lag_s)} s"
         + "".join(
             f"; worker / {name}: {worker / statistics.median(results[name]):.0%}"
-            for name in (PEER_DEFAULTS, PEER_TUNED)
+            for name in (PEER_DEFAULTS, PEER_TUNED, TELEGRAF)
             if name in results
         ),
         "",

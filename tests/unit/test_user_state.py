@@ -29,6 +29,8 @@ from xlapulse.streams.scoring.user_state import (
     DAY_MS,
     MAX_HELD_EVENTS,
     MAX_PROBLEMS,
+    MAX_REMEMBERED_EVENT_IDS,
+    REMEMBERED_IDS_SLACK,
     USER_STATE_TTL_MS,
     is_expired,
     step,
@@ -215,6 +217,20 @@ def test_remembered_ids_are_bounded_by_the_dedup_window() -> None:
     later = vpn("connected", 2 * 24 * 60)
     state = step(state, later, CONFIG, event_time_ms(later)).state
     assert list(state.seen_event_ids) == [short_event_id(str(later.event_id))]
+
+
+def test_remembered_ids_keep_the_newest_cap_and_forget_the_oldest_once_past_the_slack() -> None:
+    cap, slack = MAX_REMEMBERED_EVENT_IDS, REMEMBERED_IDS_SLACK
+    events = [vpn("connected", n / 100) for n in range(cap + slack + 1)]
+    state, steps = run([assign(), *events[:-1]])
+    assert all(result.outcome == "ok" for result in steps)
+    assert len(state.seen_event_ids) == cap + slack + 1, "the assignment's too"
+    state = step(state, events[-1], CONFIG, event_time_ms(events[-1])).state
+    ids = [short_event_id(str(event.event_id)) for event in events]
+    assert list(state.seen_event_ids) == ids[-cap - 1 :], "the cap, then the new one"
+    now_ms = event_time_ms(events[-1])
+    assert step(state, events[-cap], CONFIG, now_ms).outcome == "duplicate"
+    assert step(state, events[0], CONFIG, now_ms).outcome == "ok", "forgotten"
 
 
 def test_replayed_history_is_held_and_deduplicated_by_processing_time() -> None:

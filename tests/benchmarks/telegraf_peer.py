@@ -1,0 +1,167 @@
+"""Telegraf's pass-through on the same topics: ``kafka_consumer`` -> ``influxdb_v2``.
+
+Issue 16 asks for it when the Go module proxy serves Telegraf. ``deploy/local/services
+tool telegraf`` builds it once (v1.37.2, with only the plugins used here: Telegraf's
+"custom" build tags). Per round it runs with a fresh consumer group (so it reads the four
+input topics from the oldest offset) and writes to a fresh InfluxDB database (dropped
+afterwards) through InfluxDB 1.8's ``/api/v2/write``.
+
+Its work, per input record: JSON decode with Telegraf's ``json`` parser (the event type
+is the measurement, the event time its timestamp, ``user_id`` a tag, the numbers and the
+event id fields), the line protocol, and a batched write to InfluxDB (Telegraf's default
+1,000 metrics a batch; the consumer holds at most its default 1,000 undelivered messages
+and commits their offsets once the output wrote them). No validation, no state, no
+de-duplication, no aggregation: the floor of moving the records into InfluxDB, not a
+stream processor. Telegraf's settings are its defaults apart from what names the topics,
+the database and the parser.
+
+The rate is the steady state, as for the worker: records from the moment 5 % of them are
+queryable in InfluxDB to the moment 95 % are (``count(event_id)`` polled every 0.1 s;
+points of one measurement, user and timestamp would collapse into one, so the count is
+of the records written as distinct points, which the event times of the simulator make
+all of them).
+
+    .venv/bin/python -m tests.benchmarks.telegraf_peer --kafka 127.0.0.1:25092 \\
+        --influx http://127.0.0.1:25086 --rounds 3
+
+Traffic goes only to the given Kafka and InfluxDB (127.0.0.1); every wait is bounded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import time
+import urllib.parse
+import urllib.request
+import uuid
+from pathlib import Path
+from tempfile import mkdtemp
+
+from xlapulse.collectors.contract.topics import INPUT_TOPICS
+
+from ..integration.helpers import influxql
+from .input_topics import fill_topics_if_empty, records_in_topics
+
+REPO = Path(__file__).resolve().parents[2]
+TIMEOUT_S = 600
+POLL_S = 0.1
+#: Go's layout of the contract's event_time ("2026-12-04T07:04:54.126434Z")
+EVENT_TIME_LAYOUT = "2006-01-02T15:04:05.999999999Z07:00"
+
+
+def telegraf_binary() -> Path:
+    """Telegraf, built once by the project's service script."""
+    done = subprocess.run(
+        [str(REPO / "deploy" / "local" / "services"), "tool", "telegraf"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=1800,
+    )
+    return Path(done.stdout.strip())
+
+
+def telegraf_config(bootstrap: str, influx_url: str, group: str, database: str) -> str:
+    topics = ", ".join(f'"{topic}"' for topic in INPUT_TOPICS)
+    return f"""
+[agent]
+  omit_hostname = true
+
+[[inputs.kafka_consumer]]
+  brokers = ["{bootstrap}"]
+  topics = [{topics}]
+  consumer_group = "{group}"
+  offset = "oldest"
+  data_format = "json"
+  json_name_key = "event_type"
+  json_time_key = "event_time"
+  json_time_format = "{EVENT_TIME_LAYOUT}"
+  json_string_fields = ["event_id"]
+  tag_keys = ["user_id"]
+
+[[outputs.influxdb_v2]]
+  urls = ["{influx_url}"]
+  token = ""
+  organization = ""
+  bucket = "{database}/autogen"
+"""
+
+
+def _influx_command(influx_url: str, statement: str) -> None:
+    body = urllib.parse.urlencode({"q": statement}).encode()
+    urllib.request.urlopen(f"{influx_url}/query", data=body, timeout=30).close()
+
+
+def _written(influx_url: str, database: str) -> int:
+    series = influxql(influx_url, database, 'SELECT count("event_id") FROM /.*/')
+    return sum(int(one["values"][0][1]) for one in series)
+
+
+def telegraf_rate(bootstrap: str, influx_url: str, expect: int) -> float:
+    """One run over ``expect`` records: steady-state records/s into InfluxDB."""
+    binary = telegraf_binary()
+    run = uuid.uuid4().hex[:8]
+    group, database = f"xlapulse-telegraf-peer-{run}", f"xlapulse_telegraf_{run}"
+    folder = Path(mkdtemp(prefix="xlapulse-telegraf-"))
+    config = folder / "telegraf.conf"
+    config.write_text(telegraf_config(bootstrap, influx_url, group, database))
+    _influx_command(influx_url, f'CREATE DATABASE "{database}"')
+    log = (folder / "telegraf.log").open("wb")
+    process = subprocess.Popen(
+        [str(binary), "--config", str(config)], stdout=log, stderr=subprocess.STDOUT
+    )
+    samples: list[tuple[float, int]] = []
+    try:
+        deadline = time.monotonic() + TIMEOUT_S
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"telegraf exited: {(folder / 'telegraf.log').read_text()}")
+            written = _written(influx_url, database)
+            samples.append((time.monotonic(), written))
+            if written >= 0.95 * expect:
+                break
+            time.sleep(POLL_S)
+        else:
+            raise RuntimeError(
+                f"telegraf wrote {samples[-1][1]} of {expect} records in {TIMEOUT_S} s:\n"
+                + (folder / "telegraf.log").read_text()[-3000:]
+            )
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+        _influx_command(influx_url, f'DROP DATABASE "{database}"')
+        shutil.rmtree(folder, ignore_errors=True)
+    t05, n05 = next((t, n) for t, n in samples if n >= 0.05 * expect)
+    t95, n95 = samples[-1]
+    return (n95 - n05) / (t95 - t05)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kafka", required=True, help="bootstrap server, host:port")
+    parser.add_argument("--influx", required=True, help="InfluxDB 1.8 base URL")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--endpoints", type=int, default=300, help="to fill empty topics")
+    parser.add_argument("--days", type=int, default=1, help="to fill empty topics")
+    args = parser.parse_args()
+
+    fill_topics_if_empty(args.kafka, args.endpoints, args.days)
+    expect = records_in_topics(args.kafka)
+    print(f"{expect:,} records in the input topics; Telegraf at {telegraf_binary()}")
+    rates = [telegraf_rate(args.kafka, args.influx, expect) for _ in range(args.rounds)]
+    print(
+        "telegraf kafka_consumer -> influxdb_v2: "
+        + " / ".join(f"{rate:,.0f}" for rate in (min(rates), statistics.median(rates), max(rates)))
+        + " records/s (min / median / max)"
+    )
+
+
+if __name__ == "__main__":
+    main()
