@@ -74,8 +74,10 @@ HOUR_MS = 60 * MINUTE_MS
 DAY_MS = 24 * HOUR_MS
 
 DEDUP_WINDOW_MS = DAY_MS
+#: at least the newest this many ids are remembered (a soft cap: see the slack)
 MAX_REMEMBERED_EVENT_IDS = 2_000
-#: ids remembered beyond the cap before the oldest are forgotten, all at once
+#: ids remembered beyond the cap before the oldest are forgotten, all at once: a user
+#: state holds up to 2,500 ids, about 18 kB more JSON than at 2,000
 REMEMBERED_IDS_SLACK = MAX_REMEMBERED_EVENT_IDS // 4
 MAX_FUTURE_SKEW_MS = 5 * MINUTE_MS
 DEFAULT_MAX_EVENT_AGE_MS = 7 * DAY_MS

@@ -127,7 +127,9 @@ def measure_freshness(
             + [probe.logon(n) for n in range(5)]
         )
         deadline = time.monotonic() + 600
-        while not caught_up() and time.monotonic() < deadline:
+        while not caught_up():
+            if time.monotonic() > deadline:
+                raise RuntimeError("the worker did not catch up with the topics within 600 s")
             time.sleep(0.5)
         watcher.start()
         while 5 not in watcher.first_seen and time.monotonic() < deadline:

@@ -16,8 +16,9 @@ time collapse into one (the simulator's synthetic probes of several targets shar
 time: 17,383 probe records made 5,067 points), and the count below could not see them.
 No validation, no state, no de-duplication, no aggregation: the floor of moving the
 records into InfluxDB, not a stream processor. Telegraf's settings are its defaults
-apart from what names the topics, the database, the parser and the Kafka protocol, and
-the three tuned for a backlog (``BATCH``: with its defaults it wrote 99 records/s).
+apart from what names the topics, the database, the parser and the Kafka protocol, no
+host tag (``omit_hostname``), and the three tuned for a backlog (``BATCH``: with its
+defaults it wrote 99 records/s).
 
 The rate is the steady state, as for the worker: records from the moment 5 % of them are
 queryable in InfluxDB to the moment 95 % are (``count(event_id)`` polled every 0.1 s).
@@ -31,6 +32,8 @@ Traffic goes only to the given Kafka and InfluxDB (127.0.0.1); every wait is bou
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import shutil
 import statistics
 import subprocess
@@ -40,6 +43,9 @@ import urllib.request
 import uuid
 from pathlib import Path
 from tempfile import mkdtemp
+
+from kafka import KafkaAdminClient
+from kafka.errors import KafkaError
 
 from xlapulse.collectors.contract.topics import INPUT_TOPICS
 
@@ -60,14 +66,15 @@ BATCH, UNDELIVERED, FLUSH_INTERVAL = 5000, 10_000, "100ms"
 
 
 def telegraf_binary() -> Path:
-    """Telegraf, built once by the project's service script."""
+    """Telegraf, built once by the project's service script (minutes the first time)."""
     done = subprocess.run(
         [str(REPO / "deploy" / "local" / "services"), "tool", "telegraf"],
         capture_output=True,
         text=True,
-        check=True,
         timeout=1800,
     )
+    if done.returncode != 0:
+        raise RuntimeError(f"building Telegraf failed:\n{done.stderr[-3000:]}")
     return Path(done.stdout.strip())
 
 
@@ -101,7 +108,11 @@ def telegraf_config(bootstrap: str, influx_url: str, group: str, database: str) 
 
 def _influx_command(influx_url: str, statement: str) -> None:
     body = urllib.parse.urlencode({"q": statement}).encode()
-    urllib.request.urlopen(f"{influx_url}/query", data=body, timeout=30).close()
+    with urllib.request.urlopen(f"{influx_url}/query", data=body, timeout=30) as response:
+        answer = json.loads(response.read())
+    error = answer["results"][0].get("error")
+    if error:  # InfluxDB 1.x answers a failed statement with 200 and an error
+        raise RuntimeError(f"InfluxDB: {error} in {statement}")
 
 
 def _written(influx_url: str, database: str) -> int:
@@ -110,46 +121,70 @@ def _written(influx_url: str, database: str) -> int:
 
 
 def telegraf_rate(bootstrap: str, influx_url: str, expect: int) -> float:
-    """One run over ``expect`` records: steady-state records/s into InfluxDB."""
+    """One run over ``expect`` records: steady-state records/s into InfluxDB. Its database,
+    consumer group and folder are removed afterwards."""
     binary = telegraf_binary()
     run = uuid.uuid4().hex[:8]
     group, database = f"xlapulse-telegraf-peer-{run}", f"xlapulse_telegraf_{run}"
     folder = Path(mkdtemp(prefix="xlapulse-telegraf-"))
-    config = folder / "telegraf.conf"
-    config.write_text(telegraf_config(bootstrap, influx_url, group, database))
-    _influx_command(influx_url, f'CREATE DATABASE "{database}"')
-    log = (folder / "telegraf.log").open("wb")
-    process = subprocess.Popen(
-        [str(binary), "--config", str(config)], stdout=log, stderr=subprocess.STDOUT
-    )
-    samples: list[tuple[float, int]] = []
     try:
-        deadline = time.monotonic() + TIMEOUT_S
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError(f"telegraf exited: {(folder / 'telegraf.log').read_text()}")
-            written = _written(influx_url, database)
-            samples.append((time.monotonic(), written))
-            if written >= 0.95 * expect:
-                break
-            time.sleep(POLL_S)
-        else:
-            raise RuntimeError(
-                f"telegraf wrote {samples[-1][1]} of {expect} records in {TIMEOUT_S} s:\n"
-                + (folder / "telegraf.log").read_text()[-3000:]
-            )
+        config = folder / "telegraf.conf"
+        config.write_text(telegraf_config(bootstrap, influx_url, group, database))
+        _influx_command(influx_url, f'CREATE DATABASE "{database}"')
+        samples = _run(binary, config, influx_url, database, expect)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
-        _influx_command(influx_url, f'DROP DATABASE "{database}"')
+        with contextlib.suppress(OSError, RuntimeError):
+            _influx_command(influx_url, f'DROP DATABASE "{database}"')
+        _delete_group(bootstrap, group)
         shutil.rmtree(folder, ignore_errors=True)
     t05, n05 = next((t, n) for t, n in samples if n >= 0.05 * expect)
     t95, n95 = samples[-1]
+    if t95 <= t05:
+        raise RuntimeError("5 % to 95 % within one poll: too few records to time Telegraf")
     return (n95 - n05) / (t95 - t05)
+
+
+def _run(
+    binary: Path, config: Path, influx_url: str, database: str, expect: int
+) -> list[tuple[float, int]]:
+    """Telegraf until 95 % of the records are queryable: (time, records written) polls."""
+    log_path = config.with_name("telegraf.log")
+    samples: list[tuple[float, int]] = []
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [str(binary), "--config", str(config)], stdout=log, stderr=subprocess.STDOUT
+        )
+        try:
+            deadline = time.monotonic() + TIMEOUT_S
+            while time.monotonic() < deadline:
+                if process.poll() is not None:
+                    raise RuntimeError(f"telegraf exited: {log_path.read_text()[-3000:]}")
+                written = _written(influx_url, database)
+                samples.append((time.monotonic(), written))
+                if written >= 0.95 * expect:
+                    return samples
+                time.sleep(POLL_S)
+            raise RuntimeError(
+                f"telegraf wrote {samples[-1][1]} of {expect} records in {TIMEOUT_S} s:\n"
+                + log_path.read_text()[-3000:]
+            )
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=30)
+
+
+def _delete_group(bootstrap: str, group: str) -> None:
+    """The run's consumer group, so that rounds do not pile groups up in Kafka."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        with contextlib.suppress(KafkaError):
+            admin.delete_consumer_groups([group])
+    finally:
+        admin.close()
 
 
 def main() -> None:
