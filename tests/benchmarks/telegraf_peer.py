@@ -37,6 +37,7 @@ import json
 import shutil
 import statistics
 import subprocess
+import sys
 import time
 import urllib.parse
 import urllib.request
@@ -181,10 +182,15 @@ def _delete_group(bootstrap: str, group: str) -> None:
     """The run's consumer group, so that rounds do not pile groups up in Kafka."""
     admin = KafkaAdminClient(bootstrap_servers=bootstrap)
     try:
-        with contextlib.suppress(KafkaError):
-            admin.delete_consumer_groups([group])
+        # kafka-python answers {group: "OK"} or {group: "<error name>"}
+        answer = admin.delete_groups([group])
+        failed = [(name, error) for name, error in answer.items() if error != "OK"]
+    except KafkaError as error:
+        failed = [(group, str(error))]
     finally:
         admin.close()
+    for name, error in failed:
+        print(f"telegraf peer: consumer group {name} not deleted: {error}", file=sys.stderr)
 
 
 def main() -> None:
