@@ -61,7 +61,13 @@ from ..integration.helpers import (
     processed_inputs,
     read_metric,
 )
-from .input_topics import HISTORY, PARTITIONS, fill_topics_if_empty, records_in_topics
+from .input_topics import (
+    HISTORY,
+    PARTITIONS,
+    fill_topics_if_empty,
+    records_in_topics,
+    steady_rate,
+)
 
 POLL_S = 0.25
 SETTLE_S = 3.0
@@ -143,13 +149,11 @@ def catch_up(
         stopping = time.monotonic()
         exit_code = worker.stop()
         stopped_s = time.monotonic() - stopping
-    t05, n05 = next((t, n) for t, n in samples if n >= 0.05 * expect)
-    t95, n95 = next((t, n) for t, n in samples if n >= 0.95 * expect)
     return {
         "start → ready, empty tables (s)": f"{(ready_at or processed_at) - started:.1f}",
         "start → backlog processed (s)": f"{processed_at - started:.1f}",
         "start → sink settled (s)": f"{settled}{settled_at - started:.1f}",
-        "steady rate, 5 % → 95 % (events/s)": f"{(n95 - n05) / (t95 - t05):,.0f}",
+        "steady rate, 5 % → 95 % (events/s)": f"{steady_rate(samples, expect):,.0f}",
         **state,
         "SIGTERM → exited (s), exit code": f"{stopped_s:.1f}, {exit_code}",
     }, env

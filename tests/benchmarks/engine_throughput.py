@@ -87,6 +87,7 @@ from .input_topics import (
     fill_topics_if_empty,
     records_in_topics,
     spread,
+    steady_rate,
 )
 from .quix_peer import TUNED_POLL_S, peer_rate
 from .telegraf_peer import telegraf_binary, telegraf_rate
@@ -213,9 +214,7 @@ def worker_rate(
     finally:
         for process in processes:
             process.stop()
-    t05, n05 = next((t, n) for t, n in samples if n >= 0.05 * expect)
-    t95, n95 = next((t, n) for t, n in samples if n >= 0.95 * expect)
-    return WorkerRun((n95 - n05) / (t95 - t05), settled - inputs_done, shares)
+    return WorkerRun(steady_rate(samples, expect), settled - inputs_done, shares)
 
 
 def freshness(bootstrap: str, influx_url: str, expect: int, rate: float, seconds: float) -> dict:

@@ -38,6 +38,8 @@ from ..integration.helpers import influxql
 
 PROBE_PERSONA = "knowledge_worker"
 POLL_S = 0.05
+#: probes sent before timing starts: a cell of fewer than 5 people publishes nothing
+FIRST_PROBES = 5
 
 
 @dataclass(frozen=True)
@@ -124,7 +126,7 @@ def measure_freshness(
                 )
                 for user in probe.people
             ]
-            + [probe.logon(n) for n in range(5)]
+            + [probe.logon(n) for n in range(FIRST_PROBES)]
         )
         deadline = time.monotonic() + 600
         while not caught_up():
@@ -132,13 +134,13 @@ def measure_freshness(
                 raise RuntimeError("the worker did not catch up with the topics within 600 s")
             time.sleep(0.5)
         watcher.start()
-        while 5 not in watcher.first_seen and time.monotonic() < deadline:
+        while FIRST_PROBES not in watcher.first_seen and time.monotonic() < deadline:
             time.sleep(0.1)
-        if 5 not in watcher.first_seen:
+        if FIRST_PROBES not in watcher.first_seen:
             raise RuntimeError("the probes' cell never appeared in InfluxDB")
         produced: dict[int, float] = {}
         started = time.monotonic()
-        sent, probes, position = 0, 5, 0
+        sent, probes, position = 0, FIRST_PROBES, 0
         while time.monotonic() - started < duration_s:
             tick = time.monotonic()
             due = int((tick - started) * rate) - sent
@@ -149,7 +151,7 @@ def measure_freshness(
             if chunk:
                 producer.send_all(chunk)
                 sent += len(chunk)
-            if tick - started >= probes - 5:
+            if tick - started >= probes - FIRST_PROBES:
                 probes += 1
                 producer.send_all([probe.logon(probes)])
                 produced[probes] = time.monotonic()

@@ -3,9 +3,10 @@
 ``fill_topics_if_empty`` sends simulated workplaces (default scenario) to the input
 topics when they hold nothing; ``empty_input_topics`` deletes and recreates them (the
 catch-up measurement needs a larger fleet's day in them); ``records_in_topics`` counts
-what they hold. ``spread`` formats min / median / max. Used by ``engine_throughput.py``,
-``quix_peer.py`` and ``catch_up.py``; run on its own it fills (``--empty``: empties
-first) the topics of a benchmark's Kafka. Reads and writes only the given Kafka::
+what they hold. ``spread`` formats min / median / max; ``steady_rate`` times the middle
+90 % of a run. Used by ``engine_throughput.py``, ``quix_peer.py``, ``telegraf_peer.py``
+and ``catch_up.py``; run on its own it fills (``--empty``: empties first) the topics of
+a benchmark's Kafka. Reads and writes only the given Kafka::
 
     .venv/bin/python -m tests.benchmarks.input_topics --kafka 127.0.0.1:29192 \\
         --endpoints 1000 --empty
@@ -74,6 +75,16 @@ def empty_input_topics(bootstrap: str) -> None:
 
 def spread(values: list[float]) -> str:
     return " / ".join(f"{v:,.0f}" for v in (min(values), statistics.median(values), max(values)))
+
+
+def steady_rate(samples: list[tuple[float, float]], expect: int) -> float:
+    """Records per second from the first (time, records done) sample at 5 % of ``expect``
+    to the first at 95 %: start-up and the tail left out."""
+    t05, n05 = next((t, n) for t, n in samples if n >= 0.05 * expect)
+    t95, n95 = next((t, n) for t, n in samples if n >= 0.95 * expect)
+    if t95 <= t05:
+        raise RuntimeError("5 % to 95 % within one sample: too few records to time")
+    return (n95 - n05) / (t95 - t05)
 
 
 def main() -> None:

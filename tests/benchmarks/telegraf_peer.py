@@ -51,7 +51,7 @@ from kafka.errors import KafkaError
 from xlapulse.collectors.contract.topics import INPUT_TOPICS
 
 from ..integration.helpers import influxql
-from .input_topics import fill_topics_if_empty, records_in_topics
+from .input_topics import fill_topics_if_empty, records_in_topics, steady_rate
 
 REPO = Path(__file__).resolve().parents[2]
 TIMEOUT_S = 600
@@ -138,11 +138,7 @@ def telegraf_rate(bootstrap: str, influx_url: str, expect: int) -> float:
             _influx_command(influx_url, f'DROP DATABASE "{database}"')
         _delete_group(bootstrap, group)
         shutil.rmtree(folder, ignore_errors=True)
-    t05, n05 = next((t, n) for t, n in samples if n >= 0.05 * expect)
-    t95, n95 = samples[-1]
-    if t95 <= t05:
-        raise RuntimeError("5 % to 95 % within one poll: too few records to time Telegraf")
-    return (n95 - n05) / (t95 - t05)
+    return steady_rate(samples, expect)
 
 
 def _run(
