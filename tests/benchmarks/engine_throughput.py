@@ -1,8 +1,8 @@
 """Engine throughput beside its ceilings and Faust's floor, interleaved, on real Kafka.
 
-Sends ``--endpoints`` simulated workplaces x ``--days`` days (default scenario) to the
-four input topics of a Kafka that holds nothing else (start one for the benchmark, see
-below), then runs ``--rounds`` rounds of, in this order:
+Empties the four input topics, then sends ``--endpoints`` simulated workplaces x
+``--days`` days (default scenario) to them, on a Kafka that holds nothing else (start
+one for the benchmark, see below), then runs ``--rounds`` rounds of, in this order:
 
 * ceiling A: a plain aiokafka consumer reading every input record + ``json.loads``;
 * ceiling B: A + the contract parse (``read_input_record``), the engine's first step;
@@ -309,6 +309,9 @@ def main() -> None:
     )
     args = parser.parse_args()
 
+    # Emptied first: a previous run's freshness load (sent to the input topics) or its
+    # catch-up backlog would otherwise stay there and be measured as this run's backlog.
+    empty_input_topics(args.kafka)
     fill_topics_if_empty(args.kafka, args.endpoints, args.days)
     expect = records_in_topics(args.kafka)
     print(f"{expect:,} records in the input topics ({PARTITIONS} partitions)")
