@@ -27,9 +27,10 @@ quixstreams is no dependency of the project (it brings confluent-kafka and its o
 pins): ``peer_python`` makes a virtualenv of its own once, ``.xlapulse/bench-peer-venv``
 in the repository, with ``quixstreams==QUIXSTREAMS_VERSION`` from PyPI.
 
-The rate is the steady state, as the main benchmark measures its worker: input records
-from the moment 5 % of the records were processed to the moment 95 % were, per wall
-second (and per CPU second of the peer's process, steadier on a shared machine).
+The rate is the steady state of its input, as the main benchmark measures its worker's
+input agent ("input read"): records from the moment 5 % of them were processed to the
+moment 95 % were, per wall second (and per CPU second of the peer's process, steadier
+on a shared machine). The peer has no downstream stage to fall behind.
 
     .venv/bin/python -m tests.benchmarks.quix_peer --kafka 127.0.0.1:27092 --rounds 3
 

@@ -20,7 +20,7 @@ apart from what names the topics, the database, the parser and the Kafka protoco
 host tag (``omit_hostname``), and the three tuned for a backlog (``BATCH``: with its
 defaults it wrote 99 records/s).
 
-The rate is the steady state, as for the worker: records from the moment 5 % of them are
+The rate is the steady state: records from the moment 5 % of them are
 queryable in InfluxDB to the moment 95 % are (``count(event_id)`` polled every 0.1 s).
 
     .venv/bin/python -m tests.benchmarks.telegraf_peer --kafka 127.0.0.1:25092 \\
