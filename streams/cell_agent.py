@@ -21,7 +21,7 @@ from mode import CrashingSupervisor
 
 from xlapulse.streams import metrics
 from xlapulse.streams.engine_app import EngineParts, sweep
-from xlapulse.streams.internal_codec import decode_observations
+from xlapulse.streams.internal_codec import observations_of
 from xlapulse.streams.scoring.cells import Cell
 from xlapulse.streams.scoring.exposure_clock import ExposureClock, stored_cell
 from xlapulse.streams.scoring.pipeline import update_cells
@@ -42,7 +42,7 @@ def add_cell_agent(parts: EngineParts) -> None:
             batch: dict[str, Cell | ExposureClock] = {}
             lookup = _batch_lookup(batch, parts.cells)
             for event in events:
-                for observation in decode_observations(event.value):
+                for observation in observations_of(event.message):
                     for cell in update_cells(observation, lookup, config):
                         batch[cell.key()] = cell
             points: dict[tuple[Any, ...], Any] = {}

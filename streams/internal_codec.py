@@ -14,11 +14,17 @@ with it what they send and decode what they read:
   observations record finished, in several records (in order) when one would pass
   ``MAX_BUCKETS_RECORD_BYTES`` (a single object, what earlier versions sent, is read
   too).
+
+The observations topic has two readers in one worker (the cell agent and the dips'
+``bucket_minutes``), and Faust hands both the same record: :func:`observations_of`
+decodes it once for both.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
+from weakref import WeakKeyDictionary
 
 import orjson
 
@@ -42,6 +48,20 @@ def decode_observations(value: bytes) -> list[Observation]:
     data = orjson.loads(value)
     items = data if isinstance(data, list) else [data]
     return [observation_from_dict(item) for item in items]
+
+
+#: a record's decoded observations, while Faust holds the record (Faust's ``Message``)
+_DECODED: WeakKeyDictionary[Any, tuple[Observation, ...]] = WeakKeyDictionary()
+
+
+def observations_of(message: Any) -> tuple[Observation, ...]:
+    """The observations of an observations record (a Faust ``Message``), decoded by its
+    first reader and shared with the second: observations are frozen, and the tuple too.
+    The entry goes with the record once Faust lets go of it."""
+    found = _DECODED.get(message)
+    if found is None:
+        found = _DECODED[message] = tuple(decode_observations(message.value))
+    return found
 
 
 def encode_device_signal(signal: DeviceSignal) -> bytes:

@@ -41,8 +41,8 @@ from xlapulse.streams.dips.state import persona_of, restore_persona, scope_recor
 from xlapulse.streams.dips.tracker import DipTracker
 from xlapulse.streams.internal_codec import (
     decode_buckets,
-    decode_observations,
     encode_bucket_records,
+    observations_of,
 )
 from xlapulse.streams.scoring.xla import XlaConfig
 from xlapulse.streams.settings import EngineSettings
@@ -95,7 +95,7 @@ def add_dip_agents(
         async for event in stream.events():
             # one record per persona for all the buckets this record finished (a minute
             # boundary finishes every scope of the group at once)
-            finished = builder.add_record(decode_observations(event.value))
+            finished = builder.add_record(observations_of(event.message))
             for persona, buckets in finished.items():
                 for value in encode_bucket_records(buckets):
                     await buckets_topic.send(key=persona.encode(), value=value)

@@ -8,11 +8,14 @@ be read, so a worker upgraded over a topic that holds such records loses none.
 
 from __future__ import annotations
 
+import gc
 import json
 
 import orjson
+from faust.types import Message
 
 from tests.unit.test_message_dicts import messages
+from xlapulse.streams import internal_codec
 from xlapulse.streams.dips.buckets import BucketBuilder
 from xlapulse.streams.internal_codec import (
     decode_buckets,
@@ -23,6 +26,7 @@ from xlapulse.streams.internal_codec import (
     encode_device_signal,
     encode_explanation,
     encode_observations,
+    observations_of,
 )
 
 
@@ -33,6 +37,20 @@ def test_every_message_reads_back_through_the_codec() -> None:
         assert decode_device_signal(encode_device_signal(signal)) == signal
     for explanation in explanations:
         assert decode_explanation(encode_explanation(explanation)) == explanation
+
+
+def test_a_record_is_decoded_once_for_both_readers_and_forgotten_with_it() -> None:
+    observations, _, _ = messages()
+    value = encode_observations(observations)
+    record = Message("xlapulse-observations", 0, 7, 0.0, 0, {}, b"developer|utrecht", value, None)
+    first = observations_of(record)
+    assert first == tuple(observations)
+    assert observations_of(record) is first  # the second reader decodes nothing
+    again = Message("xlapulse-observations", 0, 7, 0.0, 0, {}, b"developer|utrecht", value, None)
+    assert observations_of(again) == first and observations_of(again) is not first
+    del record, again
+    gc.collect()
+    assert len(internal_codec._DECODED) == 0
 
 
 def test_an_observation_sent_alone_by_an_earlier_version_is_read() -> None:
