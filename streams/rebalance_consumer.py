@@ -56,7 +56,6 @@ from mode.utils.queues import FlowControlEvent
 
 from xlapulse.collectors.contract.topics import DIRECTORY_TOPIC, INPUT_TOPICS
 from xlapulse.streams.directory_first import DirectoryFirstGate
-from xlapulse.streams.eager_handoff import EagerHandoff
 
 log = logging.getLogger(__name__)
 
@@ -78,10 +77,9 @@ class DropCountingFlowControl(FlowControlEvent):
             queue.clear()
 
 
-class RebalanceSafeConsumer(EagerHandoff, aiokafka_driver.Consumer):
+class RebalanceSafeConsumer(aiokafka_driver.Consumer):
     """Faust's aiokafka consumer with a stable fetch set, the directory first, a complete
-    rewind and a revocation that does not wait for records nobody holds; each record
-    handed to the streams without a task when it need not wait (``eager_handoff.py``)."""
+    rewind and a revocation that does not wait for records nobody holds."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
