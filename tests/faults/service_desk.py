@@ -11,8 +11,8 @@ import time
 
 from kafka import KafkaConsumer, TopicPartition
 
+from tests.integration.gateway_process import GatewayProcess
 from tests.integration.helpers import end_offsets
-from tests.integration.test_gateway_kafka import GatewayProcess
 from xlapulse.collectors.contract.codec import parse_event
 from xlapulse.collectors.contract.events import TicketEvent
 from xlapulse.collectors.gateway.auth import sign_hex

@@ -49,6 +49,7 @@ from tests.faults.service_desk import (
     post_as_a_service_desk,
 )
 from tests.integration.conftest import TOPIC_PARTITIONS, Services
+from tests.integration.gateway_process import GatewayProcess
 from tests.integration.helpers import (
     end_offsets,
     processed_inputs,
@@ -56,7 +57,6 @@ from tests.integration.helpers import (
     start_group_at_input_ends,
 )
 from tests.integration.test_engine_incident import SCENARIO as INCIDENT_SCENARIO
-from tests.integration.test_gateway_kafka import GatewayProcess
 from tests.shared_helpers import free_port, wait_until
 from xlapulse.collectors.agent.daemon import to_record
 from xlapulse.collectors.agent.shipper import Shipper

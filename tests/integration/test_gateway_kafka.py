@@ -9,12 +9,7 @@ The gateway runs as ``xlapulse gateway`` in a subprocess, as in production.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -38,6 +33,7 @@ from xlapulse.collectors.gateway.auth import sign_hex
 from xlapulse.collectors.privacy import Pseudonymizer
 
 from .conftest import Services
+from .gateway_process import GatewayProcess
 
 pytestmark = pytest.mark.integration
 
@@ -46,49 +42,6 @@ KEY = "integration-test-pseudonym-key-0123"
 SECRET = "jira-webhook-secret-for-integration"
 TOKEN = "bearer-token-for-integration"
 PARTITIONS = 3
-
-
-class GatewayProcess:
-    """``xlapulse gateway`` in a subprocess; its log goes to a file."""
-
-    def __init__(self, env: dict[str, str], log_path: Path, port: int) -> None:
-        self.url = f"http://127.0.0.1:{port}"
-        self.log_path = log_path
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "xlapulse.collectors.cli", "gateway"],
-            env={**os.environ, **env},
-            stdout=log_path.open("ab"),
-            stderr=subprocess.STDOUT,
-        )
-
-    def post(
-        self, path: str, body: bytes, headers: dict[str, str]
-    ) -> tuple[int, dict[str, str], Any]:
-        request = urllib.request.Request(
-            self.url + path, data=body, headers={"Content-Type": "application/json", **headers}
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                return response.status, dict(response.headers), json.loads(response.read())
-        except urllib.error.HTTPError as error:
-            return error.code, dict(error.headers), json.loads(error.read() or b"null")
-
-    def status(self, path: str) -> int:
-        try:
-            with urllib.request.urlopen(self.url + path, timeout=5) as response:
-                return response.status
-        except urllib.error.HTTPError as error:
-            return error.code
-        except OSError:
-            return 0
-
-    def stop(self) -> None:
-        self._process.terminate()
-        try:
-            self._process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
 
 
 def start_gateway(services: Services, log_dir: Path) -> GatewayProcess:

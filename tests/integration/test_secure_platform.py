@@ -36,6 +36,7 @@ from xlapulse.collectors.delivery.kafka_producer import EventProducer, ProducerS
 from xlapulse.collectors.gateway.auth import sign_hex
 from xlapulse.streams.worker import CRASH_VISIBLE_S
 
+from .gateway_process import GatewayProcess
 from .helpers import WorkerProcess, engine_env, five_logons, influxql
 from .secure_services import (
     SASL_PASSWORD,
@@ -45,7 +46,7 @@ from .secure_services import (
     SecureKafka,
     kafka_security_env,
 )
-from .test_gateway_kafka import GatewayProcess, jira_resolved, read_topic
+from .test_gateway_kafka import jira_resolved, read_topic
 
 pytestmark = pytest.mark.integration
 
