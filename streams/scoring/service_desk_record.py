@@ -27,38 +27,40 @@ from xlapulse.streams.scoring.published import (
 )
 
 
-def _suffering(per_point: dict[str, list[float]], formula: Formula) -> bool:
-    """Whether a person's telemetry in the window shows significant time lost: a
-    frustrating sample, or (formula 3.0) enough time lost in tolerating ones."""
-    telemetry = [counts for point, counts in per_point.items() if point != SERVICE_DESK]
-    if any(counts[FRUSTRATING] for counts in telemetry):
-        return True
-    significant_ms = formula.significant_tolerating_lost_ms
-    return significant_ms is not None and sum(c[TIME_LOST_MS] for c in telemetry) >= significant_ms
-
-
 def _telemetry_fields(
     cell: Cell, point_scores: dict[str, float], formula: Formula
 ) -> dict[str, float | int | str]:
     """Silent sufferers among the people with telemetry in the cell (five or more), and
-    the time lost in the published touch points."""
-    telemetry_users = {
-        user: per_point
-        for user, per_point in cell.user_touch_points.items()
-        if any(point != SERVICE_DESK for point in per_point)
-    }
-    if len(telemetry_users) < MIN_USERS_PER_AGGREGATE:
+    the time lost in the published touch points. A person suffers with a frustrating
+    sample, or (formula 3.0) enough time lost in tolerating ones. One pass over the
+    people: this ran for every person of every changed cell of every batch."""
+    significant_ms = formula.significant_tolerating_lost_ms
+    with_telemetry = 0
+    frustrated: set[str] = set()
+    suffering: set[str] = set()
+    for user, per_point in cell.user_touch_points.items():
+        seen, was_frustrated = False, False
+        lost_ms: float = 0
+        for point, counts in per_point.items():
+            if point == SERVICE_DESK:
+                continue
+            seen = True
+            lost_ms += counts[TIME_LOST_MS]
+            was_frustrated = was_frustrated or bool(counts[FRUSTRATING])
+        if not seen:
+            continue
+        with_telemetry += 1
+        if was_frustrated:
+            frustrated.add(user)
+            suffering.add(user)
+        elif significant_ms is not None and lost_ms >= significant_ms:
+            suffering.add(user)
+    if with_telemetry < MIN_USERS_PER_AGGREGATE:
         return {}
-    frustrated_users = {
-        user
-        for user, per_point in telemetry_users.items()
-        if any(counts[FRUSTRATING] for point, counts in per_point.items() if point != SERVICE_DESK)
-    }
-    suffering = {user for user, per in telemetry_users.items() if _suffering(per, formula)}
     return {
         "silent_sufferers": len(suffering - set(cell.ticket_users)),
         "users_suffering": len(suffering),
-        "users_frustrated": len(frustrated_users),
+        "users_frustrated": len(frustrated),
         "telemetry_time_lost_ms": sum(
             cell.touch_points[point][TIME_LOST_MS]
             for point in point_scores

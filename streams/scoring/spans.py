@@ -34,7 +34,7 @@ def remove_span(spans: Spans, start_ms: int, end_ms: int) -> Spans:
 
 
 def total_ms(spans: Spans) -> int:
-    return sum(high - low for low, high in spans)
+    return sum([high - low for low, high in spans])
 
 
 def union_ms(span_lists: list[Spans]) -> int:

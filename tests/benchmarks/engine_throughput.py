@@ -90,6 +90,7 @@ from .input_topics import (
     PARTITIONS,
     empty_input_topics,
     fill_topics_if_empty,
+    first_sample_at,
     records_in_topics,
     spread,
     steady_rate,
@@ -227,7 +228,7 @@ def worker_rate(
     finally:
         for process in processes:
             process.stop()
-    t05, n05 = next((t, n) for t, n in samples if n >= 0.05 * expect)
+    t05, n05 = first_sample_at(samples, 0.05, expect)
     end_to_end = (expect - n05) / (settled - t05)
     return WorkerRun(steady_rate(samples, expect), end_to_end, settled - inputs_done, shares)
 

@@ -77,11 +77,18 @@ def spread(values: list[float]) -> str:
     return " / ".join(f"{v:,.0f}" for v in (min(values), statistics.median(values), max(values)))
 
 
+def first_sample_at(
+    samples: list[tuple[float, float]], share: float, expect: int
+) -> tuple[float, float]:
+    """The first (time, records done) sample with at least ``share`` of ``expect`` done."""
+    return next((t, n) for t, n in samples if n >= share * expect)
+
+
 def steady_rate(samples: list[tuple[float, float]], expect: int) -> float:
     """Records per second from the first (time, records done) sample at 5 % of ``expect``
     to the first at 95 %: start-up and the tail left out."""
-    t05, n05 = next((t, n) for t, n in samples if n >= 0.05 * expect)
-    t95, n95 = next((t, n) for t, n in samples if n >= 0.95 * expect)
+    t05, n05 = first_sample_at(samples, 0.05, expect)
+    t95, n95 = first_sample_at(samples, 0.95, expect)
     if t95 <= t05:
         raise RuntimeError("5 % to 95 % within one sample: too few records to time")
     return (n95 - n05) / (t95 - t05)

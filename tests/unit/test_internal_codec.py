@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import json
+from dataclasses import replace
 
 import orjson
 from faust.types import Message
@@ -66,7 +67,8 @@ def test_minute_buckets_cross_as_one_record_and_an_earlier_single_bucket_is_read
         builder.add(observation)
     buckets = builder.flush()
     assert buckets, "the messages make buckets"
-    assert [b for r in encode_bucket_records(buckets) for b in decode_buckets(r)] == buckets
+    wire = [replace(bucket, event_ids=set()) for bucket in buckets]  # stage 1's only
+    assert [b for r in encode_bucket_records(buckets) for b in decode_buckets(r)] == wire
     earlier = buckets[0].to_dict()  # what one record held before buckets were grouped
     for key in ("failures", "exposed_ms"):  # and before exposure reached dip detection
         del earlier[key]
