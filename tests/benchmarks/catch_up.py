@@ -118,7 +118,9 @@ def catch_up(
     bootstrap: str, influx: str, store: str, expect: int, data_dir: Path, deadline: float
 ) -> tuple[dict[str, str], dict[str, str]]:
     """A fresh worker over the backlog, stopped afterwards: (figures, its env)."""
-    env, port, _ = engine_env(bootstrap, influx, uuid.uuid4().hex[:8], data_dir, PARTITIONS)
+    env, port, _ = engine_env(
+        bootstrap, influx, uuid.uuid4().hex[:8], data_dir, PARTITIONS, short_sink_batches=False
+    )
     env["XLAPULSE_ENGINE_STORE"] = f"{store}://"
     worker = WorkerProcess(env, data_dir / "catch-up.log")
     samples: list[tuple[float, float]] = []

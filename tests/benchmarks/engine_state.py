@@ -145,7 +145,9 @@ def measure_recovery(events: list, bootstrap: str, influx_url: str) -> None:
     run_id = uuid.uuid4().hex[:8]
     data_dir = Path(mkdtemp(prefix="xlapulse-bench-"))
     ensure_topics(bootstrap, PARTITIONS)
-    env, port, _ = engine_env(bootstrap, influx_url, f"bench-{run_id}", data_dir, PARTITIONS)
+    env, port, _ = engine_env(
+        bootstrap, influx_url, f"bench-{run_id}", data_dir, PARTITIONS, short_sink_batches=False
+    )
     producer = EventProducer(ProducerSettings(bootstrap_servers=bootstrap))
     producer.send_all(events)
     worker = WorkerProcess(env=env, log_path=data_dir / "worker-1.log")

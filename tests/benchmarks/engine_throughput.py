@@ -179,7 +179,9 @@ def worker_rate(
     """``workers`` workers of one fresh engine id sharing the partitions over the topics."""
     run_id = f"bench-{uuid.uuid4().hex[:8]}"
     data_dir = Path(mkdtemp(prefix="xlapulse-bench-"))
-    env, port, _ = engine_env(bootstrap, influx_url, run_id, data_dir, PARTITIONS)
+    env, port, _ = engine_env(
+        bootstrap, influx_url, run_id, data_dir, PARTITIONS, short_sink_batches=False
+    )
     ports = [port] + [free_port() for _ in range(workers - 1)]
     processes = []
     for index, worker_port in enumerate(ports):
@@ -238,7 +240,9 @@ def freshness(bootstrap: str, influx_url: str, expect: int, rate: float, seconds
     ``rate`` events/s for ``seconds`` and times its probes."""
     run_id = f"bench-{uuid.uuid4().hex[:8]}"
     data_dir = Path(mkdtemp(prefix="xlapulse-bench-"))
-    env, port, database = engine_env(bootstrap, influx_url, run_id, data_dir, PARTITIONS)
+    env, port, database = engine_env(
+        bootstrap, influx_url, run_id, data_dir, PARTITIONS, short_sink_batches=False
+    )
     worker = WorkerProcess(env=env, log_path=data_dir / "worker.log")
     worker.start()
     load = [
