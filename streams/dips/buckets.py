@@ -145,8 +145,8 @@ class MinuteBucket:
 
     def to_dict(self) -> dict[str, Any]:
         """The bucket as stage 2 reads it: without its event ids, which only stage 1's
-        de-duplication needs. They were most of a bucket's bytes, and encoding and
-        decoding them a tenth of a worker's time in a 1,000-workplace backlog."""
+        de-duplication needs (py-spy, one 1,000-workplace backlog each: stage 2's
+        decoding took 6.1 % of the worker with them, 5.0 % without)."""
         return {
             "scope": self.scope.key(),
             "minute_ms": self.minute_ms,
