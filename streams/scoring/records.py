@@ -106,7 +106,7 @@ def user_scores(
     samples there only)."""
     weights = config.persona(cell.persona).weights
     # Each point's weight once; then per user one pass, no dict per user: this ran for
-    # every person of every changed cell of every batch (a third of ``cell_records``).
+    # every person of every changed cell of every batch (a quarter of ``cell_records``).
     # The same sums as ``_weighted`` (fsum is exactly rounded, so equal to the last bit).
     point_weights = {point: weights.get(point, 0.0) for point in touch_points}
     scores = {}

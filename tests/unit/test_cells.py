@@ -5,10 +5,21 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import replace
+from datetime import date
+from math import fsum
 
 from tests.unit.xla_helpers import JUDGE_EVERY_SAMPLE
+from xlapulse.collectors.simulator.fleet import Fleet
+from xlapulse.streams.inprocess import InProcessPipeline
 from xlapulse.streams.scoring.cell_counts import add_observation
-from xlapulse.streams.scoring.cells import SCORE_SUM, Cell, cells_for
+from xlapulse.streams.scoring.cells import (
+    FRUSTRATING,
+    SCORE_SUM,
+    TIME_LOST_MS,
+    Cell,
+    cells_for,
+)
+from xlapulse.streams.scoring.formula_versions import CURRENT_FORMULA
 from xlapulse.streams.scoring.indicators import Band
 from xlapulse.streams.scoring.journey import JOURNEY_FORMULA_VERSION
 from xlapulse.streams.scoring.observations import (
@@ -17,6 +28,7 @@ from xlapulse.streams.scoring.observations import (
     SurveyObservation,
     TicketObservation,
 )
+from xlapulse.streams.scoring.personas import SERVICE_DESK
 from xlapulse.streams.scoring.records import FORMULA_VERSION, cell_records, user_scores
 from xlapulse.streams.scoring.xla import default_xla_config
 from xlapulse.streams.sink.points import record_to_point
@@ -449,3 +461,47 @@ def test_score_sums_and_means_are_the_same_in_every_arrival_order() -> None:
     assert len(naive_sums) > 1, "the orders chosen must show float addition's order"
     assert cell_sums == {round(math.fsum(scores), 3)}
     assert all(fields == published[0] for fields in published)
+
+
+def test_per_person_scores_and_sufferers_match_their_definitions_on_a_simulated_day() -> None:
+    """``user_scores`` and the service desk's sufferer counts are written as one pass per
+    person for speed; here they are checked against their definitions, written plainly,
+    on every cell of a simulated day (random weights make ties unlikely)."""
+    pipeline = InProcessPipeline()
+    for event in Fleet(60, seed=11).events(date(2025, 3, 4), 1):
+        pipeline.feed_event(event)
+    cells = [cell for cell in pipeline.cells.values() if cell.user_touch_points]
+    assert len(cells) > 50
+    significant_ms = CURRENT_FORMULA.significant_tolerating_lost_ms
+    assert significant_ms is not None
+    published = 0
+    for cell in cells:
+        weights = CONFIG.persona(cell.persona).weights
+        expected = {}
+        for person, per_point in cell.user_touch_points.items():
+            scores = {p: c[SCORE_SUM] / sum(c[:3]) for p, c in per_point.items()}
+            total = fsum(weights.get(p, 0.0) for p in scores)
+            if total > 0:
+                expected[person] = fsum(s * weights.get(p, 0.0) for p, s in scores.items()) / total
+        assert user_scores(cell, CONFIG) == expected
+        telemetry = {
+            person: [c for p, c in per_point.items() if p != SERVICE_DESK]
+            for person, per_point in cell.user_touch_points.items()
+        }
+        telemetry = {person: counts for person, counts in telemetry.items() if counts}
+        suffering = {
+            person
+            for person, counts in telemetry.items()
+            if any(c[FRUSTRATING] for c in counts)
+            or sum(c[TIME_LOST_MS] for c in counts) >= significant_ms
+        }
+        desk = [r for r in cell_records(cell, CONFIG) if r.measurement == "service_desk"]
+        if len(telemetry) >= 5:
+            (record,) = desk
+            assert record.fields["users_suffering"] == len(suffering)
+            silent = len(suffering - set(cell.ticket_users))
+            assert record.fields["silent_sufferers"] == silent
+            published += 1
+        else:
+            assert all("users_suffering" not in r.fields for r in desk)
+    assert published >= 10, "enough cells publish sufferers to compare"
