@@ -105,6 +105,17 @@ class Collected:
     unparsed: Unparsed = field(default_factory=Unparsed)
 
 
+class LineMapper:
+    """A log-line source's mapper: the endpoint's identity, the source's state between
+    lines (stored with the bookmark; its shape is the mapper's own, in its docstring) and
+    the round it adds events to. Subclasses add ``feed(line)``."""
+
+    def __init__(self, identity: Identity, state: dict, collected: Collected) -> None:
+        self.identity = identity
+        self.state = state
+        self.collected = collected
+
+
 @contextmanager
 def one_record(unparsed: Unparsed, record: object) -> Iterator[None]:
     """Read or map one record; if it raises, count it in ``unparsed`` (``rejected (<error

@@ -38,7 +38,7 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from xlapulse.collectors.sources.base import Collected, Identity, Source
+from xlapulse.collectors.sources.base import Collected, Identity, LineMapper, Source
 from xlapulse.collectors.sources.logfile import map_lines, read_new_lines
 from xlapulse.collectors.sources.vpn_session import vpn_session_event
 
@@ -103,13 +103,9 @@ def _function_and_text(message: str) -> tuple[str | None, str]:
     return (located["function"], message[located.end() :]) if located else (None, message)
 
 
-class AnyConnectMapper:
-    """Turns the client's lines into vpn_session events, keeping its state."""
-
-    def __init__(self, identity: Identity, state: dict, collected: Collected) -> None:
-        self.identity = identity
-        self.state = state  # vpn_state, up_since, gateway, attempt_error
-        self.collected = collected
+class AnyConnectMapper(LineMapper):
+    """Turns the client's lines into vpn_session events, keeping its state (vpn_state,
+    up_since, gateway, attempt_error)."""
 
     def feed(self, line: ClientLine) -> None:
         text = line.text

@@ -41,7 +41,14 @@ from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from xlapulse.collectors.sources.base import Collected, Identity, Source, SourceError, one_record
+from xlapulse.collectors.sources.base import (
+    Collected,
+    Identity,
+    LineMapper,
+    Source,
+    SourceError,
+    one_record,
+)
 from xlapulse.collectors.sources.logfile import map_lines, read_new_lines
 from xlapulse.collectors.sources.vpn_session import MAX_TEXT_CHARS, vpn_session_event
 
@@ -108,13 +115,9 @@ def fields(payload: str) -> dict[str, str]:
     }
 
 
-class FortiClientMapper:
-    """Turns FortiClient lines into vpn_session events, keeping the VPN's state."""
-
-    def __init__(self, identity: Identity, state: dict, collected: Collected) -> None:
-        self.identity = identity
-        self.state = state  # {"up": bool, "failing": bool}
-        self.collected = collected
+class FortiClientMapper(LineMapper):
+    """Turns FortiClient lines into vpn_session events, keeping the VPN's state
+    ({"up": bool, "failing": bool})."""
 
     def feed(self, line: FortiLine) -> None:
         record = fields(line.text) if "utmevent=" in line.text else {}

@@ -36,7 +36,7 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from xlapulse.collectors.sources.base import Collected, Identity, Source
+from xlapulse.collectors.sources.base import Collected, Identity, LineMapper, Source
 from xlapulse.collectors.sources.logfile import map_lines, read_new_lines
 from xlapulse.collectors.sources.vpn_session import vpn_session_event
 
@@ -88,13 +88,9 @@ def parse_line(line: str, zone: tzinfo | None) -> GpLine | None:
     return GpLine(at, parsed["level"], parsed["message"])
 
 
-class GlobalProtectMapper:
-    """Turns event log lines into vpn_session events, keeping the tunnel's state."""
-
-    def __init__(self, identity: Identity, state: dict, collected: Collected) -> None:
-        self.identity = identity
-        self.state = state  # {"up_since": iso or None, "gateway": str or None}
-        self.collected = collected
+class GlobalProtectMapper(LineMapper):
+    """Turns event log lines into vpn_session events, keeping the tunnel's state
+    ({"up_since": iso or None, "gateway": str or None})."""
 
     def feed(self, line: GpLine) -> None:
         message = line.message

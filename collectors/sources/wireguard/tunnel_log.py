@@ -42,7 +42,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from xlapulse.collectors.sources.base import Collected, Identity
+from xlapulse.collectors.sources.base import LineMapper
 from xlapulse.collectors.sources.vpn_session import vpn_session_event
 from xlapulse.collectors.sources.wireguard.gateway import gateway
 from xlapulse.collectors.sources.wireguard.ringlog import RingLine
@@ -119,15 +119,10 @@ def _first(patterns: tuple[re.Pattern[str], ...], message: str) -> re.Match[str]
     return next((m for p in patterns if (m := p.match(message))), None)
 
 
-class TunnelLogMapper:
-    """Turns ring log lines into vpn_session events, keeping each tunnel's peers' state."""
-
-    def __init__(self, identity: Identity, state: dict, collected: Collected) -> None:
-        self.identity = identity
-        # {tunnel: {"failed": bool, "peers": {peer: {"up_since": ns | None,
-        #  "gateway": str, "reported": bool}}}}
-        self.state = state
-        self.collected = collected
+class TunnelLogMapper(LineMapper):
+    """Turns ring log lines into vpn_session events, keeping each tunnel's peers' state
+    ({tunnel: {"failed": bool, "peers": {peer: {"up_since": ns | None, "gateway": str,
+    "reported": bool}}}})."""
 
     def feed(self, line: RingLine) -> None:
         parsed = LINE.match(line.text)
