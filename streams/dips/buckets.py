@@ -188,7 +188,7 @@ class MinuteBucket:
             # buckets sent before exposure reached dip detection have neither
             failures=data.get("failures", 0),
             exposed_ms=data.get("exposed_ms", 0),
-            # records sent before stage 2 went without them hold event ids: not needed
+            # event ids, which earlier versions sent too, are left out (stage 1's only)
         )
 
 

@@ -186,12 +186,7 @@ class Cell:
         devices unlocked (or two tunnels up) at once count once."""
         per_user: dict[str, list[list[list[int]]]] = {}
         for holder, spans in self.exposure_spans.get(exposure, {}).items():
-            user = holder[: holder.index("|")]
-            devices = per_user.get(user)
-            if devices is None:
-                per_user[user] = [spans]
-            else:
-                devices.append(spans)
+            per_user.setdefault(holder.split("|")[0], []).append(spans)
         return {
             user: total_ms(devices[0]) if len(devices) == 1 else union_ms(devices)
             for user, devices in per_user.items()
