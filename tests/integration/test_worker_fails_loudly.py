@@ -13,6 +13,7 @@ the agent, which never resumed, while the worker kept committing and looked heal
 
 from __future__ import annotations
 
+import json
 import signal
 import time
 import urllib.error
@@ -182,9 +183,12 @@ def test_a_point_influxdb_refuses_goes_to_the_dead_letter_topic(
     at = datetime.now(UTC) - timedelta(minutes=5)
     database = f"xlapulse_test_{run_id}"
     hour_ns = int(at.timestamp()) // 3600 * 3600 * 10**9
-    _influx_post(services.influx_url, "query", {"q": f'CREATE DATABASE "{database}"'}, b"")
     conflict = f'experience_score,site={site} samples="five" {hour_ns}'
-    _influx_post(services.influx_url, "write", {"db": database}, conflict.encode())
+    wait_until(
+        lambda: _write_to_new_database(services.influx_url, database, conflict),
+        30,
+        f"InfluxDB to create {database} and take the conflicting point",
+    )
     worker, port = _start_worker(services, tmp_path, run_id)
     producer = EventProducer(ProducerSettings(bootstrap_servers=services.kafka_bootstrap))
     try:
@@ -209,11 +213,26 @@ def test_a_point_influxdb_refuses_goes_to_the_dead_letter_topic(
         worker.stop()
 
 
-def _influx_post(url: str, path: str, params: dict[str, str], body: bytes) -> None:
-    query = urllib.parse.urlencode(params)
-    request = urllib.request.Request(f"{url}/{path}?{query}", data=body, method="POST")
-    with urllib.request.urlopen(request, timeout=10):
-        pass
+def _write_to_new_database(url: str, database: str, line: str) -> bool:
+    """Create ``database`` and write ``line`` to it; False when the write found no such
+    database (one CI run saw a 404 right after a 200 for CREATE DATABASE, just after the
+    test before restarted InfluxDB), so the caller tries again. Any other error raises
+    with InfluxDB's own message."""
+    create = urllib.parse.urlencode({"q": f'CREATE DATABASE "{database}"'})
+    request = urllib.request.Request(f"{url}/query?{create}", data=b"", method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        statement = json.loads(response.read())["results"][0]
+    assert "error" not in statement, f"CREATE DATABASE {database}: {statement['error']}"
+    write = urllib.parse.urlencode({"db": database})
+    request = urllib.request.Request(f"{url}/write?{write}", data=line.encode(), method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=10):
+            return True
+    except urllib.error.HTTPError as error:
+        answer = error.read().decode(errors="replace")
+        if error.code == 404 and "database not found" in answer:
+            return False
+        raise AssertionError(f"writing {line!r}: {error.code} {answer}") from None
 
 
 def _all_records(bootstrap: str, topic: str) -> list[Any]:
