@@ -212,7 +212,8 @@ def _credit(
             # stored from the window's start (``Cell.exposure_spans``)
             low_ms = max(start_ms, window_ms) - window_ms
             high_ms = min(end_ms, window_ms + size_ms) - window_ms
-            spans = held.get(cell_holder, [])
+            before = held.get(cell_holder)
+            spans = before or []
             spans = add_span(spans, low_ms, high_ms) if add else remove_span(spans, low_ms, high_ms)
             if spans:
                 held[cell_holder] = spans
@@ -220,5 +221,6 @@ def _credit(
                 held.pop(cell_holder, None)
                 if not held:
                     del cell.exposure_spans[exposure]
+            cell.count_exposed(exposure, cell_holder, was_held=before is not None)
             credited[key] = cell
             window_ms += size_ms

@@ -35,10 +35,9 @@ from xlapulse.streams.scoring.xla import ObjectiveStats
 
 
 class ExposedTimes:
-    """One cell's user -> exposed ms per exposure, each computed once: a cell's records
-    ask for the same exposure several times (its reliability records, its reliability
-    objectives), and each time walked every person's spans (a quarter of the cell
-    agent's time in a 10,000-workplace backlog)."""
+    """One cell's user -> exposed ms per exposure, each read once from
+    ``Cell.exposed_users``: a cell's records ask for the same exposure several times
+    (its reliability records, its reliability objectives)."""
 
     def __init__(self, cell: Cell) -> None:
         self._cell = cell
