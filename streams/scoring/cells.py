@@ -42,11 +42,10 @@ GOOD, TOLERATING, FRUSTRATING, TIME_LOST_MS, SCORE_SUM = range(5)
 SCORE_DECIMALS = 3
 #: Layout of stored counts: 1 (formula 2.x) had no score sum, and per user no time lost.
 COUNTS_LAYOUT = 2
-#: How ``Cell.exposure_spans`` is stored: 3, as 2 with each user's exposed ms kept
-#: beside the spans (``Cell.exposed_users``); 2, spans in ms from the window's start
-#: under "user|short device id" (1, before: epoch ms under the full device pseudonym;
-#: 42 % of the spans' size, the largest part of a cell).
-SPANS_LAYOUT = 3
+#: How ``Cell.exposure_spans`` is stored: 2, spans in ms from the window's start under
+#: "user|short device id" (1, before: epoch ms under the full device pseudonym; 42 % of
+#: the spans' size, the largest part of a cell).
+SPANS_LAYOUT = 2
 #: Touch points broken down by component, and the positions of a component's counts
 #: (tolerating and frustrating at the same positions as a touch point's).
 COMPONENT_TOUCH_POINTS = ("app", "vpn", "print")
@@ -152,10 +151,6 @@ class Cell:
     #: exposed spans in this window, in ms from its start (``spans.py``;
     #: ``exposure_clock.py`` credits them)
     exposure_spans: dict[str, dict[str, list[list[int]]]] = field(default_factory=dict)
-    #: exposure -> user -> [exposed ms (the union of their devices' spans), devices]:
-    #: kept up to date as spans change (:meth:`count_exposed`), so a cell's records read
-    #: each person's exposed time instead of walking every span at every rewrite
-    exposed_users: dict[str, dict[str, list[int]]] = field(default_factory=dict)
     #: touch point -> samples that are failures its exposure divides (``exposure.py``)
     failures: dict[str, int] = field(default_factory=dict)
     #: "touch point|component" (a VPN gateway, an app and version, a printer; "unknown"
@@ -183,34 +178,19 @@ class Cell:
             | set(self.survey_users)
             | set(self.ticket_users)
             | set(self.journeys)
-            | set().union(*self.exposed_users.values())
+            | {holder.split("|")[0] for held in self.exposure_spans.values() for holder in held}
         )
 
     def exposed_ms(self, exposure: str) -> dict[str, int]:
         """User -> exposed ms of one exposure in this window: a person's time, so two
         devices unlocked (or two tunnels up) at once count once."""
-        return {user: ms for user, (ms, _) in self.exposed_users.get(exposure, {}).items()}
-
-    def count_exposed(self, exposure: str, holder: str, was_held: bool) -> None:
-        """Bring ``exposed_users`` up to date after the spans of ``holder`` (a key of
-        ``exposure_spans``) changed; ``was_held``: it had spans before the change. One
-        device's spans are summed; a person with several is counted as their union."""
-        user = holder[: holder.index("|")]
-        held = self.exposure_spans.get(exposure, {})
-        users = self.exposed_users.setdefault(exposure, {})
-        is_held = holder in held
-        devices = users[user][1] if user in users else 0
-        devices += is_held - was_held
-        if devices == 1 and is_held:
-            users[user] = [total_ms(held[holder]), 1]
-        elif devices:
-            prefix = f"{user}|"
-            mine = [spans for key, spans in held.items() if key.startswith(prefix)]
-            users[user] = [union_ms(mine), devices]
-        else:
-            users.pop(user, None)
-            if not users:
-                del self.exposed_users[exposure]
+        per_user: dict[str, list[list[list[int]]]] = {}
+        for holder, spans in self.exposure_spans.get(exposure, {}).items():
+            per_user.setdefault(holder.split("|")[0], []).append(spans)
+        return {
+            user: total_ms(devices[0]) if len(devices) == 1 else union_ms(devices)
+            for user, devices in per_user.items()
+        }
 
     def to_dict(self) -> dict[str, Any]:
         # Shallow on purpose: the caller serializes it at once (dataclasses.asdict's
@@ -224,12 +204,8 @@ class Cell:
         cell = cls(**{**data, "event_ids": set(data["event_ids"])})
         if "counts_layout" not in data:
             _upgrade_counts(cell)
-        spans_layout = data.get("spans_layout", 1)
-        if spans_layout < 2:
+        if "spans_layout" not in data:
             _upgrade_spans(cell)
-        if spans_layout < 3:
-            cell.exposed_users = _exposed_users(cell.exposure_spans)
-            cell.spans_layout = SPANS_LAYOUT
         return cell
 
 
@@ -261,21 +237,7 @@ def _upgrade_spans(cell: Cell) -> None:
         }
         for exposure, held in cell.exposure_spans.items()
     }
-
-
-def _exposed_users(
-    exposure_spans: dict[str, dict[str, list[list[int]]]],
-) -> dict[str, dict[str, list[int]]]:
-    """``Cell.exposed_users`` from the spans alone (cells stored before ``SPANS_LAYOUT`` 3)."""
-    exposed: dict[str, dict[str, list[int]]] = {}
-    for exposure, held in exposure_spans.items():
-        per_user: dict[str, list[list[list[int]]]] = {}
-        for holder, spans in held.items():
-            per_user.setdefault(holder.split("|")[0], []).append(spans)
-        exposed[exposure] = {
-            user: [union_ms(devices), len(devices)] for user, devices in per_user.items()
-        }
-    return exposed
+    cell.spans_layout = SPANS_LAYOUT
 
 
 def span_holder(holder: str) -> str:

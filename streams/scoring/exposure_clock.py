@@ -212,8 +212,7 @@ def _credit(
             # stored from the window's start (``Cell.exposure_spans``)
             low_ms = max(start_ms, window_ms) - window_ms
             high_ms = min(end_ms, window_ms + size_ms) - window_ms
-            before = held.get(cell_holder)
-            spans = before or []
+            spans = held.get(cell_holder, [])
             spans = add_span(spans, low_ms, high_ms) if add else remove_span(spans, low_ms, high_ms)
             if spans:
                 held[cell_holder] = spans
@@ -221,6 +220,5 @@ def _credit(
                 held.pop(cell_holder, None)
                 if not held:
                     del cell.exposure_spans[exposure]
-            cell.count_exposed(exposure, cell_holder, was_held=before is not None)
             credited[key] = cell
             window_ms += size_ms

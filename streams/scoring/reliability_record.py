@@ -35,9 +35,10 @@ from xlapulse.streams.scoring.xla import ObjectiveStats
 
 
 class ExposedTimes:
-    """One cell's user -> exposed ms per exposure, each read once from
-    ``Cell.exposed_users``: a cell's records ask for the same exposure several times
-    (its reliability records, its reliability objectives)."""
+    """One cell's user -> exposed ms per exposure, each computed once: a cell's records
+    ask for the same exposure several times (its reliability records, its reliability
+    objectives), and each time walked every person's spans (a quarter of the cell
+    agent's time in a 10,000-workplace backlog)."""
 
     def __init__(self, cell: Cell) -> None:
         self._cell = cell

@@ -25,7 +25,7 @@ from xlapulse.collectors.contract.events import (
 from xlapulse.collectors.contract.topics import INPUT_TOPICS, topic_for
 from xlapulse.collectors.simulator.fleet import Fleet
 from xlapulse.streams.inprocess import InProcessPipeline
-from xlapulse.streams.scoring.cells import SPANS_LAYOUT, Cell, span_holder
+from xlapulse.streams.scoring.cells import Cell, span_holder
 from xlapulse.streams.scoring.exposure import ACTIVE, VPN_CONNECTED, VPN_DOWN
 from xlapulse.streams.scoring.exposure_clock import MAX_OPEN_MS
 from xlapulse.streams.scoring.pipeline import update_cells
@@ -253,75 +253,6 @@ def test_any_interleaving_of_users_gives_the_same_exposure() -> None:
                     for who, ms in cell.exposed_ms(ACTIVE).items():
                         credited[who] = credited.get(who, 0) + ms
             assert credited == truth_ms, (seed, window_s)
-        assert_exposed_users_follow_the_spans(pipeline.cells.values())
-
-
-def exposed_from_spans(cell: Cell) -> dict[str, dict[str, list[int]]]:
-    """``Cell.exposed_users`` by its plain definition: per exposure and user, the union
-    of the user's devices' spans, and how many devices."""
-    exposed: dict[str, dict[str, list[int]]] = {}
-    for exposure, held in cell.exposure_spans.items():
-        devices: dict[str, list] = {}
-        for holder, spans in held.items():
-            devices.setdefault(holder.split("|")[0], []).append(spans)
-        exposed[exposure] = {
-            who: [sum(high - low for low, high in merged(lists)), len(lists)]
-            for who, lists in devices.items()
-        }
-    return exposed
-
-
-def merged(span_lists: list) -> list:
-    ordered = sorted(span for spans in span_lists for span in spans)
-    out: list = []
-    for low, high in ordered:
-        if out and low <= out[-1][1]:
-            out[-1][1] = max(out[-1][1], high)
-        else:
-            out.append([low, high])
-    return out
-
-
-def assert_exposed_users_follow_the_spans(cells) -> None:
-    """Every cell's incrementally kept exposed time equals what its spans say."""
-    checked = 0
-    for cell in cells:
-        if isinstance(cell, Cell):
-            assert cell.exposed_users == exposed_from_spans(cell), cell.key()
-            checked += bool(cell.exposure_spans)
-    assert checked, "no cell had exposure"
-
-
-def test_exposed_time_follows_each_device_added_and_taken_back() -> None:
-    """One person's two devices overlap by 30 s: 90 s, two devices; the first taken
-    back whole leaves the second's 60 s; the second gone, the person and the exposure
-    are gone too."""
-    cell = Cell(PERSONA, SITE, 3600, 0)
-    laptop, desk = "u_a|0001", "u_a|0002"
-
-    def put(holder: str, spans: list) -> None:
-        held = cell.exposure_spans.setdefault(ACTIVE, {})
-        was_held = holder in held
-        if spans:
-            held[holder] = spans
-        else:
-            del held[holder]
-            if not held:
-                del cell.exposure_spans[ACTIVE]
-        cell.count_exposed(ACTIVE, holder, was_held)
-        assert cell.exposed_users == exposed_from_spans(cell)
-
-    put(laptop, [[0, 60_000]])
-    assert cell.exposed_users == {ACTIVE: {"u_a": [60_000, 1]}}
-    put(desk, [[30_000, 90_000]])
-    assert cell.exposed_users == {ACTIVE: {"u_a": [90_000, 2]}}
-    put("u_b|0003", [[0, 1_000]])
-    put(laptop, [])
-    assert cell.exposed_users[ACTIVE]["u_a"] == [60_000, 1]
-    put(desk, [])
-    assert cell.exposed_users == {ACTIVE: {"u_b": [1_000, 1]}}
-    put("u_b|0003", [])
-    assert cell.exposed_users == {} and cell.users() == set()
 
 
 def test_a_lock_or_sign_out_ends_the_vpn_down_time() -> None:
@@ -392,7 +323,6 @@ def test_a_redelivered_batch_after_a_crash_credits_nothing_twice() -> None:
     store[clock_key] = stale_clock  # the clock's later writes were lost
     assert _exposure_of(_count(observations[half:], store)) == expected
     assert _exposure_of(_count(observations, store)) == expected, "and all of it again"
-    assert_exposed_users_follow_the_spans(store.values())
 
 
 def test_a_devices_session_events_out_of_order_count_once() -> None:
@@ -526,8 +456,6 @@ def test_two_devices_unlocked_at_once_count_once() -> None:
     cell = pipeline.cells[f"{PERSONA}|{SITE}|86400|{day_ms}"]
     assert cell.exposed_ms(ACTIVE)[user(0)] == cell.exposed_ms(ACTIVE)[user(1)]
     assert len(cell.exposure_spans[ACTIVE]) == 6, "both devices are kept, for their closes"
-    assert cell.exposed_users[ACTIVE][user(0)][1] == 2
-    assert_exposed_users_follow_the_spans(pipeline.cells.values())
 
 
 def test_retractions_delete_what_rests_on_exposure_and_was_published_no_longer() -> None:
@@ -564,7 +492,7 @@ def test_a_cell_stored_with_epoch_spans_reads_the_same_exposure() -> None:
     people, the same exposed time, one person's overlapping devices counted once."""
     start = 1_795_392_000_000
     stored = Cell(PERSONA, SITE, 3600, start).to_dict()
-    del stored["spans_layout"], stored["exposed_users"]
+    del stored["spans_layout"]
     stored["exposure_spans"] = {
         ACTIVE: {
             "u_a|d_1": [[start + 60_000, start + 120_000]],
@@ -578,24 +506,3 @@ def test_a_cell_stored_with_epoch_spans_reads_the_same_exposure() -> None:
     assert cell.exposure_spans[ACTIVE][span_holder("u_a|d_1")] == [[60_000, 120_000]]
     again = Cell.from_dict(json.loads(json.dumps(cell.to_dict())))
     assert again == cell, "a cell in the current layout is read as it is"
-
-
-def test_a_cell_stored_without_exposed_users_counts_them_from_its_spans() -> None:
-    """``SPANS_LAYOUT`` 2 kept only the spans: read, the cell has each person's exposed
-    time (overlapping devices once) and goes on from there."""
-    stored = Cell(PERSONA, SITE, 3600, 0).to_dict()
-    del stored["exposed_users"]
-    stored["spans_layout"] = 2
-    stored["exposure_spans"] = {
-        ACTIVE: {"u_a|0001": [[60_000, 120_000]], "u_a|0002": [[90_000, 150_000]]},
-        VPN_CONNECTED: {"u_b|0003": [[0, 600_000], [900_000, 1_200_000]]},
-    }
-    cell = Cell.from_dict(json.loads(json.dumps(stored)))
-    assert cell.exposed_users == {
-        ACTIVE: {"u_a": [90_000, 2]},
-        VPN_CONNECTED: {"u_b": [900_000, 1]},
-    }
-    assert cell.spans_layout == SPANS_LAYOUT
-    cell.exposure_spans[ACTIVE]["u_a|0002"] = [[90_000, 200_000]]
-    cell.count_exposed(ACTIVE, "u_a|0002", was_held=True)
-    assert cell.exposed_ms(ACTIVE) == {"u_a": 140_000}
