@@ -1,9 +1,10 @@
 """Engine catch-up: a day's backlog of a fleet, and the restart after it, per table store.
 
 Fills the four input topics (3 partitions) of a Kafka that holds nothing else with one
-simulated working day of ``--endpoints`` workplaces (topics that hold records already
-are reused). Then, for each of ``--stores`` (``XLAPULSE_ENGINE_STORE``; ``rocksdb``
-needs ``rocksdict``, the ``rocksdb`` extra), in wall seconds, /metrics read every 0.25 s:
+simulated working day (``--days`` of them) of ``--endpoints`` workplaces (topics that
+hold records already are reused). Then, for each of ``--stores``
+(``XLAPULSE_ENGINE_STORE``; ``rocksdb`` needs ``rocksdict``, the ``rocksdb`` extra), in
+wall seconds, /metrics read every 0.25 s:
 
 1. Backlog: a worker with a fresh engine id (consumer group, changelogs, data folder,
    InfluxDB database) from its start to *ready* (``xlapulse_worker_ready`` 1: group
@@ -125,12 +126,14 @@ def catch_up(
     worker = WorkerProcess(env, data_dir / "catch-up.log")
     samples: list[tuple[float, float]] = []
     ready_at = None
+    ready_rss = 0.0
 
     def done() -> bool:
-        nonlocal ready_at
+        nonlocal ready_at, ready_rss
         worker.assert_running()
         if ready_at is None and read_metric(port, "xlapulse_worker_ready", {}) == 1:
             ready_at = time.monotonic()
+            ready_rss = read_metric(port, "process_resident_memory_bytes", {}) or 0
         samples.append((time.monotonic(), processed_inputs(port)))
         return samples[-1][1] >= expect
 
@@ -153,6 +156,7 @@ def catch_up(
         stopped_s = time.monotonic() - stopping
     return {
         "start → ready, empty tables (s)": f"{(ready_at or processed_at) - started:.1f}",
+        "worker memory when ready, empty tables (RSS MiB)": f"{ready_rss / MIB:,.0f}",
         "start → backlog processed (s)": f"{processed_at - started:.1f}",
         "start → sink settled (s)": f"{settled}{settled_at - started:.1f}",
         "steady rate, 5 % → 95 % (events/s)": f"{steady_rate(samples, expect):,.0f}",
@@ -227,14 +231,20 @@ def code_version() -> str:
 
 
 def measure(
-    bootstrap: str, influx: str, endpoints: int, stores: list[str], timeout_min: float, note: str
+    bootstrap: str,
+    influx: str,
+    endpoints: int,
+    stores: list[str],
+    timeout_min: float,
+    note: str,
+    days: int = 1,
 ) -> list[str]:
-    """Both measurements per store over a day of ``endpoints`` workplaces (the topics are
-    filled if empty); the markdown lines, also appended to the history."""
+    """Both measurements per store over ``days`` of ``endpoints`` workplaces (the topics
+    are filled if empty); the markdown lines, also appended to the history."""
     deadline = time.monotonic() + timeout_min * 60
     load_before, code_before = os.getloadavg(), code_version()
     sending = time.monotonic()
-    backlog = fill_topics_if_empty(bootstrap, endpoints)
+    backlog = fill_topics_if_empty(bootstrap, endpoints, days)
     expect = records_in_topics(bootstrap)
     print(f"{expect:,} records in the input topics: {backlog} ({time.monotonic() - sending:.0f} s)")
     results: dict[str, dict[str, str]] = {}
@@ -281,12 +291,24 @@ def main() -> None:
     parser.add_argument("--kafka", required=True, help="bootstrap server, e.g. 127.0.0.1:9092")
     parser.add_argument("--influx", required=True, help="InfluxDB URL, e.g. http://127.0.0.1:8086")
     parser.add_argument("--endpoints", type=int, default=10_000)
+    parser.add_argument(
+        "--days",
+        type=int,
+        default=1,
+        help="simulated days; 8 hold what a worker keeps at the 7-day late-event horizon",
+    )
     parser.add_argument("--stores", default="memory,rocksdb", help="comma-separated")
     parser.add_argument("--timeout-min", type=float, default=45.0, help="bound on all waits")
     parser.add_argument("--note", default="", help="what changed, for the history")
     args = parser.parse_args()
     lines = measure(
-        args.kafka, args.influx, args.endpoints, args.stores.split(","), args.timeout_min, args.note
+        args.kafka,
+        args.influx,
+        args.endpoints,
+        args.stores.split(","),
+        args.timeout_min,
+        args.note,
+        args.days,
     )
     print("\n".join(lines))
 

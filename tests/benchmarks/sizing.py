@@ -19,13 +19,23 @@ and prints a table for 1k, 10k, 100k and 1M endpoints. Input rates and points sc
 the endpoints (people behave alike); series and points scale with persona x site x touch
 point x window, so with the number of sites, not of people: the table assumes one site
 per ``--people-per-site`` endpoints (the simulator's fleet has 4 sites; measure with
-``--endpoints`` = 4 x that, so its sites have that many people). Workers and
-partitions follow from ``--worker-events-s``, the steady-state rate of one worker
-measured by ``engine_throughput.py``, at half load for headroom.
+``--endpoints`` = 4 x that, so its sites have that many people). Workers follow from
+two measured bounds, whichever needs more:
+
+* throughput: ``--worker-events-s``, the steady-state rate of one worker measured by
+  ``engine_throughput.py`` or ``catch_up.py``, at half load for headroom;
+* memory: with ``memory://`` tables a worker holds its users' states and every cell of
+  the late-event horizon (7 days, plus today) in RAM. ``--worker-mib-per-user`` and
+  ``--worker-base-mib`` are a worker's resident memory per active user in that steady
+  state and without users, measured by a backlog of that many days (README, Sizing);
+  a worker may fill ``--worker-limit-mib`` (the Helm chart's limit) to 80 %.
+
+Partitions are the next power of two at or above the workers, at least 3.
+``--bytes-per-point`` reuses a disk figure measured earlier instead of ``--influx``.
 
     .venv/bin/python -m tests.benchmarks.sizing --endpoints 1000 \\
         --influx http://127.0.0.1:45086 --influx-data /tmp/xlapulse-bench/influxdb/data \\
-        --worker-events-s 1500
+        --worker-events-s 1500 --worker-mib-per-user 1.5 --worker-base-mib 150
 """
 
 from __future__ import annotations
@@ -116,14 +126,32 @@ def _wal_files(wal_dir: Path) -> list[Path]:
     return [f for f in wal_dir.rglob("*.wal") if f.stat().st_size > 0] if wal_dir.exists() else []
 
 
+def users_per_worker_within(limit_mib: float, base_mib: float, mib_per_user: float) -> int:
+    """Active users one worker holds in memory:// tables at 80 % of its memory limit."""
+    room_mib = 0.8 * limit_mib - base_mib
+    if room_mib < mib_per_user:
+        raise SystemExit(
+            f"a worker of {limit_mib:,.0f} MiB has no room for users "
+            f"({base_mib:,.0f} MiB without any, {mib_per_user} MiB each)"
+        )
+    return int(room_mib / mib_per_user)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--endpoints", type=int, default=1000)
     parser.add_argument("--people-per-site", type=int, default=200)
     parser.add_argument("--worker-events-s", type=float, required=True)
+    parser.add_argument("--worker-mib-per-user", type=float, required=True)
+    parser.add_argument("--worker-base-mib", type=float, required=True)
+    parser.add_argument("--worker-limit-mib", type=float, default=4096)
     parser.add_argument("--influx")
     parser.add_argument("--influx-data", type=Path)
+    parser.add_argument("--bytes-per-point", type=float, help="measured earlier")
     args = parser.parse_args()
+    users_per_worker = users_per_worker_within(
+        args.worker_limit_mib, args.worker_base_mib, args.worker_mib_per_user
+    )
 
     events, records = simulate(args.endpoints)
     busiest, five = peaks(events)
@@ -133,7 +161,7 @@ def main() -> None:
         f"busiest minute {busiest:,.1f} events/s, busiest 5 minutes {five:,.1f} events/s; "
         f"{len(records):,} points in {len(series):,} series"
     )
-    bytes_per_point = None
+    bytes_per_point = args.bytes_per_point
     if args.influx and args.influx_data:
         size = disk_bytes(args.influx, args.influx_data, records)
         bytes_per_point = size / len(records)
@@ -142,14 +170,22 @@ def main() -> None:
     series_per_site = len(series) / SIMULATED_SITES
     print()
     print(
-        "| endpoints | events/s at the 9:00 peak (5 min) | partitions / workers | "
-        "InfluxDB series | points per day | disk per 30 days / 400 days |"
+        f"workers of at most {args.worker_limit_mib:,.0f} MiB: "
+        f"{users_per_worker:,} users each at 80 %"
+    )
+    print()
+    print(
+        "| endpoints | events/s at the 9:00 peak (5 min) | partitions / workers "
+        "(throughput, memory) | InfluxDB series | points per day | "
+        "disk per 30 days / 400 days |"
     )
     print("| --- | --- | --- | --- | --- | --- |")
     for fleet in FLEETS:
         scale = fleet / args.endpoints
         peak = five * scale
-        workers = max(1, math.ceil(peak / (args.worker_events_s / 2)))
+        for_throughput = max(1, math.ceil(peak / (args.worker_events_s / 2)))
+        for_memory = math.ceil(fleet / users_per_worker)
+        workers = max(for_throughput, for_memory)
         partitions = max(3, 2 ** math.ceil(math.log2(workers)))
         sites = max(sites_measured, fleet // args.people_per_site)
         points = len(records) / SIMULATED_SITES * sites
@@ -160,7 +196,8 @@ def main() -> None:
             else "(not measured)"
         )
         print(
-            f"| {fleet:,} | {peak:,.0f} | {partitions} / {workers} | "
+            f"| {fleet:,} | {peak:,.0f} | {partitions} / {workers} "
+            f"({for_throughput}, {for_memory}) | "
             f"{series_per_site * sites:,.0f} | {points:,.0f} | {disk} |"
         )
 
