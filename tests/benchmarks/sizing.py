@@ -28,14 +28,14 @@ two measured bounds, whichever needs more:
   the late-event horizon (7 days, plus today) in RAM. ``--worker-mib-per-user`` and
   ``--worker-base-mib`` are a worker's resident memory per active user in that steady
   state and without users, measured by a backlog of that many days (README, Sizing);
-  a worker may fill ``--worker-limit-mib`` (the Helm chart's limit) to 80 %.
+  a worker may fill ``--worker-limit-mib`` (the Helm chart's limit) to ``LIMIT_SHARE``.
 
 Partitions are the next power of two at or above the workers, at least 3.
 ``--bytes-per-point`` reuses a disk figure measured earlier instead of ``--influx``.
 
     .venv/bin/python -m tests.benchmarks.sizing --endpoints 1000 \\
         --influx http://127.0.0.1:45086 --influx-data /tmp/xlapulse-bench/influxdb/data \\
-        --worker-events-s 1500 --worker-mib-per-user 1.5 --worker-base-mib 150
+        --worker-events-s 1274 --worker-mib-per-user 0.54 --worker-base-mib 148
 """
 
 from __future__ import annotations
@@ -64,6 +64,8 @@ FLEETS = (1_000, 10_000, 100_000, 1_000_000)
 #: the simulator's sites (it assigns them in turn); 5 here until 2026-12-07 understated
 #: series and points per site by a fifth
 SIMULATED_SITES = len(SITES)
+#: the share of a worker's memory limit its users may fill (the rest: fetches, bursts)
+LIMIT_SHARE = 0.8
 
 
 def simulate(endpoints: int) -> tuple[list, list[Record]]:
@@ -127,8 +129,9 @@ def _wal_files(wal_dir: Path) -> list[Path]:
 
 
 def users_per_worker_within(limit_mib: float, base_mib: float, mib_per_user: float) -> int:
-    """Active users one worker holds in memory:// tables at 80 % of its memory limit."""
-    room_mib = 0.8 * limit_mib - base_mib
+    """Active users one worker holds in memory:// tables within ``LIMIT_SHARE`` of its
+    memory limit."""
+    room_mib = LIMIT_SHARE * limit_mib - base_mib
     if room_mib < mib_per_user:
         raise SystemExit(
             f"a worker of {limit_mib:,.0f} MiB has no room for users "
@@ -171,7 +174,7 @@ def main() -> None:
     print()
     print(
         f"workers of at most {args.worker_limit_mib:,.0f} MiB: "
-        f"{users_per_worker:,} users each at 80 %"
+        f"{users_per_worker:,} users each at {LIMIT_SHARE:.0%}"
     )
     print()
     print(
