@@ -27,6 +27,7 @@ from xlapulse.collectors.contract.topics import (
     HEADER_DEAD_LETTER_SOURCE,
 )
 from xlapulse.streams import metrics
+from xlapulse.streams.consumer_lag import ConsumerLag
 from xlapulse.streams.internal_codec import encode_observations
 from xlapulse.streams.outbox import Outbox
 from xlapulse.streams.rebalance_consumer import DropCountingFlowControl, RebalanceSafeTransport
@@ -59,6 +60,11 @@ class EngineApp(faust.App):
     def flow_control(self) -> DropCountingFlowControl:
         """Faust's flow control, counting the queued record copies a rebalance drops."""
         return DropCountingFlowControl(loop=self.loop)
+
+    @cached_property
+    def consumer_lag(self) -> ConsumerLag:
+        """What the agents' batches say of the consumer lag (``consumer_lag.py``)."""
+        return ConsumerLag(lambda tp: self.consumer.highwater(tp))
 
     def _new_transport(self) -> TransportT:
         """Kafka through :class:`RebalanceSafeTransport` (``rebalance_consumer.py``):
@@ -112,15 +118,17 @@ class EngineParts:
     device_sweeper: PartitionSweeper
     cell_sweeper: PartitionSweeper
 
-    def batches(self, stream: StreamT, size: int, within_s: float) -> AsyncIterator[list[EventT]]:
+    def batches(
+        self, agent: str, stream: StreamT, size: int, within_s: float
+    ) -> AsyncIterator[list[EventT]]:
         """The stream in batches of at most ``size`` records, or what came within
-        ``within_s``; each batch's consumer lag is recorded first."""
+        ``within_s``; each batch's consumer lag is recorded first, as ``agent``'s."""
 
         async def recorded() -> AsyncIterator[list[EventT]]:
             # faust.Stream has take_events; its StreamT protocol does not declare it
             async for events in cast(faust.Stream, stream).take_events(size, within=within_s):
                 batch = list(events)
-                record_lag(self.app, batch)
+                self.app.consumer_lag.record(agent, batch)
                 yield batch
 
         return recorded()
@@ -166,19 +174,3 @@ def sweep(name: str, sweeper: PartitionSweeper, table: Any, events: list[EventT]
     for partition in sorted({event.message.partition for event in events}):
         metrics.STATE_KEYS_EXPIRED.labels(name).inc(sweeper.maybe_sweep(partition))
     metrics.STATE_KEYS.labels(name).set(len(table))
-
-
-def record_lag(app: faust.App, events: list[EventT]) -> None:
-    """Consumer lag of each partition in the batch: records behind the high-water mark
-    after the batch's last record of that partition."""
-    last: dict[Any, EventT] = {}
-    for event in events:
-        last[event.message.tp] = event
-    for tp, event in last.items():
-        try:
-            highwater = app.consumer.highwater(tp)
-        except Exception:  # the consumer may be rebalancing; the next batch updates the gauge
-            continue
-        if highwater is not None and highwater >= 0:
-            lag = max(0, highwater - event.message.offset - 1)
-            metrics.CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(lag)

@@ -42,7 +42,8 @@ SINK_DELETED = Counter(
 )
 CONSUMER_LAG = Gauge(
     "xlapulse_consumer_lag_records",
-    "Records between the last processed offset and the high-water mark, by topic and partition.",
+    "Records between the last processed offset and the high-water mark, by topic and "
+    "partition; of the agents reading a topic, the one furthest behind.",
     ["topic", "partition"],
 )
 STATE_KEYS = Gauge("xlapulse_state_keys", "Keys in a state table on this worker.", ["table"])

@@ -58,12 +58,13 @@ def add_state_agents(parts: EngineParts, inputs: faust.TopicT) -> None:
     app, settings = parts.app, parts.settings
     user_states_lock = asyncio.Lock()
 
-    def batches(stream: StreamT) -> AsyncIterator[list[EventT]]:
-        return parts.batches(stream, settings.engine_batch_size, settings.engine_batch_within_s)
+    def batches(agent: str, stream: StreamT) -> AsyncIterator[list[EventT]]:
+        size, within_s = settings.engine_batch_size, settings.engine_batch_within_s
+        return parts.batches(agent, stream, size, within_s)
 
     @app.agent(inputs, supervisor_strategy=CrashingSupervisor)
     async def follow_users(stream: StreamT) -> None:
-        async for events in batches(stream):
+        async for events in batches("follow_users", stream):
             async with user_states_lock:
                 await follow_users_batch(events)
 
@@ -121,7 +122,7 @@ def add_state_agents(parts: EngineParts, inputs: faust.TopicT) -> None:
     @app.agent(parts.device_signals_topic, supervisor_strategy=CrashingSupervisor)
     async def follow_devices(stream: StreamT) -> None:
         signals_topic = parts.device_signals_topic.get_topic_name()
-        async for events in batches(stream):
+        async for events in batches("follow_devices", stream):
             outbox = Outbox()
             changed: dict[str, DeviceState] = {}
             for event in events:
@@ -144,7 +145,7 @@ def add_state_agents(parts: EngineParts, inputs: faust.TopicT) -> None:
     @app.agent(parts.device_explanations_topic, supervisor_strategy=CrashingSupervisor)
     async def explain_from_devices(stream: StreamT) -> None:
         explanations_topic = parts.device_explanations_topic.get_topic_name()
-        async for events in batches(stream):
+        async for events in batches("explain_from_devices", stream):
             async with user_states_lock:
                 outbox = Outbox()
                 changed: dict[str, UserState] = {}

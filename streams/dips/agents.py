@@ -39,6 +39,7 @@ from xlapulse.streams.dips.rewind import read_back
 from xlapulse.streams.dips.settings import load_dip_settings
 from xlapulse.streams.dips.state import persona_of, restore_persona, scope_record
 from xlapulse.streams.dips.tracker import DipTracker
+from xlapulse.streams.engine_app import EngineApp
 from xlapulse.streams.internal_codec import (
     decode_buckets,
     encode_bucket_records,
@@ -70,7 +71,7 @@ def alert_forwarder(settings: EngineSettings) -> AlertForwarder | None:
 
 
 def add_dip_agents(
-    app: faust.App,
+    app: EngineApp,
     settings: EngineSettings,
     config: XlaConfig,
     raw_topic: Callable[..., faust.TopicT],
@@ -93,6 +94,7 @@ def add_dip_agents(
     @app.agent(observations_topic, supervisor_strategy=CrashingSupervisor)
     async def bucket_minutes(stream: StreamT) -> None:
         async for event in stream.events():
+            app.consumer_lag.record_now_and_then("bucket_minutes", event)
             # one record per persona for all the buckets this record finished (a minute
             # boundary finishes every scope of the group at once)
             finished = builder.add_record(observations_of(event.message))
@@ -106,6 +108,7 @@ def add_dip_agents(
     @app.agent(buckets_topic, supervisor_strategy=CrashingSupervisor)
     async def track_dips(stream: StreamT) -> None:
         async for event in stream.events():
+            app.consumer_lag.record_now_and_then("track_dips", event)
             message = event.message
             if message.partition not in rewound:
                 rewound.add(message.partition)

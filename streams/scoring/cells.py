@@ -166,6 +166,11 @@ class Cell:
     #: from exposed time, which ``retractions.py`` deletes when the cell no longer
     #: publishes it (late closes take exposure back)
     retractable_published: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: [offset, index] of the last observation counted here: its observations record's
+    #: offset and its place in that record ([-1, -1]: none, or stored before there was
+    #: this field). A group's records share one partition, so a cell other than the
+    #: hourly one skips an observation at or before it (``pipeline.update_cells``).
+    applied_position: list[int] = field(default_factory=lambda: [-1, -1])
     counts_layout: int = COUNTS_LAYOUT
     spans_layout: int = SPANS_LAYOUT
 

@@ -25,7 +25,7 @@ from xlapulse.collectors.contract.topics import (
     TICKETS_TOPIC,
 )
 from xlapulse.streams.scoring.cell_counts import add_observation
-from xlapulse.streams.scoring.cells import Cell, cells_for
+from xlapulse.streams.scoring.cells import DEDUP_WINDOW_S, Cell, cells_for
 from xlapulse.streams.scoring.exposure_clock import ExposureClock, advance, apply, clock_key
 from xlapulse.streams.scoring.observations import ExposureObservation, Observation
 from xlapulse.streams.scoring.xla import XlaConfig
@@ -50,12 +50,21 @@ def read_input_record(raw: bytes, topic: str) -> EventBase:
 
 
 def update_cells(
-    observation: Observation, lookup: CellLookup, config: XlaConfig
+    observation: Observation,
+    lookup: CellLookup,
+    config: XlaConfig,
+    position: tuple[int, int] | None = None,
 ) -> list[Cell | ExposureClock]:
     """Count the observation in each of its window cells and move the group's exposure
     clock (``exposure_clock.py``); the cells and the clock that changed.
 
-    A replay (the hourly cell counted the observation already) counts nothing, but still
+    ``position`` is where the observation is on the observations topic: its record's
+    offset and its index in that record (None in process, where nothing is redelivered).
+    The hourly cell's event ids decide whether the event was counted before: then nothing
+    is counted. Any other cell also skips an observation it already counted
+    (``Cell.applied_position``): after a worker died while storing a batch, its larger
+    cells may be stored with the batch while the hourly cell is not
+    (``cell_agent.stored_in_order`` stores the hourly cells after them). A replay still
     moves the clock, which is idempotent. Records are not built here: building them costs
     O(users) per cell, so callers publish each changed cell once per batch with
     :func:`records.cell_records` (a clock publishes nothing).
@@ -69,9 +78,14 @@ def update_cells(
     counted = True
     for key, window_s, start_ms in cells_for(observation):
         cell = get(key) or Cell(observation.persona, observation.site, window_s, start_ms)
+        remembers_ids = window_s == DEDUP_WINDOW_S
+        if not remembers_ids and position is not None and position <= tuple(cell.applied_position):
+            continue
         if not add_observation(cell, observation, thresholds.ticket_resolution_target_ms):
             counted = False
             break
+        if not remembers_ids and position is not None:
+            cell.applied_position = list(position)
         changed[key] = cell
     key = clock_key(observation.persona, observation.site)
     clock = get(key) or ExposureClock(observation.persona, observation.site)

@@ -110,9 +110,15 @@ def cells_table(pipeline) -> dict[str, dict]:
 
 
 def comparable(cells: dict[str, dict]) -> dict[str, dict]:
-    """Stored cells with their event ids sorted: a cell stores them in set order."""
+    """Stored cells with their event ids sorted (a cell stores them in set order) and
+    without the position of the last observation they counted (only an agent knows it)."""
     return {
-        key: {**cell, "event_ids": sorted(cell["event_ids"])} if "event_ids" in cell else cell
+        key: {
+            **{name: value for name, value in cell.items() if name != "applied_position"},
+            "event_ids": sorted(cell["event_ids"]),
+        }
+        if "event_ids" in cell
+        else cell
         for key, cell in cells.items()
     }
 
