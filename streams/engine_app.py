@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 import faust
@@ -28,6 +28,7 @@ from xlapulse.collectors.contract.topics import (
 )
 from xlapulse.streams import metrics
 from xlapulse.streams.consumer_lag import ConsumerLag
+from xlapulse.streams.dead_letter_log import DeadLetterLog
 from xlapulse.streams.internal_codec import encode_observations
 from xlapulse.streams.outbox import Outbox
 from xlapulse.streams.rebalance_consumer import DropCountingFlowControl, RebalanceSafeTransport
@@ -117,6 +118,7 @@ class EngineParts:
     user_sweeper: PartitionSweeper
     device_sweeper: PartitionSweeper
     cell_sweeper: PartitionSweeper
+    dead_letter_log: DeadLetterLog = field(default_factory=lambda: DeadLetterLog(log))
 
     def batches(
         self, agent: str, stream: StreamT, size: int, within_s: float
@@ -136,7 +138,7 @@ class EngineParts:
     async def dead_letter(
         self, outbox: Outbox, key: bytes | None, value: bytes, reason: str, source: str
     ) -> None:
-        log.warning("dead-lettering a record from %s: %s", source, reason)
+        self.dead_letter_log.dead_lettered(source, reason)
         metrics.DEAD_LETTERS.labels(source).inc()
         await outbox.send(self.dead_letter_topic, key, value, dead_letter_headers(reason, source))
 
