@@ -35,7 +35,7 @@ Partitions are the next power of two at or above the workers, at least 3.
 
     .venv/bin/python -m tests.benchmarks.sizing --endpoints 1000 \\
         --influx http://127.0.0.1:45086 --influx-data /tmp/xlapulse-bench/influxdb/data \\
-        --worker-events-s 1274 --worker-mib-per-user 0.54 --worker-base-mib 148
+        --worker-events-s 1274 --worker-mib-per-user 0.57 --worker-base-mib 149
 """
 
 from __future__ import annotations
