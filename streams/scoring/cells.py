@@ -18,7 +18,7 @@ changes nothing here) and no count goes negative, whatever the input order.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from xlapulse.streams.scoring.indicators import Band
@@ -206,12 +206,20 @@ class Cell:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Cell:
+        """The stored cell. Fields it does not know (stored by a newer worker, e.g. in a
+        rolling update or after a rollback) are dropped: a field added later must mean
+        "nothing known" when missing, as ``applied_position`` does."""
+        if not data.keys() <= _CELL_FIELDS:
+            data = {name: value for name, value in data.items() if name in _CELL_FIELDS}
         cell = cls(**{**data, "event_ids": set(data["event_ids"])})
         if "counts_layout" not in data:
             _upgrade_counts(cell)
         if "spans_layout" not in data:
             _upgrade_spans(cell)
         return cell
+
+
+_CELL_FIELDS = frozenset(cell_field.name for cell_field in fields(Cell))
 
 
 def _upgrade_counts(cell: Cell) -> None:

@@ -170,3 +170,18 @@ def test_a_record_sent_again_at_a_later_offset_is_counted_once() -> None:
     once = run([records[:5]], Table())
     twice = run([records[:5], [(5, records[2][1]), (6, records[0][1])]], Table())
     assert decoded(twice) == decoded(once)
+
+
+def test_cells_stored_by_older_and_newer_workers_are_read() -> None:
+    """A rolling update or a rollback puts cells of another version in a worker's table:
+    one from before ``applied_position`` counts as holding nothing yet, and a field a
+    newer worker added is dropped, not a crash."""
+    table = run([observations_topic(0)[:20]], Table())
+    stored = {key: json.loads(value) for key, value in table.items()}
+    cells = [value for value in stored.values() if value["window_s"] == 86_400]
+    assert cells and all(value["applied_position"][0] >= 0 for value in cells)
+    older = {name: value for name, value in cells[0].items() if name != "applied_position"}
+    newer = {**cells[0], "a_field_of_a_later_version": [1, 2, 3]}
+    from_older, from_newer = stored_cell(older), stored_cell(newer)
+    assert isinstance(from_older, Cell) and from_older.applied_position == [-1, -1]
+    assert from_newer == stored_cell(cells[0])
